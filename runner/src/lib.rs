@@ -1,0 +1,94 @@
+//! Give tools to Claude.
+//!
+//! `toolrunner` turns plain Rust functions into tools the model can call,
+//! and runs the agentic loop over the Anthropic Messages API: send the
+//! conversation, run the tools the model asks for (concurrently), send the
+//! results back, and repeat until the model is done.
+//!
+//! ```
+//! use toolrunner::{tool, toolset, State, ToolCall};
+//!
+//! /// Add two integers.
+//! #[tool(allowed_callers = ["direct", "code"])]
+//! fn add(a: i64, b: i64) -> i64 {
+//!     a + b
+//! }
+//!
+//! struct Prices(Vec<(String, u64)>);
+//!
+//! /// Look up the price of an item, in cents.
+//! #[tool]
+//! async fn price(
+//!     prices: State<Prices>,
+//!     /// The item's name, e.g. "apple".
+//!     item: String,
+//! ) -> Result<u64, String> {
+//!     prices.0.iter().find(|(name, _)| *name == item).map(|(_, cents)| *cents)
+//!         .ok_or_else(|| format!("no price for `{item}`"))
+//! }
+//!
+//! // The functions stay plain functions.
+//! assert_eq!(add(2, 3), 5);
+//!
+//! let tools = toolset![add, price].with_state(Prices(vec![("apple".into(), 50)]));
+//! let schema = &tools.get("price").unwrap().definition().input_schema;
+//! assert_eq!(schema["properties"]["item"]["description"], "The item's name, e.g. \"apple\".");
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let out = tools.call("price", serde_json::json!({"item": "pear"}), ToolCall::new("toolu_1")).await;
+//! assert!(out.is_error);
+//! assert_eq!(out.text_content(), "no price for `pear`");
+//! # });
+//! ```
+//!
+//! # Where things live
+//!
+//! - [`tool`](macro@tool) and [`toolset!`]: the macros, in `toolrunner-macros`.
+//! - [`Tool`], [`ToolOutput`], [`ToolCall`], [`State`]: what a tool is and sees.
+//! - [`Toolset`]: tools by name, and dispatch ([`Toolset::call`]).
+//! - [`types`]: the Messages API's wire types.
+#![deny(missing_docs)]
+#![warn(rust_2018_idioms, unreachable_pub)]
+
+mod tool;
+mod toolset;
+pub mod types;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use tool::{
+    AllowedCaller, ArgsReader, Caller, DEFAULT_CODE_EXECUTION, FromToolContext, IntoToolOutput,
+    SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture, ToolOutput,
+    is_code_execution_version, is_valid_tool_name,
+};
+pub use toolset::{Toolset, ToolsetError};
+pub use types::{
+    ContentBlock, DocumentBlock, ImageBlock, Message, MessageParam, MessageParams, Role,
+    StopReason, TextBlock, ToolResultBlock, ToolUseBlock,
+};
+
+/// Turns a function into a tool. See the crate docs for an example.
+///
+/// The function stays as written and callable directly. Next to it the macro
+/// adds a hidden type of the same name that [`toolset!`] uses. Options, all
+/// optional:
+///
+/// - `name = "..."`: the tool's name (default: the function's).
+/// - `description = "..."`: what the tool does (default: the doc comment).
+/// - `allowed_callers = ["direct", "code"]`: who may call it (default `["direct"]`).
+/// - `strict = true`, `defer_loading = true`: passed to the API.
+/// - `inline = true`: run a synchronous function on the async runtime instead
+///   of the blocking pool; only for fast functions that never block.
+///
+/// Per parameter: `///` docs become the property's description;
+/// `#[tool(default)]` or `#[tool(default = expr)]` makes it optional;
+/// `#[tool(rename = "...")]` changes its property name. `State<T>` and
+/// [`ToolCall`] parameters come from the call's context, not the input.
+pub use toolrunner_macros::tool;
+
+/// Collects `#[tool]` functions into a [`Toolset`]: `toolset![a, b, c]`.
+///
+/// Two tools with the same name are a compile error.
+pub use toolrunner_macros::toolset;

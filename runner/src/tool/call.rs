@@ -1,0 +1,113 @@
+//! What a tool knows about the call it is serving: [`ToolCall`] and [`Caller`].
+
+use tokio_util::sync::CancellationToken;
+
+/// The call a tool is serving: the `tool_use` id, who made the call, and a
+/// cancellation token.
+///
+/// Add a `ToolCall` parameter to a `#[tool]` function to receive it; it is
+/// filled in by the toolset and never appears in the tool's input schema.
+///
+/// ```
+/// use toolrunner::{tool, ToolCall};
+///
+/// /// Report who called.
+/// #[tool(allowed_callers = ["direct", "code"])]
+/// fn whoami(call: ToolCall) -> String {
+///     format!("{} from {}", call.id(), call.caller())
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ToolCall {
+    id: String,
+    caller: Caller,
+    cancellation: CancellationToken,
+}
+
+impl ToolCall {
+    /// A direct call with the given `tool_use` id and a fresh cancellation token.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            caller: Caller::Direct,
+            cancellation: CancellationToken::new(),
+        }
+    }
+
+    /// Sets who made the call.
+    #[must_use]
+    pub fn with_caller(mut self, caller: Caller) -> Self {
+        self.caller = caller;
+        self
+    }
+
+    /// Sets the cancellation token; the runner cancels it when the run is dropped.
+    #[must_use]
+    pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
+        self.cancellation = token;
+        self
+    }
+
+    /// The id of the `tool_use` block this call answers.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Who made the call: the model directly, or code the model wrote.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// A token that is cancelled when the result is no longer wanted (the
+    /// runner was dropped). Long-running tools can select on
+    /// [`CancellationToken::cancelled`] to stop early.
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.cancellation
+    }
+
+    /// Whether the result of this call is no longer wanted.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancellation.is_cancelled()
+    }
+}
+
+/// Who asked for a tool call.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Caller {
+    /// The model called the tool itself, with a `tool_use` block.
+    Direct,
+    /// Code the model wrote, running in the API's code-execution container,
+    /// called the tool.
+    CodeExecution {
+        /// The code-execution tool version, e.g. `code_execution_20260120`.
+        version: String,
+        /// The id of the `server_tool_use` block running the code.
+        tool_id: String,
+    },
+    /// Code the model wrote, running in the client-side sandbox (code mode),
+    /// called the tool.
+    CodeMode,
+}
+
+impl Caller {
+    /// Whether the model called the tool directly.
+    pub fn is_direct(&self) -> bool {
+        matches!(self, Caller::Direct)
+    }
+
+    /// Whether code the model wrote called the tool, on the server or in code mode.
+    pub fn is_code(&self) -> bool {
+        !self.is_direct()
+    }
+}
+
+impl std::fmt::Display for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Caller::Direct => f.write_str("direct"),
+            Caller::CodeExecution { version, tool_id } => write!(f, "{version} ({tool_id})"),
+            Caller::CodeMode => f.write_str("code mode"),
+        }
+    }
+}

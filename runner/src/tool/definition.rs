@@ -1,0 +1,275 @@
+//! [`ToolDefinition`]: how a tool is declared to the model.
+
+use std::fmt;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The code-execution tool version that `"code"` callers map to unless a
+/// runner is told otherwise.
+pub const DEFAULT_CODE_EXECUTION: &str = "code_execution_20260120";
+
+/// Who may call a tool.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AllowedCaller {
+    /// The model, with a `tool_use` block (`"direct"`).
+    Direct,
+    /// Code the model writes, in whichever code-execution version the runner
+    /// uses, or in code mode (`"code"`).
+    Code,
+    /// Code running in one exact code-execution version, such as
+    /// `code_execution_20260120`.
+    CodeExecution(String),
+}
+
+impl AllowedCaller {
+    /// Parses `"direct"`, `"code"` or a dated `code_execution_YYYYMMDD` version.
+    ///
+    /// # Errors
+    ///
+    /// When `s` is none of those, with a message listing what is accepted.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "direct" => Ok(AllowedCaller::Direct),
+            "code" => Ok(AllowedCaller::Code),
+            _ if is_code_execution_version(s) => Ok(AllowedCaller::CodeExecution(s.to_owned())),
+            _ => Err(format!(
+                "unknown caller `{s}`: expected \"direct\", \"code\" or a code execution version such as \"{DEFAULT_CODE_EXECUTION}\""
+            )),
+        }
+    }
+
+    /// The wire string, with `Code` mapped to `code_version`.
+    pub fn wire_name<'a>(&'a self, code_version: &'a str) -> &'a str {
+        match self {
+            AllowedCaller::Direct => "direct",
+            AllowedCaller::Code => code_version,
+            AllowedCaller::CodeExecution(version) => version,
+        }
+    }
+
+    /// Whether this entry admits calls from code.
+    pub fn is_code(&self) -> bool {
+        !matches!(self, AllowedCaller::Direct)
+    }
+}
+
+impl fmt::Display for AllowedCaller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.wire_name("code"))
+    }
+}
+
+/// Whether `s` is a dated code-execution tool version: `code_execution_` and eight digits.
+pub fn is_code_execution_version(s: &str) -> bool {
+    s.strip_prefix("code_execution_")
+        .is_some_and(|date| date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A tool as the model sees it: name, description, input schema and options.
+///
+/// It serializes to the Messages API's tool definition. `"code"` callers are
+/// written as [`DEFAULT_CODE_EXECUTION`]; a runner configured for another
+/// code-execution version writes that one instead.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ToolDefinition {
+    /// The tool's name, matching `^[a-zA-Z0-9_-]{1,64}$`.
+    pub name: String,
+    /// What the tool does; the model reads it to decide when to call it.
+    pub description: String,
+    /// JSON schema of the input object.
+    pub input_schema: Value,
+    /// Who may call the tool; `None` means the model directly, and leaves the
+    /// field out of the request.
+    pub allowed_callers: Option<Vec<AllowedCaller>>,
+    /// Ask the API to guarantee that inputs match the schema.
+    pub strict: bool,
+    /// Leave the tool out of the model's context until tool search finds it.
+    pub defer_loading: bool,
+    /// Prompt-caching breakpoint on the definition.
+    pub cache_control: Option<Value>,
+}
+
+impl ToolDefinition {
+    /// A definition with default options.
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        input_schema: Value,
+    ) -> Self {
+        ToolDefinition {
+            name: name.into(),
+            description: description.into(),
+            input_schema,
+            allowed_callers: None,
+            strict: false,
+            defer_loading: false,
+            cache_control: None,
+        }
+    }
+
+    /// Sets who may call the tool.
+    #[must_use]
+    pub fn with_allowed_callers(mut self, callers: impl IntoIterator<Item = AllowedCaller>) -> Self {
+        self.allowed_callers = Some(callers.into_iter().collect());
+        self
+    }
+
+    /// Sets `strict`.
+    #[must_use]
+    pub fn with_strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Sets `defer_loading`.
+    #[must_use]
+    pub fn with_defer_loading(mut self, defer: bool) -> Self {
+        self.defer_loading = defer;
+        self
+    }
+
+    /// Whether the model may call the tool with a `tool_use` block.
+    pub fn allows_direct(&self) -> bool {
+        match &self.allowed_callers {
+            None => true,
+            Some(callers) => callers.contains(&AllowedCaller::Direct),
+        }
+    }
+
+    /// Whether code running in `version` (or, with `None`, code mode) may call the tool.
+    pub fn allows_code(&self, version: Option<&str>) -> bool {
+        let Some(callers) = &self.allowed_callers else {
+            return false;
+        };
+        callers.iter().any(|c| match (c, version) {
+            (AllowedCaller::Direct, _) => false,
+            (AllowedCaller::Code, _) => true,
+            (AllowedCaller::CodeExecution(v), Some(version)) => v == version,
+            (AllowedCaller::CodeExecution(_), None) => false,
+        })
+    }
+
+    /// Who may call the tool, for error messages: `direct, code`, or `nobody`.
+    pub fn describe_callers(&self) -> String {
+        match &self.allowed_callers {
+            None => "direct".to_owned(),
+            Some(callers) if callers.is_empty() => "nobody".to_owned(),
+            Some(callers) => callers
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// The wire JSON, with `"code"` callers written as `code_version`.
+    pub fn to_wire(&self, code_version: &str) -> Value {
+        // Serializing plain maps and strings into a `Value` cannot fail.
+        WireDefinition {
+            def: self,
+            code_version,
+        }
+        .serialize(serde_json::value::Serializer)
+        .unwrap_or(Value::Null)
+    }
+
+    pub(crate) fn serialize_wire<S: Serializer>(
+        &self,
+        serializer: S,
+        code_version: &str,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("description", &self.description)?;
+        map.serialize_entry("input_schema", &self.input_schema)?;
+        if let Some(callers) = &self.allowed_callers {
+            let mut names: Vec<&str> = Vec::with_capacity(callers.len());
+            for caller in callers {
+                let name = caller.wire_name(code_version);
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            map.serialize_entry("allowed_callers", &names)?;
+        }
+        if self.strict {
+            map.serialize_entry("strict", &true)?;
+        }
+        if self.defer_loading {
+            map.serialize_entry("defer_loading", &true)?;
+        }
+        if let Some(cache_control) = &self.cache_control {
+            map.serialize_entry("cache_control", cache_control)?;
+        }
+        map.end()
+    }
+}
+
+/// A definition serialized with a chosen code-execution version.
+pub(crate) struct WireDefinition<'a> {
+    pub(crate) def: &'a ToolDefinition,
+    pub(crate) code_version: &'a str,
+}
+
+impl Serialize for WireDefinition<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.def.serialize_wire(serializer, self.code_version)
+    }
+}
+
+impl Serialize for ToolDefinition {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize_wire(serializer, DEFAULT_CODE_EXECUTION)
+    }
+}
+
+impl<'de> Deserialize<'de> for ToolDefinition {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Wire {
+            name: String,
+            #[serde(default)]
+            description: String,
+            input_schema: Value,
+            #[serde(default)]
+            allowed_callers: Option<Vec<String>>,
+            #[serde(default)]
+            strict: bool,
+            #[serde(default)]
+            defer_loading: bool,
+            #[serde(default)]
+            cache_control: Option<Value>,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        let allowed_callers = wire
+            .allowed_callers
+            .map(|callers| {
+                callers
+                    .iter()
+                    .map(|c| AllowedCaller::parse(c))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()
+            .map_err(serde::de::Error::custom)?;
+        Ok(ToolDefinition {
+            name: wire.name,
+            description: wire.description,
+            input_schema: wire.input_schema,
+            allowed_callers,
+            strict: wire.strict,
+            defer_loading: wire.defer_loading,
+            cache_control: wire.cache_control,
+        })
+    }
+}
+
+/// Whether `name` is a valid tool name: 1 to 64 of `a-z A-Z 0-9 _ -`.
+pub fn is_valid_tool_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}

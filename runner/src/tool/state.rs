@@ -1,0 +1,104 @@
+//! Shared state handed to tools: [`State`] and the toolset's type map.
+
+use std::any::{Any, TypeId, type_name};
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// Shared state of type `T`, given to a toolset with
+/// [`Toolset::with_state`](crate::Toolset::with_state).
+///
+/// A `State<T>` parameter of a `#[tool]` function is filled from the toolset
+/// and left out of the tool's input schema. When the toolset holds no `T`, the
+/// call fails with an error result naming the type; the function is not run.
+///
+/// ```
+/// use toolrunner::{tool, toolset, State};
+///
+/// struct Greeting(String);
+///
+/// /// Greet someone.
+/// #[tool]
+/// fn greet(greeting: State<Greeting>, name: String) -> String {
+///     format!("{}, {name}!", greeting.0)
+/// }
+///
+/// let tools = toolset![greet].with_state(Greeting("Hello".into()));
+/// # let _ = tools;
+/// ```
+pub struct State<T: ?Sized>(pub Arc<T>);
+
+impl<T: ?Sized> State<T> {
+    /// The shared pointer to the state.
+    pub fn into_inner(self) -> Arc<T> {
+        self.0
+    }
+}
+
+impl<T: ?Sized> Clone for State<T> {
+    fn clone(&self) -> Self {
+        State(Arc::clone(&self.0))
+    }
+}
+
+impl<T: ?Sized> Deref for State<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for State<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("State").field(&&*self.0).finish()
+    }
+}
+
+/// The states a toolset holds, one per type.
+#[derive(Clone, Default)]
+pub(crate) struct StateMap {
+    entries: HashMap<TypeId, Entry>,
+}
+
+#[derive(Clone)]
+struct Entry {
+    name: &'static str,
+    value: Arc<dyn Any + Send + Sync>,
+}
+
+impl StateMap {
+    pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: Arc<T>) {
+        self.entries.insert(
+            TypeId::of::<T>(),
+            Entry {
+                name: type_name::<T>(),
+                value,
+            },
+        );
+    }
+
+    pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<State<T>> {
+        let entry = self.entries.get(&TypeId::of::<T>())?;
+        Arc::clone(&entry.value).downcast::<T>().ok().map(State)
+    }
+
+    /// Adds every state of `other` that `self` lacks; `self` wins on a clash.
+    pub(crate) fn absorb(&mut self, other: &StateMap) {
+        for (id, entry) in &other.entries {
+            self.entries.entry(*id).or_insert_with(|| entry.clone());
+        }
+    }
+
+    pub(crate) fn type_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.entries.values().map(|e| e.name)
+    }
+}
+
+impl fmt::Debug for StateMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<_> = self.type_names().collect();
+        names.sort_unstable();
+        f.debug_set().entries(names).finish()
+    }
+}

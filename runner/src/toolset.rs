@@ -1,0 +1,261 @@
+//! [`Toolset`]: tools by name, their shared state, and dispatch.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use serde_json::Value;
+
+use crate::tool::{StateMap, Tool, ToolCall, ToolContext, ToolDefinition, ToolOutput, is_valid_tool_name};
+
+/// A set of tools the model may call, with the state they share.
+///
+/// Build one with [`toolset!`](crate::toolset) from `#[tool]` functions, add
+/// tools known only at run time with [`add`](Self::add), and give shared
+/// state with [`with_state`](Self::with_state). Cloning is cheap.
+///
+/// ```
+/// use serde_json::json;
+/// use toolrunner::{tool, toolset, ToolCall};
+///
+/// /// Add two integers.
+/// #[tool]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// # tokio_test(async {
+/// let tools = toolset![add];
+/// let out = tools.call("add", json!({"a": 2, "b": 3}), ToolCall::new("toolu_1")).await;
+/// assert_eq!(out.text_content(), "5");
+///
+/// let bad = tools.call("add", json!({"a": 2, "b": "x"}), ToolCall::new("toolu_2")).await;
+/// assert!(bad.is_error);
+/// assert!(bad.text_content().contains(r#"b: invalid type: string "x", expected i64"#));
+/// # });
+/// # fn tokio_test(f: impl std::future::Future) { tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f); }
+/// ```
+#[derive(Clone, Default)]
+pub struct Toolset {
+    tools: Vec<Entry>,
+    index: HashMap<Arc<str>, usize>,
+    states: Arc<StateMap>,
+}
+
+#[derive(Clone)]
+struct Entry {
+    name: Arc<str>,
+    tool: Arc<dyn Tool>,
+}
+
+impl Toolset {
+    /// An empty toolset.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a tool.
+    ///
+    /// # Errors
+    ///
+    /// When the toolset already has a tool of that name, or the name is not
+    /// a valid tool name; the toolset is left unchanged.
+    pub fn add(&mut self, tool: impl Tool) -> Result<&mut Self, ToolsetError> {
+        self.add_arc(Arc::new(tool))
+    }
+
+    /// Adds a shared tool.
+    ///
+    /// # Errors
+    ///
+    /// As [`add`](Self::add).
+    pub fn add_arc(&mut self, tool: Arc<dyn Tool>) -> Result<&mut Self, ToolsetError> {
+        let name = tool.definition().name.as_str();
+        if !is_valid_tool_name(name) {
+            return Err(ToolsetError::InvalidName(name.to_owned()));
+        }
+        if self.index.contains_key(name) {
+            return Err(ToolsetError::Duplicate(name.to_owned()));
+        }
+        let name: Arc<str> = Arc::from(name);
+        self.index.insert(Arc::clone(&name), self.tools.len());
+        self.tools.push(Entry { name, tool });
+        Ok(self)
+    }
+
+    /// Gives the tools a shared value of type `T`, read by `State<T>`
+    /// parameters. A second value of the same type replaces the first.
+    #[must_use]
+    pub fn with_state<T: Send + Sync + 'static>(mut self, state: T) -> Self {
+        Arc::make_mut(&mut self.states).insert(Arc::new(state));
+        self
+    }
+
+    /// Like [`with_state`](Self::with_state), with a value already shared.
+    #[must_use]
+    pub fn with_shared_state<T: Send + Sync + 'static>(mut self, state: Arc<T>) -> Self {
+        Arc::make_mut(&mut self.states).insert(state);
+        self
+    }
+
+    /// Both toolsets' tools (this one's first) and state (this one's wins
+    /// where both hold a type).
+    ///
+    /// # Errors
+    ///
+    /// When both have a tool of the same name.
+    pub fn merge(mut self, other: Toolset) -> Result<Toolset, ToolsetError> {
+        if let Some(dup) = other.tools.iter().find(|e| self.index.contains_key(&e.name)) {
+            return Err(ToolsetError::Duplicate(dup.name.to_string()));
+        }
+        for entry in other.tools {
+            self.index.insert(Arc::clone(&entry.name), self.tools.len());
+            self.tools.push(entry);
+        }
+        Arc::make_mut(&mut self.states).absorb(&other.states);
+        Ok(self)
+    }
+
+    /// The tool called `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
+        self.index.get(name).map(|&i| &self.tools[i].tool)
+    }
+
+    /// Whether there is a tool called `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    /// The number of tools.
+    pub fn len(&self) -> usize {
+        self.tools.len()
+    }
+
+    /// Whether there are no tools.
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
+    }
+
+    /// The tools' names, in the order they were added.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.tools.iter().map(|e| &*e.name)
+    }
+
+    /// The tools, in the order they were added.
+    pub fn tools(&self) -> impl Iterator<Item = &Arc<dyn Tool>> {
+        self.tools.iter().map(|e| &e.tool)
+    }
+
+    /// The tool definitions, in order; each serializes to the Messages API's
+    /// wire format.
+    pub fn definitions(&self) -> impl Iterator<Item = &ToolDefinition> {
+        self.tools.iter().map(|e| e.tool.definition())
+    }
+
+    /// The wire JSON of every definition, in order, with `"code"` callers as
+    /// `code_version`.
+    pub fn wire_definitions(&self, code_version: &str) -> Vec<Value> {
+        self.definitions().map(|d| d.to_wire(code_version)).collect()
+    }
+
+    /// Calls the tool `name` with `input`.
+    ///
+    /// Never fails and never panics: an unknown tool, invalid input, a missing
+    /// state, an error from the tool and a panic inside it all become error
+    /// results (`is_error: true`) with a message the model can act on.
+    pub fn call(
+        &self,
+        name: &str,
+        input: Value,
+        call: ToolCall,
+    ) -> impl Future<Output = ToolOutput> + Send + 'static {
+        let found = self.index.get(name).map(|&i| self.tools[i].clone());
+        let states = Arc::clone(&self.states);
+        let unknown = found.is_none().then(|| self.unknown_tool(name));
+        async move {
+            let Some(entry) = found else {
+                return unknown.unwrap_or_default();
+            };
+            let cx = ToolContext::new(call, Arc::clone(&entry.name), states);
+            // A panic while building the future is caught as well as one
+            // while polling it.
+            let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| entry.tool.call(input, cx))) {
+                Ok(fut) => fut,
+                Err(panic) => return panicked(&entry.name, &*panic),
+            };
+            match AssertUnwindSafe(fut).catch_unwind().await {
+                Ok(output) => output,
+                Err(panic) => panicked(&entry.name, &*panic),
+            }
+        }
+    }
+
+    fn unknown_tool(&self, name: &str) -> ToolOutput {
+        let names: Vec<&str> = self.names().collect();
+        if names.is_empty() {
+            ToolOutput::error(format!("unknown tool `{name}`: no tools are available"))
+        } else {
+            ToolOutput::error(format!(
+                "unknown tool `{name}`; available tools: {}",
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+/// The error result for a tool that panicked.
+pub(crate) fn panicked(tool: &str, panic: &(dyn std::any::Any + Send)) -> ToolOutput {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!(tool, panic = message, "tool panicked");
+    ToolOutput::error(format!("tool `{tool}` panicked: {message}"))
+}
+
+impl fmt::Debug for Toolset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Toolset")
+            .field("tools", &self.names().collect::<Vec<_>>())
+            .field("states", &self.states)
+            .finish()
+    }
+}
+
+impl<T: Tool> Extend<T> for Toolset {
+    /// Adds each tool; a tool whose name is taken or invalid is skipped and logged.
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        for tool in iter {
+            if let Err(e) = self.add(tool) {
+                tracing::warn!(error = %e, "tool not added to toolset");
+            }
+        }
+    }
+}
+
+/// Why a tool could not be added to a toolset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ToolsetError {
+    /// Another tool has this name.
+    Duplicate(String),
+    /// The name does not match `^[a-zA-Z0-9_-]{1,64}$`.
+    InvalidName(String),
+}
+
+impl fmt::Display for ToolsetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ToolsetError::Duplicate(name) => write!(f, "the toolset already has a tool named `{name}`"),
+            ToolsetError::InvalidName(name) => write!(
+                f,
+                "invalid tool name `{name}`: names are 1 to 64 of a-z, A-Z, 0-9, `_` and `-`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ToolsetError {}

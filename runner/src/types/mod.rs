@@ -1,0 +1,16 @@
+//! Wire types of the Messages API.
+//!
+//! Everything the API sends back survives a round trip: content blocks this
+//! crate does not know are kept as their exact JSON text, and unknown fields of
+//! known blocks are kept in an `extra` map and sent back with the block.
+
+mod content;
+mod message;
+mod params;
+
+pub use content::{
+    CallerInfo, ContentBlock, DocumentBlock, ImageBlock, OtherBlock, RedactedThinkingBlock,
+    ServerToolUseBlock, TextBlock, ThinkingBlock, ToolResultBlock, ToolResultContent, ToolUseBlock,
+};
+pub use message::{Container, Message, StopReason, Usage};
+pub use params::{Content, MessageParam, MessageParams, Role};

@@ -1,0 +1,327 @@
+//! Request parameters: [`MessageParams`] and the messages it carries.
+
+use serde::de::{self, Deserializer};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::content::{ContentBlock, TextBlock};
+
+/// Who wrote a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The user, including tool results.
+    User,
+    /// The model.
+    Assistant,
+}
+
+/// One message of the conversation sent to the API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessageParam {
+    /// Who wrote it.
+    pub role: Role,
+    /// What it says.
+    pub content: Content,
+}
+
+impl MessageParam {
+    /// A user message with plain text.
+    pub fn user(text: impl Into<String>) -> Self {
+        MessageParam {
+            role: Role::User,
+            content: Content::Text(text.into()),
+        }
+    }
+
+    /// An assistant message with plain text.
+    pub fn assistant(text: impl Into<String>) -> Self {
+        MessageParam {
+            role: Role::Assistant,
+            content: Content::Text(text.into()),
+        }
+    }
+
+    /// A message with content blocks.
+    pub fn blocks(role: Role, blocks: Vec<ContentBlock>) -> Self {
+        MessageParam {
+            role,
+            content: Content::Blocks(blocks),
+        }
+    }
+
+    /// The message's blocks; plain text reads as one text block.
+    pub fn content_blocks(&self) -> std::borrow::Cow<'_, [ContentBlock]> {
+        match &self.content {
+            Content::Text(text) => {
+                std::borrow::Cow::Owned(vec![ContentBlock::Text(TextBlock::new(text.clone()))])
+            }
+            Content::Blocks(blocks) => std::borrow::Cow::Borrowed(blocks),
+        }
+    }
+}
+
+impl From<super::Message> for MessageParam {
+    /// The assistant turn to send back: the response's content, block for block.
+    fn from(message: super::Message) -> Self {
+        MessageParam::blocks(message.role, message.content)
+    }
+}
+
+/// The content of a message: a string, or content blocks.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Content {
+    /// Plain text.
+    Text(String),
+    /// Content blocks.
+    Blocks(Vec<ContentBlock>),
+}
+
+// Not `#[serde(untagged)]`: that buffers the input, and content blocks cannot
+// be read from the buffer.
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        let json = raw.get();
+        if json.starts_with('"') {
+            serde_json::from_str(json).map(Content::Text)
+        } else {
+            serde_json::from_str(json).map(Content::Blocks)
+        }
+        .map_err(|e| de::Error::custom(format_args!("message content: {e}")))
+    }
+}
+
+/// The body of a Messages API request, built up with chained setters.
+///
+/// ```
+/// use toolrunner::MessageParams;
+///
+/// let params = MessageParams::new("claude-sonnet-4-5", 1024)
+///     .system("You are terse.")
+///     .user("What's 2 + 2?");
+/// assert_eq!(params.messages.len(), 1);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct MessageParams {
+    /// The model, e.g. `claude-sonnet-4-5`.
+    pub model: String,
+    /// The most tokens the model may write in one response.
+    pub max_tokens: u32,
+    /// The conversation so far.
+    pub messages: Vec<MessageParam>,
+    /// The system prompt: a string or an array of text blocks.
+    pub system: Option<Value>,
+    /// Tools declared as raw JSON, such as server tools
+    /// (`{"type": "code_execution_20260120", "name": "code_execution"}`).
+    /// A runner's toolset adds its own definitions after these.
+    pub tools: Vec<Value>,
+    /// How the model may choose tools, e.g. `{"type": "auto"}`.
+    pub tool_choice: Option<Value>,
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// Nucleus sampling.
+    pub top_p: Option<f64>,
+    /// Top-k sampling.
+    pub top_k: Option<u32>,
+    /// Custom stop sequences.
+    pub stop_sequences: Vec<String>,
+    /// Request metadata, e.g. `{"user_id": "..."}`.
+    pub metadata: Option<Value>,
+    /// Extended thinking, e.g. `{"type": "enabled", "budget_tokens": 2048}`.
+    pub thinking: Option<Value>,
+    /// The code-execution container: its id as a string, or an object.
+    /// A runner sets the id the API returns, merged into an object you set.
+    pub container: Option<Value>,
+    /// Server-side context management, passed through as given.
+    pub context_management: Option<Value>,
+    /// Beta features, sent in the `anthropic-beta` header, not the body.
+    pub betas: Vec<String>,
+    /// Further body fields, sent as given.
+    pub extra: Map<String, Value>,
+}
+
+impl MessageParams {
+    /// Parameters for `model` with a budget of `max_tokens` output tokens and no messages yet.
+    pub fn new(model: impl Into<String>, max_tokens: u32) -> Self {
+        MessageParams {
+            model: model.into(),
+            max_tokens,
+            messages: Vec::new(),
+            system: None,
+            tools: Vec::new(),
+            tool_choice: None,
+            temperature: None,
+            top_p: None,
+            top_k: None,
+            stop_sequences: Vec::new(),
+            metadata: None,
+            thinking: None,
+            container: None,
+            context_management: None,
+            betas: Vec::new(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Appends a user message with plain text.
+    #[must_use]
+    pub fn user(mut self, text: impl Into<String>) -> Self {
+        self.messages.push(MessageParam::user(text));
+        self
+    }
+
+    /// Appends an assistant message with plain text.
+    #[must_use]
+    pub fn assistant(mut self, text: impl Into<String>) -> Self {
+        self.messages.push(MessageParam::assistant(text));
+        self
+    }
+
+    /// Appends a message.
+    #[must_use]
+    pub fn message(mut self, message: MessageParam) -> Self {
+        self.messages.push(message);
+        self
+    }
+
+    /// Sets the system prompt.
+    #[must_use]
+    pub fn system(mut self, system: impl Into<String>) -> Self {
+        self.system = Some(Value::String(system.into()));
+        self
+    }
+
+    /// Declares a tool as raw JSON, such as a server tool.
+    #[must_use]
+    pub fn tool(mut self, tool: Value) -> Self {
+        self.tools.push(tool);
+        self
+    }
+
+    /// Sets `tool_choice`.
+    #[must_use]
+    pub fn tool_choice(mut self, choice: Value) -> Self {
+        self.tool_choice = Some(choice);
+        self
+    }
+
+    /// Sets the sampling temperature.
+    #[must_use]
+    pub fn temperature(mut self, temperature: f64) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+
+    /// Enables a beta feature (`anthropic-beta` header). Repeats are sent once.
+    #[must_use]
+    pub fn beta(mut self, beta: impl Into<String>) -> Self {
+        let beta = beta.into();
+        if !self.betas.contains(&beta) {
+            self.betas.push(beta);
+        }
+        self
+    }
+
+    /// Sets the container: its id as a string, or an object such as
+    /// `{"id": "...", "skills": [...]}`.
+    #[must_use]
+    pub fn container(mut self, container: Value) -> Self {
+        self.container = Some(container);
+        self
+    }
+
+    /// Sets `context_management`, for server-side compaction and clearing.
+    #[must_use]
+    pub fn context_management(mut self, value: Value) -> Self {
+        self.context_management = Some(value);
+        self
+    }
+
+    /// Sets any other body field.
+    #[must_use]
+    pub fn extra(mut self, key: impl Into<String>, value: Value) -> Self {
+        self.extra.insert(key.into(), value);
+        self
+    }
+
+    /// Serializes the body with `more_tools` after [`tools`](Self::tools),
+    /// and `"stream": true` when `stream` is set.
+    pub(crate) fn serialize_body<S: Serializer>(
+        &self,
+        serializer: S,
+        more_tools: &[Box<RawValue>],
+        stream: bool,
+    ) -> Result<S::Ok, S::Error> {
+        struct Tools<'a>(&'a [Value], &'a [Box<RawValue>]);
+        impl Serialize for Tools<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                let mut seq = serializer.serialize_seq(Some(self.0.len() + self.1.len()))?;
+                for tool in self.0 {
+                    seq.serialize_element(tool)?;
+                }
+                for tool in self.1 {
+                    seq.serialize_element(tool)?;
+                }
+                seq.end()
+            }
+        }
+
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("model", &self.model)?;
+        map.serialize_entry("max_tokens", &self.max_tokens)?;
+        map.serialize_entry("messages", &self.messages)?;
+        if let Some(system) = &self.system {
+            map.serialize_entry("system", system)?;
+        }
+        if !self.tools.is_empty() || !more_tools.is_empty() {
+            map.serialize_entry("tools", &Tools(&self.tools, more_tools))?;
+        }
+        if let Some(v) = &self.tool_choice {
+            map.serialize_entry("tool_choice", v)?;
+        }
+        if let Some(v) = &self.temperature {
+            map.serialize_entry("temperature", v)?;
+        }
+        if let Some(v) = &self.top_p {
+            map.serialize_entry("top_p", v)?;
+        }
+        if let Some(v) = &self.top_k {
+            map.serialize_entry("top_k", v)?;
+        }
+        if !self.stop_sequences.is_empty() {
+            map.serialize_entry("stop_sequences", &self.stop_sequences)?;
+        }
+        if let Some(v) = &self.metadata {
+            map.serialize_entry("metadata", v)?;
+        }
+        if let Some(v) = &self.thinking {
+            map.serialize_entry("thinking", v)?;
+        }
+        if let Some(v) = &self.container {
+            map.serialize_entry("container", v)?;
+        }
+        if let Some(v) = &self.context_management {
+            map.serialize_entry("context_management", v)?;
+        }
+        for (key, value) in &self.extra {
+            map.serialize_entry(key, value)?;
+        }
+        if stream {
+            map.serialize_entry("stream", &true)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for MessageParams {
+    /// The request body, as sent (without the `anthropic-beta` header's betas).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize_body(serializer, &[], false)
+    }
+}
