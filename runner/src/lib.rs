@@ -50,6 +50,8 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+mod client;
+mod error;
 mod tool;
 mod toolset;
 pub mod types;
@@ -58,6 +60,8 @@ pub mod types;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use client::{Client, ClientBuilder};
+pub use error::Error;
 pub use tool::{
     AllowedCaller, ArgsReader, Caller, DEFAULT_CODE_EXECUTION, FromToolContext, IntoToolOutput,
     SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture, ToolOutput,

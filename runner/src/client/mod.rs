@@ -1,0 +1,402 @@
+//! [`Client`]: the HTTP client for the Messages API.
+//!
+//! One request is one call of [`Client::create_message`]; failed attempts are
+//! retried with backoff as the official SDKs do (see [`ClientBuilder`] for the
+//! knobs). Every request runs in a `messages.create` tracing span that records
+//! the model and the attempt.
+
+mod builder;
+mod retry;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{StatusCode, Url};
+use tracing::Instrument;
+
+pub use builder::ClientBuilder;
+use retry::RetryPolicy;
+
+use crate::error::Error;
+use crate::types::{Message, MessageParams};
+
+const ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
+
+/// A client for the Anthropic Messages API.
+///
+/// Cheap to clone: clones share one connection pool and configuration.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn run() -> Result<(), toolrunner::Error> {
+/// use toolrunner::{Client, MessageParams};
+///
+/// let client = Client::from_env()?;
+/// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("What's 2 + 2?");
+/// let message = client.create_message(&params).await?;
+/// println!("{}", message.text());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientRef>,
+}
+
+struct ClientRef {
+    http: reqwest::Client,
+    messages_url: Url,
+    base_url: Url,
+    /// Headers of every request: key, version, content type, user agent,
+    /// and the default headers.
+    headers: HeaderMap,
+    default_header_names: Vec<HeaderName>,
+    anthropic_version: String,
+    timeout: Duration,
+    retry: RetryPolicy,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Client>();
+    assert_send_sync::<ClientBuilder>();
+    assert_send_sync::<Error>();
+};
+
+impl Client {
+    /// A client configured from the environment, as the official SDKs do:
+    /// the API key from `ANTHROPIC_API_KEY`, and the base URL from
+    /// `ANTHROPIC_BASE_URL` if it is set. Everything else has its default;
+    /// see [`ClientBuilder::new`].
+    ///
+    /// # Errors
+    ///
+    /// A configuration error ([`Error::is_config`]) when `ANTHROPIC_API_KEY`
+    /// is not set or empty, or when either variable is invalid.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let client = toolrunner::Client::from_env()?;
+    /// # drop(client);
+    /// # Ok::<(), toolrunner::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env_with(|name| std::env::var_os(name)).build()
+    }
+
+    /// A builder to configure a client. Unlike [`from_env`](Self::from_env)
+    /// it reads nothing from the environment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = toolrunner::Client::builder().api_key("sk-ant-...").max_retries(0).build()?;
+    /// # drop(client);
+    /// # Ok::<(), toolrunner::Error>(())
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// Sends `params` to `POST /v1/messages` and returns the model's message.
+    ///
+    /// Betas in [`MessageParams::betas`] go in the `anthropic-beta` header.
+    /// Connection errors, timeouts and retryable statuses are retried as
+    /// configured.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::is_api`]: the API answered with an error status; retryable
+    ///   ones only once retries are used up.
+    /// - [`Error::is_connection`], [`Error::is_timeout`]: no response, on
+    ///   the last attempt.
+    /// - [`Error::is_decode`]: a success response that is not a message.
+    /// - [`Error::is_config`]: a beta name that is not a valid header value.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: toolrunner::Client) -> Result<(), toolrunner::Error> {
+    /// use toolrunner::MessageParams;
+    ///
+    /// let params = MessageParams::new("claude-sonnet-4-5", 1024)
+    ///     .system("You are terse.")
+    ///     .user("Name a prime number.");
+    /// let message = client.create_message(&params).await?;
+    /// println!("{:?}: {}", message.stop_reason, message.text());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn create_message(&self, params: &MessageParams) -> Result<Message, Error> {
+        let body = serde_json::to_vec(params).map_err(Error::encode)?;
+        self.message(Bytes::from(body), &params.betas, &params.model)
+            .await
+    }
+
+    /// Sends a serialized request body (from `MessageParams::serialize_body`)
+    /// and decodes the response message, with retries.
+    ///
+    /// Errors as [`create_message`](Self::create_message).
+    #[allow(dead_code, reason = "called by the runner")]
+    pub(crate) async fn send_message(
+        &self,
+        body: Bytes,
+        betas: &[String],
+    ) -> Result<Message, Error> {
+        let model = model_of(&body).unwrap_or_default();
+        self.message(body, betas, &model).await
+    }
+
+    /// Sends a serialized request body and returns the successful response
+    /// unread, for streaming. Retries cover the response's status only:
+    /// failures while reading the body are the caller's to handle.
+    ///
+    /// Errors as [`create_message`](Self::create_message), less decoding.
+    #[allow(dead_code, reason = "called by the runner, for streaming")]
+    pub(crate) async fn send_raw(
+        &self,
+        body: Bytes,
+        betas: &[String],
+    ) -> Result<reqwest::Response, Error> {
+        let model = model_of(&body).unwrap_or_default();
+        let span = request_span(&model);
+        self.execute(&span, body, betas, async |response| Ok(response))
+            .instrument(span.clone())
+            .await
+            .map(|(response, _)| response)
+    }
+
+    async fn message(&self, body: Bytes, betas: &[String], model: &str) -> Result<Message, Error> {
+        let span = request_span(model);
+        let read = async |response: reqwest::Response| {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            Ok((status, headers, body))
+        };
+        let ((status, headers, body), attempts) = self
+            .execute(&span, body, betas, read)
+            .instrument(span.clone())
+            .await?;
+        let _entered = span.enter();
+        tracing::debug!(response_bytes = body.len(), "decoding message");
+        serde_json::from_slice(&body)
+            .map_err(|e| Error::decode(e, status, &headers, &body, attempts))
+    }
+
+    /// The retry loop shared by all requests: sends `body` until a response
+    /// has a success status and `finish` has read it, or retries run out.
+    /// Returns what `finish` made, and the number of attempts. Records the
+    /// attempt in `span`, the request's span, which the caller instruments
+    /// this future with.
+    async fn execute<T>(
+        &self,
+        span: &tracing::Span,
+        body: Bytes,
+        betas: &[String],
+        finish: impl AsyncFn(reqwest::Response) -> Result<T, reqwest::Error>,
+    ) -> Result<(T, u32), Error> {
+        let inner = &*self.inner;
+        let headers = self.request_headers(betas)?;
+        let max_attempts = inner.retry.max_retries.saturating_add(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            span.record("attempt", attempt);
+            tracing::debug!(request_bytes = body.len(), "sending request");
+
+            let sent = inner
+                .http
+                .post(inner.messages_url.clone())
+                .headers(headers.clone())
+                .timeout(inner.timeout)
+                .body(body.clone())
+                .send()
+                .await;
+            let retries_left = attempt < max_attempts;
+
+            // Each arm either returns or says why to retry, with the
+            // response's headers when there was a response.
+            let (reason, response_headers) = match sent {
+                Ok(response) if response.status().is_success() => {
+                    let status = response.status();
+                    let request_id = request_id(response.headers());
+                    match finish(response).await {
+                        Ok(done) => {
+                            tracing::debug!(
+                                %status,
+                                request_id = request_id.as_deref().unwrap_or(""),
+                                "request succeeded"
+                            );
+                            return Ok((done, attempt));
+                        }
+                        Err(e) if retries_left && !e.is_builder() => {
+                            (Reason::Transport(e.without_url().to_string()), None)
+                        }
+                        Err(e) => return Err(self.transport_error(e, attempt)),
+                    }
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    let response_headers = response.headers().clone();
+                    let retryable = retry::should_retry(status, &response_headers);
+                    // Read the body even when it is dropped, so the
+                    // connection goes back to the pool.
+                    let body = response.bytes().await.unwrap_or_default();
+                    if !(retryable && retries_left) {
+                        return Err(Error::api(
+                            status,
+                            &response_headers,
+                            body,
+                            attempt,
+                            retryable,
+                        ));
+                    }
+                    (Reason::Status(status), Some(response_headers))
+                }
+                Err(e) if retries_left && !e.is_builder() => {
+                    (Reason::Transport(e.without_url().to_string()), None)
+                }
+                Err(e) => return Err(self.transport_error(e, attempt)),
+            };
+
+            let delay = inner.retry.delay(attempt, response_headers.as_ref());
+            tracing::debug!(
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                %reason,
+                "retrying request"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// The headers of one request: the client's, and `anthropic-beta` with
+    /// the request's betas merged into any default ones.
+    fn request_headers(&self, betas: &[String]) -> Result<HeaderMap, Error> {
+        let mut headers = self.inner.headers.clone();
+        if betas.is_empty() {
+            return Ok(headers);
+        }
+        let mut all: Vec<&str> = Vec::new();
+        let defaults = self.inner.headers.get_all(&ANTHROPIC_BETA);
+        let defaults = defaults.iter().filter_map(|v| v.to_str().ok());
+        let names = defaults
+            .flat_map(|v| v.split(','))
+            .chain(betas.iter().map(String::as_str))
+            .map(str::trim);
+        for name in names {
+            if !name.is_empty() && !all.contains(&name) {
+                all.push(name);
+            }
+        }
+        let joined = all.join(",");
+        let value = HeaderValue::from_str(&joined)
+            .map_err(|e| Error::config_with(format!("invalid beta names {joined:?}"), e))?;
+        headers.insert(ANTHROPIC_BETA, value);
+        Ok(headers)
+    }
+
+    fn transport_error(&self, e: reqwest::Error, attempts: u32) -> Error {
+        let url = Some(self.inner.messages_url.clone());
+        if e.is_timeout() {
+            Error::timeout(
+                Some(e.without_url().into()),
+                url,
+                Some(self.inner.timeout),
+                attempts,
+            )
+        } else if e.is_builder() {
+            Error::config_with("could not build the HTTP request", e.without_url())
+        } else {
+            Error::connection(e, url, attempts)
+        }
+    }
+}
+
+impl fmt::Debug for Client {
+    /// Shows the configuration; never the API key or default header values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        f.debug_struct("Client")
+            .field("base_url", &inner.base_url.as_str())
+            .field("api_key", &"<redacted>")
+            .field("anthropic_version", &inner.anthropic_version)
+            .field("default_headers", &inner.default_header_names)
+            .field("timeout", &inner.timeout)
+            .field("max_retries", &inner.retry.max_retries)
+            .finish()
+    }
+}
+
+/// Why an attempt is retried, for the log.
+enum Reason {
+    Status(StatusCode),
+    Transport(String),
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Status(status) => write!(f, "status {}", status.as_u16()),
+            Reason::Transport(e) => f.write_str(e),
+        }
+    }
+}
+
+fn request_span(model: &str) -> tracing::Span {
+    tracing::info_span!("messages.create", model, attempt = tracing::field::Empty)
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers.get("request-id")?.to_str().ok().map(str::to_owned)
+}
+
+/// The model named by a body from `MessageParams::serialize_body`, which
+/// writes it first; for the tracing span.
+fn model_of(body: &[u8]) -> Option<String> {
+    let rest = body.strip_prefix(br#"{"model":"#)?;
+    let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<String>();
+    values.next()?.ok()
+}
+
+#[allow(dead_code, reason = "documents that request futures can be spawned")]
+fn assert_futures_are_send(client: &Client, params: &MessageParams) {
+    fn is_send<T: Send>(_: &T) {}
+    is_send(&client.create_message(params));
+    is_send(&client.send_message(Bytes::new(), &[]));
+    is_send(&client.send_raw(Bytes::new(), &[]));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_is_read_from_the_body() {
+        let params = MessageParams::new("claude-x", 10).user("hi");
+        let body = serde_json::to_vec(&params).unwrap();
+        assert_eq!(model_of(&body).as_deref(), Some("claude-x"));
+        assert_eq!(model_of(b"{}"), None);
+    }
+
+    #[test]
+    fn betas_are_joined_deduplicated_and_merged() {
+        let client = Client::builder()
+            .api_key("k")
+            .default_header("anthropic-beta", "a, b")
+            .build()
+            .unwrap();
+        let headers = client
+            .request_headers(&["b".into(), "c".into(), "c".into()])
+            .unwrap();
+        assert_eq!(headers[ANTHROPIC_BETA], "a,b,c");
+        let headers = client.request_headers(&[]).unwrap();
+        assert_eq!(headers[ANTHROPIC_BETA], "a, b");
+    }
+}

@@ -1,0 +1,508 @@
+//! The crate's error type: [`Error`].
+//!
+//! One type for everything that can go wrong talking to the API, in the
+//! style of `reqwest::Error`: the details live behind a private kind, and
+//! callers ask with `is_*()` predicates and accessors. New kinds can be added
+//! without breaking anyone.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::Url;
+use reqwest::header::HeaderMap;
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// How many characters of a response body a [`Error::is_decode`] error
+/// keeps, and an API error without a message shows.
+const SNIPPET_CHARS: usize = 200;
+
+/// An error from the client or the API.
+///
+/// Ask what went wrong with the `is_*()` predicates and the accessors; the
+/// [`Display`](fmt::Display) form is one line, fit for a log, and
+/// [`source()`](StdError::source) leads to the underlying error when there
+/// is one.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn run() -> Result<(), toolrunner::Error> {
+/// use toolrunner::{Client, MessageParams};
+///
+/// let client = Client::from_env()?;
+/// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("Hello");
+/// match client.create_message(&params).await {
+///     Ok(message) => println!("{}", message.text()),
+///     Err(e) if e.is_api() && e.status().is_some_and(|s| s.as_u16() == 400) => {
+///         eprintln!("bad request: {}", e.api_message().unwrap_or_default());
+///     }
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: Kind,
+    source: Option<BoxError>,
+    /// HTTP attempts made, retries included; 0 when no request was sent.
+    attempts: u32,
+}
+
+enum Kind {
+    /// The API answered with a non-success status.
+    Api(Box<ApiError>),
+    /// The request could not be sent or its response not read.
+    Connection { url: Option<Url> },
+    /// The request took longer than the client's timeout.
+    Timeout {
+        url: Option<Url>,
+        after: Option<Duration>,
+    },
+    /// A success response whose body is not a valid message.
+    Decode {
+        status: StatusCode,
+        request_id: Option<String>,
+        snippet: String,
+    },
+    /// The client's configuration is invalid.
+    Config { message: String },
+    /// The request body could not be serialized.
+    Encode,
+}
+
+struct ApiError {
+    status: StatusCode,
+    error_type: Option<String>,
+    message: Option<String>,
+    request_id: Option<String>,
+    body: Bytes,
+    retryable: bool,
+}
+
+impl Error {
+    fn new(kind: Kind, source: Option<BoxError>, attempts: u32) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                source,
+                attempts,
+            }),
+        }
+    }
+
+    /// An error response from the API. `retryable` says whether the retry
+    /// policy would have retried it, had it attempts left.
+    pub(crate) fn api(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Bytes,
+        attempts: u32,
+        retryable: bool,
+    ) -> Self {
+        // The API's error body: {"type":"error","error":{"type":..,"message":..},"request_id":..}.
+        #[derive(serde::Deserialize)]
+        struct Body {
+            error: Option<Detail>,
+            request_id: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Detail {
+            #[serde(rename = "type")]
+            kind: Option<String>,
+            message: Option<String>,
+        }
+
+        let parsed = serde_json::from_slice::<Body>(&body).ok();
+        let (error_type, message, body_request_id) = match parsed {
+            Some(Body { error, request_id }) => {
+                let (kind, message) = error.map_or((None, None), |d| (d.kind, d.message));
+                (kind, message, request_id)
+            }
+            None => (None, None, None),
+        };
+        let request_id = request_id_of(headers).or(body_request_id);
+        let api = ApiError {
+            status,
+            error_type,
+            message,
+            request_id,
+            body,
+            retryable,
+        };
+        Error::new(Kind::Api(Box::new(api)), None, attempts)
+    }
+
+    /// A failure to send the request or read its response.
+    pub(crate) fn connection(source: reqwest::Error, url: Option<Url>, attempts: u32) -> Self {
+        // The URL is shown by this error; keep it out of the source's text.
+        let source = source.without_url();
+        Error::new(Kind::Connection { url }, Some(source.into()), attempts)
+    }
+
+    /// A request that ran into the client's timeout.
+    pub(crate) fn timeout(
+        source: Option<BoxError>,
+        url: Option<Url>,
+        after: Option<Duration>,
+        attempts: u32,
+    ) -> Self {
+        Error::new(Kind::Timeout { url, after }, source, attempts)
+    }
+
+    /// A success response whose body is not a valid message.
+    pub(crate) fn decode(
+        source: serde_json::Error,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        attempts: u32,
+    ) -> Self {
+        let kind = Kind::Decode {
+            status,
+            request_id: request_id_of(headers),
+            snippet: snippet(body),
+        };
+        Error::new(kind, Some(source.into()), attempts)
+    }
+
+    /// An invalid configuration, described by `message`.
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        let message = message.into();
+        Error::new(Kind::Config { message }, None, 0)
+    }
+
+    /// An invalid configuration, with the error that revealed it.
+    pub(crate) fn config_with(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        let message = message.into();
+        Error::new(Kind::Config { message }, Some(source.into()), 0)
+    }
+
+    /// A request body that could not be serialized.
+    pub(crate) fn encode(source: serde_json::Error) -> Self {
+        Error::new(Kind::Encode, Some(source.into()), 0)
+    }
+
+    /// Whether the API answered with an error status (4xx or 5xx).
+    pub fn is_api(&self) -> bool {
+        matches!(self.inner.kind, Kind::Api(_))
+    }
+
+    /// Whether the request could not be sent or its response not read,
+    /// including connections the server dropped.
+    pub fn is_connection(&self) -> bool {
+        matches!(self.inner.kind, Kind::Connection { .. })
+    }
+
+    /// Whether the request ran into the client's timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.inner.kind, Kind::Timeout { .. })
+    }
+
+    /// Whether a success response's body was not a valid message.
+    pub fn is_decode(&self) -> bool {
+        matches!(self.inner.kind, Kind::Decode { .. })
+    }
+
+    /// Whether the client's configuration is invalid: a missing API key, a
+    /// bad base URL or header.
+    pub fn is_config(&self) -> bool {
+        matches!(self.inner.kind, Kind::Config { .. })
+    }
+
+    /// Whether sending the same request again may succeed: connection
+    /// errors, timeouts, and API errors the retry policy retries (408, 409,
+    /// 429, 5xx, or as the `x-should-retry` header said).
+    ///
+    /// The client has already retried such errors as often as it was
+    /// configured to; see [`attempts`](Self::attempts).
+    pub fn is_retryable(&self) -> bool {
+        match &self.inner.kind {
+            Kind::Api(api) => api.retryable,
+            Kind::Connection { .. } | Kind::Timeout { .. } => true,
+            Kind::Decode { .. } | Kind::Config { .. } | Kind::Encode => false,
+        }
+    }
+
+    /// The HTTP status of an API or decode error.
+    pub fn status(&self) -> Option<StatusCode> {
+        match &self.inner.kind {
+            Kind::Api(api) => Some(api.status),
+            Kind::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The `request-id` the API gave the failed request; quote it when
+    /// reporting a problem to Anthropic.
+    pub fn request_id(&self) -> Option<&str> {
+        match &self.inner.kind {
+            Kind::Api(api) => api.request_id.as_deref(),
+            Kind::Decode { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The API's error type, such as `invalid_request_error` or
+    /// `overloaded_error`.
+    pub fn api_error_type(&self) -> Option<&str> {
+        match &self.inner.kind {
+            Kind::Api(api) => api.error_type.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The API's error message, such as `messages: field required`.
+    pub fn api_message(&self) -> Option<&str> {
+        match &self.inner.kind {
+            Kind::Api(api) => api.message.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The response body: all of it for an API error, the first 200
+    /// characters for a decode error.
+    pub fn body(&self) -> Option<&[u8]> {
+        match &self.inner.kind {
+            Kind::Api(api) => Some(&api.body),
+            Kind::Decode { snippet, .. } => Some(snippet.as_bytes()),
+            _ => None,
+        }
+    }
+
+    /// How many HTTP requests were made, retries included; 0 when the error
+    /// came before any request was sent.
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
+
+    /// Writes `(after N attempts, request-id R)`, or the parts that apply.
+    fn fmt_context(&self, f: &mut fmt::Formatter<'_>, request_id: Option<&str>) -> fmt::Result {
+        let attempts = self.inner.attempts;
+        match (attempts > 1, request_id) {
+            (true, Some(id)) => write!(f, " (after {attempts} attempts, request-id {id})"),
+            (true, None) => write!(f, " (after {attempts} attempts)"),
+            (false, Some(id)) => write!(f, " (request-id {id})"),
+            (false, None) => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner.kind {
+            Kind::Api(api) => {
+                write!(f, "API error {}", api.status.as_u16())?;
+                if let Some(kind) = &api.error_type {
+                    write!(f, " {kind}")?;
+                }
+                match &api.message {
+                    Some(message) => write!(f, ": {message}")?,
+                    None if api.error_type.is_none() && !api.body.is_empty() => {
+                        write!(f, ": {:?}", snippet(&api.body))?;
+                    }
+                    None if api.error_type.is_none() => {
+                        if let Some(reason) = api.status.canonical_reason() {
+                            write!(f, " {reason}")?;
+                        }
+                    }
+                    None => {}
+                }
+                self.fmt_context(f, api.request_id.as_deref())
+            }
+            Kind::Connection { url } => {
+                f.write_str("connection error")?;
+                if let Some(url) = url {
+                    write!(f, " sending request to {url}")?;
+                }
+                self.fmt_context(f, None)
+            }
+            Kind::Timeout { url, after } => {
+                f.write_str("request")?;
+                if let Some(url) = url {
+                    write!(f, " to {url}")?;
+                }
+                f.write_str(" timed out")?;
+                if let Some(after) = after {
+                    write!(f, " after {after:?}")?;
+                }
+                self.fmt_context(f, None)
+            }
+            Kind::Decode {
+                status,
+                request_id,
+                snippet,
+            } => {
+                write!(
+                    f,
+                    "could not decode {} response body as a message",
+                    status.as_u16()
+                )?;
+                self.fmt_context(f, request_id.as_deref())?;
+                write!(f, ": {snippet:?}")
+            }
+            Kind::Config { message } => f.write_str(message),
+            Kind::Encode => f.write_str("could not serialize the request body"),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("toolrunner::Error");
+        match &self.inner.kind {
+            Kind::Api(api) => {
+                d.field("kind", &"Api")
+                    .field("status", &api.status)
+                    .field("error_type", &api.error_type)
+                    .field("message", &api.message)
+                    .field("request_id", &api.request_id)
+                    .field("body", &snippet(&api.body));
+            }
+            Kind::Connection { url } => {
+                d.field("kind", &"Connection")
+                    .field("url", &url.as_ref().map(Url::as_str));
+            }
+            Kind::Timeout { url, after } => {
+                d.field("kind", &"Timeout")
+                    .field("url", &url.as_ref().map(Url::as_str))
+                    .field("after", after);
+            }
+            Kind::Decode {
+                status,
+                request_id,
+                snippet,
+            } => {
+                d.field("kind", &"Decode")
+                    .field("status", status)
+                    .field("request_id", request_id)
+                    .field("body", snippet);
+            }
+            Kind::Config { message } => {
+                d.field("kind", &"Config").field("message", message);
+            }
+            Kind::Encode => {
+                d.field("kind", &"Encode");
+            }
+        }
+        d.field("attempts", &self.inner.attempts);
+        if let Some(source) = &self.inner.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner.source.as_ref().map(|e| &**e as _)
+    }
+}
+
+/// The `request-id` response header.
+fn request_id_of(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("request-id")?;
+    value.to_str().ok().map(str::to_owned)
+}
+
+/// The first [`SNIPPET_CHARS`] characters of `body`, lossily decoded, with
+/// an ellipsis when cut.
+fn snippet(body: &[u8]) -> String {
+    // Decode a little more than needed so a cut character is not an error.
+    let head = &body[..body.len().min(SNIPPET_CHARS * 4)];
+    let text = String::from_utf8_lossy(head);
+    let mut chars = text.chars();
+    let mut out: String = chars.by_ref().take(SNIPPET_CHARS).collect();
+    if chars.next().is_some() || head.len() < body.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(request_id: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("request-id", request_id.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn api_error_reads_well() {
+        let body = r#"{"type":"error","error":{"type":"invalid_request_error","message":"messages: field required"}}"#;
+        let e = Error::api(
+            StatusCode::BAD_REQUEST,
+            &headers("req_123"),
+            Bytes::from(body),
+            1,
+            false,
+        );
+        assert_eq!(
+            e.to_string(),
+            "API error 400 invalid_request_error: messages: field required (request-id req_123)"
+        );
+        assert_eq!(e.api_error_type(), Some("invalid_request_error"));
+        assert_eq!(e.request_id(), Some("req_123"));
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn exhausted_api_error_counts_attempts() {
+        let body = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_9"}"#;
+        let e = Error::api(
+            StatusCode::from_u16(529).unwrap(),
+            &HeaderMap::new(),
+            Bytes::from(body),
+            3,
+            true,
+        );
+        assert_eq!(
+            e.to_string(),
+            "API error 529 overloaded_error: Overloaded (after 3 attempts, request-id req_9)"
+        );
+    }
+
+    #[test]
+    fn api_error_without_json_shows_body_or_reason() {
+        let e = Error::api(
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            Bytes::from("<html>"),
+            1,
+            true,
+        );
+        assert_eq!(e.to_string(), r#"API error 502: "<html>""#);
+        let e = Error::api(
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            Bytes::new(),
+            1,
+            true,
+        );
+        assert_eq!(e.to_string(), "API error 502 Bad Gateway");
+    }
+
+    #[test]
+    fn snippet_cuts_on_char_boundary() {
+        let long = "é".repeat(300);
+        let s = snippet(long.as_bytes());
+        assert_eq!(s.chars().count(), SNIPPET_CHARS + 1);
+        assert!(s.ends_with('…'));
+        assert_eq!(snippet(b"short"), "short");
+    }
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Error>();
+    }
+}
