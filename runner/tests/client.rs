@@ -313,8 +313,13 @@ async fn dropped_connections_are_retried_then_reported() {
         .build()
         .unwrap();
 
+    let log = Capture::default();
+    let guard = tracing::subscriber::set_default(log.clone());
     let err = client.create_message(&params()).await.unwrap_err();
+    drop(guard);
     server.abort();
+    let log = log.0.lock().unwrap().clone();
+    assert!(log.contains("reason=error sending request: "), "{log}");
 
     assert!(err.is_connection(), "{err:?}");
     assert!(err.is_retryable());
@@ -451,6 +456,15 @@ fn debug_output_never_shows_the_key() {
         assert!(!debug.contains("other-secret"), "{debug}");
     }
     assert!(client_debug.contains("api.anthropic.com"), "{client_debug}");
+
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url("https://user:hunter2@proxy.example")
+        .build()
+        .unwrap();
+    let debug = format!("{client:?}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+    assert!(debug.contains("user:redacted@proxy.example"), "{debug}");
 }
 
 #[tokio::test]

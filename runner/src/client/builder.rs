@@ -114,7 +114,8 @@ impl ClientBuilder {
         builder
     }
 
-    /// Sets the API key, sent in the `x-api-key` header.
+    /// Sets the API key, sent in the `x-api-key` header. The key is kept out
+    /// of `Debug` output, errors and logs.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.config.api_key = Some(key.into());
         self
@@ -280,7 +281,7 @@ impl fmt::Debug for ClientBuilder {
         let c = &self.config;
         f.debug_struct("ClientBuilder")
             .field("api_key", &c.api_key.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &c.base_url.as_str())
+            .field("base_url", &super::without_password(&c.base_url).as_str())
             .field(
                 "default_headers",
                 &c.default_headers.keys().collect::<Vec<_>>(),

@@ -236,7 +236,7 @@ impl Client {
                             return Ok((done, attempt));
                         }
                         Err(e) if retries_left && !e.is_builder() => {
-                            (Reason::Transport(e.without_url().to_string()), None)
+                            (Reason::Transport(e.without_url()), None)
                         }
                         Err(e) => return Err(self.transport_error(e, attempt)),
                     }
@@ -260,7 +260,7 @@ impl Client {
                     (Reason::Status(status), Some(response_headers))
                 }
                 Err(e) if retries_left && !e.is_builder() => {
-                    (Reason::Transport(e.without_url().to_string()), None)
+                    (Reason::Transport(e.without_url()), None)
                 }
                 Err(e) => return Err(self.transport_error(e, attempt)),
             };
@@ -303,14 +303,11 @@ impl Client {
     }
 
     fn transport_error(&self, e: reqwest::Error, attempts: u32) -> Error {
-        let url = Some(self.inner.messages_url.clone());
+        let url = Some(without_password(&self.inner.messages_url));
         if e.is_timeout() {
-            Error::timeout(
-                Some(e.without_url().into()),
-                url,
-                Some(self.inner.timeout),
-                attempts,
-            )
+            // A connect timeout is the HTTP client's, not the request's.
+            let after = (!e.is_connect()).then_some(self.inner.timeout);
+            Error::timeout(Some(e.without_url().into()), url, after, attempts)
         } else if e.is_builder() {
             Error::config_with("could not build the HTTP request", e.without_url())
         } else {
@@ -324,7 +321,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
         f.debug_struct("Client")
-            .field("base_url", &inner.base_url.as_str())
+            .field("base_url", &without_password(&inner.base_url).as_str())
             .field("api_key", &"<redacted>")
             .field("anthropic_version", &inner.anthropic_version)
             .field("default_headers", &inner.default_header_names)
@@ -337,16 +334,36 @@ impl fmt::Debug for Client {
 /// Why an attempt is retried, for the log.
 enum Reason {
     Status(StatusCode),
-    Transport(String),
+    Transport(reqwest::Error),
 }
 
 impl fmt::Display for Reason {
+    /// The status, or the error with its sources: reqwest's own message
+    /// alone ("error sending request") says little.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Status(status) => write!(f, "status {}", status.as_u16()),
-            Reason::Transport(e) => f.write_str(e),
+            Reason::Transport(e) => {
+                write!(f, "{e}")?;
+                let mut source = std::error::Error::source(e);
+                while let Some(e) = source {
+                    write!(f, ": {e}")?;
+                    source = e.source();
+                }
+                Ok(())
+            }
         }
     }
+}
+
+/// `url` with any password replaced, for errors and `Debug`.
+fn without_password(url: &Url) -> Url {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        // Cannot fail: the URL has a password, so it can have one.
+        let _ = url.set_password(Some("redacted"));
+    }
+    url
 }
 
 fn request_span(model: &str) -> tracing::Span {
