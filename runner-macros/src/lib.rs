@@ -1,15 +1,31 @@
-//! Procedural macros for toolrunner; use them through the `toolrunner` crate.
+//! Procedural macros for toolrunner; use them through the `toolrunner` crate,
+//! which documents them and provides the runtime their expansions call.
+//!
+//! - `#[tool]`: [`ast`] reads the function into a model, collecting every
+//!   mistake in a [`ctxt::Ctxt`]; [`valid`] checks the model as a whole;
+//!   [`expand`] generates the code, or [`fallback`] a quiet stand-in when
+//!   there were errors.
+//! - `toolset!`: [`toolset`].
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod fallback;
+mod symbol;
+mod toolset;
+mod valid;
 
 use proc_macro::TokenStream;
 
-/// See `toolrunner::tool`.
+/// Turns a function into a tool. See `toolrunner::tool`.
 #[proc_macro_attribute]
-pub fn tool(_args: TokenStream, input: TokenStream) -> TokenStream {
-    input
+pub fn tool(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::tool(args.into(), input.into()).into()
 }
 
-/// See `toolrunner::toolset!`.
+/// Collects `#[tool]` functions into a toolset. See `toolrunner::toolset!`.
 #[proc_macro]
-pub fn toolset(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn toolset(input: TokenStream) -> TokenStream {
+    toolset::toolset(input.into()).into()
 }

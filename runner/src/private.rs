@@ -128,7 +128,7 @@ pub const fn assert_context<T: FromToolContext>() {}
     note = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to the type, or use a type that has both"
 )]
 pub trait ToolParam {}
-impl<T: serde::de::DeserializeOwned + schemars::JsonSchema + ?Sized> ToolParam for T {}
+impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ToolParam for T {}
 
 /// An error type a tool may return in `Result<T, E>`.
 #[diagnostic::on_unimplemented(

@@ -1,0 +1,335 @@
+//! Code generation for `#[tool]`.
+//!
+//! Generated code names the runtime only through `::toolrunner::__private`,
+//! so that users need no dependency on serde, schemars or tokio, and so that
+//! nothing in the user's scope (a local `Result`, a `use` that shadows a
+//! prelude name) can change what it means.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::ItemFn;
+use syn::spanned::Spanned;
+
+use crate::ast::{Param, ParamKind, Plain, Read, Return, ToolFn};
+use crate::attr::{Caller, DefaultValue};
+use crate::ctxt::Ctxt;
+use crate::{attr, fallback};
+
+/// The runtime support module.
+pub(crate) fn private() -> TokenStream {
+    quote!(::toolrunner::__private)
+}
+
+/// Expands `#[tool(args)] input`.
+pub(crate) fn tool(args: TokenStream, input: TokenStream) -> TokenStream {
+    let item: ItemFn = match syn::parse2(input.clone()) {
+        Ok(item) => item,
+        Err(e) => {
+            // Keep the item, whatever it is, so that code using it does not
+            // fail too.
+            let error = syn::Error::new(
+                e.span(),
+                format!("{e}; `#[tool]` goes on a function (`fn` or `async fn`)"),
+            )
+            .to_compile_error();
+            return quote!(#error #input);
+        }
+    };
+
+    let cx = Ctxt::new();
+    let attrs = attr::tool_attrs(&cx, args);
+    let tool = ToolFn::from_syn(&cx, attrs, item);
+    tool.validate(&cx);
+    match cx.check() {
+        Ok(()) => expand(&tool),
+        Err(errors) => fallback::expand(&tool, &errors),
+    }
+}
+
+/// The function, the hidden struct and its `ToolFn` impl.
+fn expand(tool: &ToolFn) -> TokenStream {
+    let p = private();
+    let item = &tool.item;
+    let ident = &tool.ident;
+    let name = &tool.name;
+    let marker = marker_struct(tool);
+    let assertions = assertions(tool);
+    let definition = definition(tool);
+    let call = call(tool);
+
+    quote! {
+        #item
+
+        #marker
+
+        const _: () = {
+            #assertions
+
+            #[automatically_derived]
+            impl #p::ToolFn for #ident {
+                const NAME: &'static str = #name;
+
+                fn definition() -> &'static #p::ToolDefinition {
+                    static __DEF: #p::OnceLock<#p::ToolDefinition> = #p::OnceLock::new();
+                    __DEF.get_or_init(|| #definition)
+                }
+
+                #call
+            }
+        };
+    }
+}
+
+/// The hidden struct that shares the function's name. A braced struct lives
+/// only in the type namespace, so it does not clash with the function, and
+/// one `use` imports both.
+pub(crate) fn marker_struct(tool: &ToolFn) -> TokenStream {
+    let vis = &tool.vis;
+    let ident = &tool.ident;
+    quote! {
+        #[doc(hidden)]
+        // It is named after the function, is only ever used as a type, and
+        // shares the function's visibility, whether or not that is reachable.
+        #[allow(non_camel_case_types, dead_code, unreachable_pub)]
+        #vis struct #ident {}
+    }
+}
+
+/// Compile-time checks, each spanned on the type it is about so that the
+/// error (with the runtime's `on_unimplemented` message) lands there.
+pub(crate) fn assertions(tool: &ToolFn) -> TokenStream {
+    let p = private();
+    let mut out = TokenStream::new();
+    for param in &tool.params {
+        match &param.kind {
+            ParamKind::Plain(plain) => {
+                let ty = &plain.schema_ty;
+                out.extend(quote_spanned! {ty.span()=>
+                    const _: () = #p::assert_param::<#ty>();
+                });
+            }
+            ParamKind::Context => {
+                let ty = &param.ty;
+                out.extend(quote_spanned! {ty.span()=>
+                    const _: () = #p::assert_context::<#ty>();
+                });
+            }
+            ParamKind::Invalid => {}
+        }
+    }
+    if let Some(ty) = tool.ret.output_type() {
+        out.extend(quote_spanned! {ty.span()=>
+            const _: () = #p::assert_output::<#ty>();
+        });
+    }
+    out
+}
+
+/// The expression building the `ToolDefinition`.
+fn definition(tool: &ToolFn) -> TokenStream {
+    let p = private();
+    let name = &tool.name;
+    let description = tool.description.as_deref().unwrap_or_default();
+    let schema = schema(tool);
+
+    let mut options = TokenStream::new();
+    if let Some(callers) = &tool.allowed_callers {
+        let callers = callers.iter().map(|caller| match caller {
+            Caller::Direct => quote!(#p::AllowedCaller::Direct),
+            Caller::Code => quote!(#p::AllowedCaller::Code),
+            Caller::CodeExecution(version) => {
+                quote!(#p::AllowedCaller::CodeExecution(#p::String::from(#version)))
+            }
+        });
+        options.extend(quote!(.with_allowed_callers([#(#callers),*])));
+    }
+    if tool.strict {
+        options.extend(quote!(.with_strict(true)));
+    }
+    if tool.defer_loading {
+        options.extend(quote!(.with_defer_loading(true)));
+    }
+
+    quote! {
+        #p::ToolDefinition::new(#name, #description, #schema) #options
+    }
+}
+
+/// The expression building the input schema, one property per plain parameter.
+fn schema(tool: &ToolFn) -> TokenStream {
+    let p = private();
+    let params: Vec<TokenStream> = tool
+        .plain_params()
+        .map(|(_, plain)| {
+            let ty = &plain.schema_ty;
+            let name = &plain.name;
+            let description = match &plain.docs {
+                Some(docs) => quote!(#p::core::option::Option::Some(#docs)),
+                None => quote!(#p::core::option::Option::None),
+            };
+            let required = plain.is_required();
+            quote!(__schema.param::<#ty>(#name, #description, #required);)
+        })
+        .collect();
+    if params.is_empty() {
+        return quote!(#p::SchemaBuilder::new().finish());
+    }
+    quote! {{
+        let mut __schema = #p::SchemaBuilder::new();
+        #(#params)*
+        __schema.finish()
+    }}
+}
+
+/// `ToolFn::call`: context, then input, then the function.
+fn call(tool: &ToolFn) -> TokenStream {
+    let p = private();
+    let has_context = tool
+        .params
+        .iter()
+        .any(|param| matches!(param.kind, ParamKind::Context));
+    // An unused parameter would warn in the user's crate.
+    let cx_pat = if has_context { quote!(__cx) } else { quote!(_) };
+    let context = tool
+        .params
+        .iter()
+        .filter(|param| matches!(param.kind, ParamKind::Context))
+        .map(read_context);
+    let args = read_args(tool);
+    let run = run(tool);
+
+    quote! {
+        fn call(__input: #p::Value, #cx_pat: #p::ToolContext) -> #p::ToolFuture<'static> {
+            #(#context)*
+            #args
+            #run
+        }
+    }
+}
+
+/// Takes a context parameter from the call's context, or returns its error.
+fn read_context(param: &Param) -> TokenStream {
+    let p = private();
+    let binding = &param.binding;
+    let ty = &param.ty;
+    quote! {
+        let #binding: #ty = match <#ty as #p::FromToolContext>::from_tool_context(&__cx) {
+            #p::core::result::Result::Ok(__value) => __value,
+            #p::core::result::Result::Err(__error) => return #p::ready(__error),
+        };
+    }
+}
+
+/// Reads every plain parameter from the input. Each is read before any
+/// error is acted on, so that the model hears about all bad fields at once.
+fn read_args(tool: &ToolFn) -> TokenStream {
+    let p = private();
+    let name = &tool.name;
+    let plain: Vec<(&Param, &Plain)> = tool.plain_params().collect();
+    let names = plain.iter().map(|(_, plain)| &plain.name);
+    let reads = plain.iter().map(|(param, plain)| read_arg(param, plain));
+    let bindings: Vec<_> = plain.iter().map(|(param, _)| &param.binding).collect();
+    let mutability = if plain.is_empty() {
+        None
+    } else {
+        Some(quote!(mut))
+    };
+
+    let unwrap = if plain.is_empty() {
+        TokenStream::new()
+    } else {
+        // `ArgsReader` yields `None` only with an error recorded, so this
+        // cannot fail after `finish`; still, a wrong input must never panic.
+        let message = format!(
+            "tool `{name}` could not read its input: an argument was missing without an error (this is a bug in toolrunner)"
+        );
+        quote! {
+            let (#(#p::core::option::Option::Some(#bindings),)*) = (#(#bindings,)*) else {
+                return #p::ready(#p::ToolOutput::error(#message));
+            };
+        }
+    };
+
+    quote! {
+        let #mutability __args = match #p::ArgsReader::new(#name, __input, &[#(#names),*]) {
+            #p::core::result::Result::Ok(__args) => __args,
+            #p::core::result::Result::Err(__error) => return #p::ready(__error),
+        };
+        #(#reads)*
+        if let #p::core::result::Result::Err(__error) = __args.finish() {
+            return #p::ready(__error);
+        }
+        #unwrap
+    }
+}
+
+fn read_arg(param: &Param, plain: &Plain) -> TokenStream {
+    let p = private();
+    let binding = &param.binding;
+    let ty = &param.ty;
+    let name = &plain.name;
+    let read = match &plain.read {
+        Read::Required => quote!(__args.required(#name)),
+        Read::Optional => quote!(__args.optional(#name)),
+        Read::Default(DefaultValue::Trait(span)) => {
+            let default = quote_spanned!(*span=> #p::core::default::Default::default);
+            quote!(__args.or_else(#name, #default))
+        }
+        Read::Default(DefaultValue::Expr(expr)) => quote!(__args.or_else(#name, || #expr)),
+    };
+    quote! {
+        let #binding: #p::core::option::Option<#ty> = #read;
+    }
+}
+
+/// Runs the function and converts its result: async functions as a boxed
+/// future, sync ones on the blocking pool unless `inline` was given.
+fn run(tool: &ToolFn) -> TokenStream {
+    let p = private();
+    let ident = &tool.ident;
+    let name = &tool.name;
+    let args = tool.params.iter().map(|param| &param.binding);
+    if tool.is_async {
+        let call = quote!(#ident(#(#args),*).await);
+        let convert = convert(tool, &call);
+        // Spanned on the function's name: a future that is not `Send` is
+        // reported there.
+        quote_spanned! {ident.span()=>
+            #p::Box::pin(async move { #convert })
+        }
+    } else {
+        let call = quote!(#ident(#(#args),*));
+        let convert = convert(tool, &call);
+        if tool.inline.is_some() {
+            quote!(#p::ready(#convert))
+        } else {
+            quote!(#p::blocking(#name, move || #convert))
+        }
+    }
+}
+
+/// Converts the result of `call` into a `ToolOutput`.
+fn convert(tool: &ToolFn, call: &TokenStream) -> TokenStream {
+    let p = private();
+    let name = &tool.name;
+    let output = quote_spanned!(tool.ret.span()=> #p::output);
+    match &tool.ret {
+        Return::Unit => quote!({
+            #call;
+            #p::ToolOutput::empty()
+        }),
+        Return::Value(_) => quote!(#output(#call)),
+        Return::Result { ty, .. } => {
+            let check = quote_spanned!(ty.span()=> #p::check_error(&__error));
+            quote! {
+                match #call {
+                    #p::core::result::Result::Ok(__value) => #output(__value),
+                    #p::core::result::Result::Err(__error) => #p::error_output(#name, {
+                        use #p::{DisplayOnly as _, ErrorChain as _};
+                        (&#p::ErrorRef(#check)).__toolrunner_describe()
+                    }),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The keys `#[tool(...)]` understands, as named constants, so that parsing
+//! and error messages cannot drift apart through a typo.
+
+use std::fmt::{self, Display};
+
+use syn::{Ident, Path};
+
+/// One attribute key.
+#[derive(Copy, Clone)]
+pub(crate) struct Symbol(pub(crate) &'static str);
+
+/// The attribute itself, also used on parameters.
+pub(crate) const TOOL: Symbol = Symbol("tool");
+/// Doc comments, which become descriptions.
+pub(crate) const DOC: Symbol = Symbol("doc");
+/// Conditional compilation, refused on parameters.
+pub(crate) const CFG: Symbol = Symbol("cfg");
+/// Conditional attributes, refused on parameters.
+pub(crate) const CFG_ATTR: Symbol = Symbol("cfg_attr");
+
+// Options of `#[tool(...)]` on the function.
+pub(crate) const NAME: Symbol = Symbol("name");
+pub(crate) const DESCRIPTION: Symbol = Symbol("description");
+pub(crate) const ALLOWED_CALLERS: Symbol = Symbol("allowed_callers");
+pub(crate) const STRICT: Symbol = Symbol("strict");
+pub(crate) const DEFER_LOADING: Symbol = Symbol("defer_loading");
+pub(crate) const INLINE: Symbol = Symbol("inline");
+
+/// Every function option, in the order error messages list them.
+pub(crate) const TOOL_OPTIONS: &[Symbol] = &[
+    NAME,
+    DESCRIPTION,
+    ALLOWED_CALLERS,
+    STRICT,
+    DEFER_LOADING,
+    INLINE,
+];
+
+// Options of `#[tool(...)]` on a parameter.
+pub(crate) const RENAME: Symbol = Symbol("rename");
+pub(crate) const DEFAULT: Symbol = Symbol("default");
+
+/// Every parameter option, in the order error messages list them.
+pub(crate) const PARAM_OPTIONS: &[Symbol] = &[RENAME, DEFAULT];
+
+// Callers accepted in `allowed_callers`.
+pub(crate) const DIRECT: &str = "direct";
+pub(crate) const CODE: &str = "code";
+/// The prefix of a dated code-execution version such as `code_execution_20260120`.
+pub(crate) const CODE_EXECUTION_PREFIX: &str = "code_execution_";
+/// A code-execution version to show in error messages.
+pub(crate) const CODE_EXECUTION_EXAMPLE: &str = "code_execution_20260120";
+
+// Types that are filled from the call's context instead of the input,
+// recognised by the last segment of their path.
+pub(crate) const STATE: Symbol = Symbol("State");
+pub(crate) const TOOL_CALL: Symbol = Symbol("ToolCall");
+pub(crate) const OPTION: Symbol = Symbol("Option");
+pub(crate) const RESULT: Symbol = Symbol("Result");
+
+/// Lists symbols as "`a`, `b` or `c`" for error messages.
+pub(crate) fn one_of(symbols: &[Symbol]) -> String {
+    let mut out = String::new();
+    for (i, symbol) in symbols.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == symbols.len() { " or " } else { ", " });
+        }
+        out.push('`');
+        out.push_str(symbol.0);
+        out.push('`');
+    }
+    out
+}
+
+impl PartialEq<Symbol> for Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for &Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        *self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl PartialEq<Symbol> for &Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl Display for Symbol {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.0)
+    }
+}
