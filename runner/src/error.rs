@@ -76,6 +76,8 @@ enum Kind {
     Config { message: String },
     /// The request body could not be serialized.
     Encode,
+    /// The tool runner sent as many requests as it was allowed.
+    MaxIterations { limit: usize },
 }
 
 struct ApiError {
@@ -190,6 +192,17 @@ impl Error {
         Error::new(Kind::Encode, Some(source.into()), 0)
     }
 
+    /// The tool runner reached its iteration limit.
+    pub(crate) fn max_iterations(limit: usize) -> Self {
+        Error::new(Kind::MaxIterations { limit }, None, 0)
+    }
+
+    /// Whether a tool runner stopped because it reached its
+    /// [`max_iterations`](crate::ToolRunner::max_iterations) limit.
+    pub fn is_max_iterations(&self) -> bool {
+        matches!(self.inner.kind, Kind::MaxIterations { .. })
+    }
+
     /// Whether the API answered with an error status (4xx or 5xx).
     pub fn is_api(&self) -> bool {
         matches!(self.inner.kind, Kind::Api(_))
@@ -227,7 +240,9 @@ impl Error {
         match &self.inner.kind {
             Kind::Api(api) => api.retryable,
             Kind::Connection { .. } | Kind::Timeout { .. } => true,
-            Kind::Decode { .. } | Kind::Config { .. } | Kind::Encode => false,
+            Kind::Decode { .. } | Kind::Config { .. } | Kind::Encode | Kind::MaxIterations { .. } => {
+                false
+            }
         }
     }
 
@@ -350,6 +365,10 @@ impl fmt::Display for Error {
             }
             Kind::Config { message } => f.write_str(message),
             Kind::Encode => f.write_str("could not serialize the request body"),
+            Kind::MaxIterations { limit } => write!(
+                f,
+                "the tool runner reached its limit of {limit} requests before the model was done"
+            ),
         }
     }
 }
@@ -390,6 +409,9 @@ impl fmt::Debug for Error {
             }
             Kind::Encode => {
                 d.field("kind", &"Encode");
+            }
+            Kind::MaxIterations { limit } => {
+                d.field("kind", &"MaxIterations").field("limit", limit);
             }
         }
         d.field("attempts", &self.inner.attempts);

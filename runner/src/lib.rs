@@ -46,12 +46,19 @@
 //! - [`tool`](macro@tool) and [`toolset!`]: the macros, in `toolrunner-macros`.
 //! - [`Tool`], [`ToolOutput`], [`ToolCall`], [`State`]: what a tool is and sees.
 //! - [`Toolset`]: tools by name, and dispatch ([`Toolset::call`]).
+//! - [`Client`]: the Messages API client; [`Error`]: every error it returns.
+//! - [`ToolRunner`]: the agentic loop ([`Client::tool_runner`]).
 //! - [`types`]: the Messages API's wire types.
+//! - `testing` (feature `testing`): a scripted Messages API server on
+//!   loopback, for offline examples and tests.
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod client;
 mod error;
+mod runner;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tool;
 mod toolset;
 pub mod types;
@@ -62,6 +69,7 @@ pub mod __private;
 
 pub use client::{Client, ClientBuilder};
 pub use error::Error;
+pub use runner::{DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, ToolRunner};
 pub use tool::{
     AllowedCaller, ArgsReader, Caller, DEFAULT_CODE_EXECUTION, FromToolContext, IntoToolOutput,
     SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture, ToolOutput,

@@ -170,7 +170,7 @@ impl Toolset {
         name: &str,
         input: Value,
         call: ToolCall,
-    ) -> impl Future<Output = ToolOutput> + Send + 'static {
+    ) -> impl Future<Output = ToolOutput> + Send + 'static + use<> {
         let found = self.index.get(name).map(|&i| self.tools[i].clone());
         let states = Arc::clone(&self.states);
         let unknown = found.is_none().then(|| self.unknown_tool(name));

@@ -1,0 +1,64 @@
+//! Shared by the examples: logging setup and scripted-model helpers.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+
+/// Installs a log subscriber that honours `ANTHROPIC_LOG=info|debug`
+/// (default: warnings only).
+pub fn init_tracing() {
+    let level = std::env::var("ANTHROPIC_LOG").unwrap_or_else(|_| "warn".to_owned());
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("toolrunner={level}"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("toolrunner=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// A response message as the API sends it.
+pub fn assistant(n: usize, content: Value, stop_reason: &str) -> Value {
+    json!({
+        "id": format!("msg_scripted_{n}"),
+        "type": "message",
+        "role": "assistant",
+        "model": "scripted-model",
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": null,
+        "usage": {"input_tokens": 100, "output_tokens": 20}
+    })
+}
+
+/// The `tool_result` blocks of the request's last message, as `(tool_use_id, text)`.
+pub fn last_tool_results(request: &Value) -> Vec<(String, String)> {
+    let Some(last) = request["messages"].as_array().and_then(|m| m.last()) else {
+        return Vec::new();
+    };
+    let Some(blocks) = last["content"].as_array() else {
+        return Vec::new();
+    };
+    blocks
+        .iter()
+        .filter(|b| b["type"] == "tool_result")
+        .map(|b| {
+            let text = match &b["content"] {
+                Value::String(s) => s.clone(),
+                Value::Array(parts) => parts
+                    .iter()
+                    .filter_map(|p| p["text"].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                _ => String::new(),
+            };
+            (b["tool_use_id"].as_str().unwrap_or_default().to_owned(), text)
+        })
+        .collect()
+}
+
+/// The number of assistant turns in the request's history.
+pub fn assistant_turns(request: &Value) -> usize {
+    request["messages"]
+        .as_array()
+        .map(|m| m.iter().filter(|m| m["role"] == "assistant").count())
+        .unwrap_or(0)
+}

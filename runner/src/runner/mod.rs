@@ -1,0 +1,424 @@
+//! The agentic loop: [`ToolRunner`].
+//!
+//! Each iteration follows the published tool-runner lifecycle:
+//!
+//! 1. Send the request with the runner's current state; yield the response.
+//! 2. The loop body runs. It may read the message and change the state.
+//! 3. Unless the body took over the history, append the assistant message,
+//!    then run its tools and append one user message answering every
+//!    `tool_use`, in call order. Without tool calls the loop ends.
+//! 4. If the body took over (with [`push_messages`](ToolRunner::push_messages),
+//!    [`set_messages`](ToolRunner::set_messages) or
+//!    [`params_mut`](ToolRunner::params_mut)), nothing is appended: the
+//!    body's state is sent unchanged.
+
+mod dispatch;
+mod request;
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use futures_util::{Stream, StreamExt};
+use serde_json::value::RawValue;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::tool::DEFAULT_CODE_EXECUTION;
+use crate::toolset::Toolset;
+use crate::types::{Message, MessageParam, MessageParams, StopReason};
+use dispatch::DispatchConfig;
+
+/// The number of requests a runner sends unless told otherwise.
+pub const DEFAULT_MAX_ITERATIONS: usize = 50;
+
+/// The number of tool calls of one turn that run at once unless told otherwise.
+pub const DEFAULT_TOOL_CONCURRENCY: usize = 16;
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl Client {
+    /// A runner that carries on the conversation in `params`, running the
+    /// tools of `toolset` whenever the model asks, until the model is done.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// use toolrunner::{tool, toolset, Client, MessageParams};
+    ///
+    /// /// Add two integers.
+    /// #[tool]
+    /// fn add(a: i64, b: i64) -> i64 {
+    ///     a + b
+    /// }
+    ///
+    /// # async fn run() -> Result<(), toolrunner::Error> {
+    /// let client = Client::from_env()?;
+    /// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("What is 2 + 40?");
+    /// let mut runner = client.tool_runner(params, toolset![add]).max_iterations(10);
+    /// while let Some(message) = runner.next().await {
+    ///     println!("{}", message?.text());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn tool_runner(&self, params: MessageParams, toolset: Toolset) -> ToolRunner {
+        ToolRunner::new(self.clone(), params, toolset)
+    }
+}
+
+/// Runs the agentic loop: a [`Stream`] of the model's messages, one per request.
+///
+/// Between two messages the runner runs the tools the model asked for and
+/// sends their results. Read each message in the loop body; to steer the
+/// conversation, take over its history (see the [module docs](self)).
+///
+/// The stream ends after a message without tool calls. Errors are yielded
+/// as they happen: after a request error the stream may be polled again to
+/// resend the same request. Reaching [`max_iterations`](Self::max_iterations)
+/// is yielded as an error ([`Error::is_max_iterations`]) and ends the stream.
+///
+/// Dropping the runner cancels it: the request in flight and running async
+/// tools are dropped, and every tool's [`ToolCall::cancellation`](crate::ToolCall::cancellation)
+/// token is cancelled (synchronous tools already on the blocking pool run to
+/// their end, but their results are discarded).
+#[must_use = "a runner does nothing until it is polled"]
+pub struct ToolRunner {
+    client: Client,
+    params: MessageParams,
+    toolset: Toolset,
+    max_iterations: usize,
+    concurrency: usize,
+    code_version: String,
+    /// The toolset's definitions, serialized once for every request.
+    wire_tools: Option<Arc<[Box<RawValue>]>>,
+    iterations: usize,
+    /// The last message yielded, with its tool results once they have run.
+    turn: Option<Turn>,
+    taken_over: bool,
+    phase: Phase,
+    finished: bool,
+    cancel: CancellationToken,
+    span: tracing::Span,
+}
+
+struct Turn {
+    message: Message,
+    tool_response: Option<MessageParam>,
+}
+
+impl Turn {
+    /// Whether this turn's tools are to be run: only for `tool_use` stops.
+    fn wants_tools(&self) -> bool {
+        self.message.stop_reason == Some(StopReason::ToolUse) && self.message.tool_uses().next().is_some()
+    }
+}
+
+enum Phase {
+    Idle,
+    Sending(BoxFuture<Result<Message, Error>>),
+    RunningTools(BoxFuture<MessageParam>),
+}
+
+enum Step {
+    Send,
+    RunTools,
+    Finish,
+    LimitReached,
+}
+
+impl ToolRunner {
+    fn new(client: Client, params: MessageParams, toolset: Toolset) -> Self {
+        let span = tracing::info_span!("tool_runner", model = %params.model);
+        ToolRunner {
+            client,
+            params,
+            toolset,
+            max_iterations: DEFAULT_MAX_ITERATIONS,
+            concurrency: DEFAULT_TOOL_CONCURRENCY,
+            code_version: DEFAULT_CODE_EXECUTION.to_owned(),
+            wire_tools: None,
+            iterations: 0,
+            turn: None,
+            taken_over: false,
+            phase: Phase::Idle,
+            finished: false,
+            cancel: CancellationToken::new(),
+            span,
+        }
+    }
+
+    /// Sets the most requests the runner sends (default
+    /// [`DEFAULT_MAX_ITERATIONS`]). When the limit is reached the runner
+    /// yields an error instead of sending another request, and does not run
+    /// tools whose results could not be sent.
+    pub fn max_iterations(mut self, max: usize) -> Self {
+        self.max_iterations = max;
+        self
+    }
+
+    /// Sets how many tool calls of one turn run at once (default
+    /// [`DEFAULT_TOOL_CONCURRENCY`]; at least 1). Results keep call order.
+    pub fn tool_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Sets the code-execution tool version that `allowed_callers = ["code"]`
+    /// stands for (default [`DEFAULT_CODE_EXECUTION`]).
+    pub fn code_execution_version(mut self, version: impl Into<String>) -> Self {
+        self.code_version = version.into();
+        self.wire_tools = None;
+        self
+    }
+
+    /// The parameters of the next request, including the history so far.
+    pub fn params(&self) -> &MessageParams {
+        &self.params
+    }
+
+    /// The conversation so far.
+    pub fn messages(&self) -> &[MessageParam] {
+        &self.params.messages
+    }
+
+    /// The parameters, to change. This takes over the history for the
+    /// current iteration: the runner appends nothing and sends your state
+    /// as it is.
+    pub fn params_mut(&mut self) -> &mut MessageParams {
+        self.taken_over = true;
+        &mut self.params
+    }
+
+    /// Appends messages, taking over the history for the current iteration:
+    /// the runner appends neither the assistant message nor tool results;
+    /// append them yourself if the turn should count.
+    pub fn push_messages(&mut self, messages: impl IntoIterator<Item = MessageParam>) {
+        self.taken_over = true;
+        self.params.messages.extend(messages);
+    }
+
+    /// Replaces the history, taking over for the current iteration.
+    pub fn set_messages(&mut self, messages: Vec<MessageParam>) {
+        self.taken_over = true;
+        self.params.messages = messages;
+    }
+
+    /// The last message the model sent.
+    pub fn last_message(&self) -> Option<&Message> {
+        self.turn.as_ref().map(|t| &t.message)
+    }
+
+    /// The number of requests answered so far.
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+
+    /// The runner's tools.
+    pub fn toolset(&self) -> &Toolset {
+        &self.toolset
+    }
+
+    /// The tool results answering the current message: the user message the
+    /// runner will send next. The tools run on the first call, once; later
+    /// calls, and the runner itself, reuse the result, so edits made through
+    /// the returned reference (adding `cache_control`, say) are what is sent.
+    ///
+    /// `None` when the current message asks for no tools.
+    pub async fn tool_response(&mut self) -> Option<&mut MessageParam> {
+        let turn = self.turn.as_mut()?;
+        if !turn.wants_tools() {
+            return None;
+        }
+        if turn.tool_response.is_none() {
+            let run = dispatch::run_tools(
+                self.toolset.clone(),
+                turn.message.tool_uses().cloned().collect(),
+                DispatchConfig {
+                    concurrency: self.concurrency,
+                },
+                self.cancel.clone(),
+            );
+            turn.tool_response = Some(run.await);
+        }
+        turn.tool_response.as_mut()
+    }
+
+    /// Runs the loop to its end and returns the model's last message.
+    ///
+    /// # Errors
+    ///
+    /// The first error the loop meets: a request that failed after its
+    /// retries, or the iteration limit.
+    pub async fn until_done(mut self) -> Result<Message, Error> {
+        let mut last = None;
+        while let Some(message) = self.next().await {
+            last = Some(message?);
+        }
+        last.ok_or_else(|| Error::max_iterations(self.max_iterations))
+    }
+
+    /// Decides what to do next, applying the previous turn to the history.
+    fn step(&mut self) -> Step {
+        if self.finished {
+            return Step::Finish;
+        }
+        let Some(turn) = self.turn.as_mut() else {
+            return Step::Send;
+        };
+        if std::mem::take(&mut self.taken_over) {
+            // The body owns the history for this iteration: drop the turn,
+            // whatever it asked for, and send the body's state as it is.
+            self.turn = None;
+            return Step::Send;
+        }
+        if turn.wants_tools() {
+            let Some(response) = turn.tool_response.take() else {
+                // Results that could never be sent are not worth running.
+                if self.iterations >= self.max_iterations {
+                    return Step::LimitReached;
+                }
+                return Step::RunTools;
+            };
+            let message = MessageParam::from(turn.message.clone());
+            self.params.messages.push(message);
+            self.params.messages.push(response);
+            self.turn = None;
+            return Step::Send;
+        }
+        let resume = matches!(
+            turn.message.stop_reason,
+            Some(StopReason::PauseTurn | StopReason::Compaction)
+        );
+        // The history keeps the model's last word, so that a caller can carry
+        // the conversation on after the loop.
+        self.params.messages.push(MessageParam::from(turn.message.clone()));
+        if resume {
+            self.turn = None;
+            Step::Send
+        } else {
+            Step::Finish
+        }
+    }
+
+    fn start_request(&mut self) -> BoxFuture<Result<Message, Error>> {
+        let tools = self
+            .wire_tools
+            .get_or_insert_with(|| request::wire_tools(&self.toolset, &self.code_version))
+            .clone();
+        let body = request::body(&self.params, &tools);
+        let client = self.client.clone();
+        let betas = self.params.betas.clone();
+        Box::pin(async move { client.send_message(body?, &betas).await })
+    }
+
+    fn start_tools(&mut self) -> Option<BoxFuture<MessageParam>> {
+        let turn = self.turn.as_ref()?;
+        Some(Box::pin(dispatch::run_tools(
+            self.toolset.clone(),
+            turn.message.tool_uses().cloned().collect(),
+            DispatchConfig {
+                concurrency: self.concurrency,
+            },
+            self.cancel.clone(),
+        )))
+    }
+
+    /// Takes in a response: carries its container into the next request.
+    fn accept(&mut self, message: &Message) {
+        self.iterations += 1;
+        if let Some(container) = &message.container {
+            request::carry_container(&mut self.params, &container.id);
+        }
+        tracing::info!(
+            iteration = self.iterations,
+            stop_reason = message.stop_reason.as_ref().map(StopReason::as_str),
+            tool_calls = message.tool_uses().count(),
+            "model responded"
+        );
+    }
+}
+
+impl Stream for ToolRunner {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let span = this.span.clone();
+        let _entered = span.enter();
+        loop {
+            match &mut this.phase {
+                Phase::Sending(request) => {
+                    let result = ready!(request.as_mut().poll(cx));
+                    this.phase = Phase::Idle;
+                    return Poll::Ready(Some(result.map(|message| {
+                        this.accept(&message);
+                        this.turn = Some(Turn {
+                            message: message.clone(),
+                            tool_response: None,
+                        });
+                        this.taken_over = false;
+                        message
+                    })));
+                }
+                Phase::RunningTools(tools) => {
+                    let response = ready!(tools.as_mut().poll(cx));
+                    this.phase = Phase::Idle;
+                    if let Some(turn) = this.turn.as_mut() {
+                        turn.tool_response = Some(response);
+                    }
+                }
+                Phase::Idle => match this.step() {
+                    Step::Finish => {
+                        this.finished = true;
+                        return Poll::Ready(None);
+                    }
+                    Step::LimitReached => {
+                        this.finished = true;
+                        return Poll::Ready(Some(Err(this.limit_error())));
+                    }
+                    Step::RunTools => match this.start_tools() {
+                        Some(tools) => this.phase = Phase::RunningTools(tools),
+                        None => {
+                            this.finished = true;
+                            return Poll::Ready(None);
+                        }
+                    },
+                    Step::Send => {
+                        if this.iterations >= this.max_iterations {
+                            this.finished = true;
+                            return Poll::Ready(Some(Err(this.limit_error())));
+                        }
+                        this.phase = Phase::Sending(this.start_request());
+                    }
+                },
+            }
+        }
+    }
+}
+
+impl ToolRunner {
+    fn limit_error(&self) -> Error {
+        tracing::warn!(max_iterations = self.max_iterations, "iteration limit reached");
+        Error::max_iterations(self.max_iterations)
+    }
+}
+
+impl Drop for ToolRunner {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+impl fmt::Debug for ToolRunner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToolRunner")
+            .field("model", &self.params.model)
+            .field("messages", &self.params.messages.len())
+            .field("toolset", &self.toolset)
+            .field("iterations", &self.iterations)
+            .field("max_iterations", &self.max_iterations)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,304 @@
+//! A scripted Messages API server on loopback, for offline examples and tests.
+//!
+//! [`ScriptedServer`] answers `POST /v1/messages` with whatever your script
+//! returns for each request, and records every request body, so a test can
+//! check exactly what the runner sent. It speaks plain HTTP/1.1 on
+//! `127.0.0.1` and never reaches beyond loopback.
+//!
+//! ```
+//! use serde_json::json;
+//! use toolrunner::testing::{ScriptedServer, Reply};
+//! use toolrunner::{Client, MessageParams};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let server = ScriptedServer::start(|_request: &serde_json::Value| {
+//!     Reply::message(json!({
+//!         "id": "msg_1", "type": "message", "role": "assistant", "model": "scripted",
+//!         "content": [{"type": "text", "text": "Hello!"}],
+//!         "stop_reason": "end_turn", "stop_sequence": null,
+//!         "usage": {"input_tokens": 1, "output_tokens": 1}
+//!     }))
+//! })
+//! .await
+//! .unwrap();
+//! let client = Client::builder().api_key("test").base_url(server.url()).build().unwrap();
+//! let message = client.create_message(&MessageParams::new("scripted", 64).user("Hi")).await.unwrap();
+//! assert_eq!(message.text(), "Hello!");
+//! assert_eq!(server.requests()[0]["messages"][0]["content"], "Hi");
+//! # });
+//! ```
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// What the server answers to one request.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+    close: bool,
+}
+
+impl Reply {
+    /// `200 OK` with a message as the JSON body.
+    pub fn message(message: Value) -> Self {
+        Reply::json(200, &message)
+    }
+
+    /// Any status with a JSON body.
+    pub fn json(status: u16, body: &Value) -> Self {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string(),
+            close: false,
+        }
+    }
+
+    /// An API error in the API's shape: `{"type": "error", "error": {"type", "message"}}`.
+    pub fn error(status: u16, error_type: &str, message: &str) -> Self {
+        Reply::json(
+            status,
+            &serde_json::json!({
+                "type": "error",
+                "error": {"type": error_type, "message": message}
+            }),
+        )
+    }
+
+    /// Any status with a raw body, sent as given.
+    pub fn raw(status: u16, content_type: &str, body: impl Into<String>) -> Self {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+            close: false,
+        }
+    }
+
+    /// Closes the connection without answering.
+    pub fn hang_up() -> Self {
+        Reply {
+            status: 0,
+            headers: Vec::new(),
+            body: String::new(),
+            close: true,
+        }
+    }
+
+    /// Adds a response header.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// The script: called with each request's JSON body, in order.
+pub trait Script: Send + 'static {
+    /// The reply to `request`.
+    fn reply(&mut self, request: &Value) -> Reply;
+}
+
+impl<F: FnMut(&Value) -> Reply + Send + 'static> Script for F {
+    fn reply(&mut self, request: &Value) -> Reply {
+        self(request)
+    }
+}
+
+/// Replies from a list, one per request; past its end, a 500 error that says so.
+#[derive(Debug)]
+pub struct Sequence(std::collections::VecDeque<Reply>);
+
+impl Sequence {
+    /// The replies, in order.
+    pub fn new(replies: impl IntoIterator<Item = Reply>) -> Self {
+        Sequence(replies.into_iter().collect())
+    }
+}
+
+impl Script for Sequence {
+    fn reply(&mut self, _: &Value) -> Reply {
+        self.0.pop_front().unwrap_or_else(|| {
+            Reply::error(500, "api_error", "the scripted server has no reply left for this request")
+        })
+    }
+}
+
+struct Shared {
+    script: Mutex<Box<dyn Script>>,
+    requests: Mutex<Vec<Recorded>>,
+}
+
+/// One request the server received.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    /// Header names (lower-case) and values, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body as received.
+    pub body: String,
+}
+
+impl Recorded {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A scripted Messages API server on `127.0.0.1`. It stops when dropped.
+pub struct ScriptedServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl ScriptedServer {
+    /// Starts a server that answers with `script`.
+    ///
+    /// # Errors
+    ///
+    /// When no loopback port can be bound.
+    pub async fn start(script: impl Script) -> io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            script: Mutex::new(Box::new(script)),
+            requests: Mutex::new(Vec::new()),
+        });
+        let accepting = Arc::clone(&shared);
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream, Arc::clone(&accepting)));
+            }
+        });
+        Ok(ScriptedServer { addr, shared, task })
+    }
+
+    /// The base URL to give the client, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request body received so far, parsed as JSON (`null` for a body
+    /// that is not JSON).
+    pub fn requests(&self) -> Vec<Value> {
+        self.recorded()
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).unwrap_or(Value::Null))
+            .collect()
+    }
+
+    /// Every request received so far, with headers and raw body.
+    pub fn recorded(&self) -> Vec<Recorded> {
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Drop for ScriptedServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl fmt::Debug for ScriptedServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScriptedServer").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+/// Serves one connection: requests one after another (keep-alive).
+async fn serve(stream: TcpStream, shared: Arc<Shared>) {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    loop {
+        let Ok(Some(recorded)) = read_request(&mut reader).await else {
+            return;
+        };
+        let request: Value = serde_json::from_str(&recorded.body).unwrap_or(Value::Null);
+        shared
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(recorded);
+        let reply = shared
+            .script
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reply(&request);
+        if reply.close {
+            return;
+        }
+        let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+        for (name, value) in &reply.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str(&format!("content-length: {}\r\n\r\n", reply.body.len()));
+        if write.write_all(head.as_bytes()).await.is_err()
+            || write.write_all(reply.body.as_bytes()).await.is_err()
+            || write.flush().await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+async fn read_request<R: AsyncBufReadExt + Unpin>(reader: &mut R) -> io::Result<Option<Recorded>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).await? == 0 {
+        return Ok(None);
+    }
+    let mut headers = Vec::new();
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).await?;
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            if name == "content-length" {
+                length = value.parse().unwrap_or(0);
+            }
+            headers.push((name, value));
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).await?;
+    Ok(Some(Recorded {
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }))
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        529 => "Overloaded",
+        _ => "Status",
+    }
+}
