@@ -78,6 +78,11 @@ enum Kind {
     Encode,
     /// The tool runner sent as many requests as it was allowed.
     MaxIterations { limit: usize },
+    /// The request breaks a rule of the API; caught before sending.
+    InvalidRequest { message: String },
+    /// The code-execution container is gone (expired), or a request that
+    /// needed one did not name it.
+    ContainerExpired { container_id: Option<String> },
 }
 
 struct ApiError {
@@ -197,6 +202,51 @@ impl Error {
         Error::new(Kind::MaxIterations { limit }, None, 0)
     }
 
+    /// A request the API would reject, caught before sending.
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
+        Error::new(
+            Kind::InvalidRequest {
+                message: message.into(),
+            },
+            None,
+            0,
+        )
+    }
+
+    /// The container `container_id` expired or is missing; `source` is the
+    /// API's answer, when there was one.
+    pub(crate) fn container_expired(container_id: Option<String>, source: Option<Error>) -> Self {
+        let attempts = source.as_ref().map_or(0, Error::attempts);
+        Error::new(
+            Kind::ContainerExpired { container_id },
+            source.map(|e| Box::new(e) as BoxError),
+            attempts,
+        )
+    }
+
+    /// Whether the request was refused before sending because the API would
+    /// reject it (for example, `strict` on a tool callable from code).
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(self.inner.kind, Kind::InvalidRequest { .. })
+    }
+
+    /// Whether the code-execution container expired (or a request that
+    /// needed one did not name it). The conversation cannot go on in that
+    /// container: start again without it, for example from
+    /// [`ToolRunner::params`](crate::ToolRunner::params) with
+    /// `container` set to `None`.
+    pub fn is_container_expired(&self) -> bool {
+        matches!(self.inner.kind, Kind::ContainerExpired { .. })
+    }
+
+    /// The id of the expired container, when known.
+    pub fn container_id(&self) -> Option<&str> {
+        match &self.inner.kind {
+            Kind::ContainerExpired { container_id } => container_id.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Whether a tool runner stopped because it reached its
     /// [`max_iterations`](crate::ToolRunner::max_iterations) limit.
     pub fn is_max_iterations(&self) -> bool {
@@ -240,9 +290,12 @@ impl Error {
         match &self.inner.kind {
             Kind::Api(api) => api.retryable,
             Kind::Connection { .. } | Kind::Timeout { .. } => true,
-            Kind::Decode { .. } | Kind::Config { .. } | Kind::Encode | Kind::MaxIterations { .. } => {
-                false
-            }
+            Kind::Decode { .. }
+            | Kind::Config { .. }
+            | Kind::Encode
+            | Kind::MaxIterations { .. }
+            | Kind::InvalidRequest { .. }
+            | Kind::ContainerExpired { .. } => false,
         }
     }
 
@@ -369,6 +422,13 @@ impl fmt::Display for Error {
                 f,
                 "the tool runner reached its limit of {limit} requests before the model was done"
             ),
+            Kind::InvalidRequest { message } => write!(f, "invalid request: {message}"),
+            Kind::ContainerExpired {
+                container_id: Some(id),
+            } => write!(f, "the code-execution container `{id}` has expired"),
+            Kind::ContainerExpired { container_id: None } => {
+                f.write_str("the request needs a code-execution container and names none")
+            }
         }
     }
 }
@@ -412,6 +472,13 @@ impl fmt::Debug for Error {
             }
             Kind::MaxIterations { limit } => {
                 d.field("kind", &"MaxIterations").field("limit", limit);
+            }
+            Kind::InvalidRequest { message } => {
+                d.field("kind", &"InvalidRequest").field("message", message);
+            }
+            Kind::ContainerExpired { container_id } => {
+                d.field("kind", &"ContainerExpired")
+                    .field("container_id", container_id);
             }
         }
         d.field("attempts", &self.inner.attempts);

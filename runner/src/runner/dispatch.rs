@@ -17,6 +17,8 @@ use crate::types::{ContentBlock, MessageParam, Role, ToolResultBlock, ToolUseBlo
 pub(crate) struct DispatchConfig {
     /// At most this many calls run at once.
     pub(crate) concurrency: usize,
+    /// The code-execution version that `"code"` callers stood for in the request.
+    pub(crate) code_version: String,
 }
 
 /// Runs the calls and returns the user message answering all of them.
@@ -28,7 +30,7 @@ pub(crate) async fn run_tools(
 ) -> MessageParam {
     let concurrency = config.concurrency.max(1);
     let results: Vec<ToolResultBlock> = stream::iter(calls)
-        .map(|call| run_one(&toolset, call, &cancel))
+        .map(|call| run_one(&toolset, call, &config.code_version, &cancel))
         .buffered(concurrency)
         .collect()
         .await;
@@ -41,10 +43,11 @@ pub(crate) async fn run_tools(
 fn run_one(
     toolset: &Toolset,
     block: ToolUseBlock,
+    code_version: &str,
     cancel: &CancellationToken,
 ) -> impl Future<Output = ToolResultBlock> + Send + 'static + use<> {
     let caller = block.caller();
-    let refusal = refuse_caller(toolset, &block.name, &caller);
+    let refusal = refuse_caller(toolset, &block.name, &caller, code_version);
     let span = tracing::info_span!(
         "tool_call",
         tool = %block.name,
@@ -53,6 +56,8 @@ fn run_one(
         is_error = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
+    let to_code_container = matches!(caller, Caller::CodeExecution { .. });
+    let name = block.name.clone();
     let call = ToolCall::new(block.id.clone())
         .with_caller(caller)
         .with_cancellation(cancel.child_token());
@@ -64,6 +69,11 @@ fn run_one(
             (Some(refused), _) => refused,
             (None, Some(running)) => running.await,
             (None, None) => ToolOutput::error("internal error: the call was neither run nor refused"),
+        };
+        let output = if to_code_container && output.has_non_text() {
+            text_only_for_code(&name, &output)
+        } else {
+            output
         };
         let span = tracing::Span::current();
         span.record("is_error", output.is_error);
@@ -79,14 +89,9 @@ fn run_one(
 /// The error result for a call its tool does not allow from this caller, or
 /// `None` when the call may run. Unknown tools pass, and get the toolset's
 /// own "unknown tool" result.
-fn refuse_caller(toolset: &Toolset, name: &str, caller: &Caller) -> Option<ToolOutput> {
+fn refuse_caller(toolset: &Toolset, name: &str, caller: &Caller, code_version: &str) -> Option<ToolOutput> {
     let def = toolset.get(name)?.definition();
-    let allowed = match caller {
-        Caller::Direct => def.allows_direct(),
-        Caller::CodeExecution { version, .. } => def.allows_code(Some(version)),
-        Caller::CodeMode => def.allows_code(None),
-    };
-    if allowed {
+    if def.allows_caller(caller, code_version) {
         return None;
     }
     let who = match caller {
@@ -99,4 +104,21 @@ fn refuse_caller(toolset: &Toolset, name: &str, caller: &Caller) -> Option<ToolO
         "tool `{name}` cannot be called {who}; allowed callers: {}",
         def.describe_callers()
     )))
+}
+
+/// Code in the API's container can receive only text: the error result that
+/// replaces a result with images or documents, saying why.
+fn text_only_for_code(tool: &str, output: &ToolOutput) -> ToolOutput {
+    let mut kinds: Vec<&str> = output
+        .content
+        .iter()
+        .filter(|b| b.as_text().is_none())
+        .map(ContentBlock::kind)
+        .collect();
+    kinds.dedup();
+    tracing::warn!(tool, kinds = ?kinds, "non-text result for a call from code replaced by an error");
+    ToolOutput::error(format!(
+        "tool `{tool}` returned {} content, but a call from code can only receive text; return text (or JSON) when `ToolCall::caller()` is code",
+        kinds.join(" and ")
+    ))
 }

@@ -13,6 +13,7 @@
 //!    body's state is sent unchanged.
 
 mod dispatch;
+mod programmatic;
 mod request;
 
 use std::fmt;
@@ -26,9 +27,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::tool::DEFAULT_CODE_EXECUTION;
 use crate::toolset::Toolset;
-use crate::types::{Message, MessageParam, MessageParams, StopReason};
+use crate::types::{CodeExecution, ContentBlock, Message, MessageParam, MessageParams, StopReason, code_executions};
 use dispatch::DispatchConfig;
 
 /// The number of requests a runner sends unless told otherwise.
@@ -89,13 +89,19 @@ pub struct ToolRunner {
     toolset: Toolset,
     max_iterations: usize,
     concurrency: usize,
-    code_version: String,
-    /// The toolset's definitions, serialized once for every request.
-    wire_tools: Option<Arc<[Box<RawValue>]>>,
+    /// The code-execution version `"code"` stands for, when set explicitly.
+    code_version: Option<String>,
+    /// The version `"code"` stood for in the last request, for checking callers.
+    code_version_in_use: String,
+    /// The toolset's definitions, serialized once for the code-execution
+    /// version they were written with.
+    wire_tools: Option<(String, Arc<[Box<RawValue>]>)>,
     iterations: usize,
     /// The last message yielded, with its tool results once they have run.
     turn: Option<Turn>,
     taken_over: bool,
+    /// The container a response reported expired, to be reported as an error.
+    expired: Option<Option<String>>,
     phase: Phase,
     finished: bool,
     cancel: CancellationToken,
@@ -105,6 +111,8 @@ pub struct ToolRunner {
 struct Turn {
     message: Message,
     tool_response: Option<MessageParam>,
+    /// Whether the message is in the history already (the loop ended on it).
+    appended: bool,
 }
 
 impl Turn {
@@ -125,6 +133,7 @@ enum Step {
     RunTools,
     Finish,
     LimitReached,
+    ContainerExpired(Option<String>),
 }
 
 impl ToolRunner {
@@ -136,11 +145,13 @@ impl ToolRunner {
             toolset,
             max_iterations: DEFAULT_MAX_ITERATIONS,
             concurrency: DEFAULT_TOOL_CONCURRENCY,
-            code_version: DEFAULT_CODE_EXECUTION.to_owned(),
+            code_version: None,
+            code_version_in_use: crate::tool::DEFAULT_CODE_EXECUTION.to_owned(),
             wire_tools: None,
             iterations: 0,
             turn: None,
             taken_over: false,
+            expired: None,
             phase: Phase::Idle,
             finished: false,
             cancel: CancellationToken::new(),
@@ -165,10 +176,17 @@ impl ToolRunner {
     }
 
     /// Sets the code-execution tool version that `allowed_callers = ["code"]`
-    /// stands for (default [`DEFAULT_CODE_EXECUTION`]).
+    /// stands for, such as `code_execution_20250825`.
+    ///
+    /// Without it, `"code"` stands for the version of a code-execution tool
+    /// declared in the parameters, else for
+    /// [`DEFAULT_CODE_EXECUTION`](crate::DEFAULT_CODE_EXECUTION). When some
+    /// tool may be called from code and the request declares no
+    /// code-execution tool, the runner adds `{"type": VERSION, "name":
+    /// "code_execution"}` and any beta header that version needs; a tool
+    /// you declared is left alone.
     pub fn code_execution_version(mut self, version: impl Into<String>) -> Self {
-        self.code_version = version.into();
-        self.wire_tools = None;
+        self.code_version = Some(version.into());
         self
     }
 
@@ -209,6 +227,21 @@ impl ToolRunner {
         self.turn.as_ref().map(|t| &t.message)
     }
 
+    /// Every code-execution run of the conversation so far, in order: its
+    /// code, output, return code, files and the tool calls it made. A run
+    /// with a non-zero return code or an error result is a failure
+    /// ([`CodeExecution::is_failure`]), whatever the model says of it.
+    pub fn code_executions(&self) -> Vec<CodeExecution> {
+        let history = self.params.messages.iter().flat_map(|m| m.content_blocks().into_owned());
+        let current = self
+            .turn
+            .iter()
+            .filter(|t| !t.appended)
+            .flat_map(|t| t.message.content.iter().cloned());
+        let blocks: Vec<ContentBlock> = history.chain(current).collect();
+        code_executions(&blocks)
+    }
+
     /// The number of requests answered so far.
     pub fn iterations(&self) -> usize {
         self.iterations
@@ -236,6 +269,7 @@ impl ToolRunner {
                 turn.message.tool_uses().cloned().collect(),
                 DispatchConfig {
                     concurrency: self.concurrency,
+                    code_version: self.code_version_in_use.clone(),
                 },
                 self.cancel.clone(),
             );
@@ -270,7 +304,15 @@ impl ToolRunner {
             // The body owns the history for this iteration: drop the turn,
             // whatever it asked for, and send the body's state as it is.
             self.turn = None;
+            self.expired = None;
             return Step::Send;
+        }
+        if let Some(container) = self.expired.take() {
+            // Nothing more can run in that container; keep the turn in the
+            // history so that a caller can start again from it.
+            self.params.messages.push(MessageParam::from(turn.message.clone()));
+            turn.appended = true;
+            return Step::ContainerExpired(container);
         }
         if turn.wants_tools() {
             let Some(response) = turn.tool_response.take() else {
@@ -297,19 +339,40 @@ impl ToolRunner {
             self.turn = None;
             Step::Send
         } else {
+            turn.appended = true;
             Step::Finish
         }
     }
 
     fn start_request(&mut self) -> BoxFuture<Result<Message, Error>> {
-        let tools = self
-            .wire_tools
-            .get_or_insert_with(|| request::wire_tools(&self.toolset, &self.code_version))
-            .clone();
-        let body = request::body(&self.params, &tools);
+        let setup = programmatic::setup(&self.params, &self.toolset, self.code_version.as_deref());
+        if let Err(e) = programmatic::validate(&self.params, &self.toolset) {
+            return Box::pin(std::future::ready(Err(e)));
+        }
+        let tools = match &self.wire_tools {
+            Some((version, tools)) if *version == setup.version => Arc::clone(tools),
+            _ => {
+                let tools = request::wire_tools(&self.toolset, &setup.version);
+                self.wire_tools = Some((setup.version.clone(), Arc::clone(&tools)));
+                tools
+            }
+        };
+        let body = request::body(&self.params, setup.added_tool.as_slice(), &tools);
+        self.code_version_in_use = setup.version;
+        let mut betas = self.params.betas.clone();
+        for beta in setup.betas {
+            if !betas.iter().any(|b| b == beta) {
+                betas.push((*beta).to_owned());
+            }
+        }
         let client = self.client.clone();
-        let betas = self.params.betas.clone();
-        Box::pin(async move { client.send_message(body?, &betas).await })
+        let container = request::container_id(&self.params);
+        Box::pin(async move {
+            client
+                .send_message(body?, &betas)
+                .await
+                .map_err(|e| request::classify_container_error(e, container))
+        })
     }
 
     fn start_tools(&mut self) -> Option<BoxFuture<MessageParam>> {
@@ -319,6 +382,7 @@ impl ToolRunner {
             turn.message.tool_uses().cloned().collect(),
             DispatchConfig {
                 concurrency: self.concurrency,
+                code_version: self.code_version_in_use.clone(),
             },
             self.cancel.clone(),
         )))
@@ -336,6 +400,17 @@ impl ToolRunner {
             tool_calls = message.tool_uses().count(),
             "model responded"
         );
+        for run in code_executions(&message.content) {
+            log_code_execution(&run);
+            if run.error_code() == Some("container_expired") {
+                let container = message
+                    .container
+                    .as_ref()
+                    .map(|c| c.id.clone())
+                    .or_else(|| request::container_id(&self.params));
+                self.expired = Some(container);
+            }
+        }
     }
 }
 
@@ -351,15 +426,25 @@ impl Stream for ToolRunner {
                 Phase::Sending(request) => {
                     let result = ready!(request.as_mut().poll(cx));
                     this.phase = Phase::Idle;
-                    return Poll::Ready(Some(result.map(|message| {
-                        this.accept(&message);
-                        this.turn = Some(Turn {
-                            message: message.clone(),
-                            tool_response: None,
-                        });
-                        this.taken_over = false;
-                        message
-                    })));
+                    return Poll::Ready(Some(match result {
+                        Ok(message) => {
+                            this.accept(&message);
+                            this.turn = Some(Turn {
+                                message: message.clone(),
+                                tool_response: None,
+                                appended: false,
+                            });
+                            this.taken_over = false;
+                            Ok(message)
+                        }
+                        Err(error) => {
+                            // Sending the same request again helps only
+                            // with errors such as overload or a dropped
+                            // connection; after any other the loop is over.
+                            this.finished = !error.is_retryable();
+                            Err(error)
+                        }
+                    }));
                 }
                 Phase::RunningTools(tools) => {
                     let response = ready!(tools.as_mut().poll(cx));
@@ -376,6 +461,11 @@ impl Stream for ToolRunner {
                     Step::LimitReached => {
                         this.finished = true;
                         return Poll::Ready(Some(Err(this.limit_error())));
+                    }
+                    Step::ContainerExpired(container) => {
+                        this.finished = true;
+                        tracing::warn!(container = container.as_deref(), "code-execution container expired");
+                        return Poll::Ready(Some(Err(Error::container_expired(container, None))));
                     }
                     Step::RunTools => match this.start_tools() {
                         Some(tools) => this.phase = Phase::RunningTools(tools),
@@ -401,6 +491,33 @@ impl ToolRunner {
     fn limit_error(&self) -> Error {
         tracing::warn!(max_iterations = self.max_iterations, "iteration limit reached");
         Error::max_iterations(self.max_iterations)
+    }
+}
+
+/// Logs a code-execution run that has finished.
+fn log_code_execution(run: &CodeExecution) {
+    use crate::types::CodeExecutionOutcome;
+    match &run.outcome {
+        Some(CodeExecutionOutcome::Finished {
+            return_code,
+            stdout,
+            stderr,
+            file_ids,
+        }) if *return_code == 0 => tracing::info!(
+            id = %run.id,
+            tool_calls = run.tool_calls.len(),
+            stdout_bytes = stdout.len(),
+            stderr_bytes = stderr.len(),
+            files = file_ids.len(),
+            "code execution finished"
+        ),
+        Some(CodeExecutionOutcome::Finished {
+            return_code, stderr, ..
+        }) => tracing::warn!(id = %run.id, return_code, stderr = %stderr, "code execution failed"),
+        Some(CodeExecutionOutcome::Error { error_code }) => {
+            tracing::warn!(id = %run.id, error_code = %error_code, "code execution failed")
+        }
+        Some(CodeExecutionOutcome::Other(_)) | None => {}
     }
 }
 

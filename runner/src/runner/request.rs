@@ -32,14 +32,42 @@ fn wire_tool(def: &ToolDefinition, code_version: &str) -> Option<Box<RawValue>> 
     }
 }
 
-/// The JSON body: the parameters with the toolset's tools after the user's own.
-pub(crate) fn body(params: &MessageParams, tools: &[Box<RawValue>]) -> Result<Bytes, Error> {
+/// The JSON body: the parameters with the `added` tools and then the
+/// toolset's after the user's own.
+pub(crate) fn body(params: &MessageParams, added: &[Value], tools: &[Box<RawValue>]) -> Result<Bytes, Error> {
     let mut buf = Vec::with_capacity(4096);
     let mut serializer = serde_json::Serializer::new(&mut buf);
     params
-        .serialize_body(&mut serializer, tools, false)
+        .serialize_body(&mut serializer, added, tools, false)
         .map_err(Error::encode)?;
     Ok(Bytes::from(buf))
+}
+
+/// The id of the container the request names, if any.
+pub(crate) fn container_id(params: &MessageParams) -> Option<String> {
+    match &params.container {
+        Some(Value::String(id)) => Some(id.clone()),
+        Some(Value::Object(object)) => object.get("id").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// Turns the API's answer to a request whose container is gone (expired,
+/// unknown, or missing while calls from code are pending) into the typed
+/// container error; other errors pass unchanged.
+pub(crate) fn classify_container_error(error: Error, container: Option<String>) -> Error {
+    let client_error = error.status().is_some_and(|s| s.is_client_error());
+    let message = error.api_message().unwrap_or_default().to_ascii_lowercase();
+    let about_container = message.contains("container")
+        && (message.contains("expired")
+            || message.contains("not found")
+            || message.contains("does not exist")
+            || message.contains("container_id is required"));
+    if error.is_api() && client_error && about_container {
+        Error::container_expired(container, Some(error))
+    } else {
+        error
+    }
 }
 
 /// Names `id` as the container of the next request. A container object the

@@ -6,6 +6,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+
 use super::ToolOutput;
 
 /// Takes a tool's arguments from its JSON input, one parameter at a time,
@@ -25,7 +26,11 @@ use super::ToolOutput;
 #[derive(Debug)]
 pub struct ArgsReader {
     tool: &'static str,
-    map: Map<String, Value>,
+    params: &'static [&'static str],
+    /// The input's value for each parameter, by position in `params`. One
+    /// pass over the input fills it, so no key is hashed: this is the hot
+    /// path of every tool call.
+    slots: Vec<Option<Value>>,
     errors: Vec<String>,
 }
 
@@ -48,19 +53,33 @@ impl ArgsReader {
                 )));
             }
         };
+        let mut slots: Vec<Option<Value>> = Vec::with_capacity(params.len());
+        slots.resize_with(params.len(), || None);
         let mut errors = Vec::new();
-        for key in map.keys() {
-            if !params.contains(&key.as_str()) {
-                errors.push(unknown_field(key, params));
+        for (key, value) in map {
+            match params.iter().position(|p| *p == key) {
+                Some(i) => slots[i] = Some(value),
+                None => errors.push(unknown_field(&key, params)),
             }
         }
-        Ok(ArgsReader { tool, map, errors })
+        Ok(ArgsReader {
+            tool,
+            params,
+            slots,
+            errors,
+        })
+    }
+
+    /// Takes the input's value for `name`, if it has one.
+    fn take(&mut self, name: &str) -> Option<Value> {
+        let i = self.params.iter().position(|p| *p == name)?;
+        self.slots[i].take()
     }
 
     /// Takes a required parameter. `None` means it was missing or invalid;
     /// the error is recorded.
     pub fn required<T: DeserializeOwned>(&mut self, name: &'static str) -> Option<T> {
-        match self.map.swap_remove(name) {
+        match self.take(name) {
             Some(value) => self.parse(name, value),
             None => {
                 self.errors.push(format!("{name}: missing required field"));
@@ -71,7 +90,7 @@ impl ArgsReader {
 
     /// Takes an optional parameter: absent or `null` is `Some(None)`.
     pub fn optional<T: DeserializeOwned>(&mut self, name: &'static str) -> Option<Option<T>> {
-        match self.map.swap_remove(name) {
+        match self.take(name) {
             None | Some(Value::Null) => Some(None),
             Some(value) => self.parse(name, value).map(Some),
         }
@@ -83,7 +102,7 @@ impl ArgsReader {
         name: &'static str,
         default: impl FnOnce() -> T,
     ) -> Option<T> {
-        match self.map.swap_remove(name) {
+        match self.take(name) {
             None | Some(Value::Null) => Some(default()),
             Some(value) => self.parse(name, value),
         }

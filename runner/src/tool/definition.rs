@@ -6,6 +6,8 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::Caller;
+
 /// The code-execution tool version that `"code"` callers map to unless a
 /// runner is told otherwise.
 pub const DEFAULT_CODE_EXECUTION: &str = "code_execution_20260120";
@@ -139,17 +141,30 @@ impl ToolDefinition {
         }
     }
 
-    /// Whether code running in `version` (or, with `None`, code mode) may call the tool.
-    pub fn allows_code(&self, version: Option<&str>) -> bool {
+    /// Whether `caller` may call the tool, when `"code"` stands for the
+    /// code-execution version `code_version`.
+    ///
+    /// A call from code in another version is refused even for a `"code"`
+    /// tool: the request declared the tool callable from `code_version`
+    /// only. Code mode (the client-side sandbox) is admitted by `"code"`.
+    pub fn allows_caller(&self, caller: &Caller, code_version: &str) -> bool {
         let Some(callers) = &self.allowed_callers else {
-            return false;
+            return caller.is_direct();
         };
-        callers.iter().any(|c| match (c, version) {
-            (AllowedCaller::Direct, _) => false,
-            (AllowedCaller::Code, _) => true,
-            (AllowedCaller::CodeExecution(v), Some(version)) => v == version,
-            (AllowedCaller::CodeExecution(_), None) => false,
+        callers.iter().any(|allowed| match (allowed, caller) {
+            (AllowedCaller::Direct, Caller::Direct) => true,
+            (AllowedCaller::Code, Caller::CodeExecution { version, .. }) => version == code_version,
+            (AllowedCaller::Code, Caller::CodeMode) => true,
+            (AllowedCaller::CodeExecution(v), Caller::CodeExecution { version, .. }) => v == version,
+            _ => false,
         })
+    }
+
+    /// Whether some code may call the tool, in the API's container or in code mode.
+    pub fn allows_code(&self) -> bool {
+        self.allowed_callers
+            .as_ref()
+            .is_some_and(|callers| callers.iter().any(AllowedCaller::is_code))
     }
 
     /// Who may call the tool, for error messages: `direct, code`, or `nobody`.

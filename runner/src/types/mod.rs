@@ -4,6 +4,7 @@
 //! crate does not know are kept as their exact JSON text, and unknown fields of
 //! known blocks are kept in an `extra` map and sent back with the block.
 
+mod code_execution;
 mod content;
 mod message;
 mod params;
@@ -12,5 +13,6 @@ pub use content::{
     CallerInfo, ContentBlock, DocumentBlock, ImageBlock, OtherBlock, RedactedThinkingBlock,
     ServerToolUseBlock, TextBlock, ThinkingBlock, ToolResultBlock, ToolResultContent, ToolUseBlock,
 };
+pub use code_execution::{CodeExecution, CodeExecutionOutcome, code_executions};
 pub use message::{Container, Message, StopReason, Usage};
 pub use params::{Content, MessageParam, MessageParams, Role};

@@ -249,23 +249,25 @@ impl MessageParams {
         self
     }
 
-    /// Serializes the body with `more_tools` after [`tools`](Self::tools),
-    /// and `"stream": true` when `stream` is set.
+    /// Serializes the body with `added` and then `more_tools` after
+    /// [`tools`](Self::tools), and `"stream": true` when `stream` is set.
     pub(crate) fn serialize_body<S: Serializer>(
         &self,
         serializer: S,
+        added: &[Value],
         more_tools: &[Box<RawValue>],
         stream: bool,
     ) -> Result<S::Ok, S::Error> {
-        struct Tools<'a>(&'a [Value], &'a [Box<RawValue>]);
+        struct Tools<'a>(&'a [Value], &'a [Value], &'a [Box<RawValue>]);
         impl Serialize for Tools<'_> {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeSeq;
-                let mut seq = serializer.serialize_seq(Some(self.0.len() + self.1.len()))?;
-                for tool in self.0 {
+                let len = self.0.len() + self.1.len() + self.2.len();
+                let mut seq = serializer.serialize_seq(Some(len))?;
+                for tool in self.0.iter().chain(self.1) {
                     seq.serialize_element(tool)?;
                 }
-                for tool in self.1 {
+                for tool in self.2 {
                     seq.serialize_element(tool)?;
                 }
                 seq.end()
@@ -279,8 +281,8 @@ impl MessageParams {
         if let Some(system) = &self.system {
             map.serialize_entry("system", system)?;
         }
-        if !self.tools.is_empty() || !more_tools.is_empty() {
-            map.serialize_entry("tools", &Tools(&self.tools, more_tools))?;
+        if !self.tools.is_empty() || !added.is_empty() || !more_tools.is_empty() {
+            map.serialize_entry("tools", &Tools(&self.tools, added, more_tools))?;
         }
         if let Some(v) = &self.tool_choice {
             map.serialize_entry("tool_choice", v)?;
@@ -322,6 +324,6 @@ impl MessageParams {
 impl Serialize for MessageParams {
     /// The request body, as sent (without the `anthropic-beta` header's betas).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.serialize_body(serializer, &[], false)
+        self.serialize_body(serializer, &[], &[], false)
     }
 }

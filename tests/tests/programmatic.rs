@@ -1,0 +1,488 @@
+//! Programmatic tool calling through the API's code-execution tool, end to
+//! end against a scripted server: the wire mapping of callers, the added
+//! code-execution tool, caller enforcement, containers, and the checks made
+//! before anything is sent.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use toolrunner::testing::{Reply, ScriptedServer, Sequence};
+use toolrunner::types::CodeExecutionOutcome;
+use toolrunner::{Client, ImageBlock, MessageParam, MessageParams, ToolCall, ToolOutput, tool, toolset};
+
+const V: &str = "code_execution_20260120";
+
+fn message(id: &str, content: Value, stop_reason: &str) -> Value {
+    json!({
+        "id": id, "type": "message", "role": "assistant", "model": "claude-test",
+        "content": content, "stop_reason": stop_reason, "stop_sequence": null,
+        "usage": {"input_tokens": 10, "output_tokens": 5}
+    })
+}
+
+fn in_container(mut m: Value, container: &str) -> Value {
+    m["container"] = json!({"id": container, "expires_at": "2026-11-21T12:00:00Z"});
+    m
+}
+
+fn run_code(id: &str, code: &str) -> Value {
+    json!({"type": "server_tool_use", "id": id, "name": "code_execution", "input": {"code": code}})
+}
+
+fn from_code(id: &str, name: &str, input: Value, run: &str) -> Value {
+    json!({"type": "tool_use", "id": id, "name": name, "input": input, "caller": {"type": V, "tool_id": run}})
+}
+
+fn direct(id: &str, name: &str, input: Value) -> Value {
+    json!({"type": "tool_use", "id": id, "name": name, "input": input, "caller": {"type": "direct"}})
+}
+
+fn code_result(run: &str, stdout: &str, return_code: i64) -> Value {
+    json!({"type": "code_execution_tool_result", "tool_use_id": run, "content": {
+        "type": "code_execution_result", "stdout": stdout, "stderr": "", "return_code": return_code, "content": []}})
+}
+
+fn text(t: &str) -> Value {
+    json!({"type": "text", "text": t})
+}
+
+async fn server(replies: Vec<Value>) -> ScriptedServer {
+    ScriptedServer::start(Sequence::new(replies.into_iter().map(Reply::message)))
+        .await
+        .expect("bind loopback")
+}
+
+fn client(server: &ScriptedServer) -> Client {
+    Client::builder()
+        .api_key("test-key")
+        .base_url(server.url())
+        .max_retries(0)
+        .build()
+        .expect("client")
+}
+
+fn params() -> MessageParams {
+    MessageParams::new("claude-test", 512).user("Total the sales.")
+}
+
+static QUERIES: AtomicUsize = AtomicUsize::new(0);
+
+/// Total sales of a region.
+#[tool(allowed_callers = ["code"])]
+fn query_sales(
+    /// The region.
+    region: String,
+    call: ToolCall,
+) -> Result<u64, String> {
+    QUERIES.fetch_add(1, Ordering::SeqCst);
+    assert!(call.caller().is_code(), "only code reaches this tool");
+    match region.as_str() {
+        "north" => Ok(120),
+        "south" => Ok(80),
+        other => Err(format!("no region `{other}`")),
+    }
+}
+
+/// Add two integers.
+#[tool(allowed_callers = ["direct", "code"])]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+static DIRECT_ONLY_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// Only the model may call this.
+#[tool]
+fn direct_only() -> String {
+    DIRECT_ONLY_RUNS.fetch_add(1, Ordering::SeqCst);
+    "ran".into()
+}
+
+static NOBODY_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// Declared but never callable.
+#[tool(allowed_callers = [])]
+fn nobody() -> String {
+    NOBODY_RUNS.fetch_add(1, Ordering::SeqCst);
+    "ran".into()
+}
+
+/// Draw a chart.
+#[tool(allowed_callers = ["direct", "code"])]
+fn chart() -> ToolOutput {
+    ToolOutput::text("a chart").with_image(ImageBlock::base64("image/png", "iVBORw0KGgo="))
+}
+
+#[tokio::test]
+async fn a_turn_mixing_direct_and_code_calls_is_answered_in_order_in_the_container() {
+    let server = server(vec![
+        in_container(
+            message(
+                "msg_1",
+                json!([
+                    text("Let me compute."),
+                    run_code("srvtoolu_1", "for r in ['north', 'south']: print(await query_sales(region=r))"),
+                    direct("toolu_d", "add", json!({"a": 1, "b": 2})),
+                    from_code("toolu_c1", "query_sales", json!({"region": "north"}), "srvtoolu_1"),
+                ]),
+                "tool_use",
+            ),
+            "container_1",
+        ),
+        in_container(
+            message("msg_2", json!([from_code("toolu_c2", "query_sales", json!({"region": "south"}), "srvtoolu_1")]), "tool_use"),
+            "container_1",
+        ),
+        in_container(
+            message("msg_3", json!([code_result("srvtoolu_1", "120\n80\n", 0), text("North 120, south 80.")]), "end_turn"),
+            "container_1",
+        ),
+    ])
+    .await;
+    let mut runner = client(&server).tool_runner(params(), toolset![query_sales, add]);
+    while let Some(m) = runner.next().await {
+        m.expect("message");
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+
+    // The code-execution tool is added once, before the toolset's tools,
+    // and "code" is written as the version it runs.
+    assert_eq!(
+        requests[0]["tools"],
+        json!([
+            {"type": V, "name": "code_execution"},
+            {"name": "query_sales", "description": "Total sales of a region.", "input_schema": {
+                "type": "object", "properties": {"region": {"type": "string", "description": "The region."}},
+                "required": ["region"], "additionalProperties": false},
+             "allowed_callers": [V]},
+            {"name": "add", "description": "Add two integers.", "input_schema": {
+                "type": "object", "properties": {"a": {"type": "integer", "format": "int64"}, "b": {"type": "integer", "format": "int64"}},
+                "required": ["a", "b"], "additionalProperties": false},
+             "allowed_callers": ["direct", V]}
+        ])
+    );
+    assert!(server.recorded()[0].header("anthropic-beta").is_none(), "the current version needs no beta");
+    assert_eq!(requests[0].get("container"), None);
+    assert_eq!(requests[1]["container"], "container_1");
+    assert_eq!(requests[2]["container"], "container_1");
+    assert_eq!(
+        requests[1]["messages"][2],
+        json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_d", "content": "3"},
+            {"type": "tool_result", "tool_use_id": "toolu_c1", "content": "120"}
+        ]})
+    );
+    assert_eq!(
+        requests[2]["messages"][4],
+        json!({"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_c2", "content": "80"}]})
+    );
+
+    // The run, typed: its code, output and the calls it made.
+    let runs = runner.code_executions();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].id, "srvtoolu_1");
+    assert!(runs[0].code.as_deref().unwrap().contains("query_sales"));
+    let calls: Vec<_> = runs[0].tool_calls.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(calls, ["toolu_c1", "toolu_c2"]);
+    assert_eq!(
+        runs[0].outcome,
+        Some(CodeExecutionOutcome::Finished { stdout: "120\n80\n".into(), stderr: String::new(), return_code: 0, file_ids: vec![] })
+    );
+    assert!(!runs[0].is_failure());
+}
+
+#[tokio::test]
+async fn several_pending_code_calls_are_all_answered_with_tool_results_only() {
+    let server = server(vec![
+        in_container(
+            message(
+                "msg_1",
+                json!([
+                    run_code("srvtoolu_1", "await asyncio.gather(...)"),
+                    from_code("toolu_1", "query_sales", json!({"region": "north"}), "srvtoolu_1"),
+                    from_code("toolu_2", "query_sales", json!({"region": "south"}), "srvtoolu_1"),
+                    from_code("toolu_3", "query_sales", json!({"region": "west"}), "srvtoolu_1"),
+                ]),
+                "tool_use",
+            ),
+            "container_9",
+        ),
+        message("msg_2", json!([code_result("srvtoolu_1", "200", 0), text("200")]), "end_turn"),
+    ])
+    .await;
+    client(&server).tool_runner(params(), toolset![query_sales]).until_done().await.expect("run");
+    let answer = &server.requests()[1]["messages"][2];
+    assert_eq!(
+        *answer,
+        json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_1", "content": "120"},
+            {"type": "tool_result", "tool_use_id": "toolu_2", "content": "80"},
+            {"type": "tool_result", "tool_use_id": "toolu_3", "content": "no region `west`", "is_error": true}
+        ]})
+    );
+}
+
+#[tokio::test]
+async fn callers_are_enforced_both_ways_and_refused_tools_never_run() {
+    let before = QUERIES.load(Ordering::SeqCst);
+    let server = server(vec![
+        in_container(
+            message(
+                "msg_1",
+                json!([
+                    run_code("srvtoolu_1", "direct_only()"),
+                    direct("toolu_1", "query_sales", json!({"region": "north"})),
+                    from_code("toolu_2", "direct_only", json!({}), "srvtoolu_1"),
+                    direct("toolu_3", "nobody", json!({})),
+                    from_code("toolu_4", "nobody", json!({}), "srvtoolu_1"),
+                    // A version the tool does not allow.
+                    json!({"type": "tool_use", "id": "toolu_5", "name": "add", "input": {"a": 1, "b": 1},
+                           "caller": {"type": "code_execution_20250825", "tool_id": "srvtoolu_1"}}),
+                ]),
+                "tool_use",
+            ),
+            "container_1",
+        ),
+        message("msg_2", json!([text("ok")]), "end_turn"),
+    ])
+    .await;
+    let tools = toolset![query_sales, direct_only, nobody, add];
+    client(&server).tool_runner(params(), tools).until_done().await.expect("run");
+    let results = server.requests()[1]["messages"][2]["content"].clone();
+    let texts: Vec<&str> = results.as_array().unwrap().iter().map(|r| r["content"].as_str().unwrap()).collect();
+    for r in results.as_array().unwrap() {
+        assert_eq!(r["is_error"], true, "{r}");
+    }
+    assert_eq!(texts[0], format!("tool `query_sales` cannot be called directly by the model; allowed callers: {}", "code"));
+    assert_eq!(texts[1], format!("tool `direct_only` cannot be called from code ({V}); allowed callers: direct"));
+    assert_eq!(texts[2], "tool `nobody` cannot be called directly by the model; allowed callers: nobody");
+    assert_eq!(texts[3], format!("tool `nobody` cannot be called from code ({V}); allowed callers: nobody"));
+    assert!(texts[4].starts_with("tool `add` cannot be called from code (code_execution_20250825)"), "{}", texts[4]);
+    assert_eq!(QUERIES.load(Ordering::SeqCst), before, "query_sales never ran");
+    assert_eq!(DIRECT_ONLY_RUNS.load(Ordering::SeqCst), 0);
+    assert_eq!(NOBODY_RUNS.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn an_image_for_code_is_an_error_result_while_a_direct_call_gets_the_image() {
+    let server = server(vec![
+        in_container(
+            message(
+                "msg_1",
+                json!([
+                    run_code("srvtoolu_1", "chart()"),
+                    from_code("toolu_1", "chart", json!({}), "srvtoolu_1"),
+                    direct("toolu_2", "chart", json!({})),
+                ]),
+                "tool_use",
+            ),
+            "container_1",
+        ),
+        message("msg_2", json!([text("ok")]), "end_turn"),
+    ])
+    .await;
+    client(&server).tool_runner(params(), toolset![chart]).until_done().await.expect("run");
+    let results = server.requests()[1]["messages"][2]["content"].clone();
+    assert_eq!(
+        results[0],
+        json!({"type": "tool_result", "tool_use_id": "toolu_1", "is_error": true,
+               "content": "tool `chart` returned image content, but a call from code can only receive text; return text (or JSON) when `ToolCall::caller()` is code"})
+    );
+    assert_eq!(
+        results[1],
+        json!({"type": "tool_result", "tool_use_id": "toolu_2", "content": [
+            {"type": "text", "text": "a chart"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
+        ]})
+    );
+}
+
+#[tokio::test]
+async fn pause_turn_in_the_middle_of_a_code_run_resumes_in_the_same_container() {
+    let user_container = json!({"skills": [{"type": "anthropic", "skill_id": "pptx", "version": "latest"}]});
+    let server = server(vec![
+        in_container(message("msg_1", json!([text("Working."), run_code("srvtoolu_1", "long_job()")]), "pause_turn"), "container_7"),
+        in_container(
+            message("msg_2", json!([from_code("toolu_1", "query_sales", json!({"region": "north"}), "srvtoolu_1")]), "tool_use"),
+            "container_7",
+        ),
+        in_container(message("msg_3", json!([code_result("srvtoolu_1", "", 1), text("It failed.")]), "end_turn"), "container_7"),
+    ])
+    .await;
+    let params = params().container(user_container.clone());
+    let mut runner = client(&server).tool_runner(params, toolset![query_sales]);
+    let first = runner.next().await.unwrap().unwrap();
+    assert_eq!(first.id, "msg_1");
+    assert!(runner.tool_response().await.is_none(), "a paused turn runs no tools");
+    assert!(runner.code_executions()[0].is_pending());
+    while let Some(m) = runner.next().await {
+        m.expect("message");
+    }
+    let requests = server.requests();
+    let mut merged = user_container.clone();
+    merged["id"] = json!("container_7");
+    assert_eq!(requests[0]["container"], user_container);
+    assert_eq!(requests[1]["container"], merged);
+    assert_eq!(requests[2]["container"], merged);
+    // The paused turn goes back as it came, with nothing after it.
+    assert_eq!(
+        requests[1]["messages"],
+        json!([
+            {"role": "user", "content": "Total the sales."},
+            {"role": "assistant", "content": [text("Working."), run_code("srvtoolu_1", "long_job()")]}
+        ])
+    );
+    // A non-zero return code is a failure, whatever the model's text says.
+    let runs = runner.code_executions();
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0].is_failure());
+}
+
+#[tokio::test]
+async fn an_expired_container_in_a_result_is_a_typed_error_with_its_id() {
+    let server = server(vec![in_container(
+        message(
+            "msg_1",
+            json!([
+                run_code("srvtoolu_1", "x"),
+                {"type": "code_execution_tool_result", "tool_use_id": "srvtoolu_1",
+                 "content": {"type": "code_execution_tool_result_error", "error_code": "container_expired"}},
+                text("The container expired.")
+            ]),
+            "end_turn",
+        ),
+        "container_old",
+    )])
+    .await;
+    let mut runner = client(&server).tool_runner(params(), toolset![query_sales]);
+    let first = runner.next().await.unwrap().expect("the message itself arrives");
+    assert_eq!(first.id, "msg_1");
+    let error = runner.next().await.expect("an error follows").unwrap_err();
+    assert!(error.is_container_expired(), "{error}");
+    assert_eq!(error.container_id(), Some("container_old"));
+    assert!(error.to_string().contains("container_old"), "{error}");
+    assert!(runner.next().await.is_none());
+    // The turn is kept, so a caller can start afresh from the history.
+    assert_eq!(runner.messages().len(), 2);
+    assert_eq!(runner.code_executions()[0].error_code(), Some("container_expired"));
+}
+
+#[tokio::test]
+async fn an_api_error_about_the_container_is_a_typed_error_with_its_id() {
+    let server = ScriptedServer::start(Sequence::new([Reply::error(
+        400,
+        "invalid_request_error",
+        "Container container_gone has expired.",
+    )]))
+    .await
+    .unwrap();
+    let params = params().container(json!("container_gone"));
+    let error = client(&server).tool_runner(params, toolset![query_sales]).until_done().await.unwrap_err();
+    assert!(error.is_container_expired(), "{error}");
+    assert_eq!(error.container_id(), Some("container_gone"));
+    let source = std::error::Error::source(&error).expect("the API's answer is kept");
+    assert!(source.to_string().contains("has expired"), "{source}");
+}
+
+#[tokio::test]
+async fn an_older_version_is_selectable_and_brings_its_betas() {
+    let server = server(vec![message("msg_1", json!([text("hi")]), "end_turn")]).await;
+    client(&server)
+        .tool_runner(params(), toolset![query_sales, add])
+        .code_execution_version("code_execution_20250825")
+        .until_done()
+        .await
+        .expect("run");
+    let request = &server.requests()[0];
+    assert_eq!(request["tools"][0], json!({"type": "code_execution_20250825", "name": "code_execution"}));
+    assert_eq!(request["tools"][1]["allowed_callers"], json!(["code_execution_20250825"]));
+    assert_eq!(request["tools"][2]["allowed_callers"], json!(["direct", "code_execution_20250825"]));
+    assert_eq!(
+        server.recorded()[0].header("anthropic-beta"),
+        Some("code-execution-2025-08-25,advanced-tool-use-2025-11-20")
+    );
+}
+
+#[tokio::test]
+async fn a_declared_code_execution_tool_is_left_alone_and_sets_the_version() {
+    let server = server(vec![message("msg_1", json!([text("hi")]), "end_turn")]).await;
+    let declared = json!({"type": "code_execution_20250825", "name": "code_execution"});
+    let params = params().tool(declared.clone()).beta("code-execution-2025-08-25");
+    client(&server).tool_runner(params, toolset![query_sales]).until_done().await.expect("run");
+    let request = &server.requests()[0];
+    let tools = request["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 2, "no second code-execution tool: {tools:?}");
+    assert_eq!(tools[0], declared);
+    assert_eq!(tools[1]["allowed_callers"], json!(["code_execution_20250825"]));
+    assert_eq!(server.recorded()[0].header("anthropic-beta"), Some("code-execution-2025-08-25"));
+}
+
+#[tokio::test]
+async fn no_code_execution_tool_is_added_without_code_callers() {
+    let server = server(vec![message("msg_1", json!([text("hi")]), "end_turn")]).await;
+    client(&server).tool_runner(params(), toolset![direct_only]).until_done().await.expect("run");
+    let tools = server.requests()[0]["tools"].clone();
+    assert_eq!(tools.as_array().unwrap().len(), 1);
+    assert_eq!(tools[0]["name"], "direct_only");
+    assert_eq!(tools[0].get("allowed_callers"), None);
+}
+
+/// Strict and callable from code: not allowed.
+#[tool(strict = true, allowed_callers = ["code"])]
+fn strict_from_code() -> String {
+    String::new()
+}
+
+async fn expect_invalid(runner: toolrunner::ToolRunner, server: &ScriptedServer, needle: &str) {
+    let error = runner.until_done().await.unwrap_err();
+    assert!(error.is_invalid_request(), "{error}");
+    assert!(error.to_string().contains(needle), "`{error}` lacks `{needle}`");
+    assert!(server.requests().is_empty(), "nothing is sent");
+}
+
+#[tokio::test]
+async fn incompatible_combinations_are_refused_before_sending() {
+    let server = server(vec![]).await;
+    let c = client(&server);
+
+    expect_invalid(c.tool_runner(params(), toolset![strict_from_code]), &server, "tool `strict_from_code` is `strict` and callable from code").await;
+
+    let forced = params().tool_choice(json!({"type": "tool", "name": "query_sales"}));
+    expect_invalid(c.tool_runner(forced, toolset![query_sales]), &server, "forces tool `query_sales`").await;
+
+    let no_parallel = params().tool_choice(json!({"type": "auto", "disable_parallel_tool_use": true}));
+    expect_invalid(c.tool_runner(no_parallel, toolset![add]), &server, "disable_parallel_tool_use").await;
+
+    let raw_strict = params().tool(json!({"name": "raw", "input_schema": {"type": "object"}, "strict": true, "allowed_callers": [V]}));
+    expect_invalid(c.tool_runner(raw_strict, toolset![direct_only]), &server, "tool `raw` is `strict`").await;
+
+    // The same options are fine without code callers.
+    let server2 = self::server(vec![message("msg_1", json!([text("hi")]), "end_turn")]).await;
+    let fine = params().tool_choice(json!({"type": "tool", "name": "direct_only", "disable_parallel_tool_use": true}));
+    client(&server2).tool_runner(fine, toolset![direct_only]).until_done().await.expect("allowed");
+}
+
+#[tokio::test]
+async fn answering_pending_code_calls_with_anything_but_tool_results_is_refused() {
+    let server = server(vec![in_container(
+        message(
+            "msg_1",
+            json!([run_code("srvtoolu_1", "q()"), from_code("toolu_1", "query_sales", json!({"region": "north"}), "srvtoolu_1")]),
+            "tool_use",
+        ),
+        "container_1",
+    )])
+    .await;
+    let mut runner = client(&server).tool_runner(params(), toolset![query_sales]);
+    let first = runner.next().await.unwrap().unwrap();
+    let results = runner.tool_response().await.expect("tools").clone();
+    let mut answer = results.content_blocks().into_owned();
+    answer.push(toolrunner::ContentBlock::text("And a note."));
+    runner.push_messages([MessageParam::from(first), MessageParam::blocks(toolrunner::Role::User, answer)]);
+    let error = runner.next().await.unwrap().unwrap_err();
+    assert!(error.is_invalid_request(), "{error}");
+    assert!(error.to_string().contains("only `tool_result` blocks, but it has a `text` block"), "{error}");
+    assert_eq!(server.requests().len(), 1, "the bad request was not sent");
+}
