@@ -506,9 +506,10 @@ impl Drop for SetOnDrop {
 /// Never finishes on its own.
 #[tool]
 async fn forever(flags: State<Flags>, call: ToolCall) -> String {
-    let _guard = SetOnDrop(flags.0.clone());
+    let flags = flags.into_inner();
+    let _guard = SetOnDrop(Arc::clone(&flags));
     let token = call.cancellation().clone();
-    let watcher = flags.0.clone();
+    let watcher = Arc::clone(&flags);
     tokio::spawn(async move {
         token.cancelled().await;
         watcher.cancelled.fetch_add(1, Ordering::SeqCst);

@@ -27,9 +27,14 @@ use std::sync::Arc;
 /// let tools = toolset![greet].with_state(Greeting("Hello".into()));
 /// # let _ = tools;
 /// ```
-pub struct State<T: ?Sized>(pub Arc<T>);
+pub struct State<T: ?Sized>(Arc<T>);
 
 impl<T: ?Sized> State<T> {
+    /// Wraps shared state, as the toolset does for `State<T>` parameters.
+    pub fn new(state: Arc<T>) -> Self {
+        State(state)
+    }
+
     /// The shared pointer to the state.
     pub fn into_inner(self) -> Arc<T> {
         self.0
