@@ -56,7 +56,21 @@ pub(crate) struct Param {
     pub(crate) binding: Ident,
     /// The type as written.
     pub(crate) ty: Type,
+    /// The property it fills, when it has a usable name, even if its type
+    /// is wrong: the property is checked for clashes all the same.
+    pub(crate) property: Option<Property>,
     pub(crate) kind: ParamKind,
+}
+
+/// The property a parameter fills.
+pub(crate) struct Property {
+    /// The parameter's name in the function.
+    pub(crate) ident: Ident,
+    /// The property name.
+    pub(crate) name: String,
+    /// What to point at when the property name is wrong or taken: the
+    /// `rename = "..."` literal, or the parameter's name.
+    pub(crate) tokens: TokenStream,
 }
 
 /// Where a parameter's value comes from.
@@ -71,12 +85,8 @@ pub(crate) enum ParamKind {
 
 /// A parameter read from the input.
 pub(crate) struct Plain {
-    /// The parameter's name in the function.
-    pub(crate) ident: Ident,
     /// The property name.
     pub(crate) name: String,
-    /// What to point at when the property name is wrong or taken.
-    pub(crate) name_tokens: TokenStream,
     /// The type the schema describes: `T` for `Option<T>`, else the type.
     pub(crate) schema_ty: Type,
     pub(crate) read: Read,
@@ -162,8 +172,13 @@ impl ToolFn {
                 FnArg::Typed(typed) => {
                     let param_attrs = attr::param_attrs(cx, &mut typed.attrs);
                     let ty = (*typed.ty).clone();
-                    let kind = param_kind(cx, &typed.pat, &ty, param_attrs);
-                    params.push(Param { binding, ty, kind });
+                    let (property, kind) = param_kind(cx, &typed.pat, &ty, param_attrs);
+                    params.push(Param {
+                        binding,
+                        ty,
+                        property,
+                        kind,
+                    });
                 }
             }
         }
@@ -221,7 +236,12 @@ fn check_generics(cx: &Ctxt, item: &ItemFn) {
     }
 }
 
-fn param_kind(cx: &Ctxt, pat: &Pat, ty: &Type, attrs: attr::ParamAttrs) -> ParamKind {
+fn param_kind(
+    cx: &Ctxt,
+    pat: &Pat,
+    ty: &Type,
+    attrs: attr::ParamAttrs,
+) -> (Option<Property>, ParamKind) {
     let owned = check_owned(cx, ty);
 
     // A context parameter's name does not matter, so any pattern is fine,
@@ -234,35 +254,43 @@ fn param_kind(cx: &Ctxt, pat: &Pat, ty: &Type, attrs: attr::ParamAttrs) -> Param
                  remove this attribute",
             );
         }
-        return if owned {
+        let kind = if owned {
             ParamKind::Context
         } else {
             ParamKind::Invalid
         };
+        return (None, kind);
     }
 
-    let Some(ident) = param_ident(cx, pat) else {
-        return ParamKind::Invalid;
-    };
-    let (name, name_tokens) = match &attrs.rename {
-        Some(lit) => (lit.value(), lit.to_token_stream()),
-        None => (ident.unraw().to_string(), ident.to_token_stream()),
-    };
-    if !is_valid_property_name(&name) {
-        let hint = if attrs.rename.is_some() {
-            ""
-        } else {
-            "; give it another with `#[tool(rename = \"...\")]`"
+    let property = param_ident(cx, pat).map(|ident| {
+        let (name, tokens) = match &attrs.rename {
+            Some(lit) => (lit.value(), lit.to_token_stream()),
+            None => (ident.unraw().to_string(), ident.to_token_stream()),
         };
-        cx.error_spanned_by(
-            &name_tokens,
-            format!(
-                "invalid property name `{name}`: property names are 1 to 64 of a-z, A-Z, 0-9, `_`, `.` and `-`{hint}"
-            ),
-        );
-    }
+        if !is_valid_property_name(&name) {
+            let hint = if attrs.rename.is_some() {
+                ""
+            } else {
+                "; give it another with `#[tool(rename = \"...\")]`"
+            };
+            cx.error_spanned_by(
+                &tokens,
+                format!(
+                    "invalid property name `{name}`: property names are 1 to 64 of a-z, A-Z, 0-9, `_`, `.` and `-`{hint}"
+                ),
+            );
+        }
+        Property {
+            ident,
+            name,
+            tokens,
+        }
+    });
+    let Some(name) = property.as_ref().map(|p| p.name.clone()) else {
+        return (property, ParamKind::Invalid);
+    };
     if !owned {
-        return ParamKind::Invalid;
+        return (property, ParamKind::Invalid);
     }
 
     let option_inner = option_inner(ty).cloned();
@@ -271,14 +299,13 @@ fn param_kind(cx: &Ctxt, pat: &Pat, ty: &Type, attrs: attr::ParamAttrs) -> Param
         (None, Some(_)) => Read::Optional,
         (None, None) => Read::Required,
     };
-    ParamKind::Plain(Box::new(Plain {
-        ident,
+    let plain = Plain {
         name,
-        name_tokens,
         schema_ty: option_inner.unwrap_or_else(|| ty.clone()),
         read,
         docs: attrs.docs,
-    }))
+    };
+    (property, ParamKind::Plain(Box::new(plain)))
 }
 
 /// The parameter's name, when its pattern is a plain (possibly `mut`) name.

@@ -125,11 +125,7 @@ pub(crate) fn tool_attrs(cx: &Ctxt, args: TokenStream) -> ToolAttrs {
         } else {
             cx.error_spanned_by(
                 path,
-                format!(
-                    "unknown option `{}`; `#[tool]` accepts {}",
-                    path.to_token_stream(),
-                    symbol::one_of(symbol::TOOL_OPTIONS)
-                ),
+                unknown("option", path, symbol::TOOL_OPTIONS, "`#[tool]` accepts"),
             );
             skip_value(&meta)?;
         }
@@ -189,10 +185,11 @@ pub(crate) fn param_attrs(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> ParamAttrs {
             } else {
                 cx.error_spanned_by(
                     path,
-                    format!(
-                        "unknown parameter option `{}`; parameters accept {}",
-                        path.to_token_stream(),
-                        symbol::one_of(symbol::PARAM_OPTIONS)
+                    unknown(
+                        "parameter option",
+                        path,
+                        symbol::PARAM_OPTIONS,
+                        "parameters accept",
                     ),
                 );
                 skip_value(&meta)?;
@@ -347,6 +344,20 @@ fn callers_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Ve
         callers.push(caller);
     }
     Ok(Some(callers))
+}
+
+/// The message for an unknown key: what was given, what it was probably
+/// meant to be, and what is accepted.
+fn unknown(what: &str, path: &syn::Path, options: &[Symbol], accepts: &str) -> String {
+    let given = path.to_token_stream().to_string().replace(' ', "");
+    let hint = match symbol::closest(&given, options) {
+        Some(symbol) => format!("did you mean `{symbol}`? "),
+        None => String::new(),
+    };
+    format!(
+        "unknown {what} `{given}`; {hint}{accepts} {}",
+        symbol::one_of(options)
+    )
 }
 
 /// Whether `s` is `code_execution_` followed by eight digits, the form the

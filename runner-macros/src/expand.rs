@@ -5,7 +5,7 @@
 //! nothing in the user's scope (a local `Result`, a `use` that shadows a
 //! prelude name) can change what it means.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::ItemFn;
 use syn::spanned::Spanned;
@@ -18,6 +18,13 @@ use crate::{attr, fallback};
 /// The runtime support module.
 pub(crate) fn private() -> TokenStream {
     quote!(::toolrunner::__private)
+}
+
+/// The runtime support module, spanned for code inside `quote_spanned!`:
+/// an expression built from tokens of mixed origins is reported at the
+/// macro call rather than at the span it was meant to have.
+pub(crate) fn private_at(span: Span) -> TokenStream {
+    quote_spanned!(span=> ::toolrunner::__private)
 }
 
 /// Expands `#[tool(args)] input`.
@@ -56,6 +63,7 @@ fn expand(tool: &ToolFn) -> TokenStream {
     let assertions = assertions(tool);
     let definition = definition(tool);
     let call = call(tool);
+    let imports = imports(tool);
 
     quote! {
         #item
@@ -63,6 +71,7 @@ fn expand(tool: &ToolFn) -> TokenStream {
         #marker
 
         const _: () = {
+            #imports
             #assertions
 
             #[automatically_derived]
@@ -95,21 +104,54 @@ pub(crate) fn marker_struct(tool: &ToolFn) -> TokenStream {
     }
 }
 
+/// The dispatch traits the generated code calls methods of. Only those that
+/// are used are imported, so that no import is unused.
+fn imports(tool: &ToolFn) -> TokenStream {
+    let p = private();
+    let mut traits = Vec::new();
+    if tool.plain_params().next().is_some() {
+        traits.push(quote!(ParamOps as _));
+        traits.push(quote!(ParamFallback as _));
+    }
+    if tool
+        .params
+        .iter()
+        .any(|param| matches!(param.kind, ParamKind::Context))
+    {
+        traits.push(quote!(ContextOps as _));
+        traits.push(quote!(ContextFallback as _));
+    }
+    if tool.ret.output_type().is_some() {
+        traits.push(quote!(OutputOps as _));
+        traits.push(quote!(OutputFallback as _));
+    }
+    if matches!(tool.ret, Return::Result { .. }) {
+        traits.push(quote!(ErrorChain as _));
+        traits.push(quote!(DisplayOnly as _));
+        traits.push(quote!(NotDisplay as _));
+    }
+    if traits.is_empty() {
+        return TokenStream::new();
+    }
+    quote!(use #p::{#(#traits),*};)
+}
+
 /// Compile-time checks, each spanned on the type it is about so that the
 /// error (with the runtime's `on_unimplemented` message) lands there.
 pub(crate) fn assertions(tool: &ToolFn) -> TokenStream {
-    let p = private();
     let mut out = TokenStream::new();
     for param in &tool.params {
         match &param.kind {
             ParamKind::Plain(plain) => {
                 let ty = &plain.schema_ty;
+                let p = private_at(ty.span());
                 out.extend(quote_spanned! {ty.span()=>
                     const _: () = #p::assert_param::<#ty>();
                 });
             }
             ParamKind::Context => {
                 let ty = &param.ty;
+                let p = private_at(ty.span());
                 out.extend(quote_spanned! {ty.span()=>
                     const _: () = #p::assert_context::<#ty>();
                 });
@@ -118,6 +160,7 @@ pub(crate) fn assertions(tool: &ToolFn) -> TokenStream {
         }
     }
     if let Some(ty) = tool.ret.output_type() {
+        let p = private_at(ty.span());
         out.extend(quote_spanned! {ty.span()=>
             const _: () = #p::assert_output::<#ty>();
         });
@@ -168,7 +211,9 @@ fn schema(tool: &ToolFn) -> TokenStream {
                 None => quote!(#p::core::option::Option::None),
             };
             let required = plain.is_required();
-            quote!(__schema.param::<#ty>(#name, #description, #required);)
+            quote! {
+                (&#p::Param::<#ty>::new()).__toolrunner_schema(&mut __schema, #name, #description, #required);
+            }
         })
         .collect();
     if params.is_empty() {
@@ -213,7 +258,7 @@ fn read_context(param: &Param) -> TokenStream {
     let binding = &param.binding;
     let ty = &param.ty;
     quote! {
-        let #binding: #ty = match <#ty as #p::FromToolContext>::from_tool_context(&__cx) {
+        let #binding: #ty = match (&#p::Context::<#ty>::new()).__toolrunner_context(&__cx) {
             #p::core::result::Result::Ok(__value) => __value,
             #p::core::result::Result::Err(__error) => return #p::ready(__error),
         };
@@ -269,13 +314,23 @@ fn read_arg(param: &Param, plain: &Plain) -> TokenStream {
     let ty = &param.ty;
     let name = &plain.name;
     let read = match &plain.read {
-        Read::Required => quote!(__args.required(#name)),
-        Read::Optional => quote!(__args.optional(#name)),
-        Read::Default(DefaultValue::Trait(span)) => {
-            let default = quote_spanned!(*span=> #p::core::default::Default::default);
-            quote!(__args.or_else(#name, #default))
+        Read::Required => {
+            quote!((&#p::Param::<#ty>::new()).__toolrunner_required(&mut __args, #name))
         }
-        Read::Default(DefaultValue::Expr(expr)) => quote!(__args.or_else(#name, || #expr)),
+        Read::Optional => {
+            let inner = &plain.schema_ty;
+            quote!((&#p::Param::<#inner>::new()).__toolrunner_optional(&mut __args, #name))
+        }
+        Read::Default(default) => {
+            let default = match default {
+                DefaultValue::Trait(span) => {
+                    let p = private_at(*span);
+                    quote_spanned!(*span=> #p::core::default::Default::default)
+                }
+                DefaultValue::Expr(expr) => quote!(|| #expr),
+            };
+            quote!((&#p::Param::<#ty>::new()).__toolrunner_or_else(&mut __args, #name, #default))
+        }
     };
     quote! {
         let #binding: #p::core::option::Option<#ty> = #read;
@@ -312,22 +367,37 @@ fn run(tool: &ToolFn) -> TokenStream {
 fn convert(tool: &ToolFn, call: &TokenStream) -> TokenStream {
     let p = private();
     let name = &tool.name;
-    let output = quote_spanned!(tool.ret.span()=> #p::output);
+    // The conversion falls back quietly when `assert_output` already
+    // reports a wrong type; a type it could not check (`impl Trait`) is
+    // converted directly, so that a mistake is still reported, on the type.
+    let output = |value: TokenStream| match tool.ret.output_type() {
+        Some(_) => quote!(#p::Output(#value).__toolrunner_output()),
+        None => {
+            let span = tool.ret.span();
+            let p = private_at(span);
+            quote_spanned!(span=> #p::output(#value))
+        }
+    };
     match &tool.ret {
         Return::Unit => quote!({
             #call;
             #p::ToolOutput::empty()
         }),
-        Return::Value(_) => quote!(#output(#call)),
+        Return::Value(_) => output(call.clone()),
         Return::Result { ty, .. } => {
-            let check = quote_spanned!(ty.span()=> #p::check_error(&__error));
+            let ok = output(quote!(__value));
+            let span = ty.span();
+            let check = {
+                let p = private_at(span);
+                quote_spanned!(span=> #p::check_error(&__error))
+            };
             quote! {
                 match #call {
-                    #p::core::result::Result::Ok(__value) => #output(__value),
-                    #p::core::result::Result::Err(__error) => #p::error_output(#name, {
-                        use #p::{DisplayOnly as _, ErrorChain as _};
-                        (&#p::ErrorRef(#check)).__toolrunner_describe()
-                    }),
+                    #p::core::result::Result::Ok(__value) => #ok,
+                    #p::core::result::Result::Err(__error) => #p::error_output(
+                        #name,
+                        (&#p::ErrorRef(#check)).__toolrunner_describe(),
+                    ),
                 }
             }
         }

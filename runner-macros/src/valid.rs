@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::ast::{ParamKind, ToolFn};
+use crate::ast::ToolFn;
 use crate::ctxt::Ctxt;
 
 impl ToolFn {
@@ -62,21 +62,18 @@ impl ToolFn {
     /// Two parameters with the same property name could never both be filled.
     fn check_property_names(&self, cx: &Ctxt) {
         let mut seen: HashMap<&str, &syn::Ident> = HashMap::new();
-        for param in &self.params {
-            let ParamKind::Plain(plain) = &param.kind else {
-                continue;
-            };
-            if let Some(first) = seen.get(plain.name.as_str()) {
+        for property in self.params.iter().filter_map(|p| p.property.as_ref()) {
+            if let Some(first) = seen.get(property.name.as_str()) {
                 cx.error_spanned_by(
-                    &plain.name_tokens,
+                    &property.tokens,
                     format!(
                         "property `{}` is already taken by parameter `{first}`; give one of them another \
                          name with `#[tool(rename = \"...\")]`",
-                        plain.name
+                        property.name
                     ),
                 );
             } else {
-                seen.insert(&plain.name, &plain.ident);
+                seen.insert(&property.name, &property.ident);
             }
         }
     }

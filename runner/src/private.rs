@@ -19,12 +19,17 @@ pub use ::std::sync::OnceLock;
 pub use ::std::vec::Vec;
 
 pub use crate::tool::{
-    AllowedCaller, ArgsReader, FromToolContext, IntoToolOutput, SchemaBuilder, Tool,
-    ToolContext, ToolDefinition, ToolFuture, ToolOutput,
+    AllowedCaller, ArgsReader, FromToolContext, IntoToolOutput, SchemaBuilder, Tool, ToolContext,
+    ToolDefinition, ToolFuture, ToolOutput,
 };
 pub use crate::toolset::Toolset;
 
 /// Implemented by `#[tool]` on the hidden type that shares the function's name.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `#[tool]` function",
+    label = "not a tool",
+    note = "`toolset!` takes paths to functions marked with `#[tool]`"
+)]
 pub trait ToolFn: Send + Sync + 'static {
     /// The tool's name, as the model sees it.
     const NAME: &'static str;
@@ -32,6 +37,17 @@ pub trait ToolFn: Send + Sync + 'static {
     fn definition() -> &'static ToolDefinition;
     /// Parses `input`, runs the function and converts its result.
     fn call(input: Value, cx: ToolContext) -> ToolFuture<'static>;
+
+    /// The shared tool, for `toolset!`. The macro names a tool only as
+    /// `<path as ToolFn>`, so that a path that is not a tool gets one error
+    /// ("expected type, found function") rather than several different ones.
+    #[doc(hidden)]
+    fn __tool() -> Arc<dyn Tool>
+    where
+        Self: Sized,
+    {
+        tool::<Self>()
+    }
 }
 
 /// Adapts a [`ToolFn`] to the object-safe [`Tool`].
@@ -175,6 +191,15 @@ impl<E: std::error::Error + ?Sized> ErrorChain for ErrorRef<'_, E> {
     }
 }
 
+// `ErrorRef` is a shared reference, so copying it is free; being `Copy` lets
+// method resolution reach [`NotDisplay`], which takes it by value.
+impl<E: ?Sized> Clone for ErrorRef<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E: ?Sized> Copy for ErrorRef<'_, E> {}
+
 /// Describes a `Display`-only error (such as `anyhow::Error`) with its
 /// alternate form, which for those types includes the chain.
 pub trait DisplayOnly {
@@ -188,8 +213,248 @@ impl<E: Display + ?Sized> DisplayOnly for &ErrorRef<'_, E> {
     }
 }
 
+/// The last resort of `(&ErrorRef(&e)).__toolrunner_describe()`, for an
+/// error type that is not even `Display`. Method resolution only gets here
+/// after [`ErrorChain`] and [`DisplayOnly`] did not apply; `check_error` has
+/// then failed the build with a clear message, and this impl only keeps the
+/// compiler from reporting the same mistake a second time. It never runs.
+pub trait NotDisplay {
+    /// The message.
+    fn __toolrunner_describe(self) -> String;
+}
+
+impl<E: ?Sized> NotDisplay for ErrorRef<'_, E> {
+    fn __toolrunner_describe(self) -> String {
+        String::from("the tool failed")
+    }
+}
+
 /// The error result for a tool's `Err`, logged with the tool's name.
 pub fn error_output(tool: &'static str, message: String) -> ToolOutput {
     tracing::debug!(tool, error = %message, "tool returned an error");
     ToolOutput::error(message)
+}
+
+// Dispatch with a fallback, for generated code.
+//
+// `#[tool]` checks each type with a spanned `assert_param`, `assert_context`
+// or `assert_output`, whose error lands on the type with a message saying
+// what to do. The code that then uses the type would fail too, with rustc's
+// own, less helpful errors on the `#[tool]` attribute. So it goes through
+// method calls that resolve (by autoref, as with `ErrorRef`) to the real
+// implementation when the type qualifies, and to a do-nothing fallback when
+// it does not. The fallback is only ever chosen in a build that fails on the
+// assertion, so it never runs.
+
+/// A parameter type, for [`ParamOps`] / [`ParamFallback`] dispatch:
+/// `(&Param::<T>::new()).__toolrunner_required(&mut args, "name")`.
+pub struct Param<T>(PhantomData<fn() -> T>);
+
+impl<T> Param<T> {
+    /// The marker.
+    pub const fn new() -> Self {
+        Param(PhantomData)
+    }
+}
+
+impl<T> Default for Param<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Reads and describes a parameter whose type is a [`ToolParam`].
+pub trait ParamOps {
+    /// The parameter's type.
+    type Value;
+    /// Adds the property to the schema; see [`SchemaBuilder::param`].
+    fn __toolrunner_schema(
+        &self,
+        schema: &mut SchemaBuilder,
+        name: &str,
+        description: Option<&str>,
+        required: bool,
+    );
+    /// See [`ArgsReader::required`].
+    fn __toolrunner_required(
+        &self,
+        args: &mut ArgsReader,
+        name: &'static str,
+    ) -> Option<Self::Value>;
+    /// See [`ArgsReader::optional`].
+    fn __toolrunner_optional(
+        &self,
+        args: &mut ArgsReader,
+        name: &'static str,
+    ) -> Option<Option<Self::Value>>;
+    /// See [`ArgsReader::or_else`].
+    fn __toolrunner_or_else(
+        &self,
+        args: &mut ArgsReader,
+        name: &'static str,
+        default: impl FnOnce() -> Self::Value,
+    ) -> Option<Self::Value>;
+}
+
+impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ParamOps for Param<T> {
+    type Value = T;
+    fn __toolrunner_schema(
+        &self,
+        schema: &mut SchemaBuilder,
+        name: &str,
+        description: Option<&str>,
+        required: bool,
+    ) {
+        schema.param::<T>(name, description, required);
+    }
+    fn __toolrunner_required(&self, args: &mut ArgsReader, name: &'static str) -> Option<T> {
+        args.required(name)
+    }
+    fn __toolrunner_optional(
+        &self,
+        args: &mut ArgsReader,
+        name: &'static str,
+    ) -> Option<Option<T>> {
+        args.optional(name)
+    }
+    fn __toolrunner_or_else(
+        &self,
+        args: &mut ArgsReader,
+        name: &'static str,
+        default: impl FnOnce() -> T,
+    ) -> Option<T> {
+        args.or_else(name, default)
+    }
+}
+
+/// The fallback of [`ParamOps`] for a type that is not a [`ToolParam`]
+/// (the build fails on `assert_param`); it never runs.
+pub trait ParamFallback {
+    /// The parameter's type.
+    type Value;
+    /// Does nothing.
+    fn __toolrunner_schema(
+        &self,
+        schema: &mut SchemaBuilder,
+        name: &str,
+        description: Option<&str>,
+        required: bool,
+    );
+    /// Reads nothing.
+    fn __toolrunner_required(
+        &self,
+        args: &mut ArgsReader,
+        name: &'static str,
+    ) -> Option<Self::Value>;
+    /// Reads nothing.
+    fn __toolrunner_optional(
+        &self,
+        args: &mut ArgsReader,
+        name: &'static str,
+    ) -> Option<Option<Self::Value>>;
+    /// Reads nothing.
+    fn __toolrunner_or_else(
+        &self,
+        args: &mut ArgsReader,
+        name: &'static str,
+        default: impl FnOnce() -> Self::Value,
+    ) -> Option<Self::Value>;
+}
+
+impl<T> ParamFallback for &Param<T> {
+    type Value = T;
+    fn __toolrunner_schema(&self, _: &mut SchemaBuilder, _: &str, _: Option<&str>, _: bool) {}
+    fn __toolrunner_required(&self, _: &mut ArgsReader, _: &'static str) -> Option<T> {
+        None
+    }
+    fn __toolrunner_optional(&self, _: &mut ArgsReader, _: &'static str) -> Option<Option<T>> {
+        None
+    }
+    fn __toolrunner_or_else(
+        &self,
+        _: &mut ArgsReader,
+        _: &'static str,
+        _: impl FnOnce() -> T,
+    ) -> Option<T> {
+        None
+    }
+}
+
+/// A context parameter type, for [`ContextOps`] / [`ContextFallback`]
+/// dispatch: `(&Context::<T>::new()).__toolrunner_context(&cx)`.
+pub struct Context<T>(PhantomData<fn() -> T>);
+
+impl<T> Context<T> {
+    /// The marker.
+    pub const fn new() -> Self {
+        Context(PhantomData)
+    }
+}
+
+impl<T> Default for Context<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Takes a context parameter from the call's context.
+pub trait ContextOps {
+    /// The parameter's type.
+    type Value;
+    /// See [`FromToolContext::from_tool_context`].
+    fn __toolrunner_context(&self, cx: &ToolContext) -> Result<Self::Value, ToolOutput>;
+}
+
+impl<T: FromToolContext> ContextOps for Context<T> {
+    type Value = T;
+    fn __toolrunner_context(&self, cx: &ToolContext) -> Result<T, ToolOutput> {
+        T::from_tool_context(cx)
+    }
+}
+
+/// The fallback of [`ContextOps`] for a type that is not a
+/// [`FromToolContext`] (the build fails on `assert_context`); it never runs.
+pub trait ContextFallback {
+    /// The parameter's type.
+    type Value;
+    /// An error result.
+    fn __toolrunner_context(&self, cx: &ToolContext) -> Result<Self::Value, ToolOutput>;
+}
+
+impl<T> ContextFallback for &Context<T> {
+    type Value = T;
+    fn __toolrunner_context(&self, _: &ToolContext) -> Result<T, ToolOutput> {
+        Err(ToolOutput::error(
+            "this parameter cannot be taken from the context",
+        ))
+    }
+}
+
+/// A tool function's return value, for [`OutputOps`] / [`OutputFallback`]
+/// dispatch: `Output(value).__toolrunner_output()`.
+pub struct Output<T>(pub T);
+
+/// Converts a return value that is [`IntoToolOutput`].
+pub trait OutputOps {
+    /// See [`IntoToolOutput::into_tool_output`].
+    fn __toolrunner_output(self) -> ToolOutput;
+}
+
+impl<T: IntoToolOutput> OutputOps for Output<T> {
+    fn __toolrunner_output(self) -> ToolOutput {
+        self.0.into_tool_output()
+    }
+}
+
+/// The fallback of [`OutputOps`] for a type that is not [`IntoToolOutput`]
+/// (the build fails on `assert_output`); it never runs.
+pub trait OutputFallback {
+    /// An empty result.
+    fn __toolrunner_output(self) -> ToolOutput;
+}
+
+impl<T> OutputFallback for &Output<T> {
+    fn __toolrunner_output(self) -> ToolOutput {
+        ToolOutput::empty()
+    }
 }

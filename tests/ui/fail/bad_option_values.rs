@@ -1,0 +1,9 @@
+use toolrunner::tool;
+
+/// Add two integers.
+#[tool(name = add, strict = "yes", allowed_callers = "code")]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+fn main() {}

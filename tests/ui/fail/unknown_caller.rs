@@ -1,0 +1,9 @@
+use toolrunner::tool;
+
+/// Add two integers.
+#[tool(allowed_callers = ["direct", "model", "code_execution_2025"])]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+fn main() {}
