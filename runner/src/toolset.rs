@@ -39,12 +39,12 @@ use crate::tool::{StateMap, Tool, ToolCall, ToolContext, ToolDefinition, ToolOut
 /// ```
 #[derive(Clone, Default)]
 pub struct Toolset {
-    tools: Vec<Entry>,
+    tools: Vec<Arc<Entry>>,
     index: HashMap<Arc<str>, usize>,
     states: Arc<StateMap>,
 }
 
-#[derive(Clone)]
+/// A tool with its name, shared so that a call holds it with one reference count.
 struct Entry {
     name: Arc<str>,
     tool: Arc<dyn Tool>,
@@ -81,7 +81,7 @@ impl Toolset {
         }
         let name: Arc<str> = Arc::from(name);
         self.index.insert(Arc::clone(&name), self.tools.len());
-        self.tools.push(Entry { name, tool });
+        self.tools.push(Arc::new(Entry { name, tool }));
         Ok(self)
     }
 
@@ -97,6 +97,19 @@ impl Toolset {
     #[must_use]
     pub fn with_shared_state<T: Send + Sync + 'static>(mut self, state: Arc<T>) -> Self {
         Arc::make_mut(&mut self.states).insert(state);
+        self
+    }
+
+    /// The toolset's state.
+    #[cfg(feature = "code-mode")]
+    pub(crate) fn state_map(&self) -> &Arc<StateMap> {
+        &self.states
+    }
+
+    /// Replaces the toolset's state with `states`.
+    #[cfg(feature = "code-mode")]
+    pub(crate) fn with_state_map(mut self, states: Arc<StateMap>) -> Self {
+        self.states = states;
         self
     }
 
@@ -171,7 +184,7 @@ impl Toolset {
         input: Value,
         call: ToolCall,
     ) -> impl Future<Output = ToolOutput> + Send + 'static + use<> {
-        let found = self.index.get(name).map(|&i| self.tools[i].clone());
+        let found = self.index.get(name).map(|&i| Arc::clone(&self.tools[i]));
         let states = Arc::clone(&self.states);
         let unknown = found.is_none().then(|| self.unknown_tool(name));
         async move {

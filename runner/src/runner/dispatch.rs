@@ -60,7 +60,7 @@ fn run_one(
     let name = block.name.clone();
     let call = ToolCall::new(block.id.clone())
         .with_caller(caller)
-        .with_cancellation(cancel.child_token());
+        .with_cancellation(cancel.clone());
     let running = refusal.is_none().then(|| toolset.call(&block.name, block.input, call));
     let id = block.id;
     async move {

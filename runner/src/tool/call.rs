@@ -1,5 +1,7 @@
 //! What a tool knows about the call it is serving: [`ToolCall`] and [`Caller`].
 
+use std::sync::OnceLock;
+
 use tokio_util::sync::CancellationToken;
 
 /// The call a tool is serving: the `tool_use` id, who made the call, and a
@@ -21,7 +23,9 @@ use tokio_util::sync::CancellationToken;
 pub struct ToolCall {
     id: String,
     caller: Caller,
-    cancellation: CancellationToken,
+    /// Made on first use: most tools never look at it, and a token costs an
+    /// allocation and a lock on every call.
+    cancellation: OnceLock<CancellationToken>,
 }
 
 impl ToolCall {
@@ -30,7 +34,7 @@ impl ToolCall {
         Self {
             id: id.into(),
             caller: Caller::Direct,
-            cancellation: CancellationToken::new(),
+            cancellation: OnceLock::new(),
         }
     }
 
@@ -44,7 +48,7 @@ impl ToolCall {
     /// Sets the cancellation token; the runner cancels it when the run is dropped.
     #[must_use]
     pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
-        self.cancellation = token;
+        self.cancellation = OnceLock::from(token);
         self
     }
 
@@ -62,12 +66,14 @@ impl ToolCall {
     /// runner was dropped). Long-running tools can select on
     /// [`CancellationToken::cancelled`] to stop early.
     pub fn cancellation(&self) -> &CancellationToken {
-        &self.cancellation
+        self.cancellation.get_or_init(CancellationToken::new)
     }
 
     /// Whether the result of this call is no longer wanted.
     pub fn is_cancelled(&self) -> bool {
-        self.cancellation.is_cancelled()
+        self.cancellation
+            .get()
+            .is_some_and(CancellationToken::is_cancelled)
     }
 }
 
