@@ -69,9 +69,23 @@ impl Client {
 
 /// Runs the agentic loop: a [`Stream`] of the model's messages, one per request.
 ///
-/// Between two messages the runner runs the tools the model asked for and
-/// sends their results. Read each message in the loop body; to steer the
-/// conversation, take over its history (see the [module docs](self)).
+/// Each iteration:
+///
+/// 1. The runner sends the request with its current state and yields the response.
+/// 2. Your loop body runs. It may read the message and change the state.
+/// 3. Unless the body took over the history, the runner appends the
+///    assistant message, then runs its tools and appends one user message
+///    answering every `tool_use`, in call order. Without tool calls the
+///    loop ends.
+/// 4. If the body took over (with [`push_messages`](Self::push_messages),
+///    [`set_messages`](Self::set_messages) or [`params_mut`](Self::params_mut)),
+///    nothing is appended: the body's state is sent unchanged. Appending a
+///    plain message while tools are pending is therefore safe: the pending
+///    calls are dropped with the turn, not answered forever.
+///
+/// Stop reasons: `tool_use` runs tools; `pause_turn` and `compaction` send
+/// the turn back as it is, with no tool run; every other stop reason ends the
+/// loop, and its `tool_use` blocks are never run.
 ///
 /// The stream ends after a message without tool calls. Errors are yielded
 /// as they happen: after a request error the stream may be polled again to
