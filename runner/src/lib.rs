@@ -51,11 +51,15 @@
 //! - [`types`]: the Messages API's wire types.
 //! - `testing` (feature `testing`): a scripted Messages API server on
 //!   loopback, for offline examples and tests.
+//! - `mcp` (feature `mcp`): MCP servers' tools in a toolset, and a toolset
+//!   served over MCP.
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod client;
 mod error;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 mod runner;
 #[cfg(feature = "testing")]
 pub mod testing;

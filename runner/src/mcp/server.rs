@@ -1,0 +1,273 @@
+//! [`McpServer`]: a [`Toolset`] served over MCP.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::{RequestContext, RoleServer, RunningService};
+use rmcp::transport::IntoTransport;
+use rmcp::transport::streamable_http_server::StreamableHttpServerConfig;
+use rmcp::{ErrorData, ServerHandler, ServiceExt};
+use serde_json::Value;
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use super::{McpError, McpHttpServer, tool_output_to_mcp};
+use crate::tool::{ToolCall, ToolDefinition};
+use crate::toolset::Toolset;
+
+/// A [`Toolset`] as an MCP server.
+///
+/// It lists the toolset's tools with the names, descriptions and input
+/// schemas the runner sends, and runs calls through [`Toolset::call`]: input
+/// is validated the same way, and invalid input, errors and panics come back
+/// as `isError` results. Images and documents a tool returns map to MCP
+/// content (see [`tool_output_to_mcp`]). A call's MCP cancellation fires the
+/// [`ToolCall`]'s cancellation token.
+///
+/// Only tools the model may call directly are served; tools reserved for
+/// code execution (`allowed_callers` without `"direct"`) are not listed and
+/// cannot be called. A call of an unknown tool is a protocol error, as the
+/// MCP spec asks.
+///
+/// For the common cases use [`Toolset::serve_mcp_stdio`] and
+/// [`Toolset::serve_mcp_http`]; this type adds the server's name, version
+/// and instructions, and any rmcp transport.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn run() -> Result<(), toolrunner::mcp::McpError> {
+/// use toolrunner::mcp::McpServer;
+/// use toolrunner::{tool, toolset};
+///
+/// /// Add two integers.
+/// #[tool]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// McpServer::new(toolset![add])
+///     .with_server_info("calculator", "1.0.0")
+///     .with_instructions("Use `add` for sums.")
+///     .serve_stdio()
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct McpServer {
+    toolset: Toolset,
+    /// The served tools' MCP definitions, made once.
+    tools: Arc<[rmcp::model::Tool]>,
+    info: Implementation,
+    instructions: Option<String>,
+}
+
+impl McpServer {
+    /// Serves `toolset`, as server `toolrunner` of this crate's version.
+    pub fn new(toolset: Toolset) -> Self {
+        let tools = toolset
+            .definitions()
+            .filter(|def| def.allows_direct())
+            .map(mcp_definition)
+            .collect();
+        McpServer {
+            toolset,
+            tools,
+            info: Implementation::new("toolrunner", env!("CARGO_PKG_VERSION")),
+            instructions: None,
+        }
+    }
+
+    /// Sets the name and version the server gives clients in the handshake.
+    #[must_use]
+    pub fn with_server_info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.info = Implementation::new(name, version);
+        self
+    }
+
+    /// Sets instructions for the client's model: how to use these tools.
+    #[must_use]
+    pub fn with_instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// The toolset being served.
+    pub fn toolset(&self) -> &Toolset {
+        &self.toolset
+    }
+
+    /// Serves one client on this process's stdin and stdout, until the
+    /// client disconnects. This is how desktop assistants and code editors
+    /// start local MCP servers.
+    ///
+    /// Stdout carries the protocol: log to stderr only.
+    ///
+    /// # Errors
+    ///
+    /// When the MCP handshake fails ([`McpError::is_serve`]).
+    pub async fn serve_stdio(self) -> Result<(), McpError> {
+        let running = self.serve(rmcp::transport::stdio()).await?;
+        running
+            .waiting()
+            .await
+            .map_err(|e| McpError::serve("the stdio server stopped unexpectedly", e))?;
+        Ok(())
+    }
+
+    /// Serves one client over any rmcp transport, such as one end of
+    /// `tokio::io::duplex`. Returns once the handshake is done; the server
+    /// runs until the client disconnects or the returned service is
+    /// cancelled or dropped.
+    ///
+    /// # Errors
+    ///
+    /// When the MCP handshake fails ([`McpError::is_serve`]).
+    pub async fn serve<T, E, A>(
+        self,
+        transport: T,
+    ) -> Result<RunningService<RoleServer, McpServer>, McpError>
+    where
+        T: IntoTransport<RoleServer, E, A>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        ServiceExt::serve(self, transport)
+            .await
+            .map_err(|e| McpError::serve("the mcp handshake failed", e))
+    }
+
+    /// Serves clients over streamable HTTP at `http://{addr}/mcp`, with
+    /// rmcp's default settings: only `localhost` and loopback addresses are
+    /// accepted in the `Host` header, against DNS rebinding. Returns once
+    /// the address is bound; the server runs in the background until the
+    /// returned handle is shut down or dropped.
+    ///
+    /// # Errors
+    ///
+    /// When `addr` cannot be bound ([`McpError::is_serve`]).
+    pub async fn serve_http(self, addr: impl ToSocketAddrs) -> Result<McpHttpServer, McpError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| McpError::serve("could not bind the http address", e))?;
+        self.serve_http_with(listener, StreamableHttpServerConfig::default())
+    }
+
+    /// Like [`serve_http`](Self::serve_http) on a listener you bound, with
+    /// rmcp's settings of your choice (allowed hosts and origins, sessions,
+    /// JSON responses). Cancelling `config.cancellation_token` stops the
+    /// server, as does [`McpHttpServer::shutdown`].
+    ///
+    /// # Errors
+    ///
+    /// When the listener's address cannot be read ([`McpError::is_serve`]).
+    pub fn serve_http_with(
+        self,
+        listener: TcpListener,
+        config: StreamableHttpServerConfig,
+    ) -> Result<McpHttpServer, McpError> {
+        McpHttpServer::start(self, listener, config)
+    }
+
+    fn served(&self, name: &str) -> bool {
+        self.tools.iter().any(|tool| tool.name == name)
+    }
+}
+
+impl Toolset {
+    /// Serves this toolset's tools over MCP on stdin and stdout until the
+    /// client disconnects (feature `mcp`). See [`McpServer`] for what is
+    /// served and how, and [`McpServer::serve_stdio`].
+    ///
+    /// # Errors
+    ///
+    /// When the MCP handshake fails.
+    pub async fn serve_mcp_stdio(self) -> Result<(), McpError> {
+        McpServer::new(self).serve_stdio().await
+    }
+
+    /// Serves this toolset's tools over MCP streamable HTTP at
+    /// `http://{addr}/mcp`, in the background (feature `mcp`). See
+    /// [`McpServer::serve_http`].
+    ///
+    /// # Errors
+    ///
+    /// When `addr` cannot be bound.
+    pub async fn serve_mcp_http(self, addr: impl ToSocketAddrs) -> Result<McpHttpServer, McpError> {
+        McpServer::new(self).serve_http(addr).await
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder().enable_tools().build();
+        let config = ServerConfig::new(capabilities).with_server_info(self.info.clone());
+        match &self.instructions {
+            Some(instructions) => config.with_instructions(instructions.clone()),
+            None => config,
+        }
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.tools.to_vec()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name;
+        if !self.served(&name) {
+            let available: Vec<&str> = self.tools.iter().map(|t| &*t.name).collect();
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "unknown tool `{name}`; available tools: {}",
+                    available.join(", ")
+                ),
+                None,
+            ));
+        }
+        let input = Value::Object(request.arguments.unwrap_or_default());
+        let call =
+            ToolCall::new(format!("mcp_{}", context.id)).with_cancellation(context.ct.clone());
+        let output = self.toolset.call(&name, input, call).await;
+        Ok(tool_output_to_mcp(&name, output).into())
+    }
+}
+
+impl fmt::Debug for McpServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("McpServer")
+            .field("name", &self.info.name)
+            .field("version", &self.info.version)
+            .field(
+                "tools",
+                &self.tools.iter().map(|t| &*t.name).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// The MCP definition of a tool: the same name, description and schema the
+/// Messages API gets.
+fn mcp_definition(def: &ToolDefinition) -> rmcp::model::Tool {
+    let schema = match &def.input_schema {
+        Value::Object(schema) => schema.clone(),
+        // A schema that is not an object cannot describe MCP arguments
+        // (always an object); accept any object rather than nothing.
+        _ => serde_json::Map::from_iter([("type".to_owned(), Value::from("object"))]),
+    };
+    let mut tool = rmcp::model::Tool::new(def.name.clone(), def.description.clone(), schema);
+    if def.description.is_empty() {
+        tool.description = None;
+    }
+    tool
+}
