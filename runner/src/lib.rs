@@ -51,12 +51,16 @@
 //! - [`types`]: the Messages API's wire types.
 //! - `testing` (feature `testing`): a scripted Messages API server on
 //!   loopback, for offline examples and tests.
+//! - `code_mode` (feature `code-mode`): the model writes Python that calls
+//!   your tools, run in an embedded sandbox (`CodeMode`).
 //! - `mcp` (feature `mcp`): MCP servers' tools in a toolset, and a toolset
 //!   served over MCP.
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod client;
+#[cfg(feature = "code-mode")]
+pub mod code_mode;
 mod error;
 #[cfg(feature = "mcp")]
 pub mod mcp;
@@ -72,6 +76,8 @@ pub mod types;
 pub mod __private;
 
 pub use client::{Client, ClientBuilder};
+#[cfg(feature = "code-mode")]
+pub use code_mode::CodeMode;
 pub use error::Error;
 pub use runner::{DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, ToolRunner};
 pub use tool::{

@@ -110,6 +110,12 @@ impl ToolContext {
         &self.tool
     }
 
+    /// All of the toolset's state.
+    #[cfg(feature = "code-mode")]
+    pub(crate) fn state_map(&self) -> &Arc<StateMap> {
+        &self.states
+    }
+
     /// The toolset's state of type `T`, if it has one.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<State<T>> {
         self.states.get::<T>()

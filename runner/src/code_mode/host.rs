@@ -1,0 +1,174 @@
+//! The host side of a program: starts it on a blocking thread, runs the
+//! tool calls it makes (concurrently, through [`Toolset::call`]), and sends
+//! their results back.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use monty::MontyRepl;
+use monty_types::{ExcType, MontyException, MontyObject};
+use tokio::sync::{OwnedMutexGuard, mpsc};
+use tracing::Instrument;
+
+use super::convert::parse_json;
+use super::limits::Limits;
+use super::sandbox::{self, Bindings, CallResult, Ending, HostCall, Link, Outcome};
+use crate::tool::{Caller, ToolCall, ToolOutput};
+use crate::toolset::Toolset;
+
+/// Where a program keeps its globals.
+pub(crate) enum Session {
+    /// A fresh session, dropped at the end of the program.
+    Fresh,
+    /// A session kept between programs; the guard is held until the program
+    /// ends, so programs sharing it run one after the other.
+    Kept(OwnedMutexGuard<Option<MontyRepl>>),
+}
+
+/// What a program needs besides its session.
+pub(crate) struct Program<'a> {
+    pub(crate) code: String,
+    pub(crate) limits: &'a Limits,
+    pub(crate) bindings: &'a Arc<Bindings>,
+    /// The tools, with the state of the toolset that called `run_code`.
+    pub(crate) toolset: Toolset,
+    /// The `run_code` call.
+    pub(crate) call: &'a ToolCall,
+}
+
+/// Runs a program to its end.
+pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
+    let started = Instant::now();
+    let (call_tx, mut call_rx) = mpsc::unbounded_channel::<HostCall>();
+    let (result_tx, result_rx) = std::sync::mpsc::channel::<(u32, CallResult)>();
+    let cancelled = Arc::new(AtomicBool::new(false));
+    // If this future is dropped, the program stops at its next check, and
+    // the tools it started see their calls cancelled.
+    let _stop_program = SetOnDrop(Arc::clone(&cancelled));
+    let calls_token = program.call.cancellation().child_token();
+    let _cancel_calls = calls_token.clone().drop_guard();
+
+    let link = Link {
+        calls: call_tx,
+        results: result_rx,
+        cancelled,
+    };
+    let code = program.code;
+    let limits = program.limits.clone();
+    let bindings = Arc::clone(program.bindings);
+    let mut sandbox = tokio::task::spawn_blocking(move || {
+        let mut session = session;
+        let repl = match &mut session {
+            Session::Kept(slot) => slot.take(),
+            Session::Fresh => None,
+        }
+        .unwrap_or_else(|| sandbox::new_session(&limits));
+        let (outcome, repl) = sandbox::run(repl, &code, &limits, &bindings, link);
+        if let Session::Kept(slot) = &mut session {
+            **slot = Some(repl);
+        }
+        outcome
+    });
+
+    let mut running = FuturesUnordered::new();
+    let outcome = loop {
+        tokio::select! {
+            biased;
+            done = &mut sandbox => break done.unwrap_or_else(|e| crashed(&e)),
+            Some(call) = call_rx.recv() => {
+                running.push(run_call(&program.toolset, program.call.id(), call, &calls_token));
+            }
+            Some((id, result)) = running.next(), if !running.is_empty() => {
+                // The program may have ended meanwhile; then nobody listens.
+                let _ = result_tx.send((id, result));
+            }
+        }
+    };
+    tracing::debug!(
+        tool_calls = outcome.tool_calls,
+        duration_us = started.elapsed().as_micros() as u64,
+        stopped = matches!(outcome.ending, Ending::Stopped(_)),
+        "program finished"
+    );
+    outcome
+}
+
+/// Runs one call from the program through the toolset's own dispatch.
+fn run_call(
+    toolset: &Toolset,
+    parent: &str,
+    call: HostCall,
+    cancellation: &tokio_util::sync::CancellationToken,
+) -> impl Future<Output = (u32, CallResult)> + Send + 'static + use<> {
+    let id = format!("{parent}#{}", call.seq);
+    let span = tracing::debug_span!("tool_call", tool = %call.tool, id = %id, caller = "code mode");
+    let tool_call = ToolCall::new(id)
+        .with_caller(Caller::CodeMode)
+        .with_cancellation(cancellation.child_token());
+    let running = toolset.call(&call.tool, call.input, tool_call);
+    let (call_id, tool) = (call.id, call.tool);
+    async move {
+        let output = running.await;
+        if output.is_error {
+            tracing::debug!(error = %output, "tool call failed");
+        }
+        (call_id, into_python(&tool, output))
+    }
+    .instrument(span)
+}
+
+/// A tool's output as the program receives it: JSON text as the value it
+/// holds, other text as a `str`, an error as a `RuntimeError`.
+pub(crate) fn into_python(tool: &str, output: ToolOutput) -> CallResult {
+    if output.is_error {
+        return Err(MontyException::new(
+            ExcType::RuntimeError,
+            Some(output.text_content()),
+        ));
+    }
+    if output.has_non_text() {
+        let mut kinds: Vec<&str> = output
+            .content
+            .iter()
+            .filter(|b| b.as_text().is_none())
+            .map(|b| b.kind())
+            .collect();
+        kinds.dedup();
+        return Err(MontyException::new(
+            ExcType::RuntimeError,
+            Some(format!(
+                "tool `{tool}` returned {} content, which code cannot receive; only text reaches code",
+                kinds.join(" and ")
+            )),
+        ));
+    }
+    if output.content.is_empty() {
+        return Ok(MontyObject::None);
+    }
+    let text = output.text_content();
+    Ok(parse_json(&text).unwrap_or(MontyObject::String(text)))
+}
+
+/// The outcome of a program whose thread panicked: an interpreter bug.
+fn crashed(error: &tokio::task::JoinError) -> Outcome {
+    tracing::error!(error = %error, "code mode sandbox panicked");
+    Outcome {
+        output: String::new(),
+        ending: Ending::Raised(MontyException::new(
+            ExcType::RuntimeError,
+            Some(format!("internal error: the sandbox failed: {error}")),
+        )),
+        tool_calls: 0,
+    }
+}
+
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,256 @@
+//! Code mode: programmatic tool calling on the client, for any model.
+//!
+//! The model gets one tool, `run_code`, and writes a short Python program
+//! that calls your tools as `async` functions. The runner runs it in an
+//! embedded sandbox ([monty](https://github.com/pydantic/monty), a Python
+//! interpreter written in Rust) and sends back what it printed and the value
+//! of its last expression. Ten tool calls cost one round trip to the model
+//! instead of ten; no code-execution container is involved, so it works
+//! with any model and deployment, offline too.
+//!
+//! ```
+//! use serde_json::json;
+//! use toolrunner::code_mode::CodeMode;
+//! use toolrunner::{tool, toolset, ToolCall};
+//!
+//! /// Get the temperature in a city, in °C.
+//! #[tool(allowed_callers = ["code"])]
+//! fn temperature(city: String) -> i64 {
+//!     city.len() as i64 * 3
+//! }
+//!
+//! let tools = CodeMode::new(toolset![temperature]).build().unwrap();
+//! // The model sees `run_code` only; its description declares
+//! // `async def temperature(*, city: str) -> Any`.
+//! assert_eq!(tools.names().collect::<Vec<_>>(), ["run_code"]);
+//!
+//! let program = r#"
+//! import asyncio
+//! cities = ["Paris", "Oslo", "Cairo"]
+//! temps = await asyncio.gather(*(temperature(city=c) for c in cities))
+//! print(f"warmest: {max(zip(temps, cities))[1]}")
+//! dict(zip(cities, temps))
+//! "#;
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let out = tools.call("run_code", json!({"code": program}), ToolCall::new("toolu_1")).await;
+//! assert_eq!(
+//!     out.text_content(),
+//!     "Printed output:\nwarmest: Paris\n\nLast expression (JSON):\n{\"Paris\": 15, \"Oslo\": 12, \"Cairo\": 15}"
+//! );
+//! # });
+//! ```
+//!
+//! # What the model sees
+//!
+//! Tools whose `allowed_callers` include `"code"` (or an exact
+//! code-execution version) are callable from the program, and listed in
+//! `run_code`'s description as Python stubs generated from their schemas:
+//! `Literal` for enums, `| None = None` for optional parameters, `TypedDict`s
+//! for nested objects. Names that are not Python identifiers are mapped
+//! (`get-user` becomes `get_user`) and mapped back. Tools that also allow
+//! `"direct"` stay callable directly; the others are reachable from code
+//! only. No tool of a code-mode toolset advertises code callers, so the
+//! runner never adds the API's code-execution tool for them.
+//!
+//! # Calls, results and errors
+//!
+//! A call from the program goes through [`Toolset::call`], like a direct
+//! one: its input is validated, [`State`](crate::State) is filled in, a
+//! panic is caught, and [`ToolCall::caller`](crate::ToolCall::caller) is
+//! [`Caller::CodeMode`](crate::Caller::CodeMode). Calls start when they are
+//! made, so calls awaited together (`asyncio.gather`) run concurrently.
+//!
+//! A result whose text is one JSON value reaches the program as that value
+//! (integers of any size exact); other text arrives as a `str` (so a tool
+//! returning the string `"42"` gives the program the int `42`). A failed
+//! call raises `RuntimeError` with the tool's message, which the program
+//! may catch. Images and documents cannot reach code; such a result raises
+//! too.
+//!
+//! The model gets back the printed output and the last expression's value
+//! as JSON, each under a label; an uncaught exception comes back as its
+//! traceback in an error result, so the model can fix its code.
+//!
+//! # The sandbox
+//!
+//! The program has no file system, network, environment variables,
+//! subprocesses or clock: `open`, `os.getenv` and the like raise
+//! `PermissionError`, and unknown modules `ModuleNotFoundError`. It runs on
+//! a blocking thread, within the [`Limits`] configured: wall time, tool
+//! calls, recursion depth, printed output, and the size of single values.
+//! monty implements a subset of Python; see its documentation for what is
+//! missing (classes, notably, are limited).
+//!
+//! Integers beyond 64 bits cannot be tool arguments (a
+//! [`serde_json::Value`] cannot hold them); passing one raises `TypeError`.
+
+mod convert;
+mod host;
+mod limits;
+mod names;
+mod report;
+mod sandbox;
+mod stubs;
+mod tool;
+
+use std::fmt;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+
+pub use limits::Limits;
+
+use crate::tool::ToolDefinition;
+use crate::toolset::{Toolset, ToolsetError};
+
+/// The name of the tool the model calls to run a program.
+pub const RUN_CODE: &str = "run_code";
+
+/// Wraps a toolset for code mode. See the [module docs](self).
+///
+/// ```
+/// use std::time::Duration;
+/// use toolrunner::code_mode::{CodeMode, Limits};
+/// use toolrunner::{tool, toolset};
+///
+/// /// Add two integers.
+/// #[tool(allowed_callers = ["direct", "code"])]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// let tools = CodeMode::new(toolset![add])
+///     .limits(Limits::default().timeout(Duration::from_secs(10)))
+///     .persistent_state()
+///     .build()
+///     .unwrap();
+/// // `add` stays callable directly, without code callers on the wire.
+/// assert_eq!(tools.names().collect::<Vec<_>>(), ["add", "run_code"]);
+/// assert_eq!(tools.get("add").unwrap().definition().allowed_callers, None);
+/// ```
+#[must_use = "a code mode does nothing until it is built into a toolset"]
+#[derive(Clone)]
+pub struct CodeMode {
+    toolset: Toolset,
+    limits: Limits,
+    persistent: bool,
+}
+
+impl CodeMode {
+    /// Code mode over `toolset`, with default [`Limits`] and a fresh
+    /// interpreter for every program.
+    pub fn new(toolset: Toolset) -> Self {
+        CodeMode {
+            toolset,
+            limits: Limits::default(),
+            persistent: false,
+        }
+    }
+
+    /// Sets the limits of each program.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Keeps the interpreter's state (variables, functions, imports) from
+    /// one program to the next.
+    ///
+    /// The state belongs to the built toolset and its clones: build one
+    /// toolset per conversation. Programs sharing it run one at a time.
+    pub fn persistent_state(mut self) -> Self {
+        self.persistent = true;
+        self
+    }
+
+    /// The toolset to give the runner: `run_code`, and the tools the model
+    /// may call directly.
+    ///
+    /// # Errors
+    ///
+    /// When a tool the model may call directly is named `run_code`.
+    pub fn build(self) -> Result<Toolset, ToolsetError> {
+        let code_tools: Vec<&ToolDefinition> = self
+            .toolset
+            .definitions()
+            .filter(|def| def.allows_code())
+            .collect();
+        let stubs = stubs::generate(code_tools);
+        let description = description(
+            &stubs.source,
+            stubs.bindings.is_empty(),
+            &self.limits,
+            self.persistent,
+        );
+
+        let mut outer = Toolset::new().with_state_map(Arc::clone(self.toolset.state_map()));
+        for tool in self.toolset.tools() {
+            let def = tool.definition();
+            if !def.allows_code() {
+                outer.add_arc(Arc::clone(tool))?;
+            } else if def.allows_direct() {
+                outer.add(tool::DirectOnly::new(Arc::clone(tool)))?;
+            }
+        }
+        let run_code = tool::RunCode {
+            definition: ToolDefinition::new(RUN_CODE, description, tool::input_schema()),
+            shared: Arc::new(tool::Shared {
+                toolset: self.toolset,
+                bindings: Arc::new(sandbox::Bindings::new(stubs.bindings)),
+                limits: self.limits,
+                session: self.persistent.then(|| Arc::new(Mutex::new(None))),
+            }),
+        };
+        outer.add(run_code)?;
+        Ok(outer)
+    }
+}
+
+impl fmt::Debug for CodeMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CodeMode")
+            .field("toolset", &self.toolset)
+            .field("limits", &self.limits)
+            .field("persistent", &self.persistent)
+            .finish()
+    }
+}
+
+/// The description of `run_code`: the sandbox, its limits, and the stubs.
+fn description(stubs: &str, no_tools: bool, limits: &Limits, persistent: bool) -> String {
+    let mut text = String::from(
+        "Run a Python program in a sandbox and get back what it printed and the value of its last expression (as JSON).\n\n\
+         The sandbox runs a subset of Python 3 with no third-party packages; asyncio, json, math, re, datetime, itertools, \
+         functools, collections, dataclasses, base64 and typing can be imported. It has no file system, network, environment \
+         variables, subprocesses or clock. Top-level `await` works. ",
+    );
+    text.push_str(&format!("Limits: {}. ", limits.summary()));
+    text.push_str(if persistent {
+        "Variables, functions and imports persist from one program to the next."
+    } else {
+        "Each program starts afresh: nothing persists between programs."
+    });
+    if no_tools {
+        return text;
+    }
+    text.push_str(
+        "\n\nThe functions below call tools: use them to do in one program what would otherwise take many tool calls. \
+         They are async and take keyword arguments only: `await` each call, and run independent calls concurrently \
+         with `asyncio.gather`. A function returns the tool's result, parsed from JSON when the tool returns JSON \
+         (dict, list, str, int, float, bool or None), else as a str. A tool that fails raises RuntimeError with its \
+         message.\n\n```python\n",
+    );
+    text.push_str(stubs);
+    text.push_str("```");
+    text
+}
+
+// Code mode's tools hold interpreter sessions across threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<CodeMode>();
+    assert_send_sync::<tool::RunCode>();
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,486 @@
+//! One program in the interpreter, on a thread of its own.
+//!
+//! monty pauses whenever the program needs the host: to look up a name it
+//! does not know, to call a tool, to touch the operating system, or to wait
+//! for calls it awaits. This module answers every pause. Tool calls are
+//! handed to the host side ([`super::host`]) and the program carries on at
+//! once with a pending future, so that calls awaited together run together;
+//! their results come back when the program waits for them.
+//!
+//! The interpreter runs on a blocking thread, not on the async runtime: a
+//! program may compute for as long as its time limit allows, and must not
+//! hold up other tasks meanwhile.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Instant;
+
+use monty::{MontyRepl, ReplProgress, ReplStartError};
+use monty_types::{
+    CompileOptions, ExcType, ExtFunctionResult, MontyException, MontyObject, NameLookupResult,
+    OsFunctionCall, PrintWriter, PrintWriterCallback, ResourceLimits, ResourceTracker,
+};
+use serde_json::{Map, Value};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::convert::object_to_value;
+use super::limits::{Limits, Stop};
+use super::stubs::Binding;
+
+/// The name tracebacks give the program.
+const SCRIPT_NAME: &str = "main.py";
+
+/// The tools a program may call, by Python name.
+#[derive(Debug, Default)]
+pub(crate) struct Bindings(HashMap<String, Binding>);
+
+impl Bindings {
+    pub(crate) fn new(bindings: impl IntoIterator<Item = Binding>) -> Self {
+        Bindings(
+            bindings
+                .into_iter()
+                .map(|b| (b.function.clone(), b))
+                .collect(),
+        )
+    }
+
+    fn get(&self, function: &str) -> Option<&Binding> {
+        self.0.get(function)
+    }
+}
+
+/// A tool call the program made, for the host to run.
+#[derive(Debug)]
+pub(crate) struct HostCall {
+    /// monty's id for the call, to answer it with.
+    pub(crate) id: u32,
+    /// The call's number in the program, from 1.
+    pub(crate) seq: usize,
+    /// The tool's name.
+    pub(crate) tool: String,
+    /// The tool's input.
+    pub(crate) input: Value,
+}
+
+/// The host's answer to one call: the value, or the exception to raise.
+pub(crate) type CallResult = Result<MontyObject, MontyException>;
+
+/// How the program reaches the host.
+pub(crate) struct Link {
+    /// Calls to run.
+    pub(crate) calls: UnboundedSender<HostCall>,
+    /// Their results, in the order they finish.
+    pub(crate) results: Receiver<(u32, CallResult)>,
+    /// Set when the result is no longer wanted.
+    pub(crate) cancelled: Arc<AtomicBool>,
+}
+
+/// How a program ended.
+#[derive(Debug)]
+pub(crate) enum Ending {
+    /// It ran to the end; the value of its last expression.
+    Value(MontyObject),
+    /// It raised an exception it did not catch, or did not compile.
+    Raised(MontyException),
+    /// The host stopped it.
+    Stopped(Stop),
+}
+
+/// What a program did.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// What it printed, up to the output limit.
+    pub(crate) output: String,
+    /// How it ended.
+    pub(crate) ending: Ending,
+    /// The tool calls it made.
+    pub(crate) tool_calls: usize,
+}
+
+/// A fresh interpreter session with `limits`.
+pub(crate) fn new_session(limits: &Limits) -> MontyRepl {
+    let resources = ResourceLimits::default()
+        .max_recursion_depth(limits.max_recursion_depth)
+        // Without monty's allocator only single large allocations are
+        // checked against this, which is what the limit promises.
+        .max_memory(limits.max_allocation_bytes)
+        .max_duration(limits.timeout);
+    MontyRepl::new(
+        SCRIPT_NAME,
+        ResourceTracker::new(resources),
+        CompileOptions::default(),
+    )
+}
+
+/// Runs `code` in `session` to its end, answering every pause, and returns
+/// what it did with the session (holding the program's globals).
+pub(crate) fn run(
+    mut session: MontyRepl,
+    code: &str,
+    limits: &Limits,
+    bindings: &Bindings,
+    link: Link,
+) -> (Outcome, MontyRepl) {
+    let deadline = Instant::now() + limits.timeout;
+    // The interpreter's own clock counts only the time it runs, so each
+    // program gets a fresh budget; the deadline above counts the waits too.
+    session.tracker_mut().set_max_duration(limits.timeout);
+    let mut printer = Printer {
+        text: String::new(),
+        limits,
+        stop: None,
+        deadline,
+        cancelled: &link.cancelled,
+    };
+    let mut waiting = Waiting::default();
+    let mut tool_calls = 0usize;
+
+    let mut step = session.feed_start(code, Vec::new(), PrintWriter::Callback(&mut printer));
+    let (ending, session) = loop {
+        let progress = match step {
+            Ok(progress) => progress,
+            Err(error) => {
+                let ReplStartError { repl, error } = *error;
+                break (printer.ending_for(error), repl);
+            }
+        };
+        if let ReplProgress::Complete { repl, value } = progress {
+            let ending = match printer.stop {
+                Some(stop) => Ending::Stopped(stop),
+                None => Ending::Value(value),
+            };
+            break (ending, repl);
+        }
+        // Limits the program could not see are enforced at every pause, and
+        // there the host's exception cannot be caught.
+        if let Some(stop) = printer.check() {
+            step = abort(progress, stop, limits, &mut printer);
+            continue;
+        }
+        let print = PrintWriter::Callback(&mut printer);
+        step = match progress {
+            ReplProgress::NameLookup(lookup) => {
+                let answer = match bindings.get(&lookup.name) {
+                    Some(_) => NameLookupResult::Value(MontyObject::Function {
+                        name: lookup.name.clone(),
+                        docstring: None,
+                    }),
+                    None => NameLookupResult::Undefined,
+                };
+                lookup.resume(answer, print)
+            }
+            ReplProgress::FunctionCall(call) => {
+                let binding = match call.object_id {
+                    None => bindings.get(&call.function_name),
+                    Some(_) => None,
+                };
+                let Some(binding) = binding else {
+                    let name = call.function_name.clone();
+                    step = call.resume(ExtFunctionResult::NotFound(name), print);
+                    continue;
+                };
+                if tool_calls == limits.max_tool_calls {
+                    drop(print);
+                    step = abort(
+                        ReplProgress::FunctionCall(call),
+                        Stop::ToolCalls,
+                        limits,
+                        &mut printer,
+                    );
+                    continue;
+                }
+                match call_input(binding, &call.args, &call.kwargs) {
+                    Err(exc) => call.resume(ExtFunctionResult::Error(exc), print),
+                    Ok(input) => {
+                        tool_calls += 1;
+                        let sent = link.calls.send(HostCall {
+                            id: call.call_id,
+                            seq: tool_calls,
+                            tool: binding.tool.clone(),
+                            input,
+                        });
+                        if sent.is_err() {
+                            drop(print);
+                            step = abort(
+                                ReplProgress::FunctionCall(call),
+                                Stop::Cancelled,
+                                limits,
+                                &mut printer,
+                            );
+                            continue;
+                        }
+                        call.resume_pending(print)
+                    }
+                }
+            }
+            ReplProgress::OsCall(call) => {
+                let refusal = refuse(&call.function_call);
+                call.resume(ExtFunctionResult::Error(refusal), print)
+            }
+            ReplProgress::ResolveFutures(pending) => {
+                match waiting.next_results(pending.pending_call_ids(), &link.results, deadline) {
+                    Ok(results) => pending.resume(results, print),
+                    Err(stop) => {
+                        drop(print);
+                        abort(
+                            ReplProgress::ResolveFutures(pending),
+                            stop,
+                            limits,
+                            &mut printer,
+                        )
+                    }
+                }
+            }
+            ReplProgress::Complete { .. } => unreachable!("handled above"),
+        };
+    };
+    let outcome = Outcome {
+        output: printer.text,
+        ending,
+        tool_calls,
+    };
+    (outcome, session)
+}
+
+/// Ends the program at a pause with an exception it cannot catch.
+fn abort(
+    progress: ReplProgress,
+    stop: Stop,
+    limits: &Limits,
+    printer: &mut Printer<'_>,
+) -> Result<ReplProgress, Box<ReplStartError>> {
+    printer.stop.get_or_insert(stop);
+    let exc = interrupt(stop, limits);
+    let print = PrintWriter::Callback(printer);
+    match progress {
+        ReplProgress::FunctionCall(p) => p.abort(exc, print),
+        ReplProgress::OsCall(p) => p.abort(exc, print),
+        ReplProgress::NameLookup(p) => p.abort(exc, print),
+        ReplProgress::ResolveFutures(p) => p.abort(exc, print),
+        complete @ ReplProgress::Complete { .. } => Ok(complete),
+    }
+}
+
+/// The exception that stops a program. It is not an `Exception`, so
+/// `except Exception` does not catch it where the program can see it.
+fn interrupt(stop: Stop, limits: &Limits) -> MontyException {
+    MontyException::new(ExcType::KeyboardInterrupt, Some(stop.message(limits)))
+}
+
+/// The input object for a call from Python: keyword arguments mapped back
+/// to the tool's property names.
+///
+/// # Errors
+///
+/// A `TypeError` for positional arguments, unknown or missing keywords,
+/// and values that have no JSON form; the program can catch it.
+fn call_input(
+    binding: &Binding,
+    args: &[MontyObject],
+    kwargs: &[(MontyObject, MontyObject)],
+) -> Result<Value, MontyException> {
+    let function = &binding.function;
+    let type_error = |message: String| MontyException::new(ExcType::TypeError, Some(message));
+    if !args.is_empty() {
+        return Err(type_error(format!(
+            "{function}() takes keyword arguments only, but {} positional argument{} given",
+            args.len(),
+            if args.len() == 1 { " was" } else { "s were" }
+        )));
+    }
+    let mut input = Map::with_capacity(kwargs.len());
+    for (key, value) in kwargs {
+        let MontyObject::String(key) = key else {
+            return Err(type_error(format!("{function}() keywords must be strings")));
+        };
+        let (property, required) = match binding.param(key) {
+            Some(param) => (param.property.as_str(), param.required),
+            None if binding.extra => (key.as_str(), false),
+            None => {
+                return Err(type_error(format!(
+                    "{function}() got an unexpected keyword argument '{key}'"
+                )));
+            }
+        };
+        // An optional parameter left at its `None` default is left out, so
+        // that tools whose schema does not allow null still accept it.
+        if !required && matches!(value, MontyObject::None) {
+            continue;
+        }
+        let value = object_to_value(value)
+            .map_err(|e| type_error(format!("{function}() argument '{key}': {}", e.0)))?;
+        input.insert(property.to_owned(), value);
+    }
+    let missing: Vec<String> = binding
+        .params
+        .iter()
+        .filter(|p| p.required && !input.contains_key(&p.property))
+        .map(|p| format!("'{}'", p.name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(type_error(format!(
+            "{function}() missing required keyword argument{}: {}",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        )));
+    }
+    Ok(Value::Object(input))
+}
+
+/// The exception for an operating-system call: the sandbox has none.
+fn refuse(call: &OsFunctionCall) -> MontyException {
+    match call {
+        OsFunctionCall::Getenv(_) | OsFunctionCall::GetEnviron => MontyException::new(
+            ExcType::PermissionError,
+            Some("the sandbox has no environment variables".to_owned()),
+        ),
+        OsFunctionCall::DateToday | OsFunctionCall::DateTimeNow(_) => MontyException::new(
+            ExcType::PermissionError,
+            Some(format!(
+                "the sandbox has no clock: `{}` is not available",
+                call.name()
+            )),
+        ),
+        _ => {
+            let path = call.fs_primary_path().unwrap_or_default();
+            MontyException::new(
+                ExcType::PermissionError,
+                Some(format!(
+                    "the sandbox has no file system: `{}` of {} is not allowed",
+                    call.name(),
+                    MontyObject::String(path.to_owned()).py_repr()
+                )),
+            )
+        }
+    }
+}
+
+/// Results of calls the program has made, waiting for the program to wait
+/// for them.
+#[derive(Default)]
+struct Waiting {
+    /// Results that came back before the program waited for them.
+    early: HashMap<u32, CallResult>,
+}
+
+impl Waiting {
+    /// The results for some of the `pending` calls: those already back,
+    /// else the next to come back.
+    ///
+    /// # Errors
+    ///
+    /// [`Stop::Timeout`] at the deadline; [`Stop::Cancelled`] when the host
+    /// is gone.
+    fn next_results(
+        &mut self,
+        pending: &[u32],
+        results: &Receiver<(u32, CallResult)>,
+        deadline: Instant,
+    ) -> Result<Vec<(u32, ExtFunctionResult)>, Stop> {
+        loop {
+            while let Ok((id, result)) = results.try_recv() {
+                self.early.insert(id, result);
+            }
+            let ready: Vec<(u32, ExtFunctionResult)> = pending
+                .iter()
+                .filter_map(|id| self.early.remove(id).map(|result| (*id, answer(result))))
+                .collect();
+            if !ready.is_empty() {
+                return Ok(ready);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match results.recv_timeout(left) {
+                Ok((id, result)) => {
+                    self.early.insert(id, result);
+                }
+                Err(RecvTimeoutError::Timeout) => return Err(Stop::Timeout),
+                Err(RecvTimeoutError::Disconnected) => return Err(Stop::Cancelled),
+            }
+        }
+    }
+}
+
+fn answer(result: CallResult) -> ExtFunctionResult {
+    match result {
+        Ok(value) => ExtFunctionResult::Return(value),
+        Err(exc) => ExtFunctionResult::Error(exc),
+    }
+}
+
+/// Collects what the program prints, up to the output limit, and stops a
+/// program that runs past its deadline or is no longer wanted.
+struct Printer<'a> {
+    text: String,
+    limits: &'a Limits,
+    /// Why the program is being stopped, once it is.
+    stop: Option<Stop>,
+    deadline: Instant,
+    cancelled: &'a AtomicBool,
+}
+
+impl Printer<'_> {
+    fn write(&mut self, s: &str) -> Result<(), MontyException> {
+        if let Some(stop) = self.stop {
+            return Err(interrupt(stop, self.limits));
+        }
+        let room = self.limits.max_output_bytes.saturating_sub(self.text.len());
+        if s.len() <= room {
+            self.text.push_str(s);
+            return Ok(());
+        }
+        self.text.push_str(&s[..s.floor_char_boundary(room)]);
+        self.stop = Some(Stop::Output);
+        Err(interrupt(Stop::Output, self.limits))
+    }
+
+    /// Why the program must stop now, if it must.
+    fn check(&mut self) -> Option<Stop> {
+        if self.stop.is_none() {
+            if self.cancelled.load(Ordering::Relaxed) {
+                self.stop = Some(Stop::Cancelled);
+            } else if Instant::now() >= self.deadline {
+                self.stop = Some(Stop::Timeout);
+            }
+        }
+        self.stop
+    }
+
+    /// How a program that raised `error` ended: stopped, when the host
+    /// stopped it (whatever it raised on the way), else with the error.
+    fn ending_for(&self, error: MontyException) -> Ending {
+        if let Some(stop) = self.stop {
+            return Ending::Stopped(stop);
+        }
+        // The interpreter's own clock ran out: a computation that never paused.
+        let interpreter_timeout = error.exc_type() == ExcType::TimeoutError
+            && error
+                .message()
+                .is_some_and(|m| m.starts_with("time limit exceeded"));
+        if interpreter_timeout {
+            return Ending::Stopped(Stop::Timeout);
+        }
+        Ending::Raised(error)
+    }
+}
+
+impl PrintWriterCallback for Printer<'_> {
+    fn stdout_write(&mut self, output: Cow<'_, str>) -> Result<(), MontyException> {
+        self.write(&output)
+    }
+
+    fn stdout_push(&mut self, end: char) -> Result<(), MontyException> {
+        self.write(end.encode_utf8(&mut [0; 4]))
+    }
+
+    /// Called every few hundred instructions: where a program that computes
+    /// without pausing is stopped.
+    fn poll_flush(&mut self) -> Result<(), MontyException> {
+        match self.check() {
+            Some(stop) => Err(interrupt(stop, self.limits)),
+            None => Ok(()),
+        }
+    }
+}
