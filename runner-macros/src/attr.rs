@@ -230,8 +230,11 @@ pub(crate) fn docs(cx: &Ctxt, attrs: &[Attribute]) -> Option<String> {
                 lit: Lit::Str(lit), ..
             }) => {
                 let value = lit.value();
-                // A block comment holds several lines in one attribute.
-                for line in value.lines() {
+                // A block comment holds several lines in one attribute, and
+                // an empty `///` line is an empty string that must still
+                // separate paragraphs, which `str::lines` would drop.
+                for line in value.split('\n') {
+                    let line = line.strip_suffix('\r').unwrap_or(line);
                     lines.push(line.strip_prefix(' ').unwrap_or(line).to_owned());
                 }
             }
