@@ -584,3 +584,62 @@ async fn request_headers_carry_key_version_and_betas() {
     assert_eq!(request.header("anthropic-beta"), Some("beta-one,beta-two"));
     assert!(!request.body.contains("beta-one"), "betas go in the header, not the body");
 }
+
+#[tokio::test]
+async fn overload_retries_exhausted_is_a_clear_error_and_polling_again_resends() {
+    let overloaded = || Reply::error(529, "overloaded_error", "Overloaded").header("retry-after-ms", "1");
+    let server = ScriptedServer::start(Sequence::new([
+        overloaded(),
+        overloaded(),
+        overloaded(),
+        Reply::message(message("msg_1", json!([text("finally")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let client = Client::builder().api_key("k").base_url(server.url()).max_retries(2).build().unwrap();
+    let mut runner = client.tool_runner(params(), toolset![add]);
+    let error = runner.next().await.unwrap().unwrap_err();
+    assert!(error.is_api() && error.is_retryable(), "{error}");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(529));
+    assert_eq!(error.attempts(), 3);
+    assert!(error.to_string().contains("529"), "{error}");
+    assert_eq!(server.requests().len(), 3);
+    // The error is worth retrying, so the runner has not given up: the next
+    // poll sends the same request again.
+    let message = runner.next().await.unwrap().expect("resent");
+    assert_eq!(message.text(), "finally");
+    let recorded = server.recorded();
+    assert_eq!(recorded[0].body, recorded[3].body);
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_retried_then_reported() {
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::hang_up(),
+        Reply::message(message("msg_1", json!([text("after a hang-up")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let client = Client::builder().api_key("k").base_url(server.url()).max_retries(1).build().unwrap();
+    let last = client.tool_runner(params(), toolset![add]).until_done().await.expect("retried");
+    assert_eq!(last.text(), "after a hang-up");
+
+    let server = ScriptedServer::start(Sequence::new([Reply::hang_up(), Reply::hang_up()])).await.unwrap();
+    let client = Client::builder().api_key("k").base_url(server.url()).max_retries(1).build().unwrap();
+    let error = client.tool_runner(params(), toolset![add]).until_done().await.unwrap_err();
+    assert!(error.is_connection(), "{error}");
+    assert_eq!(error.attempts(), 2);
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_message_is_a_decode_error_and_ends_the_loop() {
+    let server = ScriptedServer::start(Sequence::new([Reply::raw(200, "text/html", "<html>gateway hiccup</html>")]))
+        .await
+        .unwrap();
+    let mut runner = client(&server).tool_runner(params(), toolset![add]);
+    let error = runner.next().await.unwrap().unwrap_err();
+    assert!(error.is_decode(), "{error}");
+    assert!(format!("{error:?}").contains("gateway hiccup"), "{error:?}");
+    assert!(runner.next().await.is_none(), "a decode error is not worth resending");
+    assert_eq!(server.requests().len(), 1);
+}
