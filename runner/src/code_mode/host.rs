@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use monty::MontyRepl;
 use monty_types::{ExcType, MontyException, MontyObject};
 use tokio::sync::{OwnedMutexGuard, mpsc};
 use tracing::Instrument;
@@ -16,6 +15,7 @@ use tracing::Instrument;
 use super::convert::parse_json;
 use super::limits::Limits;
 use super::sandbox::{self, Bindings, CallResult, Ending, HostCall, Link, Outcome};
+use super::session::Interpreter;
 use crate::tool::{Caller, ToolCall, ToolOutput};
 use crate::toolset::Toolset;
 
@@ -25,7 +25,7 @@ pub(crate) enum Session {
     Fresh,
     /// A session kept between programs; the guard is held until the program
     /// ends, so programs sharing it run one after the other.
-    Kept(OwnedMutexGuard<Option<MontyRepl>>),
+    Kept(OwnedMutexGuard<Option<Interpreter>>),
 }
 
 /// What a program needs besides its session.
@@ -59,18 +59,18 @@ pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
     let code = program.code;
     let limits = program.limits.clone();
     let bindings = Arc::clone(program.bindings);
-    let mut sandbox = tokio::task::spawn_blocking(move || {
-        let mut session = session;
-        let repl = match &mut session {
-            Session::Kept(slot) => slot.take(),
-            Session::Fresh => None,
+    let mut sandbox = tokio::task::spawn_blocking(move || match session {
+        Session::Fresh => sandbox::run(
+            &mut Interpreter::new(&limits),
+            &code,
+            &limits,
+            &bindings,
+            link,
+        ),
+        Session::Kept(mut slot) => {
+            let interpreter = slot.get_or_insert_with(|| Interpreter::new(&limits));
+            sandbox::run(interpreter, &code, &limits, &bindings, link)
         }
-        .unwrap_or_else(|| sandbox::new_session(&limits));
-        let (outcome, repl) = sandbox::run(repl, &code, &limits, &bindings, link);
-        if let Session::Kept(slot) = &mut session {
-            **slot = Some(repl);
-        }
-        outcome
     });
 
     let mut running = FuturesUnordered::new();
@@ -121,13 +121,12 @@ fn run_call(
 }
 
 /// A tool's output as the program receives it: JSON text as the value it
-/// holds, other text as a `str`, an error as a `RuntimeError`.
+/// holds, other text as a `str`, and an error as a one-element tuple with
+/// its message, which the tool's wrapper raises as `RuntimeError`.
 pub(crate) fn into_python(tool: &str, output: ToolOutput) -> CallResult {
+    let failed = |message: String| MontyObject::Tuple(vec![MontyObject::String(message)]);
     if output.is_error {
-        return Err(MontyException::new(
-            ExcType::RuntimeError,
-            Some(output.text_content()),
-        ));
+        return failed(output.text_content());
     }
     if output.has_non_text() {
         let mut kinds: Vec<&str> = output
@@ -137,19 +136,16 @@ pub(crate) fn into_python(tool: &str, output: ToolOutput) -> CallResult {
             .map(|b| b.kind())
             .collect();
         kinds.dedup();
-        return Err(MontyException::new(
-            ExcType::RuntimeError,
-            Some(format!(
-                "tool `{tool}` returned {} content, which code cannot receive; only text reaches code",
-                kinds.join(" and ")
-            )),
+        return failed(format!(
+            "tool `{tool}` returned {} content, which code cannot receive; only text reaches code",
+            kinds.join(" and ")
         ));
     }
     if output.content.is_empty() {
-        return Ok(MontyObject::None);
+        return MontyObject::None;
     }
     let text = output.text_content();
-    Ok(parse_json(&text).unwrap_or(MontyObject::String(text)))
+    parse_json(&text).unwrap_or(MontyObject::String(text))
 }
 
 /// The outcome of a program whose thread panicked: an interpreter bug.

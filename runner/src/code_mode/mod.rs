@@ -90,6 +90,7 @@ mod limits;
 mod names;
 mod report;
 mod sandbox;
+mod session;
 mod stubs;
 mod tool;
 

@@ -18,20 +18,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
-use monty::{MontyRepl, ReplProgress, ReplStartError};
+use monty::{ReplProgress, ReplStartError};
 use monty_types::{
-    CompileOptions, ExcType, ExtFunctionResult, MontyException, MontyObject, NameLookupResult,
-    OsFunctionCall, PrintWriter, PrintWriterCallback, ResourceLimits, ResourceTracker,
+    ExcType, ExtFunctionResult, MontyException, MontyObject, NameLookupResult, OsFunctionCall,
+    PrintWriter, PrintWriterCallback,
 };
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::convert::object_to_value;
 use super::limits::{Limits, Stop};
+use super::session::{CALL, Interpreter};
 use super::stubs::Binding;
-
-/// The name tracebacks give the program.
-const SCRIPT_NAME: &str = "main.py";
 
 /// The tools a program may call, by Python name.
 #[derive(Debug, Default)]
@@ -50,6 +48,11 @@ impl Bindings {
     fn get(&self, function: &str) -> Option<&Binding> {
         self.0.get(function)
     }
+
+    /// The Python names of the tools.
+    pub(crate) fn functions(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
 }
 
 /// A tool call the program made, for the host to run.
@@ -65,8 +68,9 @@ pub(crate) struct HostCall {
     pub(crate) input: Value,
 }
 
-/// The host's answer to one call: the value, or the exception to raise.
-pub(crate) type CallResult = Result<MontyObject, MontyException>;
+/// The host's answer to one call: the tool's result, or a one-element tuple
+/// holding its error message (see [`super::session`]).
+pub(crate) type CallResult = MontyObject;
 
 /// How the program reaches the host.
 pub(crate) struct Link {
@@ -100,34 +104,16 @@ pub(crate) struct Outcome {
     pub(crate) tool_calls: usize,
 }
 
-/// A fresh interpreter session with `limits`.
-pub(crate) fn new_session(limits: &Limits) -> MontyRepl {
-    let resources = ResourceLimits::default()
-        .max_recursion_depth(limits.max_recursion_depth)
-        // Without monty's allocator only single large allocations are
-        // checked against this, which is what the limit promises.
-        .max_memory(limits.max_allocation_bytes)
-        .max_duration(limits.timeout);
-    MontyRepl::new(
-        SCRIPT_NAME,
-        ResourceTracker::new(resources),
-        CompileOptions::default(),
-    )
-}
-
-/// Runs `code` in `session` to its end, answering every pause, and returns
-/// what it did with the session (holding the program's globals).
+/// Runs `code` in `interpreter` to its end, answering every pause.
 pub(crate) fn run(
-    mut session: MontyRepl,
+    interpreter: &mut Interpreter,
     code: &str,
     limits: &Limits,
     bindings: &Bindings,
     link: Link,
-) -> (Outcome, MontyRepl) {
+) -> Outcome {
     let deadline = Instant::now() + limits.timeout;
-    // The interpreter's own clock counts only the time it runs, so each
-    // program gets a fresh budget; the deadline above counts the waits too.
-    session.tracker_mut().set_max_duration(limits.timeout);
+    let repl = interpreter.prepare(code, bindings, limits);
     let mut printer = Printer {
         text: String::new(),
         limits,
@@ -138,21 +124,22 @@ pub(crate) fn run(
     let mut waiting = Waiting::default();
     let mut tool_calls = 0usize;
 
-    let mut step = session.feed_start(code, Vec::new(), PrintWriter::Callback(&mut printer));
-    let (ending, session) = loop {
+    let mut step = repl.feed_start(code, Vec::new(), PrintWriter::Callback(&mut printer));
+    let ending = loop {
         let progress = match step {
             Ok(progress) => progress,
             Err(error) => {
                 let ReplStartError { repl, error } = *error;
-                break (printer.ending_for(error), repl);
+                interpreter.finish(repl);
+                break printer.ending_for(interpreter.present(error));
             }
         };
         if let ReplProgress::Complete { repl, value } = progress {
-            let ending = match printer.stop {
+            interpreter.finish(repl);
+            break match printer.stop {
                 Some(stop) => Ending::Stopped(stop),
                 None => Ending::Value(value),
             };
-            break (ending, repl);
         }
         // Limits the program could not see are enforced at every pause, and
         // there the host's exception cannot be caught.
@@ -163,56 +150,51 @@ pub(crate) fn run(
         let print = PrintWriter::Callback(&mut printer);
         step = match progress {
             ReplProgress::NameLookup(lookup) => {
-                let answer = match bindings.get(&lookup.name) {
-                    Some(_) => NameLookupResult::Value(MontyObject::Function {
-                        name: lookup.name.clone(),
+                let answer = if lookup.name == CALL {
+                    NameLookupResult::Value(MontyObject::Function {
+                        name: CALL.to_owned(),
                         docstring: None,
-                    }),
-                    None => NameLookupResult::Undefined,
+                    })
+                } else {
+                    NameLookupResult::Undefined
                 };
                 lookup.resume(answer, print)
             }
             ReplProgress::FunctionCall(call) => {
-                let binding = match call.object_id {
-                    None => bindings.get(&call.function_name),
-                    Some(_) => None,
-                };
-                let Some(binding) = binding else {
+                if call.object_id.is_some() || call.function_name != CALL {
                     let name = call.function_name.clone();
-                    step = call.resume(ExtFunctionResult::NotFound(name), print);
-                    continue;
-                };
-                if tool_calls == limits.max_tool_calls {
+                    call.resume(ExtFunctionResult::NotFound(name), print)
+                } else if tool_calls == limits.max_tool_calls {
                     drop(print);
-                    step = abort(
+                    abort(
                         ReplProgress::FunctionCall(call),
                         Stop::ToolCalls,
                         limits,
                         &mut printer,
-                    );
-                    continue;
-                }
-                match call_input(binding, &call.args, &call.kwargs) {
-                    Err(exc) => call.resume(ExtFunctionResult::Error(exc), print),
-                    Ok(input) => {
-                        tool_calls += 1;
-                        let sent = link.calls.send(HostCall {
-                            id: call.call_id,
-                            seq: tool_calls,
-                            tool: binding.tool.clone(),
-                            input,
-                        });
-                        if sent.is_err() {
-                            drop(print);
-                            step = abort(
-                                ReplProgress::FunctionCall(call),
-                                Stop::Cancelled,
-                                limits,
-                                &mut printer,
-                            );
-                            continue;
+                    )
+                } else {
+                    match call_input(bindings, &call.args, &call.kwargs) {
+                        Err(exc) => call.resume(ExtFunctionResult::Error(exc), print),
+                        Ok((tool, input)) => {
+                            tool_calls += 1;
+                            let sent = link.calls.send(HostCall {
+                                id: call.call_id,
+                                seq: tool_calls,
+                                tool: tool.to_owned(),
+                                input,
+                            });
+                            if sent.is_ok() {
+                                call.resume_pending(print)
+                            } else {
+                                drop(print);
+                                abort(
+                                    ReplProgress::FunctionCall(call),
+                                    Stop::Cancelled,
+                                    limits,
+                                    &mut printer,
+                                )
+                            }
                         }
-                        call.resume_pending(print)
                     }
                 }
             }
@@ -237,12 +219,11 @@ pub(crate) fn run(
             ReplProgress::Complete { .. } => unreachable!("handled above"),
         };
     };
-    let outcome = Outcome {
+    Outcome {
         output: printer.text,
         ending,
         tool_calls,
-    };
-    (outcome, session)
+    }
 }
 
 /// Ends the program at a pause with an exception it cannot catch.
@@ -270,29 +251,40 @@ fn interrupt(stop: Stop, limits: &Limits) -> MontyException {
     MontyException::new(ExcType::KeyboardInterrupt, Some(stop.message(limits)))
 }
 
-/// The input object for a call from Python: keyword arguments mapped back
-/// to the tool's property names.
+/// The tool and input for a call from Python: `__toolrunner_call(function,
+/// kwargs)`, with the keyword arguments mapped back to the tool's property
+/// names.
 ///
 /// # Errors
 ///
-/// A `TypeError` for positional arguments, unknown or missing keywords,
-/// and values that have no JSON form; the program can catch it.
-fn call_input(
-    binding: &Binding,
+/// A `TypeError` for unknown or missing keywords and values that have no
+/// JSON form; the program can catch it.
+fn call_input<'b>(
+    bindings: &'b Bindings,
     args: &[MontyObject],
     kwargs: &[(MontyObject, MontyObject)],
-) -> Result<Value, MontyException> {
-    let function = &binding.function;
+) -> Result<(&'b str, Value), MontyException> {
     let type_error = |message: String| MontyException::new(ExcType::TypeError, Some(message));
-    if !args.is_empty() {
-        return Err(type_error(format!(
-            "{function}() takes keyword arguments only, but {} positional argument{} given",
-            args.len(),
-            if args.len() == 1 { " was" } else { "s were" }
-        )));
-    }
-    let mut input = Map::with_capacity(kwargs.len());
-    for (key, value) in kwargs {
+    let (binding, arguments) = match (args, kwargs) {
+        ([MontyObject::String(function), MontyObject::Dict(arguments)], []) => {
+            match bindings.get(function) {
+                Some(binding) => (binding, arguments),
+                None => {
+                    return Err(type_error(format!(
+                        "{CALL}() got an unknown function '{function}'"
+                    )));
+                }
+            }
+        }
+        _ => {
+            return Err(type_error(format!(
+                "{CALL}() takes a function name and a dict of arguments"
+            )));
+        }
+    };
+    let function = &binding.function;
+    let mut input = Map::with_capacity(arguments.len());
+    for (key, value) in arguments {
         let MontyObject::String(key) = key else {
             return Err(type_error(format!("{function}() keywords must be strings")));
         };
@@ -327,7 +319,7 @@ fn call_input(
             missing.join(", ")
         )));
     }
-    Ok(Value::Object(input))
+    Ok((binding.tool.as_str(), Value::Object(input)))
 }
 
 /// The exception for an operating-system call: the sandbox has none.
@@ -386,7 +378,11 @@ impl Waiting {
             }
             let ready: Vec<(u32, ExtFunctionResult)> = pending
                 .iter()
-                .filter_map(|id| self.early.remove(id).map(|result| (*id, answer(result))))
+                .filter_map(|id| {
+                    self.early
+                        .remove(id)
+                        .map(|result| (*id, ExtFunctionResult::Return(result)))
+                })
                 .collect();
             if !ready.is_empty() {
                 return Ok(ready);
@@ -400,13 +396,6 @@ impl Waiting {
                 Err(RecvTimeoutError::Disconnected) => return Err(Stop::Cancelled),
             }
         }
-    }
-}
-
-fn answer(result: CallResult) -> ExtFunctionResult {
-    match result {
-        Ok(value) => ExtFunctionResult::Return(value),
-        Err(exc) => ExtFunctionResult::Error(exc),
     }
 }
 

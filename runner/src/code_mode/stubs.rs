@@ -315,8 +315,19 @@ impl ToolWriter<'_> {
             .and_then(Value::as_object)
             .is_some_and(|p| !p.is_empty());
         if has_properties {
+            // An inlined object's description is its property's, which the
+            // field's comment already shows.
+            let mut fields = map.clone();
+            fields.remove("description");
+            // schemars inlines the first use of a recursive type and puts the
+            // type in `$defs` for the others: one class serves both.
+            if let Some(entry) = self.same_definition(&fields) {
+                return self
+                    .reference(&format!("#/$defs/{entry}"), hint, depth)
+                    .join(" | ");
+            }
             let name = self.names.assign(&pascal_case(hint));
-            self.typed_dict(map, &name, depth);
+            self.typed_dict(&fields, &name, depth);
             return name;
         }
         match map.get("additionalProperties") {
@@ -375,6 +386,20 @@ impl ToolWriter<'_> {
             out.push_str("})\n");
         }
         self.classes.push(out);
+    }
+
+    /// The `$defs` entry whose schema is `fields`, descriptions aside.
+    fn same_definition(&self, fields: &Map<String, Value>) -> Option<String> {
+        let defs = self.root.get("$defs").and_then(Value::as_object)?;
+        defs.iter()
+            .find(|(_, def)| {
+                def.as_object().is_some_and(|def| {
+                    let mut def = def.clone();
+                    def.remove("description");
+                    def == *fields
+                })
+            })
+            .map(|(entry, _)| entry.clone())
     }
 
     fn reference(&mut self, reference: &str, hint: &str, depth: usize) -> Vec<String> {

@@ -1,5 +1,9 @@
 //! Unit tests of code mode: programs run through a built toolset.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
 use serde_json::json;
 
 use super::*;
@@ -30,10 +34,9 @@ fn add() -> Toolset {
     tools
         .add(FnTool {
             definition,
-            f: |input: serde_json::Value| {
-                ToolOutput::text(
-                    (input["a"].as_i64().unwrap() + input["b"].as_i64().unwrap()).to_string(),
-                )
+            f: |input: serde_json::Value| match (input["a"].as_i64(), input["b"].as_i64()) {
+                (Some(a), Some(b)) => ToolOutput::text((a + b).to_string()),
+                _ => ToolOutput::error("invalid type for `b`"),
             },
         })
         .unwrap();
@@ -47,39 +50,72 @@ async fn run(tools: &Toolset, code: &str) -> ToolOutput {
 }
 
 #[tokio::test]
-async fn explore() {
+async fn gather_tasks_catch_their_own_tool_errors() {
+    // monty would fail the whole gather; the Python wrappers prevent that.
     let tools = CodeMode::new(add()).build().unwrap();
-    for code in [
-        "1 + 1",
-        "await add(a=1, b=2)",
-        "x = add(a=1, b=2)\nprint(x)\nawait x",
-        "open('/etc/passwd').read()",
-        "import os\nos.getenv('HOME')",
-        "import os\nos.environ['HOME']",
-        "import subprocess",
-        "import socket",
-        "import os\nos.system('ls')",
-        "from pathlib import Path\nPath('/etc/passwd').read_text()",
-        "def f(n):\n    return f(n + 1)\nf(0)",
-        "while True:\n    pass",
-        "x = (",
-        "raise ValueError('boom')",
-        "'x' * 10**10",
-        "import datetime\ndatetime.datetime.now()",
-        "2**100",
-        "print(__import__('os'))",
-        "eval('1')",
-        "add(1, 2)",
-        "await add(a=1)",
-    ] {
-        let limits = Limits::default().timeout(std::time::Duration::from_millis(500));
-        let tools = CodeMode::new(add()).limits(limits).build().unwrap();
-        let out = run(&tools, code).await;
-        println!(
-            "=== {code:?}\n{}{}\n",
-            if out.is_error { "[error] " } else { "" },
-            out.text_content()
-        );
-    }
-    let _ = tools;
+    let program = "\
+import asyncio
+async def safe(a):
+    try:
+        return await add(a=a, b='x' if a == 2 else 1)
+    except RuntimeError as e:
+        print('caught', a, e)
+await asyncio.gather(*(safe(a) for a in range(4)))
+";
+    let out = run(&tools, program).await;
+    assert_eq!(
+        out.text_content(),
+        "Printed output:\ncaught 2 invalid type for `b`\n\nLast expression (JSON):\n[1, 2, null, 4]"
+    );
+}
+
+#[tokio::test]
+async fn tracebacks_name_programs_and_hide_the_wrappers() {
+    let tools = CodeMode::new(add()).persistent_state().build().unwrap();
+    let out = run(&tools, "async def f():\n    return await add(a=1, b='x')\n").await;
+    assert!(!out.is_error, "{out}");
+    let out = run(&tools, "x = 1\nawait f()").await;
+    assert_eq!(
+        out.text_content(),
+        "Error:\nTraceback (most recent call last):\n  \
+         File \"main.py\", line 2, in <module>\n    await f()\n    ~~~~~~~~~\n  \
+         File \"<program 1>\", line 2, in f\n    return await add(a=1, b='x')\n           ~~~~~~~~~~~~~~~~~~~~~\n\
+         RuntimeError: invalid type for `b`"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_call_stops_its_program() {
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&ticks);
+    let schema = json!({"type": "object", "properties": {}, "additionalProperties": false});
+    let definition =
+        ToolDefinition::new("tick", "Count.", schema).with_allowed_callers([AllowedCaller::Code]);
+    let mut tools = Toolset::new();
+    tools
+        .add(FnTool {
+            definition,
+            f: move |_| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                ToolOutput::empty()
+            },
+        })
+        .unwrap();
+    let limits = Limits::default().max_tool_calls(usize::MAX);
+    let tools = CodeMode::new(tools).limits(limits).build().unwrap();
+    let running = run(&tools, "while True:\n    await tick()");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), running)
+            .await
+            .is_err()
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let after_drop = ticks.load(Ordering::SeqCst);
+    assert!(after_drop > 0);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        ticks.load(Ordering::SeqCst),
+        after_drop,
+        "the program kept calling tools"
+    );
 }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use monty::MontyRepl;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -13,6 +12,7 @@ use super::host::{self, Program, Session};
 use super::limits::Limits;
 use super::report;
 use super::sandbox::Bindings;
+use super::session::Interpreter;
 use crate::tool::{Tool, ToolContext, ToolDefinition, ToolFuture, ToolOutput};
 use crate::toolset::Toolset;
 
@@ -30,7 +30,7 @@ pub(crate) struct Shared {
     pub(crate) bindings: Arc<Bindings>,
     pub(crate) limits: Limits,
     /// The session kept between programs, when state persists.
-    pub(crate) session: Option<Arc<Mutex<Option<MontyRepl>>>>,
+    pub(crate) session: Option<Arc<Mutex<Option<Interpreter>>>>,
 }
 
 #[derive(Deserialize)]
