@@ -183,6 +183,18 @@ impl ToolFn {
             }
         }
 
+        if !item.sig.inputs.is_empty() {
+            // Clippy's advice on parameters does not fit a tool: it takes
+            // owned values because it reads them from JSON, so it cannot
+            // borrow instead, and its parameters are the properties of its
+            // input, as many as the input has. First, so that the user's own
+            // lint attributes override it.
+            item.attrs.insert(
+                0,
+                syn::parse_quote!(#[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]),
+            );
+        }
+
         ToolFn {
             vis: item.vis.clone(),
             ident,
