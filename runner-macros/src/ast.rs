@@ -147,6 +147,15 @@ impl ToolFn {
         let is_async = sig.asyncness.is_some();
         let ident = sig.ident.clone();
         let ret = Return::from_syn(&sig.output);
+        if let ReturnType::Type(_, ty) = &sig.output
+            && let Type::Never(never) = peel(ty)
+        {
+            cx.error_spanned_by(
+                never,
+                "a tool cannot return `!`: the model waits for its result; return a value, \
+                 or `Result<T, E>` to report a failure",
+            );
+        }
         let description = match &attrs.description {
             Some(lit) => Some(lit.value().trim().to_owned()).filter(|d| !d.is_empty()),
             None => attr::docs(cx, &item.attrs),
@@ -481,10 +490,12 @@ impl Return {
         let ReturnType::Type(_, ty) = output else {
             return Return::Unit;
         };
-        if let Type::Tuple(tuple) = peel(ty)
-            && tuple.elems.is_empty()
-        {
-            return Return::Unit;
+        match peel(ty) {
+            Type::Tuple(tuple) if tuple.elems.is_empty() => return Return::Unit,
+            // Reported as an error; `Unit` keeps the fallback from naming
+            // the unstable never type.
+            Type::Never(_) => return Return::Unit,
+            _ => {}
         }
         let result_seg = type_path(ty)
             .and_then(|p| p.path.segments.last())

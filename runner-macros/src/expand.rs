@@ -308,6 +308,8 @@ fn read_args(tool: &ToolFn) -> TokenStream {
     }
 }
 
+/// Reads one plain parameter into its binding: `Some(value)`, or `None`
+/// with the error recorded in the reader.
 fn read_arg(param: &Param, plain: &Plain) -> TokenStream {
     let p = private();
     let binding = &param.binding;
@@ -323,9 +325,15 @@ fn read_arg(param: &Param, plain: &Plain) -> TokenStream {
         }
         Read::Default(default) => {
             let default = match default {
+                // A closure rather than the function itself: passing
+                // `Default::default` would check `T: Default` twice, once
+                // at the call (on the attribute). The body is spanned on the
+                // `default` key, so that a type without `Default` is
+                // reported there.
                 DefaultValue::Trait(span) => {
                     let p = private_at(*span);
-                    quote_spanned!(*span=> #p::core::default::Default::default)
+                    let body = quote_spanned!(*span=> #p::core::default::Default::default());
+                    quote!(|| #body)
                 }
                 DefaultValue::Expr(expr) => quote!(|| #expr),
             };
@@ -349,7 +357,9 @@ fn run(tool: &ToolFn) -> TokenStream {
         let convert = convert(tool, &call);
         // Spanned on the function's name: a future that is not `Send` is
         // reported there.
-        quote_spanned! {ident.span()=>
+        let span = ident.span();
+        let p = private_at(span);
+        quote_spanned! {span=>
             #p::Box::pin(async move { #convert })
         }
     } else {

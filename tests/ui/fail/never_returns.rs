@@ -1,0 +1,9 @@
+use toolrunner::tool;
+
+/// Loop forever.
+#[tool]
+fn spin() -> ! {
+    loop {}
+}
+
+fn main() {}
