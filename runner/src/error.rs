@@ -83,6 +83,11 @@ enum Kind {
     /// The code-execution container is gone (expired), or a request that
     /// needed one did not name it.
     ContainerExpired { container_id: Option<String> },
+    /// The API sent an `error` event in the middle of a streamed response.
+    StreamError { error_type: String, message: String },
+    /// A streamed response broke off or made no sense (cut before
+    /// `message_stop`, malformed events, tool input that is not JSON).
+    StreamBroken { reason: String },
 }
 
 struct ApiError {
@@ -202,6 +207,42 @@ impl Error {
         Error::new(Kind::MaxIterations { limit }, None, 0)
     }
 
+    /// An `error` event in a streamed response.
+    pub(crate) fn stream_error(error_type: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::new(
+            Kind::StreamError {
+                error_type: error_type.into(),
+                message: message.into(),
+            },
+            None,
+            1,
+        )
+    }
+
+    /// A streamed response that broke off or made no sense.
+    pub(crate) fn stream_broken(reason: impl Into<String>) -> Self {
+        Error::new(
+            Kind::StreamBroken {
+                reason: reason.into(),
+            },
+            None,
+            1,
+        )
+    }
+
+    /// Whether the API sent an `error` event in the middle of a streamed
+    /// response; [`api_error_type`](Self::api_error_type) and
+    /// [`api_message`](Self::api_message) say what it was.
+    pub fn is_stream_error(&self) -> bool {
+        matches!(self.inner.kind, Kind::StreamError { .. })
+    }
+
+    /// Whether a streamed response broke off before `message_stop`, or
+    /// could not be read. Sending the request again may succeed.
+    pub fn is_stream_broken(&self) -> bool {
+        matches!(self.inner.kind, Kind::StreamBroken { .. })
+    }
+
     /// A request the API would reject, caught before sending.
     pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
         Error::new(
@@ -289,7 +330,10 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match &self.inner.kind {
             Kind::Api(api) => api.retryable,
-            Kind::Connection { .. } | Kind::Timeout { .. } => true,
+            Kind::Connection { .. } | Kind::Timeout { .. } | Kind::StreamBroken { .. } => true,
+            Kind::StreamError { error_type, .. } => {
+                matches!(error_type.as_str(), "overloaded_error" | "api_error" | "rate_limit_error")
+            }
             Kind::Decode { .. }
             | Kind::Config { .. }
             | Kind::Encode
@@ -323,6 +367,7 @@ impl Error {
     pub fn api_error_type(&self) -> Option<&str> {
         match &self.inner.kind {
             Kind::Api(api) => api.error_type.as_deref(),
+            Kind::StreamError { error_type, .. } => Some(error_type),
             _ => None,
         }
     }
@@ -331,6 +376,7 @@ impl Error {
     pub fn api_message(&self) -> Option<&str> {
         match &self.inner.kind {
             Kind::Api(api) => api.message.as_deref(),
+            Kind::StreamError { message, .. } => Some(message),
             _ => None,
         }
     }
@@ -429,6 +475,11 @@ impl fmt::Display for Error {
             Kind::ContainerExpired { container_id: None } => {
                 f.write_str("the request needs a code-execution container and names none")
             }
+            Kind::StreamError {
+                error_type,
+                message,
+            } => write!(f, "API error event in the stream: {error_type}: {message}"),
+            Kind::StreamBroken { reason } => write!(f, "broken response stream: {reason}"),
         }
     }
 }
@@ -479,6 +530,17 @@ impl fmt::Debug for Error {
             Kind::ContainerExpired { container_id } => {
                 d.field("kind", &"ContainerExpired")
                     .field("container_id", container_id);
+            }
+            Kind::StreamError {
+                error_type,
+                message,
+            } => {
+                d.field("kind", &"StreamError")
+                    .field("error_type", error_type)
+                    .field("message", message);
+            }
+            Kind::StreamBroken { reason } => {
+                d.field("kind", &"StreamBroken").field("reason", reason);
             }
         }
         d.field("attempts", &self.inner.attempts);

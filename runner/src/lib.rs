@@ -65,6 +65,7 @@ mod error;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 mod runner;
+pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tool;
@@ -79,7 +80,10 @@ pub use client::{Client, ClientBuilder};
 #[cfg(feature = "code-mode")]
 pub use code_mode::CodeMode;
 pub use error::Error;
-pub use runner::{DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, ToolRunner};
+pub use runner::{
+    AfterToolCall, BeforeToolCall, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
+    PendingCall, StreamingToolRunner, ToolRunner,
+};
 pub use tool::{
     AllowedCaller, ArgsReader, Caller, DEFAULT_CODE_EXECUTION, FromToolContext, IntoToolOutput,
     SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture, ToolOutput,

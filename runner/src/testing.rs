@@ -32,10 +32,12 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 /// What the server answers to one request.
@@ -45,6 +47,22 @@ pub struct Reply {
     headers: Vec<(String, String)>,
     body: String,
     close: bool,
+    /// A body sent in parts (chunked), for streamed responses.
+    parts: Option<Vec<Part>>,
+}
+
+/// One step of a streamed body.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Part {
+    /// Send these bytes as one chunk.
+    Chunk(String),
+    /// Wait before the next part.
+    Delay(Duration),
+    /// Wait until the notify is signalled (say, by a tool in the test).
+    Wait(Arc<Notify>),
+    /// Close the connection here, mid-body.
+    HangUp,
 }
 
 impl Reply {
@@ -60,7 +78,24 @@ impl Reply {
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.to_string(),
             close: false,
+            parts: None,
         }
+    }
+
+    /// A streamed (`text/event-stream`) response sent in `parts`.
+    pub fn stream(parts: impl IntoIterator<Item = Part>) -> Self {
+        Reply {
+            status: 200,
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            body: String::new(),
+            close: false,
+            parts: Some(parts.into_iter().collect()),
+        }
+    }
+
+    /// A streamed response carrying `message` as the API streams one: see [`sse_events`].
+    pub fn stream_message(message: &Value) -> Self {
+        Reply::stream(sse_events(message).into_iter().map(Part::Chunk))
     }
 
     /// An API error in the API's shape: `{"type": "error", "error": {"type", "message"}}`.
@@ -81,6 +116,7 @@ impl Reply {
             headers: vec![("content-type".into(), content_type.into())],
             body: body.into(),
             close: false,
+            parts: None,
         }
     }
 
@@ -91,6 +127,7 @@ impl Reply {
             headers: Vec::new(),
             body: String::new(),
             close: true,
+            parts: None,
         }
     }
 
@@ -248,6 +285,13 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
         for (name, value) in &reply.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
+        if let Some(parts) = &reply.parts {
+            head.push_str("transfer-encoding: chunked\r\n\r\n");
+            if write.write_all(head.as_bytes()).await.is_err() || !send_parts(&mut write, parts).await {
+                return;
+            }
+            continue;
+        }
         head.push_str(&format!("content-length: {}\r\n\r\n", reply.body.len()));
         if write.write_all(head.as_bytes()).await.is_err()
             || write.write_all(reply.body.as_bytes()).await.is_err()
@@ -256,6 +300,84 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
             return;
         }
     }
+}
+
+/// Sends a chunked body; `false` when the connection is done for.
+async fn send_parts<W: AsyncWriteExt + Unpin>(write: &mut W, parts: &[Part]) -> bool {
+    for part in parts {
+        match part {
+            Part::Chunk(text) if !text.is_empty() => {
+                let chunk = format!("{:x}\r\n{text}\r\n", text.len());
+                if write.write_all(chunk.as_bytes()).await.is_err() || write.flush().await.is_err() {
+                    return false;
+                }
+            }
+            Part::Chunk(_) => {}
+            Part::Delay(delay) => tokio::time::sleep(*delay).await,
+            Part::Wait(notify) => notify.notified().await,
+            Part::HangUp => return false,
+        }
+    }
+    write.write_all(b"0\r\n\r\n").await.is_ok() && write.flush().await.is_ok()
+}
+
+/// The server-sent events the API sends for `message`, one string per
+/// event: `message_start`, then for each block `content_block_start`,
+/// deltas (text in two halves, tool input as JSON fragments) and
+/// `content_block_stop`, then `message_delta` and `message_stop`.
+pub fn sse_events(message: &Value) -> Vec<String> {
+    let event = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
+    let mut start = message.clone();
+    start["content"] = Value::Array(Vec::new());
+    start["stop_reason"] = Value::Null;
+    let mut events = vec![event("message_start", serde_json::json!({"type": "message_start", "message": start}))];
+    let blocks = message["content"].as_array().cloned().unwrap_or_default();
+    for (index, block) in blocks.iter().enumerate() {
+        let mut opening = block.clone();
+        let mut deltas = Vec::new();
+        match block["type"].as_str() {
+            Some("text") => {
+                let text = block["text"].as_str().unwrap_or_default();
+                let half = text.char_indices().nth(text.chars().count() / 2).map_or(0, |(i, _)| i);
+                opening["text"] = Value::String(String::new());
+                for piece in [&text[..half], &text[half..]] {
+                    deltas.push(serde_json::json!({"type": "text_delta", "text": piece}));
+                }
+            }
+            Some("tool_use" | "server_tool_use") => {
+                let input = block["input"].to_string();
+                opening["input"] = serde_json::json!({});
+                let cut = input.len() / 3;
+                let cut = (cut..input.len()).find(|&i| input.is_char_boundary(i)).unwrap_or(input.len());
+                for piece in [&input[..cut], &input[cut..]] {
+                    deltas.push(serde_json::json!({"type": "input_json_delta", "partial_json": piece}));
+                }
+            }
+            _ => {}
+        }
+        events.push(event(
+            "content_block_start",
+            serde_json::json!({"type": "content_block_start", "index": index, "content_block": opening}),
+        ));
+        for delta in deltas {
+            events.push(event(
+                "content_block_delta",
+                serde_json::json!({"type": "content_block_delta", "index": index, "delta": delta}),
+            ));
+        }
+        events.push(event(
+            "content_block_stop",
+            serde_json::json!({"type": "content_block_stop", "index": index}),
+        ));
+    }
+    events.push(event(
+        "message_delta",
+        serde_json::json!({"type": "message_delta",
+            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"]},
+            "usage": {"output_tokens": message["usage"]["output_tokens"]}}),
+    ));
+    events.push(event("message_stop", serde_json::json!({"type": "message_stop"})));
+    events
 }
 
 async fn read_request<R: AsyncBufReadExt + Unpin>(reader: &mut R) -> io::Result<Option<Recorded>> {

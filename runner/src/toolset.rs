@@ -39,9 +39,16 @@ use crate::tool::{StateMap, Tool, ToolCall, ToolContext, ToolDefinition, ToolOut
 /// ```
 #[derive(Clone, Default)]
 pub struct Toolset {
+    /// Shared, and copied only when a clone is changed: runners clone the
+    /// toolset for every turn and every call.
+    registry: Arc<Registry>,
+    states: Arc<StateMap>,
+}
+
+#[derive(Clone, Default)]
+struct Registry {
     tools: Vec<Arc<Entry>>,
     index: HashMap<Arc<str>, usize>,
-    states: Arc<StateMap>,
 }
 
 /// A tool with its name, shared so that a call holds it with one reference count.
@@ -76,12 +83,13 @@ impl Toolset {
         if !is_valid_tool_name(name) {
             return Err(ToolsetError::InvalidName(name.to_owned()));
         }
-        if self.index.contains_key(name) {
+        if self.registry.index.contains_key(name) {
             return Err(ToolsetError::Duplicate(name.to_owned()));
         }
         let name: Arc<str> = Arc::from(name);
-        self.index.insert(Arc::clone(&name), self.tools.len());
-        self.tools.push(Arc::new(Entry { name, tool }));
+        let registry = Arc::make_mut(&mut self.registry);
+        registry.index.insert(Arc::clone(&name), registry.tools.len());
+        registry.tools.push(Arc::new(Entry { name, tool }));
         Ok(self)
     }
 
@@ -120,12 +128,18 @@ impl Toolset {
     ///
     /// When both have a tool of the same name.
     pub fn merge(mut self, other: Toolset) -> Result<Toolset, ToolsetError> {
-        if let Some(dup) = other.tools.iter().find(|e| self.index.contains_key(&e.name)) {
+        if let Some(dup) = other
+            .registry
+            .tools
+            .iter()
+            .find(|e| self.registry.index.contains_key(&e.name))
+        {
             return Err(ToolsetError::Duplicate(dup.name.to_string()));
         }
-        for entry in other.tools {
-            self.index.insert(Arc::clone(&entry.name), self.tools.len());
-            self.tools.push(entry);
+        let registry = Arc::make_mut(&mut self.registry);
+        for entry in &other.registry.tools {
+            registry.index.insert(Arc::clone(&entry.name), registry.tools.len());
+            registry.tools.push(Arc::clone(entry));
         }
         Arc::make_mut(&mut self.states).absorb(&other.states);
         Ok(self)
@@ -133,38 +147,38 @@ impl Toolset {
 
     /// The tool called `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
-        self.index.get(name).map(|&i| &self.tools[i].tool)
+        self.registry.index.get(name).map(|&i| &self.registry.tools[i].tool)
     }
 
     /// Whether there is a tool called `name`.
     pub fn contains(&self, name: &str) -> bool {
-        self.index.contains_key(name)
+        self.registry.index.contains_key(name)
     }
 
     /// The number of tools.
     pub fn len(&self) -> usize {
-        self.tools.len()
+        self.registry.tools.len()
     }
 
     /// Whether there are no tools.
     pub fn is_empty(&self) -> bool {
-        self.tools.is_empty()
+        self.registry.tools.is_empty()
     }
 
     /// The tools' names, in the order they were added.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.tools.iter().map(|e| &*e.name)
+        self.registry.tools.iter().map(|e| &*e.name)
     }
 
     /// The tools, in the order they were added.
     pub fn tools(&self) -> impl Iterator<Item = &Arc<dyn Tool>> {
-        self.tools.iter().map(|e| &e.tool)
+        self.registry.tools.iter().map(|e| &e.tool)
     }
 
     /// The tool definitions, in order; each serializes to the Messages API's
     /// wire format.
     pub fn definitions(&self) -> impl Iterator<Item = &ToolDefinition> {
-        self.tools.iter().map(|e| e.tool.definition())
+        self.registry.tools.iter().map(|e| e.tool.definition())
     }
 
     /// The wire JSON of every definition, in order, with `"code"` callers as
@@ -184,7 +198,11 @@ impl Toolset {
         input: Value,
         call: ToolCall,
     ) -> impl Future<Output = ToolOutput> + Send + 'static + use<> {
-        let found = self.index.get(name).map(|&i| Arc::clone(&self.tools[i]));
+        let found = self
+            .registry
+            .index
+            .get(name)
+            .map(|&i| Arc::clone(&self.registry.tools[i]));
         let states = Arc::clone(&self.states);
         let unknown = found.is_none().then(|| self.unknown_tool(name));
         async move {

@@ -138,11 +138,15 @@ impl Client {
             .await
     }
 
+    /// How many times a failed request is sent again.
+    pub(crate) fn max_retries(&self) -> u32 {
+        self.inner.retry.max_retries
+    }
+
     /// Sends a serialized request body (from `MessageParams::serialize_body`)
     /// and decodes the response message, with retries.
     ///
     /// Errors as [`create_message`](Self::create_message).
-    #[allow(dead_code, reason = "called by the runner")]
     pub(crate) async fn send_message(
         &self,
         body: Bytes,
@@ -157,7 +161,6 @@ impl Client {
     /// failures while reading the body are the caller's to handle.
     ///
     /// Errors as [`create_message`](Self::create_message), less decoding.
-    #[allow(dead_code, reason = "called by the runner, for streaming")]
     pub(crate) async fn send_raw(
         &self,
         body: Bytes,

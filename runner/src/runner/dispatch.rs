@@ -1,36 +1,87 @@
 //! Running one turn's tool calls: every `tool_use` gets exactly one
 //! `tool_result`, in call order, whatever happens to the call.
 
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use futures_util::StreamExt;
+use futures_util::future::Either;
 use futures_util::stream;
+use futures_util::{FutureExt, StreamExt};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+
+use super::hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
 
 use crate::tool::{Caller, ToolCall, ToolOutput};
 use crate::toolset::Toolset;
 use crate::types::{ContentBlock, MessageParam, Role, ToolResultBlock, ToolUseBlock};
 
 /// How a turn's tools are run.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct DispatchConfig {
     /// At most this many calls run at once.
     pub(crate) concurrency: usize,
     /// The code-execution version that `"code"` callers stood for in the request.
     pub(crate) code_version: String,
+    pub(crate) before: Option<Arc<dyn BeforeToolCall>>,
+    pub(crate) after: Option<Arc<dyn AfterToolCall>>,
+}
+
+/// A call started while its turn was still streaming. Dropping it aborts
+/// the task, so an abandoned turn leaves nothing running.
+pub(crate) struct Early(JoinHandle<ToolResultBlock>);
+
+impl Drop for Early {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Future for Early {
+    type Output = Result<ToolResultBlock, tokio::task::JoinError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+/// Starts one call now, on its own task, for a turn still being streamed.
+pub(crate) fn start_early(
+    toolset: &Toolset,
+    call: ToolUseBlock,
+    config: &DispatchConfig,
+    cancel: &CancellationToken,
+) -> Early {
+    tracing::debug!(tool = %call.name, id = %call.id, "tool started early, while the turn streams");
+    Early(tokio::spawn(run_one(toolset, call, config, cancel)))
 }
 
 /// Runs the calls and returns the user message answering all of them.
+///
+/// Calls already started early are not run again: their results are awaited.
 pub(crate) async fn run_tools(
     toolset: Toolset,
     calls: Vec<ToolUseBlock>,
     config: DispatchConfig,
     cancel: CancellationToken,
+    mut early: HashMap<String, Early>,
 ) -> MessageParam {
     let concurrency = config.concurrency.max(1);
     let results: Vec<ToolResultBlock> = stream::iter(calls)
-        .map(|call| run_one(&toolset, call, &config.code_version, &cancel))
+        .map(|call| match early.remove(&call.id) {
+            Some(started) => {
+                let id = call.id;
+                Either::Left(started.map(move |joined| {
+                    joined.unwrap_or_else(|e| {
+                        ToolOutput::error(format!("the call's task failed: {e}")).into_result_block(id)
+                    })
+                }))
+            }
+            None => Either::Right(run_one(&toolset, call, &config, &cancel)),
+        })
         .buffered(concurrency)
         .collect()
         .await;
@@ -43,11 +94,11 @@ pub(crate) async fn run_tools(
 fn run_one(
     toolset: &Toolset,
     block: ToolUseBlock,
-    code_version: &str,
+    config: &DispatchConfig,
     cancel: &CancellationToken,
 ) -> impl Future<Output = ToolResultBlock> + Send + 'static + use<> {
     let caller = block.caller();
-    let refusal = refuse_caller(toolset, &block.name, &caller, code_version);
+    let refusal = refuse_caller(toolset, &block.name, &caller, &config.code_version);
     let span = tracing::info_span!(
         "tool_call",
         tool = %block.name,
@@ -58,17 +109,44 @@ fn run_one(
     );
     let to_code_container = matches!(caller, Caller::CodeExecution { .. });
     let name = block.name.clone();
+    let toolset = toolset.clone();
+    let (before, after) = (config.before.clone(), config.after.clone());
     let call = ToolCall::new(block.id.clone())
-        .with_caller(caller)
+        .with_caller(caller.clone())
         .with_cancellation(cancel.clone());
-    let running = refusal.is_none().then(|| toolset.call(&block.name, block.input, call));
     let id = block.id;
+    let mut pending = PendingCall {
+        id: id.clone(),
+        name: block.name,
+        input: block.input,
+        caller,
+    };
     async move {
         let started = Instant::now();
-        let output = match (refusal, running) {
-            (Some(refused), _) => refused,
-            (None, Some(running)) => running.await,
-            (None, None) => ToolOutput::error("internal error: the call was neither run nor refused"),
+        let output = match refusal {
+            Some(refused) => refused,
+            None => {
+                let decision = match &before {
+                    Some(hook) => hook.before(pending.clone()).await,
+                    None => Decision::Allow,
+                };
+                match decision {
+                    Decision::Deny(message) => {
+                        tracing::info!(tool = %pending.name, "call denied by a hook");
+                        ToolOutput::error(message)
+                    }
+                    decision => {
+                        if let Decision::Replace(input) = decision {
+                            pending.input = input;
+                        }
+                        let output = toolset.call(&pending.name, pending.input.clone(), call).await;
+                        match &after {
+                            Some(hook) => hook.after(pending, output).await,
+                            None => output,
+                        }
+                    }
+                }
+            }
         };
         let output = if to_code_container && output.has_non_text() {
             text_only_for_code(&name, &output)

@@ -13,9 +13,17 @@
 //!    body's state is sent unchanged.
 
 mod dispatch;
+mod hooks;
 mod programmatic;
 mod request;
+mod streaming;
 
+pub(crate) use dispatch::{DispatchConfig, Early, start_early};
+pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
+pub(crate) use request::classify_container_error;
+pub use streaming::StreamingToolRunner;
+
+use std::collections::HashMap;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -29,7 +37,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::toolset::Toolset;
 use crate::types::{CodeExecution, ContentBlock, Message, MessageParam, MessageParams, StopReason, code_executions};
-use dispatch::DispatchConfig;
+use bytes::Bytes;
 
 /// The number of requests a runner sends unless told otherwise.
 pub const DEFAULT_MAX_ITERATIONS: usize = 50;
@@ -103,6 +111,8 @@ pub struct ToolRunner {
     toolset: Toolset,
     max_iterations: usize,
     concurrency: usize,
+    before: Option<Arc<dyn BeforeToolCall>>,
+    after: Option<Arc<dyn AfterToolCall>>,
     /// The code-execution version `"code"` stands for, when set explicitly.
     code_version: Option<String>,
     /// The version `"code"` stood for in the last request, for checking callers.
@@ -127,6 +137,19 @@ struct Turn {
     tool_response: Option<MessageParam>,
     /// Whether the message is in the history already (the loop ended on it).
     appended: bool,
+    /// Calls started while the turn was streaming, by `tool_use` id.
+    early: HashMap<String, Early>,
+}
+
+impl Turn {
+    fn new(message: Message, early: HashMap<String, Early>) -> Self {
+        Turn {
+            message,
+            tool_response: None,
+            appended: false,
+            early,
+        }
+    }
 }
 
 impl Turn {
@@ -159,6 +182,8 @@ impl ToolRunner {
             toolset,
             max_iterations: DEFAULT_MAX_ITERATIONS,
             concurrency: DEFAULT_TOOL_CONCURRENCY,
+            before: None,
+            after: None,
             code_version: None,
             code_version_in_use: crate::tool::DEFAULT_CODE_EXECUTION.to_owned(),
             wire_tools: None,
@@ -187,6 +212,42 @@ impl ToolRunner {
     pub fn tool_concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
         self
+    }
+
+    /// Runs `hook` before each tool call: it sees the tool's name, input and
+    /// caller, and may allow the call, deny it (the model sees the message
+    /// as an `is_error` result) or replace its input. Calls a tool's
+    /// `allowed_callers` refuse never reach the hook.
+    ///
+    /// ```no_run
+    /// # use toolrunner::{toolset, Client, Decision, MessageParams, PendingCall};
+    /// # fn f(client: Client, params: MessageParams) {
+    /// let runner = client
+    ///     .tool_runner(params, toolset![])
+    ///     .before_tool_call(|call: PendingCall| async move {
+    ///         if call.name.starts_with("delete") {
+    ///             Decision::deny("deleting needs a human's approval")
+    ///         } else {
+    ///             Decision::Allow
+    ///         }
+    ///     });
+    /// # }
+    /// ```
+    pub fn before_tool_call(mut self, hook: impl BeforeToolCall) -> Self {
+        self.before = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs `hook` after each tool call that ran; what it returns is sent in
+    /// place of the tool's result.
+    pub fn after_tool_call(mut self, hook: impl AfterToolCall) -> Self {
+        self.after = Some(Arc::new(hook));
+        self
+    }
+
+    /// Streams each turn: see [`StreamingToolRunner`].
+    pub fn streaming(self) -> StreamingToolRunner {
+        StreamingToolRunner::new(self)
     }
 
     /// Sets the code-execution tool version that `allowed_callers = ["code"]`
@@ -281,11 +342,9 @@ impl ToolRunner {
             let run = dispatch::run_tools(
                 self.toolset.clone(),
                 turn.message.tool_uses().cloned().collect(),
-                DispatchConfig {
-                    concurrency: self.concurrency,
-                    code_version: self.code_version_in_use.clone(),
-                },
+                dispatch_config(self.concurrency, &self.code_version_in_use, &self.before, &self.after),
                 self.cancel.clone(),
+                std::mem::take(&mut turn.early),
             );
             turn.tool_response = Some(run.await);
         }
@@ -359,10 +418,21 @@ impl ToolRunner {
     }
 
     fn start_request(&mut self) -> BoxFuture<Result<Message, Error>> {
+        let prepared = self.prepare_request(false);
+        let client = self.client.clone();
+        Box::pin(async move {
+            let Prepared { body, betas, container } = prepared?;
+            client
+                .send_message(body, &betas)
+                .await
+                .map_err(|e| request::classify_container_error(e, container))
+        })
+    }
+
+    /// Checks and builds the next request: its body, betas and container.
+    fn prepare_request(&mut self, stream: bool) -> Result<Prepared, Error> {
         let setup = programmatic::setup(&self.params, &self.toolset, self.code_version.as_deref());
-        if let Err(e) = programmatic::validate(&self.params, &self.toolset) {
-            return Box::pin(std::future::ready(Err(e)));
-        }
+        programmatic::validate(&self.params, &self.toolset)?;
         let tools = match &self.wire_tools {
             Some((version, tools)) if *version == setup.version => Arc::clone(tools),
             _ => {
@@ -371,7 +441,7 @@ impl ToolRunner {
                 tools
             }
         };
-        let body = request::body(&self.params, setup.added_tool.as_slice(), &tools);
+        let body = request::body(&self.params, setup.added_tool.as_slice(), &tools, stream)?;
         self.code_version_in_use = setup.version;
         let mut betas = self.params.betas.clone();
         for beta in setup.betas {
@@ -379,31 +449,32 @@ impl ToolRunner {
                 betas.push((*beta).to_owned());
             }
         }
-        let client = self.client.clone();
-        let container = request::container_id(&self.params);
-        Box::pin(async move {
-            client
-                .send_message(body?, &betas)
-                .await
-                .map_err(|e| request::classify_container_error(e, container))
+        Ok(Prepared {
+            body,
+            betas,
+            container: request::container_id(&self.params),
         })
     }
 
     fn start_tools(&mut self) -> Option<BoxFuture<MessageParam>> {
-        let turn = self.turn.as_ref()?;
+        let config = self.dispatch_config();
+        let turn = self.turn.as_mut()?;
         Some(Box::pin(dispatch::run_tools(
             self.toolset.clone(),
             turn.message.tool_uses().cloned().collect(),
-            DispatchConfig {
-                concurrency: self.concurrency,
-                code_version: self.code_version_in_use.clone(),
-            },
+            config,
             self.cancel.clone(),
+            std::mem::take(&mut turn.early),
         )))
     }
 
-    /// Takes in a response: carries its container into the next request.
-    fn accept(&mut self, message: &Message) {
+    fn dispatch_config(&self) -> DispatchConfig {
+        dispatch_config(self.concurrency, &self.code_version_in_use, &self.before, &self.after)
+    }
+
+    /// Takes in a response: carries its container into the next request
+    /// and makes it the current turn.
+    fn accept(&mut self, message: Message, early: HashMap<String, Early>) {
         self.iterations += 1;
         if let Some(container) = &message.container {
             request::carry_container(&mut self.params, &container.id);
@@ -425,6 +496,7 @@ impl ToolRunner {
                 self.expired = Some(container);
             }
         }
+        self.turn = Some(Turn::new(message, early));
     }
 }
 
@@ -442,13 +514,8 @@ impl Stream for ToolRunner {
                     this.phase = Phase::Idle;
                     return Poll::Ready(Some(match result {
                         Ok(message) => {
-                            this.accept(&message);
-                            this.turn = Some(Turn {
-                                message: message.clone(),
-                                tool_response: None,
-                                appended: false,
-                            });
                             this.taken_over = false;
+                            this.accept(message.clone(), HashMap::new());
                             Ok(message)
                         }
                         Err(error) => {
@@ -505,6 +572,27 @@ impl ToolRunner {
     fn limit_error(&self) -> Error {
         tracing::warn!(max_iterations = self.max_iterations, "iteration limit reached");
         Error::max_iterations(self.max_iterations)
+    }
+}
+
+/// A request ready to send.
+struct Prepared {
+    body: Bytes,
+    betas: Vec<String>,
+    container: Option<String>,
+}
+
+fn dispatch_config(
+    concurrency: usize,
+    code_version: &str,
+    before: &Option<Arc<dyn BeforeToolCall>>,
+    after: &Option<Arc<dyn AfterToolCall>>,
+) -> DispatchConfig {
+    DispatchConfig {
+        concurrency,
+        code_version: code_version.to_owned(),
+        before: before.clone(),
+        after: after.clone(),
     }
 }
 

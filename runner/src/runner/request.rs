@@ -34,11 +34,16 @@ fn wire_tool(def: &ToolDefinition, code_version: &str) -> Option<Box<RawValue>> 
 
 /// The JSON body: the parameters with the `added` tools and then the
 /// toolset's after the user's own.
-pub(crate) fn body(params: &MessageParams, added: &[Value], tools: &[Box<RawValue>]) -> Result<Bytes, Error> {
+pub(crate) fn body(
+    params: &MessageParams,
+    added: &[Value],
+    tools: &[Box<RawValue>],
+    stream: bool,
+) -> Result<Bytes, Error> {
     let mut buf = Vec::with_capacity(4096);
     let mut serializer = serde_json::Serializer::new(&mut buf);
     params
-        .serialize_body(&mut serializer, added, tools, false)
+        .serialize_body(&mut serializer, added, tools, stream)
         .map_err(Error::encode)?;
     Ok(Bytes::from(buf))
 }

@@ -1,0 +1,177 @@
+//! Building the final message of a streamed turn from its events.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::event::{Delta, StreamEvent};
+use crate::error::Error;
+use crate::types::{Container, ContentBlock, Message, OtherBlock};
+
+/// Applies events, in order, to the message they describe.
+#[derive(Debug, Default)]
+pub(crate) struct Accumulator {
+    message: Option<Message>,
+    /// Tool input streamed so far, by block index, parsed when the block stops.
+    partial_json: HashMap<usize, String>,
+    stopped: bool,
+}
+
+impl Accumulator {
+    /// Applies one event.
+    ///
+    /// # Errors
+    ///
+    /// A broken-stream error when the events do not fit together (a delta
+    /// before its block, tool input that is not JSON).
+    pub(crate) fn apply(&mut self, event: &StreamEvent) -> Result<(), Error> {
+        match event {
+            StreamEvent::MessageStart { message } => self.message = Some(message.clone()),
+            StreamEvent::ContentBlockStart { index, content_block } => {
+                let message = self.message_mut("content_block_start")?;
+                if *index != message.content.len() {
+                    return Err(Error::stream_broken(format!(
+                        "content block {index} started, but the message has {} blocks",
+                        message.content.len()
+                    )));
+                }
+                message.content.push(content_block.clone());
+            }
+            StreamEvent::ContentBlockDelta { index, delta } => {
+                if let Delta::InputJson(fragment) = delta {
+                    self.partial_json.entry(*index).or_default().push_str(fragment);
+                    return Ok(());
+                }
+                let block = self.block_mut(*index)?;
+                match (block, delta) {
+                    (ContentBlock::Text(text), Delta::Text(more)) => text.text.push_str(more),
+                    (ContentBlock::Text(text), Delta::Citation(citation)) => {
+                        let citations = text.extra.entry("citations").or_insert(Value::Array(Vec::new()));
+                        if !citations.is_array() {
+                            *citations = Value::Array(Vec::new());
+                        }
+                        if let Value::Array(list) = citations {
+                            list.push(citation.clone());
+                        }
+                    }
+                    (ContentBlock::Thinking(thinking), Delta::Thinking(more)) => thinking.thinking.push_str(more),
+                    (ContentBlock::Thinking(thinking), Delta::Signature(signature)) => {
+                        thinking.signature.clone_from(signature);
+                    }
+                    (block, delta) => {
+                        tracing::debug!(kind = block.kind(), ?delta, "stream delta not applied to its block");
+                    }
+                }
+            }
+            StreamEvent::ContentBlockStop { index } => {
+                if let Some(json) = self.partial_json.remove(index) {
+                    let input = parse_input(*index, &json)?;
+                    set_input(self.block_mut(*index)?, input)?;
+                }
+            }
+            StreamEvent::MessageDelta {
+                stop_reason,
+                stop_sequence,
+                usage,
+                raw,
+            } => {
+                let message = self.message_mut("message_delta")?;
+                if stop_reason.is_some() {
+                    message.stop_reason.clone_from(stop_reason);
+                }
+                if stop_sequence.is_some() {
+                    message.stop_sequence.clone_from(stop_sequence);
+                }
+                if let Some(usage) = usage {
+                    merge_usage(message, usage);
+                }
+                if let Some(container) = raw.get("container").filter(|c| !c.is_null()) {
+                    message.container = serde_json::from_value::<Container>(container.clone()).ok();
+                }
+            }
+            StreamEvent::MessageStop => self.stopped = true,
+            StreamEvent::Ping | StreamEvent::Other { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Whether `message_stop` has been applied.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.stopped
+    }
+
+    /// The block at `index`, once complete (for early tool start).
+    pub(crate) fn block(&self, index: usize) -> Option<&ContentBlock> {
+        self.message.as_ref()?.content.get(index)
+    }
+
+    /// The finished message.
+    ///
+    /// # Errors
+    ///
+    /// A broken-stream error when `message_stop` never came.
+    pub(crate) fn finish(self) -> Result<Message, Error> {
+        match self.message {
+            Some(message) if self.stopped => Ok(message),
+            _ => Err(Error::stream_broken("the stream ended before `message_stop`")),
+        }
+    }
+
+    fn message_mut(&mut self, event: &str) -> Result<&mut Message, Error> {
+        self.message
+            .as_mut()
+            .ok_or_else(|| Error::stream_broken(format!("`{event}` arrived before `message_start`")))
+    }
+
+    fn block_mut(&mut self, index: usize) -> Result<&mut ContentBlock, Error> {
+        self.message_mut("content_block_delta")?
+            .content
+            .get_mut(index)
+            .ok_or_else(|| Error::stream_broken(format!("an event for content block {index}, which never started")))
+    }
+}
+
+/// The streamed input text of block `index` as JSON; no text means `{}`.
+fn parse_input(index: usize, json: &str) -> Result<Value, Error> {
+    if json.trim().is_empty() {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    serde_json::from_str(json).map_err(|e| {
+        Error::stream_broken(format!("the streamed input of content block {index} is not valid JSON ({e}): {json}"))
+    })
+}
+
+fn set_input(block: &mut ContentBlock, input: Value) -> Result<(), Error> {
+    match block {
+        ContentBlock::ToolUse(call) => call.input = input,
+        ContentBlock::ServerToolUse(call) => call.input = input,
+        // A block this crate does not model (an MCP tool use, say) keeps
+        // its exact text except for the input it was streamed.
+        ContentBlock::Other(other) => {
+            let mut value = other.to_value();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("input".to_owned(), input);
+            }
+            let text = serde_json::to_string(&value).map_err(Error::encode)?;
+            *other = OtherBlock::from_json(&text).map_err(Error::encode)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Usage in a `message_delta` is cumulative: its fields replace the start's.
+fn merge_usage(message: &mut Message, delta: &Value) {
+    let Some(fields) = delta.as_object() else { return };
+    let mut usage = serde_json::to_value(&message.usage).unwrap_or(Value::Null);
+    if let Some(current) = usage.as_object_mut() {
+        for (key, value) in fields {
+            if !value.is_null() {
+                current.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    if let Ok(merged) = serde_json::from_value(usage) {
+        message.usage = merged;
+    }
+}

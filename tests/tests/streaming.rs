@@ -1,0 +1,326 @@
+//! Streamed turns over HTTP against a scripted server: typed events, the
+//! accumulated message, partial reads, broken streams, and early tool start.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use toolrunner::stream::{Delta, StreamEvent};
+use toolrunner::testing::{Part, Reply, ScriptedServer, Sequence, sse_events};
+use toolrunner::{Client, MessageParams, State, StopReason, tool, toolset};
+
+fn message(id: &str, content: Value, stop_reason: &str) -> Value {
+    json!({
+        "id": id, "type": "message", "role": "assistant", "model": "claude-test",
+        "content": content, "stop_reason": stop_reason, "stop_sequence": null,
+        "usage": {"input_tokens": 10, "output_tokens": 5}
+    })
+}
+
+fn tool_use(id: &str, name: &str, input: Value) -> Value {
+    json!({"type": "tool_use", "id": id, "name": name, "input": input})
+}
+
+fn text(t: &str) -> Value {
+    json!({"type": "text", "text": t})
+}
+
+fn client(server: &ScriptedServer) -> Client {
+    Client::builder().api_key("k").base_url(server.url()).max_retries(1).build().expect("client")
+}
+
+fn params() -> MessageParams {
+    MessageParams::new("claude-test", 256).user("Go.")
+}
+
+/// Add two integers.
+#[tool]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+#[tokio::test]
+async fn events_are_typed_and_build_the_message_the_loop_continues_with() {
+    let first = message(
+        "msg_1",
+        json!([text("Adding now."), tool_use("toolu_1", "add", json!({"a": 20, "b": 22}))]),
+        "tool_use",
+    );
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::stream_message(&first),
+        Reply::stream_message(&message("msg_2", json!([text("It is 42.")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+
+    let turn = runner.next_turn().await.unwrap().expect("turn");
+    let mut events = Vec::new();
+    while let Some(event) = turn.next().await {
+        events.push(event.expect("event"));
+    }
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| match e {
+            StreamEvent::MessageStart { .. } => "message_start",
+            StreamEvent::ContentBlockStart { .. } => "block_start",
+            StreamEvent::ContentBlockDelta { delta: Delta::Text(_), .. } => "text",
+            StreamEvent::ContentBlockDelta { delta: Delta::InputJson(_), .. } => "json",
+            StreamEvent::ContentBlockStop { .. } => "block_stop",
+            StreamEvent::MessageDelta { .. } => "message_delta",
+            StreamEvent::MessageStop => "message_stop",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["message_start", "block_start", "text", "text", "block_stop", "block_start", "json", "json", "block_stop", "message_delta", "message_stop"]
+    );
+    let streamed = turn.message().await.expect("message").clone();
+    assert_eq!(streamed.text(), "Adding now.");
+    assert_eq!(streamed.stop_reason, Some(StopReason::ToolUse));
+    assert_eq!(streamed.tool_uses().next().unwrap().input, json!({"a": 20, "b": 22}));
+    assert_eq!(streamed.usage.input_tokens, 10, "usage from message_start is kept");
+    assert_eq!(streamed.usage.output_tokens, 5);
+
+    let second = runner.next_turn().await.unwrap().expect("turn");
+    assert_eq!(second.message().await.unwrap().text(), "It is 42.");
+    assert!(runner.next_turn().await.is_none());
+
+    let requests = server.requests();
+    assert_eq!(requests[0]["stream"], true);
+    assert_eq!(requests[1]["stream"], true);
+    // The accumulated message goes back block for block, with the tool's result.
+    assert_eq!(
+        requests[1]["messages"],
+        json!([
+            {"role": "user", "content": "Go."},
+            {"role": "assistant", "content": first["content"]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "42"}]}
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_reads_part_or_none_of_a_turn_still_gets_a_correct_loop() {
+    let first = message("msg_1", json!([text("Adding."), tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]), "tool_use");
+    let second = message("msg_2", json!([tool_use("toolu_2", "add", json!({"a": 3, "b": 4}))]), "tool_use");
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::stream_message(&first),
+        Reply::stream_message(&second),
+        Reply::stream_message(&message("msg_3", json!([text("Done.")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    // Read two events of the first turn, then move on.
+    let turn = runner.next_turn().await.unwrap().unwrap();
+    turn.next().await.unwrap().unwrap();
+    turn.next().await.unwrap().unwrap();
+    // Read nothing of the second.
+    runner.next_turn().await.unwrap().unwrap();
+    let last = runner.next_turn().await.unwrap().unwrap();
+    assert_eq!(last.message().await.unwrap().text(), "Done.");
+    assert!(runner.next_turn().await.is_none());
+    let requests = server.requests();
+    assert_eq!(requests[1]["messages"][1]["content"], first["content"]);
+    assert_eq!(requests[2]["messages"][3]["content"], second["content"]);
+    assert_eq!(requests[2]["messages"][4]["content"][0]["content"], "7");
+}
+
+#[tokio::test]
+async fn events_split_across_chunks_and_pings_are_handled() {
+    let m = message("msg_1", json!([text("héllo wörld"), tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))]), "end_turn");
+    let mut body = String::from(": a comment line\n\nevent: ping\ndata: {\"type\": \"ping\"}\n\n");
+    body.extend(sse_events(&m));
+    // Every byte its own network chunk (multibyte characters split too).
+    let mut parts = Vec::new();
+    let mut rest = body.as_str();
+    while !rest.is_empty() {
+        let end = (1..=rest.len()).find(|&i| rest.is_char_boundary(i)).unwrap();
+        parts.push(Part::Chunk(rest[..end].to_owned()));
+        rest = &rest[end..];
+    }
+    let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)])).await.unwrap();
+    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let turn = runner.next_turn().await.unwrap().unwrap();
+    let first = turn.next().await.unwrap().unwrap();
+    assert_eq!(first, StreamEvent::Ping);
+    let message = turn.message().await.unwrap();
+    assert_eq!(message.text(), "héllo wörld");
+    assert_eq!(message.tool_uses().next().unwrap().input, json!({"a": 1, "b": 1}));
+}
+
+#[tokio::test]
+async fn tool_input_fragments_are_joined_and_parsed_when_the_block_stops() {
+    let events = [
+        r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":1}}}"#,
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"add","input":{}}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":""}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"a\": 4"}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"0, \"b\""}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":": 2}"}}"#,
+        r#"{"type":"content_block_stop","index":0}"#,
+        r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":9}}"#,
+        r#"{"type":"message_stop"}"#,
+    ];
+    let names = ["message_start", "content_block_start", "content_block_delta", "content_block_delta", "content_block_delta", "content_block_delta", "content_block_stop", "message_delta", "message_stop"];
+    let parts = names.iter().zip(events).map(|(n, d)| Part::Chunk(format!("event: {n}\ndata: {d}\n\n")));
+    let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)])).await.unwrap();
+    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let turn = runner.next_turn().await.unwrap().unwrap();
+    let message = turn.message().await.unwrap();
+    assert_eq!(message.tool_uses().next().unwrap().input, json!({"a": 40, "b": 2}));
+    assert_eq!(message.usage.output_tokens, 9);
+    assert_eq!(message.usage.input_tokens, 3);
+}
+
+#[tokio::test]
+async fn an_error_event_mid_stream_is_a_typed_error() {
+    let m = message("msg_1", json!([text("partial answer")]), "end_turn");
+    let mut parts: Vec<Part> = sse_events(&m).into_iter().take(3).map(Part::Chunk).collect();
+    parts.push(Part::Chunk(
+        "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n".into(),
+    ));
+    let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)])).await.unwrap();
+    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let turn = runner.next_turn().await.unwrap().unwrap();
+    let mut error = None;
+    while let Some(event) = turn.next().await {
+        if let Err(e) = event {
+            error = Some(e);
+        }
+    }
+    let error = error.expect("an error event");
+    assert!(error.is_stream_error(), "{error}");
+    assert_eq!(error.api_error_type(), Some("overloaded_error"));
+    assert_eq!(error.api_message(), Some("Overloaded"));
+    assert!(turn.message().await.is_err(), "no message from a failed stream");
+}
+
+#[tokio::test]
+async fn a_stream_cut_after_events_were_read_is_an_error_and_not_resent() {
+    let m = message("msg_1", json!([text("this answer is cut")]), "end_turn");
+    let mut parts: Vec<Part> = sse_events(&m).into_iter().take(3).map(Part::Chunk).collect();
+    parts.push(Part::HangUp);
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::stream(parts),
+        Reply::stream_message(&message("msg_2", json!([text("never asked for")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let turn = runner.next_turn().await.unwrap().unwrap();
+    let mut seen = 0;
+    let mut error = None;
+    while let Some(event) = turn.next().await {
+        match event {
+            Ok(_) => seen += 1,
+            Err(e) => error = Some(e),
+        }
+    }
+    assert_eq!(seen, 3);
+    let error = error.expect("the cut is reported");
+    assert!(error.is_stream_broken(), "{error}");
+    assert!(error.to_string().contains("message_stop"), "{error}");
+    assert_eq!(server.requests().len(), 1, "events were read: the turn is not requested again");
+}
+
+#[tokio::test]
+async fn a_stream_cut_before_any_event_was_read_is_requested_again() {
+    let m = message("msg_1", json!([text("second time lucky")]), "end_turn");
+    let mut cut: Vec<Part> = sse_events(&m).into_iter().take(2).map(Part::Chunk).collect();
+    cut.push(Part::HangUp);
+    let server = ScriptedServer::start(Sequence::new([Reply::stream(cut), Reply::stream_message(&m)])).await.unwrap();
+    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let turn = runner.next_turn().await.unwrap().unwrap();
+    // Nothing was read before the cut: the message comes from the second try.
+    assert_eq!(turn.message().await.unwrap().text(), "second time lucky");
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[0].body, recorded[1].body);
+}
+
+/// Records when each call finishes.
+struct Log(Mutex<Vec<String>>, AtomicUsize, Arc<tokio::sync::Notify>);
+
+/// A slow lookup.
+#[tool]
+async fn slow_lookup(log: State<Log>, key: String) -> String {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    log.0.lock().unwrap().push(format!("tool {key} done"));
+    if log.1.fetch_add(1, Ordering::SeqCst) + 1 == 2 {
+        log.2.notify_one();
+    }
+    format!("value of {key}")
+}
+
+/// The turn: two tool calls, then a tail of text that the server holds back
+/// until `gate` opens (or, without a gate, after a pause).
+fn two_tools_then_tail(gate: Option<Arc<tokio::sync::Notify>>) -> Reply {
+    let m = message(
+        "msg_1",
+        json!([
+            tool_use("toolu_1", "slow_lookup", json!({"key": "a"})),
+            tool_use("toolu_2", "slow_lookup", json!({"key": "b"})),
+            text("...and a long explanation that takes a while to write.")
+        ]),
+        "tool_use",
+    );
+    let events = sse_events(&m);
+    // Blocks 0 and 1 (the two calls) are complete after 1 + 2 * 4 events.
+    let (head, tail) = events.split_at(9);
+    let mut parts: Vec<Part> = head.iter().cloned().map(Part::Chunk).collect();
+    parts.push(match gate {
+        Some(gate) => Part::Wait(gate),
+        None => Part::Delay(Duration::from_millis(100)),
+    });
+    parts.extend(tail.iter().cloned().map(Part::Chunk));
+    Reply::stream(parts)
+}
+
+async fn run_turn(early: bool) -> Vec<String> {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let log = Arc::new(Log(Mutex::new(Vec::new()), AtomicUsize::new(0), Arc::clone(&gate)));
+    let server = ScriptedServer::start(Sequence::new([
+        two_tools_then_tail(early.then(|| Arc::clone(&gate))),
+        Reply::stream_message(&message("msg_2", json!([text("done")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let tools = toolset![slow_lookup].with_shared_state(Arc::clone(&log));
+    let mut runner = client(&server).tool_runner(params(), tools).streaming().early_tool_start(early);
+    let mut first = true;
+    while let Some(turn) = runner.next_turn().await {
+        let turn = turn.expect("turn");
+        while let Some(event) = turn.next().await {
+            if let StreamEvent::MessageStop = event.expect("event")
+                && std::mem::take(&mut first)
+            {
+                log.0.lock().unwrap().push("turn streamed".into());
+            }
+        }
+    }
+    let results = &server.requests()[1]["messages"][2]["content"];
+    assert_eq!(results[0]["content"], "value of a");
+    assert_eq!(results[1]["content"], "value of b");
+    let entries = log.0.lock().unwrap().clone();
+    entries
+}
+
+#[tokio::test]
+async fn early_tool_start_runs_tools_while_the_tail_streams_and_never_twice() {
+    // The server holds the tail back until both tools are done: only
+    // tools started early can open the gate, so this turn finishes at all
+    // only because they ran while the turn was streaming.
+    let early = tokio::time::timeout(Duration::from_secs(20), run_turn(true)).await.expect("early start finishes");
+    assert_eq!(early.len(), 3, "each tool ran once: {early:?}");
+    assert_eq!(early[2], "turn streamed", "both tools finished before the turn: {early:?}");
+
+    // Without early start the tools wait for the end of the turn.
+    let late = run_turn(false).await;
+    assert_eq!(late.len(), 3, "{late:?}");
+    assert_eq!(late[0], "turn streamed", "tools ran after the turn: {late:?}");
+}
