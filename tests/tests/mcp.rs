@@ -916,6 +916,8 @@ fn tool_results(requests: &[Value], n: usize) -> Value {
     requests[n]["messages"].as_array().unwrap().last().unwrap()["content"].clone()
 }
 
+// Kills and starts processes with Unix tools (`kill`, `sh`).
+#[cfg(unix)]
 #[tokio::test]
 async fn a_child_server_killed_mid_run_turns_calls_into_error_results() {
     let marker = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -1001,6 +1003,8 @@ async fn a_child_server_killed_mid_run_turns_calls_into_error_results() {
     let _ = std::fs::remove_file(&marker);
 }
 
+// Kills and starts processes with Unix tools (`kill`, `sh`).
+#[cfg(unix)]
 #[tokio::test]
 async fn a_missing_program_or_a_server_that_exits_is_a_clear_error() {
     let err = McpClient::stdio(std::process::Command::new("./no-such-mcp-server"))

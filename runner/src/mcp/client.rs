@@ -147,15 +147,28 @@ impl McpClient {
     ///
     /// # Examples
     ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), toolrunner::mcp::McpError> {
-    /// // An MCP server in the same process, over an in-memory pipe.
+    /// ```
+    /// use toolrunner::mcp::{McpClient, McpServer, McpToolOptions};
+    /// use toolrunner::{tool, toolset};
+    ///
+    /// /// Add two integers.
+    /// #[tool]
+    /// fn add(a: i64, b: i64) -> i64 {
+    ///     a + b
+    /// }
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// // An MCP server in the same process, over an in-memory pipe. The two
+    /// // handshakes run at once, so the server runs in a task of its own.
     /// let (client_end, server_end) = tokio::io::duplex(64 * 1024);
-    /// # let tools = toolrunner::Toolset::new();
-    /// let _server = toolrunner::mcp::McpServer::new(tools).serve(server_end);
-    /// let client = toolrunner::mcp::McpClient::connect(client_end).await?;
-    /// # Ok(())
-    /// # }
+    /// let server = tokio::spawn(McpServer::new(toolset![add]).serve(server_end));
+    /// let client = McpClient::connect(client_end).await?;
+    /// let _running = server.await.unwrap()?;
+    ///
+    /// let tools = client.toolset(&McpToolOptions::new()).await?;
+    /// assert!(tools.contains("add"));
+    /// # Ok::<_, toolrunner::mcp::McpError>(())
+    /// # }).unwrap();
     /// ```
     pub async fn connect<T, E, A>(transport: T) -> Result<McpClient, McpError>
     where
@@ -239,6 +252,8 @@ impl McpClient {
     }
 
     /// The server's tools as [`McpTool`]s, named as `options` says.
+    ///
+    /// The list is taken once: when the server's tools change, ask again.
     ///
     /// # Errors
     ///

@@ -76,3 +76,14 @@ pub use tool::{InvalidNames, McpTool, McpToolOptions};
 /// The MCP SDK this module is built on, for transports, models and handlers
 /// of your own.
 pub use rmcp;
+
+// The public types cross tasks and threads: keep them `Send + Sync`.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<McpClient>();
+    assert_send_sync::<McpTool>();
+    assert_send_sync::<McpServer>();
+    assert_send_sync::<McpHttpServer>();
+    assert_send_sync::<McpError>();
+    assert_send_sync::<McpToolOptions>();
+};

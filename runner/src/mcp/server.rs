@@ -13,6 +13,7 @@ use rmcp::transport::streamable_http_server::StreamableHttpServerConfig;
 use rmcp::{ErrorData, ServerHandler, ServiceExt};
 use serde_json::Value;
 use tokio::net::{TcpListener, ToSocketAddrs};
+use tracing::Instrument;
 
 use super::{McpError, McpHttpServer, tool_output_to_mcp};
 use crate::tool::{ToolCall, ToolDefinition};
@@ -236,9 +237,20 @@ impl ServerHandler for McpServer {
             ));
         }
         let input = Value::Object(request.arguments.unwrap_or_default());
-        let call =
-            ToolCall::new(format!("mcp_{}", context.id)).with_cancellation(context.ct.clone());
-        let output = self.toolset.call(&name, input, call).await;
+        let id = format!("mcp_{}", context.id);
+        let span = tracing::info_span!(
+            "mcp_tool_call",
+            tool = %name,
+            id = %id,
+            is_error = tracing::field::Empty,
+        );
+        let call = ToolCall::new(id).with_cancellation(context.ct.clone());
+        let output = self
+            .toolset
+            .call(&name, input, call)
+            .instrument(span.clone())
+            .await;
+        span.record("is_error", output.is_error);
         Ok(tool_output_to_mcp(&name, output).into())
     }
 }
