@@ -81,7 +81,8 @@ pub use client::{Client, ClientBuilder};
 pub use code_mode::CodeMode;
 pub use error::Error;
 pub use runner::{
-    AfterToolCall, BeforeToolCall, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
+    AfterToolCall, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
+    DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
     PendingCall, StreamingToolRunner, ToolRunner,
 };
 pub use tool::{

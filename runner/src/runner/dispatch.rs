@@ -126,8 +126,14 @@ fn run_one(
         let output = match refusal {
             Some(refused) => refused,
             None => {
+                // Hooks are user code: a panic in one fails this call, not the run.
                 let decision = match &before {
-                    Some(hook) => hook.before(pending.clone()).await,
+                    Some(hook) => std::panic::AssertUnwindSafe(hook.before(pending.clone()))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|panic| {
+                            Decision::Deny(hook_panicked("before", &pending.name, &*panic))
+                        }),
                     None => Decision::Allow,
                 };
                 match decision {
@@ -141,7 +147,15 @@ fn run_one(
                         }
                         let output = toolset.call(&pending.name, pending.input.clone(), call).await;
                         match &after {
-                            Some(hook) => hook.after(pending, output).await,
+                            Some(hook) => {
+                                let name = pending.name.clone();
+                                std::panic::AssertUnwindSafe(hook.after(pending, output))
+                                    .catch_unwind()
+                                    .await
+                                    .unwrap_or_else(|panic| {
+                                        ToolOutput::error(hook_panicked("after", &name, &*panic))
+                                    })
+                            }
                             None => output,
                         }
                     }
@@ -199,4 +213,15 @@ fn text_only_for_code(tool: &str, output: &ToolOutput) -> ToolOutput {
         "tool `{tool}` returned {} content, but a call from code can only receive text; return text (or JSON) when `ToolCall::caller()` is code",
         kinds.join(" and ")
     ))
+}
+
+/// The message for a hook that panicked.
+fn hook_panicked(which: &str, tool: &str, panic: &(dyn std::any::Any + Send)) -> String {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!(hook = which, tool, panic = message, "tool-call hook panicked");
+    format!("the {which}-call hook for tool `{tool}` failed: {message}")
 }

@@ -12,12 +12,14 @@
 //!    [`params_mut`](ToolRunner::params_mut)), nothing is appended: the
 //!    body's state is sent unchanged.
 
+mod compaction;
 mod dispatch;
 mod hooks;
 mod programmatic;
 mod request;
 mod streaming;
 
+pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub(crate) use dispatch::{DispatchConfig, Early, start_early};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
 pub(crate) use request::classify_container_error;
@@ -113,6 +115,9 @@ pub struct ToolRunner {
     concurrency: usize,
     before: Option<Arc<dyn BeforeToolCall>>,
     after: Option<Arc<dyn AfterToolCall>>,
+    compaction: Option<Compaction>,
+    /// Whether the last turn was large enough to compact before the next request.
+    compact_due: bool,
     /// The code-execution version `"code"` stands for, when set explicitly.
     code_version: Option<String>,
     /// The version `"code"` stood for in the last request, for checking callers.
@@ -161,6 +166,7 @@ impl Turn {
 
 enum Phase {
     Idle,
+    Compacting(BoxFuture<Result<Message, Error>>),
     Sending(BoxFuture<Result<Message, Error>>),
     RunningTools(BoxFuture<MessageParam>),
 }
@@ -184,6 +190,8 @@ impl ToolRunner {
             concurrency: DEFAULT_TOOL_CONCURRENCY,
             before: None,
             after: None,
+            compaction: None,
+            compact_due: false,
             code_version: None,
             code_version_in_use: crate::tool::DEFAULT_CODE_EXECUTION.to_owned(),
             wire_tools: None,
@@ -242,6 +250,15 @@ impl ToolRunner {
     /// place of the tool's result.
     pub fn after_tool_call(mut self, hook: impl AfterToolCall) -> Self {
         self.after = Some(Arc::new(hook));
+        self
+    }
+
+    /// Compacts the conversation on the client when a turn grows past a
+    /// token threshold: see [`Compaction`]. For the API's own (server-side)
+    /// compaction, set [`MessageParams::context_management`] instead; its
+    /// `compaction` stop reason is handled like `pause_turn`.
+    pub fn compaction(mut self, compaction: Compaction) -> Self {
+        self.compaction = Some(compaction);
         self
     }
 
@@ -378,6 +395,7 @@ impl ToolRunner {
             // whatever it asked for, and send the body's state as it is.
             self.turn = None;
             self.expired = None;
+            self.compact_due = false;
             return Step::Send;
         }
         if let Some(container) = self.expired.take() {
@@ -401,6 +419,9 @@ impl ToolRunner {
             self.turn = None;
             return Step::Send;
         }
+        // Only a turn whose tool results are in the history is compacted
+        // after; a paused or finished turn is not.
+        self.compact_due = false;
         let resume = matches!(
             turn.message.stop_reason,
             Some(StopReason::PauseTurn | StopReason::Compaction)
@@ -496,7 +517,37 @@ impl ToolRunner {
                 self.expired = Some(container);
             }
         }
+        self.compact_due = self.compaction.as_ref().is_some_and(|c| c.is_due(&message));
         self.turn = Some(Turn::new(message, early));
+    }
+
+    /// The summary request, when compaction is due and there is something
+    /// to summarise.
+    fn start_compaction(&mut self) -> Option<BoxFuture<Result<Message, Error>>> {
+        if !std::mem::take(&mut self.compact_due) {
+            return None;
+        }
+        let summary_params = self.compaction.as_ref()?.request(&self.params)?;
+        tracing::info!(messages = self.params.messages.len(), "compacting the conversation");
+        let original = std::mem::replace(&mut self.params, summary_params);
+        let prepared = self.prepare_request(false);
+        self.params = original;
+        let client = self.client.clone();
+        Some(Box::pin(async move {
+            let Prepared { body, betas, container } = prepared?;
+            client
+                .send_message(body, &betas)
+                .await
+                .map_err(|e| request::classify_container_error(e, container))
+        }))
+    }
+
+    /// Puts the summary in place of the history it summarises.
+    fn finish_compaction(&mut self, summary: &Message) {
+        self.iterations += 1;
+        if let Some(compaction) = &self.compaction {
+            compaction.apply(&mut self.params, summary);
+        }
     }
 }
 
@@ -526,6 +577,19 @@ impl Stream for ToolRunner {
                             Err(error)
                         }
                     }));
+                }
+                Phase::Compacting(summary) => {
+                    let result = ready!(summary.as_mut().poll(cx));
+                    this.phase = Phase::Idle;
+                    match result {
+                        Ok(summary) => this.finish_compaction(&summary),
+                        Err(error) => {
+                            // Polling again tries the summary again.
+                            this.compact_due = error.is_retryable();
+                            this.finished = !error.is_retryable();
+                            return Poll::Ready(Some(Err(error)));
+                        }
+                    }
                 }
                 Phase::RunningTools(tools) => {
                     let response = ready!(tools.as_mut().poll(cx));
@@ -560,7 +624,10 @@ impl Stream for ToolRunner {
                             this.finished = true;
                             return Poll::Ready(Some(Err(this.limit_error())));
                         }
-                        this.phase = Phase::Sending(this.start_request());
+                        this.phase = match this.start_compaction() {
+                            Some(summary) => Phase::Compacting(summary),
+                            None => Phase::Sending(this.start_request()),
+                        };
                     }
                 },
             }

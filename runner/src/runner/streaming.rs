@@ -104,6 +104,19 @@ impl StreamingToolRunner {
                         self.inner.finished = true;
                         return Some(Err(self.inner.limit_error()));
                     }
+                    if let Some(summary) = self.inner.start_compaction() {
+                        match summary.await {
+                            Ok(summary) => {
+                                self.inner.finish_compaction(&summary);
+                                continue;
+                            }
+                            Err(e) => {
+                                self.inner.compact_due = e.is_retryable();
+                                self.inner.finished = !e.is_retryable();
+                                return Some(Err(e));
+                            }
+                        }
+                    }
                     let prepared = match self.inner.prepare_request(true) {
                         Ok(prepared) => prepared,
                         Err(e) => {

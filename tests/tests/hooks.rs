@@ -1,0 +1,157 @@
+//! Hooks before and after tool calls, end to end.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde_json::{Value, json};
+use toolrunner::testing::{Reply, ScriptedServer, Sequence};
+use toolrunner::{Caller, Client, Decision, MessageParams, PendingCall, ToolOutput, tool, toolset};
+
+fn message(id: &str, content: Value, stop_reason: &str) -> Value {
+    json!({
+        "id": id, "type": "message", "role": "assistant", "model": "claude-test",
+        "content": content, "stop_reason": stop_reason, "stop_sequence": null,
+        "usage": {"input_tokens": 10, "output_tokens": 5}
+    })
+}
+
+fn tool_use(id: &str, name: &str, input: Value) -> Value {
+    json!({"type": "tool_use", "id": id, "name": name, "input": input})
+}
+
+async fn two_turns(first: Value) -> ScriptedServer {
+    ScriptedServer::start(Sequence::new([
+        Reply::message(message("msg_1", first, "tool_use")),
+        Reply::message(message("msg_2", json!([{"type": "text", "text": "ok"}]), "end_turn")),
+    ]))
+    .await
+    .unwrap()
+}
+
+fn client(server: &ScriptedServer) -> Client {
+    Client::builder().api_key("k").base_url(server.url()).build().unwrap()
+}
+
+fn params() -> MessageParams {
+    MessageParams::new("claude-test", 256).user("Go.")
+}
+
+static DELETES: AtomicUsize = AtomicUsize::new(0);
+
+/// Delete a file.
+#[tool]
+fn delete_file(path: String) -> String {
+    DELETES.fetch_add(1, Ordering::SeqCst);
+    format!("deleted {path}")
+}
+
+/// Echo the text back.
+#[tool(allowed_callers = ["direct", "code"])]
+fn echo(text: String) -> String {
+    text
+}
+
+#[tokio::test]
+async fn a_denied_call_never_runs_and_the_model_sees_why() {
+    let server = two_turns(json!([
+        tool_use("toolu_1", "delete_file", json!({"path": "/etc/passwd"})),
+        tool_use("toolu_2", "echo", json!({"text": "hi"}))
+    ]))
+    .await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    client(&server)
+        .tool_runner(params(), toolset![delete_file, echo])
+        .before_tool_call(move |call: PendingCall| {
+            log.lock().unwrap().push((call.id.clone(), call.name.clone(), call.input.clone()));
+            async move {
+                if call.name == "delete_file" {
+                    Decision::deny(format!("a human declined deleting {}", call.input["path"]))
+                } else {
+                    Decision::Allow
+                }
+            }
+        })
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(DELETES.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        server.requests()[1]["messages"][2]["content"],
+        json!([
+            {"type": "tool_result", "tool_use_id": "toolu_1", "content": "a human declined deleting \"/etc/passwd\"", "is_error": true},
+            {"type": "tool_result", "tool_use_id": "toolu_2", "content": "hi"}
+        ])
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0], ("toolu_1".into(), "delete_file".into(), json!({"path": "/etc/passwd"})));
+}
+
+#[tokio::test]
+async fn a_hook_may_replace_the_input_and_an_after_hook_the_result() {
+    let server = two_turns(json!([tool_use("toolu_1", "echo", json!({"text": "rude words"}))])).await;
+    client(&server)
+        .tool_runner(params(), toolset![echo])
+        .before_tool_call(|call: PendingCall| async move {
+            let text = call.input["text"].as_str().unwrap_or_default().replace("rude", "kind");
+            Decision::Replace(json!({ "text": text }))
+        })
+        .after_tool_call(|call: PendingCall, output: ToolOutput| async move {
+            // The after hook sees the input that actually ran.
+            assert_eq!(call.input, json!({"text": "kind words"}));
+            ToolOutput::text(format!("[checked] {}", output.text_content()))
+        })
+        .until_done()
+        .await
+        .unwrap();
+    let requests = server.requests();
+    // The model's own call stays as it wrote it in the history.
+    assert_eq!(requests[1]["messages"][1]["content"][0]["input"], json!({"text": "rude words"}));
+    assert_eq!(requests[1]["messages"][2]["content"][0]["content"], "[checked] kind words");
+}
+
+#[tokio::test]
+async fn hooks_see_the_caller_and_never_see_refused_calls() {
+    let server = two_turns(json!([
+        {"type": "server_tool_use", "id": "srvtoolu_1", "name": "code_execution", "input": {"code": "echo()"}},
+        {"type": "tool_use", "id": "toolu_1", "name": "echo", "input": {"text": "from code"},
+         "caller": {"type": "code_execution_20260120", "tool_id": "srvtoolu_1"}},
+        {"type": "tool_use", "id": "toolu_2", "name": "delete_file", "input": {"path": "x"},
+         "caller": {"type": "code_execution_20260120", "tool_id": "srvtoolu_1"}}
+    ]))
+    .await;
+    let callers = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&callers);
+    client(&server)
+        .tool_runner(params(), toolset![echo, delete_file])
+        .before_tool_call(move |call: PendingCall| {
+            log.lock().unwrap().push((call.name.clone(), call.caller.clone()));
+            async { Decision::Allow }
+        })
+        .until_done()
+        .await
+        .unwrap();
+    let callers = callers.lock().unwrap().clone();
+    assert_eq!(
+        callers,
+        [("echo".to_owned(), Caller::CodeExecution { version: "code_execution_20260120".into(), tool_id: "srvtoolu_1".into() })]
+    );
+    let results = &server.requests()[1]["messages"][2]["content"];
+    assert_eq!(results[1]["is_error"], true, "delete_file may not be called from code");
+}
+
+#[tokio::test]
+async fn a_panicking_hook_fails_the_call_not_the_run() {
+    let server = two_turns(json!([tool_use("toolu_1", "echo", json!({"text": "hi"}))])).await;
+    client(&server)
+        .tool_runner(params(), toolset![echo])
+        .after_tool_call(|_call: PendingCall, _output: ToolOutput| async move { panic!("hook bug") })
+        .until_done()
+        .await
+        .expect("the loop goes on");
+    let result = &server.requests()[1]["messages"][2]["content"][0];
+    assert_eq!(result["is_error"], true);
+    assert_eq!(result["content"], "the after-call hook for tool `echo` failed: hook bug");
+}
