@@ -2,6 +2,7 @@
 //! tool calls it makes (concurrently, through [`Toolset::call`]), and sends
 //! their results back.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -9,12 +10,14 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use monty_types::{ExcType, MontyException, MontyObject};
+use serde_json::Value;
 use tokio::sync::{OwnedMutexGuard, mpsc};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::convert::parse_json;
 use super::limits::Limits;
-use super::sandbox::{self, Bindings, CallResult, Ending, HostCall, Link, Outcome};
+use super::sandbox::{self, Bindings, CallResult, Ending, Link, Outcome};
 use super::session::Interpreter;
 use crate::tool::{Caller, ToolCall, ToolOutput};
 use crate::toolset::Toolset;
@@ -42,7 +45,7 @@ pub(crate) struct Program<'a> {
 /// Runs a program to its end.
 pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
     let started = Instant::now();
-    let (call_tx, mut call_rx) = mpsc::unbounded_channel::<HostCall>();
+    let (call_tx, mut call_rx) = mpsc::unbounded_channel::<PendingCall>();
     let (result_tx, result_rx) = std::sync::mpsc::channel::<(u32, CallResult)>();
     let cancelled = Arc::new(AtomicBool::new(false));
     // If this future is dropped, the program stops at its next check, and
@@ -52,7 +55,12 @@ pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
     let _cancel_calls = calls_token.clone().drop_guard();
 
     let link = Link {
-        calls: call_tx,
+        dispatcher: Dispatcher {
+            toolset: program.toolset,
+            parent: program.call.id().to_owned(),
+            token: calls_token.clone(),
+        },
+        pending: call_tx,
         results: result_rx,
         cancelled,
     };
@@ -78,9 +86,7 @@ pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
         tokio::select! {
             biased;
             done = &mut sandbox => break done.unwrap_or_else(|e| crashed(&e)),
-            Some(call) = call_rx.recv() => {
-                running.push(run_call(&program.toolset, program.call.id(), call, &calls_token));
-            }
+            Some(call) = call_rx.recv() => running.push(call),
             Some((id, result)) = running.next(), if !running.is_empty() => {
                 // The program may have ended meanwhile; then nobody listens.
                 let _ = result_tx.send((id, result));
@@ -96,28 +102,41 @@ pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
     outcome
 }
 
-/// Runs one call from the program through the toolset's own dispatch.
-fn run_call(
-    toolset: &Toolset,
-    parent: &str,
-    call: HostCall,
-    cancellation: &tokio_util::sync::CancellationToken,
-) -> impl Future<Output = (u32, CallResult)> + Send + 'static + use<> {
-    let id = format!("{parent}#{}", call.seq);
-    let span = tracing::debug_span!("tool_call", tool = %call.tool, id = %id, caller = "code mode");
-    let tool_call = ToolCall::new(id)
-        .with_caller(Caller::CodeMode)
-        .with_cancellation(cancellation.child_token());
-    let running = toolset.call(&call.tool, call.input, tool_call);
-    let (call_id, tool) = (call.id, call.tool);
-    async move {
-        let output = running.await;
-        if output.is_error {
-            tracing::debug!(error = %output, "tool call failed");
-        }
-        (call_id, into_python(&tool, output))
+/// A tool call under way: its monty call id, and its result once it is done.
+pub(crate) type PendingCall = Pin<Box<dyn Future<Output = (u32, CallResult)> + Send>>;
+
+/// Starts the calls a program makes, through the toolset's own dispatch.
+pub(crate) struct Dispatcher {
+    toolset: Toolset,
+    /// The id of the `run_code` call; calls from its program are numbered
+    /// after it: `toolu_x#1`, `toolu_x#2`...
+    parent: String,
+    /// Cancelled when the program ends: calls still running see it.
+    token: CancellationToken,
+}
+
+impl Dispatcher {
+    /// Starts call number `seq` of the program, monty's call `id`.
+    pub(crate) fn start(&self, id: u32, seq: usize, tool: &str, input: Value) -> PendingCall {
+        let call_id = format!("{}#{seq}", self.parent);
+        let span =
+            tracing::debug_span!("tool_call", tool = %tool, id = %call_id, caller = "code mode");
+        let call = ToolCall::new(call_id)
+            .with_caller(Caller::CodeMode)
+            .with_cancellation(self.token.child_token());
+        let running = self.toolset.call(tool, input, call);
+        let tool = tool.to_owned();
+        Box::pin(
+            async move {
+                let output = running.await;
+                if output.is_error {
+                    tracing::debug!(error = %output, "tool call failed");
+                }
+                (id, into_python(&tool, output))
+            }
+            .instrument(span),
+        )
     }
-    .instrument(span)
 }
 
 /// A tool's output as the program receives it: JSON text as the value it

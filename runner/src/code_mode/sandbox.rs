@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
+use futures_util::FutureExt;
 use monty::{ReplProgress, ReplStartError};
 use monty_types::{
     ExcType, ExtFunctionResult, MontyException, MontyObject, NameLookupResult, OsFunctionCall,
@@ -27,6 +28,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::convert::object_to_value;
+use super::host::{Dispatcher, PendingCall};
 use super::limits::{Limits, Stop};
 use super::session::{CALL, Interpreter};
 use super::stubs::Binding;
@@ -55,27 +57,16 @@ impl Bindings {
     }
 }
 
-/// A tool call the program made, for the host to run.
-#[derive(Debug)]
-pub(crate) struct HostCall {
-    /// monty's id for the call, to answer it with.
-    pub(crate) id: u32,
-    /// The call's number in the program, from 1.
-    pub(crate) seq: usize,
-    /// The tool's name.
-    pub(crate) tool: String,
-    /// The tool's input.
-    pub(crate) input: Value,
-}
-
 /// The host's answer to one call: the tool's result, or a one-element tuple
 /// holding its error message (see [`super::session`]).
 pub(crate) type CallResult = MontyObject;
 
 /// How the program reaches the host.
 pub(crate) struct Link {
-    /// Calls to run.
-    pub(crate) calls: UnboundedSender<HostCall>,
+    /// Starts the program's tool calls.
+    pub(crate) dispatcher: Dispatcher,
+    /// Calls still under way, for the host to finish.
+    pub(crate) pending: UnboundedSender<PendingCall>,
     /// Their results, in the order they finish.
     pub(crate) results: Receiver<(u32, CallResult)>,
     /// Set when the result is no longer wanted.
@@ -177,12 +168,18 @@ pub(crate) fn run(
                         Err(exc) => call.resume(ExtFunctionResult::Error(exc), print),
                         Ok((tool, input)) => {
                             tool_calls += 1;
-                            let sent = link.calls.send(HostCall {
-                                id: call.call_id,
-                                seq: tool_calls,
-                                tool: tool.to_owned(),
-                                input,
-                            });
+                            let mut pending =
+                                link.dispatcher.start(call.call_id, tool_calls, tool, input);
+                            // A tool that answers at once, as in-memory ones do,
+                            // is answered here, without a round trip through
+                            // the host; the others finish there.
+                            let sent = match pending.as_mut().now_or_never() {
+                                Some((id, result)) => {
+                                    waiting.early.insert(id, result);
+                                    Ok(())
+                                }
+                                None => link.pending.send(pending),
+                            };
                             if sent.is_ok() {
                                 call.resume_pending(print)
                             } else {
