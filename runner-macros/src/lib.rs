@@ -1,11 +1,11 @@
 //! Procedural macros for toolrunner; use them through the `toolrunner` crate,
 //! which documents them and provides the runtime their expansions call.
 //!
-//! - `#[tool]`: [`ast`] reads the function into a model, collecting every
-//!   mistake in a [`ctxt::Ctxt`]; [`valid`] checks the model as a whole;
-//!   [`expand`] generates the code, or [`fallback`] a quiet stand-in when
-//!   there were errors.
-//! - `toolset!`: [`toolset`].
+//! - `#[tool]`: `ast` reads the function into a model, collecting every
+//!   mistake in a `ctxt::Ctxt`; `valid` checks the model as a whole; `expand`
+//!   generates the code, or `fallback` a quiet stand-in when there were
+//!   errors. `attr` parses the options and `symbol` names them.
+//! - `toolset!`: `toolset`.
 
 mod ast;
 mod attr;

@@ -7,3 +7,9 @@ fn add(a: i64, b: i64) -> i64 {
 }
 
 fn main() {}
+
+/// Subtract two integers.
+#[tool(name = "sub", name = "minus", strict, strict = false)]
+fn sub(a: i64, b: i64) -> i64 {
+    a - b
+}
