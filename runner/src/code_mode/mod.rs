@@ -79,7 +79,8 @@
 //! a blocking thread, within the [`Limits`] configured: wall time, tool
 //! calls, recursion depth, printed output, and the size of single values.
 //! monty implements a subset of Python; see its documentation for what is
-//! missing (classes, notably, are limited).
+//! missing (`asyncio.gather` takes no keyword arguments, for one, and
+//! builtin methods cannot be used as values, as in `key=d.get`).
 //!
 //! Integers beyond 64 bits cannot be tool arguments (a
 //! [`serde_json::Value`] cannot hold them); passing one raises `TypeError`.

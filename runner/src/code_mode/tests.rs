@@ -119,3 +119,4 @@ async fn a_dropped_call_stops_its_program() {
         "the program kept calling tools"
     );
 }
+
