@@ -156,7 +156,6 @@ pub(crate) fn run(
                     let name = call.function_name.clone();
                     call.resume(ExtFunctionResult::NotFound(name), print)
                 } else if tool_calls == limits.max_tool_calls {
-                    drop(print);
                     abort(
                         ReplProgress::FunctionCall(call),
                         Stop::ToolCalls,
@@ -183,7 +182,6 @@ pub(crate) fn run(
                             if sent.is_ok() {
                                 call.resume_pending(print)
                             } else {
-                                drop(print);
                                 abort(
                                     ReplProgress::FunctionCall(call),
                                     Stop::Cancelled,
@@ -202,15 +200,12 @@ pub(crate) fn run(
             ReplProgress::ResolveFutures(pending) => {
                 match waiting.next_results(pending.pending_call_ids(), &link.results, deadline) {
                     Ok(results) => pending.resume(results, print),
-                    Err(stop) => {
-                        drop(print);
-                        abort(
-                            ReplProgress::ResolveFutures(pending),
-                            stop,
-                            limits,
-                            &mut printer,
-                        )
-                    }
+                    Err(stop) => abort(
+                        ReplProgress::ResolveFutures(pending),
+                        stop,
+                        limits,
+                        &mut printer,
+                    ),
                 }
             }
             ReplProgress::Complete { .. } => unreachable!("handled above"),

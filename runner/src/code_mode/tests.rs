@@ -119,4 +119,3 @@ async fn a_dropped_call_stops_its_program() {
         "the program kept calling tools"
     );
 }
-
