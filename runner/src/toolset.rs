@@ -51,6 +51,20 @@ struct Registry {
     index: HashMap<Arc<str>, usize>,
 }
 
+/// Up to this many tools, a name is found by comparing names, which is
+/// faster than hashing it.
+const SCAN_LIMIT: usize = 16;
+
+impl Registry {
+    fn find(&self, name: &str) -> Option<&Arc<Entry>> {
+        if self.tools.len() <= SCAN_LIMIT {
+            self.tools.iter().find(|e| &*e.name == name)
+        } else {
+            self.index.get(name).map(|&i| &self.tools[i])
+        }
+    }
+}
+
 /// A tool with its name, shared so that a call holds it with one reference count.
 struct Entry {
     name: Arc<str>,
@@ -147,7 +161,7 @@ impl Toolset {
 
     /// The tool called `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
-        self.registry.index.get(name).map(|&i| &self.registry.tools[i].tool)
+        self.registry.find(name).map(|e| &e.tool)
     }
 
     /// Whether there is a tool called `name`.
@@ -198,11 +212,7 @@ impl Toolset {
         input: Value,
         call: ToolCall,
     ) -> impl Future<Output = ToolOutput> + Send + 'static + use<> {
-        let found = self
-            .registry
-            .index
-            .get(name)
-            .map(|&i| Arc::clone(&self.registry.tools[i]));
+        let found = self.registry.find(name).map(Arc::clone);
         let states = Arc::clone(&self.states);
         let unknown = found.is_none().then(|| self.unknown_tool(name));
         async move {

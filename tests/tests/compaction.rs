@@ -49,7 +49,8 @@ async fn a_large_turn_is_summarised_and_its_tool_results_kept() {
     ]))
     .await
     .unwrap();
-    let seen: Arc<Mutex<Vec<(Vec<MessageParam>, Vec<MessageParam>)>>> = Arc::default();
+    type Histories = Vec<(Vec<MessageParam>, Vec<MessageParam>)>;
+    let seen: Arc<Mutex<Histories>> = Arc::default();
     let log = Arc::clone(&seen);
     let last = client(&server)
         .tool_runner(params(), toolset![add])

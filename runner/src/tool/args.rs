@@ -6,7 +6,6 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-
 use super::ToolOutput;
 
 /// Takes a tool's arguments from its JSON input, one parameter at a time,
@@ -26,11 +25,10 @@ use super::ToolOutput;
 #[derive(Debug)]
 pub struct ArgsReader {
     tool: &'static str,
-    params: &'static [&'static str],
-    /// The input's value for each parameter, by position in `params`. One
-    /// pass over the input fills it, so no key is hashed: this is the hot
-    /// path of every tool call.
-    slots: Vec<Option<Value>>,
+    /// The input object. Values are taken out in place (leaving `null`),
+    /// found by comparing keys: on this hot path of every call, that beats
+    /// hashing keys or moving values into a new collection.
+    map: Map<String, Value>,
     errors: Vec<String>,
 }
 
@@ -53,27 +51,22 @@ impl ArgsReader {
                 )));
             }
         };
-        let mut slots: Vec<Option<Value>> = Vec::with_capacity(params.len());
-        slots.resize_with(params.len(), || None);
         let mut errors = Vec::new();
-        for (key, value) in map {
-            match params.iter().position(|p| *p == key) {
-                Some(i) => slots[i] = Some(value),
-                None => errors.push(unknown_field(&key, params)),
+        for key in map.keys() {
+            if !params.contains(&key.as_str()) {
+                errors.push(unknown_field(key, params));
             }
         }
-        Ok(ArgsReader {
-            tool,
-            params,
-            slots,
-            errors,
-        })
+        Ok(ArgsReader { tool, map, errors })
     }
 
-    /// Takes the input's value for `name`, if it has one.
+    /// Takes the input's value for `name`, if it has one. Each parameter is
+    /// taken once, so the `null` left behind is never read.
     fn take(&mut self, name: &str) -> Option<Value> {
-        let i = self.params.iter().position(|p| *p == name)?;
-        self.slots[i].take()
+        self.map
+            .iter_mut()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| std::mem::take(value))
     }
 
     /// Takes a required parameter. `None` means it was missing or invalid;
