@@ -17,23 +17,38 @@ use toolrunner::{Client, MessageParams, State, ToolCall, ToolOutput, Toolset, to
 
 async fn run(tools: &Toolset, code: &str) -> ToolOutput {
     tools
-        .call(RUN_CODE, json!({ "code": code }), ToolCall::new("toolu_run"))
+        .call(
+            RUN_CODE,
+            json!({ "code": code }),
+            ToolCall::new("toolu_run"),
+        )
         .await
 }
 
 fn code_mode(tools: Toolset, limits: Limits) -> Toolset {
-    CodeMode::new(tools).limits(limits).build().expect("code mode")
+    CodeMode::new(tools)
+        .limits(limits)
+        .build()
+        .expect("code mode")
 }
 
 /// Asserts a successful result and returns its text.
 fn ok(out: ToolOutput) -> String {
-    assert!(!out.is_error, "unexpected error result:\n{}", out.text_content());
+    assert!(
+        !out.is_error,
+        "unexpected error result:\n{}",
+        out.text_content()
+    );
     out.text_content()
 }
 
 /// Asserts an error result and returns its text.
 fn err(out: ToolOutput) -> String {
-    assert!(out.is_error, "expected an error result, got:\n{}", out.text_content());
+    assert!(
+        out.is_error,
+        "expected an error result, got:\n{}",
+        out.text_content()
+    );
     out.text_content()
 }
 
@@ -147,7 +162,10 @@ fn stubs_are_generated_from_schemas() {
         .build()
         .unwrap();
     // Direct tools stay; code-only ones are reachable through `run_code` only.
-    assert_eq!(tools.names().collect::<Vec<_>>(), ["get_weather", "ping", "run_code"]);
+    assert_eq!(
+        tools.names().collect::<Vec<_>>(),
+        ["get_weather", "ping", "run_code"]
+    );
     // Nothing advertises code callers, so the runner adds no code-execution tool.
     assert!(tools.definitions().all(|d| !d.allows_code()));
     let run_code = tools.get(RUN_CODE).unwrap().definition();
@@ -155,11 +173,29 @@ fn stubs_are_generated_from_schemas() {
     insta::assert_json_snapshot!("run_code_input_schema", run_code.input_schema);
 }
 
+/// A direct tool that takes the name code mode needs.
+#[tool(name = "run_code")]
+fn clashing() -> &'static str {
+    "mine"
+}
+
+#[test]
+fn a_direct_tool_named_run_code_is_refused() {
+    let err = CodeMode::new(toolset![clashing]).build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the toolset already has a tool named `run_code`"
+    );
+}
+
 #[tokio::test]
 async fn mapped_names_reach_their_tools() {
     let tools = code_mode(toolset![get_user, search], Limits::default());
     let text = ok(run(&tools, "await get_user(user_id=7, class_='admin')").await);
-    assert_eq!(text, "Last expression (JSON):\n{\"id\": 7, \"class\": \"admin\"}");
+    assert_eq!(
+        text,
+        "Last expression (JSON):\n{\"id\": 7, \"class\": \"admin\"}"
+    );
     let program = r#"
 await search(query="tea", filters={"tags": ["green"], "near": {"lat": 1.5, "lon": 2}}, boosts={}, limit=2)
 "#;
@@ -173,7 +209,11 @@ await search(query="tea", filters={"tags": ["green"], "near": {"lat": 1.5, "lon"
 async fn a_direct_and_code_tool_stays_callable_directly() {
     let tools = code_mode(toolset![get_weather], Limits::default());
     let out = tools
-        .call("get_weather", json!({"city": "Oslo"}), ToolCall::new("toolu_1"))
+        .call(
+            "get_weather",
+            json!({"city": "Oslo"}),
+            ToolCall::new("toolu_1"),
+        )
         .await;
     assert_eq!(ok(out), "sunny in Oslo, 20 °C");
     let out = run(&tools, "await get_weather(city='Oslo', unit='fahrenheit')").await;
@@ -249,7 +289,11 @@ fn random_json(rng: &mut Rng, depth: usize) -> Value {
                 .map(|_| ['a', 'é', '"', '\\', '\n', '😀', 'z', '\u{1}'][rng.below(8) as usize])
                 .collect(),
         ),
-        6 => Value::Array((0..rng.below(4)).map(|_| random_json(rng, depth + 1)).collect()),
+        6 => Value::Array(
+            (0..rng.below(4))
+                .map(|_| random_json(rng, depth + 1))
+                .collect(),
+        ),
         _ => Value::Object(
             (0..rng.below(4))
                 .map(|i| (format!("k{i}"), random_json(rng, depth + 1)))
@@ -266,7 +310,10 @@ fn python(value: &Value) -> String {
         Value::Bool(false) => "False".into(),
         Value::Number(n) => n.to_string(),
         Value::String(_) => value.to_string(),
-        Value::Array(items) => format!("[{}]", items.iter().map(python).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(map) => format!(
             "{{{}}}",
             map.iter()
@@ -290,8 +337,15 @@ async fn random_json_round_trips_through_arguments_and_results() {
         let program = format!("r = await echo(value={})\nr[\"value\"]", python(&value));
         let text = ok(run(&tools, &program).await);
         if value.is_null() {
-            assert_eq!(text, "The program printed nothing, and its last expression is None.");
-            assert_eq!(received.0.lock().unwrap().pop(), Some(value), "program: {program}");
+            assert_eq!(
+                text,
+                "The program printed nothing, and its last expression is None."
+            );
+            assert_eq!(
+                received.0.lock().unwrap().pop(),
+                Some(value),
+                "program: {program}"
+            );
             continue;
         }
         let json = text
@@ -299,16 +353,28 @@ async fn random_json_round_trips_through_arguments_and_results() {
             .unwrap_or_else(|| panic!("no value in {text:?}"));
         let back: Value = serde_json::from_str(json).unwrap();
         assert_eq!(back, value, "program: {program}");
-        assert_eq!(received.0.lock().unwrap().pop(), Some(value), "program: {program}");
+        assert_eq!(
+            received.0.lock().unwrap().pop(),
+            Some(value),
+            "program: {program}"
+        );
     }
 }
 
 #[tokio::test]
 async fn values_without_json_form_are_refused_clearly() {
     let received = Arc::new(Received(Mutex::new(Vec::new())));
-    let tools = code_mode(toolset![echo].with_shared_state(received), Limits::default());
+    let tools = code_mode(
+        toolset![echo].with_shared_state(received),
+        Limits::default(),
+    );
     let text = err(run(&tools, "await echo(value={1, 2})").await);
-    assert!(text.ends_with("TypeError: echo() argument 'value': Object of type set is not JSON serializable"), "{text}");
+    assert!(
+        text.ends_with(
+            "TypeError: echo() argument 'value': Object of type set is not JSON serializable"
+        ),
+        "{text}"
+    );
     let text = err(run(&tools, "await echo(value=2**64)").await);
     assert!(
         text.ends_with("TypeError: echo() argument 'value': integer 18446744073709551616 does not fit in 64 bits, the most a tool argument can hold"),
@@ -338,16 +404,22 @@ async fn slow(barrier: State<Barrier>, i: u32) -> Result<u32, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_awaited_together_run_concurrently() {
-    let tools = code_mode(toolset![slow].with_state(Barrier::new(10)), Limits::default());
+    let tools = code_mode(
+        toolset![slow].with_state(Barrier::new(10)),
+        Limits::default(),
+    );
     let program = "import asyncio\nawait asyncio.gather(*(slow(i=i) for i in range(10)))";
     let started = Instant::now();
     let text = ok(run(&tools, program).await);
     let elapsed = started.elapsed();
     // The barrier lets no call finish before all ten have started, so the
-    // calls cannot have run one after another; ten sequential sleeps alone
-    // would take 500 ms.
-    assert_eq!(text, "Last expression (JSON):\n[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]");
-    assert!(elapsed < Duration::from_millis(450), "took {elapsed:?}");
+    // calls cannot have run one after another. The bound is generous (they
+    // take about 50 ms) and still far below the barrier's 5 s give-up.
+    assert_eq!(
+        text,
+        "Last expression (JSON):\n[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
+    );
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
 }
 
 // ---------------------------------------------------------------------------
@@ -365,7 +437,10 @@ fn add(a: i64, b: i64) -> i64 {
 
 #[tokio::test]
 async fn a_busy_program_is_stopped_at_the_time_limit() {
-    let tools = code_mode(toolset![add], Limits::default().timeout(Duration::from_millis(200)));
+    let tools = code_mode(
+        toolset![add],
+        Limits::default().timeout(Duration::from_millis(200)),
+    );
     for program in [
         "while True:\n    pass",
         // Catching the stop does not help.
@@ -373,8 +448,15 @@ async fn a_busy_program_is_stopped_at_the_time_limit() {
     ] {
         let started = Instant::now();
         let text = err(run(&tools, program).await);
-        assert_eq!(text, "Error: the program was stopped: it ran longer than the time limit of 200ms");
-        assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+        assert_eq!(
+            text,
+            "Error: the program was stopped: it ran longer than the time limit of 200ms"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "took {:?}",
+            started.elapsed()
+        );
     }
 }
 
@@ -393,14 +475,21 @@ fn hang(call: ToolCall) -> String {
 
 #[tokio::test]
 async fn the_time_limit_counts_time_spent_waiting_for_tools() {
-    let tools = code_mode(toolset![hang], Limits::default().timeout(Duration::from_millis(200)));
+    let tools = code_mode(
+        toolset![hang],
+        Limits::default().timeout(Duration::from_millis(200)),
+    );
     let started = Instant::now();
     let text = err(run(&tools, "print('waiting')\nawait hang()").await);
     assert_eq!(
         text,
         "Printed output:\nwaiting\n\nError: the program was stopped: it ran longer than the time limit of 200ms"
     );
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
     // The call left running is told that its result is no longer wanted.
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(CANCELLED.load(Ordering::SeqCst), 1);
@@ -434,7 +523,11 @@ async fn deep_recursion_raises_recursion_error() {
         "{text}"
     );
     // Within the limit, recursion works.
-    let text = ok(run(&tools, "def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\n\nf(40)").await);
+    let text = ok(run(
+        &tools,
+        "def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\n\nf(40)",
+    )
+    .await);
     assert_eq!(text, "Last expression (JSON):\n40");
 }
 
@@ -456,7 +549,10 @@ async fn printed_output_past_the_limit_stops_the_program() {
 
 #[tokio::test]
 async fn huge_values_raise_memory_error() {
-    let tools = code_mode(toolset![add], Limits::default().max_allocation_bytes(1 << 20));
+    let tools = code_mode(
+        toolset![add],
+        Limits::default().max_allocation_bytes(1 << 20),
+    );
     let text = err(run(&tools, "'x' * 10**9").await);
     assert!(
         text.ends_with(
@@ -475,26 +571,71 @@ async fn huge_values_raise_memory_error() {
 async fn the_program_cannot_reach_the_host() {
     let tools = code_mode(toolset![add], Limits::default());
     let attempts = [
-        ("open('/etc/passwd').read()", "PermissionError: the sandbox has no file system: `open` of '/etc/passwd' is not allowed"),
-        ("open('/tmp/pwned', 'w').write('x')", "PermissionError: the sandbox has no file system: `open` of '/tmp/pwned' is not allowed"),
-        ("from pathlib import Path\nPath('/etc').iterdir()", "PermissionError: the sandbox has no file system: `Path.iterdir` of '/etc' is not allowed"),
-        ("from pathlib import Path\nPath('/tmp/pwned').write_text('x')", "PermissionError: the sandbox has no file system: `Path.write_text` of '/tmp/pwned' is not allowed"),
-        ("import os\nos.getenv('HOME')", "PermissionError: the sandbox has no environment variables"),
-        ("import os\nos.environ['PATH']", "PermissionError: the sandbox has no environment variables"),
-        ("import os\nos.system('echo pwned')", "AttributeError: module 'os' has no attribute 'system'"),
-        ("import subprocess", "ModuleNotFoundError: No module named 'subprocess'"),
-        ("import socket", "ModuleNotFoundError: No module named 'socket'"),
-        ("import urllib.request", "ModuleNotFoundError: No module named 'urllib.request'"),
-        ("import ctypes", "ModuleNotFoundError: No module named 'ctypes'"),
-        ("import numpy", "ModuleNotFoundError: No module named 'numpy'"),
-        ("__import__('os')", "NameError: name '__import__' is not defined"),
+        (
+            "open('/etc/passwd').read()",
+            "PermissionError: the sandbox has no file system: `open` of '/etc/passwd' is not allowed",
+        ),
+        (
+            "open('/tmp/pwned', 'w').write('x')",
+            "PermissionError: the sandbox has no file system: `open` of '/tmp/pwned' is not allowed",
+        ),
+        (
+            "from pathlib import Path\nPath('/etc').iterdir()",
+            "PermissionError: the sandbox has no file system: `Path.iterdir` of '/etc' is not allowed",
+        ),
+        (
+            "from pathlib import Path\nPath('/tmp/pwned').write_text('x')",
+            "PermissionError: the sandbox has no file system: `Path.write_text` of '/tmp/pwned' is not allowed",
+        ),
+        (
+            "import os\nos.getenv('HOME')",
+            "PermissionError: the sandbox has no environment variables",
+        ),
+        (
+            "import os\nos.environ['PATH']",
+            "PermissionError: the sandbox has no environment variables",
+        ),
+        (
+            "import os\nos.system('echo pwned')",
+            "AttributeError: module 'os' has no attribute 'system'",
+        ),
+        (
+            "import subprocess",
+            "ModuleNotFoundError: No module named 'subprocess'",
+        ),
+        (
+            "import socket",
+            "ModuleNotFoundError: No module named 'socket'",
+        ),
+        (
+            "import urllib.request",
+            "ModuleNotFoundError: No module named 'urllib.request'",
+        ),
+        (
+            "import ctypes",
+            "ModuleNotFoundError: No module named 'ctypes'",
+        ),
+        (
+            "import numpy",
+            "ModuleNotFoundError: No module named 'numpy'",
+        ),
+        (
+            "__import__('os')",
+            "NameError: name '__import__' is not defined",
+        ),
         ("exec('import os')", "NameError: name 'exec' is not defined"),
         ("eval('1 + 1')", "NameError: name 'eval' is not defined"),
-        ("import datetime\ndatetime.datetime.now()", "PermissionError: the sandbox has no clock: `datetime.now` is not available"),
+        (
+            "import datetime\ndatetime.datetime.now()",
+            "PermissionError: the sandbox has no clock: `datetime.now` is not available",
+        ),
     ];
     for (program, error) in attempts {
         let text = err(run(&tools, program).await);
-        assert!(text.starts_with("Error:\nTraceback (most recent call last):\n"), "{program}:\n{text}");
+        assert!(
+            text.starts_with("Error:\nTraceback (most recent call last):\n"),
+            "{program}:\n{text}"
+        );
         assert!(text.ends_with(error), "{program}:\n{text}");
     }
 }
@@ -503,7 +644,10 @@ async fn the_program_cannot_reach_the_host() {
 async fn only_code_callable_tools_are_functions() {
     let tools = code_mode(toolset![add, ping], Limits::default());
     let text = err(run(&tools, "await ping()").await);
-    assert!(text.ends_with("NameError: name 'ping' is not defined"), "{text}");
+    assert!(
+        text.ends_with("NameError: name 'ping' is not defined"),
+        "{text}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -549,11 +693,20 @@ await lookup(city='Paris')
     );
     // Arguments the stub does not declare are a TypeError before any call.
     let text = err(run(&tools, "await add(1, 2)").await);
-    assert!(text.ends_with("TypeError: add() takes 0 positional arguments but 2 were given"), "{text}");
+    assert!(
+        text.ends_with("TypeError: add() takes 0 positional arguments but 2 were given"),
+        "{text}"
+    );
     let text = err(run(&tools, "await add(a=1, c=2)").await);
-    assert!(text.ends_with("TypeError: add() got an unexpected keyword argument 'c'"), "{text}");
+    assert!(
+        text.ends_with("TypeError: add() got an unexpected keyword argument 'c'"),
+        "{text}"
+    );
     let text = err(run(&tools, "await add(a=1)").await);
-    assert!(text.ends_with("TypeError: add() missing required keyword argument: 'b'"), "{text}");
+    assert!(
+        text.ends_with("TypeError: add() missing required keyword argument: 'b'"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -569,8 +722,13 @@ async fn a_syntax_error_is_reported_back() {
 #[tokio::test]
 async fn invalid_input_to_run_code_is_an_error_result() {
     let tools = code_mode(toolset![add], Limits::default());
-    let out = tools.call(RUN_CODE, json!({"program": "1"}), ToolCall::new("toolu_1")).await;
-    assert_eq!(err(out), "invalid input for tool `run_code`: unknown field `program`, expected `code`");
+    let out = tools
+        .call(RUN_CODE, json!({"program": "1"}), ToolCall::new("toolu_1"))
+        .await;
+    assert_eq!(
+        err(out),
+        "invalid input for tool `run_code`: unknown field `program`, expected `code`"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -601,9 +759,19 @@ async fn calls_from_code_carry_the_caller_and_the_state() {
 
 #[tokio::test]
 async fn state_persists_between_programs_when_asked() {
-    let kept = CodeMode::new(toolset![add]).persistent_state().build().unwrap();
-    ok(run(&kept, "total = await add(a=40, b=1)\ndef double(x):\n    return 2 * x").await);
-    assert_eq!(ok(run(&kept, "double(total + 1)").await), "Last expression (JSON):\n84");
+    let kept = CodeMode::new(toolset![add])
+        .persistent_state()
+        .build()
+        .unwrap();
+    ok(run(
+        &kept,
+        "total = await add(a=40, b=1)\ndef double(x):\n    return 2 * x",
+    )
+    .await);
+    assert_eq!(
+        ok(run(&kept, "double(total + 1)").await),
+        "Last expression (JSON):\n84"
+    );
     // An error keeps what came before it.
     err(run(&kept, "total = 1\nraise ValueError('x')").await);
     assert_eq!(ok(run(&kept, "total").await), "Last expression (JSON):\n1");
@@ -611,7 +779,10 @@ async fn state_persists_between_programs_when_asked() {
     let fresh = code_mode(toolset![add], Limits::default());
     ok(run(&fresh, "total = 1").await);
     let text = err(run(&fresh, "total").await);
-    assert!(text.ends_with("NameError: name 'total' is not defined"), "{text}");
+    assert!(
+        text.ends_with("NameError: name 'total' is not defined"),
+        "{text}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -655,7 +826,11 @@ async fn the_runner_sends_run_code_and_its_result() {
     let run_code_call = json!({"type": "tool_use", "id": "toolu_1", "name": "run_code", "input": {"code": PROGRAM}});
     let server = ScriptedServer::start(Sequence::new([
         Reply::message(message("msg_1", json!([run_code_call.clone()]), "tool_use")),
-        Reply::message(message("msg_2", json!([{"type": "text", "text": "Cairo is warmest."}]), "end_turn")),
+        Reply::message(message(
+            "msg_2",
+            json!([{"type": "text", "text": "Cairo is warmest."}]),
+            "end_turn",
+        )),
     ]))
     .await
     .unwrap();
@@ -665,9 +840,15 @@ async fn the_runner_sends_run_code_and_its_result() {
         .max_retries(0)
         .build()
         .unwrap();
-    let tools = CodeMode::new(toolset![get_weather, temperature]).build().unwrap();
+    let tools = CodeMode::new(toolset![get_weather, temperature])
+        .build()
+        .unwrap();
     let params = MessageParams::new("claude-test", 256).user("Which city is warmest?");
-    let last = client.tool_runner(params, tools).until_done().await.unwrap();
+    let last = client
+        .tool_runner(params, tools)
+        .until_done()
+        .await
+        .unwrap();
     assert_eq!(last.text(), "Cairo is warmest.");
 
     let requests = server.requests();
