@@ -67,14 +67,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
         Client::from_env()?
     } else {
-        println!("ANTHROPIC_API_KEY is not set: using a built-in scripted model on loopback (no network).");
+        println!(
+            "ANTHROPIC_API_KEY is not set: using a built-in scripted model on loopback (no network)."
+        );
         let server = ScriptedServer::start(scripted_model).await?;
-        let client = Client::builder().api_key("scripted").base_url(server.url()).build()?;
+        let client = Client::builder()
+            .api_key("scripted")
+            .base_url(server.url())
+            .build()?;
         _scripted = Some(server);
         client
     };
 
-    let params = MessageParams::new("claude-sonnet-4-5", 1024).user("Clean up: delete the old backup, then show me what is left.");
+    let params = MessageParams::new("claude-sonnet-4-5", 1024)
+        .user("Clean up: delete the old backup, then show me what is left.");
     let mut runner = client
         .tool_runner(params, toolset![list_files, delete_file])
         .before_tool_call(ask)
@@ -84,7 +90,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let turn = turn?;
         print!("\nassistant: ");
         while let Some(event) = turn.next().await {
-            if let StreamEvent::ContentBlockDelta { delta: Delta::Text(text), .. } = event? {
+            if let StreamEvent::ContentBlockDelta {
+                delta: Delta::Text(text),
+                ..
+            } = event?
+            {
                 print!("{text}");
                 std::io::stdout().flush().ok();
             }
@@ -93,7 +103,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Some(results) = runner.tool_response().await? {
             for block in results.content_blocks().iter() {
                 if let Some(result) = block.as_tool_result() {
-                    println!("  <- {}{}", if result.is_error { "[denied] " } else { "" }, result.text());
+                    println!(
+                        "  <- {}{}",
+                        if result.is_error { "[denied] " } else { "" },
+                        result.text()
+                    );
                 }
             }
         }

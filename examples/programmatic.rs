@@ -70,9 +70,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
         Client::from_env()?
     } else {
-        println!("ANTHROPIC_API_KEY is not set: using a scripted transcript on loopback (no network).\n");
+        println!(
+            "ANTHROPIC_API_KEY is not set: using a scripted transcript on loopback (no network).\n"
+        );
         let server = ScriptedServer::start(scripted_model()).await?;
-        let client = Client::builder().api_key("scripted").base_url(server.url()).build()?;
+        let client = Client::builder()
+            .api_key("scripted")
+            .base_url(server.url())
+            .build()?;
         _scripted = Some(server);
         client
     };
@@ -85,9 +90,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("east", "hooli", 99_99),
         ("west", "stark", 150_00),
     ]);
-    let params = MessageParams::new("claude-sonnet-4-5", 2048).user(
-        "Which sales region has the highest order total? Use code to query every region.",
-    );
+    let params = MessageParams::new("claude-sonnet-4-5", 2048)
+        .user("Which sales region has the highest order total? Use code to query every region.");
     let mut runner = client
         .tool_runner(params, toolset![query_orders].with_state(orders))
         .max_iterations(12);
@@ -97,8 +101,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for block in &message.content {
             match block {
                 ContentBlock::Text(text) => println!("assistant: {}", text.text),
-                ContentBlock::ServerToolUse(run) => println!("  [code {}]\n{}", run.id, indent(run.input["code"].as_str().unwrap_or(""))),
-                ContentBlock::ToolUse(call) => println!("  -> {}({}) from {}", call.name, call.input, call.caller()),
+                ContentBlock::ServerToolUse(run) => println!(
+                    "  [code {}]\n{}",
+                    run.id,
+                    indent(run.input["code"].as_str().unwrap_or(""))
+                ),
+                ContentBlock::ToolUse(call) => {
+                    println!("  -> {}({}) from {}", call.name, call.input, call.caller())
+                }
                 _ => {}
             }
         }
@@ -108,10 +118,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for run in runner.code_executions() {
         let calls = run.tool_calls.len();
         match &run.outcome {
-            Some(CodeExecutionOutcome::Finished { stdout, return_code, .. }) => {
-                println!("  {}: return code {return_code}, {calls} tool calls, stdout:\n{}", run.id, indent(stdout));
+            Some(CodeExecutionOutcome::Finished {
+                stdout,
+                return_code,
+                ..
+            }) => {
+                println!(
+                    "  {}: return code {return_code}, {calls} tool calls, stdout:\n{}",
+                    run.id,
+                    indent(stdout)
+                );
             }
-            Some(CodeExecutionOutcome::Error { error_code }) => println!("  {}: failed: {error_code}", run.id),
+            Some(CodeExecutionOutcome::Error { error_code }) => {
+                println!("  {}: failed: {error_code}", run.id)
+            }
             _ => println!("  {}: {calls} tool calls, no result", run.id),
         }
         if run.is_failure() {
@@ -122,7 +142,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("      {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("      {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The scripted model: one code run that calls `query_orders` for each
@@ -156,9 +179,17 @@ fn scripted_model() -> impl FnMut(&Value) -> Reply + Send + 'static {
         } else if turn < REGIONS.len() {
             support::assistant(turn + 1, json!([from_code(turn)]), "tool_use")
         } else {
-            let (best, cents) = totals.iter().max_by_key(|(_, c)| *c).cloned().unwrap_or_default();
+            let (best, cents) = totals
+                .iter()
+                .max_by_key(|(_, c)| *c)
+                .cloned()
+                .unwrap_or_default();
             let map: Vec<String> = totals.iter().map(|(r, c)| format!("'{r}': {c}")).collect();
-            let stdout = format!("best region: {best} ({:.2} USD)\n{{{}}}\n", cents as f64 / 100.0, map.join(", "));
+            let stdout = format!(
+                "best region: {best} ({:.2} USD)\n{{{}}}\n",
+                cents as f64 / 100.0,
+                map.join(", ")
+            );
             support::assistant(
                 turn + 1,
                 json!([

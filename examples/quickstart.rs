@@ -91,9 +91,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
         Client::from_env()?
     } else {
-        println!("ANTHROPIC_API_KEY is not set: using a built-in scripted model on loopback (no network).\n");
+        println!(
+            "ANTHROPIC_API_KEY is not set: using a built-in scripted model on loopback (no network).\n"
+        );
         let server = ScriptedServer::start(scripted_model).await?;
-        let client = Client::builder().api_key("scripted").base_url(server.url()).build()?;
+        let client = Client::builder()
+            .api_key("scripted")
+            .base_url(server.url())
+            .build()?;
         _scripted = Some(server);
         client
     };
@@ -148,7 +153,12 @@ fn scripted_model(request: &Value) -> Reply {
             let warmest = results
                 .iter()
                 .filter_map(|(_, text)| serde_json::from_str::<Value>(text).ok())
-                .max_by(|a, b| a["temperature"].as_f64().partial_cmp(&b["temperature"].as_f64()).unwrap_or(std::cmp::Ordering::Equal))
+                .max_by(|a, b| {
+                    a["temperature"]
+                        .as_f64()
+                        .partial_cmp(&b["temperature"].as_f64())
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
                 .unwrap_or(Value::Null);
             support::assistant(
                 2,
@@ -163,8 +173,16 @@ fn scripted_model(request: &Value) -> Reply {
         _ => {
             let fahrenheit = results.first().map(|(_, t)| t.clone()).unwrap_or_default();
             let history = request["messages"].to_string();
-            let paris = if history.contains("partly cloudy") { "18 °C and partly cloudy" } else { "unknown" };
-            let oslo = if history.contains("light rain") { "7 °C with light rain" } else { "unknown" };
+            let paris = if history.contains("partly cloudy") {
+                "18 °C and partly cloudy"
+            } else {
+                "unknown"
+            };
+            let oslo = if history.contains("light rain") {
+                "7 °C with light rain"
+            } else {
+                "unknown"
+            };
             support::assistant(
                 3,
                 json!([{"type": "text", "text": format!(

@@ -50,7 +50,10 @@ pub fn last_tool_results(request: &Value) -> Vec<(String, String)> {
                     .join("\n"),
                 _ => String::new(),
             };
-            (b["tool_use_id"].as_str().unwrap_or_default().to_owned(), text)
+            (
+                b["tool_use_id"].as_str().unwrap_or_default().to_owned(),
+                text,
+            )
         })
         .collect()
 }

@@ -35,7 +35,10 @@ fn greet(
     /// How many exclamation marks.
     excitement: Option<u8>,
 ) -> String {
-    format!("Hello, {name}{}", "!".repeat(usize::from(excitement.unwrap_or(1))))
+    format!(
+        "Hello, {name}{}",
+        "!".repeat(usize::from(excitement.unwrap_or(1)))
+    )
 }
 
 #[derive(Deserialize)]
@@ -80,7 +83,12 @@ fn toolset_add(bencher: divan::Bencher<'_, '_>) {
     let tools = tools();
     bencher
         .with_inputs(|| (add_input(), ToolCall::new("toolu_1")))
-        .bench_values(|(input, call)| tools.call("add", input, call).now_or_never().expect("inline tools finish at once"));
+        .bench_values(|(input, call)| {
+            tools
+                .call("add", input, call)
+                .now_or_never()
+                .expect("inline tools finish at once")
+        });
 }
 
 /// An async tool: the same work plus one boxed future.
@@ -89,7 +97,12 @@ fn toolset_add_async(bencher: divan::Bencher<'_, '_>) {
     let tools = tools();
     bencher
         .with_inputs(|| (add_input(), ToolCall::new("toolu_1")))
-        .bench_values(|(input, call)| tools.call("add_async", input, call).now_or_never().expect("ready at once"));
+        .bench_values(|(input, call)| {
+            tools
+                .call("add_async", input, call)
+                .now_or_never()
+                .expect("ready at once")
+        });
 }
 
 #[divan::bench]
@@ -105,7 +118,12 @@ fn toolset_greet(bencher: divan::Bencher<'_, '_>) {
     let tools = tools();
     bencher
         .with_inputs(|| (greet_input(), ToolCall::new("toolu_1")))
-        .bench_values(|(input, call)| tools.call("greet", input, call).now_or_never().expect("inline tools finish at once"));
+        .bench_values(|(input, call)| {
+            tools
+                .call("greet", input, call)
+                .now_or_never()
+                .expect("inline tools finish at once")
+        });
 }
 
 /// A synchronous tool on the blocking pool (the default for sync tools):

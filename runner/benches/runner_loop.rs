@@ -36,7 +36,11 @@ fn script(turns: usize) -> impl FnMut(&Value) -> Reply + Send + 'static {
         } else {
             json!([{"type": "text", "text": "Done."}])
         };
-        let stop = if done + 1 < turns { "tool_use" } else { "end_turn" };
+        let stop = if done + 1 < turns {
+            "tool_use"
+        } else {
+            "end_turn"
+        };
         Reply::message(json!({
             "id": format!("msg_{done}"), "type": "message", "role": "assistant", "model": "bench",
             "content": content, "stop_reason": stop, "stop_sequence": null,
@@ -55,7 +59,9 @@ fn runtime() -> tokio::runtime::Runtime {
 #[divan::bench(args = TURNS, sample_count = 10, sample_size = 1)]
 fn tool_runner(bencher: divan::Bencher<'_, '_>, turns: usize) {
     let rt = runtime();
-    let server = rt.block_on(ScriptedServer::start(script(turns))).expect("server");
+    let server = rt
+        .block_on(ScriptedServer::start(script(turns)))
+        .expect("server");
     let client = Client::builder()
         .api_key("bench")
         .base_url(server.url())
@@ -80,7 +86,9 @@ fn tool_runner(bencher: divan::Bencher<'_, '_>, turns: usize) {
 #[divan::bench(args = TURNS, sample_count = 10, sample_size = 1)]
 fn bare_reqwest_loop(bencher: divan::Bencher<'_, '_>, turns: usize) {
     let rt = runtime();
-    let server = rt.block_on(ScriptedServer::start(script(turns))).expect("server");
+    let server = rt
+        .block_on(ScriptedServer::start(script(turns)))
+        .expect("server");
     let url = format!("{}/v1/messages", server.url());
     let http = reqwest::Client::new();
     let tools = json!([toolset![add].definitions().next().expect("one tool")]);

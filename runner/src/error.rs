@@ -332,7 +332,10 @@ impl Error {
             Kind::Api(api) => api.retryable,
             Kind::Connection { .. } | Kind::Timeout { .. } | Kind::StreamBroken { .. } => true,
             Kind::StreamError { error_type, .. } => {
-                matches!(error_type.as_str(), "overloaded_error" | "api_error" | "rate_limit_error")
+                matches!(
+                    error_type.as_str(),
+                    "overloaded_error" | "api_error" | "rate_limit_error"
+                )
             }
             Kind::Decode { .. }
             | Kind::Config { .. }

@@ -165,7 +165,11 @@ impl Sequence {
 impl Script for Sequence {
     fn reply(&mut self, _: &Value) -> Reply {
         self.0.pop_front().unwrap_or_else(|| {
-            Reply::error(500, "api_error", "the scripted server has no reply left for this request")
+            Reply::error(
+                500,
+                "api_error",
+                "the scripted server has no reply left for this request",
+            )
         })
     }
 }
@@ -255,7 +259,9 @@ impl Drop for ScriptedServer {
 
 impl fmt::Debug for ScriptedServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScriptedServer").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("ScriptedServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -287,7 +293,9 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
         }
         if let Some(parts) = &reply.parts {
             head.push_str("transfer-encoding: chunked\r\n\r\n");
-            if write.write_all(head.as_bytes()).await.is_err() || !send_parts(&mut write, parts).await {
+            if write.write_all(head.as_bytes()).await.is_err()
+                || !send_parts(&mut write, parts).await
+            {
                 return;
             }
             continue;
@@ -308,7 +316,8 @@ async fn send_parts<W: AsyncWriteExt + Unpin>(write: &mut W, parts: &[Part]) -> 
         match part {
             Part::Chunk(text) if !text.is_empty() => {
                 let chunk = format!("{:x}\r\n{text}\r\n", text.len());
-                if write.write_all(chunk.as_bytes()).await.is_err() || write.flush().await.is_err() {
+                if write.write_all(chunk.as_bytes()).await.is_err() || write.flush().await.is_err()
+                {
                     return false;
                 }
             }
@@ -330,7 +339,10 @@ pub fn sse_events(message: &Value) -> Vec<String> {
     let mut start = message.clone();
     start["content"] = Value::Array(Vec::new());
     start["stop_reason"] = Value::Null;
-    let mut events = vec![event("message_start", serde_json::json!({"type": "message_start", "message": start}))];
+    let mut events = vec![event(
+        "message_start",
+        serde_json::json!({"type": "message_start", "message": start}),
+    )];
     let blocks = message["content"].as_array().cloned().unwrap_or_default();
     for (index, block) in blocks.iter().enumerate() {
         let mut opening = block.clone();
@@ -338,7 +350,10 @@ pub fn sse_events(message: &Value) -> Vec<String> {
         match block["type"].as_str() {
             Some("text") => {
                 let text = block["text"].as_str().unwrap_or_default();
-                let half = text.char_indices().nth(text.chars().count() / 2).map_or(0, |(i, _)| i);
+                let half = text
+                    .char_indices()
+                    .nth(text.chars().count() / 2)
+                    .map_or(0, |(i, _)| i);
                 opening["text"] = Value::String(String::new());
                 for piece in [&text[..half], &text[half..]] {
                     deltas.push(serde_json::json!({"type": "text_delta", "text": piece}));
@@ -348,9 +363,13 @@ pub fn sse_events(message: &Value) -> Vec<String> {
                 let input = block["input"].to_string();
                 opening["input"] = serde_json::json!({});
                 let cut = input.len() / 3;
-                let cut = (cut..input.len()).find(|&i| input.is_char_boundary(i)).unwrap_or(input.len());
+                let cut = (cut..input.len())
+                    .find(|&i| input.is_char_boundary(i))
+                    .unwrap_or(input.len());
                 for piece in [&input[..cut], &input[cut..]] {
-                    deltas.push(serde_json::json!({"type": "input_json_delta", "partial_json": piece}));
+                    deltas.push(
+                        serde_json::json!({"type": "input_json_delta", "partial_json": piece}),
+                    );
                 }
             }
             _ => {}
@@ -376,7 +395,10 @@ pub fn sse_events(message: &Value) -> Vec<String> {
             "delta": {"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"]},
             "usage": {"output_tokens": message["usage"]["output_tokens"]}}),
     ));
-    events.push(event("message_stop", serde_json::json!({"type": "message_stop"})));
+    events.push(event(
+        "message_stop",
+        serde_json::json!({"type": "message_stop"}),
+    ));
     events
 }
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use serde_json::Value;
 
-use crate::tool::{StateMap, Tool, ToolCall, ToolContext, ToolDefinition, ToolOutput, is_valid_tool_name};
+use crate::tool::{
+    StateMap, Tool, ToolCall, ToolContext, ToolDefinition, ToolOutput, is_valid_tool_name,
+};
 
 /// A set of tools the model may call, with the state they share.
 ///
@@ -102,7 +104,9 @@ impl Toolset {
         }
         let name: Arc<str> = Arc::from(name);
         let registry = Arc::make_mut(&mut self.registry);
-        registry.index.insert(Arc::clone(&name), registry.tools.len());
+        registry
+            .index
+            .insert(Arc::clone(&name), registry.tools.len());
         registry.tools.push(Arc::new(Entry { name, tool }));
         Ok(self)
     }
@@ -152,7 +156,9 @@ impl Toolset {
         }
         let registry = Arc::make_mut(&mut self.registry);
         for entry in &other.registry.tools {
-            registry.index.insert(Arc::clone(&entry.name), registry.tools.len());
+            registry
+                .index
+                .insert(Arc::clone(&entry.name), registry.tools.len());
             registry.tools.push(Arc::clone(entry));
         }
         Arc::make_mut(&mut self.states).absorb(&other.states);
@@ -198,7 +204,9 @@ impl Toolset {
     /// The wire JSON of every definition, in order, with `"code"` callers as
     /// `code_version`.
     pub fn wire_definitions(&self, code_version: &str) -> Vec<Value> {
-        self.definitions().map(|d| d.to_wire(code_version)).collect()
+        self.definitions()
+            .map(|d| d.to_wire(code_version))
+            .collect()
     }
 
     /// Calls the tool `name` with `input`.
@@ -222,10 +230,11 @@ impl Toolset {
             let cx = ToolContext::new(call, Arc::clone(&entry.name), states);
             // A panic while building the future is caught as well as one
             // while polling it.
-            let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| entry.tool.call(input, cx))) {
-                Ok(fut) => fut,
-                Err(panic) => return panicked(&entry.name, &*panic),
-            };
+            let fut =
+                match std::panic::catch_unwind(AssertUnwindSafe(|| entry.tool.call(input, cx))) {
+                    Ok(fut) => fut,
+                    Err(panic) => return panicked(&entry.name, &*panic),
+                };
             match AssertUnwindSafe(fut).catch_unwind().await {
                 Ok(output) => output,
                 Err(panic) => panicked(&entry.name, &*panic),
@@ -290,7 +299,9 @@ pub enum ToolsetError {
 impl fmt::Display for ToolsetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ToolsetError::Duplicate(name) => write!(f, "the toolset already has a tool named `{name}`"),
+            ToolsetError::Duplicate(name) => {
+                write!(f, "the toolset already has a tool named `{name}`")
+            }
             ToolsetError::InvalidName(name) => write!(
                 f,
                 "invalid tool name `{name}`: names are 1 to 64 of a-z, A-Z, 0-9, `_` and `-`"

@@ -5,9 +5,17 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
-use toolrunner::{Client, Compaction, DEFAULT_COMPACTION_PROMPT, MessageParam, MessageParams, tool, toolset};
+use toolrunner::{
+    Client, Compaction, DEFAULT_COMPACTION_PROMPT, MessageParam, MessageParams, tool, toolset,
+};
 
-fn message(id: &str, content: Value, stop_reason: &str, input_tokens: u64, output_tokens: u64) -> Value {
+fn message(
+    id: &str,
+    content: Value,
+    stop_reason: &str,
+    input_tokens: u64,
+    output_tokens: u64,
+) -> Value {
     json!({
         "id": id, "type": "message", "role": "assistant", "model": "claude-test",
         "content": content, "stop_reason": stop_reason, "stop_sequence": null,
@@ -30,22 +38,52 @@ fn add(a: i64, b: i64) -> i64 {
 }
 
 fn client(server: &ScriptedServer) -> Client {
-    Client::builder().api_key("k").base_url(server.url()).build().unwrap()
+    Client::builder()
+        .api_key("k")
+        .base_url(server.url())
+        .build()
+        .unwrap()
 }
 
 fn params() -> MessageParams {
-    MessageParams::new("claude-test", 512).system("You add numbers.").user("Add things up.")
+    MessageParams::new("claude-test", 512)
+        .system("You add numbers.")
+        .user("Add things up.")
 }
 
 #[tokio::test]
 async fn a_large_turn_is_summarised_and_its_tool_results_kept() {
-    let turn1 = message("msg_1", json!([tool_use("toolu_1", json!({"a": 1, "b": 2}))]), "tool_use", 100, 20);
-    let turn2 = message("msg_2", json!([text("Next."), tool_use("toolu_2", json!({"a": 3, "b": 4}))]), "tool_use", 900, 150);
+    let turn1 = message(
+        "msg_1",
+        json!([tool_use("toolu_1", json!({"a": 1, "b": 2}))]),
+        "tool_use",
+        100,
+        20,
+    );
+    let turn2 = message(
+        "msg_2",
+        json!([text("Next."), tool_use("toolu_2", json!({"a": 3, "b": 4}))]),
+        "tool_use",
+        900,
+        150,
+    );
     let server = ScriptedServer::start(Sequence::new([
         Reply::message(turn1.clone()),
         Reply::message(turn2.clone()),
-        Reply::message(message("msg_s", json!([text("The user wants sums; 1+2=3 so far.")]), "end_turn", 50, 10)),
-        Reply::message(message("msg_3", json!([text("7 and 3.")]), "end_turn", 60, 5)),
+        Reply::message(message(
+            "msg_s",
+            json!([text("The user wants sums; 1+2=3 so far.")]),
+            "end_turn",
+            50,
+            10,
+        )),
+        Reply::message(message(
+            "msg_3",
+            json!([text("7 and 3.")]),
+            "end_turn",
+            60,
+            5,
+        )),
     ]))
     .await
     .unwrap();
@@ -54,9 +92,13 @@ async fn a_large_turn_is_summarised_and_its_tool_results_kept() {
     let log = Arc::clone(&seen);
     let last = client(&server)
         .tool_runner(params(), toolset![add])
-        .compaction(Compaction::new().threshold(1000).on_compact(move |before, after| {
-            log.lock().unwrap().push((before.to_vec(), after.to_vec()));
-        }))
+        .compaction(
+            Compaction::new()
+                .threshold(1000)
+                .on_compact(move |before, after| {
+                    log.lock().unwrap().push((before.to_vec(), after.to_vec()));
+                }),
+        )
         .until_done()
         .await
         .unwrap();
@@ -104,21 +146,41 @@ async fn a_large_turn_is_summarised_and_its_tool_results_kept() {
 #[tokio::test]
 async fn turns_below_the_threshold_and_a_custom_prompt() {
     let server = ScriptedServer::start(Sequence::new([
-        Reply::message(message("msg_1", json!([tool_use("toolu_1", json!({"a": 1, "b": 2}))]), "tool_use", 10, 10)),
-        Reply::message(message("msg_2", json!([tool_use("toolu_2", json!({"a": 1, "b": 2}))]), "tool_use", 10, 10)),
+        Reply::message(message(
+            "msg_1",
+            json!([tool_use("toolu_1", json!({"a": 1, "b": 2}))]),
+            "tool_use",
+            10,
+            10,
+        )),
+        Reply::message(message(
+            "msg_2",
+            json!([tool_use("toolu_2", json!({"a": 1, "b": 2}))]),
+            "tool_use",
+            10,
+            10,
+        )),
         Reply::message(message("msg_3", json!([text("done")]), "end_turn", 10, 10)),
     ]))
     .await
     .unwrap();
     client(&server)
         .tool_runner(params(), toolset![add])
-        .compaction(Compaction::new().threshold(1000).prompt("Summarise, briefly."))
+        .compaction(
+            Compaction::new()
+                .threshold(1000)
+                .prompt("Summarise, briefly."),
+        )
         .until_done()
         .await
         .unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 3, "no summary request below the threshold");
-    assert!(requests.iter().all(|r| !r.to_string().contains("Summarise, briefly.")));
+    assert!(
+        requests
+            .iter()
+            .all(|r| !r.to_string().contains("Summarise, briefly."))
+    );
 }
 
 #[tokio::test]
@@ -134,15 +196,28 @@ async fn server_side_compaction_passes_through_and_its_blocks_go_back_as_receive
     .await
     .unwrap();
     let management = json!({"edits": [{"type": "compact_20260112", "trigger": {"type": "input_tokens", "value": 100000}}]});
-    let params = params().context_management(management.clone()).beta("compact-2026-01-12");
-    client(&server).tool_runner(params, toolset![add]).until_done().await.unwrap();
+    let params = params()
+        .context_management(management.clone())
+        .beta("compact-2026-01-12");
+    client(&server)
+        .tool_runner(params, toolset![add])
+        .until_done()
+        .await
+        .unwrap();
     let recorded = server.recorded();
     assert_eq!(recorded.len(), 2);
     let requests = server.requests();
     assert_eq!(requests[0]["context_management"], management);
     assert_eq!(requests[1]["context_management"], management);
-    assert_eq!(recorded[0].header("anthropic-beta"), Some("compact-2026-01-12"));
+    assert_eq!(
+        recorded[0].header("anthropic-beta"),
+        Some("compact-2026-01-12")
+    );
     // The compaction turn is sent back exactly as received, and nothing else is added.
-    assert!(recorded[1].body.contains(compaction_block), "{}", recorded[1].body);
+    assert!(
+        recorded[1].body.contains(compaction_block),
+        "{}",
+        recorded[1].body
+    );
     assert_eq!(requests[1]["messages"].as_array().unwrap().len(), 2);
 }

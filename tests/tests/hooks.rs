@@ -1,8 +1,8 @@
 //! Hooks before and after tool calls, end to end.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
@@ -23,14 +23,22 @@ fn tool_use(id: &str, name: &str, input: Value) -> Value {
 async fn two_turns(first: Value) -> ScriptedServer {
     ScriptedServer::start(Sequence::new([
         Reply::message(message("msg_1", first, "tool_use")),
-        Reply::message(message("msg_2", json!([{"type": "text", "text": "ok"}]), "end_turn")),
+        Reply::message(message(
+            "msg_2",
+            json!([{"type": "text", "text": "ok"}]),
+            "end_turn",
+        )),
     ]))
     .await
     .unwrap()
 }
 
 fn client(server: &ScriptedServer) -> Client {
-    Client::builder().api_key("k").base_url(server.url()).build().unwrap()
+    Client::builder()
+        .api_key("k")
+        .base_url(server.url())
+        .build()
+        .unwrap()
 }
 
 fn params() -> MessageParams {
@@ -64,7 +72,9 @@ async fn a_denied_call_never_runs_and_the_model_sees_why() {
     client(&server)
         .tool_runner(params(), toolset![delete_file, echo])
         .before_tool_call(move |call: PendingCall| {
-            log.lock().unwrap().push((call.id.clone(), call.name.clone(), call.input.clone()));
+            log.lock()
+                .unwrap()
+                .push((call.id.clone(), call.name.clone(), call.input.clone()));
             async move {
                 if call.name == "delete_file" {
                     Decision::deny(format!("a human declined deleting {}", call.input["path"]))
@@ -86,16 +96,31 @@ async fn a_denied_call_never_runs_and_the_model_sees_why() {
     );
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
-    assert_eq!(seen[0], ("toolu_1".into(), "delete_file".into(), json!({"path": "/etc/passwd"})));
+    assert_eq!(
+        seen[0],
+        (
+            "toolu_1".into(),
+            "delete_file".into(),
+            json!({"path": "/etc/passwd"})
+        )
+    );
 }
 
 #[tokio::test]
 async fn a_hook_may_replace_the_input_and_an_after_hook_the_result() {
-    let server = two_turns(json!([tool_use("toolu_1", "echo", json!({"text": "rude words"}))])).await;
+    let server = two_turns(json!([tool_use(
+        "toolu_1",
+        "echo",
+        json!({"text": "rude words"})
+    )]))
+    .await;
     client(&server)
         .tool_runner(params(), toolset![echo])
         .before_tool_call(|call: PendingCall| async move {
-            let text = call.input["text"].as_str().unwrap_or_default().replace("rude", "kind");
+            let text = call.input["text"]
+                .as_str()
+                .unwrap_or_default()
+                .replace("rude", "kind");
             Decision::Replace(json!({ "text": text }))
         })
         .after_tool_call(|call: PendingCall, output: ToolOutput| async move {
@@ -108,8 +133,14 @@ async fn a_hook_may_replace_the_input_and_an_after_hook_the_result() {
         .unwrap();
     let requests = server.requests();
     // The model's own call stays as it wrote it in the history.
-    assert_eq!(requests[1]["messages"][1]["content"][0]["input"], json!({"text": "rude words"}));
-    assert_eq!(requests[1]["messages"][2]["content"][0]["content"], "[checked] kind words");
+    assert_eq!(
+        requests[1]["messages"][1]["content"][0]["input"],
+        json!({"text": "rude words"})
+    );
+    assert_eq!(
+        requests[1]["messages"][2]["content"][0]["content"],
+        "[checked] kind words"
+    );
 }
 
 #[tokio::test]
@@ -127,7 +158,9 @@ async fn hooks_see_the_caller_and_never_see_refused_calls() {
     client(&server)
         .tool_runner(params(), toolset![echo, delete_file])
         .before_tool_call(move |call: PendingCall| {
-            log.lock().unwrap().push((call.name.clone(), call.caller.clone()));
+            log.lock()
+                .unwrap()
+                .push((call.name.clone(), call.caller.clone()));
             async { Decision::Allow }
         })
         .until_done()
@@ -136,10 +169,19 @@ async fn hooks_see_the_caller_and_never_see_refused_calls() {
     let callers = callers.lock().unwrap().clone();
     assert_eq!(
         callers,
-        [("echo".to_owned(), Caller::CodeExecution { version: "code_execution_20260120".into(), tool_id: "srvtoolu_1".into() })]
+        [(
+            "echo".to_owned(),
+            Caller::CodeExecution {
+                version: "code_execution_20260120".into(),
+                tool_id: "srvtoolu_1".into()
+            }
+        )]
     );
     let results = &server.requests()[1]["messages"][2]["content"];
-    assert_eq!(results[1]["is_error"], true, "delete_file may not be called from code");
+    assert_eq!(
+        results[1]["is_error"], true,
+        "delete_file may not be called from code"
+    );
 }
 
 #[tokio::test]
@@ -147,11 +189,16 @@ async fn a_panicking_hook_fails_the_call_not_the_run() {
     let server = two_turns(json!([tool_use("toolu_1", "echo", json!({"text": "hi"}))])).await;
     client(&server)
         .tool_runner(params(), toolset![echo])
-        .after_tool_call(|_call: PendingCall, _output: ToolOutput| async move { panic!("hook bug") })
+        .after_tool_call(
+            |_call: PendingCall, _output: ToolOutput| async move { panic!("hook bug") },
+        )
         .until_done()
         .await
         .expect("the loop goes on");
     let result = &server.requests()[1]["messages"][2]["content"][0];
     assert_eq!(result["is_error"], true);
-    assert_eq!(result["content"], "the after-call hook for tool `echo` failed: hook bug");
+    assert_eq!(
+        result["content"],
+        "the after-call hook for tool `echo` failed: hook bug"
+    );
 }

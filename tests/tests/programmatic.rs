@@ -9,7 +9,9 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
 use toolrunner::types::CodeExecutionOutcome;
-use toolrunner::{Client, ImageBlock, MessageParam, MessageParams, ToolCall, ToolOutput, tool, toolset};
+use toolrunner::{
+    Client, ImageBlock, MessageParam, MessageParams, ToolCall, ToolOutput, tool, toolset,
+};
 
 const V: &str = "code_execution_20260120";
 
@@ -122,20 +124,44 @@ async fn a_turn_mixing_direct_and_code_calls_is_answered_in_order_in_the_contain
                 "msg_1",
                 json!([
                     text("Let me compute."),
-                    run_code("srvtoolu_1", "for r in ['north', 'south']: print(await query_sales(region=r))"),
+                    run_code(
+                        "srvtoolu_1",
+                        "for r in ['north', 'south']: print(await query_sales(region=r))"
+                    ),
                     direct("toolu_d", "add", json!({"a": 1, "b": 2})),
-                    from_code("toolu_c1", "query_sales", json!({"region": "north"}), "srvtoolu_1"),
+                    from_code(
+                        "toolu_c1",
+                        "query_sales",
+                        json!({"region": "north"}),
+                        "srvtoolu_1"
+                    ),
                 ]),
                 "tool_use",
             ),
             "container_1",
         ),
         in_container(
-            message("msg_2", json!([from_code("toolu_c2", "query_sales", json!({"region": "south"}), "srvtoolu_1")]), "tool_use"),
+            message(
+                "msg_2",
+                json!([from_code(
+                    "toolu_c2",
+                    "query_sales",
+                    json!({"region": "south"}),
+                    "srvtoolu_1"
+                )]),
+                "tool_use",
+            ),
             "container_1",
         ),
         in_container(
-            message("msg_3", json!([code_result("srvtoolu_1", "120\n80\n", 0), text("North 120, south 80.")]), "end_turn"),
+            message(
+                "msg_3",
+                json!([
+                    code_result("srvtoolu_1", "120\n80\n", 0),
+                    text("North 120, south 80.")
+                ]),
+                "end_turn",
+            ),
             "container_1",
         ),
     ])
@@ -163,7 +189,10 @@ async fn a_turn_mixing_direct_and_code_calls_is_answered_in_order_in_the_contain
              "allowed_callers": ["direct", V]}
         ])
     );
-    assert!(server.recorded()[0].header("anthropic-beta").is_none(), "the current version needs no beta");
+    assert!(
+        server.recorded()[0].header("anthropic-beta").is_none(),
+        "the current version needs no beta"
+    );
     assert_eq!(requests[0].get("container"), None);
     assert_eq!(requests[1]["container"], "container_1");
     assert_eq!(requests[2]["container"], "container_1");
@@ -188,7 +217,12 @@ async fn a_turn_mixing_direct_and_code_calls_is_answered_in_order_in_the_contain
     assert_eq!(calls, ["toolu_c1", "toolu_c2"]);
     assert_eq!(
         runs[0].outcome,
-        Some(CodeExecutionOutcome::Finished { stdout: "120\n80\n".into(), stderr: String::new(), return_code: 0, file_ids: vec![] })
+        Some(CodeExecutionOutcome::Finished {
+            stdout: "120\n80\n".into(),
+            stderr: String::new(),
+            return_code: 0,
+            file_ids: vec![]
+        })
     );
     assert!(!runs[0].is_failure());
 }
@@ -201,18 +235,41 @@ async fn several_pending_code_calls_are_all_answered_with_tool_results_only() {
                 "msg_1",
                 json!([
                     run_code("srvtoolu_1", "await asyncio.gather(...)"),
-                    from_code("toolu_1", "query_sales", json!({"region": "north"}), "srvtoolu_1"),
-                    from_code("toolu_2", "query_sales", json!({"region": "south"}), "srvtoolu_1"),
-                    from_code("toolu_3", "query_sales", json!({"region": "west"}), "srvtoolu_1"),
+                    from_code(
+                        "toolu_1",
+                        "query_sales",
+                        json!({"region": "north"}),
+                        "srvtoolu_1"
+                    ),
+                    from_code(
+                        "toolu_2",
+                        "query_sales",
+                        json!({"region": "south"}),
+                        "srvtoolu_1"
+                    ),
+                    from_code(
+                        "toolu_3",
+                        "query_sales",
+                        json!({"region": "west"}),
+                        "srvtoolu_1"
+                    ),
                 ]),
                 "tool_use",
             ),
             "container_9",
         ),
-        message("msg_2", json!([code_result("srvtoolu_1", "200", 0), text("200")]), "end_turn"),
+        message(
+            "msg_2",
+            json!([code_result("srvtoolu_1", "200", 0), text("200")]),
+            "end_turn",
+        ),
     ])
     .await;
-    client(&server).tool_runner(params(), toolset![query_sales]).until_done().await.expect("run");
+    client(&server)
+        .tool_runner(params(), toolset![query_sales])
+        .until_done()
+        .await
+        .expect("run");
     let answer = &server.requests()[1]["messages"][2];
     assert_eq!(
         *answer,
@@ -249,18 +306,50 @@ async fn callers_are_enforced_both_ways_and_refused_tools_never_run() {
     ])
     .await;
     let tools = toolset![query_sales, direct_only, nobody, add];
-    client(&server).tool_runner(params(), tools).until_done().await.expect("run");
+    client(&server)
+        .tool_runner(params(), tools)
+        .until_done()
+        .await
+        .expect("run");
     let results = server.requests()[1]["messages"][2]["content"].clone();
-    let texts: Vec<&str> = results.as_array().unwrap().iter().map(|r| r["content"].as_str().unwrap()).collect();
+    let texts: Vec<&str> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["content"].as_str().unwrap())
+        .collect();
     for r in results.as_array().unwrap() {
         assert_eq!(r["is_error"], true, "{r}");
     }
-    assert_eq!(texts[0], format!("tool `query_sales` cannot be called directly by the model; allowed callers: {}", "code"));
-    assert_eq!(texts[1], format!("tool `direct_only` cannot be called from code ({V}); allowed callers: direct"));
-    assert_eq!(texts[2], "tool `nobody` cannot be called directly by the model; allowed callers: nobody");
-    assert_eq!(texts[3], format!("tool `nobody` cannot be called from code ({V}); allowed callers: nobody"));
-    assert!(texts[4].starts_with("tool `add` cannot be called from code (code_execution_20250825)"), "{}", texts[4]);
-    assert_eq!(QUERIES.load(Ordering::SeqCst), before, "query_sales never ran");
+    assert_eq!(
+        texts[0],
+        format!(
+            "tool `query_sales` cannot be called directly by the model; allowed callers: {}",
+            "code"
+        )
+    );
+    assert_eq!(
+        texts[1],
+        format!("tool `direct_only` cannot be called from code ({V}); allowed callers: direct")
+    );
+    assert_eq!(
+        texts[2],
+        "tool `nobody` cannot be called directly by the model; allowed callers: nobody"
+    );
+    assert_eq!(
+        texts[3],
+        format!("tool `nobody` cannot be called from code ({V}); allowed callers: nobody")
+    );
+    assert!(
+        texts[4].starts_with("tool `add` cannot be called from code (code_execution_20250825)"),
+        "{}",
+        texts[4]
+    );
+    assert_eq!(
+        QUERIES.load(Ordering::SeqCst),
+        before,
+        "query_sales never ran"
+    );
     assert_eq!(DIRECT_ONLY_RUNS.load(Ordering::SeqCst), 0);
     assert_eq!(NOBODY_RUNS.load(Ordering::SeqCst), 0);
 }
@@ -283,7 +372,11 @@ async fn an_image_for_code_is_an_error_result_while_a_direct_call_gets_the_image
         message("msg_2", json!([text("ok")]), "end_turn"),
     ])
     .await;
-    client(&server).tool_runner(params(), toolset![chart]).until_done().await.expect("run");
+    client(&server)
+        .tool_runner(params(), toolset![chart])
+        .until_done()
+        .await
+        .expect("run");
     let results = server.requests()[1]["messages"][2]["content"].clone();
     assert_eq!(
         results[0],
@@ -301,21 +394,48 @@ async fn an_image_for_code_is_an_error_result_while_a_direct_call_gets_the_image
 
 #[tokio::test]
 async fn pause_turn_in_the_middle_of_a_code_run_resumes_in_the_same_container() {
-    let user_container = json!({"skills": [{"type": "anthropic", "skill_id": "pptx", "version": "latest"}]});
+    let user_container =
+        json!({"skills": [{"type": "anthropic", "skill_id": "pptx", "version": "latest"}]});
     let server = server(vec![
-        in_container(message("msg_1", json!([text("Working."), run_code("srvtoolu_1", "long_job()")]), "pause_turn"), "container_7"),
         in_container(
-            message("msg_2", json!([from_code("toolu_1", "query_sales", json!({"region": "north"}), "srvtoolu_1")]), "tool_use"),
+            message(
+                "msg_1",
+                json!([text("Working."), run_code("srvtoolu_1", "long_job()")]),
+                "pause_turn",
+            ),
             "container_7",
         ),
-        in_container(message("msg_3", json!([code_result("srvtoolu_1", "", 1), text("It failed.")]), "end_turn"), "container_7"),
+        in_container(
+            message(
+                "msg_2",
+                json!([from_code(
+                    "toolu_1",
+                    "query_sales",
+                    json!({"region": "north"}),
+                    "srvtoolu_1"
+                )]),
+                "tool_use",
+            ),
+            "container_7",
+        ),
+        in_container(
+            message(
+                "msg_3",
+                json!([code_result("srvtoolu_1", "", 1), text("It failed.")]),
+                "end_turn",
+            ),
+            "container_7",
+        ),
     ])
     .await;
     let params = params().container(user_container.clone());
     let mut runner = client(&server).tool_runner(params, toolset![query_sales]);
     let first = runner.next().await.unwrap().unwrap();
     assert_eq!(first.id, "msg_1");
-    assert!(runner.tool_response().await.is_none(), "a paused turn runs no tools");
+    assert!(
+        runner.tool_response().await.is_none(),
+        "a paused turn runs no tools"
+    );
     assert!(runner.code_executions()[0].is_pending());
     while let Some(m) = runner.next().await {
         m.expect("message");
@@ -357,7 +477,11 @@ async fn an_expired_container_in_a_result_is_a_typed_error_with_its_id() {
     )])
     .await;
     let mut runner = client(&server).tool_runner(params(), toolset![query_sales]);
-    let first = runner.next().await.unwrap().expect("the message itself arrives");
+    let first = runner
+        .next()
+        .await
+        .unwrap()
+        .expect("the message itself arrives");
     assert_eq!(first.id, "msg_1");
     let error = runner.next().await.expect("an error follows").unwrap_err();
     assert!(error.is_container_expired(), "{error}");
@@ -366,7 +490,10 @@ async fn an_expired_container_in_a_result_is_a_typed_error_with_its_id() {
     assert!(runner.next().await.is_none());
     // The turn is kept, so a caller can start afresh from the history.
     assert_eq!(runner.messages().len(), 2);
-    assert_eq!(runner.code_executions()[0].error_code(), Some("container_expired"));
+    assert_eq!(
+        runner.code_executions()[0].error_code(),
+        Some("container_expired")
+    );
 }
 
 #[tokio::test]
@@ -379,7 +506,11 @@ async fn an_api_error_about_the_container_is_a_typed_error_with_its_id() {
     .await
     .unwrap();
     let params = params().container(json!("container_gone"));
-    let error = client(&server).tool_runner(params, toolset![query_sales]).until_done().await.unwrap_err();
+    let error = client(&server)
+        .tool_runner(params, toolset![query_sales])
+        .until_done()
+        .await
+        .unwrap_err();
     assert!(error.is_container_expired(), "{error}");
     assert_eq!(error.container_id(), Some("container_gone"));
     let source = std::error::Error::source(&error).expect("the API's answer is kept");
@@ -396,9 +527,18 @@ async fn an_older_version_is_selectable_and_brings_its_betas() {
         .await
         .expect("run");
     let request = &server.requests()[0];
-    assert_eq!(request["tools"][0], json!({"type": "code_execution_20250825", "name": "code_execution"}));
-    assert_eq!(request["tools"][1]["allowed_callers"], json!(["code_execution_20250825"]));
-    assert_eq!(request["tools"][2]["allowed_callers"], json!(["direct", "code_execution_20250825"]));
+    assert_eq!(
+        request["tools"][0],
+        json!({"type": "code_execution_20250825", "name": "code_execution"})
+    );
+    assert_eq!(
+        request["tools"][1]["allowed_callers"],
+        json!(["code_execution_20250825"])
+    );
+    assert_eq!(
+        request["tools"][2]["allowed_callers"],
+        json!(["direct", "code_execution_20250825"])
+    );
     assert_eq!(
         server.recorded()[0].header("anthropic-beta"),
         Some("code-execution-2025-08-25,advanced-tool-use-2025-11-20")
@@ -409,20 +549,36 @@ async fn an_older_version_is_selectable_and_brings_its_betas() {
 async fn a_declared_code_execution_tool_is_left_alone_and_sets_the_version() {
     let server = server(vec![message("msg_1", json!([text("hi")]), "end_turn")]).await;
     let declared = json!({"type": "code_execution_20250825", "name": "code_execution"});
-    let params = params().tool(declared.clone()).beta("code-execution-2025-08-25");
-    client(&server).tool_runner(params, toolset![query_sales]).until_done().await.expect("run");
+    let params = params()
+        .tool(declared.clone())
+        .beta("code-execution-2025-08-25");
+    client(&server)
+        .tool_runner(params, toolset![query_sales])
+        .until_done()
+        .await
+        .expect("run");
     let request = &server.requests()[0];
     let tools = request["tools"].as_array().unwrap();
     assert_eq!(tools.len(), 2, "no second code-execution tool: {tools:?}");
     assert_eq!(tools[0], declared);
-    assert_eq!(tools[1]["allowed_callers"], json!(["code_execution_20250825"]));
-    assert_eq!(server.recorded()[0].header("anthropic-beta"), Some("code-execution-2025-08-25"));
+    assert_eq!(
+        tools[1]["allowed_callers"],
+        json!(["code_execution_20250825"])
+    );
+    assert_eq!(
+        server.recorded()[0].header("anthropic-beta"),
+        Some("code-execution-2025-08-25")
+    );
 }
 
 #[tokio::test]
 async fn no_code_execution_tool_is_added_without_code_callers() {
     let server = server(vec![message("msg_1", json!([text("hi")]), "end_turn")]).await;
-    client(&server).tool_runner(params(), toolset![direct_only]).until_done().await.expect("run");
+    client(&server)
+        .tool_runner(params(), toolset![direct_only])
+        .until_done()
+        .await
+        .expect("run");
     let tools = server.requests()[0]["tools"].clone();
     assert_eq!(tools.as_array().unwrap().len(), 1);
     assert_eq!(tools[0]["name"], "direct_only");
@@ -438,7 +594,10 @@ fn strict_from_code() -> String {
 async fn expect_invalid(runner: toolrunner::ToolRunner, server: &ScriptedServer, needle: &str) {
     let error = runner.until_done().await.unwrap_err();
     assert!(error.is_invalid_request(), "{error}");
-    assert!(error.to_string().contains(needle), "`{error}` lacks `{needle}`");
+    assert!(
+        error.to_string().contains(needle),
+        "`{error}` lacks `{needle}`"
+    );
     assert!(server.requests().is_empty(), "nothing is sent");
 }
 
@@ -447,21 +606,48 @@ async fn incompatible_combinations_are_refused_before_sending() {
     let server = server(vec![]).await;
     let c = client(&server);
 
-    expect_invalid(c.tool_runner(params(), toolset![strict_from_code]), &server, "tool `strict_from_code` is `strict` and callable from code").await;
+    expect_invalid(
+        c.tool_runner(params(), toolset![strict_from_code]),
+        &server,
+        "tool `strict_from_code` is `strict` and callable from code",
+    )
+    .await;
 
     let forced = params().tool_choice(json!({"type": "tool", "name": "query_sales"}));
-    expect_invalid(c.tool_runner(forced, toolset![query_sales]), &server, "forces tool `query_sales`").await;
+    expect_invalid(
+        c.tool_runner(forced, toolset![query_sales]),
+        &server,
+        "forces tool `query_sales`",
+    )
+    .await;
 
-    let no_parallel = params().tool_choice(json!({"type": "auto", "disable_parallel_tool_use": true}));
-    expect_invalid(c.tool_runner(no_parallel, toolset![add]), &server, "disable_parallel_tool_use").await;
+    let no_parallel =
+        params().tool_choice(json!({"type": "auto", "disable_parallel_tool_use": true}));
+    expect_invalid(
+        c.tool_runner(no_parallel, toolset![add]),
+        &server,
+        "disable_parallel_tool_use",
+    )
+    .await;
 
     let raw_strict = params().tool(json!({"name": "raw", "input_schema": {"type": "object"}, "strict": true, "allowed_callers": [V]}));
-    expect_invalid(c.tool_runner(raw_strict, toolset![direct_only]), &server, "tool `raw` is `strict`").await;
+    expect_invalid(
+        c.tool_runner(raw_strict, toolset![direct_only]),
+        &server,
+        "tool `raw` is `strict`",
+    )
+    .await;
 
     // The same options are fine without code callers.
     let server2 = self::server(vec![message("msg_1", json!([text("hi")]), "end_turn")]).await;
-    let fine = params().tool_choice(json!({"type": "tool", "name": "direct_only", "disable_parallel_tool_use": true}));
-    client(&server2).tool_runner(fine, toolset![direct_only]).until_done().await.expect("allowed");
+    let fine = params().tool_choice(
+        json!({"type": "tool", "name": "direct_only", "disable_parallel_tool_use": true}),
+    );
+    client(&server2)
+        .tool_runner(fine, toolset![direct_only])
+        .until_done()
+        .await
+        .expect("allowed");
 }
 
 #[tokio::test]
@@ -469,7 +655,15 @@ async fn answering_pending_code_calls_with_anything_but_tool_results_is_refused(
     let server = server(vec![in_container(
         message(
             "msg_1",
-            json!([run_code("srvtoolu_1", "q()"), from_code("toolu_1", "query_sales", json!({"region": "north"}), "srvtoolu_1")]),
+            json!([
+                run_code("srvtoolu_1", "q()"),
+                from_code(
+                    "toolu_1",
+                    "query_sales",
+                    json!({"region": "north"}),
+                    "srvtoolu_1"
+                )
+            ]),
             "tool_use",
         ),
         "container_1",
@@ -480,9 +674,17 @@ async fn answering_pending_code_calls_with_anything_but_tool_results_is_refused(
     let results = runner.tool_response().await.expect("tools").clone();
     let mut answer = results.content_blocks().into_owned();
     answer.push(toolrunner::ContentBlock::text("And a note."));
-    runner.push_messages([MessageParam::from(first), MessageParam::blocks(toolrunner::Role::User, answer)]);
+    runner.push_messages([
+        MessageParam::from(first),
+        MessageParam::blocks(toolrunner::Role::User, answer),
+    ]);
     let error = runner.next().await.unwrap().unwrap_err();
     assert!(error.is_invalid_request(), "{error}");
-    assert!(error.to_string().contains("only `tool_result` blocks, but it has a `text` block"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("only `tool_result` blocks, but it has a `text` block"),
+        "{error}"
+    );
     assert_eq!(server.requests().len(), 1, "the bad request was not sent");
 }

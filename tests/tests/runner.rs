@@ -8,7 +8,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
-use toolrunner::{Client, ContentBlock, MessageParam, MessageParams, Role, State, ToolCall, tool, toolset};
+use toolrunner::{
+    Client, ContentBlock, MessageParam, MessageParams, Role, State, ToolCall, tool, toolset,
+};
 
 fn message(id: &str, content: Value, stop_reason: &str) -> Value {
     json!({
@@ -65,10 +67,18 @@ async fn multi_turn_with_parallel_calls_sends_exact_bodies() {
     let server = server(vec![
         message(
             "msg_1",
-            json!([text("Checking."), tool_use("toolu_1", "weather", json!({"city": "Paris"})), tool_use("toolu_2", "weather", json!({"city": "Oslo"}))]),
+            json!([
+                text("Checking."),
+                tool_use("toolu_1", "weather", json!({"city": "Paris"})),
+                tool_use("toolu_2", "weather", json!({"city": "Oslo"}))
+            ]),
             "tool_use",
         ),
-        message("msg_2", json!([tool_use("toolu_3", "add", json!({"a": 2, "b": 40}))]), "tool_use"),
+        message(
+            "msg_2",
+            json!([tool_use("toolu_3", "add", json!({"a": 2, "b": 40}))]),
+            "tool_use",
+        ),
         message("msg_3", json!([text("Done: 42.")]), "end_turn"),
     ])
     .await;
@@ -114,7 +124,11 @@ async fn multi_turn_with_parallel_calls_sends_exact_bodies() {
 #[tokio::test]
 async fn each_message_is_yielded_and_history_ends_with_final_answer() {
     let server = server(vec![
-        message("msg_1", json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))]), "tool_use"),
+        message(
+            "msg_1",
+            json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))]),
+            "tool_use",
+        ),
         message("msg_2", json!([text("2")]), "end_turn"),
     ])
     .await;
@@ -128,7 +142,10 @@ async fn each_message_is_yielded_and_history_ends_with_final_answer() {
     // The final answer is kept in the history so the conversation can go on.
     assert_eq!(runner.messages().len(), 4);
     assert_eq!(runner.messages()[3].role, Role::Assistant);
-    assert!(runner.next().await.is_none(), "a finished runner stays finished");
+    assert!(
+        runner.next().await.is_none(),
+        "a finished runner stays finished"
+    );
 }
 
 static PANICS: AtomicUsize = AtomicUsize::new(0);
@@ -177,25 +194,51 @@ async fn every_tool_use_gets_exactly_one_result_even_when_it_fails() {
     let results = server.requests()[1]["messages"][2]["content"].clone();
     let results = results.as_array().unwrap();
     assert_eq!(results.len(), 6);
-    let ids: Vec<_> = results.iter().map(|r| r["tool_use_id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["toolu_1", "toolu_2", "toolu_3", "toolu_4", "toolu_5", "toolu_6"]);
+    let ids: Vec<_> = results
+        .iter()
+        .map(|r| r["tool_use_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "toolu_1", "toolu_2", "toolu_3", "toolu_4", "toolu_5", "toolu_6"
+        ]
+    );
     for r in results {
         assert_eq!(r["is_error"], true, "{r}");
     }
     let text = |i: usize| results[i]["content"].as_str().unwrap().to_owned();
-    assert_eq!(text(0), r#"invalid input for tool `add`: b: invalid type: string "x", expected i64"#);
-    assert_eq!(text(1), "unknown tool `nope`; available tools: add, explode, needs_db, fails");
+    assert_eq!(
+        text(0),
+        r#"invalid input for tool `add`: b: invalid type: string "x", expected i64"#
+    );
+    assert_eq!(
+        text(1),
+        "unknown tool `nope`; available tools: add, explode, needs_db, fails"
+    );
     assert_eq!(text(2), "tool `explode` panicked: kaboom");
-    assert!(text(3).contains("no state of type `runner::Db`"), "{}", text(3));
+    assert!(
+        text(3).contains("no state of type `runner::Db`"),
+        "{}",
+        text(3)
+    );
     assert_eq!(text(4), "disk on fire");
-    assert!(text(5).starts_with("invalid input for tool `add`: c: unknown field"), "{}", text(5));
+    assert!(
+        text(5).starts_with("invalid input for tool `add`: c: unknown field"),
+        "{}",
+        text(5)
+    );
     assert_eq!(PANICS.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
 async fn taking_over_sends_the_callers_state_unchanged() {
     let server = server(vec![
-        message("msg_1", json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]), "tool_use"),
+        message(
+            "msg_1",
+            json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]),
+            "tool_use",
+        ),
         message("msg_2", json!([text("Sure, 3.")]), "end_turn"),
         message("msg_3", json!([text("Bye.")]), "end_turn"),
     ])
@@ -248,7 +291,11 @@ fn counted() -> String {
 #[tokio::test]
 async fn tool_response_runs_tools_once_and_edits_are_sent() {
     let server = server(vec![
-        message("msg_1", json!([tool_use("toolu_1", "counted", json!({}))]), "tool_use"),
+        message(
+            "msg_1",
+            json!([tool_use("toolu_1", "counted", json!({}))]),
+            "tool_use",
+        ),
         message("msg_2", json!([text("ok")]), "end_turn"),
     ])
     .await;
@@ -267,7 +314,10 @@ async fn tool_response_runs_tools_once_and_edits_are_sent() {
     }
     // A second call reuses the cached result.
     let again = runner.tool_response().await.expect("cached");
-    assert_eq!(again.content_blocks()[0].as_tool_result().unwrap().text(), "counted");
+    assert_eq!(
+        again.content_blocks()[0].as_tool_result().unwrap().text(),
+        "counted"
+    );
     let second = runner.next().await.unwrap().unwrap();
     assert_eq!(second.id, "msg_2");
     assert!(runner.next().await.is_none());
@@ -282,7 +332,11 @@ async fn tool_response_runs_tools_once_and_edits_are_sent() {
 async fn pause_turn_is_sent_back_as_is_without_running_tools() {
     let server_block = json!({"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "rust"}});
     let server = server(vec![
-        message("msg_1", json!([text("Searching..."), server_block.clone()]), "pause_turn"),
+        message(
+            "msg_1",
+            json!([text("Searching..."), server_block.clone()]),
+            "pause_turn",
+        ),
         message("msg_2", json!([text("Found it.")]), "end_turn"),
     ])
     .await;
@@ -310,7 +364,14 @@ fn dangerous() -> String {
 
 #[tokio::test]
 async fn terminal_stop_reasons_end_the_loop_without_running_tools() {
-    for stop in ["refusal", "end_turn", "max_tokens", "stop_sequence", "model_context_window_exceeded", "something_new"] {
+    for stop in [
+        "refusal",
+        "end_turn",
+        "max_tokens",
+        "stop_sequence",
+        "model_context_window_exceeded",
+        "something_new",
+    ] {
         let server = server(vec![message(
             "msg_1",
             json!([tool_use("toolu_1", "dangerous", json!({}))]),
@@ -319,8 +380,18 @@ async fn terminal_stop_reasons_end_the_loop_without_running_tools() {
         .await;
         let mut runner = client(&server).tool_runner(params(), toolset![dangerous]);
         let first = runner.next().await.unwrap().unwrap();
-        assert_eq!(first.stop_reason.as_ref().map(|s| s.as_str().to_owned()).as_deref(), Some(stop));
-        assert!(runner.tool_response().await.is_none(), "{stop}: no tools to run");
+        assert_eq!(
+            first
+                .stop_reason
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .as_deref(),
+            Some(stop)
+        );
+        assert!(
+            runner.tool_response().await.is_none(),
+            "{stop}: no tools to run"
+        );
         assert!(runner.next().await.is_none(), "{stop}: the loop ends");
         assert_eq!(server.requests().len(), 1);
     }
@@ -339,10 +410,18 @@ fn limited() -> String {
 #[tokio::test]
 async fn max_iterations_is_reported_and_unanswerable_tools_are_not_run() {
     let turns = (1..=5)
-        .map(|i| message(&format!("msg_{i}"), json!([tool_use(&format!("toolu_{i}"), "limited", json!({}))]), "tool_use"))
+        .map(|i| {
+            message(
+                &format!("msg_{i}"),
+                json!([tool_use(&format!("toolu_{i}"), "limited", json!({}))]),
+                "tool_use",
+            )
+        })
         .collect();
     let server = server(turns).await;
-    let mut runner = client(&server).tool_runner(params(), toolset![limited]).max_iterations(2);
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![limited])
+        .max_iterations(2);
     let mut ok = 0;
     let mut error = None;
     while let Some(item) = runner.next().await {
@@ -370,7 +449,12 @@ async fn max_iterations_is_reported_and_unanswerable_tools_are_not_run() {
 }
 
 async fn server_for_until_done() -> ScriptedServer {
-    server(vec![message("msg_1", json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))]), "tool_use")]).await
+    server(vec![message(
+        "msg_1",
+        json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))]),
+        "tool_use",
+    )])
+    .await
 }
 
 #[tokio::test]
@@ -381,25 +465,57 @@ async fn container_is_carried_and_merged_with_the_users_object() {
         m
     };
     let server = server(vec![
-        with_container("msg_1", json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))]), "tool_use", "container_A"),
-        with_container("msg_2", json!([tool_use("toolu_2", "add", json!({"a": 2, "b": 2}))]), "tool_use", "container_B"),
+        with_container(
+            "msg_1",
+            json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))]),
+            "tool_use",
+            "container_A",
+        ),
+        with_container(
+            "msg_2",
+            json!([tool_use("toolu_2", "add", json!({"a": 2, "b": 2}))]),
+            "tool_use",
+            "container_B",
+        ),
         message("msg_3", json!([text("done")]), "end_turn"),
     ])
     .await;
     let params = params().container(json!({"skills": [{"type": "anthropic", "skill_id": "xlsx"}]}));
-    client(&server).tool_runner(params, toolset![add]).until_done().await.expect("run");
+    client(&server)
+        .tool_runner(params, toolset![add])
+        .until_done()
+        .await
+        .expect("run");
     let requests = server.requests();
-    assert_eq!(requests[0]["container"], json!({"skills": [{"type": "anthropic", "skill_id": "xlsx"}]}));
-    assert_eq!(requests[1]["container"], json!({"skills": [{"type": "anthropic", "skill_id": "xlsx"}], "id": "container_A"}));
-    assert_eq!(requests[2]["container"], json!({"skills": [{"type": "anthropic", "skill_id": "xlsx"}], "id": "container_B"}));
+    assert_eq!(
+        requests[0]["container"],
+        json!({"skills": [{"type": "anthropic", "skill_id": "xlsx"}]})
+    );
+    assert_eq!(
+        requests[1]["container"],
+        json!({"skills": [{"type": "anthropic", "skill_id": "xlsx"}], "id": "container_A"})
+    );
+    assert_eq!(
+        requests[2]["container"],
+        json!({"skills": [{"type": "anthropic", "skill_id": "xlsx"}], "id": "container_B"})
+    );
 
     // Without a user object, the id is sent as a string.
     let server = server_with(vec![
-        with_container("msg_1", json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))]), "tool_use", "container_C"),
+        with_container(
+            "msg_1",
+            json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))]),
+            "tool_use",
+            "container_C",
+        ),
         message("msg_2", json!([text("done")]), "end_turn"),
     ])
     .await;
-    client(&server).tool_runner(self::params(), toolset![add]).until_done().await.expect("run");
+    client(&server)
+        .tool_runner(self::params(), toolset![add])
+        .until_done()
+        .await
+        .expect("run");
     assert_eq!(server.requests()[1]["container"], json!("container_C"));
 }
 
@@ -426,9 +542,15 @@ async fn unknown_blocks_and_fields_round_trip_byte_for_byte() {
     assert_eq!(first.extra["brand_new_top_level"], true);
     while runner.next().await.is_some() {}
     let sent = &server.recorded()[1].body;
-    assert!(sent.contains(unknown), "unknown block not sent back byte for byte: {sent}");
+    assert!(
+        sent.contains(unknown),
+        "unknown block not sent back byte for byte: {sent}"
+    );
     let assistant = &server.requests()[1]["messages"][1]["content"];
-    assert_eq!(assistant[1], json!({"type": "text", "text": "hi", "citations": null, "new_field": {"x": 1}}));
+    assert_eq!(
+        assistant[1],
+        json!({"type": "text", "text": "hi", "citations": null, "new_field": {"x": 1}})
+    );
     assert_eq!(
         assistant[2],
         json!({"type": "tool_use", "id": "toolu_1", "name": "add", "input": {"b": 2, "a": 1}, "caller": {"type": "direct"}})
@@ -446,7 +568,9 @@ async fn rendezvous(barrier: State<tokio::sync::Barrier>, n: u32) -> u32 {
 
 #[tokio::test]
 async fn tool_calls_of_a_turn_run_concurrently_and_keep_call_order() {
-    let calls: Vec<Value> = (0..4).map(|i| tool_use(&format!("toolu_{i}"), "rendezvous", json!({"n": i}))).collect();
+    let calls: Vec<Value> = (0..4)
+        .map(|i| tool_use(&format!("toolu_{i}"), "rendezvous", json!({"n": i})))
+        .collect();
     let server = server(vec![
         message("msg_1", Value::Array(calls), "tool_use"),
         message("msg_2", json!([text("ok")]), "end_turn"),
@@ -455,9 +579,17 @@ async fn tool_calls_of_a_turn_run_concurrently_and_keep_call_order() {
     // Each call waits for all four: run one after another, they would never finish.
     let tools = toolset![rendezvous].with_state(tokio::sync::Barrier::new(4));
     let run = client(&server).tool_runner(params(), tools).until_done();
-    tokio::time::timeout(Duration::from_secs(10), run).await.expect("calls ran concurrently").expect("run");
+    tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .expect("calls ran concurrently")
+        .expect("run");
     let results = server.requests()[1]["messages"][2]["content"].clone();
-    let contents: Vec<_> = results.as_array().unwrap().iter().map(|r| r["content"].clone()).collect();
+    let contents: Vec<_> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["content"].clone())
+        .collect();
     assert_eq!(contents, [json!("0"), json!("1"), json!("2"), json!("3")]);
 }
 
@@ -478,15 +610,25 @@ async fn tracked(state: State<InFlight>) -> String {
 
 #[tokio::test]
 async fn tool_concurrency_bounds_calls_in_flight() {
-    let calls: Vec<Value> = (0..6).map(|i| tool_use(&format!("toolu_{i}"), "tracked", json!({}))).collect();
+    let calls: Vec<Value> = (0..6)
+        .map(|i| tool_use(&format!("toolu_{i}"), "tracked", json!({})))
+        .collect();
     let server = server(vec![
         message("msg_1", Value::Array(calls), "tool_use"),
         message("msg_2", json!([text("ok")]), "end_turn"),
     ])
     .await;
-    let state = Arc::new(InFlight { now: AtomicUsize::new(0), max: AtomicUsize::new(0) });
+    let state = Arc::new(InFlight {
+        now: AtomicUsize::new(0),
+        max: AtomicUsize::new(0),
+    });
     let tools = toolset![tracked].with_shared_state(Arc::clone(&state));
-    client(&server).tool_runner(params(), tools).tool_concurrency(2).until_done().await.expect("run");
+    client(&server)
+        .tool_runner(params(), tools)
+        .tool_concurrency(2)
+        .until_done()
+        .await
+        .expect("run");
     assert_eq!(state.max.load(Ordering::SeqCst), 2);
 }
 
@@ -520,8 +662,17 @@ async fn forever(flags: State<Flags>, call: ToolCall) -> String {
 
 #[tokio::test]
 async fn dropping_the_runner_mid_tool_cancels_cleanly() {
-    let server = server(vec![message("msg_1", json!([tool_use("toolu_1", "forever", json!({}))]), "tool_use")]).await;
-    let flags = Arc::new(Flags { started: tokio::sync::Notify::new(), cancelled: AtomicUsize::new(0), dropped: AtomicUsize::new(0) });
+    let server = server(vec![message(
+        "msg_1",
+        json!([tool_use("toolu_1", "forever", json!({}))]),
+        "tool_use",
+    )])
+    .await;
+    let flags = Arc::new(Flags {
+        started: tokio::sync::Notify::new(),
+        cancelled: AtomicUsize::new(0),
+        dropped: AtomicUsize::new(0),
+    });
     let tools = toolset![forever].with_shared_state(Arc::clone(&flags));
     let mut runner = client(&server).tool_runner(params(), tools);
     runner.next().await.unwrap().unwrap();
@@ -531,7 +682,11 @@ async fn dropping_the_runner_mid_tool_cancels_cleanly() {
         () = started => {}
     }
     drop(runner);
-    assert_eq!(flags.dropped.load(Ordering::SeqCst), 1, "the tool's future was dropped");
+    assert_eq!(
+        flags.dropped.load(Ordering::SeqCst),
+        1,
+        "the tool's future was dropped"
+    );
     tokio::time::timeout(Duration::from_secs(5), async {
         while flags.cancelled.load(Ordering::SeqCst) == 0 {
             tokio::task::yield_now().await;
@@ -544,16 +699,27 @@ async fn dropping_the_runner_mid_tool_cancels_cleanly() {
 
 #[tokio::test]
 async fn errors_from_the_api_surface_with_status_type_and_request_id() {
-    let server = ScriptedServer::start(Sequence::new([Reply::error(400, "invalid_request_error", "messages: field required")
-        .header("request-id", "req_123")]))
+    let server = ScriptedServer::start(Sequence::new([Reply::error(
+        400,
+        "invalid_request_error",
+        "messages: field required",
+    )
+    .header("request-id", "req_123")]))
     .await
     .unwrap();
-    let err = client(&server).tool_runner(params(), toolset![add]).until_done().await.unwrap_err();
+    let err = client(&server)
+        .tool_runner(params(), toolset![add])
+        .until_done()
+        .await
+        .unwrap_err();
     assert!(err.is_api());
     assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
     assert_eq!(err.api_error_type(), Some("invalid_request_error"));
     assert_eq!(err.request_id(), Some("req_123"));
-    assert!(err.to_string().contains("messages: field required"), "{err}");
+    assert!(
+        err.to_string().contains("messages: field required"),
+        "{err}"
+    );
     assert_eq!(server.requests().len(), 1, "a 400 is not retried");
 }
 
@@ -565,29 +731,49 @@ async fn a_rate_limit_is_retried_after_the_servers_delay() {
     ]))
     .await
     .unwrap();
-    let client = Client::builder().api_key("k").base_url(server.url()).max_retries(2).build().unwrap();
-    let last = client.tool_runner(params(), toolset![add]).until_done().await.expect("retried");
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(server.url())
+        .max_retries(2)
+        .build()
+        .unwrap();
+    let last = client
+        .tool_runner(params(), toolset![add])
+        .until_done()
+        .await
+        .expect("retried");
     assert_eq!(last.text(), "hi");
     let recorded = server.recorded();
     assert_eq!(recorded.len(), 2);
-    assert_eq!(recorded[0].body, recorded[1].body, "the retry resends the same body");
+    assert_eq!(
+        recorded[0].body, recorded[1].body,
+        "the retry resends the same body"
+    );
 }
 
 #[tokio::test]
 async fn request_headers_carry_key_version_and_betas() {
     let server = server(vec![message("msg_1", json!([text("hi")]), "end_turn")]).await;
     let params = params().beta("beta-one").beta("beta-two");
-    client(&server).tool_runner(params, toolset![add]).until_done().await.unwrap();
+    client(&server)
+        .tool_runner(params, toolset![add])
+        .until_done()
+        .await
+        .unwrap();
     let request = &server.recorded()[0];
     assert_eq!(request.header("x-api-key"), Some("test-key"));
     assert_eq!(request.header("anthropic-version"), Some("2023-06-01"));
     assert_eq!(request.header("anthropic-beta"), Some("beta-one,beta-two"));
-    assert!(!request.body.contains("beta-one"), "betas go in the header, not the body");
+    assert!(
+        !request.body.contains("beta-one"),
+        "betas go in the header, not the body"
+    );
 }
 
 #[tokio::test]
 async fn overload_retries_exhausted_is_a_clear_error_and_polling_again_resends() {
-    let overloaded = || Reply::error(529, "overloaded_error", "Overloaded").header("retry-after-ms", "1");
+    let overloaded =
+        || Reply::error(529, "overloaded_error", "Overloaded").header("retry-after-ms", "1");
     let server = ScriptedServer::start(Sequence::new([
         overloaded(),
         overloaded(),
@@ -596,7 +782,12 @@ async fn overload_retries_exhausted_is_a_clear_error_and_polling_again_resends()
     ]))
     .await
     .unwrap();
-    let client = Client::builder().api_key("k").base_url(server.url()).max_retries(2).build().unwrap();
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(server.url())
+        .max_retries(2)
+        .build()
+        .unwrap();
     let mut runner = client.tool_runner(params(), toolset![add]);
     let error = runner.next().await.unwrap().unwrap_err();
     assert!(error.is_api() && error.is_retryable(), "{error}");
@@ -616,30 +807,61 @@ async fn overload_retries_exhausted_is_a_clear_error_and_polling_again_resends()
 async fn a_dropped_connection_is_retried_then_reported() {
     let server = ScriptedServer::start(Sequence::new([
         Reply::hang_up(),
-        Reply::message(message("msg_1", json!([text("after a hang-up")]), "end_turn")),
+        Reply::message(message(
+            "msg_1",
+            json!([text("after a hang-up")]),
+            "end_turn",
+        )),
     ]))
     .await
     .unwrap();
-    let client = Client::builder().api_key("k").base_url(server.url()).max_retries(1).build().unwrap();
-    let last = client.tool_runner(params(), toolset![add]).until_done().await.expect("retried");
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(server.url())
+        .max_retries(1)
+        .build()
+        .unwrap();
+    let last = client
+        .tool_runner(params(), toolset![add])
+        .until_done()
+        .await
+        .expect("retried");
     assert_eq!(last.text(), "after a hang-up");
 
-    let server = ScriptedServer::start(Sequence::new([Reply::hang_up(), Reply::hang_up()])).await.unwrap();
-    let client = Client::builder().api_key("k").base_url(server.url()).max_retries(1).build().unwrap();
-    let error = client.tool_runner(params(), toolset![add]).until_done().await.unwrap_err();
+    let server = ScriptedServer::start(Sequence::new([Reply::hang_up(), Reply::hang_up()]))
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(server.url())
+        .max_retries(1)
+        .build()
+        .unwrap();
+    let error = client
+        .tool_runner(params(), toolset![add])
+        .until_done()
+        .await
+        .unwrap_err();
     assert!(error.is_connection(), "{error}");
     assert_eq!(error.attempts(), 2);
 }
 
 #[tokio::test]
 async fn a_body_that_is_not_a_message_is_a_decode_error_and_ends_the_loop() {
-    let server = ScriptedServer::start(Sequence::new([Reply::raw(200, "text/html", "<html>gateway hiccup</html>")]))
-        .await
-        .unwrap();
+    let server = ScriptedServer::start(Sequence::new([Reply::raw(
+        200,
+        "text/html",
+        "<html>gateway hiccup</html>",
+    )]))
+    .await
+    .unwrap();
     let mut runner = client(&server).tool_runner(params(), toolset![add]);
     let error = runner.next().await.unwrap().unwrap_err();
     assert!(error.is_decode(), "{error}");
     assert!(format!("{error:?}").contains("gateway hiccup"), "{error:?}");
-    assert!(runner.next().await.is_none(), "a decode error is not worth resending");
+    assert!(
+        runner.next().await.is_none(),
+        "a decode error is not worth resending"
+    );
     assert_eq!(server.requests().len(), 1);
 }

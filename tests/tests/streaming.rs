@@ -28,7 +28,12 @@ fn text(t: &str) -> Value {
 }
 
 fn client(server: &ScriptedServer) -> Client {
-    Client::builder().api_key("k").base_url(server.url()).max_retries(1).build().expect("client")
+    Client::builder()
+        .api_key("k")
+        .base_url(server.url())
+        .max_retries(1)
+        .build()
+        .expect("client")
 }
 
 fn params() -> MessageParams {
@@ -45,7 +50,10 @@ fn add(a: i64, b: i64) -> i64 {
 async fn events_are_typed_and_build_the_message_the_loop_continues_with() {
     let first = message(
         "msg_1",
-        json!([text("Adding now."), tool_use("toolu_1", "add", json!({"a": 20, "b": 22}))]),
+        json!([
+            text("Adding now."),
+            tool_use("toolu_1", "add", json!({"a": 20, "b": 22}))
+        ]),
         "tool_use",
     );
     let server = ScriptedServer::start(Sequence::new([
@@ -54,7 +62,9 @@ async fn events_are_typed_and_build_the_message_the_loop_continues_with() {
     ]))
     .await
     .unwrap();
-    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .streaming();
 
     let turn = runner.next_turn().await.unwrap().expect("turn");
     let mut events = Vec::new();
@@ -66,8 +76,14 @@ async fn events_are_typed_and_build_the_message_the_loop_continues_with() {
         .map(|e| match e {
             StreamEvent::MessageStart { .. } => "message_start",
             StreamEvent::ContentBlockStart { .. } => "block_start",
-            StreamEvent::ContentBlockDelta { delta: Delta::Text(_), .. } => "text",
-            StreamEvent::ContentBlockDelta { delta: Delta::InputJson(_), .. } => "json",
+            StreamEvent::ContentBlockDelta {
+                delta: Delta::Text(_),
+                ..
+            } => "text",
+            StreamEvent::ContentBlockDelta {
+                delta: Delta::InputJson(_),
+                ..
+            } => "json",
             StreamEvent::ContentBlockStop { .. } => "block_stop",
             StreamEvent::MessageDelta { .. } => "message_delta",
             StreamEvent::MessageStop => "message_stop",
@@ -76,13 +92,31 @@ async fn events_are_typed_and_build_the_message_the_loop_continues_with() {
         .collect();
     assert_eq!(
         names,
-        ["message_start", "block_start", "text", "text", "block_stop", "block_start", "json", "json", "block_stop", "message_delta", "message_stop"]
+        [
+            "message_start",
+            "block_start",
+            "text",
+            "text",
+            "block_stop",
+            "block_start",
+            "json",
+            "json",
+            "block_stop",
+            "message_delta",
+            "message_stop"
+        ]
     );
     let streamed = turn.message().await.expect("message").clone();
     assert_eq!(streamed.text(), "Adding now.");
     assert_eq!(streamed.stop_reason, Some(StopReason::ToolUse));
-    assert_eq!(streamed.tool_uses().next().unwrap().input, json!({"a": 20, "b": 22}));
-    assert_eq!(streamed.usage.input_tokens, 10, "usage from message_start is kept");
+    assert_eq!(
+        streamed.tool_uses().next().unwrap().input,
+        json!({"a": 20, "b": 22})
+    );
+    assert_eq!(
+        streamed.usage.input_tokens, 10,
+        "usage from message_start is kept"
+    );
     assert_eq!(streamed.usage.output_tokens, 5);
 
     let second = runner.next_turn().await.unwrap().expect("turn");
@@ -105,8 +139,19 @@ async fn events_are_typed_and_build_the_message_the_loop_continues_with() {
 
 #[tokio::test]
 async fn a_body_that_reads_part_or_none_of_a_turn_still_gets_a_correct_loop() {
-    let first = message("msg_1", json!([text("Adding."), tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]), "tool_use");
-    let second = message("msg_2", json!([tool_use("toolu_2", "add", json!({"a": 3, "b": 4}))]), "tool_use");
+    let first = message(
+        "msg_1",
+        json!([
+            text("Adding."),
+            tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))
+        ]),
+        "tool_use",
+    );
+    let second = message(
+        "msg_2",
+        json!([tool_use("toolu_2", "add", json!({"a": 3, "b": 4}))]),
+        "tool_use",
+    );
     let server = ScriptedServer::start(Sequence::new([
         Reply::stream_message(&first),
         Reply::stream_message(&second),
@@ -114,7 +159,9 @@ async fn a_body_that_reads_part_or_none_of_a_turn_still_gets_a_correct_loop() {
     ]))
     .await
     .unwrap();
-    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .streaming();
     // Read two events of the first turn, then move on.
     let turn = runner.next_turn().await.unwrap().unwrap();
     turn.next().await.unwrap().unwrap();
@@ -132,25 +179,41 @@ async fn a_body_that_reads_part_or_none_of_a_turn_still_gets_a_correct_loop() {
 
 #[tokio::test]
 async fn events_split_across_chunks_and_pings_are_handled() {
-    let m = message("msg_1", json!([text("héllo wörld"), tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))]), "end_turn");
+    let m = message(
+        "msg_1",
+        json!([
+            text("héllo wörld"),
+            tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))
+        ]),
+        "end_turn",
+    );
     let mut body = String::from(": a comment line\n\nevent: ping\ndata: {\"type\": \"ping\"}\n\n");
     body.extend(sse_events(&m));
     // Every byte its own network chunk (multibyte characters split too).
     let mut parts = Vec::new();
     let mut rest = body.as_str();
     while !rest.is_empty() {
-        let end = (1..=rest.len()).find(|&i| rest.is_char_boundary(i)).unwrap();
+        let end = (1..=rest.len())
+            .find(|&i| rest.is_char_boundary(i))
+            .unwrap();
         parts.push(Part::Chunk(rest[..end].to_owned()));
         rest = &rest[end..];
     }
-    let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)])).await.unwrap();
-    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)]))
+        .await
+        .unwrap();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .streaming();
     let turn = runner.next_turn().await.unwrap().unwrap();
     let first = turn.next().await.unwrap().unwrap();
     assert_eq!(first, StreamEvent::Ping);
     let message = turn.message().await.unwrap();
     assert_eq!(message.text(), "héllo wörld");
-    assert_eq!(message.tool_uses().next().unwrap().input, json!({"a": 1, "b": 1}));
+    assert_eq!(
+        message.tool_uses().next().unwrap().input,
+        json!({"a": 1, "b": 1})
+    );
 }
 
 #[tokio::test]
@@ -166,13 +229,33 @@ async fn tool_input_fragments_are_joined_and_parsed_when_the_block_stops() {
         r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":9}}"#,
         r#"{"type":"message_stop"}"#,
     ];
-    let names = ["message_start", "content_block_start", "content_block_delta", "content_block_delta", "content_block_delta", "content_block_delta", "content_block_stop", "message_delta", "message_stop"];
-    let parts = names.iter().zip(events).map(|(n, d)| Part::Chunk(format!("event: {n}\ndata: {d}\n\n")));
-    let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)])).await.unwrap();
-    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let names = [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ];
+    let parts = names
+        .iter()
+        .zip(events)
+        .map(|(n, d)| Part::Chunk(format!("event: {n}\ndata: {d}\n\n")));
+    let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)]))
+        .await
+        .unwrap();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .streaming();
     let turn = runner.next_turn().await.unwrap().unwrap();
     let message = turn.message().await.unwrap();
-    assert_eq!(message.tool_uses().next().unwrap().input, json!({"a": 40, "b": 2}));
+    assert_eq!(
+        message.tool_uses().next().unwrap().input,
+        json!({"a": 40, "b": 2})
+    );
     assert_eq!(message.usage.output_tokens, 9);
     assert_eq!(message.usage.input_tokens, 3);
 }
@@ -180,12 +263,20 @@ async fn tool_input_fragments_are_joined_and_parsed_when_the_block_stops() {
 #[tokio::test]
 async fn an_error_event_mid_stream_is_a_typed_error() {
     let m = message("msg_1", json!([text("partial answer")]), "end_turn");
-    let mut parts: Vec<Part> = sse_events(&m).into_iter().take(3).map(Part::Chunk).collect();
+    let mut parts: Vec<Part> = sse_events(&m)
+        .into_iter()
+        .take(3)
+        .map(Part::Chunk)
+        .collect();
     parts.push(Part::Chunk(
         "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n".into(),
     ));
-    let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)])).await.unwrap();
-    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)]))
+        .await
+        .unwrap();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .streaming();
     let turn = runner.next_turn().await.unwrap().unwrap();
     let mut error = None;
     while let Some(event) = turn.next().await {
@@ -197,21 +288,34 @@ async fn an_error_event_mid_stream_is_a_typed_error() {
     assert!(error.is_stream_error(), "{error}");
     assert_eq!(error.api_error_type(), Some("overloaded_error"));
     assert_eq!(error.api_message(), Some("Overloaded"));
-    assert!(turn.message().await.is_err(), "no message from a failed stream");
+    assert!(
+        turn.message().await.is_err(),
+        "no message from a failed stream"
+    );
 }
 
 #[tokio::test]
 async fn a_stream_cut_after_events_were_read_is_an_error_and_not_resent() {
     let m = message("msg_1", json!([text("this answer is cut")]), "end_turn");
-    let mut parts: Vec<Part> = sse_events(&m).into_iter().take(3).map(Part::Chunk).collect();
+    let mut parts: Vec<Part> = sse_events(&m)
+        .into_iter()
+        .take(3)
+        .map(Part::Chunk)
+        .collect();
     parts.push(Part::HangUp);
     let server = ScriptedServer::start(Sequence::new([
         Reply::stream(parts),
-        Reply::stream_message(&message("msg_2", json!([text("never asked for")]), "end_turn")),
+        Reply::stream_message(&message(
+            "msg_2",
+            json!([text("never asked for")]),
+            "end_turn",
+        )),
     ]))
     .await
     .unwrap();
-    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .streaming();
     let turn = runner.next_turn().await.unwrap().unwrap();
     let mut seen = 0;
     let mut error = None;
@@ -225,16 +329,31 @@ async fn a_stream_cut_after_events_were_read_is_an_error_and_not_resent() {
     let error = error.expect("the cut is reported");
     assert!(error.is_stream_broken(), "{error}");
     assert!(error.to_string().contains("message_stop"), "{error}");
-    assert_eq!(server.requests().len(), 1, "events were read: the turn is not requested again");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "events were read: the turn is not requested again"
+    );
 }
 
 #[tokio::test]
 async fn a_stream_cut_before_any_event_was_read_is_requested_again() {
     let m = message("msg_1", json!([text("second time lucky")]), "end_turn");
-    let mut cut: Vec<Part> = sse_events(&m).into_iter().take(2).map(Part::Chunk).collect();
+    let mut cut: Vec<Part> = sse_events(&m)
+        .into_iter()
+        .take(2)
+        .map(Part::Chunk)
+        .collect();
     cut.push(Part::HangUp);
-    let server = ScriptedServer::start(Sequence::new([Reply::stream(cut), Reply::stream_message(&m)])).await.unwrap();
-    let mut runner = client(&server).tool_runner(params(), toolset![add]).streaming();
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::stream(cut),
+        Reply::stream_message(&m),
+    ]))
+    .await
+    .unwrap();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .streaming();
     let turn = runner.next_turn().await.unwrap().unwrap();
     // Nothing was read before the cut: the message comes from the second try.
     assert_eq!(turn.message().await.unwrap().text(), "second time lucky");
@@ -283,7 +402,11 @@ fn two_tools_then_tail(gate: Option<Arc<tokio::sync::Notify>>) -> Reply {
 
 async fn run_turn(early: bool) -> Vec<String> {
     let gate = Arc::new(tokio::sync::Notify::new());
-    let log = Arc::new(Log(Mutex::new(Vec::new()), AtomicUsize::new(0), Arc::clone(&gate)));
+    let log = Arc::new(Log(
+        Mutex::new(Vec::new()),
+        AtomicUsize::new(0),
+        Arc::clone(&gate),
+    ));
     let server = ScriptedServer::start(Sequence::new([
         two_tools_then_tail(early.then(|| Arc::clone(&gate))),
         Reply::stream_message(&message("msg_2", json!([text("done")]), "end_turn")),
@@ -291,7 +414,10 @@ async fn run_turn(early: bool) -> Vec<String> {
     .await
     .unwrap();
     let tools = toolset![slow_lookup].with_shared_state(Arc::clone(&log));
-    let mut runner = client(&server).tool_runner(params(), tools).streaming().early_tool_start(early);
+    let mut runner = client(&server)
+        .tool_runner(params(), tools)
+        .streaming()
+        .early_tool_start(early);
     let mut first = true;
     while let Some(turn) = runner.next_turn().await {
         let turn = turn.expect("turn");
@@ -315,12 +441,20 @@ async fn early_tool_start_runs_tools_while_the_tail_streams_and_never_twice() {
     // The server holds the tail back until both tools are done: only
     // tools started early can open the gate, so this turn finishes at all
     // only because they ran while the turn was streaming.
-    let early = tokio::time::timeout(Duration::from_secs(20), run_turn(true)).await.expect("early start finishes");
+    let early = tokio::time::timeout(Duration::from_secs(20), run_turn(true))
+        .await
+        .expect("early start finishes");
     assert_eq!(early.len(), 3, "each tool ran once: {early:?}");
-    assert_eq!(early[2], "turn streamed", "both tools finished before the turn: {early:?}");
+    assert_eq!(
+        early[2], "turn streamed",
+        "both tools finished before the turn: {early:?}"
+    );
 
     // Without early start the tools wait for the end of the turn.
     let late = run_turn(false).await;
     assert_eq!(late.len(), 3, "{late:?}");
-    assert_eq!(late[0], "turn streamed", "tools ran after the turn: {late:?}");
+    assert_eq!(
+        late[0], "turn streamed",
+        "tools ran after the turn: {late:?}"
+    );
 }

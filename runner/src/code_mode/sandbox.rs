@@ -2,10 +2,12 @@
 //!
 //! monty pauses whenever the program needs the host: to look up a name it
 //! does not know, to call a tool, to touch the operating system, or to wait
-//! for calls it awaits. This module answers every pause. Tool calls are
-//! handed to the host side ([`super::host`]) and the program carries on at
-//! once with a pending future, so that calls awaited together run together;
-//! their results come back when the program waits for them.
+//! for calls it awaits. This module answers every pause. A tool call is
+//! started at once and the program carries on with a pending future, so
+//! that calls awaited together run together. A call that finishes when first
+//! polled (an in-memory tool) is answered from here; the others are handed
+//! to the host side ([`super::host`]), and their results come back when the
+//! program waits for them.
 //!
 //! The interpreter runs on a blocking thread, not on the async runtime: a
 //! program may compute for as long as its time limit allows, and must not

@@ -90,7 +90,10 @@ impl Compaction {
 
     /// Calls `f` with the history before and after each compaction.
     #[must_use]
-    pub fn on_compact(mut self, f: impl Fn(&[MessageParam], &[MessageParam]) + Send + Sync + 'static) -> Self {
+    pub fn on_compact(
+        mut self,
+        f: impl Fn(&[MessageParam], &[MessageParam]) + Send + Sync + 'static,
+    ) -> Self {
         self.on_compact = Some(Arc::new(f));
         self
     }
@@ -112,7 +115,9 @@ impl Compaction {
         summary.messages.truncate(kept);
         // Consecutive user messages are merged by the API, so the prompt
         // may follow tool results directly.
-        summary.messages.push(MessageParam::user(self.prompt.clone()));
+        summary
+            .messages
+            .push(MessageParam::user(self.prompt.clone()));
         summary.tool_choice = Some(json!({"type": "none"}));
         if let Some(max_tokens) = self.max_tokens {
             summary.max_tokens = max_tokens;
@@ -133,7 +138,11 @@ impl Compaction {
             vec![ContentBlock::Text(TextBlock::new(text))],
         )];
         after.extend(before[kept..].iter().cloned());
-        tracing::info!(before = before.len(), after = after.len(), "conversation compacted");
+        tracing::info!(
+            before = before.len(),
+            after = after.len(),
+            "conversation compacted"
+        );
         if let Some(callback) = &self.on_compact {
             callback(&before, &after);
         }

@@ -76,7 +76,8 @@ pub(crate) async fn run_tools(
                 let id = call.id;
                 Either::Left(started.map(move |joined| {
                     joined.unwrap_or_else(|e| {
-                        ToolOutput::error(format!("the call's task failed: {e}")).into_result_block(id)
+                        ToolOutput::error(format!("the call's task failed: {e}"))
+                            .into_result_block(id)
                     })
                 }))
             }
@@ -145,7 +146,9 @@ fn run_one(
                         if let Decision::Replace(input) = decision {
                             pending.input = input;
                         }
-                        let output = toolset.call(&pending.name, pending.input.clone(), call).await;
+                        let output = toolset
+                            .call(&pending.name, pending.input.clone(), call)
+                            .await;
                         match &after {
                             Some(hook) => {
                                 let name = pending.name.clone();
@@ -181,7 +184,12 @@ fn run_one(
 /// The error result for a call its tool does not allow from this caller, or
 /// `None` when the call may run. Unknown tools pass, and get the toolset's
 /// own "unknown tool" result.
-fn refuse_caller(toolset: &Toolset, name: &str, caller: &Caller, code_version: &str) -> Option<ToolOutput> {
+fn refuse_caller(
+    toolset: &Toolset,
+    name: &str,
+    caller: &Caller,
+    code_version: &str,
+) -> Option<ToolOutput> {
     let def = toolset.get(name)?.definition();
     if def.allows_caller(caller, code_version) {
         return None;
@@ -222,6 +230,11 @@ fn hook_panicked(which: &str, tool: &str, panic: &(dyn std::any::Any + Send)) ->
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)");
-    tracing::error!(hook = which, tool, panic = message, "tool-call hook panicked");
+    tracing::error!(
+        hook = which,
+        tool,
+        panic = message,
+        "tool-call hook panicked"
+    );
     format!("the {which}-call hook for tool `{tool}` failed: {message}")
 }

@@ -38,7 +38,9 @@ use tokio_util::sync::CancellationToken;
 use crate::client::Client;
 use crate::error::Error;
 use crate::toolset::Toolset;
-use crate::types::{CodeExecution, ContentBlock, Message, MessageParam, MessageParams, StopReason, code_executions};
+use crate::types::{
+    CodeExecution, ContentBlock, Message, MessageParam, MessageParams, StopReason, code_executions,
+};
 use bytes::Bytes;
 
 /// The number of requests a runner sends unless told otherwise.
@@ -160,7 +162,8 @@ impl Turn {
 impl Turn {
     /// Whether this turn's tools are to be run: only for `tool_use` stops.
     fn wants_tools(&self) -> bool {
-        self.message.stop_reason == Some(StopReason::ToolUse) && self.message.tool_uses().next().is_some()
+        self.message.stop_reason == Some(StopReason::ToolUse)
+            && self.message.tool_uses().next().is_some()
     }
 }
 
@@ -324,7 +327,11 @@ impl ToolRunner {
     /// with a non-zero return code or an error result is a failure
     /// ([`CodeExecution::is_failure`]), whatever the model says of it.
     pub fn code_executions(&self) -> Vec<CodeExecution> {
-        let history = self.params.messages.iter().flat_map(|m| m.content_blocks().into_owned());
+        let history = self
+            .params
+            .messages
+            .iter()
+            .flat_map(|m| m.content_blocks().into_owned());
         let current = self
             .turn
             .iter()
@@ -359,7 +366,12 @@ impl ToolRunner {
             let run = dispatch::run_tools(
                 self.toolset.clone(),
                 turn.message.tool_uses().cloned().collect(),
-                dispatch_config(self.concurrency, &self.code_version_in_use, &self.before, &self.after),
+                dispatch_config(
+                    self.concurrency,
+                    &self.code_version_in_use,
+                    &self.before,
+                    &self.after,
+                ),
                 self.cancel.clone(),
                 std::mem::take(&mut turn.early),
             );
@@ -401,7 +413,9 @@ impl ToolRunner {
         if let Some(container) = self.expired.take() {
             // Nothing more can run in that container; keep the turn in the
             // history so that a caller can start again from it.
-            self.params.messages.push(MessageParam::from(turn.message.clone()));
+            self.params
+                .messages
+                .push(MessageParam::from(turn.message.clone()));
             turn.appended = true;
             return Step::ContainerExpired(container);
         }
@@ -428,7 +442,9 @@ impl ToolRunner {
         );
         // The history keeps the model's last word, so that a caller can carry
         // the conversation on after the loop.
-        self.params.messages.push(MessageParam::from(turn.message.clone()));
+        self.params
+            .messages
+            .push(MessageParam::from(turn.message.clone()));
         if resume {
             self.turn = None;
             Step::Send
@@ -442,7 +458,11 @@ impl ToolRunner {
         let prepared = self.prepare_request(false);
         let client = self.client.clone();
         Box::pin(async move {
-            let Prepared { body, betas, container } = prepared?;
+            let Prepared {
+                body,
+                betas,
+                container,
+            } = prepared?;
             client
                 .send_message(body, &betas)
                 .await
@@ -490,7 +510,12 @@ impl ToolRunner {
     }
 
     fn dispatch_config(&self) -> DispatchConfig {
-        dispatch_config(self.concurrency, &self.code_version_in_use, &self.before, &self.after)
+        dispatch_config(
+            self.concurrency,
+            &self.code_version_in_use,
+            &self.before,
+            &self.after,
+        )
     }
 
     /// Takes in a response: carries its container into the next request
@@ -528,13 +553,20 @@ impl ToolRunner {
             return None;
         }
         let summary_params = self.compaction.as_ref()?.request(&self.params)?;
-        tracing::info!(messages = self.params.messages.len(), "compacting the conversation");
+        tracing::info!(
+            messages = self.params.messages.len(),
+            "compacting the conversation"
+        );
         let original = std::mem::replace(&mut self.params, summary_params);
         let prepared = self.prepare_request(false);
         self.params = original;
         let client = self.client.clone();
         Some(Box::pin(async move {
-            let Prepared { body, betas, container } = prepared?;
+            let Prepared {
+                body,
+                betas,
+                container,
+            } = prepared?;
             client
                 .send_message(body, &betas)
                 .await
@@ -609,7 +641,10 @@ impl Stream for ToolRunner {
                     }
                     Step::ContainerExpired(container) => {
                         this.finished = true;
-                        tracing::warn!(container = container.as_deref(), "code-execution container expired");
+                        tracing::warn!(
+                            container = container.as_deref(),
+                            "code-execution container expired"
+                        );
                         return Poll::Ready(Some(Err(Error::container_expired(container, None))));
                     }
                     Step::RunTools => match this.start_tools() {
@@ -637,7 +672,10 @@ impl Stream for ToolRunner {
 
 impl ToolRunner {
     fn limit_error(&self) -> Error {
-        tracing::warn!(max_iterations = self.max_iterations, "iteration limit reached");
+        tracing::warn!(
+            max_iterations = self.max_iterations,
+            "iteration limit reached"
+        );
         Error::max_iterations(self.max_iterations)
     }
 }
@@ -681,7 +719,9 @@ fn log_code_execution(run: &CodeExecution) {
             "code execution finished"
         ),
         Some(CodeExecutionOutcome::Finished {
-            return_code, stderr, ..
+            return_code,
+            stderr,
+            ..
         }) => tracing::warn!(id = %run.id, return_code, stderr = %stderr, "code execution failed"),
         Some(CodeExecutionOutcome::Error { error_code }) => {
             tracing::warn!(id = %run.id, error_code = %error_code, "code execution failed")

@@ -39,7 +39,11 @@ fn has_code_callers(toolset: &Toolset) -> bool {
 /// `"code"` stands for the runner's configured version; without one, for
 /// the version of a code-execution tool the user declared (which is left
 /// alone); without that, for [`DEFAULT_CODE_EXECUTION`], and the tool is added.
-pub(crate) fn setup(params: &MessageParams, toolset: &Toolset, configured: Option<&str>) -> CodeSetup {
+pub(crate) fn setup(
+    params: &MessageParams,
+    toolset: &Toolset,
+    configured: Option<&str>,
+) -> CodeSetup {
     let declared = declared_code_tool(params);
     let version = configured
         .or(declared)
@@ -84,7 +88,11 @@ pub(crate) fn validate(params: &MessageParams, toolset: &Toolset) -> Result<(), 
         let from_code = raw
             .get("allowed_callers")
             .and_then(Value::as_array)
-            .is_some_and(|c| c.iter().filter_map(Value::as_str).any(is_code_execution_version));
+            .is_some_and(|c| {
+                c.iter()
+                    .filter_map(Value::as_str)
+                    .any(is_code_execution_version)
+            });
         if from_code && raw.get("strict") == Some(&Value::Bool(true)) {
             return Err(Error::invalid_request(format!(
                 "tool `{}` is `strict` and callable from code; programmatic tool calling does not allow `strict: true` on such tools",
@@ -101,7 +109,10 @@ pub(crate) fn validate(params: &MessageParams, toolset: &Toolset) -> Result<(), 
             ));
         }
         if choice.get("type").and_then(Value::as_str) == Some("tool") {
-            let name = choice.get("name").and_then(Value::as_str).unwrap_or_default();
+            let name = choice
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let direct = match toolset.get(name) {
                 Some(tool) => tool.definition().allows_direct(),
                 None => params
@@ -123,7 +134,11 @@ pub(crate) fn validate(params: &MessageParams, toolset: &Toolset) -> Result<(), 
 fn raw_allows_code(tool: &Value) -> bool {
     tool.get("allowed_callers")
         .and_then(Value::as_array)
-        .is_some_and(|c| c.iter().filter_map(Value::as_str).any(is_code_execution_version))
+        .is_some_and(|c| {
+            c.iter()
+                .filter_map(Value::as_str)
+                .any(is_code_execution_version)
+        })
 }
 
 fn raw_allows_direct(tool: &Value) -> bool {

@@ -27,7 +27,10 @@ impl Accumulator {
     pub(crate) fn apply(&mut self, event: &StreamEvent) -> Result<(), Error> {
         match event {
             StreamEvent::MessageStart { message } => self.message = Some(message.clone()),
-            StreamEvent::ContentBlockStart { index, content_block } => {
+            StreamEvent::ContentBlockStart {
+                index,
+                content_block,
+            } => {
                 let message = self.message_mut("content_block_start")?;
                 if *index != message.content.len() {
                     return Err(Error::stream_broken(format!(
@@ -39,14 +42,20 @@ impl Accumulator {
             }
             StreamEvent::ContentBlockDelta { index, delta } => {
                 if let Delta::InputJson(fragment) = delta {
-                    self.partial_json.entry(*index).or_default().push_str(fragment);
+                    self.partial_json
+                        .entry(*index)
+                        .or_default()
+                        .push_str(fragment);
                     return Ok(());
                 }
                 let block = self.block_mut(*index)?;
                 match (block, delta) {
                     (ContentBlock::Text(text), Delta::Text(more)) => text.text.push_str(more),
                     (ContentBlock::Text(text), Delta::Citation(citation)) => {
-                        let citations = text.extra.entry("citations").or_insert(Value::Array(Vec::new()));
+                        let citations = text
+                            .extra
+                            .entry("citations")
+                            .or_insert(Value::Array(Vec::new()));
                         if !citations.is_array() {
                             *citations = Value::Array(Vec::new());
                         }
@@ -54,12 +63,18 @@ impl Accumulator {
                             list.push(citation.clone());
                         }
                     }
-                    (ContentBlock::Thinking(thinking), Delta::Thinking(more)) => thinking.thinking.push_str(more),
+                    (ContentBlock::Thinking(thinking), Delta::Thinking(more)) => {
+                        thinking.thinking.push_str(more)
+                    }
                     (ContentBlock::Thinking(thinking), Delta::Signature(signature)) => {
                         thinking.signature.clone_from(signature);
                     }
                     (block, delta) => {
-                        tracing::debug!(kind = block.kind(), ?delta, "stream delta not applied to its block");
+                        tracing::debug!(
+                            kind = block.kind(),
+                            ?delta,
+                            "stream delta not applied to its block"
+                        );
                     }
                 }
             }
@@ -113,21 +128,27 @@ impl Accumulator {
     pub(crate) fn finish(self) -> Result<Message, Error> {
         match self.message {
             Some(message) if self.stopped => Ok(message),
-            _ => Err(Error::stream_broken("the stream ended before `message_stop`")),
+            _ => Err(Error::stream_broken(
+                "the stream ended before `message_stop`",
+            )),
         }
     }
 
     fn message_mut(&mut self, event: &str) -> Result<&mut Message, Error> {
-        self.message
-            .as_mut()
-            .ok_or_else(|| Error::stream_broken(format!("`{event}` arrived before `message_start`")))
+        self.message.as_mut().ok_or_else(|| {
+            Error::stream_broken(format!("`{event}` arrived before `message_start`"))
+        })
     }
 
     fn block_mut(&mut self, index: usize) -> Result<&mut ContentBlock, Error> {
         self.message_mut("content_block_delta")?
             .content
             .get_mut(index)
-            .ok_or_else(|| Error::stream_broken(format!("an event for content block {index}, which never started")))
+            .ok_or_else(|| {
+                Error::stream_broken(format!(
+                    "an event for content block {index}, which never started"
+                ))
+            })
     }
 }
 
@@ -137,7 +158,9 @@ fn parse_input(index: usize, json: &str) -> Result<Value, Error> {
         return Ok(Value::Object(serde_json::Map::new()));
     }
     serde_json::from_str(json).map_err(|e| {
-        Error::stream_broken(format!("the streamed input of content block {index} is not valid JSON ({e}): {json}"))
+        Error::stream_broken(format!(
+            "the streamed input of content block {index} is not valid JSON ({e}): {json}"
+        ))
     })
 }
 
@@ -162,7 +185,9 @@ fn set_input(block: &mut ContentBlock, input: Value) -> Result<(), Error> {
 
 /// Usage in a `message_delta` is cumulative: its fields replace the start's.
 fn merge_usage(message: &mut Message, delta: &Value) {
-    let Some(fields) = delta.as_object() else { return };
+    let Some(fields) = delta.as_object() else {
+        return;
+    };
     let mut usage = serde_json::to_value(&message.usage).unwrap_or(Value::Null);
     if let Some(current) = usage.as_object_mut() {
         for (key, value) in fields {

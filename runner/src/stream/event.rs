@@ -180,10 +180,18 @@ fn read_delta(delta: Value) -> Delta {
     let text = |key: &str| delta.get(key).and_then(Value::as_str).map(str::to_owned);
     match delta.get("type").and_then(Value::as_str) {
         Some("text_delta") => text("text").map_or(Delta::Other(delta.clone()), Delta::Text),
-        Some("thinking_delta") => text("thinking").map_or(Delta::Other(delta.clone()), Delta::Thinking),
-        Some("signature_delta") => text("signature").map_or(Delta::Other(delta.clone()), Delta::Signature),
-        Some("input_json_delta") => text("partial_json").map_or(Delta::Other(delta.clone()), Delta::InputJson),
-        Some("citations_delta") => Delta::Citation(delta.get("citation").cloned().unwrap_or(Value::Null)),
+        Some("thinking_delta") => {
+            text("thinking").map_or(Delta::Other(delta.clone()), Delta::Thinking)
+        }
+        Some("signature_delta") => {
+            text("signature").map_or(Delta::Other(delta.clone()), Delta::Signature)
+        }
+        Some("input_json_delta") => {
+            text("partial_json").map_or(Delta::Other(delta.clone()), Delta::InputJson)
+        }
+        Some("citations_delta") => {
+            Delta::Citation(delta.get("citation").cloned().unwrap_or(Value::Null))
+        }
         _ => Delta::Other(delta),
     }
 }

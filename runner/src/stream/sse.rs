@@ -97,9 +97,18 @@ mod tests {
         assert_eq!(
             whole,
             vec![
-                SseEvent { event: "ping".into(), data: "{\"type\": \"ping\"}".into() },
-                SseEvent { event: "content_block_delta".into(), data: "{\"a\":\n1}".into() },
-                SseEvent { event: "message".into(), data: "bare".into() },
+                SseEvent {
+                    event: "ping".into(),
+                    data: "{\"type\": \"ping\"}".into()
+                },
+                SseEvent {
+                    event: "content_block_delta".into(),
+                    data: "{\"a\":\n1}".into()
+                },
+                SseEvent {
+                    event: "message".into(),
+                    data: "bare".into()
+                },
             ]
         );
         for size in 1..text.len() {
@@ -125,6 +134,12 @@ mod tests {
         parser.feed(b"\n", &mut out);
         assert!(out.is_empty());
         parser.feed(b"\n", &mut out);
-        assert_eq!(out, vec![SseEvent { event: "message_stop".into(), data: "{}".into() }]);
+        assert_eq!(
+            out,
+            vec![SseEvent {
+                event: "message_stop".into(),
+                data: "{}".into()
+            }]
+        );
     }
 }

@@ -159,11 +159,16 @@ impl Turn {
                         // caller has seen nothing and no tool has started.
                         let untouched = self.early.as_ref().is_none_or(|e| e.started.is_empty());
                         if !self.delivered && untouched && self.resend.left > 0 {
-                            tracing::debug!(cause, "stream broke off before any event was read; requesting it again");
+                            tracing::debug!(
+                                cause,
+                                "stream broke off before any event was read; requesting it again"
+                            );
                             self.restart();
                             continue;
                         }
-                        let error = Error::stream_broken(format!("the stream ended before `message_stop`{cause}"));
+                        let error = Error::stream_broken(format!(
+                            "the stream ended before `message_stop`{cause}"
+                        ));
                         return Poll::Ready(Some(Err(self.fail(error))));
                     }
                 },
@@ -177,11 +182,16 @@ impl Turn {
         for sse in events {
             match parse_event(&sse.event, &sse.data) {
                 Ok(event) => self.pending.push_back(event),
-                Err(ParseError::Api { error_type, message }) => {
+                Err(ParseError::Api {
+                    error_type,
+                    message,
+                }) => {
                     return Err(Error::stream_error(error_type, message));
                 }
                 Err(ParseError::Malformed { event, detail }) => {
-                    return Err(Error::stream_broken(format!("malformed `{event}` event: {detail}")));
+                    return Err(Error::stream_broken(format!(
+                        "malformed `{event}` event: {detail}"
+                    )));
                 }
             }
         }
@@ -241,7 +251,10 @@ impl fmt::Debug for Turn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Turn")
             .field("delivered", &self.delivered)
-            .field("complete", &(self.message.is_some() || self.accumulator.is_complete()))
+            .field(
+                "complete",
+                &(self.message.is_some() || self.accumulator.is_complete()),
+            )
             .field("failed", &self.failed)
             .finish_non_exhaustive()
     }

@@ -40,7 +40,11 @@ impl ArgsReader {
     ///
     /// An error result when `input` is not a JSON object (`null` reads as an
     /// empty object).
-    pub fn new(tool: &'static str, input: Value, params: &'static [&'static str]) -> Result<Self, ToolOutput> {
+    pub fn new(
+        tool: &'static str,
+        input: Value,
+        params: &'static [&'static str],
+    ) -> Result<Self, ToolOutput> {
         let map = match input {
             Value::Object(map) => map,
             Value::Null => Map::new(),
@@ -145,7 +149,10 @@ fn unknown_field(key: &str, params: &[&str]) -> String {
         format!("{key}: unknown field, this tool takes no input")
     } else {
         let expected: Vec<String> = params.iter().map(|p| format!("`{p}`")).collect();
-        format!("{key}: unknown field, expected one of {}", expected.join(", "))
+        format!(
+            "{key}: unknown field, expected one of {}",
+            expected.join(", ")
+        )
     }
 }
 

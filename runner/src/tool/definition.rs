@@ -114,7 +114,10 @@ impl ToolDefinition {
 
     /// Sets who may call the tool.
     #[must_use]
-    pub fn with_allowed_callers(mut self, callers: impl IntoIterator<Item = AllowedCaller>) -> Self {
+    pub fn with_allowed_callers(
+        mut self,
+        callers: impl IntoIterator<Item = AllowedCaller>,
+    ) -> Self {
         self.allowed_callers = Some(callers.into_iter().collect());
         self
     }
@@ -155,7 +158,9 @@ impl ToolDefinition {
             (AllowedCaller::Direct, Caller::Direct) => true,
             (AllowedCaller::Code, Caller::CodeExecution { version, .. }) => version == code_version,
             (AllowedCaller::Code, Caller::CodeMode) => true,
-            (AllowedCaller::CodeExecution(v), Caller::CodeExecution { version, .. }) => v == version,
+            (AllowedCaller::CodeExecution(v), Caller::CodeExecution { version, .. }) => {
+                v == version
+            }
             _ => false,
         })
     }

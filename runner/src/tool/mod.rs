@@ -19,11 +19,11 @@ use serde_json::Value;
 
 pub use args::ArgsReader;
 pub use call::{Caller, ToolCall};
+pub(crate) use definition::WireDefinition;
 pub use definition::{
     AllowedCaller, DEFAULT_CODE_EXECUTION, ToolDefinition, is_code_execution_version,
     is_valid_tool_name,
 };
-pub(crate) use definition::WireDefinition;
 pub use output::{IntoToolOutput, ToolOutput};
 pub use schema::SchemaBuilder;
 pub use state::State;

@@ -4,7 +4,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::types::{ContentBlock, DocumentBlock, ImageBlock, TextBlock, ToolResultBlock, ToolResultContent};
+use crate::types::{
+    ContentBlock, DocumentBlock, ImageBlock, TextBlock, ToolResultBlock, ToolResultContent,
+};
 
 /// The result of one tool call: content blocks for the model, and whether the
 /// call failed.
@@ -111,7 +113,9 @@ impl ToolOutput {
     /// block is sent as a string; anything else as a list of blocks.
     pub fn into_result_block(self, tool_use_id: impl Into<String>) -> ToolResultBlock {
         let content = match <[ContentBlock; 1]>::try_from(self.content) {
-            Ok([ContentBlock::Text(text)]) if text.cache_control.is_none() && text.extra.is_empty() => {
+            Ok([ContentBlock::Text(text)])
+                if text.cache_control.is_none() && text.extra.is_empty() =>
+            {
                 Some(ToolResultContent::Text(text.text))
             }
             Ok([block]) => Some(ToolResultContent::Blocks(vec![block])),

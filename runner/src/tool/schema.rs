@@ -4,8 +4,8 @@
 //! a tool's parameters and strips what the API does not need: `$schema`,
 //! `title`, and `$defs` of types that are not recursive (those are inlined).
 
-use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::JsonSchema;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value};
 
 /// Builds the input schema of a tool, one parameter at a time.
@@ -122,8 +122,16 @@ fn strip_noise(schema: &mut Value) {
                 }
             }
             // Single schemas.
-            "items" | "additionalProperties" | "not" | "if" | "then" | "else" | "contains"
-            | "propertyNames" | "unevaluatedProperties" | "unevaluatedItems" => strip_noise(value),
+            "items"
+            | "additionalProperties"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "contains"
+            | "propertyNames"
+            | "unevaluatedProperties"
+            | "unevaluatedItems" => strip_noise(value),
             _ => {}
         }
     }

@@ -91,7 +91,9 @@ fn is_code_tool(name: &str) -> bool {
 
 /// Every code-execution run in `blocks` (the content of a conversation's
 /// messages, in order), with its outcome and tool calls.
-pub fn code_executions<'a>(blocks: impl IntoIterator<Item = &'a ContentBlock>) -> Vec<CodeExecution> {
+pub fn code_executions<'a>(
+    blocks: impl IntoIterator<Item = &'a ContentBlock>,
+) -> Vec<CodeExecution> {
     let mut runs: Vec<CodeExecution> = Vec::new();
     for block in blocks {
         match block {
@@ -123,7 +125,9 @@ pub fn code_executions<'a>(blocks: impl IntoIterator<Item = &'a ContentBlock>) -
                     continue;
                 };
                 if let Some(run) = runs.iter_mut().rev().find(|r| r.id == id) {
-                    run.outcome = Some(read_outcome(value.get("content").cloned().unwrap_or(Value::Null)));
+                    run.outcome = Some(read_outcome(
+                        value.get("content").cloned().unwrap_or(Value::Null),
+                    ));
                 }
             }
             _ => {}
@@ -133,7 +137,10 @@ pub fn code_executions<'a>(blocks: impl IntoIterator<Item = &'a ContentBlock>) -
 }
 
 fn read_outcome(content: Value) -> CodeExecutionOutcome {
-    let kind = content.get("type").and_then(Value::as_str).unwrap_or_default();
+    let kind = content
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if kind.ends_with("_tool_result_error") {
         let error_code = content
             .get("error_code")
@@ -143,7 +150,13 @@ fn read_outcome(content: Value) -> CodeExecutionOutcome {
         return CodeExecutionOutcome::Error { error_code };
     }
     if kind == "code_execution_result" || kind == "bash_code_execution_result" {
-        let text = |key: &str| content.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let text = |key: &str| {
+            content
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
         let file_ids = content
             .get("content")
             .and_then(Value::as_array)
@@ -158,7 +171,10 @@ fn read_outcome(content: Value) -> CodeExecutionOutcome {
         return CodeExecutionOutcome::Finished {
             stdout: text("stdout"),
             stderr: text("stderr"),
-            return_code: content.get("return_code").and_then(Value::as_i64).unwrap_or(0),
+            return_code: content
+                .get("return_code")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
             file_ids,
         };
     }

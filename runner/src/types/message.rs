@@ -45,7 +45,10 @@ impl Message {
 
     /// The text of all text blocks, concatenated.
     pub fn text(&self) -> String {
-        self.content.iter().filter_map(ContentBlock::as_text).collect()
+        self.content
+            .iter()
+            .filter_map(ContentBlock::as_text)
+            .collect()
     }
 }
 

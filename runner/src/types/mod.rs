@@ -9,10 +9,10 @@ mod content;
 mod message;
 mod params;
 
+pub use code_execution::{CodeExecution, CodeExecutionOutcome, code_executions};
 pub use content::{
     CallerInfo, ContentBlock, DocumentBlock, ImageBlock, OtherBlock, RedactedThinkingBlock,
     ServerToolUseBlock, TextBlock, ThinkingBlock, ToolResultBlock, ToolResultContent, ToolUseBlock,
 };
-pub use code_execution::{CodeExecution, CodeExecutionOutcome, code_executions};
 pub use message::{Container, Message, StopReason, Usage};
 pub use params::{Content, MessageParam, MessageParams, Role};
