@@ -57,8 +57,10 @@
 //! A call from the program goes through [`Toolset::call`], like a direct
 //! one: its input is validated, [`State`](crate::State) is filled in, a
 //! panic is caught, and [`ToolCall::caller`](crate::ToolCall::caller) is
-//! [`Caller::CodeMode`](crate::Caller::CodeMode). Calls start when they are
-//! made, so calls awaited together (`asyncio.gather`) run concurrently.
+//! [`Caller::CodeMode`](crate::Caller::CodeMode), and its id is the
+//! `run_code` call's with the call's number after it (`toolu_1#3`). Calls
+//! start when they are made, so calls awaited together (`asyncio.gather`)
+//! run concurrently.
 //!
 //! A result whose text is one JSON value reaches the program as that value
 //! (integers of any size exact); other text arrives as a `str` (so a tool
