@@ -83,12 +83,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let orders = Orders(vec![
-        ("north", "acme", 120_00),
-        ("north", "globex", 45_50),
-        ("south", "initech", 300_00),
-        ("east", "umbrella", 80_25),
-        ("east", "hooli", 99_99),
-        ("west", "stark", 150_00),
+        ("north", "acme", 12_000),
+        ("north", "globex", 4_550),
+        ("south", "initech", 30_000),
+        ("east", "umbrella", 8_025),
+        ("east", "hooli", 9_999),
+        ("west", "stark", 15_000),
     ]);
     let params = MessageParams::new("claude-sonnet-4-5", 2048)
         .user("Which sales region has the highest order total? Use code to query every region.");

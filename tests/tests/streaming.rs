@@ -432,8 +432,7 @@ async fn run_turn(early: bool) -> Vec<String> {
     let results = &server.requests()[1]["messages"][2]["content"];
     assert_eq!(results[0]["content"], "value of a");
     assert_eq!(results[1]["content"], "value of b");
-    let entries = log.0.lock().unwrap().clone();
-    entries
+    log.0.lock().unwrap().clone()
 }
 
 #[tokio::test]

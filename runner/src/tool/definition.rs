@@ -86,7 +86,10 @@ pub struct ToolDefinition {
     /// Who may call the tool; `None` means the model directly, and leaves the
     /// field out of the request.
     pub allowed_callers: Option<Vec<AllowedCaller>>,
-    /// Ask the API to guarantee that inputs match the schema.
+    /// Ask the API to guarantee that inputs match the schema. On the wire,
+    /// the schema of a strict tool is adapted to what strict mode accepts:
+    /// objects closed, no numeric or length bounds, no `format` on numbers
+    /// (the input is still checked against them when it is read).
     pub strict: bool,
     /// Leave the tool out of the model's context until tool search finds it.
     pub defer_loading: bool,
@@ -204,7 +207,13 @@ impl ToolDefinition {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("name", &self.name)?;
         map.serialize_entry("description", &self.description)?;
-        map.serialize_entry("input_schema", &self.input_schema)?;
+        if self.strict {
+            let mut schema = self.input_schema.clone();
+            super::schema::make_strict(&mut schema);
+            map.serialize_entry("input_schema", &schema)?;
+        } else {
+            map.serialize_entry("input_schema", &self.input_schema)?;
+        }
         if let Some(callers) = &self.allowed_callers {
             let mut names: Vec<&str> = Vec::with_capacity(callers.len());
             for caller in callers {

@@ -136,3 +136,91 @@ fn strip_noise(schema: &mut Value) {
         }
     }
 }
+
+/// Keywords strict tool use does not accept: bounds on numbers and on the
+/// length of strings. Deserializing the input still checks them (a `u8`
+/// rejects 300), so dropping them from the schema loses no safety.
+const STRICT_UNSUPPORTED: &[&str] = &[
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+];
+
+/// Adapts a schema to what the API's strict mode accepts: every object
+/// closed with `"additionalProperties": false`, no numeric or length
+/// bounds, and no `format` on numbers (`int64`, `uint8`, `double`).
+pub(crate) fn make_strict(schema: &mut Value) {
+    let Value::Object(map) = schema else { return };
+    for key in STRICT_UNSUPPORTED {
+        map.shift_remove(*key);
+    }
+    let numeric = match map.get("type") {
+        Some(Value::String(t)) => t == "integer" || t == "number",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "integer" || t == "number"),
+        _ => false,
+    };
+    if numeric {
+        map.shift_remove("format");
+    }
+    let is_object = map.get("type") == Some(&Value::String("object".into())) || map.contains_key("properties");
+    if is_object && !map.contains_key("additionalProperties") {
+        map.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    for (key, value) in map.iter_mut() {
+        match key.as_str() {
+            "properties" | "$defs" | "definitions" => {
+                if let Value::Object(children) = value {
+                    children.values_mut().for_each(make_strict);
+                }
+            }
+            "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
+                if let Value::Array(children) = value {
+                    children.iter_mut().for_each(make_strict);
+                }
+            }
+            "items" | "additionalProperties" | "not" => make_strict(value),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn strict_schemas_lose_bounds_and_close_every_object() {
+        let mut schema = json!({
+            "type": "object",
+            "properties": {
+                "count": {"type": "integer", "format": "uint8", "minimum": 0, "maximum": 255},
+                "name": {"type": "string", "minLength": 1, "maxLength": 1, "format": "email"},
+                "point": {"type": "object", "properties": {"x": {"type": "number", "format": "double"}}, "required": ["x"]},
+                "items": {"type": "array", "items": {"type": "object", "properties": {"maximum": {"type": "string"}}}}
+            },
+            "required": ["count"],
+            "additionalProperties": false
+        });
+        make_strict(&mut schema);
+        assert_eq!(
+            schema,
+            json!({
+                "type": "object",
+                "properties": {
+                    "count": {"type": "integer"},
+                    "name": {"type": "string", "format": "email"},
+                    "point": {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"], "additionalProperties": false},
+                    "items": {"type": "array", "items": {"type": "object", "properties": {"maximum": {"type": "string"}}, "additionalProperties": false}}
+                },
+                "required": ["count"],
+                "additionalProperties": false
+            })
+        );
+    }
+}
