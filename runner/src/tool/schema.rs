@@ -166,7 +166,8 @@ pub(crate) fn make_strict(schema: &mut Value) {
     if numeric {
         map.shift_remove("format");
     }
-    let is_object = map.get("type") == Some(&Value::String("object".into())) || map.contains_key("properties");
+    let is_object =
+        map.get("type") == Some(&Value::String("object".into())) || map.contains_key("properties");
     if is_object && !map.contains_key("additionalProperties") {
         map.insert("additionalProperties".into(), Value::Bool(false));
     }
