@@ -1,48 +1,22 @@
 //! Compaction, on the client and on the server, with the exact requests
 //! sent around it.
 
+mod support;
+
+use support::*;
+
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
 use toolrunner::{
-    Client, Compaction, DEFAULT_COMPACTION_PROMPT, MessageParam, MessageParams, tool, toolset,
+    Compaction, DEFAULT_COMPACTION_PROMPT, MessageParam, MessageParams, tool, toolset,
 };
-
-fn message(
-    id: &str,
-    content: Value,
-    stop_reason: &str,
-    input_tokens: u64,
-    output_tokens: u64,
-) -> Value {
-    json!({
-        "id": id, "type": "message", "role": "assistant", "model": "claude-test",
-        "content": content, "stop_reason": stop_reason, "stop_sequence": null,
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens}
-    })
-}
-
-fn tool_use(id: &str, input: Value) -> Value {
-    json!({"type": "tool_use", "id": id, "name": "add", "input": input})
-}
-
-fn text(t: &str) -> Value {
-    json!({"type": "text", "text": t})
-}
 
 /// Add two integers.
 #[tool]
 fn add(a: i64, b: i64) -> i64 {
     a + b
-}
-
-fn client(server: &ScriptedServer) -> Client {
-    Client::builder()
-        .api_key("k")
-        .base_url(server.url())
-        .build()
-        .unwrap()
 }
 
 fn params() -> MessageParams {
@@ -53,16 +27,19 @@ fn params() -> MessageParams {
 
 #[tokio::test]
 async fn a_large_turn_is_summarised_and_its_tool_results_kept() {
-    let turn1 = message(
+    let turn1 = message_with_usage(
         "msg_1",
-        json!([tool_use("toolu_1", json!({"a": 1, "b": 2}))]),
+        json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]),
         "tool_use",
         100,
         20,
     );
-    let turn2 = message(
+    let turn2 = message_with_usage(
         "msg_2",
-        json!([text("Next."), tool_use("toolu_2", json!({"a": 3, "b": 4}))]),
+        json!([
+            text("Next."),
+            tool_use("toolu_2", "add", json!({"a": 3, "b": 4}))
+        ]),
         "tool_use",
         900,
         150,
@@ -70,14 +47,14 @@ async fn a_large_turn_is_summarised_and_its_tool_results_kept() {
     let server = ScriptedServer::start(Sequence::new([
         Reply::message(turn1.clone()),
         Reply::message(turn2.clone()),
-        Reply::message(message(
+        Reply::message(message_with_usage(
             "msg_s",
             json!([text("The user wants sums; 1+2=3 so far.")]),
             "end_turn",
             50,
             10,
         )),
-        Reply::message(message(
+        Reply::message(message_with_usage(
             "msg_3",
             json!([text("7 and 3.")]),
             "end_turn",
@@ -114,7 +91,7 @@ async fn a_large_turn_is_summarised_and_its_tool_results_kept() {
             "model": "claude-test", "max_tokens": 512,
             "messages": [
                 {"role": "user", "content": "Add things up."},
-                {"role": "assistant", "content": [tool_use("toolu_1", json!({"a": 1, "b": 2}))]},
+                {"role": "assistant", "content": [tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]},
                 {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "3"}]},
                 {"role": "user", "content": DEFAULT_COMPACTION_PROMPT}
             ],
@@ -146,21 +123,27 @@ async fn a_large_turn_is_summarised_and_its_tool_results_kept() {
 #[tokio::test]
 async fn turns_below_the_threshold_and_a_custom_prompt() {
     let server = ScriptedServer::start(Sequence::new([
-        Reply::message(message(
+        Reply::message(message_with_usage(
             "msg_1",
-            json!([tool_use("toolu_1", json!({"a": 1, "b": 2}))]),
+            json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]),
             "tool_use",
             10,
             10,
         )),
-        Reply::message(message(
+        Reply::message(message_with_usage(
             "msg_2",
-            json!([tool_use("toolu_2", json!({"a": 1, "b": 2}))]),
+            json!([tool_use("toolu_2", "add", json!({"a": 1, "b": 2}))]),
             "tool_use",
             10,
             10,
         )),
-        Reply::message(message("msg_3", json!([text("done")]), "end_turn", 10, 10)),
+        Reply::message(message_with_usage(
+            "msg_3",
+            json!([text("done")]),
+            "end_turn",
+            10,
+            10,
+        )),
     ]))
     .await
     .unwrap();
@@ -191,7 +174,13 @@ async fn server_side_compaction_passes_through_and_its_blocks_go_back_as_receive
     );
     let server = ScriptedServer::start(Sequence::new([
         Reply::raw(200, "application/json", body),
-        Reply::message(message("msg_2", json!([text("3")]), "end_turn", 5, 5)),
+        Reply::message(message_with_usage(
+            "msg_2",
+            json!([text("3")]),
+            "end_turn",
+            5,
+            5,
+        )),
     ]))
     .await
     .unwrap();

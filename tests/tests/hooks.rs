@@ -1,24 +1,16 @@
 //! Hooks before and after tool calls, end to end.
 
+mod support;
+
+use support::*;
+
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
-use toolrunner::{Caller, Client, Decision, MessageParams, PendingCall, ToolOutput, tool, toolset};
-
-fn message(id: &str, content: Value, stop_reason: &str) -> Value {
-    json!({
-        "id": id, "type": "message", "role": "assistant", "model": "claude-test",
-        "content": content, "stop_reason": stop_reason, "stop_sequence": null,
-        "usage": {"input_tokens": 10, "output_tokens": 5}
-    })
-}
-
-fn tool_use(id: &str, name: &str, input: Value) -> Value {
-    json!({"type": "tool_use", "id": id, "name": name, "input": input})
-}
+use toolrunner::{Caller, Decision, PendingCall, ToolOutput, tool, toolset};
 
 async fn two_turns(first: Value) -> ScriptedServer {
     ScriptedServer::start(Sequence::new([
@@ -31,18 +23,6 @@ async fn two_turns(first: Value) -> ScriptedServer {
     ]))
     .await
     .unwrap()
-}
-
-fn client(server: &ScriptedServer) -> Client {
-    Client::builder()
-        .api_key("k")
-        .base_url(server.url())
-        .build()
-        .unwrap()
-}
-
-fn params() -> MessageParams {
-    MessageParams::new("claude-test", 256).user("Go.")
 }
 
 static DELETES: AtomicUsize = AtomicUsize::new(0);

@@ -3,25 +3,19 @@
 //! code-execution tool, caller enforcement, containers, and the checks made
 //! before anything is sent.
 
+mod support;
+
+use support::*;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
 use toolrunner::types::CodeExecutionOutcome;
-use toolrunner::{
-    Client, ImageBlock, MessageParam, MessageParams, ToolCall, ToolOutput, tool, toolset,
-};
+use toolrunner::{ImageBlock, MessageParam, MessageParams, ToolCall, ToolOutput, tool, toolset};
 
 const V: &str = "code_execution_20260120";
-
-fn message(id: &str, content: Value, stop_reason: &str) -> Value {
-    json!({
-        "id": id, "type": "message", "role": "assistant", "model": "claude-test",
-        "content": content, "stop_reason": stop_reason, "stop_sequence": null,
-        "usage": {"input_tokens": 10, "output_tokens": 5}
-    })
-}
 
 fn in_container(mut m: Value, container: &str) -> Value {
     m["container"] = json!({"id": container, "expires_at": "2026-11-21T12:00:00Z"});
@@ -43,25 +37,6 @@ fn direct(id: &str, name: &str, input: Value) -> Value {
 fn code_result(run: &str, stdout: &str, return_code: i64) -> Value {
     json!({"type": "code_execution_tool_result", "tool_use_id": run, "content": {
         "type": "code_execution_result", "stdout": stdout, "stderr": "", "return_code": return_code, "content": []}})
-}
-
-fn text(t: &str) -> Value {
-    json!({"type": "text", "text": t})
-}
-
-async fn server(replies: Vec<Value>) -> ScriptedServer {
-    ScriptedServer::start(Sequence::new(replies.into_iter().map(Reply::message)))
-        .await
-        .expect("bind loopback")
-}
-
-fn client(server: &ScriptedServer) -> Client {
-    Client::builder()
-        .api_key("test-key")
-        .base_url(server.url())
-        .max_retries(0)
-        .build()
-        .expect("client")
 }
 
 fn params() -> MessageParams {

@@ -1,6 +1,10 @@
 //! The agentic loop, end to end over HTTP against a scripted server on
 //! loopback. Every test checks the request bodies the runner sent.
 
+mod support;
+
+use support::*;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -8,44 +12,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
-use toolrunner::{
-    Client, ContentBlock, MessageParam, MessageParams, Role, State, ToolCall, tool, toolset,
-};
-
-fn message(id: &str, content: Value, stop_reason: &str) -> Value {
-    json!({
-        "id": id, "type": "message", "role": "assistant", "model": "claude-test",
-        "content": content, "stop_reason": stop_reason, "stop_sequence": null,
-        "usage": {"input_tokens": 10, "output_tokens": 5}
-    })
-}
-
-fn tool_use(id: &str, name: &str, input: Value) -> Value {
-    json!({"type": "tool_use", "id": id, "name": name, "input": input})
-}
-
-fn text(t: &str) -> Value {
-    json!({"type": "text", "text": t})
-}
-
-async fn server(replies: Vec<Value>) -> ScriptedServer {
-    ScriptedServer::start(Sequence::new(replies.into_iter().map(Reply::message)))
-        .await
-        .expect("bind loopback")
-}
-
-fn client(server: &ScriptedServer) -> Client {
-    Client::builder()
-        .api_key("test-key")
-        .base_url(server.url())
-        .max_retries(0)
-        .build()
-        .expect("client")
-}
-
-fn params() -> MessageParams {
-    MessageParams::new("claude-test", 256).user("Go.")
-}
+use toolrunner::{Client, ContentBlock, MessageParam, Role, State, ToolCall, tool, toolset};
 
 /// Add two integers.
 #[tool]

@@ -1,44 +1,19 @@
 //! Streamed turns over HTTP against a scripted server: typed events, the
 //! accumulated message, partial reads, broken streams, and early tool start.
 
+mod support;
+
+use support::*;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use toolrunner::stream::{Delta, StreamEvent};
 use toolrunner::testing::{Part, Reply, ScriptedServer, Sequence, sse_events};
-use toolrunner::{Client, MessageParams, State, StopReason, tool, toolset};
-
-fn message(id: &str, content: Value, stop_reason: &str) -> Value {
-    json!({
-        "id": id, "type": "message", "role": "assistant", "model": "claude-test",
-        "content": content, "stop_reason": stop_reason, "stop_sequence": null,
-        "usage": {"input_tokens": 10, "output_tokens": 5}
-    })
-}
-
-fn tool_use(id: &str, name: &str, input: Value) -> Value {
-    json!({"type": "tool_use", "id": id, "name": name, "input": input})
-}
-
-fn text(t: &str) -> Value {
-    json!({"type": "text", "text": t})
-}
-
-fn client(server: &ScriptedServer) -> Client {
-    Client::builder()
-        .api_key("k")
-        .base_url(server.url())
-        .max_retries(1)
-        .build()
-        .expect("client")
-}
-
-fn params() -> MessageParams {
-    MessageParams::new("claude-test", 256).user("Go.")
-}
+use toolrunner::{State, StopReason, tool, toolset};
 
 /// Add two integers.
 #[tool]
@@ -62,7 +37,7 @@ async fn events_are_typed_and_build_the_message_the_loop_continues_with() {
     ]))
     .await
     .unwrap();
-    let mut runner = client(&server)
+    let mut runner = client_with_retries(&server, 1)
         .tool_runner(params(), toolset![add])
         .streaming();
 
@@ -159,7 +134,7 @@ async fn a_body_that_reads_part_or_none_of_a_turn_still_gets_a_correct_loop() {
     ]))
     .await
     .unwrap();
-    let mut runner = client(&server)
+    let mut runner = client_with_retries(&server, 1)
         .tool_runner(params(), toolset![add])
         .streaming();
     // Read two events of the first turn, then move on.
@@ -202,7 +177,7 @@ async fn events_split_across_chunks_and_pings_are_handled() {
     let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)]))
         .await
         .unwrap();
-    let mut runner = client(&server)
+    let mut runner = client_with_retries(&server, 1)
         .tool_runner(params(), toolset![add])
         .streaming();
     let turn = runner.next_turn().await.unwrap().unwrap();
@@ -247,7 +222,7 @@ async fn tool_input_fragments_are_joined_and_parsed_when_the_block_stops() {
     let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)]))
         .await
         .unwrap();
-    let mut runner = client(&server)
+    let mut runner = client_with_retries(&server, 1)
         .tool_runner(params(), toolset![add])
         .streaming();
     let turn = runner.next_turn().await.unwrap().unwrap();
@@ -274,7 +249,7 @@ async fn an_error_event_mid_stream_is_a_typed_error() {
     let server = ScriptedServer::start(Sequence::new([Reply::stream(parts)]))
         .await
         .unwrap();
-    let mut runner = client(&server)
+    let mut runner = client_with_retries(&server, 1)
         .tool_runner(params(), toolset![add])
         .streaming();
     let turn = runner.next_turn().await.unwrap().unwrap();
@@ -313,7 +288,7 @@ async fn a_stream_cut_after_events_were_read_is_an_error_and_not_resent() {
     ]))
     .await
     .unwrap();
-    let mut runner = client(&server)
+    let mut runner = client_with_retries(&server, 1)
         .tool_runner(params(), toolset![add])
         .streaming();
     let turn = runner.next_turn().await.unwrap().unwrap();
@@ -351,7 +326,7 @@ async fn a_stream_cut_before_any_event_was_read_is_requested_again() {
     ]))
     .await
     .unwrap();
-    let mut runner = client(&server)
+    let mut runner = client_with_retries(&server, 1)
         .tool_runner(params(), toolset![add])
         .streaming();
     let turn = runner.next_turn().await.unwrap().unwrap();
@@ -414,7 +389,7 @@ async fn run_turn(early: bool) -> Vec<String> {
     .await
     .unwrap();
     let tools = toolset![slow_lookup].with_shared_state(Arc::clone(&log));
-    let mut runner = client(&server)
+    let mut runner = client_with_retries(&server, 1)
         .tool_runner(params(), tools)
         .streaming()
         .early_tool_start(early);

@@ -1,0 +1,66 @@
+//! Helpers shared by the end-to-end tests: response messages in the API's
+//! shape, and a client for a scripted server.
+//!
+//! Each test binary uses some of these, so the unused rest is allowed.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use toolrunner::testing::{Reply, ScriptedServer, Sequence};
+use toolrunner::{Client, MessageParams};
+
+/// A response message with a little usage.
+pub fn message(id: &str, content: Value, stop_reason: &str) -> Value {
+    message_with_usage(id, content, stop_reason, 10, 5)
+}
+
+/// A response message with the given token usage.
+pub fn message_with_usage(
+    id: &str,
+    content: Value,
+    stop_reason: &str,
+    input_tokens: u64,
+    output_tokens: u64,
+) -> Value {
+    json!({
+        "id": id, "type": "message", "role": "assistant", "model": "claude-test",
+        "content": content, "stop_reason": stop_reason, "stop_sequence": null,
+        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens}
+    })
+}
+
+/// A direct `tool_use` block.
+pub fn tool_use(id: &str, name: &str, input: Value) -> Value {
+    json!({"type": "tool_use", "id": id, "name": name, "input": input})
+}
+
+/// A text block.
+pub fn text(t: &str) -> Value {
+    json!({"type": "text", "text": t})
+}
+
+/// A server answering with `replies`, one per request, in order.
+pub async fn server(replies: Vec<Value>) -> ScriptedServer {
+    ScriptedServer::start(Sequence::new(replies.into_iter().map(Reply::message)))
+        .await
+        .expect("bind loopback")
+}
+
+/// A client for `server` that never retries.
+pub fn client(server: &ScriptedServer) -> Client {
+    client_with_retries(server, 0)
+}
+
+/// A client for `server` with `retries` retries.
+pub fn client_with_retries(server: &ScriptedServer, retries: u32) -> Client {
+    Client::builder()
+        .api_key("test-key")
+        .base_url(server.url())
+        .max_retries(retries)
+        .build()
+        .expect("client")
+}
+
+/// One user message, "Go.", for `claude-test` with 256 tokens.
+pub fn params() -> MessageParams {
+    MessageParams::new("claude-test", 256).user("Go.")
+}
