@@ -17,8 +17,8 @@ use std::io::Write;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use toolrunner::stream::{Delta, StreamEvent};
-use toolrunner::testing::{Reply, ScriptedServer};
-use toolrunner::{Client, Decision, MessageParams, PendingCall, tool, toolset};
+use toolrunner::testing::Reply;
+use toolrunner::{Decision, MessageParams, PendingCall, tool, toolset};
 
 /// List the files in the working folder.
 #[tool]
@@ -63,21 +63,8 @@ async fn ask(call: PendingCall) -> Decision {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     support::init_tracing();
-    let mut _scripted = None;
-    let client = if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
-        Client::from_env()?
-    } else {
-        println!(
-            "ANTHROPIC_API_KEY is not set: using a built-in scripted model on loopback (no network)."
-        );
-        let server = ScriptedServer::start(scripted_model).await?;
-        let client = Client::builder()
-            .api_key("scripted")
-            .base_url(server.url())
-            .build()?;
-        _scripted = Some(server);
-        client
-    };
+    // The server, if any, is kept alive for the whole run.
+    let (client, _scripted) = support::client_or_scripted(scripted_model).await?;
 
     let params = MessageParams::new("claude-sonnet-4-5", 1024)
         .user("Clean up: delete the old backup, then show me what is left.");

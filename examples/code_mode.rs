@@ -24,8 +24,8 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
 use toolrunner::code_mode::CodeMode;
-use toolrunner::testing::{Reply, ScriptedServer};
-use toolrunner::{Client, ContentBlock, MessageParams, State, ToolCall, tool, toolset};
+use toolrunner::testing::Reply;
+use toolrunner::{ContentBlock, MessageParams, State, ToolCall, tool, toolset};
 
 /// Units in stock, by warehouse and then by SKU.
 struct Inventory(BTreeMap<&'static str, BTreeMap<&'static str, u32>>);
@@ -116,22 +116,8 @@ for s in by_units[:3]:
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     support::init_tracing();
 
-    // Kept alive for the whole run when the scripted model is used.
-    let mut _scripted = None;
-    let client = if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
-        Client::from_env()?
-    } else {
-        println!(
-            "ANTHROPIC_API_KEY is not set: using a built-in scripted model on loopback (no network).\n"
-        );
-        let server = ScriptedServer::start(scripted_model).await?;
-        let client = Client::builder()
-            .api_key("scripted")
-            .base_url(server.url())
-            .build()?;
-        _scripted = Some(server);
-        client
-    };
+    // The server, if any, is kept alive for the whole run.
+    let (client, _scripted) = support::client_or_scripted(scripted_model).await?;
 
     // The model sees one tool, `run_code`, whose description declares
     // `list_warehouses` and `stock_level` as Python functions.

@@ -18,9 +18,9 @@ mod support;
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
-use toolrunner::testing::{Reply, ScriptedServer};
+use toolrunner::testing::Reply;
 use toolrunner::types::CodeExecutionOutcome;
-use toolrunner::{Client, ContentBlock, MessageParams, State, ToolCall, tool, toolset};
+use toolrunner::{ContentBlock, MessageParams, State, ToolCall, tool, toolset};
 
 /// A small in-memory orders table: (region, customer, amount in cents).
 struct Orders(Vec<(&'static str, &'static str, u64)>);
@@ -66,21 +66,8 @@ print(totals)"#;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     support::init_tracing();
-    let mut _scripted = None;
-    let client = if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
-        Client::from_env()?
-    } else {
-        println!(
-            "ANTHROPIC_API_KEY is not set: using a scripted transcript on loopback (no network).\n"
-        );
-        let server = ScriptedServer::start(scripted_model()).await?;
-        let client = Client::builder()
-            .api_key("scripted")
-            .base_url(server.url())
-            .build()?;
-        _scripted = Some(server);
-        client
-    };
+    // The server, if any, is kept alive for the whole run.
+    let (client, _scripted) = support::client_or_scripted(scripted_model()).await?;
 
     let orders = Orders(vec![
         ("north", "acme", 12_000),

@@ -17,8 +17,8 @@ use futures_util::StreamExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use toolrunner::testing::{Reply, ScriptedServer};
-use toolrunner::{Client, ContentBlock, MessageParams, tool, toolset};
+use toolrunner::testing::Reply;
+use toolrunner::{ContentBlock, MessageParams, tool, toolset};
 
 /// A temperature unit.
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
@@ -86,22 +86,8 @@ fn celsius_to_fahrenheit(
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     support::init_tracing();
 
-    // Kept alive for the whole run when the scripted model is used.
-    let mut _scripted = None;
-    let client = if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
-        Client::from_env()?
-    } else {
-        println!(
-            "ANTHROPIC_API_KEY is not set: using a built-in scripted model on loopback (no network).\n"
-        );
-        let server = ScriptedServer::start(scripted_model).await?;
-        let client = Client::builder()
-            .api_key("scripted")
-            .base_url(server.url())
-            .build()?;
-        _scripted = Some(server);
-        client
-    };
+    // The server, if any, is kept alive for the whole run.
+    let (client, _scripted) = support::client_or_scripted(scripted_model).await?;
 
     let params = MessageParams::new("claude-sonnet-4-5", 1024).user(
         "What's the weather in Paris and Oslo? Give me the warmer one's temperature in Fahrenheit too.",

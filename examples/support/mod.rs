@@ -2,6 +2,28 @@
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
+use toolrunner::Client;
+use toolrunner::testing::{Script, ScriptedServer};
+
+/// A client for the real API when `ANTHROPIC_API_KEY` is set. Otherwise it
+/// says so in one line and returns a client for `script`, served on
+/// loopback; keep the returned server alive for the whole run.
+pub async fn client_or_scripted(
+    script: impl Script,
+) -> Result<(Client, Option<ScriptedServer>), Box<dyn std::error::Error>> {
+    if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
+        return Ok((Client::from_env()?, None));
+    }
+    println!(
+        "ANTHROPIC_API_KEY is not set: using a built-in scripted model on loopback (no network).\n"
+    );
+    let server = ScriptedServer::start(script).await?;
+    let client = Client::builder()
+        .api_key("scripted")
+        .base_url(server.url())
+        .build()?;
+    Ok((client, Some(server)))
+}
 
 /// Installs a log subscriber that honours `ANTHROPIC_LOG=info|debug`
 /// (default: warnings only).
