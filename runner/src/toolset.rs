@@ -257,13 +257,18 @@ impl Toolset {
 
 /// The error result for a tool that panicked.
 pub(crate) fn panicked(tool: &str, panic: &(dyn std::any::Any + Send)) -> ToolOutput {
-    let message = panic
+    let message = panic_message(panic);
+    tracing::error!(tool, panic = message, "tool panicked");
+    ToolOutput::error(format!("tool `{tool}` panicked: {message}"))
+}
+
+/// The message a panic was raised with, when it has one.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
         .downcast_ref::<&str>()
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)");
-    tracing::error!(tool, panic = message, "tool panicked");
-    ToolOutput::error(format!("tool `{tool}` panicked: {message}"))
+        .unwrap_or("(no message)")
 }
 
 impl fmt::Debug for Toolset {

@@ -225,11 +225,7 @@ fn text_only_for_code(tool: &str, output: &ToolOutput) -> ToolOutput {
 
 /// The message for a hook that panicked.
 fn hook_panicked(which: &str, tool: &str, panic: &(dyn std::any::Any + Send)) -> String {
-    let message = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)");
+    let message = crate::toolset::panic_message(panic);
     tracing::error!(
         hook = which,
         tool,

@@ -456,6 +456,11 @@ impl ToolRunner {
 
     fn start_request(&mut self) -> BoxFuture<Result<Message, Error>> {
         let prepared = self.prepare_request(false);
+        self.send(prepared)
+    }
+
+    /// Sends a prepared (non-streaming) request.
+    fn send(&self, prepared: Result<Prepared, Error>) -> BoxFuture<Result<Message, Error>> {
         let client = self.client.clone();
         Box::pin(async move {
             let Prepared {
@@ -560,18 +565,7 @@ impl ToolRunner {
         let original = std::mem::replace(&mut self.params, summary_params);
         let prepared = self.prepare_request(false);
         self.params = original;
-        let client = self.client.clone();
-        Some(Box::pin(async move {
-            let Prepared {
-                body,
-                betas,
-                container,
-            } = prepared?;
-            client
-                .send_message(body, &betas)
-                .await
-                .map_err(|e| request::classify_container_error(e, container))
-        }))
+        Some(self.send(prepared))
     }
 
     /// Puts the summary in place of the history it summarises.
