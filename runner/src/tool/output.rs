@@ -63,12 +63,8 @@ impl ToolOutput {
         }
     }
 
-    /// A result with `value` serialized as JSON text.
-    ///
-    /// # Errors
-    ///
-    /// An error result when `value` cannot be serialized (for example, a map
-    /// with non-string keys).
+    /// A result with `value` serialized as JSON text, or an error result
+    /// saying why when it cannot be (a map with non-string keys, say).
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Self {
         match serde_json::to_string(value) {
             Ok(json) => ToolOutput::text(json),
