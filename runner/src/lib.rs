@@ -47,7 +47,9 @@
 //! - [`Tool`], [`ToolOutput`], [`ToolCall`], [`State`]: what a tool is and sees.
 //! - [`Toolset`]: tools by name, and dispatch ([`Toolset::call`]).
 //! - [`Client`]: the Messages API client; [`Error`]: every error it returns.
-//! - [`ToolRunner`]: the agentic loop ([`Client::tool_runner`]).
+//! - [`ToolRunner`]: the agentic loop ([`Client::tool_runner`]);
+//!   [`StreamingToolRunner`] yields each [`Turn`] as it streams.
+//! - [`stream`]: streaming on the wire ([`Client::stream_message`]).
 //! - [`types`]: the Messages API's wire types.
 //! - `testing` (feature `testing`): a scripted Messages API server on
 //!   loopback, for offline examples and tests.
@@ -83,7 +85,7 @@ pub use error::Error;
 pub use runner::{
     AfterToolCall, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
     DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
-    PendingCall, StreamingToolRunner, ToolRunner,
+    PendingCall, StreamingToolRunner, ToolRunner, Turn,
 };
 pub use tool::{
     AllowedCaller, ArgsReader, Caller, DEFAULT_CODE_EXECUTION, FromToolContext, IntoToolOutput,

@@ -5,6 +5,10 @@
 //! check exactly what the runner sent. It speaks plain HTTP/1.1 on
 //! `127.0.0.1` and never reaches beyond loopback.
 //!
+//! It also keeps message threads as the API does (see [`ScriptedServer`]):
+//! a request that continues a thread is handed to the script with the
+//! whole conversation, as the model would see it.
+//!
 //! ```
 //! use serde_json::json;
 //! use toolrunner::testing::{ScriptedServer, Reply};
@@ -49,6 +53,8 @@ pub struct Reply {
     close: bool,
     /// A body sent in parts (chunked), for streamed responses.
     parts: Option<Vec<Part>>,
+    /// The message the reply carries, for a thread to keep.
+    message: Option<Value>,
 }
 
 /// One step of a streamed body.
@@ -68,7 +74,9 @@ pub enum Part {
 impl Reply {
     /// `200 OK` with a message as the JSON body.
     pub fn message(message: Value) -> Self {
-        Reply::json(200, &message)
+        let mut reply = Reply::json(200, &message);
+        reply.message = Some(message);
+        reply
     }
 
     /// Any status with a JSON body.
@@ -79,6 +87,7 @@ impl Reply {
             body: body.to_string(),
             close: false,
             parts: None,
+            message: None,
         }
     }
 
@@ -90,12 +99,15 @@ impl Reply {
             body: String::new(),
             close: false,
             parts: Some(parts.into_iter().collect()),
+            message: None,
         }
     }
 
     /// A streamed response carrying `message` as the API streams one: see [`sse_events`].
     pub fn stream_message(message: &Value) -> Self {
-        Reply::stream(sse_events(message).into_iter().map(Part::Chunk))
+        let mut reply = Reply::stream(sse_events(message).into_iter().map(Part::Chunk));
+        reply.message = Some(message.clone());
+        reply
     }
 
     /// An API error in the API's shape: `{"type": "error", "error": {"type", "message"}}`.
@@ -109,6 +121,34 @@ impl Reply {
         )
     }
 
+    /// An API error with `details`, as the API sends for thread rejections:
+    /// `{"type": "error", "error": {"type", "message", "details"}}`.
+    ///
+    /// ```
+    /// # use toolrunner::testing::Reply;
+    /// let reply = Reply::error_with_details(
+    ///     400,
+    ///     "invalid_request_error",
+    ///     "threads do not support this request",
+    ///     serde_json::json!({"error_code": "thread_unsupported_request", "unsupported": ["mcp_servers"]}),
+    /// );
+    /// # let _ = reply;
+    /// ```
+    pub fn error_with_details(
+        status: u16,
+        error_type: &str,
+        message: &str,
+        details: Value,
+    ) -> Self {
+        Reply::json(
+            status,
+            &serde_json::json!({
+                "type": "error",
+                "error": {"type": error_type, "message": message, "details": details}
+            }),
+        )
+    }
+
     /// Any status with a raw body, sent as given.
     pub fn raw(status: u16, content_type: &str, body: impl Into<String>) -> Self {
         Reply {
@@ -117,6 +157,7 @@ impl Reply {
             body: body.into(),
             close: false,
             parts: None,
+            message: None,
         }
     }
 
@@ -128,6 +169,7 @@ impl Reply {
             body: String::new(),
             close: true,
             parts: None,
+            message: None,
         }
     }
 
@@ -177,6 +219,7 @@ impl Script for Sequence {
 struct Shared {
     script: Mutex<Box<dyn Script>>,
     requests: Mutex<Vec<Recorded>>,
+    threads: Mutex<Threads>,
 }
 
 /// One request the server received.
@@ -199,6 +242,19 @@ impl Recorded {
 }
 
 /// A scripted Messages API server on `127.0.0.1`. It stops when dropped.
+///
+/// Message threads work as on the API: a request with `"thread": {"type":
+/// "create"}` starts a thread with its messages, `system` and `tools`; a
+/// reply the script gives to it (with [`Reply::message`] or
+/// [`Reply::stream_message`]) is kept in the thread under the reply's `id`;
+/// a request with `{"type": "continue", "previous_message_id": id}` adds its
+/// messages to that conversation, and the script sees the whole of it (with
+/// the thread's `system` and `tools`). Continuing a thread the server does
+/// not hold is answered with `thread_not_found` (see
+/// [`forget_threads`](Self::forget_threads)), a reply already continued with
+/// `thread_already_continued`, and a `continue` that repeats `system` or
+/// `tools` with an `invalid_request_error`. [`conversation`](Self::conversation)
+/// is what a thread holds.
 pub struct ScriptedServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -217,6 +273,7 @@ impl ScriptedServer {
         let shared = Arc::new(Shared {
             script: Mutex::new(Box::new(script)),
             requests: Mutex::new(Vec::new()),
+            threads: Mutex::new(Threads::default()),
         });
         let accepting = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -239,6 +296,29 @@ impl ScriptedServer {
             .iter()
             .map(|r| serde_json::from_str(&r.body).unwrap_or(Value::Null))
             .collect()
+    }
+
+    /// The messages the thread holds after reply `id`: everything sent on
+    /// it and every reply, as the model sees them; `None` for a reply no
+    /// thread holds.
+    pub fn conversation(&self, id: &str) -> Option<Vec<Value>> {
+        let threads = self
+            .shared
+            .threads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        threads.held.get(id).map(|t| t.messages.clone())
+    }
+
+    /// Forgets every thread, as a server that lost them: continuing one is
+    /// answered with `thread_not_found`.
+    pub fn forget_threads(&self) {
+        let mut threads = self
+            .shared
+            .threads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        threads.held.clear();
     }
 
     /// Every request received so far, with headers and raw body.
@@ -282,11 +362,29 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(recorded);
-        let reply = shared
-            .script
+        let resolved = shared
+            .threads
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .reply(&request);
+            .resolve(request);
+        let reply = match resolved {
+            Ok((seen, thread)) => {
+                let reply = shared
+                    .script
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .reply(&seen);
+                if let Some(thread) = thread {
+                    shared
+                        .threads
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .keep(thread, seen, &reply);
+                }
+                reply
+            }
+            Err(rejection) => *rejection,
+        };
         if reply.close {
             return;
         }
@@ -309,6 +407,135 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
             return;
         }
     }
+}
+
+/// The threads the server holds, by the id of their last reply.
+#[derive(Default)]
+struct Threads {
+    held: std::collections::HashMap<String, Thread>,
+    /// Replies that a later request continued already.
+    continued: std::collections::HashSet<String>,
+}
+
+struct Thread {
+    messages: Vec<Value>,
+    system: Option<Value>,
+    tools: Option<Value>,
+}
+
+/// Which thread a request is on.
+struct OnThread {
+    /// The reply it continues, if any.
+    previous: Option<String>,
+    /// How many messages the thread held before this request.
+    held: usize,
+}
+
+impl Threads {
+    /// The request as the model sees it, with the whole conversation, and
+    /// the thread it is on; or the error the API answers with. A thread
+    /// being continued is taken out until [`keep`](Self::keep) puts it back.
+    fn resolve(&mut self, mut request: Value) -> Result<(Value, Option<OnThread>), Box<Reply>> {
+        let Some(thread) = request.get("thread").cloned() else {
+            return Ok((request, None));
+        };
+        match thread["type"].as_str() {
+            Some("create") => {
+                let on = OnThread {
+                    previous: None,
+                    held: 0,
+                };
+                Ok((request, Some(on)))
+            }
+            Some("continue") => {
+                let previous = thread["previous_message_id"].as_str().unwrap_or_default();
+                for field in ["system", "tools"] {
+                    if request.get(field).is_some() {
+                        return Err(Box::new(Reply::error(
+                            400,
+                            "invalid_request_error",
+                            &format!("`{field}` cannot be sent when continuing a thread"),
+                        )));
+                    }
+                }
+                if self.continued.contains(previous) {
+                    return Err(Box::new(thread_error(
+                        400,
+                        "invalid_request_error",
+                        "thread_already_continued",
+                    )));
+                }
+                let Some(held) = self.held.remove(previous) else {
+                    return Err(Box::new(thread_error(
+                        404,
+                        "not_found_error",
+                        "thread_not_found",
+                    )));
+                };
+                let on = OnThread {
+                    previous: Some(previous.to_owned()),
+                    held: held.messages.len(),
+                };
+                let mut messages = held.messages;
+                if let Some(Value::Array(added)) = request.get_mut("messages") {
+                    messages.append(added);
+                }
+                request["messages"] = Value::Array(messages);
+                for (field, value) in [("system", held.system), ("tools", held.tools)] {
+                    if let Some(value) = value {
+                        request[field] = value;
+                    }
+                }
+                Ok((request, Some(on)))
+            }
+            _ => Err(Box::new(Reply::error(
+                400,
+                "invalid_request_error",
+                "unknown `thread.type`",
+            ))),
+        }
+    }
+
+    /// Keeps `reply`, the answer to `seen`, on its thread; puts a thread
+    /// that got no message back as it was.
+    fn keep(&mut self, on: OnThread, mut seen: Value, reply: &Reply) {
+        let mut messages = match seen.get_mut("messages") {
+            Some(Value::Array(messages)) => std::mem::take(messages),
+            _ => Vec::new(),
+        };
+        let thread = |messages| Thread {
+            messages,
+            system: seen.get("system").cloned(),
+            tools: seen.get("tools").cloned(),
+        };
+        let kept = reply.message.as_ref().and_then(|message| {
+            let id = message["id"].as_str()?;
+            Some((id.to_owned(), message.get("content")?.clone()))
+        });
+        match (kept, on.previous) {
+            (Some((id, content)), previous) => {
+                messages.push(serde_json::json!({"role": "assistant", "content": content}));
+                self.held.insert(id, thread(messages));
+                if let Some(previous) = previous {
+                    self.continued.insert(previous);
+                }
+            }
+            (None, Some(previous)) => {
+                messages.truncate(on.held);
+                self.held.insert(previous, thread(messages));
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+fn thread_error(status: u16, error_type: &str, code: &str) -> Reply {
+    Reply::error_with_details(
+        status,
+        error_type,
+        &format!("{code} (scripted)"),
+        serde_json::json!({"error_code": code}),
+    )
 }
 
 /// Sends a chunked body; `false` when the connection is done for.

@@ -6,6 +6,7 @@
 //! the model and the attempt.
 
 mod builder;
+mod request;
 mod retry;
 
 use std::fmt;
@@ -18,9 +19,11 @@ use reqwest::{StatusCode, Url};
 use tracing::Instrument;
 
 pub use builder::ClientBuilder;
+pub(crate) use request::Request;
 use retry::RetryPolicy;
 
 use crate::error::Error;
+use crate::stream::{MessageStream, Sending};
 use crate::types::{Message, MessageParams};
 
 const ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
@@ -133,49 +136,45 @@ impl Client {
     /// # }
     /// ```
     pub async fn create_message(&self, params: &MessageParams) -> Result<Message, Error> {
-        let body = serde_json::to_vec(params).map_err(Error::encode)?;
-        self.message(Bytes::from(body), &params.betas, &params.model)
-            .await
+        self.send(&Request::from_params(params)?).await
     }
 
-    /// How many times a failed request is sent again.
-    pub(crate) fn max_retries(&self) -> u32 {
-        self.inner.retry.max_retries
+    /// Sends `params` with `"stream": true` and returns the reply as a
+    /// stream of events, once the response's status says it is coming.
+    ///
+    /// # Errors
+    ///
+    /// As [`create_message`](Self::create_message), less decoding: the
+    /// stream's own errors come from reading it.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: toolrunner::Client) -> Result<(), toolrunner::Error> {
+    /// use futures_util::StreamExt;
+    /// use toolrunner::stream::{Delta, StreamEvent};
+    /// use toolrunner::MessageParams;
+    ///
+    /// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("Write a haiku.");
+    /// let mut stream = client.stream_message(&params).await?;
+    /// while let Some(event) = stream.next().await {
+    ///     if let StreamEvent::ContentBlockDelta { delta: Delta::Text(text), .. } = event? {
+    ///         print!("{text}");
+    ///     }
+    /// }
+    /// println!("\n[{:?}]", stream.message().await?.stop_reason);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn stream_message(&self, params: &MessageParams) -> Result<MessageStream, Error> {
+        self.open_stream(&Request::from_params(params)?).await
     }
 
-    /// Sends a serialized request body (from `MessageParams::serialize_body`)
-    /// and decodes the response message, with retries.
+    /// Sends `request` and decodes the reply, with retries.
     ///
     /// Errors as [`create_message`](Self::create_message).
-    pub(crate) async fn send_message(
-        &self,
-        body: Bytes,
-        betas: &[String],
-    ) -> Result<Message, Error> {
-        let model = model_of(&body).unwrap_or_default();
-        self.message(body, betas, &model).await
-    }
-
-    /// Sends a serialized request body and returns the successful response
-    /// unread, for streaming. Retries cover the response's status only:
-    /// failures while reading the body are the caller's to handle.
-    ///
-    /// Errors as [`create_message`](Self::create_message), less decoding.
-    pub(crate) async fn send_raw(
-        &self,
-        body: Bytes,
-        betas: &[String],
-    ) -> Result<reqwest::Response, Error> {
-        let model = model_of(&body).unwrap_or_default();
-        let span = request_span(&model);
-        self.execute(&span, body, betas, async |response| Ok(response))
-            .instrument(span.clone())
-            .await
-            .map(|(response, _)| response)
-    }
-
-    async fn message(&self, body: Bytes, betas: &[String], model: &str) -> Result<Message, Error> {
-        let span = request_span(model);
+    pub(crate) async fn send(&self, request: &Request) -> Result<Message, Error> {
+        let span = request_span(&request.model);
         let read = async |response: reqwest::Response| {
             let status = response.status();
             let headers = response.headers().clone();
@@ -183,13 +182,51 @@ impl Client {
             Ok((status, headers, body))
         };
         let ((status, headers, body), attempts) = self
-            .execute(&span, body, betas, read)
+            .execute(&span, request.body.clone(), &request.betas, read)
             .instrument(span.clone())
             .await?;
         let _entered = span.enter();
         tracing::debug!(response_bytes = body.len(), "decoding message");
         serde_json::from_slice(&body)
             .map_err(|e| Error::decode(e, status, &headers, &body, attempts))
+    }
+
+    /// Sends `request` for a streamed reply and returns the stream once the
+    /// status is a success. Retries cover the status; a body that breaks
+    /// off before any event is requested again by the stream itself.
+    ///
+    /// Errors as [`create_message`](Self::create_message), less decoding.
+    pub(crate) async fn open_stream(&self, request: &Request) -> Result<MessageStream, Error> {
+        let body = request.streamed_body();
+        let response = self
+            .send_raw(&request.model, body.clone(), &request.betas)
+            .await?;
+        let (client, model, betas) = (self.clone(), request.model.clone(), request.betas.clone());
+        let resend = move || -> Sending {
+            let (client, model, body, betas) =
+                (client.clone(), model.clone(), body.clone(), betas.clone());
+            Box::pin(async move { client.send_raw(&model, body, &betas).await })
+        };
+        Ok(MessageStream::new(response, resend, self.max_retries()))
+    }
+
+    /// How many times a failed request is sent again.
+    fn max_retries(&self) -> u32 {
+        self.inner.retry.max_retries
+    }
+
+    /// Sends a body and returns the successful response unread.
+    async fn send_raw(
+        &self,
+        model: &str,
+        body: Bytes,
+        betas: &[String],
+    ) -> Result<reqwest::Response, Error> {
+        let span = request_span(model);
+        self.execute(&span, body, betas, async |response| Ok(response))
+            .instrument(span.clone())
+            .await
+            .map(|(response, _)| response)
     }
 
     /// The retry loop shared by all requests: sends `body` until a response
@@ -377,33 +414,17 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
     headers.get("request-id")?.to_str().ok().map(str::to_owned)
 }
 
-/// The model named by a body from `MessageParams::serialize_body`, which
-/// writes it first; for the tracing span.
-fn model_of(body: &[u8]) -> Option<String> {
-    let rest = body.strip_prefix(br#"{"model":"#)?;
-    let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<String>();
-    values.next()?.ok()
-}
-
 #[allow(dead_code, reason = "documents that request futures can be spawned")]
 fn assert_futures_are_send(client: &Client, params: &MessageParams) {
     fn is_send<T: Send>(_: &T) {}
     is_send(&client.create_message(params));
-    is_send(&client.send_message(Bytes::new(), &[]));
-    is_send(&client.send_raw(Bytes::new(), &[]));
+    is_send(&client.stream_message(params));
+    is_send(&client.send_raw("", Bytes::new(), &[]));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn model_is_read_from_the_body() {
-        let params = MessageParams::new("claude-x", 10).user("hi");
-        let body = serde_json::to_vec(&params).unwrap();
-        assert_eq!(model_of(&body).as_deref(), Some("claude-x"));
-        assert_eq!(model_of(b"{}"), None);
-    }
 
     #[test]
     fn betas_are_joined_deduplicated_and_merged() {

@@ -20,6 +20,66 @@ use crate::tool::{Caller, ToolCall, ToolOutput};
 use crate::toolset::Toolset;
 use crate::types::{ContentBlock, MessageParam, Role, ToolResultBlock, ToolUseBlock};
 
+/// Runs the calls of a runner's turns: how many at once, the hooks around
+/// them, and the token that cancels them all when the runner is dropped.
+pub(crate) struct Dispatcher {
+    pub(crate) concurrency: usize,
+    pub(crate) before: Option<Arc<dyn BeforeToolCall>>,
+    pub(crate) after: Option<Arc<dyn AfterToolCall>>,
+    cancel: CancellationToken,
+}
+
+impl Dispatcher {
+    pub(crate) fn new(concurrency: usize) -> Self {
+        Dispatcher {
+            concurrency,
+            before: None,
+            after: None,
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    /// How calls run when `"code"` callers stand for `code_version`.
+    pub(crate) fn config(&self, code_version: &str) -> DispatchConfig {
+        DispatchConfig {
+            concurrency: self.concurrency,
+            code_version: code_version.to_owned(),
+            before: self.before.clone(),
+            after: self.after.clone(),
+        }
+    }
+
+    /// Runs `calls`, reusing those in `early`, and returns the user message
+    /// answering all of them.
+    pub(crate) fn run(
+        &self,
+        toolset: &Toolset,
+        calls: Vec<ToolUseBlock>,
+        code_version: &str,
+        early: HashMap<String, Early>,
+    ) -> impl Future<Output = MessageParam> + Send + 'static + use<> {
+        run_tools(
+            toolset.clone(),
+            calls,
+            self.config(code_version),
+            self.cancel.clone(),
+            early,
+        )
+    }
+
+    /// The token every call's [`ToolCall::cancellation`] comes from.
+    pub(crate) fn cancellation(&self) -> &CancellationToken {
+        &self.cancel
+    }
+}
+
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        // Dropping the runner cancels every call it started.
+        self.cancel.cancel();
+    }
+}
+
 /// How a turn's tools are run.
 #[derive(Clone)]
 pub(crate) struct DispatchConfig {
@@ -62,7 +122,7 @@ pub(crate) fn start_early(
 /// Runs the calls and returns the user message answering all of them.
 ///
 /// Calls already started early are not run again: their results are awaited.
-pub(crate) async fn run_tools(
+async fn run_tools(
     toolset: Toolset,
     calls: Vec<ToolUseBlock>,
     config: DispatchConfig,

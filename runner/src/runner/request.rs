@@ -1,19 +1,148 @@
-//! Building the request the runner sends.
+//! Building the request the runner sends: [`RequestBuilder`].
 
 use std::sync::Arc;
 
 use bytes::Bytes;
+use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::programmatic;
+use crate::client::Request;
 use crate::error::Error;
-use crate::tool::ToolDefinition;
+use crate::tool::{DEFAULT_CODE_EXECUTION, ToolDefinition};
 use crate::toolset::Toolset;
-use crate::types::MessageParams;
+use crate::types::{Body, MessageParam, MessageParams};
+
+/// Builds the runner's requests: the one place where the conversation
+/// becomes a [`Request`]. Keeps what is written once and reused: the
+/// toolset's definitions, serialized for the code-execution version they
+/// were written with.
+pub(crate) struct RequestBuilder {
+    /// The code-execution version `"code"` stands for, when set explicitly.
+    configured_version: Option<String>,
+    /// The version `"code"` stood for in the last request, for checking callers.
+    version_in_use: String,
+    wire_tools: Option<(String, Arc<[Box<RawValue>]>)>,
+}
+
+/// How much of the conversation a request sends, and under which thread.
+pub(crate) struct Wire<'a> {
+    /// The messages to send.
+    pub(crate) messages: Messages<'a>,
+    /// Whether to send `system` and `tools`.
+    pub(crate) system_and_tools: bool,
+    /// The `thread` field.
+    pub(crate) thread: Option<&'a Value>,
+    /// A beta the thread needs.
+    pub(crate) beta: Option<&'a str>,
+}
+
+/// The messages of a request.
+pub(crate) enum Messages<'a> {
+    /// As the history holds them.
+    Params(&'a [MessageParam]),
+    /// Changed for sending (without `cache_control`, say).
+    Values(&'a [Value]),
+}
+
+impl<'a> Wire<'a> {
+    /// The whole conversation, without a thread.
+    pub(crate) fn whole(params: &'a MessageParams) -> Self {
+        Wire {
+            messages: Messages::Params(&params.messages),
+            system_and_tools: true,
+            thread: None,
+            beta: None,
+        }
+    }
+}
+
+impl RequestBuilder {
+    pub(crate) fn new() -> Self {
+        RequestBuilder {
+            configured_version: None,
+            version_in_use: DEFAULT_CODE_EXECUTION.to_owned(),
+            wire_tools: None,
+        }
+    }
+
+    /// Sets the code-execution version that `"code"` stands for.
+    pub(crate) fn set_code_version(&mut self, version: String) {
+        self.configured_version = Some(version);
+    }
+
+    /// The code-execution version `"code"` stood for in the last request.
+    pub(crate) fn code_version(&self) -> &str {
+        &self.version_in_use
+    }
+
+    /// Checks and builds a request for `params`, sending what `wire` says.
+    ///
+    /// # Errors
+    ///
+    /// An invalid-request error for what the API would reject about
+    /// programmatic calling; an encoding error.
+    pub(crate) fn build(
+        &mut self,
+        params: &MessageParams,
+        toolset: &Toolset,
+        wire: Wire<'_>,
+    ) -> Result<Request, Error> {
+        let setup = programmatic::setup(params, toolset, self.configured_version.as_deref());
+        programmatic::validate(params, toolset)?;
+        let tools = match &self.wire_tools {
+            Some((version, tools)) if *version == setup.version => Arc::clone(tools),
+            _ => {
+                let tools = wire_tools(toolset, &setup.version);
+                self.wire_tools = Some((setup.version.clone(), Arc::clone(&tools)));
+                tools
+            }
+        };
+        let mut buf = Vec::with_capacity(4096);
+        let mut serializer = serde_json::Serializer::new(&mut buf);
+        let (added_tools, more_tools) = (setup.added_tool.as_slice(), &tools[..]);
+        let (system_and_tools, thread) = (wire.system_and_tools, wire.thread);
+        match wire.messages {
+            Messages::Params(messages) => Body {
+                params,
+                messages,
+                added_tools,
+                more_tools,
+                system_and_tools,
+                thread,
+            }
+            .serialize(&mut serializer),
+            Messages::Values(messages) => Body {
+                params,
+                messages,
+                added_tools,
+                more_tools,
+                system_and_tools,
+                thread,
+            }
+            .serialize(&mut serializer),
+        }
+        .map_err(Error::encode)?;
+        self.version_in_use = setup.version;
+        let mut betas = params.betas.clone();
+        for beta in setup.betas.iter().copied().chain(wire.beta) {
+            if !betas.iter().any(|b| b == beta) {
+                betas.push(beta.to_owned());
+            }
+        }
+        Ok(Request {
+            model: params.model.clone(),
+            body: Bytes::from(buf),
+            betas,
+            container: container_id(params),
+        })
+    }
+}
 
 /// The toolset's definitions as JSON, written once per runner rather than
 /// once per request.
-pub(crate) fn wire_tools(toolset: &Toolset, code_version: &str) -> Arc<[Box<RawValue>]> {
+fn wire_tools(toolset: &Toolset, code_version: &str) -> Arc<[Box<RawValue>]> {
     toolset
         .definitions()
         .filter_map(|def| wire_tool(def, code_version))
@@ -30,22 +159,6 @@ fn wire_tool(def: &ToolDefinition, code_version: &str) -> Option<Box<RawValue>> 
             None
         }
     }
-}
-
-/// The JSON body: the parameters with the `added` tools and then the
-/// toolset's after the user's own.
-pub(crate) fn body(
-    params: &MessageParams,
-    added: &[Value],
-    tools: &[Box<RawValue>],
-    stream: bool,
-) -> Result<Bytes, Error> {
-    let mut buf = Vec::with_capacity(4096);
-    let mut serializer = serde_json::Serializer::new(&mut buf);
-    params
-        .serialize_body(&mut serializer, added, tools, stream)
-        .map_err(Error::encode)?;
-    Ok(Bytes::from(buf))
 }
 
 /// The id of the container the request names, if any.

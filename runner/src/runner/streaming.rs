@@ -3,14 +3,19 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::{Step, ToolRunner};
+use tracing::Instrument;
+
+use super::dispatch::{Dispatcher, Early};
+use super::lifecycle::{Action, Lifecycle};
+use super::run_pending_tools;
+use super::turn::{EarlyStart, Ending, Turn};
+use crate::client::Client;
 use crate::error::Error;
-use crate::stream::{EarlyStart, Turn};
 use crate::types::{CodeExecution, Message, MessageParam, MessageParams};
 
 /// The agentic loop with each turn streamed: [`next_turn`](Self::next_turn)
 /// yields a [`Turn`], a stream of typed events that also builds the turn's
-/// message. The lifecycle is [`ToolRunner`]'s.
+/// message. The lifecycle is [`ToolRunner`](crate::ToolRunner)'s.
 ///
 /// ```no_run
 /// use futures_util::StreamExt;
@@ -40,17 +45,32 @@ use crate::types::{CodeExecution, Message, MessageParam, MessageParams};
 /// # Ok(()) }
 /// ```
 pub struct StreamingToolRunner {
-    inner: ToolRunner,
+    client: Client,
+    core: Lifecycle,
+    dispatcher: Dispatcher,
+    /// The turn handed out last, until the runner reads it to its end.
     turn: Option<Turn>,
+    /// Calls of the last turn started while it streamed, by `tool_use` id.
+    early: HashMap<String, Early>,
     early_start: bool,
+    span: tracing::Span,
 }
 
 impl StreamingToolRunner {
-    pub(super) fn new(inner: ToolRunner) -> Self {
+    pub(super) fn new(
+        client: Client,
+        core: Lifecycle,
+        dispatcher: Dispatcher,
+        span: tracing::Span,
+    ) -> Self {
         StreamingToolRunner {
-            inner,
+            client,
+            core,
+            dispatcher,
             turn: None,
+            early: HashMap::new(),
             early_start: false,
+            span,
         }
     }
 
@@ -69,75 +89,55 @@ impl StreamingToolRunner {
     ///
     /// # Errors
     ///
-    /// As [`ToolRunner`]'s stream; also errors of the previous turn's
+    /// As [`ToolRunner`](crate::ToolRunner)'s stream; also errors of the previous turn's
     /// stream when it was not read to its end.
     pub async fn next_turn(&mut self) -> Option<Result<&mut Turn, Error>> {
-        if let Err(e) = self.finish_turn().await {
+        let span = self.span.clone();
+        if let Err(e) = self.finish_turn().instrument(span.clone()).await {
             return Some(Err(e));
         }
         loop {
-            match self.inner.step() {
-                Step::Finish => {
-                    self.inner.finished = true;
-                    return None;
+            match self.core.next_action() {
+                Action::Finish => return None,
+                Action::Fail(error) => return Some(Err(error)),
+                Action::RunTools(_) => {
+                    let early = std::mem::take(&mut self.early);
+                    run_pending_tools(&mut self.core, &self.dispatcher, early)
+                        .instrument(span.clone())
+                        .await;
                 }
-                Step::LimitReached => {
-                    self.inner.finished = true;
-                    return Some(Err(self.inner.limit_error()));
-                }
-                Step::ContainerExpired(container) => {
-                    self.inner.finished = true;
-                    return Some(Err(Error::container_expired(container, None)));
-                }
-                Step::RunTools => {
-                    let Some(tools) = self.inner.start_tools() else {
-                        self.inner.finished = true;
-                        return None;
-                    };
-                    let response = tools.await;
-                    if let Some(turn) = self.inner.turn.as_mut() {
-                        turn.tool_response = Some(response);
-                    }
-                }
-                Step::Send => {
-                    if self.inner.iterations >= self.inner.max_iterations {
-                        self.inner.finished = true;
-                        return Some(Err(self.inner.limit_error()));
-                    }
-                    if let Some(summary) = self.inner.start_compaction() {
-                        match summary.await {
-                            Ok(summary) => {
-                                self.inner.finish_compaction(&summary);
-                                continue;
-                            }
-                            Err(e) => {
-                                self.inner.compact_due = e.is_retryable();
-                                self.inner.finished = !e.is_retryable();
-                                return Some(Err(e));
+                Action::Compact(request) => {
+                    match self.client.send(&request).instrument(span.clone()).await {
+                        Ok(summary) => self.core.on_summary(&summary),
+                        Err(error) => {
+                            if let Action::Fail(error) = self.core.on_summary_error(error) {
+                                return Some(Err(error));
                             }
                         }
                     }
-                    let prepared = match self.inner.prepare_request(true) {
-                        Ok(prepared) => prepared,
-                        Err(e) => {
-                            self.inner.finished = !e.is_retryable();
-                            return Some(Err(e));
-                        }
+                }
+                Action::Send(request) => {
+                    let opened = self
+                        .client
+                        .open_stream(&request)
+                        .instrument(span.clone())
+                        .await;
+                    let stream = match opened {
+                        Ok(stream) => stream,
+                        Err(error) => match self.core.on_send_error(error) {
+                            Some(error) => return Some(Err(error)),
+                            // A thread the server rejected: send the turn again.
+                            None => continue,
+                        },
                     };
-                    self.inner.taken_over = false;
+                    self.early.clear();
                     let early = self.early_start.then(|| EarlyStart {
-                        toolset: self.inner.toolset.clone(),
-                        config: self.inner.dispatch_config(),
-                        cancel: self.inner.cancel.clone(),
+                        toolset: self.core.toolset().clone(),
+                        config: self.dispatcher.config(self.core.code_version()),
+                        cancel: self.dispatcher.cancellation().clone(),
                         started: HashMap::new(),
                     });
-                    let turn = Turn::start(
-                        self.inner.client.clone(),
-                        prepared.body,
-                        prepared.betas,
-                        prepared.container,
-                        early,
-                    );
+                    let turn = Turn::new(stream, request.container, early);
                     return Some(Ok(self.turn.insert(turn)));
                 }
             }
@@ -150,84 +150,88 @@ impl StreamingToolRunner {
             return Ok(());
         };
         match turn.finish().await {
-            Ok((message, early)) => {
-                self.inner.accept(message, early);
+            Ending::Complete(message, early) => {
+                self.core.on_response(*message);
+                self.early = early;
                 Ok(())
             }
-            Err(e) => {
-                // Worth sending again: the next call requests the turn anew.
-                self.inner.finished = !e.is_retryable();
-                Err(e)
-            }
+            // Worth sending again, if the error says so: the next call
+            // requests the turn anew.
+            Ending::Failed(error, started) => Err(self.core.on_stream_error(error, started)),
         }
     }
 
     /// The tool results answering the current turn, as
-    /// [`ToolRunner::tool_response`]; the turn is read to its end first.
+    /// [`ToolRunner::tool_response`](crate::ToolRunner::tool_response); the turn is read to its end first.
     ///
     /// # Errors
     ///
     /// The turn's stream failed.
     pub async fn tool_response(&mut self) -> Result<Option<&mut MessageParam>, Error> {
         self.finish_turn().await?;
-        Ok(self.inner.tool_response().await)
+        let early = std::mem::take(&mut self.early);
+        run_pending_tools(&mut self.core, &self.dispatcher, early).await;
+        Ok(self.core.tool_response_mut())
     }
 
     /// Runs the loop to its end, reading every turn, and returns the last message.
     ///
     /// # Errors
     ///
-    /// As [`ToolRunner::until_done`].
+    /// As [`ToolRunner::until_done`](crate::ToolRunner::until_done).
     pub async fn until_done(mut self) -> Result<Message, Error> {
         let mut last = None;
         while let Some(turn) = self.next_turn().await {
             last = Some(turn?.message().await?.clone());
         }
-        last.ok_or_else(|| self.inner.limit_error())
+        last.ok_or_else(|| self.core.limit_error())
     }
 
     /// The parameters of the next request, including the history so far.
     pub fn params(&self) -> &MessageParams {
-        self.inner.params()
+        self.core.params()
     }
 
     /// The conversation so far.
     pub fn messages(&self) -> &[MessageParam] {
-        self.inner.messages()
+        &self.core.params().messages
     }
 
-    /// As [`ToolRunner::params_mut`]: takes over the history for this iteration.
+    /// As [`ToolRunner::params_mut`](crate::ToolRunner::params_mut): takes over the history for this iteration.
     pub fn params_mut(&mut self) -> &mut MessageParams {
-        self.inner.params_mut()
+        self.core.params_mut()
     }
 
-    /// As [`ToolRunner::push_messages`]: takes over the history for this iteration.
+    /// As [`ToolRunner::push_messages`](crate::ToolRunner::push_messages): takes over the history for this iteration.
     pub fn push_messages(&mut self, messages: impl IntoIterator<Item = MessageParam>) {
-        self.inner.push_messages(messages);
+        self.core.push_messages(messages);
     }
 
-    /// As [`ToolRunner::set_messages`]: takes over the history for this iteration.
+    /// As [`ToolRunner::set_messages`](crate::ToolRunner::set_messages): takes over the history for this iteration.
     pub fn set_messages(&mut self, messages: Vec<MessageParam>) {
-        self.inner.set_messages(messages);
+        self.core.set_messages(messages);
     }
 
     /// The number of requests answered so far.
     pub fn iterations(&self) -> usize {
-        self.inner.iterations()
+        self.core.iterations()
     }
 
-    /// As [`ToolRunner::code_executions`].
+    /// As [`ToolRunner::code_executions`](crate::ToolRunner::code_executions).
     pub fn code_executions(&self) -> Vec<CodeExecution> {
-        self.inner.code_executions()
+        self.core.code_executions()
     }
 }
 
 impl fmt::Debug for StreamingToolRunner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamingToolRunner")
-            .field("inner", &self.inner)
+            .field("model", &self.core.params().model)
+            .field("messages", &self.core.params().messages.len())
+            .field("iterations", &self.core.iterations())
+            .field("finished", &self.core.is_finished())
             .field("turn", &self.turn)
             .field("early_start", &self.early_start)
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -1,11 +1,12 @@
-//! Streaming: server-sent events, typed [`StreamEvent`]s, and the [`Turn`]
-//! a streaming runner yields.
+//! Streaming on the wire: server-sent events, typed [`StreamEvent`]s, and
+//! [`MessageStream`], one streamed reply. Nothing here runs tools: the
+//! streamed turn of a runner, which may, is [`Turn`](crate::Turn).
 
 mod accumulate;
 mod event;
+mod message_stream;
 mod sse;
-mod turn;
 
 pub use event::{Delta, StreamEvent};
-pub(crate) use turn::EarlyStart;
-pub use turn::Turn;
+pub use message_stream::MessageStream;
+pub(crate) use message_stream::Sending;

@@ -1,8 +1,12 @@
-//! What a tool knows about the call it is serving: [`ToolCall`] and [`Caller`].
+//! What a tool knows about the call it is serving: [`ToolCall`].
 
 use std::sync::OnceLock;
 
 use tokio_util::sync::CancellationToken;
+
+// `Caller` is read off the wire, so it lives with the wire types; tools see
+// it through `ToolCall`.
+pub use crate::types::Caller;
 
 /// The call a tool is serving: the `tool_use` id, who made the call, and a
 /// cancellation token.
@@ -74,46 +78,5 @@ impl ToolCall {
         self.cancellation
             .get()
             .is_some_and(CancellationToken::is_cancelled)
-    }
-}
-
-/// Who asked for a tool call.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Caller {
-    /// The model called the tool itself, with a `tool_use` block.
-    Direct,
-    /// Code the model wrote, running in the API's code-execution container,
-    /// called the tool.
-    CodeExecution {
-        /// The code-execution tool version, e.g. `code_execution_20260120`.
-        version: String,
-        /// The id of the `server_tool_use` block running the code.
-        tool_id: String,
-    },
-    /// Code the model wrote, running in the client-side sandbox (code mode),
-    /// called the tool.
-    CodeMode,
-}
-
-impl Caller {
-    /// Whether the model called the tool directly.
-    pub fn is_direct(&self) -> bool {
-        matches!(self, Caller::Direct)
-    }
-
-    /// Whether code the model wrote called the tool, on the server or in code mode.
-    pub fn is_code(&self) -> bool {
-        !self.is_direct()
-    }
-}
-
-impl std::fmt::Display for Caller {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Caller::Direct => f.write_str("direct"),
-            Caller::CodeExecution { version, tool_id } => write!(f, "{version} ({tool_id})"),
-            Caller::CodeMode => f.write_str("code mode"),
-        }
     }
 }

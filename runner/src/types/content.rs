@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::tool::Caller;
+use super::caller::Caller;
 
 /// One block of a message's content.
 ///

@@ -4,15 +4,18 @@
 //! crate does not know are kept as their exact JSON text, and unknown fields of
 //! known blocks are kept in an `extra` map and sent back with the block.
 
+mod caller;
 mod code_execution;
 mod content;
 mod message;
 mod params;
 
+pub use caller::Caller;
 pub use code_execution::{CodeExecution, CodeExecutionOutcome, code_executions};
 pub use content::{
     CallerInfo, ContentBlock, DocumentBlock, ImageBlock, OtherBlock, RedactedThinkingBlock,
     ServerToolUseBlock, TextBlock, ThinkingBlock, ToolResultBlock, ToolResultContent, ToolUseBlock,
 };
 pub use message::{Container, Message, StopReason, Usage};
+pub(crate) use params::Body;
 pub use params::{Content, MessageParam, MessageParams, Role};

@@ -248,16 +248,42 @@ impl MessageParams {
         self.extra.insert(key.into(), value);
         self
     }
+}
 
-    /// Serializes the body with `added` and then `more_tools` after
-    /// [`tools`](Self::tools), and `"stream": true` when `stream` is set.
-    pub(crate) fn serialize_body<S: Serializer>(
-        &self,
-        serializer: S,
-        added: &[Value],
-        more_tools: &[Box<RawValue>],
-        stream: bool,
-    ) -> Result<S::Ok, S::Error> {
+/// A request body: the parameters' fields, with the messages, tools and
+/// thread a request sends in place of the parameters' own where set.
+pub(crate) struct Body<'a, M: Serialize + ?Sized = [MessageParam]> {
+    /// The parameters.
+    pub(crate) params: &'a MessageParams,
+    /// The messages to send: all of them, or those a thread lacks.
+    pub(crate) messages: &'a M,
+    /// Tools to send after the parameters' own.
+    pub(crate) added_tools: &'a [Value],
+    /// Tools already serialized, sent after `added_tools`.
+    pub(crate) more_tools: &'a [Box<RawValue>],
+    /// Whether to send `system` and `tools`; a thread that is continued
+    /// has them already, and rejects them.
+    pub(crate) system_and_tools: bool,
+    /// The `thread` field, if any.
+    pub(crate) thread: Option<&'a Value>,
+}
+
+impl<'a> Body<'a> {
+    /// The body of `params` as they are.
+    pub(crate) fn of(params: &'a MessageParams) -> Self {
+        Body {
+            params,
+            messages: params.messages.as_slice(),
+            added_tools: &[],
+            more_tools: &[],
+            system_and_tools: true,
+            thread: None,
+        }
+    }
+}
+
+impl<M: Serialize + ?Sized> Serialize for Body<'_, M> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         struct Tools<'a>(&'a [Value], &'a [Value], &'a [Box<RawValue>]);
         impl Serialize for Tools<'_> {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -274,48 +300,52 @@ impl MessageParams {
             }
         }
 
+        let params = self.params;
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("model", &self.model)?;
-        map.serialize_entry("max_tokens", &self.max_tokens)?;
-        map.serialize_entry("messages", &self.messages)?;
-        if let Some(system) = &self.system {
-            map.serialize_entry("system", system)?;
+        map.serialize_entry("model", &params.model)?;
+        map.serialize_entry("max_tokens", &params.max_tokens)?;
+        map.serialize_entry("messages", self.messages)?;
+        if self.system_and_tools {
+            if let Some(system) = &params.system {
+                map.serialize_entry("system", system)?;
+            }
+            let (added, more) = (self.added_tools, self.more_tools);
+            if !params.tools.is_empty() || !added.is_empty() || !more.is_empty() {
+                map.serialize_entry("tools", &Tools(&params.tools, added, more))?;
+            }
         }
-        if !self.tools.is_empty() || !added.is_empty() || !more_tools.is_empty() {
-            map.serialize_entry("tools", &Tools(&self.tools, added, more_tools))?;
-        }
-        if let Some(v) = &self.tool_choice {
+        if let Some(v) = &params.tool_choice {
             map.serialize_entry("tool_choice", v)?;
         }
-        if let Some(v) = &self.temperature {
+        if let Some(v) = &params.temperature {
             map.serialize_entry("temperature", v)?;
         }
-        if let Some(v) = &self.top_p {
+        if let Some(v) = &params.top_p {
             map.serialize_entry("top_p", v)?;
         }
-        if let Some(v) = &self.top_k {
+        if let Some(v) = &params.top_k {
             map.serialize_entry("top_k", v)?;
         }
-        if !self.stop_sequences.is_empty() {
-            map.serialize_entry("stop_sequences", &self.stop_sequences)?;
+        if !params.stop_sequences.is_empty() {
+            map.serialize_entry("stop_sequences", &params.stop_sequences)?;
         }
-        if let Some(v) = &self.metadata {
+        if let Some(v) = &params.metadata {
             map.serialize_entry("metadata", v)?;
         }
-        if let Some(v) = &self.thinking {
+        if let Some(v) = &params.thinking {
             map.serialize_entry("thinking", v)?;
         }
-        if let Some(v) = &self.container {
+        if let Some(v) = &params.container {
             map.serialize_entry("container", v)?;
         }
-        if let Some(v) = &self.context_management {
+        if let Some(v) = &params.context_management {
             map.serialize_entry("context_management", v)?;
         }
-        for (key, value) in &self.extra {
+        for (key, value) in &params.extra {
             map.serialize_entry(key, value)?;
         }
-        if stream {
-            map.serialize_entry("stream", &true)?;
+        if let Some(thread) = self.thread {
+            map.serialize_entry("thread", thread)?;
         }
         map.end()
     }
@@ -324,6 +354,6 @@ impl MessageParams {
 impl Serialize for MessageParams {
     /// The request body, as sent (without the `anthropic-beta` header's betas).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.serialize_body(serializer, &[], &[], false)
+        Body::of(self).serialize(serializer)
     }
 }

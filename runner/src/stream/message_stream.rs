@@ -1,49 +1,46 @@
-//! [`Turn`]: one streamed response, as events and as the message they build.
+//! [`MessageStream`]: one streamed reply, as events and as the message they build.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use futures_util::Stream;
-use tokio_util::sync::CancellationToken;
 
 use super::accumulate::Accumulator;
 use super::event::{ParseError, StreamEvent, parse_event};
 use super::sse::SseParser;
-use crate::client::Client;
 use crate::error::Error;
-use crate::runner::{DispatchConfig, Early, start_early};
-use crate::toolset::Toolset;
 use crate::types::{ContentBlock, Message};
 
-type Sending = Pin<Box<dyn Future<Output = Result<reqwest::Response, Error>> + Send>>;
+/// Sending the request again: a response whose status was a success, unread.
+pub(crate) type Sending = Pin<Box<dyn Future<Output = Result<reqwest::Response, Error>> + Send>>;
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+type Resend = Box<dyn FnMut() -> Sending + Send>;
 
-/// One streamed turn: a [`Stream`] of [`StreamEvent`]s, and the message they
-/// build ([`message`](Self::message)).
+/// One streamed reply of the Messages API: a [`Stream`] of [`StreamEvent`]s,
+/// and the message they build ([`message`](Self::message)).
 ///
 /// Read as many events as you like, or none: [`message`](Self::message)
-/// reads the rest, and the runner does too when it moves on, so the loop
-/// always gets the complete message.
+/// reads the rest. A stream that breaks off before any event was yielded
+/// is requested again (within the client's retries); once events were
+/// yielded, a break is an error ([`Error::is_stream_broken`]). An `error`
+/// event from the API is an error too ([`Error::is_stream_error`]).
 ///
-/// A stream that breaks off before any event was yielded is requested
-/// again (within the client's retries); once events were yielded, a break
-/// is an error ([`Error::is_stream_broken`]). An `error` event from the API
-/// is an error too ([`Error::is_stream_error`]).
-pub struct Turn {
+/// Made by [`Client::stream_message`](crate::Client::stream_message).
+pub struct MessageStream {
     source: Source,
     resend: Resend,
+    resends_left: u32,
     parser: SseParser,
     pending: VecDeque<StreamEvent>,
     accumulator: Accumulator,
     message: Option<Message>,
-    /// Whether the caller has seen an event: after that, the turn cannot
-    /// be requested again without the caller seeing events twice.
+    /// Whether anyone outside has seen what was read: after that, the reply
+    /// cannot be requested again without it being seen twice.
     delivered: bool,
     failed: bool,
-    early: Option<EarlyStart>,
 }
 
 enum Source {
@@ -52,57 +49,33 @@ enum Source {
     Done,
 }
 
-struct Resend {
-    client: Client,
-    body: Bytes,
-    betas: Vec<String>,
-    container: Option<String>,
-    left: u32,
-}
-
-/// Starting tools while the turn streams.
-pub(crate) struct EarlyStart {
-    pub(crate) toolset: Toolset,
-    pub(crate) config: DispatchConfig,
-    pub(crate) cancel: CancellationToken,
-    pub(crate) started: HashMap<String, Early>,
-}
-
-impl Turn {
-    pub(crate) fn start(
-        client: Client,
-        body: Bytes,
-        betas: Vec<String>,
-        container: Option<String>,
-        early: Option<EarlyStart>,
+impl MessageStream {
+    /// A stream reading `response`, the answer to a request that `resend`
+    /// sends again, at most `resends` times, when the body breaks off
+    /// before any event was seen.
+    pub(crate) fn new(
+        response: reqwest::Response,
+        resend: impl FnMut() -> Sending + Send + 'static,
+        resends: u32,
     ) -> Self {
-        let left = client.max_retries();
-        let mut resend = Resend {
-            client,
-            body,
-            betas,
-            container,
-            left,
-        };
-        Turn {
-            source: Source::Sending(resend.send()),
-            resend,
+        MessageStream {
+            source: Source::Body(Box::pin(response.bytes_stream())),
+            resend: Box::new(resend),
+            resends_left: resends,
             parser: SseParser::default(),
             pending: VecDeque::new(),
             accumulator: Accumulator::default(),
             message: None,
             delivered: false,
             failed: false,
-            early,
         }
     }
 
-    /// The turn's complete message, reading whatever events are left.
+    /// The complete message, reading whatever events are left.
     ///
     /// # Errors
     ///
-    /// An error event from the API, a stream that broke off, or the
-    /// request's own failure.
+    /// An error event from the API, or a stream that broke off.
     pub async fn message(&mut self) -> Result<&Message, Error> {
         if self.message.is_none() {
             while let Some(event) = std::future::poll_fn(|cx| self.poll_event(cx)).await {
@@ -113,24 +86,47 @@ impl Turn {
         }
         self.message
             .as_ref()
-            .ok_or_else(|| Error::stream_broken("the turn has no message"))
+            .ok_or_else(|| Error::stream_broken("the stream has no message"))
     }
 
-    /// The message and the calls started early, for the runner.
-    pub(crate) async fn finish(mut self) -> Result<(Message, HashMap<String, Early>), Error> {
+    /// The complete message, owned.
+    ///
+    /// # Errors
+    ///
+    /// As [`message`](Self::message).
+    pub async fn into_message(mut self) -> Result<Message, Error> {
         self.message().await?;
-        let early = self.early.take().map(|e| e.started).unwrap_or_default();
-        match self.message.take() {
-            Some(message) => Ok((message, early)),
-            None => Err(Error::stream_broken("the turn has no message")),
-        }
+        self.message
+            .take()
+            .ok_or_else(|| Error::stream_broken("the stream has no message"))
+    }
+
+    /// Marks what was read as seen outside, so that a break is no longer
+    /// answered by requesting the reply again (say, a tool started from it).
+    pub(crate) fn hold(&mut self) {
+        self.delivered = true;
+    }
+
+    /// The block at `index` so far.
+    pub(crate) fn block(&self, index: usize) -> Option<&ContentBlock> {
+        self.accumulator.block(index)
+    }
+
+    /// Whether `message_start` has been read: from then on the server has
+    /// begun a reply, whether or not it arrives whole.
+    pub(crate) fn has_started(&self) -> bool {
+        self.message.is_some() || self.accumulator.has_started()
     }
 
     /// The next event, applied to the message; `None` after `message_stop`.
-    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<StreamEvent, Error>>> {
+    /// Does not count as delivered: [`Stream::poll_next`] does.
+    pub(crate) fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<StreamEvent, Error>>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
-                if let Err(e) = self.apply(&event) {
+                if let Err(e) = self.accumulator.apply(&event) {
                     return Poll::Ready(Some(Err(self.fail(e))));
                 }
                 return Poll::Ready(Some(Ok(event)));
@@ -155,10 +151,9 @@ impl Turn {
                             Some(Err(e)) => format!(": {e}"),
                             _ => String::new(),
                         };
-                        // Requesting the turn again is safe only while the
-                        // caller has seen nothing and no tool has started.
-                        let untouched = self.early.as_ref().is_none_or(|e| e.started.is_empty());
-                        if !self.delivered && untouched && self.resend.left > 0 {
+                        // Requesting the reply again is safe only while
+                        // nobody has seen any of it.
+                        if !self.delivered && self.resends_left > 0 {
                             tracing::debug!(
                                 cause,
                                 "stream broke off before any event was read; requesting it again"
@@ -198,43 +193,23 @@ impl Turn {
         Ok(())
     }
 
-    fn apply(&mut self, event: &StreamEvent) -> Result<(), Error> {
-        self.accumulator.apply(event)?;
-        if let (StreamEvent::ContentBlockStop { index }, Some(early)) = (event, self.early.as_mut())
-            && let Some(ContentBlock::ToolUse(call)) = self.accumulator.block(*index)
-        {
-            let started = start_early(&early.toolset, call.clone(), &early.config, &early.cancel);
-            early.started.insert(call.id.clone(), started);
-        }
-        Ok(())
-    }
-
     /// Sends the request again, forgetting everything read so far.
     fn restart(&mut self) {
-        self.resend.left -= 1;
+        self.resends_left -= 1;
         self.parser = SseParser::default();
         self.pending.clear();
         self.accumulator = Accumulator::default();
-        self.source = Source::Sending(self.resend.send());
+        self.source = Source::Sending((self.resend)());
     }
 
     fn fail(&mut self, error: Error) -> Error {
         self.failed = true;
         self.source = Source::Done;
-        crate::runner::classify_container_error(error, self.resend.container.clone())
+        error
     }
 }
 
-impl Resend {
-    fn send(&mut self) -> Sending {
-        let client = self.client.clone();
-        let body = self.body.clone();
-        let betas = self.betas.clone();
-        Box::pin(async move { client.send_raw(body, &betas).await })
-    }
-}
-
-impl Stream for Turn {
+impl Stream for MessageStream {
     type Item = Result<StreamEvent, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -247,9 +222,9 @@ impl Stream for Turn {
     }
 }
 
-impl fmt::Debug for Turn {
+impl fmt::Debug for MessageStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Turn")
+        f.debug_struct("MessageStream")
             .field("delivered", &self.delivered)
             .field(
                 "complete",

@@ -1,0 +1,484 @@
+//! [`Lifecycle`]: the tool-runner loop with no I/O.
+//!
+//! It holds the conversation and everything the loop counts and remembers,
+//! answers "what next?" with an [`Action`], and takes back what came of it.
+//! The plain runner ([`ToolRunner`](super::ToolRunner)) and the streaming
+//! one ([`StreamingToolRunner`](super::StreamingToolRunner)) only carry
+//! actions out, so both run the same loop; and the loop can be tested
+//! without a server or a runtime.
+//!
+//! The lifecycle, in order:
+//!
+//! 1. [`next_action`](Lifecycle::next_action) applies the previous turn to
+//!    the history (see step 4), then says [`Action::Send`] with the request
+//!    for the current state, or [`Action::Compact`] first when the last turn
+//!    grew past the compaction threshold, or [`Action::Fail`] when the
+//!    iteration limit is reached.
+//! 2. The driver sends it and hands back the reply
+//!    ([`on_response`](Lifecycle::on_response)), which becomes the current
+//!    turn, or the error ([`on_send_error`](Lifecycle::on_send_error)).
+//!    The driver yields the reply; the caller may change the state.
+//! 3. If the turn stopped for `tool_use`, the next action is
+//!    [`Action::RunTools`]; the driver runs them and hands back the user
+//!    message answering them ([`on_tool_results`](Lifecycle::on_tool_results)).
+//! 4. Unless the caller took over the history, the turn and its tool
+//!    results are appended, and the loop goes back to step 1. A turn that
+//!    stopped for `pause_turn` or `compaction` is appended and sent back
+//!    as it is; any other stop reason ends the loop ([`Action::Finish`]).
+//!    After a taken-over turn, the caller's state is sent unchanged.
+
+use crate::client::Request;
+use crate::error::Error;
+use crate::toolset::Toolset;
+use crate::types::{
+    CodeExecution, ContentBlock, Message, MessageParam, MessageParams, StopReason, ToolUseBlock,
+    code_executions,
+};
+
+use super::compaction::Compaction;
+use super::request::{self, Messages, RequestBuilder, Wire};
+use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
+use super::{DEFAULT_MAX_ITERATIONS, log};
+
+/// What the driver is to do next.
+#[derive(Debug)]
+pub(crate) enum Action {
+    /// Send this request; hand back the reply or the error.
+    Send(Request),
+    /// Send this summary request; hand back the summary or the error.
+    Compact(Request),
+    /// Run these calls of the current turn; hand back the user message
+    /// answering them.
+    RunTools(Vec<ToolUseBlock>),
+    /// Yield this error. Whether the loop is over is decided already.
+    Fail(Error),
+    /// The loop is over.
+    Finish,
+}
+
+/// The loop's state and its rules.
+pub(crate) struct Lifecycle {
+    params: MessageParams,
+    toolset: Toolset,
+    requests: RequestBuilder,
+    max_iterations: usize,
+    compaction: Option<Compaction>,
+    /// The number of requests answered so far.
+    iterations: usize,
+    /// The last reply, with its tool results once they have run.
+    turn: Option<Turn>,
+    /// Whether the caller changed the history since the last reply.
+    taken_over: bool,
+    /// Whether the caller may have changed what the server's thread holds
+    /// since the last request.
+    touched: bool,
+    /// Where the conversation stands on a server-held thread.
+    thread: ThreadState,
+    /// Whether the last turn was large enough to compact before the next request.
+    compact_due: bool,
+    /// The container a reply reported expired, to be reported as an error.
+    expired: Option<Option<String>>,
+    /// The container the request in flight named, for its errors.
+    in_flight_container: Option<String>,
+    finished: bool,
+}
+
+/// The last reply, as the loop holds it.
+struct Turn {
+    message: Message,
+    tool_response: Option<MessageParam>,
+    /// Whether the message is in the history already (the loop ended on it).
+    appended: bool,
+}
+
+impl Turn {
+    /// Whether this turn's tools are to be run: only for `tool_use` stops.
+    fn wants_tools(&self) -> bool {
+        self.message.stop_reason == Some(StopReason::ToolUse)
+            && self.message.tool_uses().next().is_some()
+    }
+}
+
+/// What applying the previous turn leads to.
+enum Step {
+    Send,
+    RunTools,
+    Finish,
+    LimitReached,
+    ContainerExpired(Option<String>),
+}
+
+impl Lifecycle {
+    pub(crate) fn new(params: MessageParams, toolset: Toolset) -> Self {
+        Lifecycle {
+            params,
+            toolset,
+            requests: RequestBuilder::new(),
+            max_iterations: DEFAULT_MAX_ITERATIONS,
+            compaction: None,
+            iterations: 0,
+            turn: None,
+            taken_over: false,
+            touched: false,
+            thread: ThreadState::new(false),
+            compact_due: false,
+            expired: None,
+            in_flight_container: None,
+            finished: false,
+        }
+    }
+
+    pub(crate) fn set_max_iterations(&mut self, max: usize) {
+        self.max_iterations = max;
+    }
+
+    pub(crate) fn set_compaction(&mut self, compaction: Compaction) {
+        self.compaction = Some(compaction);
+    }
+
+    pub(crate) fn set_code_version(&mut self, version: String) {
+        self.requests.set_code_version(version);
+    }
+
+    pub(crate) fn set_message_threads(&mut self, enabled: bool) {
+        self.thread.set_enabled(enabled);
+    }
+
+    /// What to do next; applies the previous turn to the history first.
+    pub(crate) fn next_action(&mut self) -> Action {
+        match self.step() {
+            Step::Finish => {
+                self.finished = true;
+                Action::Finish
+            }
+            Step::LimitReached => self.fail(self.limit_error()),
+            Step::ContainerExpired(container) => {
+                tracing::warn!(
+                    container = container.as_deref(),
+                    "code-execution container expired"
+                );
+                self.fail(Error::container_expired(container, None))
+            }
+            Step::RunTools => match &self.turn {
+                Some(turn) => Action::RunTools(turn.message.tool_uses().cloned().collect()),
+                None => {
+                    self.finished = true;
+                    Action::Finish
+                }
+            },
+            Step::Send => {
+                if self.iterations >= self.max_iterations {
+                    return self.fail(self.limit_error());
+                }
+                if let Some(summary) = self.summary_request() {
+                    return match summary {
+                        Ok(request) => Action::Compact(request),
+                        Err(error) => self.on_summary_error(error),
+                    };
+                }
+                match self.request() {
+                    Ok(request) => {
+                        // The caller's changes are in this request; any later
+                        // one is about its reply.
+                        self.taken_over = false;
+                        self.in_flight_container = request.container.clone();
+                        Action::Send(request)
+                    }
+                    Err(error) => {
+                        self.finished = !error.is_retryable();
+                        Action::Fail(error)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes in a reply: carries its container into the next request and
+    /// makes it the current turn.
+    pub(crate) fn on_response(&mut self, message: Message) {
+        self.iterations += 1;
+        self.thread.on_reply(&self.params, &message);
+        if let Some(container) = &message.container {
+            request::carry_container(&mut self.params, &container.id);
+        }
+        tracing::info!(
+            iteration = self.iterations,
+            stop_reason = message.stop_reason.as_ref().map(StopReason::as_str),
+            tool_calls = message.tool_uses().count(),
+            "model responded"
+        );
+        for run in code_executions(&message.content) {
+            log::code_execution(&run);
+            if run.error_code() == Some("container_expired") {
+                let container = message
+                    .container
+                    .as_ref()
+                    .map(|c| c.id.clone())
+                    .or_else(|| request::container_id(&self.params));
+                self.expired = Some(container);
+            }
+        }
+        self.compact_due = self.compaction.as_ref().is_some_and(|c| c.is_due(&message));
+        self.turn = Some(Turn {
+            message,
+            tool_response: None,
+            appended: false,
+        });
+    }
+
+    /// Takes in the error of the request in flight and returns it to
+    /// yield, typed when it is about the container; `None` when it was a
+    /// thread rejection that the next action recovers from by itself.
+    /// After an error worth sending again (overload, a dropped connection)
+    /// the next action sends the same request; after any other the loop is
+    /// over.
+    pub(crate) fn on_send_error(&mut self, error: Error) -> Option<Error> {
+        if self.thread.recovers_from(&error) {
+            return None;
+        }
+        let error = request::classify_container_error(error, self.in_flight_container.clone());
+        self.finished = !error.is_retryable();
+        Some(error)
+    }
+
+    /// Takes in the error of a streamed reply, which the caller may have
+    /// seen part of, and returns it to yield. `started` says the reply had
+    /// begun (`message_start` was read): the server holds all of it or
+    /// none, so the next request starts a new thread.
+    pub(crate) fn on_stream_error(&mut self, error: Error, started: bool) -> Error {
+        if started {
+            self.thread.on_partial_reply();
+        }
+        let error = request::classify_container_error(error, self.in_flight_container.clone());
+        self.finished = !error.is_retryable();
+        error
+    }
+
+    /// Takes in the summary the compaction request returned, and puts it in
+    /// place of the history it summarises.
+    pub(crate) fn on_summary(&mut self, summary: &Message) {
+        self.iterations += 1;
+        if let Some(compaction) = &self.compaction {
+            compaction.apply(&mut self.params, summary);
+            self.thread.on_compacted();
+        }
+    }
+
+    /// Takes in the compaction request's error and says to yield it; the
+    /// next action tries the summary again if the error is worth it.
+    pub(crate) fn on_summary_error(&mut self, error: Error) -> Action {
+        let error = request::classify_container_error(error, self.in_flight_container.clone());
+        self.compact_due = error.is_retryable();
+        self.finished = !error.is_retryable();
+        Action::Fail(error)
+    }
+
+    /// Takes in the user message answering the current turn's calls.
+    pub(crate) fn on_tool_results(&mut self, response: MessageParam) {
+        if let Some(turn) = self.turn.as_mut() {
+            turn.tool_response = Some(response);
+        }
+    }
+
+    /// The calls of the current turn still to run: `None` when it asks for
+    /// none or they have run.
+    pub(crate) fn calls_to_run(&self) -> Option<Vec<ToolUseBlock>> {
+        let turn = self.turn.as_ref()?;
+        (turn.wants_tools() && turn.tool_response.is_none())
+            .then(|| turn.message.tool_uses().cloned().collect())
+    }
+
+    /// The user message answering the current turn, once its tools ran.
+    pub(crate) fn tool_response_mut(&mut self) -> Option<&mut MessageParam> {
+        let turn = self.turn.as_mut()?;
+        if !turn.wants_tools() {
+            return None;
+        }
+        turn.tool_response.as_mut()
+    }
+
+    /// The error for a loop that ended without any message, or at its limit.
+    pub(crate) fn limit_error(&self) -> Error {
+        tracing::warn!(
+            max_iterations = self.max_iterations,
+            "iteration limit reached"
+        );
+        Error::max_iterations(self.max_iterations)
+    }
+
+    pub(crate) fn params(&self) -> &MessageParams {
+        &self.params
+    }
+
+    /// The parameters, to change: the caller takes over the history.
+    pub(crate) fn params_mut(&mut self) -> &mut MessageParams {
+        self.taken_over = true;
+        self.touched = true;
+        &mut self.params
+    }
+
+    pub(crate) fn push_messages(&mut self, messages: impl IntoIterator<Item = MessageParam>) {
+        self.taken_over = true;
+        self.touched = true;
+        self.params.messages.extend(messages);
+    }
+
+    pub(crate) fn set_messages(&mut self, messages: Vec<MessageParam>) {
+        self.taken_over = true;
+        self.touched = true;
+        self.params.messages = messages;
+    }
+
+    pub(crate) fn last_message(&self) -> Option<&Message> {
+        self.turn.as_ref().map(|t| &t.message)
+    }
+
+    pub(crate) fn iterations(&self) -> usize {
+        self.iterations
+    }
+
+    pub(crate) fn max_iterations(&self) -> usize {
+        self.max_iterations
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    pub(crate) fn toolset(&self) -> &Toolset {
+        &self.toolset
+    }
+
+    /// The code-execution version `"code"` callers stood for in the last request.
+    pub(crate) fn code_version(&self) -> &str {
+        self.requests.code_version()
+    }
+
+    /// Every code-execution run of the conversation so far, in order.
+    pub(crate) fn code_executions(&self) -> Vec<CodeExecution> {
+        let history = self
+            .params
+            .messages
+            .iter()
+            .flat_map(|m| m.content_blocks().into_owned());
+        let current = self
+            .turn
+            .iter()
+            .filter(|t| !t.appended)
+            .flat_map(|t| t.message.content.iter().cloned());
+        let blocks: Vec<ContentBlock> = history.chain(current).collect();
+        code_executions(&blocks)
+    }
+
+    /// Ends the loop with `error`.
+    fn fail(&mut self, error: Error) -> Action {
+        self.finished = true;
+        Action::Fail(error)
+    }
+
+    /// Applies the previous turn to the history and says what follows.
+    fn step(&mut self) -> Step {
+        if self.finished {
+            return Step::Finish;
+        }
+        let Some(turn) = self.turn.as_mut() else {
+            return Step::Send;
+        };
+        if std::mem::take(&mut self.taken_over) {
+            // The caller owns the history for this iteration: drop the turn,
+            // whatever it asked for, and send the caller's state as it is.
+            self.turn = None;
+            self.expired = None;
+            self.compact_due = false;
+            return Step::Send;
+        }
+        if let Some(container) = self.expired.take() {
+            // Nothing more can run in that container; keep the turn in the
+            // history so that a caller can start again from it.
+            self.params
+                .messages
+                .push(MessageParam::from(turn.message.clone()));
+            turn.appended = true;
+            return Step::ContainerExpired(container);
+        }
+        if turn.wants_tools() {
+            let Some(response) = turn.tool_response.take() else {
+                // Results that could never be sent are not worth running.
+                if self.iterations >= self.max_iterations {
+                    return Step::LimitReached;
+                }
+                return Step::RunTools;
+            };
+            let message = MessageParam::from(turn.message.clone());
+            self.params.messages.push(message);
+            self.params.messages.push(response);
+            self.turn = None;
+            return Step::Send;
+        }
+        // Only a turn whose tool results are in the history is compacted
+        // after; a paused or finished turn is not.
+        self.compact_due = false;
+        let resume = matches!(
+            turn.message.stop_reason,
+            Some(StopReason::PauseTurn | StopReason::Compaction)
+        );
+        // The history keeps the model's last word, so that a caller can carry
+        // the conversation on after the loop.
+        self.params
+            .messages
+            .push(MessageParam::from(turn.message.clone()));
+        if resume {
+            self.turn = None;
+            Step::Send
+        } else {
+            turn.appended = true;
+            Step::Finish
+        }
+    }
+
+    /// The request for the current state: on a thread, only what the
+    /// server lacks.
+    fn request(&mut self) -> Result<Request, Error> {
+        let plan = self
+            .thread
+            .plan(&self.params, std::mem::take(&mut self.touched));
+        let stripped;
+        let messages = if plan.strip_cache_control_before > 0 {
+            stripped =
+                without_cache_control(&self.params.messages, plan.strip_cache_control_before)?;
+            Messages::Values(&stripped)
+        } else {
+            Messages::Params(&self.params.messages[plan.from..])
+        };
+        let wire = Wire {
+            messages,
+            system_and_tools: plan.system_and_tools,
+            thread: plan.thread.as_ref(),
+            beta: plan.beta.then_some(MESSAGE_THREADS_BETA),
+        };
+        self.requests.build(&self.params, &self.toolset, wire)
+    }
+
+    /// The summary request, when compaction is due and there is something
+    /// to summarise.
+    fn summary_request(&mut self) -> Option<Result<Request, Error>> {
+        if !std::mem::take(&mut self.compact_due) {
+            return None;
+        }
+        let summary_params = self.compaction.as_ref()?.request(&self.params)?;
+        tracing::info!(
+            messages = self.params.messages.len(),
+            "compacting the conversation"
+        );
+        let request =
+            self.requests
+                .build(&summary_params, &self.toolset, Wire::whole(&summary_params));
+        if let Ok(request) = &request {
+            self.in_flight_container = request.container.clone();
+        }
+        Some(request)
+    }
+}
+
+#[cfg(test)]
+mod tests;

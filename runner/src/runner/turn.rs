@@ -1,0 +1,136 @@
+//! [`Turn`]: one turn of a streaming runner, which may start tools while
+//! it streams.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use futures_util::Stream;
+use tokio_util::sync::CancellationToken;
+
+use super::dispatch::{DispatchConfig, Early, start_early};
+use super::request::classify_container_error;
+use crate::error::Error;
+use crate::stream::{MessageStream, StreamEvent};
+use crate::toolset::Toolset;
+use crate::types::{ContentBlock, Message};
+
+/// One streamed turn of a [`StreamingToolRunner`](crate::StreamingToolRunner):
+/// a [`Stream`] of [`StreamEvent`]s, and the message they build
+/// ([`message`](Self::message)).
+///
+/// Read as many events as you like, or none: [`message`](Self::message)
+/// reads the rest, and the runner does too when it moves on, so the loop
+/// always gets the complete message.
+///
+/// A stream that breaks off before any event was yielded (and before any
+/// tool started early) is requested again, within the client's retries;
+/// once events were yielded, a break is an error
+/// ([`Error::is_stream_broken`]). An `error` event from the API is an error
+/// too ([`Error::is_stream_error`]).
+pub struct Turn {
+    stream: MessageStream,
+    /// The container the request named, for errors about it.
+    container: Option<String>,
+    early: Option<EarlyStart>,
+}
+
+/// Starting tools while the turn streams.
+pub(crate) struct EarlyStart {
+    pub(crate) toolset: Toolset,
+    pub(crate) config: DispatchConfig,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) started: HashMap<String, Early>,
+}
+
+/// How a turn ended, for the runner.
+pub(crate) enum Ending {
+    /// The message, and the calls started early by `tool_use` id.
+    Complete(Box<Message>, HashMap<String, Early>),
+    /// The error, and whether the reply had begun (`message_start` was read).
+    Failed(Error, bool),
+}
+
+impl Turn {
+    pub(crate) fn new(
+        stream: MessageStream,
+        container: Option<String>,
+        early: Option<EarlyStart>,
+    ) -> Self {
+        Turn {
+            stream,
+            container,
+            early,
+        }
+    }
+
+    /// The turn's complete message, reading whatever events are left.
+    ///
+    /// # Errors
+    ///
+    /// An error event from the API, or a stream that broke off.
+    pub async fn message(&mut self) -> Result<&Message, Error> {
+        while let Some(event) = std::future::poll_fn(|cx| self.poll_event(cx)).await {
+            event?;
+        }
+        let container = self.container.clone();
+        self.stream
+            .message()
+            .await
+            .map_err(|e| classify_container_error(e, container))
+    }
+
+    /// Reads the turn to its end, for the runner.
+    pub(crate) async fn finish(mut self) -> Ending {
+        if let Err(error) = self.message().await {
+            return Ending::Failed(error, self.stream.has_started());
+        }
+        let early = self.early.take().map(|e| e.started).unwrap_or_default();
+        match self.stream.into_message().await {
+            Ok(message) => Ending::Complete(Box::new(message), early),
+            Err(error) => Ending::Failed(error, true),
+        }
+    }
+
+    /// The next event; starts a tool whose `tool_use` block it completes,
+    /// when tools start early.
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<StreamEvent, Error>>> {
+        let item = ready!(self.stream.poll_event(cx));
+        if let Some(Ok(StreamEvent::ContentBlockStop { index })) = &item
+            && let Some(early) = self.early.as_mut()
+            && let Some(ContentBlock::ToolUse(call)) = self.stream.block(*index)
+        {
+            let started = start_early(&early.toolset, call.clone(), &early.config, &early.cancel);
+            early.started.insert(call.id.clone(), started);
+            // A tool has started from this reply: it must not be requested again.
+            self.stream.hold();
+        }
+        Poll::Ready(
+            item.map(|r| r.map_err(|e| classify_container_error(e, self.container.clone()))),
+        )
+    }
+}
+
+impl Stream for Turn {
+    type Item = Result<StreamEvent, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let item = ready!(this.poll_event(cx));
+        if matches!(item, Some(Ok(_))) {
+            this.stream.hold();
+        }
+        Poll::Ready(item)
+    }
+}
+
+impl fmt::Debug for Turn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Turn")
+            .field("stream", &self.stream)
+            .field("container", &self.container)
+            .field("early_start", &self.early.is_some())
+            .finish()
+    }
+}
