@@ -190,6 +190,7 @@ async fn server_side_compaction_passes_through_and_its_blocks_go_back_as_receive
         .beta("compact-2026-01-12");
     client(&server)
         .tool_runner(params, toolset![add])
+        .message_threads(false)
         .until_done()
         .await
         .unwrap();

@@ -51,6 +51,7 @@ async fn a_denied_call_never_runs_and_the_model_sees_why() {
     let log = Arc::clone(&seen);
     client(&server)
         .tool_runner(params(), toolset![delete_file, echo])
+        .message_threads(false)
         .before_tool_call(move |call: PendingCall| {
             log.lock()
                 .unwrap()
@@ -96,6 +97,7 @@ async fn a_hook_may_replace_the_input_and_an_after_hook_the_result() {
     .await;
     client(&server)
         .tool_runner(params(), toolset![echo])
+        .message_threads(false)
         .before_tool_call(|call: PendingCall| async move {
             let text = call.input["text"]
                 .as_str()
@@ -137,6 +139,7 @@ async fn hooks_see_the_caller_and_never_see_refused_calls() {
     let log = Arc::clone(&callers);
     client(&server)
         .tool_runner(params(), toolset![echo, delete_file])
+        .message_threads(false)
         .before_tool_call(move |call: PendingCall| {
             log.lock()
                 .unwrap()
@@ -169,6 +172,7 @@ async fn a_panicking_hook_fails_the_call_not_the_run() {
     let server = two_turns(json!([tool_use("toolu_1", "echo", json!({"text": "hi"}))])).await;
     client(&server)
         .tool_runner(params(), toolset![echo])
+        .message_threads(false)
         .after_tool_call(
             |_call: PendingCall, _output: ToolOutput| async move { panic!("hook bug") },
         )

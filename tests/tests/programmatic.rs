@@ -147,7 +147,9 @@ async fn a_turn_mixing_direct_and_code_calls_is_answered_in_order_in_the_contain
         ),
     ])
     .await;
-    let mut runner = client(&server).tool_runner(params(), toolset![query_sales, add]);
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![query_sales, add])
+        .message_threads(false);
     while let Some(m) = runner.next().await {
         m.expect("message");
     }
@@ -248,6 +250,7 @@ async fn several_pending_code_calls_are_all_answered_with_tool_results_only() {
     .await;
     client(&server)
         .tool_runner(params(), toolset![query_sales])
+        .message_threads(false)
         .until_done()
         .await
         .expect("run");
@@ -288,6 +291,7 @@ async fn callers_are_enforced_both_ways_and_refused_tools_never_run() {
     let tools = toolset![code_only, direct_only, nobody, add];
     client(&server)
         .tool_runner(params(), tools)
+        .message_threads(false)
         .until_done()
         .await
         .expect("run");
@@ -354,6 +358,7 @@ async fn an_image_for_code_is_an_error_result_while_a_direct_call_gets_the_image
     .await;
     client(&server)
         .tool_runner(params(), toolset![chart])
+        .message_threads(false)
         .until_done()
         .await
         .expect("run");
@@ -409,7 +414,9 @@ async fn pause_turn_in_the_middle_of_a_code_run_resumes_in_the_same_container() 
     ])
     .await;
     let params = params().container(user_container.clone());
-    let mut runner = client(&server).tool_runner(params, toolset![query_sales]);
+    let mut runner = client(&server)
+        .tool_runner(params, toolset![query_sales])
+        .message_threads(false);
     let first = runner.next().await.unwrap().unwrap();
     assert_eq!(first.id, "msg_1");
     assert!(
@@ -502,6 +509,7 @@ async fn an_older_version_is_selectable_and_brings_its_betas() {
     let server = server(vec![message("msg_1", json!([text("hi")]), "end_turn")]).await;
     client(&server)
         .tool_runner(params(), toolset![query_sales, add])
+        .message_threads(false)
         .code_execution_version("code_execution_20250825")
         .until_done()
         .await
@@ -534,6 +542,7 @@ async fn a_declared_code_execution_tool_is_left_alone_and_sets_the_version() {
         .beta("code-execution-2025-08-25");
     client(&server)
         .tool_runner(params, toolset![query_sales])
+        .message_threads(false)
         .until_done()
         .await
         .expect("run");

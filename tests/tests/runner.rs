@@ -49,7 +49,9 @@ async fn multi_turn_with_parallel_calls_sends_exact_bodies() {
         message("msg_3", json!([text("Done: 42.")]), "end_turn"),
     ])
     .await;
-    let runner = client(&server).tool_runner(params(), toolset![weather, add]);
+    let runner = client(&server)
+        .tool_runner(params(), toolset![weather, add])
+        .message_threads(false);
     let last = runner.until_done().await.expect("run");
     assert_eq!(last.text(), "Done: 42.");
 
@@ -156,7 +158,9 @@ async fn every_tool_use_gets_exactly_one_result_even_when_it_fails() {
         message("msg_2", json!([text("I see the errors.")]), "end_turn"),
     ])
     .await;
-    let runner = client(&server).tool_runner(params(), toolset![add, explode, needs_db, fails]);
+    let runner = client(&server)
+        .tool_runner(params(), toolset![add, explode, needs_db, fails])
+        .message_threads(false);
     runner.until_done().await.expect("the loop keeps going");
     let results = server.requests()[1]["messages"][2]["content"].clone();
     let results = results.as_array().unwrap();
@@ -210,7 +214,9 @@ async fn taking_over_sends_the_callers_state_unchanged() {
         message("msg_3", json!([text("Bye.")]), "end_turn"),
     ])
     .await;
-    let mut runner = client(&server).tool_runner(params(), toolset![add]);
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .message_threads(false);
     let mut seen = 0;
     while let Some(message) = runner.next().await {
         let message = message.expect("message");
@@ -266,7 +272,9 @@ async fn tool_response_runs_tools_once_and_edits_are_sent() {
         message("msg_2", json!([text("ok")]), "end_turn"),
     ])
     .await;
-    let mut runner = client(&server).tool_runner(params(), toolset![counted]);
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![counted])
+        .message_threads(false);
     let first = runner.next().await.unwrap().unwrap();
     assert_eq!(first.id, "msg_1");
     {
@@ -307,7 +315,9 @@ async fn pause_turn_is_sent_back_as_is_without_running_tools() {
         message("msg_2", json!([text("Found it.")]), "end_turn"),
     ])
     .await;
-    let runner = client(&server).tool_runner(params(), toolset![add]);
+    let runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .message_threads(false);
     runner.until_done().await.expect("run");
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
@@ -503,7 +513,9 @@ async fn unknown_blocks_and_fields_round_trip_byte_for_byte() {
     ]))
     .await
     .unwrap();
-    let mut runner = client(&server).tool_runner(params(), toolset![add]);
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .message_threads(false);
     let first = runner.next().await.unwrap().unwrap();
     assert_eq!(first.content[0].kind(), "brand_new_block");
     assert_eq!(first.extra["brand_new_top_level"], true);
@@ -545,7 +557,10 @@ async fn tool_calls_of_a_turn_run_concurrently_and_keep_call_order() {
     .await;
     // Each call waits for all four: run one after another, they would never finish.
     let tools = toolset![rendezvous].with_state(tokio::sync::Barrier::new(4));
-    let run = client(&server).tool_runner(params(), tools).until_done();
+    let run = client(&server)
+        .tool_runner(params(), tools)
+        .message_threads(false)
+        .until_done();
     tokio::time::timeout(Duration::from_secs(10), run)
         .await
         .expect("calls ran concurrently")
@@ -724,6 +739,7 @@ async fn request_headers_carry_key_version_and_betas() {
     let params = params().beta("beta-one").beta("beta-two");
     client(&server)
         .tool_runner(params, toolset![add])
+        .message_threads(false)
         .until_done()
         .await
         .unwrap();

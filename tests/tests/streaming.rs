@@ -39,6 +39,7 @@ async fn events_are_typed_and_build_the_message_the_loop_continues_with() {
     .unwrap();
     let mut runner = client_with_retries(&server, 1)
         .tool_runner(params(), toolset![add])
+        .message_threads(false)
         .streaming();
 
     let turn = runner.next_turn().await.unwrap().expect("turn");
@@ -136,6 +137,7 @@ async fn a_body_that_reads_part_or_none_of_a_turn_still_gets_a_correct_loop() {
     .unwrap();
     let mut runner = client_with_retries(&server, 1)
         .tool_runner(params(), toolset![add])
+        .message_threads(false)
         .streaming();
     // Read two events of the first turn, then move on.
     let turn = runner.next_turn().await.unwrap().unwrap();
@@ -391,6 +393,7 @@ async fn run_turn(early: bool) -> Vec<String> {
     let tools = toolset![slow_lookup].with_shared_state(Arc::clone(&log));
     let mut runner = client_with_retries(&server, 1)
         .tool_runner(params(), tools)
+        .message_threads(false)
         .streaming()
         .early_tool_start(early);
     let mut first = true;

@@ -120,7 +120,7 @@ impl Lifecycle {
             turn: None,
             taken_over: false,
             touched: false,
-            thread: ThreadState::new(false),
+            thread: ThreadState::new(true),
             compact_due: false,
             expired: None,
             in_flight_container: None,
