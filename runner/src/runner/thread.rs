@@ -402,3 +402,95 @@ fn strip(value: &mut Value) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejection(status: u16, details: Value) -> Error {
+        let body =
+            json!({"type": "error", "error": {"type": "x", "message": "y", "details": details}});
+        Error::api(
+            reqwest::StatusCode::from_u16(status).unwrap(),
+            &reqwest::header::HeaderMap::new(),
+            bytes::Bytes::from(body.to_string()),
+            1,
+            false,
+        )
+    }
+
+    fn reply(id: &str) -> Message {
+        serde_json::from_value(json!({
+            "id": id, "type": "message", "role": "assistant", "model": "m",
+            "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn",
+            "stop_sequence": null, "usage": {"input_tokens": 1, "output_tokens": 1}
+        }))
+        .unwrap()
+    }
+
+    /// A state continuing from reply `msg_1` to the first request of `params`.
+    fn continuing(params: &mut MessageParams) -> ThreadState {
+        let mut state = ThreadState::new(true);
+        state.plan(params, false);
+        state.on_reply(params, &reply("msg_1"));
+        params.messages.push(MessageParam::from(reply("msg_1")));
+        params.messages.push(MessageParam::user("next"));
+        state
+    }
+
+    #[test]
+    fn each_replay_code_starts_a_new_thread_and_a_second_loss_drops_threads() {
+        for code in [
+            "thread_already_continued",
+            "thread_continue_in_flight",
+            "thread_not_found",
+        ] {
+            let mut params = MessageParams::new("m", 1).user("hi");
+            let mut state = continuing(&mut params);
+            assert!(state.recovers_from(&rejection(400, json!({"error_code": code}))));
+            let plan = state.plan(&params, false);
+            assert_eq!(plan.thread, Some(json!({"type": "create"})), "{code}");
+            assert_eq!(plan.from, 0);
+        }
+        // Lost right after the replay that replaced a lost thread: unthreaded.
+        let mut params = MessageParams::new("m", 1).user("hi");
+        let mut state = continuing(&mut params);
+        let lost = rejection(404, json!({"error_code": "thread_not_found"}));
+        assert!(state.recovers_from(&lost));
+        state.plan(&params, false);
+        state.on_reply(&params, &reply("msg_2"));
+        assert!(state.recovers_from(&lost));
+        let plan = state.plan(&params, false);
+        assert_eq!(plan.thread, None);
+        assert!(!plan.beta);
+        // Other errors are not the thread's.
+        assert!(!state.recovers_from(&rejection(400, json!({"error_code": "other"}))));
+    }
+
+    #[test]
+    fn a_replay_sends_answered_messages_without_cache_control() {
+        let cached = MessageParam::blocks(
+            crate::types::Role::User,
+            vec![crate::types::ContentBlock::ToolResult(
+                crate::types::ToolResultBlock {
+                    cache_control: Some(json!({"type": "ephemeral"})),
+                    ..crate::types::ToolResultBlock::new("toolu_1", None)
+                },
+            )],
+        );
+        let mut params = MessageParams::new("m", 1).message(cached.clone());
+        let mut state = continuing(&mut params);
+        params.messages.push(cached);
+        assert!(state.recovers_from(&rejection(404, json!({"error_code": "thread_not_found"}))));
+        let plan = state.plan(&params, false);
+        assert_eq!(plan.strip_cache_control_before, 2);
+        let sent =
+            without_cache_control(&params.messages, plan.strip_cache_control_before).unwrap();
+        assert_eq!(sent[0]["content"][0].get("cache_control"), None);
+        // The message not yet answered keeps its own.
+        assert_eq!(
+            sent[3]["content"][0]["cache_control"],
+            json!({"type": "ephemeral"})
+        );
+    }
+}

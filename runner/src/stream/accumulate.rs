@@ -110,11 +110,6 @@ impl Accumulator {
         Ok(())
     }
 
-    /// Whether `message_start` has been applied.
-    pub(crate) fn has_started(&self) -> bool {
-        self.message.is_some()
-    }
-
     /// Whether `message_stop` has been applied.
     pub(crate) fn is_complete(&self) -> bool {
         self.stopped

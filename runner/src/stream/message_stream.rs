@@ -40,6 +40,8 @@ pub struct MessageStream {
     /// Whether anyone outside has seen what was read: after that, the reply
     /// cannot be requested again without it being seen twice.
     delivered: bool,
+    /// Whether `message_start` was read.
+    started: bool,
     failed: bool,
 }
 
@@ -67,6 +69,7 @@ impl MessageStream {
             accumulator: Accumulator::default(),
             message: None,
             delivered: false,
+            started: false,
             failed: false,
         }
     }
@@ -115,7 +118,7 @@ impl MessageStream {
     /// Whether `message_start` has been read: from then on the server has
     /// begun a reply, whether or not it arrives whole.
     pub(crate) fn has_started(&self) -> bool {
-        self.message.is_some() || self.accumulator.has_started()
+        self.started
     }
 
     /// The next event, applied to the message; `None` after `message_stop`.
@@ -129,6 +132,7 @@ impl MessageStream {
                 if let Err(e) = self.accumulator.apply(&event) {
                     return Poll::Ready(Some(Err(self.fail(e))));
                 }
+                self.started |= matches!(event, StreamEvent::MessageStart { .. });
                 return Poll::Ready(Some(Ok(event)));
             }
             if self.failed || self.accumulator.is_complete() || self.message.is_some() {
@@ -199,6 +203,7 @@ impl MessageStream {
         self.parser = SseParser::default();
         self.pending.clear();
         self.accumulator = Accumulator::default();
+        self.started = false;
         self.source = Source::Sending((self.resend)());
     }
 
