@@ -846,6 +846,7 @@ async fn the_runner_sends_run_code_and_its_result() {
     let params = MessageParams::new("claude-test", 256).user("Which city is warmest?");
     let last = client
         .tool_runner(params, tools)
+        .message_threads(false)
         .until_done()
         .await
         .unwrap();

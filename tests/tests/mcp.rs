@@ -1063,6 +1063,7 @@ async fn a_runner_sends_mcp_tools_as_given_and_their_converted_results() {
     .await;
     let last = client
         .tool_runner(MessageParams::new("claude-test", 256).user("Go."), tools)
+        .message_threads(false)
         .until_done()
         .await
         .unwrap();

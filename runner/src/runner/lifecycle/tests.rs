@@ -47,8 +47,11 @@ fn body(action: &Action) -> Value {
     }
 }
 
+/// A lifecycle sending the whole history each time.
 fn core() -> Lifecycle {
-    Lifecycle::new(MessageParams::new("m", 10).user("hi"), Toolset::new())
+    let mut core = Lifecycle::new(MessageParams::new("m", 10).user("hi"), Toolset::new());
+    core.set_message_threads(false);
+    core
 }
 
 #[test]
@@ -125,4 +128,42 @@ fn a_retryable_error_resends_and_any_other_ends_the_loop() {
     assert!(matches!(core.next_action(), Action::Send(_)));
     core.on_send_error(api(400, false));
     assert!(matches!(core.next_action(), Action::Finish));
+}
+
+#[test]
+fn on_a_thread_each_request_sends_only_what_is_new() {
+    let mut core = Lifecycle::new(MessageParams::new("m", 10).user("hi"), Toolset::new());
+    let Action::Send(first) = core.next_action() else {
+        panic!("expected a request");
+    };
+    assert!(
+        first
+            .betas
+            .iter()
+            .any(|b| b == "message-threads-2026-08-12")
+    );
+    assert_eq!(
+        body(&Action::Send(first))["thread"],
+        json!({"type": "create"})
+    );
+    core.on_response(tool_call("msg_1"));
+    let Action::RunTools(calls) = core.next_action() else {
+        panic!("expected tools to run");
+    };
+    core.on_tool_results(results(&calls));
+    let second = body(&core.next_action());
+    assert_eq!(
+        second["thread"],
+        json!({"type": "continue", "previous_message_id": "msg_1"})
+    );
+    assert_eq!(second["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        second["messages"][0]["content"][0]["tool_use_id"],
+        "toolu_msg_1"
+    );
+    core.on_response(reply("msg_2", "pause_turn", json!([])));
+    let resumed = body(&core.next_action());
+    assert_eq!(resumed["messages"], json!([]));
+    // The whole conversation is still the runner's.
+    assert_eq!(core.params().messages.len(), 4);
 }
