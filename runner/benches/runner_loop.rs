@@ -73,6 +73,9 @@ fn tool_runner(bencher: divan::Bencher<'_, '_>, turns: usize) {
             let last = client
                 .tool_runner(params, toolset![add])
                 .max_iterations(turns)
+                // Like the bare loop, every turn sends the whole history
+                // (`benches/threads.rs` measures threaded runs).
+                .message_threads(false)
                 .until_done()
                 .await
                 .expect("run");

@@ -66,7 +66,7 @@ pub(crate) struct Lifecycle {
     /// The number of requests answered so far.
     iterations: usize,
     /// The last reply, with its tool results once they have run.
-    turn: Option<Turn>,
+    turn: Option<LastReply>,
     /// Whether the caller changed the history since the last reply.
     taken_over: bool,
     /// Whether the caller may have changed what the server's thread holds
@@ -84,14 +84,14 @@ pub(crate) struct Lifecycle {
 }
 
 /// The last reply, as the loop holds it.
-struct Turn {
+struct LastReply {
     message: Message,
     tool_response: Option<MessageParam>,
     /// Whether the message is in the history already (the loop ended on it).
     appended: bool,
 }
 
-impl Turn {
+impl LastReply {
     /// Whether this turn's tools are to be run: only for `tool_use` stops.
     fn wants_tools(&self) -> bool {
         self.message.stop_reason == Some(StopReason::ToolUse)
@@ -219,7 +219,7 @@ impl Lifecycle {
             }
         }
         self.compact_due = self.compaction.as_ref().is_some_and(|c| c.is_due(&message));
-        self.turn = Some(Turn {
+        self.turn = Some(LastReply {
             message,
             tool_response: None,
             appended: false,
@@ -439,6 +439,11 @@ impl Lifecycle {
     /// The request for the current state: on a thread, only what the
     /// server lacks.
     fn request(&mut self) -> Result<Request, Error> {
+        if self.thread.is_threading() && self.params.extra.contains_key("thread") {
+            return Err(Error::invalid_request(
+                "`thread` is set in the parameters' extra fields, but the runner sets it for each request itself; to run without a message thread, use `message_threads(false)`",
+            ));
+        }
         let plan = self
             .thread
             .plan(&self.params, std::mem::take(&mut self.touched));

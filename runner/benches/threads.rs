@@ -1,0 +1,288 @@
+//! Message threads at length and at scale, against a scripted server on
+//! loopback (which keeps threads as the API does). Prints figures rather
+//! than timing one function:
+//!
+//! - `long run`: one run of 1,000 tool-calling turns, threaded and not: the
+//!   request body of turn 10 and of turn 1,000, and the mean time per turn
+//!   over turns 1–50 and 950–1,000. Threaded, both should stay flat.
+//! - `fleet`: N runs of M turns at once on a multi-threaded runtime:
+//!   turns per second, and the heap each run holds at its end.
+//! - `side by side`: when `TOOLRUNNER_BENCH_PYTHON` names a Python with the
+//!   official `anthropic` SDK (or `target/bench-venv/bin/python` has one), the
+//!   same server answers `benches/sdk_runner.py` too: the overhead per turn
+//!   above the server's floor at 200 turns, and a fleet of 100 runs × 100
+//!   turns, for both.
+//!
+//! ```sh
+//! cargo bench -p toolrunner --features testing --bench threads
+//! ```
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use toolrunner::testing::{Reply, ScriptedServer};
+use toolrunner::{Client, MessageParams, tool, toolset};
+
+/// Counts the bytes the heap holds, for memory per run.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the
+// counter is only arithmetic beside it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's layout is passed on as given.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Add two integers.
+#[tool(inline)]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// The scripted model: a tool call per turn until `turns`, then an answer.
+/// It counts turns in the conversation as the server holds it, so it
+/// answers threaded and unthreaded runs alike.
+fn script(turns: usize) -> impl FnMut(&Value) -> Reply + Send + 'static {
+    move |request: &Value| {
+        let done = request["messages"].as_array().map_or(0, |m| m.len() / 2);
+        let last = done + 1 >= turns;
+        let content = if last {
+            json!([{"type": "text", "text": "Done."}])
+        } else {
+            json!([
+                {"type": "text", "text": "Adding the next number to the running total."},
+                {"type": "tool_use", "id": format!("toolu_{done}"), "name": "add", "input": {"a": done, "b": 1}}
+            ])
+        };
+        // Ids unique across runs, as the API's are: threads are keyed by them.
+        let id = format!("msg_{:016x}", ID.fetch_add(1, Ordering::Relaxed));
+        Reply::message(json!({
+            "id": id, "type": "message", "role": "assistant", "model": "bench",
+            "content": content, "stop_reason": if last { "end_turn" } else { "tool_use" },
+            "stop_sequence": null, "usage": {"input_tokens": 100, "output_tokens": 10}
+        }))
+    }
+}
+
+static ID: AtomicUsize = AtomicUsize::new(0);
+
+fn client(server: &ScriptedServer) -> Client {
+    Client::builder()
+        .api_key("bench")
+        .base_url(server.url())
+        .build()
+        .expect("client")
+}
+
+fn params() -> MessageParams {
+    MessageParams::new("bench", 256)
+        .system("You count.")
+        .user("Count up.")
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!("long run: 1,000 turns, one runner");
+    for threads in [true, false] {
+        rt.block_on(long_run(1000, threads));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!("\nfleet: concurrent runs");
+    for (runs, turns) in [(100, 100), (1000, 10)] {
+        rt.block_on(fleet(runs, turns, true));
+    }
+    rt.block_on(fleet(100, 100, false));
+    side_by_side(&rt);
+}
+
+async fn long_run(turns: usize, threads: bool) {
+    let server = ScriptedServer::start(script(turns)).await.expect("server");
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .max_iterations(turns)
+        .message_threads(threads);
+    let mut times = Vec::with_capacity(turns);
+    let mut started = Instant::now();
+    while let Some(message) = runner.next().await {
+        message.expect("reply");
+        times.push(started.elapsed());
+        started = Instant::now();
+    }
+    assert_eq!(runner.iterations(), turns);
+    let bodies: Vec<usize> = server.recorded().iter().map(|r| r.body.len()).collect();
+    let mean = |range: std::ops::Range<usize>| -> Duration {
+        let window = &times[range];
+        window.iter().sum::<Duration>() / window.len() as u32
+    };
+    let (early, late) = (mean(0..50), mean(turns - 50..turns));
+    println!(
+        "  threads {:>5}: body of turn 10 {:>6} B, of turn {turns} {:>7} B ({:.1}x); per turn: turns 1-50 {:>7.1} µs, {}-{turns} {:>7.1} µs ({:.2}x)",
+        if threads { "on" } else { "off" },
+        bodies[9],
+        bodies[turns - 1],
+        bodies[turns - 1] as f64 / bodies[9] as f64,
+        early.as_secs_f64() * 1e6,
+        turns - 50,
+        late.as_secs_f64() * 1e6,
+        late.as_secs_f64() / early.as_secs_f64(),
+    );
+}
+
+/// Runs the fleet, prints its figures and returns its turns per second.
+async fn fleet(runs: usize, turns: usize, threads: bool) -> f64 {
+    let server = ScriptedServer::start(script(turns)).await.expect("server");
+    let client = client(&server);
+    let started = Instant::now();
+    // Each run ends holding its whole conversation: what dropping the runs
+    // gives back, over the runs, is what a run costs to keep.
+    let finished: Vec<_> = futures_util::stream::iter(0..runs)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let mut runner = client
+                    .tool_runner(params(), toolset![add])
+                    .max_iterations(turns)
+                    .message_threads(threads);
+                while let Some(message) = runner.next().await {
+                    message.expect("reply");
+                }
+                runner
+            })
+        })
+        .buffer_unordered(runs)
+        .map(|joined| joined.expect("run"))
+        .collect()
+        .await;
+    let elapsed = started.elapsed();
+    let total: usize = finished.iter().map(|r| r.iterations()).sum();
+    assert_eq!(total, runs * turns);
+    let live = LIVE.load(Ordering::Relaxed);
+    drop(finished);
+    let held = live.saturating_sub(LIVE.load(Ordering::Relaxed));
+    let rate = total as f64 / elapsed.as_secs_f64();
+    println!(
+        "  {runs:>4} runs x {turns:>3} turns, threads {:>3}: {:>8.0} turns/s, {:>7.1} KiB per finished run",
+        if threads { "on" } else { "off" },
+        rate,
+        held as f64 / runs as f64 / 1024.0,
+    );
+    rate
+}
+
+/// The official Python SDK against the same kind of server, if available.
+fn side_by_side(rt: &tokio::runtime::Runtime) {
+    let python = std::env::var("TOOLRUNNER_BENCH_PYTHON").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../target/bench-venv/bin/python"
+        )
+        .to_owned()
+    });
+    let has_sdk = std::process::Command::new(&python)
+        .args(["-c", "import anthropic"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_sdk {
+        println!(
+            "\nside by side: skipped (no Python with `anthropic` at {python}; set TOOLRUNNER_BENCH_PYTHON)"
+        );
+        return;
+    }
+    let sdk_script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/sdk_runner.py");
+    println!("\nside by side with the official Python SDK ({python})");
+    rt.block_on(async {
+        // The server's floor: a bare client that sends one tiny request per turn.
+        let floor = floor_per_turn(200).await;
+        let ours = long_run_time(200).await;
+        let server = ScriptedServer::start(script(200)).await.expect("server");
+        let sdk = run_sdk(&python, sdk_script, &server.url(), 1, 200);
+        println!(
+            "  200 turns, per turn: server floor {:.1} µs; toolrunner {:.1} µs (+{:.1}); SDK {:.1} µs (+{:.1}); overhead ratio {:.0}x",
+            floor * 1e6,
+            ours * 1e6,
+            (ours - floor) * 1e6,
+            sdk * 1e6,
+            (sdk - floor) * 1e6,
+            (sdk - floor) / (ours - floor).max(1e-9),
+        );
+        let ours = fleet(100, 100, true).await;
+        let server = ScriptedServer::start(script(100)).await.expect("server");
+        let sdk = 1.0 / run_sdk(&python, sdk_script, &server.url(), 100, 100);
+        println!(
+            "  fleet 100 x 100: toolrunner {ours:.0} turns/s, SDK {sdk:.0} turns/s ({:.0}x)",
+            ours / sdk
+        );
+    });
+}
+
+/// Seconds per turn of a whole 200-turn run of this runner.
+async fn long_run_time(turns: usize) -> f64 {
+    let server = ScriptedServer::start(script(turns)).await.expect("server");
+    let started = Instant::now();
+    client(&server)
+        .tool_runner(params(), toolset![add])
+        .max_iterations(turns)
+        .until_done()
+        .await
+        .expect("run");
+    started.elapsed().as_secs_f64() / turns as f64
+}
+
+/// Seconds per request of a bare client posting the smallest threaded body.
+async fn floor_per_turn(turns: usize) -> f64 {
+    let server = ScriptedServer::start(script(turns)).await.expect("server");
+    let url = format!("{}/v1/messages", server.url());
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    for _ in 0..turns {
+        let body = json!({"model": "bench", "max_tokens": 256, "messages": [{"role": "user", "content": "Count up."}]});
+        let response = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("send");
+        response.bytes().await.expect("body");
+    }
+    started.elapsed().as_secs_f64() / turns as f64
+}
+
+/// Runs the SDK script and returns its seconds per turn.
+fn run_sdk(python: &str, script: &str, url: &str, runs: usize, turns: usize) -> f64 {
+    let out = std::process::Command::new(python)
+        .args([script, url, &runs.to_string(), &turns.to_string()])
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "the SDK script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let seconds: f64 = text.trim().parse().expect("seconds from the SDK script");
+    seconds / (runs * turns) as f64
+}
