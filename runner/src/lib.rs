@@ -86,7 +86,7 @@ pub use runner::{
     PendingCall, StreamingToolRunner, ToolRunner,
 };
 pub use tool::{
-    AllowedCaller, ArgsReader, Caller, DEFAULT_CODE_EXECUTION, FromToolContext, IntoToolOutput,
+    AllowedCaller, ArgsReader, AuthInfo, Caller, DEFAULT_CODE_EXECUTION, FromToolContext, IntoToolOutput,
     SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture, ToolOutput,
     is_code_execution_version, is_valid_tool_name,
 };

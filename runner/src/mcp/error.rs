@@ -57,6 +57,9 @@ enum Kind {
     InvalidArguments { message: String },
     /// Serving a toolset failed.
     Serve { what: String },
+    /// Serving was refused: it would put the tools on the network without
+    /// authentication.
+    Insecure { addr: std::net::SocketAddr },
 }
 
 impl McpError {
@@ -106,6 +109,16 @@ impl McpError {
     pub(crate) fn serve(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
         let what = what.into();
         McpError::new(Kind::Serve { what }, Some(source.into()))
+    }
+
+    /// A server configuration that cannot work, named in `what`.
+    pub(crate) fn invalid_config(what: impl Into<String>) -> Self {
+        let what = what.into();
+        McpError::new(Kind::Serve { what }, None)
+    }
+
+    pub(crate) fn insecure(addr: std::net::SocketAddr) -> Self {
+        McpError::new(Kind::Insecure { addr }, None)
     }
 
     /// Whether the server's process could not be started (say, the program
@@ -158,9 +171,18 @@ impl McpError {
         matches!(self.inner.kind, Kind::InvalidArguments { .. })
     }
 
-    /// Whether serving a toolset over MCP failed.
+    /// Whether serving a toolset over MCP failed, or was refused (see
+    /// [`is_insecure`](Self::is_insecure)).
     pub fn is_serve(&self) -> bool {
-        matches!(self.inner.kind, Kind::Serve { .. })
+        matches!(self.inner.kind, Kind::Serve { .. } | Kind::Insecure { .. })
+    }
+
+    /// Whether serving over HTTP was refused because the address is not
+    /// loopback and no authentication is configured: anyone on the network
+    /// could call the tools. Configure tokens, or opt out with
+    /// [`McpHttpBuilder::allow_unauthenticated`](super::McpHttpBuilder::allow_unauthenticated).
+    pub fn is_insecure(&self) -> bool {
+        matches!(self.inner.kind, Kind::Insecure { .. })
     }
 }
 
@@ -196,6 +218,11 @@ impl fmt::Display for McpError {
                 f.write_str(message)
             }
             Kind::Serve { what } => write!(f, "could not serve mcp: {what}"),
+            Kind::Insecure { addr } => write!(
+                f,
+                "refusing to serve mcp on {addr} without authentication: it is not a loopback address, so anyone who can reach it could list and call every tool; \
+                 require a token (`bearer_tokens` or `token_verifier`), bind 127.0.0.1, or, if something in front of the server authenticates, opt out with `allow_unauthenticated()`"
+            ),
         }
     }
 }

@@ -54,13 +54,20 @@
 //! [`Toolset`]: crate::Toolset
 //! [`Toolset::call`]: crate::Toolset::call
 
+mod auth;
 mod client;
 mod error;
 mod from_mcp;
 mod http;
+mod http_builder;
+mod metadata;
+mod origin;
+mod scope;
 mod server;
 mod to_mcp;
 mod tool;
+
+pub use auth::{TokenError, TokenVerifier};
 
 pub use client::McpClient;
 pub use error::McpError;
@@ -69,6 +76,7 @@ pub use from_mcp::{
     mcp_tool_result,
 };
 pub use http::McpHttpServer;
+pub use http_builder::McpHttpBuilder;
 pub use server::McpServer;
 pub use to_mcp::tool_output_to_mcp;
 pub use tool::{InvalidNames, McpTool, McpToolOptions};
@@ -84,6 +92,8 @@ const _: () = {
     assert_send_sync::<McpTool>();
     assert_send_sync::<McpServer>();
     assert_send_sync::<McpHttpServer>();
+    assert_send_sync::<McpHttpBuilder>();
+    assert_send_sync::<TokenError>();
     assert_send_sync::<McpError>();
     assert_send_sync::<McpToolOptions>();
 };
