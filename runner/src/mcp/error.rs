@@ -189,10 +189,43 @@ impl McpError {
 /// Whether `error` means the connection is gone rather than that the server
 /// answered.
 pub(crate) fn is_transport_gone(error: &rmcp::ServiceError) -> bool {
+    // A request the server refused for want of a token or scope fails in
+    // the transport as well, but the connection stays usable.
     matches!(
         error,
         rmcp::ServiceError::TransportClosed | rmcp::ServiceError::TransportSend(_)
-    )
+    ) && auth_refusal(error).is_none()
+}
+
+/// Why the server refused a request over HTTP for authorization, if it did:
+/// a 401 (no token, or one it does not accept) or a 403 naming a scope.
+pub(crate) fn auth_refusal(error: &(dyn StdError + 'static)) -> Option<String> {
+    use rmcp::transport::streamable_http_client::{AuthRequiredError, InsufficientScopeError};
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(scope) = e.downcast_ref::<InsufficientScopeError>() {
+            return Some(match scope.get_required_scope() {
+                Some(scope) => format!("the token lacks scope `{scope}`"),
+                None => "the token lacks a scope it needs".to_owned(),
+            });
+        }
+        if e.is::<AuthRequiredError>() {
+            return Some("it wants a valid bearer token (http 401)".to_owned());
+        }
+        // rmcp keeps its transport errors in fields that are not sources.
+        cause = if let Some(rmcp::ServiceError::TransportSend(t)) = e.downcast_ref() {
+            Some(&*t.error)
+        } else if let Some(rmcp::service::ClientInitializeError::TransportError { error, .. }) =
+            e.downcast_ref()
+        {
+            Some(&*error.error)
+        } else if let Some(t) = e.downcast_ref::<rmcp::transport::DynamicTransportError>() {
+            Some(&*t.error)
+        } else {
+            e.source()
+        };
+    }
+    None
 }
 
 impl fmt::Display for McpError {
