@@ -44,7 +44,8 @@
 //! # Where things live
 //!
 //! - [`tool`](macro@tool) and [`toolset!`]: the macros, in `toolrunner-macros`.
-//! - [`Tool`], [`ToolOutput`], [`ToolCall`], [`State`]: what a tool is and sees.
+//! - [`Tool`], [`ToolOutput`], [`ToolCall`], [`State`], [`AuthInfo`]: what a
+//!   tool is and sees.
 //! - [`Toolset`]: tools by name, and dispatch ([`Toolset::call`]).
 //! - [`Client`]: the Messages API client; [`Error`]: every error it returns.
 //! - [`ToolRunner`]: the agentic loop ([`Client::tool_runner`]).
@@ -86,9 +87,9 @@ pub use runner::{
     PendingCall, StreamingToolRunner, ToolRunner,
 };
 pub use tool::{
-    AllowedCaller, ArgsReader, AuthInfo, Caller, DEFAULT_CODE_EXECUTION, FromToolContext, IntoToolOutput,
-    SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture, ToolOutput,
-    is_code_execution_version, is_valid_tool_name,
+    AllowedCaller, ArgsReader, AuthInfo, Caller, DEFAULT_CODE_EXECUTION, FromToolContext,
+    IntoToolOutput, SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture,
+    ToolOutput, is_code_execution_version, is_valid_tool_name,
 };
 pub use toolset::{Toolset, ToolsetError};
 pub use types::{

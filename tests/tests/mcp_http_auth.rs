@@ -138,7 +138,10 @@ async fn foreign_origins_and_hosts_get_403_and_loopback_pages_and_programs_pass(
     // DNS rebinding: a foreign name for this address.
     let (status, _, body) = post(&url, &[("host", "evil.example")], INIT).await;
     assert_eq!(status, 403, "{body}");
-    assert!(body.contains("host `evil.example` is not allowed"), "{body}");
+    assert!(
+        body.contains("host `evil.example` is not allowed"),
+        "{body}"
+    );
 
     // The client the crate ships sends no Origin, and works.
     let client = McpClient::http(&url).await.unwrap();
@@ -204,7 +207,10 @@ async fn tokens_are_required_and_the_401_points_to_the_metadata() {
         www_authenticate(&headers),
         format!("Bearer resource_metadata=\"{metadata_url}\"")
     );
-    assert!(body.contains("needs `Authorization: Bearer <token>`"), "{body}");
+    assert!(
+        body.contains("needs `Authorization: Bearer <token>`"),
+        "{body}"
+    );
     // The event stream (GET) and session end (DELETE) need it too.
     let status = reqwest::get(&url).await.unwrap().status().as_u16();
     assert_eq!(status, 401);
@@ -229,7 +235,10 @@ async fn tokens_are_required_and_the_401_points_to_the_metadata() {
     let (status, headers, _) = post(&url, &[("authorization", "Bearer guess")], INIT).await;
     assert_eq!(status, 401);
     let challenge = www_authenticate(&headers);
-    assert!(challenge.starts_with("Bearer error=\"invalid_token\""), "{challenge}");
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_token\""),
+        "{challenge}"
+    );
     assert!(challenge.contains(&format!("resource_metadata=\"{metadata_url}\"")));
     let (status, _, _) = post(&url, &[("origin", "http://evil.example")], INIT).await;
     assert_eq!(status, 403);
@@ -242,10 +251,15 @@ async fn tokens_are_required_and_the_401_points_to_the_metadata() {
     assert!(err.is_connect(), "{err}");
     assert_eq!(
         err.to_string(),
-        format!("could not connect to mcp server at {url}: it wants a valid bearer token (http 401)")
+        format!(
+            "could not connect to mcp server at {url}: it wants a valid bearer token (http 401)"
+        )
     );
     let err = McpClient::http_with_token(&url, "guess").await.unwrap_err();
-    assert!(!format!("{err:?}").contains("guess"), "the token leaked: {err:?}");
+    assert!(
+        !format!("{err:?}").contains("guess"),
+        "the token leaked: {err:?}"
+    );
     let client = McpClient::http_with_token(&url, "s3cret-2").await.unwrap();
     let tools = client.toolset(&McpToolOptions::new()).await.unwrap();
     assert_eq!(
@@ -439,13 +453,21 @@ async fn a_custom_async_verifier_decides_who_calls() {
     // A verifier that cannot decide is not a refusal: 503, try again.
     let (status, _, body) = post(&url, &[("authorization", "Bearer other")], INIT).await;
     assert_eq!(status, 503);
-    assert!(!body.contains("identity provider"), "internal detail leaked: {body}");
+    assert!(
+        !body.contains("identity provider"),
+        "internal detail leaked: {body}"
+    );
     assert_eq!(asked.load(Ordering::SeqCst), 2);
 
-    let client = McpClient::http_with_token(&url, "alice-token").await.unwrap();
+    let client = McpClient::http_with_token(&url, "alice-token")
+        .await
+        .unwrap();
     let tools = client.toolset(&McpToolOptions::new()).await.unwrap();
     let who = tools.call("whoami", json!({}), ToolCall::new("t1")).await;
-    assert_eq!(who, ToolOutput::text("alice (no client): notes:read notes:write"));
+    assert_eq!(
+        who,
+        ToolOutput::text("alice (no client): notes:read notes:write")
+    );
     let deleted = tools
         .call("delete_note", json!({"id": 1}), ToolCall::new("t2"))
         .await;
@@ -506,7 +528,9 @@ async fn configurations_that_cannot_work_are_refused_with_the_reason() {
         .await
         .unwrap_err();
     assert!(
-        no_auth.to_string().contains("no authentication is configured"),
+        no_auth
+            .to_string()
+            .contains("no authentication is configured"),
         "{no_auth}"
     );
     let bad_url = McpServer::new(notes().0)
@@ -670,8 +694,14 @@ async fn the_typescript_sdk_client_authenticates_and_calls_a_tool() {
     assert_eq!(deletes.0.load(Ordering::SeqCst), 1);
 
     // A token without the scope: the call is refused and the tool not run.
-    let (ok, _, stderr) =
-        typescript_client(&dir, &url, "no-scope-token", "delete_note", json!({"id": 4})).await;
+    let (ok, _, stderr) = typescript_client(
+        &dir,
+        &url,
+        "no-scope-token",
+        "delete_note",
+        json!({"id": 4}),
+    )
+    .await;
     assert!(!ok);
     assert!(
         stderr.starts_with("403 ") && stderr.contains("needs scope `notes:write`"),
@@ -680,7 +710,8 @@ async fn the_typescript_sdk_client_authenticates_and_calls_a_tool() {
     assert_eq!(deletes.0.load(Ordering::SeqCst), 1, "the tool ran");
 
     // A wrong token does not get in.
-    let (ok, _, stderr) = typescript_client(&dir, &url, "wrong", "add", json!({"a": 1, "b": 2})).await;
+    let (ok, _, stderr) =
+        typescript_client(&dir, &url, "wrong", "add", json!({"a": 1, "b": 2})).await;
     assert!(!ok);
     assert!(stderr.starts_with("401 "), "{stderr}");
 }

@@ -273,10 +273,7 @@ mod tests {
 
     fn headers(authorization: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            hyper::header::AUTHORIZATION,
-            authorization.parse().unwrap(),
-        );
+        headers.insert(hyper::header::AUTHORIZATION, authorization.parse().unwrap());
         headers
     }
 
@@ -313,11 +310,26 @@ mod tests {
             Err(Refusal::Invalid(why)) => why,
             Err(Refusal::Failed) => "failed".into(),
         };
-        assert_eq!(subject(auth.authenticate(&headers("Bearer fixed")).await), "ci");
-        assert_eq!(subject(auth.authenticate(&headers("Bearer dynamic")).await), "alice");
-        assert_eq!(subject(auth.authenticate(&headers("Bearer nope")).await), "unknown token");
-        assert_eq!(subject(auth.authenticate(&headers("Bearer down")).await), "failed");
-        assert_eq!(subject(auth.authenticate(&HeaderMap::new()).await), "missing");
+        assert_eq!(
+            subject(auth.authenticate(&headers("Bearer fixed")).await),
+            "ci"
+        );
+        assert_eq!(
+            subject(auth.authenticate(&headers("Bearer dynamic")).await),
+            "alice"
+        );
+        assert_eq!(
+            subject(auth.authenticate(&headers("Bearer nope")).await),
+            "unknown token"
+        );
+        assert_eq!(
+            subject(auth.authenticate(&headers("Bearer down")).await),
+            "failed"
+        );
+        assert_eq!(
+            subject(auth.authenticate(&HeaderMap::new()).await),
+            "missing"
+        );
         assert_eq!(
             format!("{auth:?}"),
             "Authenticator { tokens: 1 (redacted), verifier: true }"

@@ -168,7 +168,9 @@ impl McpClient {
         McpClient::http_config(config).await
     }
 
-    async fn http_config(config: StreamableHttpClientTransportConfig) -> Result<McpClient, McpError> {
+    async fn http_config(
+        config: StreamableHttpClientTransportConfig,
+    ) -> Result<McpClient, McpError> {
         let url = config.uri.to_string();
         let transport = StreamableHttpClientTransport::from_config(config);
         match handler().serve(transport).await {

@@ -32,9 +32,12 @@ type Service = StreamableHttpService<McpServer, LocalSessionManager>;
 type HttpResponse = Response<BoxBody<Bytes, Infallible>>;
 
 /// A toolset served over MCP streamable HTTP, in the background. Made by
+/// [`McpHttpBuilder::serve`](super::McpHttpBuilder::serve),
 /// [`McpServer::serve_http`] or [`Toolset::serve_mcp_http`](crate::Toolset::serve_mcp_http).
 ///
-/// It answers on `/mcp` only and stops when dropped or shut down.
+/// It answers on `/mcp` (and, with authentication, on the well-known paths
+/// of its OAuth protected resource metadata) and stops when dropped or shut
+/// down.
 ///
 /// # Examples
 ///
@@ -265,7 +268,9 @@ impl Gate {
         };
         let mut response = text(status, message);
         if let Some(value) = value {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
@@ -280,7 +285,10 @@ impl Gate {
         let document = self.metadata.document(&host(request), PATH);
         let mut response = Response::new(Full::new(Bytes::from(document.to_string())).boxed());
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         // Public by design, and read by browser-based clients.
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,

@@ -272,8 +272,8 @@ impl McpHttpBuilder {
         let mut origins: Vec<String> = LOOPBACK_ORIGINS.iter().map(|&o| o.to_owned()).collect();
         origins.append(&mut self.config.allowed_origins);
         origins.append(&mut self.origins);
-        let guard = Guard::new(&self.config.allowed_hosts, &origins)
-            .map_err(McpError::invalid_config)?;
+        let guard =
+            Guard::new(&self.config.allowed_hosts, &origins).map_err(McpError::invalid_config)?;
         self.config.allowed_origins = origins;
 
         for scope in self.scopes.all() {

@@ -120,7 +120,10 @@ mod tests {
     #[test]
     fn the_document_follows_the_resource_url() {
         let local = ResourceMetadata::default();
-        assert_eq!(local.resource("127.0.0.1:8000", "/mcp"), "http://127.0.0.1:8000/mcp");
+        assert_eq!(
+            local.resource("127.0.0.1:8000", "/mcp"),
+            "http://127.0.0.1:8000/mcp"
+        );
         assert_eq!(
             local.url("127.0.0.1:8000", "/mcp"),
             "http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp"

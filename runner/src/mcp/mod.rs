@@ -51,8 +51,19 @@
 //! # }
 //! ```
 //!
+//! Over HTTP ([`Toolset::serve_mcp_http`], [`McpServer::http`]) the server
+//! is safe by default: browsers only from loopback pages, only loopback
+//! `Host` names, and no non-loopback address without authentication. Bearer
+//! tokens ([`McpHttpBuilder::bearer_tokens`], a [`TokenVerifier`]) follow the
+//! MCP authorization spec: 401 with a pointer to the OAuth protected resource
+//! metadata, 403 `insufficient_scope` for a tool that needs a scope
+//! ([`McpHttpBuilder::require_scope`]); tools see the caller through
+//! [`ToolCall::auth`]. [`McpClient::http_with_token`] is the other end.
+//!
 //! [`Toolset`]: crate::Toolset
 //! [`Toolset::call`]: crate::Toolset::call
+//! [`Toolset::serve_mcp_http`]: crate::Toolset::serve_mcp_http
+//! [`ToolCall::auth`]: crate::ToolCall::auth
 
 mod auth;
 mod client;

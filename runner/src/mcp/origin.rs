@@ -155,8 +155,7 @@ fn parse_origin(value: &str) -> Option<Origin> {
     let scheme = uri.scheme_str()?.to_ascii_lowercase();
     let authority = uri.authority()?;
     // An origin is scheme, host and port: nothing else.
-    if authority.as_str().contains('@') || uri.path_and_query().is_some_and(|p| p.as_str() != "/")
-    {
+    if authority.as_str().contains('@') || uri.path_and_query().is_some_and(|p| p.as_str() != "/") {
         return None;
     }
     Some(Origin::Tuple {
@@ -271,7 +270,9 @@ mod tests {
         }
         assert_eq!(guard.check_origin(&HeaderMap::new()), Ok(()));
         assert_eq!(
-            guard.check_origin(&origin("http://evil.example")).unwrap_err(),
+            guard
+                .check_origin(&origin("http://evil.example"))
+                .unwrap_err(),
             "forbidden: origin `http://evil.example` is not allowed (only pages served from loopback are, by default); a web app meant to call this server should be allowed with `allowed_origins`"
         );
     }
@@ -279,7 +280,10 @@ mod tests {
     #[test]
     fn bad_entries_are_named() {
         let err = Guard::new(&[], &["app.example.com".into()]).unwrap_err();
-        assert!(err.starts_with("invalid allowed origin `app.example.com`"), "{err}");
+        assert!(
+            err.starts_with("invalid allowed origin `app.example.com`"),
+            "{err}"
+        );
         assert!(Guard::new(&[], &["https://a.example:443:*".into()]).is_err());
     }
 
@@ -289,7 +293,12 @@ mod tests {
         let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".into(), "::1".into()];
         hosts.push("mcp.example.com:8443".into());
         let guard = Guard::new(&hosts, &[]).unwrap();
-        for ok in ["127.0.0.1:8000", "localhost", "[::1]:1", "mcp.example.com:8443"] {
+        for ok in [
+            "127.0.0.1:8000",
+            "localhost",
+            "[::1]:1",
+            "mcp.example.com:8443",
+        ] {
             assert_eq!(guard.check_host(&uri, &host(ok)), Ok(()), "{ok}");
         }
         for refused in ["evil.example", "mcp.example.com", "mcp.example.com:80"] {

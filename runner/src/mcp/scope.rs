@@ -91,7 +91,11 @@ impl RequiredScopes {
     /// # Errors
     ///
     /// The first call the caller may not make.
-    pub(crate) fn check_body(&self, body: &[u8], auth: Option<&AuthInfo>) -> Result<(), MissingScopes> {
+    pub(crate) fn check_body(
+        &self,
+        body: &[u8],
+        auth: Option<&AuthInfo>,
+    ) -> Result<(), MissingScopes> {
         let Ok(message) = serde_json::from_slice::<Value>(body) else {
             return Ok(());
         };
@@ -137,15 +141,16 @@ mod tests {
     fn bodies_are_searched_for_tool_calls() {
         let mut scopes = RequiredScopes::default();
         scopes.add("delete".into(), "w".into());
-        let call = |name: &str| {
-            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name}})
-        };
+        let call = |name: &str| serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name}});
         let body = |v: Value| serde_json::to_vec(&v).unwrap();
         assert!(scopes.check_body(&body(call("delete")), None).is_err());
         assert!(scopes.check_body(&body(call("read")), None).is_ok());
         assert!(
             scopes
-                .check_body(&body(Value::Array(vec![call("read"), call("delete")])), None)
+                .check_body(
+                    &body(Value::Array(vec![call("read"), call("delete")])),
+                    None
+                )
                 .is_err()
         );
         let list = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});

@@ -350,3 +350,66 @@ fn mcp_definition(def: &ToolDefinition) -> rmcp::model::Tool {
     }
     tool
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use rmcp::model::CallToolRequestParams;
+
+    use super::*;
+    use crate::tool::{Tool, ToolContext, ToolFuture, ToolOutput};
+
+    /// Counts its runs.
+    struct Counted {
+        definition: ToolDefinition,
+        runs: Arc<AtomicUsize>,
+    }
+
+    impl Tool for Counted {
+        fn definition(&self) -> &ToolDefinition {
+            &self.definition
+        }
+
+        fn call<'a>(&'a self, _input: Value, _cx: ToolContext) -> ToolFuture<'a> {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { ToolOutput::text("ran") })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_scope_required_of_a_tool_is_checked_again_at_the_call() {
+        // The HTTP server refuses such calls first; a call that reaches the
+        // handler anyway, with no caller, must not run the tool.
+        let runs = Arc::new(AtomicUsize::new(0));
+        let mut toolset = Toolset::new();
+        let definition =
+            ToolDefinition::new("delete", "Delete.", serde_json::json!({"type": "object"}));
+        toolset
+            .add(Counted {
+                definition,
+                runs: runs.clone(),
+            })
+            .unwrap();
+        let mut scopes = RequiredScopes::default();
+        scopes.add("delete".into(), "notes:write".into());
+        let server = McpServer::new(toolset).with_required_scopes(Arc::new(scopes));
+
+        let (client_end, server_end) = tokio::io::duplex(1 << 16);
+        let serving = tokio::spawn(server.serve(server_end));
+        let client = ().serve(client_end).await.unwrap();
+        let _server = serving.await.unwrap().unwrap();
+        let err = client
+            .call_tool(CallToolRequestParams::new("delete"))
+            .await
+            .unwrap_err();
+        let rmcp::ServiceError::McpError(err) = err else {
+            panic!("{err}")
+        };
+        assert_eq!(
+            err.message,
+            "tool `delete` needs scope `notes:write`, which the token does not grant"
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+    }
+}
