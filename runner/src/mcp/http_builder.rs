@@ -101,6 +101,26 @@ impl McpHttpBuilder {
     /// Tokens are compared in constant time and never shown in `Debug`
     /// output or logs. Make them long and random, and keep them out of
     /// source code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use toolrunner::{tool, toolset};
+    /// # /// Add.
+    /// # #[tool] fn add(a: i64, b: i64) -> i64 { a + b }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use toolrunner::mcp::{McpClient, McpServer};
+    ///
+    /// let server = McpServer::new(toolset![add])
+    ///     .http()
+    ///     .bearer_tokens(["a-long-random-token"])
+    ///     .serve("127.0.0.1:0")
+    ///     .await?;
+    /// let client = McpClient::http_with_token(server.url(), "a-long-random-token").await?;
+    /// assert!(McpClient::http(server.url()).await.is_err());
+    /// # Ok::<_, toolrunner::mcp::McpError>(())
+    /// # }).unwrap();
+    /// ```
     pub fn bearer_tokens(mut self, tokens: impl IntoIterator<Item = impl Into<String>>) -> Self {
         for token in tokens {
             self.auth.add_token(token.into(), AuthInfo::new());
@@ -110,6 +130,19 @@ impl McpHttpBuilder {
 
     /// Accepts `token`, granting what `auth` says: its subject and scopes
     /// reach tools through [`ToolCall::auth`](crate::ToolCall::auth).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toolrunner::AuthInfo;
+    /// use toolrunner::mcp::McpServer;
+    ///
+    /// let builder = McpServer::new(toolrunner::Toolset::new())
+    ///     .http()
+    ///     .bearer_token("ci-token", AuthInfo::new().with_subject("ci").with_scopes(["deploy"]));
+    /// // Tokens never show.
+    /// assert!(!format!("{builder:?}").contains("ci-token"));
+    /// ```
     pub fn bearer_token(mut self, token: impl Into<String>, auth: AuthInfo) -> Self {
         self.auth.add_token(token.into(), auth);
         self
@@ -129,6 +162,37 @@ impl McpHttpBuilder {
     ///
     /// [`serve`](Self::serve) fails when no such tool is served, or when no
     /// authentication is configured (no caller could ever have the scope).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use toolrunner::{tool, toolset};
+    /// # /// Add.
+    /// # #[tool] fn add(a: i64, b: i64) -> i64 { a + b }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use toolrunner::AuthInfo;
+    /// use toolrunner::mcp::McpServer;
+    ///
+    /// let err = McpServer::new(toolset![add])
+    ///     .http()
+    ///     .bearer_token("t", AuthInfo::new().with_scopes(["calc"]))
+    ///     .require_scope("sub", "calc")
+    ///     .serve("127.0.0.1:0")
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "could not serve mcp: a scope is required of tool `sub`, which is not served"
+    /// );
+    /// let server = McpServer::new(toolset![add])
+    ///     .http()
+    ///     .bearer_token("t", AuthInfo::new().with_scopes(["calc"]))
+    ///     .require_scope("add", "calc")
+    ///     .serve("127.0.0.1:0")
+    ///     .await?;
+    /// # Ok::<_, toolrunner::mcp::McpError>(())
+    /// # }).unwrap();
+    /// ```
     pub fn require_scope(mut self, tool: impl Into<String>, scope: impl Into<String>) -> Self {
         self.scopes.add(tool.into(), scope.into());
         self
@@ -140,6 +204,26 @@ impl McpHttpBuilder {
     /// `null`.
     ///
     /// [`serve`](Self::serve) fails on an entry that does not parse.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), toolrunner::mcp::McpError> {
+    /// # use toolrunner::{tool, toolset};
+    /// # /// Add.
+    /// # #[tool] fn add(a: i64, b: i64) -> i64 { a + b }
+    /// use toolrunner::mcp::McpServer;
+    ///
+    /// let token = std::env::var("CALC_TOKEN").expect("a token");
+    /// let server = McpServer::new(toolset![add])
+    ///     .http()
+    ///     .bearer_tokens([token])
+    ///     .allowed_origins(["https://calc.example.com", "http://localhost:*"])
+    ///     .serve("127.0.0.1:8000")
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn allowed_origins(mut self, origins: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.origins.extend(origins.into_iter().map(Into::into));
         self
@@ -148,6 +232,27 @@ impl McpHttpBuilder {
     /// Also accepts these `Host` values (`name` for any port, or
     /// `name:port`), for a server reached by a name or an address other than
     /// loopback.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), toolrunner::mcp::McpError> {
+    /// # use toolrunner::{tool, toolset};
+    /// # /// Add.
+    /// # #[tool] fn add(a: i64, b: i64) -> i64 { a + b }
+    /// use toolrunner::mcp::McpServer;
+    ///
+    /// // Reached as http://calc.internal:8000/mcp or http://10.0.0.5:8000/mcp.
+    /// let token = std::env::var("CALC_TOKEN").expect("a token");
+    /// let server = McpServer::new(toolset![add])
+    ///     .http()
+    ///     .bearer_tokens([token])
+    ///     .allowed_hosts(["calc.internal", "10.0.0.5:8000"])
+    ///     .serve("0.0.0.0:8000")
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn allowed_hosts(mut self, hosts: impl IntoIterator<Item = impl Into<String>>) -> Self {
         // An empty list means "any host" to rmcp: only add to a real list.
         if !self.config.allowed_hosts.is_empty() {
@@ -165,6 +270,28 @@ impl McpHttpBuilder {
     ///
     /// [`serve`](Self::serve) fails when it is not an absolute `http` or
     /// `https` URL.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), toolrunner::mcp::McpError> {
+    /// # use toolrunner::{tool, toolset};
+    /// # /// Add.
+    /// # #[tool] fn add(a: i64, b: i64) -> i64 { a + b }
+    /// # let verifier = |_: String| async { Ok(toolrunner::AuthInfo::new()) };
+    /// use toolrunner::mcp::McpServer;
+    ///
+    /// // Behind a TLS proxy, with tokens from the company's identity provider.
+    /// let server = McpServer::new(toolset![add])
+    ///     .http()
+    ///     .token_verifier(verifier)
+    ///     .resource_url("https://calc.example.com/mcp")
+    ///     .authorization_servers(["https://login.example.com"])
+    ///     .serve("127.0.0.1:8000")
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn resource_url(mut self, url: impl Into<String>) -> Self {
         self.metadata.resource = Some(url.into());
         self
@@ -195,6 +322,26 @@ impl McpHttpBuilder {
     /// Serves without authentication on any address, for a server behind a
     /// proxy or a network that authenticates callers itself. Logs a warning
     /// when the address is not loopback.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use toolrunner::{tool, toolset};
+    /// # /// Add.
+    /// # #[tool] fn add(a: i64, b: i64) -> i64 { a + b }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use toolrunner::mcp::McpServer;
+    ///
+    /// let err = McpServer::new(toolset![add]).http().serve("0.0.0.0:0").await.unwrap_err();
+    /// assert!(err.is_insecure());
+    /// let server = McpServer::new(toolset![add])
+    ///     .http()
+    ///     .allow_unauthenticated()
+    ///     .serve("0.0.0.0:0")
+    ///     .await?;
+    /// # Ok::<_, toolrunner::mcp::McpError>(())
+    /// # }).unwrap();
+    /// ```
     pub fn allow_unauthenticated(mut self) -> Self {
         self.allow_unauthenticated = true;
         self
