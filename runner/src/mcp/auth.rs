@@ -16,8 +16,9 @@ use crate::AuthInfo;
 /// before any tool is listed or called.
 ///
 /// Implement it to ask an identity provider (introspect the token, or check
-/// a JWT's signature, audience and expiry). Any `async` closure from the
-/// token to `Result<AuthInfo, TokenError>` is one; for a fixed list of
+/// a JWT's signature, audience and expiry). A closure
+/// `|token: String| async move { ... }` returning `Result<AuthInfo,
+/// TokenError>` is one; for a fixed list of
 /// tokens use [`McpHttpBuilder::bearer_tokens`](super::McpHttpBuilder::bearer_tokens)
 /// instead.
 ///

@@ -77,6 +77,8 @@ pub struct McpHttpBuilder {
     auth: Authenticator,
     scopes: RequiredScopes,
     origins: Vec<String>,
+    /// Added to rmcp's list at serve time, whatever config is set.
+    hosts: Vec<String>,
     metadata: ResourceMetadata,
     allow_unauthenticated: bool,
 }
@@ -89,6 +91,7 @@ impl McpHttpBuilder {
             auth: Authenticator::default(),
             scopes: RequiredScopes::default(),
             origins: Vec::new(),
+            hosts: Vec::new(),
             metadata: ResourceMetadata::default(),
             allow_unauthenticated: false,
         }
@@ -254,12 +257,7 @@ impl McpHttpBuilder {
     /// # }
     /// ```
     pub fn allowed_hosts(mut self, hosts: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        // An empty list means "any host" to rmcp: only add to a real list.
-        if !self.config.allowed_hosts.is_empty() {
-            self.config
-                .allowed_hosts
-                .extend(hosts.into_iter().map(Into::into));
-        }
+        self.hosts.extend(hosts.into_iter().map(Into::into));
         self
     }
 
@@ -348,8 +346,11 @@ impl McpHttpBuilder {
     }
 
     /// rmcp's settings: sessions, JSON responses, keep-alives, body size,
-    /// and its `Host` and `Origin` lists, to which this builder adds. Its
-    /// cancellation token stops the server.
+    /// and its `Host` and `Origin` lists, to which this builder's
+    /// [`allowed_hosts`](Self::allowed_hosts) and
+    /// [`allowed_origins`](Self::allowed_origins) are added (an origin entry
+    /// without a port means the scheme's default port here, as in
+    /// `allowed_origins`). Its cancellation token stops the server.
     pub fn rmcp_config(mut self, config: StreamableHttpServerConfig) -> Self {
         self.config = config;
         self
@@ -410,9 +411,11 @@ impl McpHttpBuilder {
                     "invalid resource url `{url}`: expected an absolute `http` or `https` url such as `https://mcp.example.com/mcp`"
                 ))
             })?;
-            if !self.config.allowed_hosts.is_empty() {
-                self.config.allowed_hosts.push(host);
-            }
+            self.hosts.push(host);
+        }
+        // An empty list means "any host" to rmcp: only add to a real list.
+        if !self.config.allowed_hosts.is_empty() {
+            self.config.allowed_hosts.append(&mut self.hosts);
         }
         // rmcp checks origins too: give it the same list, so that both
         // agree (a non-empty list turns its check on).
@@ -457,7 +460,7 @@ impl fmt::Debug for McpHttpBuilder {
             .field("auth", &self.auth)
             .field("required_scopes", &self.scopes)
             .field("allowed_origins", &self.origins)
-            .field("allowed_hosts", &self.config.allowed_hosts)
+            .field("allowed_hosts", &self.hosts)
             .field("metadata", &self.metadata)
             .field("allow_unauthenticated", &self.allow_unauthenticated)
             .finish_non_exhaustive()
@@ -466,7 +469,67 @@ impl fmt::Debug for McpHttpBuilder {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::span;
+
     use super::*;
+
+    /// Collects the messages of warnings and errors.
+    struct Warnings(Arc<Mutex<Vec<String>>>);
+
+    struct Message(String);
+
+    impl tracing::field::Visit for Message {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+            if field.name() == "message" {
+                self.0 = format!("{value:?}");
+            }
+        }
+    }
+
+    impl tracing::Subscriber for Warnings {
+        fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+            *metadata.level() <= tracing::Level::WARN
+        }
+        fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
+            span::Id::from_u64(1)
+        }
+        fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
+        fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            let mut message = Message(String::new());
+            event.record(&mut message);
+            self.0.lock().unwrap().push(message.0);
+        }
+        fn enter(&self, _: &span::Id) {}
+        fn exit(&self, _: &span::Id) {}
+    }
+
+    #[tokio::test]
+    async fn opting_out_on_the_network_logs_a_warning() {
+        let warnings = Arc::new(Mutex::new(Vec::new()));
+        let _guard = tracing::subscriber::set_default(Warnings(warnings.clone()));
+        let loopback = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _local = McpServer::new(crate::Toolset::new())
+            .http()
+            .allow_unauthenticated()
+            .serve_on(loopback)
+            .unwrap();
+        assert!(warnings.lock().unwrap().is_empty());
+        let network = TcpListener::bind("0.0.0.0:0").await.unwrap();
+        let _network = McpServer::new(crate::Toolset::new())
+            .http()
+            .allow_unauthenticated()
+            .serve_on(network)
+            .unwrap();
+        assert_eq!(
+            *warnings.lock().unwrap(),
+            [
+                "serving mcp tools without authentication on a non-loopback address: anyone who can reach it can call every tool"
+            ]
+        );
+    }
 
     #[test]
     fn debug_output_redacts_tokens() {
