@@ -384,14 +384,9 @@ impl McpHttpBuilder {
             .local_addr()
             .map_err(|e| McpError::serve("could not read the listener's address", e))?;
         let authenticated = self.auth.is_enabled();
-        if !addr.ip().is_loopback() && !authenticated {
-            if !self.allow_unauthenticated {
-                return Err(McpError::insecure(addr));
-            }
-            tracing::warn!(
-                %addr,
-                "serving mcp tools without authentication on a non-loopback address: anyone who can reach it can call every tool"
-            );
+        let exposed = !addr.ip().is_loopback() && !authenticated;
+        if exposed && !self.allow_unauthenticated {
+            return Err(McpError::insecure(addr));
         }
         for tool in self.scopes.tools() {
             if !self.server.served(tool) {
@@ -417,14 +412,14 @@ impl McpHttpBuilder {
         if !self.config.allowed_hosts.is_empty() {
             self.config.allowed_hosts.append(&mut self.hosts);
         }
-        // rmcp checks origins too: give it the same list, so that both
-        // agree (a non-empty list turns its check on).
+        // rmcp checks origins too: give it the same list, spelled out so
+        // that both read it alike (a non-empty list turns its check on).
         let mut origins: Vec<String> = LOOPBACK_ORIGINS.iter().map(|&o| o.to_owned()).collect();
         origins.append(&mut self.config.allowed_origins);
         origins.append(&mut self.origins);
         let guard =
             Guard::new(&self.config.allowed_hosts, &origins).map_err(McpError::invalid_config)?;
-        self.config.allowed_origins = origins;
+        self.config.allowed_origins = guard.origins();
 
         for scope in self.scopes.all() {
             if !self.metadata.scopes_supported.contains(&scope) {
@@ -439,6 +434,12 @@ impl McpHttpBuilder {
             max_body: self.config.max_request_body_bytes,
         };
         let server = self.server.with_required_scopes(gate.scopes.clone());
+        if exposed {
+            tracing::warn!(
+                %addr,
+                "serving mcp tools without authentication on a non-loopback address: anyone who can reach it can call every tool"
+            );
+        }
         McpHttpServer::start(server, listener, self.config, gate)
     }
 }

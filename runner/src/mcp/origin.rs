@@ -69,6 +69,28 @@ impl Guard {
         })
     }
 
+    /// The allowed origins with their ports spelled out (`:443`, `:*`), as
+    /// rmcp reads them the same way.
+    pub(crate) fn origins(&self) -> Vec<String> {
+        self.origins
+            .iter()
+            .map(|origin| match origin {
+                AllowedOrigin::Null => "null".to_owned(),
+                AllowedOrigin::Tuple { scheme, host, port } => {
+                    let host = if host.contains(':') {
+                        format!("[{host}]")
+                    } else {
+                        host.clone()
+                    };
+                    match port {
+                        Some(port) => format!("{scheme}://{host}:{port}"),
+                        None => format!("{scheme}://{host}:*"),
+                    }
+                }
+            })
+            .collect()
+    }
+
     /// Checks the `Host` header (or the URI's authority, for HTTP/2).
     ///
     /// # Errors
@@ -274,6 +296,23 @@ mod tests {
                 .check_origin(&origin("http://evil.example"))
                 .unwrap_err(),
             "forbidden: origin `http://evil.example` is not allowed (only pages served from loopback are, by default); a web app meant to call this server should be allowed with `allowed_origins`"
+        );
+    }
+
+    #[test]
+    fn entries_are_spelled_out_for_rmcp() {
+        let guard = Guard::new(
+            &[],
+            &[
+                "https://App.example.com".into(),
+                "http://[::1]:*".into(),
+                "null".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            guard.origins(),
+            ["https://app.example.com:443", "http://[::1]:*", "null"]
         );
     }
 
