@@ -715,3 +715,64 @@ async fn the_typescript_sdk_client_authenticates_and_calls_a_tool() {
     assert!(!ok);
     assert!(stderr.starts_with("401 "), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_session_answers_only_the_caller_that_opened_it() {
+    let server = McpServer::new(notes().0)
+        .http()
+        .bearer_tokens(["fixed-a", "fixed-b"])
+        .bearer_token("alice-1", AuthInfo::new().with_subject("alice"))
+        .bearer_token("alice-2", AuthInfo::new().with_subject("alice"))
+        .bearer_token("mallory", AuthInfo::new().with_subject("mallory"))
+        .serve("127.0.0.1:0")
+        .await
+        .unwrap();
+    let url = server.url();
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+    let in_session = async |token: &str, id: &str| {
+        let auth = format!("Bearer {token}");
+        post(
+            &url,
+            &[("authorization", &auth), ("mcp-session-id", id)],
+            list,
+        )
+        .await
+    };
+
+    // A fixed token's session is bound to that token.
+    let a = session(&url, "fixed-a").await;
+    let (status, _, body) = in_session("fixed-b", &a).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("opened by another caller"), "{body}");
+    let (status, _, body) = in_session("fixed-a", &a).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("delete_note"), "{body}");
+
+    // A subject's session follows the subject, through a new token too.
+    let alice = session(&url, "alice-1").await;
+    assert_eq!(in_session("mallory", &alice).await.0, 404);
+    assert_eq!(in_session("fixed-a", &alice).await.0, 404);
+    assert_eq!(in_session("alice-2", &alice).await.0, 200);
+
+    // Reading the session's stream, and ending it, are refused alike.
+    let stream = reqwest::Client::new()
+        .get(&url)
+        .header("authorization", "Bearer mallory")
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 404);
+    let delete = |token: &'static str| {
+        reqwest::Client::new()
+            .delete(&url)
+            .header("authorization", format!("Bearer {token}"))
+            .header("mcp-session-id", &alice)
+            .send()
+    };
+    assert_eq!(delete("mallory").await.unwrap().status().as_u16(), 404);
+    assert_eq!(in_session("alice-1", &alice).await.0, 200);
+    assert!(delete("alice-1").await.unwrap().status().is_success());
+    assert_eq!(in_session("alice-1", &alice).await.0, 404);
+}

@@ -19,10 +19,11 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{Authenticator, Refusal};
+use super::auth::{Authenticator, Refusal, bearer_token};
 use super::metadata::{ResourceMetadata, challenge};
 use super::origin::Guard;
 use super::scope::RequiredScopes;
+use super::session_owner::{Owner, SessionOwners};
 use super::{McpError, McpServer};
 
 /// The one path the server answers on.
@@ -71,8 +72,9 @@ impl McpHttpServer {
         // rmcp ends its sessions when this token fires; the accept loop and
         // the connections stop with them.
         let shutdown = config.cancellation_token.clone();
+        let sessions = gate.owners.manager();
         let service: Service =
-            StreamableHttpService::new(move || Ok(server.clone()), Default::default(), config);
+            StreamableHttpService::new(move || Ok(server.clone()), sessions, config);
         let task = tokio::spawn(accept(listener, service, Arc::new(gate), shutdown.clone()));
         Ok(McpHttpServer {
             addr,
@@ -173,6 +175,8 @@ pub(crate) struct Gate {
     pub(crate) metadata: ResourceMetadata,
     /// rmcp's limit, applied when the body is read here first.
     pub(crate) max_body: usize,
+    /// Who opened each session: nobody else may use it.
+    pub(crate) owners: SessionOwners,
 }
 
 impl Gate {
@@ -200,11 +204,22 @@ impl Gate {
             Ok(auth) => auth,
             Err(refusal) => return self.unauthorized(&request, refusal),
         };
+        // Authenticated above, so the header is there.
+        let owner = self
+            .owners
+            .owner(&auth, bearer_token(request.headers()).unwrap_or_default());
+        if !self.owners.may_use(request.headers(), &owner) {
+            // As for an id never issued: nothing tells the caller it exists.
+            return text(
+                StatusCode::NOT_FOUND,
+                "session not found: the session was opened by another caller".to_owned(),
+            );
+        }
         // rmcp hands the request's parts, extensions included, to the
         // handler: that is how `McpServer` finds who is calling.
         request.extensions_mut().insert(auth.clone());
         if self.scopes.is_empty() || request.method() != Method::POST {
-            return service.handle(request).await;
+            return self.forward(service, request, owner).await;
         }
         // Refusing a call with 403 must happen before rmcp answers 200 and
         // streams the result, so the body is read here first.
@@ -240,9 +255,28 @@ impl Gate {
             );
             return response;
         }
-        service
-            .handle(Request::from_parts(parts, Full::new(body)))
+        self.forward(service, Request::from_parts(parts, Full::new(body)), owner)
             .await
+    }
+
+    /// Lets rmcp serve an authenticated request, and keeps the table of
+    /// session owners up to date with the sessions it opens and ends.
+    async fn forward<B>(&self, service: &Service, request: Request<B>, owner: Owner) -> HttpResponse
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Error: std::fmt::Display,
+    {
+        let headers = request.headers().clone();
+        let deleting = request.method() == Method::DELETE;
+        let response = service.handle(request).await;
+        if response.status().is_success() {
+            if deleting {
+                self.owners.release(&headers);
+            } else {
+                self.owners.claim(&headers, response.headers(), owner).await;
+            }
+        }
+        response
     }
 
     fn unauthorized<B>(&self, request: &Request<B>, refusal: Refusal) -> HttpResponse {

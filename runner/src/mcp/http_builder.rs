@@ -10,6 +10,7 @@ use super::http::Gate;
 use super::metadata::ResourceMetadata;
 use super::origin::{Guard, LOOPBACK_ORIGINS};
 use super::scope::RequiredScopes;
+use super::session_owner::SessionOwners;
 use super::{McpError, McpHttpServer, McpServer, TokenVerifier};
 use crate::AuthInfo;
 
@@ -432,6 +433,7 @@ impl McpHttpBuilder {
             scopes: std::sync::Arc::new(self.scopes),
             metadata: self.metadata,
             max_body: self.config.max_request_body_bytes,
+            owners: SessionOwners::new(Default::default()),
         };
         let server = self.server.with_required_scopes(gate.scopes.clone());
         if exposed {

@@ -75,6 +75,7 @@ mod metadata;
 mod origin;
 mod scope;
 mod server;
+mod session_owner;
 mod to_mcp;
 mod tool;
 
