@@ -124,7 +124,10 @@ pub(crate) fn insert_after(
         edited.push('\n');
     }
     edited.push_str(insert);
-    if !insert.ends_with('\n') && !parts.is_empty() {
+    // Inserted lines end with a newline, except at the end of a file that
+    // has none there, whose style is kept.
+    let keeps_unterminated = parts.is_empty() && needs_newline;
+    if !insert.ends_with('\n') && !keeps_unterminated {
         edited.push('\n');
     }
     for part in parts {
@@ -189,9 +192,10 @@ mod tests {
     fn insert_keeps_lines_whole() {
         assert_eq!(insert_after("a\nb\n", 0, "z", "f").unwrap().0, "z\na\nb\n");
         assert_eq!(insert_after("a\nb\n", 1, "z\n", "f").unwrap().0, "a\nz\nb\n");
-        assert_eq!(insert_after("a\nb\n", 2, "z", "f").unwrap().0, "a\nb\nz");
+        assert_eq!(insert_after("a\nb\n", 2, "z", "f").unwrap().0, "a\nb\nz\n");
+        assert_eq!(insert_after("a\nb", 2, "z", "f").unwrap().0, "a\nb\nz");
         assert_eq!(insert_after("a\nb", 2, "z\n", "f").unwrap().0, "a\nb\nz\n");
-        assert_eq!(insert_after("", 0, "z", "f").unwrap().0, "z");
+        assert_eq!(insert_after("", 0, "z", "f").unwrap().0, "z\n");
         let err = insert_after("a\n", 3, "z", "f").unwrap_err();
         assert!(err.contains("invalid `insert_line` 3: `f` has 1 lines"), "{err}");
         assert!(insert_after("a\n", -1, "z", "f").is_err());
