@@ -41,7 +41,8 @@ fn rand_u64() -> u64 {
 /// `base/root` for the tool and `base/outside` beside it, holding
 /// `secret.txt` and `sub/deep.txt`. Inside the root, links lead out:
 /// `link_out` (a directory link), `file_link` (a file link), `dangling`
-/// (to a file that does not exist) and `abs_link` (absolute, to `/etc`).
+/// (to a file that does not exist) and `abs_link` (an absolute link to the
+/// outside directory).
 pub struct Sandbox {
     pub dir: TempDir,
     pub root: PathBuf,
@@ -63,7 +64,7 @@ impl Sandbox {
             symlink("../outside", root.join("link_out")).unwrap();
             symlink("../outside/secret.txt", root.join("file_link")).unwrap();
             symlink("../outside/missing.txt", root.join("dangling")).unwrap();
-            symlink("/etc", root.join("abs_link")).unwrap();
+            symlink(&outside, root.join("abs_link")).unwrap();
         }
         Sandbox { dir, root, outside }
     }
