@@ -12,9 +12,30 @@ use toolrunner::builtin::{MemoryTool, TextEditor};
 /// Path parts chosen to hit every way out: climbing, links planted to lead
 /// outside, encodings, separators, NUL, drive letters, absolute paths.
 const PARTS: &[&str] = &[
-    "a", "b", "notes.md", "..", ".", "", "link_out", "file_link", "dangling", "abs_link",
-    "secret.txt", "sub", "deep.txt", "outside", "%2e%2e", "%2F", "..\\..", "a\0b", "C:", "etc",
-    "root", "...", "~", "-",
+    "a",
+    "b",
+    "notes.md",
+    "..",
+    ".",
+    "",
+    "link_out",
+    "file_link",
+    "dangling",
+    "abs_link",
+    "secret.txt",
+    "sub",
+    "deep.txt",
+    "outside",
+    "%2e%2e",
+    "%2F",
+    "..\\..",
+    "a\0b",
+    "C:",
+    "etc",
+    "root",
+    "...",
+    "~",
+    "-",
 ];
 
 fn part() -> impl Strategy<Value = String> {
@@ -51,7 +72,19 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn memory_command() -> impl Strategy<Value = Value> {
-    let p = || path("/memories/", &["/memories", "/", "", "/memories/../", "/tmp/", "/memories\\"]);
+    let p = || {
+        path(
+            "/memories/",
+            &[
+                "/memories",
+                "/",
+                "",
+                "/memories/../",
+                "/tmp/",
+                "/memories\\",
+            ],
+        )
+    };
     prop_oneof![
         (p(), prop::option::of((-2i64..6, -2i64..6)))
             .prop_map(|(path, range)| match range {

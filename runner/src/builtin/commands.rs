@@ -56,7 +56,11 @@ impl<S: MemoryStore> Env<'_, S> {
         max_characters: Option<u64>,
     ) -> Result<String, String> {
         let Target { path, shown } = target;
-        let kind = self.store.stat(path).await.map_err(|e| self.failure(shown, e))?;
+        let kind = self
+            .store
+            .stat(path)
+            .await
+            .map_err(|e| self.failure(shown, e))?;
         let view = match kind {
             None => return Err(self.failure(shown, StoreError::NotFound)),
             Some(EntryKind::Dir) => {
@@ -112,7 +116,10 @@ impl<S: MemoryStore> Env<'_, S> {
                 self.visible_entries(&path).await.unwrap_or_default()
             {
                 let inner_shown = format!("{entry_shown}/{inner_name}");
-                lines.push(self.line(&inner, &inner_shown, inner_kind, &mut budget).await);
+                lines.push(
+                    self.line(&inner, &inner_shown, inner_kind, &mut budget)
+                        .await,
+                );
             }
             if lines.len() > self.limits.max_view_chars {
                 break;

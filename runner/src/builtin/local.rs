@@ -11,8 +11,8 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::store::{Entry, EntryKind, MemoryStore, StoreError, WriteMode};
 use super::MemoryPath;
+use super::store::{Entry, EntryKind, MemoryStore, StoreError, WriteMode};
 
 /// Mode of the files we create: owner read and write only.
 #[cfg(unix)]
@@ -116,9 +116,9 @@ impl LocalStore {
 
     /// Creates the missing directories from the root down to `dir` (0700).
     fn make_dirs(&self, dir: &Path) -> Result<(), StoreError> {
-        let rel = dir.strip_prefix(&self.root).map_err(|_| {
-            StoreError::Outside("it resolves outside the root".to_owned())
-        })?;
+        let rel = dir
+            .strip_prefix(&self.root)
+            .map_err(|_| StoreError::Outside("it resolves outside the root".to_owned()))?;
         let mut current = self.root.to_path_buf();
         for part in rel.components() {
             current.push(part);
@@ -295,7 +295,12 @@ impl MemoryStore for LocalStore {
         blocking(move || store.read_blocking(&path, max_bytes)).await
     }
 
-    async fn write(&self, path: &MemoryPath, text: &str, mode: WriteMode) -> Result<(), StoreError> {
+    async fn write(
+        &self,
+        path: &MemoryPath,
+        text: &str,
+        mode: WriteMode,
+    ) -> Result<(), StoreError> {
         let (store, path, text) = (self.clone(), path.clone(), text.to_owned());
         blocking(move || store.write_blocking(&path, &text, mode)).await
     }
@@ -313,7 +318,12 @@ impl MemoryStore for LocalStore {
 
 /// Writes `bytes` to a new temporary file in `dir`, syncs it, and moves it to
 /// `target`; a crash leaves the old file or the new one, never half of one.
-fn write_atomic(dir: &Path, target: &Path, bytes: &[u8], mode: WriteMode) -> Result<(), StoreError> {
+fn write_atomic(
+    dir: &Path,
+    target: &Path,
+    bytes: &[u8],
+    mode: WriteMode,
+) -> Result<(), StoreError> {
     // Hidden, so that a listing never shows it; random, so that concurrent
     // writers never share one.
     let temp = dir.join(format!(

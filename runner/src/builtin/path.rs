@@ -134,10 +134,8 @@ impl MemoryPath {
     /// `name` inside this directory, when `name` is one plain part (not
     /// `.`, `..`, empty, or containing `/`, `\` or NUL).
     pub fn join(&self, name: &str) -> Option<MemoryPath> {
-        let plain = !name.is_empty()
-            && name != "."
-            && name != ".."
-            && !name.contains(['/', '\\', '\0']);
+        let plain =
+            !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
         plain.then(|| MemoryPath {
             rel: if self.is_root() {
                 name.to_owned()
@@ -206,10 +204,7 @@ fn normalize(raw: &str, rest: &str) -> Result<MemoryPath, PathRefusal> {
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
-                    return Err(PathRefusal::new(
-                        raw,
-                        "it climbs above the root with `..`",
-                    ));
+                    return Err(PathRefusal::new(raw, "it climbs above the root with `..`"));
                 }
             }
             _ => parts.push(part),
@@ -225,7 +220,9 @@ mod tests {
     use super::*;
 
     fn refused(raw: &str) -> String {
-        MemoryPath::parse_memory(raw).unwrap_err().message("memory directory")
+        MemoryPath::parse_memory(raw)
+            .unwrap_err()
+            .message("memory directory")
     }
 
     #[test]
@@ -237,7 +234,11 @@ mod tests {
             ("/memories//a/./b.md", "a/b.md"),
             ("/memories/a/../b.md", "b.md"),
         ] {
-            assert_eq!(MemoryPath::parse_memory(raw).unwrap().as_str(), rel, "{raw}");
+            assert_eq!(
+                MemoryPath::parse_memory(raw).unwrap().as_str(),
+                rel,
+                "{raw}"
+            );
         }
     }
 
@@ -256,15 +257,24 @@ mod tests {
         ];
         for (raw, reason) in cases {
             let message = refused(raw);
-            assert!(message.contains("is outside the memory directory"), "{message}");
+            assert!(
+                message.contains("is outside the memory directory"),
+                "{message}"
+            );
             assert!(message.contains(reason), "{raw}: {message}");
         }
     }
 
     #[test]
     fn relative_paths_refuse_drives_and_climbing() {
-        assert_eq!(MemoryPath::parse_relative("src/lib.rs").unwrap().as_str(), "src/lib.rs");
-        assert_eq!(MemoryPath::parse_relative("/src/lib.rs").unwrap().as_str(), "src/lib.rs");
+        assert_eq!(
+            MemoryPath::parse_relative("src/lib.rs").unwrap().as_str(),
+            "src/lib.rs"
+        );
+        assert_eq!(
+            MemoryPath::parse_relative("/src/lib.rs").unwrap().as_str(),
+            "src/lib.rs"
+        );
         assert!(MemoryPath::parse_relative("../x").is_err());
         assert!(MemoryPath::parse_relative("C:/Windows").is_err());
         assert!(MemoryPath::parse_relative("c:\\x").is_err());
@@ -279,6 +289,10 @@ mod tests {
         assert_eq!(a.parent(), Some(MemoryPath::root()));
         assert!(a.join("..").is_none() && a.join("x/y").is_none());
         assert!(ab.is_within(&a) && a.is_within(&a) && a.is_within(&MemoryPath::root()));
-        assert!(!MemoryPath::parse_memory("/memories/ab").unwrap().is_within(&a));
+        assert!(
+            !MemoryPath::parse_memory("/memories/ab")
+                .unwrap()
+                .is_within(&a)
+        );
     }
 }

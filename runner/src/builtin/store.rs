@@ -152,7 +152,8 @@ pub trait MemoryStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<EntryKind>, StoreError>> + Send;
 
     /// The entries directly inside the directory `dir`, in any order.
-    fn list(&self, dir: &MemoryPath) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+    fn list(&self, dir: &MemoryPath)
+    -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
 
     /// The text of the file at `path`; [`StoreError::TooLarge`] when it is
     /// over `max_bytes`, checked before reading it.

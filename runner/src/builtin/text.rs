@@ -95,7 +95,10 @@ pub(crate) fn replace_once(
 
 /// The 0-based line holding byte `at` of `text`.
 fn line_of(text: &str, at: usize) -> usize {
-    text.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count()
+    text.as_bytes()[..at]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 /// `text` with `insert` placed after line `after` (0 for the top), and the
@@ -167,11 +170,20 @@ mod tests {
     #[test]
     fn views_number_lines_and_honour_ranges() {
         let text = "a\nb\nc\n";
-        assert_eq!(view(text, None, "f").unwrap(), "     1\ta\n     2\tb\n     3\tc");
-        assert_eq!(view(text, Some([2, -1]), "f").unwrap(), "     2\tb\n     3\tc");
+        assert_eq!(
+            view(text, None, "f").unwrap(),
+            "     1\ta\n     2\tb\n     3\tc"
+        );
+        assert_eq!(
+            view(text, Some([2, -1]), "f").unwrap(),
+            "     2\tb\n     3\tc"
+        );
         assert_eq!(view(text, Some([2, 2]), "f").unwrap(), "     2\tb");
         let err = view(text, Some([3, 9]), "f").unwrap_err();
-        assert!(err.starts_with("invalid `view_range` [3, 9]: `f` has 3 lines"), "{err}");
+        assert!(
+            err.starts_with("invalid `view_range` [3, 9]: `f` has 3 lines"),
+            "{err}"
+        );
         assert!(view(text, Some([0, 1]), "f").is_err());
         assert!(view(text, Some([3, 2]), "f").is_err());
         assert_eq!(view("", Some([1, -1]), "f").unwrap(), "");
@@ -185,19 +197,29 @@ mod tests {
         assert!(none.contains("does not appear verbatim in `f`"), "{none}");
         let two = replace_once("ab\nab\n", "ab", "cd", "f").unwrap_err();
         assert!(two.contains("appears 2 times in `f` (lines 1, 2)"), "{two}");
-        assert!(replace_once("x", "", "y", "f").unwrap_err().contains("empty"));
+        assert!(
+            replace_once("x", "", "y", "f")
+                .unwrap_err()
+                .contains("empty")
+        );
     }
 
     #[test]
     fn insert_keeps_lines_whole() {
         assert_eq!(insert_after("a\nb\n", 0, "z", "f").unwrap().0, "z\na\nb\n");
-        assert_eq!(insert_after("a\nb\n", 1, "z\n", "f").unwrap().0, "a\nz\nb\n");
+        assert_eq!(
+            insert_after("a\nb\n", 1, "z\n", "f").unwrap().0,
+            "a\nz\nb\n"
+        );
         assert_eq!(insert_after("a\nb\n", 2, "z", "f").unwrap().0, "a\nb\nz\n");
         assert_eq!(insert_after("a\nb", 2, "z", "f").unwrap().0, "a\nb\nz");
         assert_eq!(insert_after("a\nb", 2, "z\n", "f").unwrap().0, "a\nb\nz\n");
         assert_eq!(insert_after("", 0, "z", "f").unwrap().0, "z\n");
         let err = insert_after("a\n", 3, "z", "f").unwrap_err();
-        assert!(err.contains("invalid `insert_line` 3: `f` has 1 lines"), "{err}");
+        assert!(
+            err.contains("invalid `insert_line` 3: `f` has 1 lines"),
+            "{err}"
+        );
         assert!(insert_after("a\n", -1, "z", "f").is_err());
     }
 

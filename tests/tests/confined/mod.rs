@@ -92,7 +92,11 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
         };
         for entry in entries {
             let path = entry.unwrap().path();
-            let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             let meta = fs::symlink_metadata(&path).unwrap();
             let described = if meta.file_type().is_symlink() {
                 format!("link -> {}", fs::read_link(&path).unwrap().display())
