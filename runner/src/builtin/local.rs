@@ -205,6 +205,7 @@ impl LocalStore {
                 "it was replaced while being opened".to_owned(),
             ));
         }
+        self.check_opened(&file)?;
         let mut bytes = Vec::new();
         file.take(max_bytes + 1)
             .read_to_end(&mut bytes)
@@ -239,7 +240,78 @@ impl LocalStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_error(e)),
         }
-        write_atomic(parent, &target, text.as_bytes(), mode)
+        self.write_atomic(parent, &target, text.as_bytes(), mode)
+    }
+
+    /// Writes `bytes` to a new temporary file in `dir`, syncs it, and moves
+    /// it to `target`; a crash leaves the old file or the new one, never half
+    /// of one.
+    fn write_atomic(
+        &self,
+        dir: &Path,
+        target: &Path,
+        bytes: &[u8],
+        mode: WriteMode,
+    ) -> Result<(), StoreError> {
+        // Hidden, so that a listing never shows it; random, so that
+        // concurrent writers never share one.
+        let temp = dir.join(format!(
+            ".tmp-{}-{:016x}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        let mut options = OpenOptions::new();
+        // `create_new` fails on an existing name, a link included: the file
+        // opened is the one created here.
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
+        let mut file = options.open(&temp).map_err(io_error)?;
+        let written = self.check_opened(&file).and_then(|()| {
+            file.write_all(bytes).map_err(io_error)?;
+            file.sync_all().map_err(io_error)
+        });
+        drop(file);
+        let placed = written.and_then(|()| match mode {
+            // A hard link never replaces: a file created meanwhile is kept.
+            WriteMode::CreateNew => match fs::hard_link(&temp, target) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+                    // No hard links here (some network and FUSE file
+                    // systems): commands run one at a time, so a rename
+                    // after the check above is the next best thing.
+                    fs::rename(&temp, target).map_err(io_error)
+                }
+                other => other.map_err(io_error),
+            },
+            WriteMode::Replace => fs::rename(&temp, target).map_err(io_error),
+        });
+        // Gone after a rename; after a link or a failure, remove it.
+        let _ = fs::remove_file(&temp);
+        placed?;
+        // Make the new name durable too.
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+
+    /// On Linux, checks where an opened file really is: a directory on the
+    /// way swapped for a link after the checks shows up here.
+    #[cfg(target_os = "linux")]
+    fn check_opened(&self, file: &File) -> Result<(), StoreError> {
+        use std::os::fd::AsRawFd;
+        match fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
+            Ok(actual) if !actual.starts_with(&self.root) => Err(StoreError::Outside(
+                "it was moved outside while being opened".to_owned(),
+            )),
+            // Without /proc there is nothing more to learn.
+            _ => Ok(()),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn check_opened(&self, _file: &File) -> Result<(), StoreError> {
+        Ok(())
     }
 
     fn delete_blocking(&self, path: &MemoryPath) -> Result<(), StoreError> {
@@ -314,46 +386,6 @@ impl MemoryStore for LocalStore {
         let (store, from, to) = (self.clone(), from.clone(), to.clone());
         blocking(move || store.rename_blocking(&from, &to)).await
     }
-}
-
-/// Writes `bytes` to a new temporary file in `dir`, syncs it, and moves it to
-/// `target`; a crash leaves the old file or the new one, never half of one.
-fn write_atomic(
-    dir: &Path,
-    target: &Path,
-    bytes: &[u8],
-    mode: WriteMode,
-) -> Result<(), StoreError> {
-    // Hidden, so that a listing never shows it; random, so that concurrent
-    // writers never share one.
-    let temp = dir.join(format!(
-        ".tmp-{}-{:016x}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    let mut options = OpenOptions::new();
-    // `create_new` fails on an existing name, a link included: the file
-    // opened is the one created here.
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
-    let written = options.open(&temp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    let placed = written.map_err(io_error).and_then(|()| match mode {
-        // A hard link never replaces: a file created meanwhile is kept.
-        WriteMode::CreateNew => fs::hard_link(&temp, target).map_err(io_error),
-        WriteMode::Replace => fs::rename(&temp, target).map_err(io_error),
-    });
-    // Gone after the rename; after a link or a failure, remove it.
-    let _ = fs::remove_file(&temp);
-    placed?;
-    // Make the new name durable too.
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
 }
 
 fn kind_of(meta: &fs::Metadata) -> Result<EntryKind, StoreError> {

@@ -106,3 +106,54 @@ impl Limits {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{MemoryTool, TextEditor};
+    use crate::{Tool, ToolDefinition};
+
+    #[test]
+    fn typed_definitions_send_type_name_and_options_only() {
+        let dir = std::env::temp_dir().join(format!("toolrunner-defs-{}", std::process::id()));
+        let memory = MemoryTool::local(&dir).unwrap();
+        let editor = TextEditor::local(&dir)
+            .unwrap()
+            .with_max_characters(500)
+            .with_cache_control(json!({"type": "ephemeral"}));
+        assert_eq!(
+            serde_json::to_value(memory.definition()).unwrap(),
+            json!({"type": "memory_20250818", "name": "memory"})
+        );
+        let wire = editor.definition().to_wire("code_execution_20260120");
+        assert_eq!(
+            wire,
+            json!({
+                "type": "text_editor_20250728",
+                "name": "str_replace_based_edit_tool",
+                "max_characters": 500,
+                "cache_control": {"type": "ephemeral"}
+            })
+        );
+        // Read back, a typed definition keeps its type and options.
+        let back: ToolDefinition = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(back.tool_type.as_deref(), Some("text_editor_20250728"));
+        assert_eq!(back.to_wire("code_execution_20260120"), wire);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn custom_definitions_are_unchanged() {
+        let def = ToolDefinition::new("add", "Add.", json!({"type": "object"}));
+        let wire =
+            json!({"name": "add", "description": "Add.", "input_schema": {"type": "object"}});
+        assert_eq!(serde_json::to_value(&def).unwrap(), wire);
+        let mut tagged = wire.clone();
+        tagged["type"] = json!("custom");
+        let back: ToolDefinition = serde_json::from_value(tagged).unwrap();
+        assert_eq!(back, def);
+        let missing: Result<ToolDefinition, _> = serde_json::from_value(json!({"name": "x"}));
+        assert!(missing.unwrap_err().to_string().contains("input_schema"));
+    }
+}
