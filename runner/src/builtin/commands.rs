@@ -95,7 +95,9 @@ impl<S: MemoryStore> Env<'_, S> {
     }
 
     /// The entries of `dir` up to two levels deep, hidden ones and
-    /// `node_modules` left out, each with its size.
+    /// `node_modules` left out, each with its size: a directory's is the
+    /// total of the files below it (counting at most `SIZE_SCAN_LIMIT`
+    /// entries per view, so that a huge tree cannot stall it).
     async fn listing(&self, dir: &MemoryPath, shown: &str) -> Result<String, String> {
         let shown = shown.trim_end_matches('/');
         let mut budget = SIZE_SCAN_LIMIT;
@@ -121,6 +123,8 @@ impl<S: MemoryStore> Env<'_, S> {
                         .await,
                 );
             }
+            // Each line takes a few characters: past this many the view is
+            // over the limit whatever follows, so stop listing.
             if lines.len() > self.limits.max_view_chars {
                 break;
             }

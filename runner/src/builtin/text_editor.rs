@@ -46,6 +46,9 @@ const DIRECTORY: &str = "editor's directory";
 /// ```
 pub struct TextEditor {
     store: LocalStore,
+    /// The directory as given, made absolute: absolute paths may use this
+    /// spelling as well as the canonical one.
+    given: String,
     limits: Limits,
     max_characters: Option<u64>,
     definition: ToolDefinition,
@@ -60,8 +63,11 @@ impl TextEditor {
     ///
     /// When `dir` cannot be created or is not a directory.
     pub fn local(dir: impl AsRef<Path>) -> io::Result<Self> {
+        let store = LocalStore::new(&dir)?;
+        let given = std::path::absolute(dir.as_ref())?;
         Ok(TextEditor {
-            store: LocalStore::new(dir)?,
+            given: given.to_string_lossy().trim_end_matches('/').to_owned(),
+            store,
             limits: Limits::default(),
             max_characters: None,
             definition: ToolDefinition::typed(
@@ -163,9 +169,12 @@ impl TextEditor {
             return MemoryPath::parse_relative(raw).map_err(refuse);
         }
         let root = self.store.root().to_string_lossy();
-        let inside = raw
-            .strip_prefix(&*root)
-            .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+        let inside = [&*root, self.given.as_str()]
+            .into_iter()
+            .find_map(|prefix| {
+                raw.strip_prefix(prefix)
+                    .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+            });
         match inside {
             Some(rest) => {
                 // Check the whole spelling, then read the rest from the root.
