@@ -316,6 +316,59 @@ async fn editor_commands_and_max_characters() {
     assert!(err(&delete).starts_with("invalid text editor command: unknown variant `delete`"));
 }
 
+#[tokio::test]
+async fn editor_reports_missing_files_and_ranges_on_directories() {
+    let dir = TempDir::new("editor-errors");
+    let editor = TextEditor::local(dir.path()).unwrap();
+    let missing = editor
+        .execute(json!({"command": "view", "path": "nope.txt"}))
+        .await;
+    assert_eq!(err(&missing), "the path `nope.txt` does not exist");
+    let replace = editor
+        .execute(
+            json!({"command": "str_replace", "path": "nope.txt", "old_str": "a", "new_str": "b"}),
+        )
+        .await;
+    assert_eq!(err(&replace), "the path `nope.txt` does not exist");
+    fs::create_dir(dir.path().join("d")).unwrap();
+    let ranged = editor
+        .execute(json!({"command": "view", "path": "d", "view_range": [1, 2]}))
+        .await;
+    assert_eq!(
+        err(&ranged),
+        "`view_range` applies to files, and `d` is a directory"
+    );
+    let onto_dir = editor
+        .execute(json!({"command": "create", "path": "d", "file_text": "x"}))
+        .await;
+    assert_eq!(err(&onto_dir), "`d` is a directory, not a file");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn editor_accepts_absolute_paths_in_the_spelling_it_was_given() {
+    let dir = TempDir::new("editor-alias");
+    fs::create_dir(dir.path().join("real")).unwrap();
+    std::os::unix::fs::symlink("real", dir.path().join("alias")).unwrap();
+    let given = dir.path().join("alias");
+    let editor = TextEditor::local(&given).unwrap();
+    let path = given.join("f.txt");
+    let out = editor
+        .execute(json!({"command": "create", "path": path.to_str().unwrap(), "file_text": "f"}))
+        .await;
+    ok(&out);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("real/f.txt")).unwrap(),
+        "f"
+    );
+    let out = editor
+        .execute(
+            json!({"command": "view", "path": dir.path().join("real/f.txt").to_str().unwrap()}),
+        )
+        .await;
+    ok(&out);
+}
+
 // ---- refusals: every way out, for both tools, nothing touched ----
 
 /// Memory commands that try to leave the root, each with the path it names.
