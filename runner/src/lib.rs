@@ -50,6 +50,8 @@
 //! - [`Client`]: the Messages API client; [`Error`]: every error it returns.
 //! - [`ToolRunner`]: the agentic loop ([`Client::tool_runner`]).
 //! - [`types`]: the Messages API's wire types.
+//! - [`builtin`]: the memory tool and the text editor, run on your machine
+//!   and confined to a directory.
 //! - `testing` (feature `testing`): a scripted Messages API server on
 //!   loopback, for offline examples and tests.
 //! - `code_mode` (feature `code-mode`): the model writes Python that calls
@@ -59,6 +61,7 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+pub mod builtin;
 mod client;
 #[cfg(feature = "code-mode")]
 pub mod code_mode;
