@@ -10,6 +10,13 @@
 //! cargo run -q -p toolrunner-examples --features mcp --example mcp_server -- --http 127.0.0.1:8000
 //! ```
 //!
+//! Over HTTP, loopback addresses only, unless clients must send a token
+//! (`Authorization: Bearer $MCP_TOKEN`):
+//!
+//! ```sh
+//! MCP_TOKEN=$(openssl rand -hex 32) cargo run -q -p toolrunner-examples --features mcp --example mcp_server -- --http 0.0.0.0:8000
+//! ```
+//!
 //! To add it to an MCP client, build it once and point the client at the
 //! binary, for example in a `claude_desktop_config.json`:
 //!
@@ -105,7 +112,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         [] => server.serve_stdio().await?,
         ["--http", addr] => {
-            let http = server.serve_http(*addr).await?;
+            let mut http = server.http();
+            if let Ok(token) = std::env::var("MCP_TOKEN") {
+                http = http.bearer_tokens([token]);
+            }
+            let http = http.serve(*addr).await?;
             eprintln!("MCP server at {}", http.url());
             http.wait().await;
         }

@@ -44,13 +44,16 @@
 //! # Where things live
 //!
 //! - [`tool`](macro@tool) and [`toolset!`]: the macros, in `toolrunner-macros`.
-//! - [`Tool`], [`ToolOutput`], [`ToolCall`], [`State`]: what a tool is and sees.
+//! - [`Tool`], [`ToolOutput`], [`ToolCall`], [`State`], [`AuthInfo`]: what a
+//!   tool is and sees.
 //! - [`Toolset`]: tools by name, and dispatch ([`Toolset::call`]).
 //! - [`Client`]: the Messages API client; [`Error`]: every error it returns.
 //! - [`ToolRunner`]: the agentic loop ([`Client::tool_runner`]);
 //!   [`StreamingToolRunner`] yields each [`Turn`] as it streams.
 //! - [`stream`]: streaming on the wire ([`Client::stream_message`]).
 //! - [`types`]: the Messages API's wire types.
+//! - [`builtin`]: the memory tool and the text editor, run on your machine
+//!   and confined to a directory.
 //! - `testing` (feature `testing`): a scripted Messages API server on
 //!   loopback, for offline examples and tests.
 //! - `code_mode` (feature `code-mode`): the model writes Python that calls
@@ -60,6 +63,7 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+pub mod builtin;
 mod client;
 #[cfg(feature = "code-mode")]
 pub mod code_mode;
@@ -88,9 +92,9 @@ pub use runner::{
     PendingCall, StreamingToolRunner, ToolRunner, Turn,
 };
 pub use tool::{
-    AllowedCaller, ArgsReader, Caller, DEFAULT_CODE_EXECUTION, FromToolContext, IntoToolOutput,
-    SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture, ToolOutput,
-    is_code_execution_version, is_valid_tool_name,
+    AllowedCaller, ArgsReader, AuthInfo, Caller, DEFAULT_CODE_EXECUTION, FromToolContext,
+    IntoToolOutput, SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture,
+    ToolOutput, is_code_execution_version, is_valid_tool_name,
 };
 pub use toolset::{Toolset, ToolsetError};
 pub use types::{

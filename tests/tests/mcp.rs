@@ -11,6 +11,8 @@
 //! - the reference server `@modelcontextprotocol/server-everything`, when
 //!   Node.js and the npm registry are there (skipped with a reason if not).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -1115,53 +1117,10 @@ const EVERYTHING_VERSION: &str = "2026.8.31";
 /// The reference server's entry point, installed from the npm registry into
 /// the target directory on first use; `Err` says why it is not available.
 fn everything_server() -> Result<PathBuf, String> {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("mcp-everything-{EVERYTHING_VERSION}"));
-    let entry = dir.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    let node = std::process::Command::new("node").arg("--version").output();
-    if !node.is_ok_and(|out| out.status.success()) {
-        return Err("Node.js (`node`) is not installed".into());
-    }
-    if entry.exists() {
-        return Ok(entry);
-    }
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut install = std::process::Command::new("npm")
-        .args(["install", "--prefix"])
-        .arg(&dir)
-        .arg(format!(
-            "@modelcontextprotocol/server-everything@{EVERYTHING_VERSION}"
-        ))
-        .args(["--no-audit", "--no-fund", "--loglevel=error"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run `npm`: {e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        match install.try_wait() {
-            Ok(Some(status)) if status.success() && entry.exists() => return Ok(entry),
-            Ok(Some(status)) => {
-                let mut stderr = String::new();
-                if let Some(mut pipe) = install.stderr.take() {
-                    use std::io::Read;
-                    let _ = pipe.read_to_string(&mut stderr);
-                }
-                return Err(format!(
-                    "`npm install @modelcontextprotocol/server-everything@{EVERYTHING_VERSION}` failed ({status}): {}",
-                    stderr.trim()
-                ));
-            }
-            Ok(None) if Instant::now() > deadline => {
-                let _ = install.kill();
-                let _ = install.wait();
-                return Err("`npm install @modelcontextprotocol/server-everything` took more than 5 minutes".into());
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
-            Err(e) => return Err(format!("waiting for `npm install`: {e}")),
-        }
-    }
+    let package = "@modelcontextprotocol/server-everything";
+    let entry = "dist/index.js";
+    let dir = support::npm::install(package, EVERYTHING_VERSION, entry)?;
+    Ok(dir.join("node_modules").join(package).join(entry))
 }
 
 #[tokio::test]

@@ -13,12 +13,13 @@ use rmcp::model::{
     Implementation, JsonObject, ReadResourceRequestParams,
 };
 use rmcp::service::{RoleClient, RunningService, Service};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{IntoTransport, StreamableHttpClientTransport};
 use rmcp::{Peer, ServiceExt};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::error::is_transport_gone;
+use super::error::{auth_refusal, is_transport_gone};
 use super::{
     McpError, McpTool, McpToolOptions, mcp_messages, mcp_resource_to_content, mcp_tool_result,
 };
@@ -131,10 +132,56 @@ impl McpClient {
     /// ([`McpError::is_connect`]).
     pub async fn http(url: impl Into<String>) -> Result<McpClient, McpError> {
         let url = url.into();
-        let transport = StreamableHttpClientTransport::from_uri(url.clone());
+        McpClient::http_config(StreamableHttpClientTransportConfig::with_uri(url)).await
+    }
+
+    /// Like [`http`](Self::http), sending `Authorization: Bearer {token}`
+    /// with every request: for a server that needs a token, such as a
+    /// toolrunner server with [`bearer_tokens`](super::McpHttpBuilder::bearer_tokens).
+    ///
+    /// Give the token alone, without `Bearer `. It is never shown in errors
+    /// or `Debug` output.
+    ///
+    /// # Errors
+    ///
+    /// When the server cannot be reached, refuses the token (its 401 is in
+    /// the error's sources) or the MCP handshake fails
+    /// ([`McpError::is_connect`]).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), toolrunner::mcp::McpError> {
+    /// use toolrunner::mcp::{McpClient, McpToolOptions};
+    ///
+    /// let token = std::env::var("NOTES_MCP_TOKEN").expect("a token");
+    /// let notes = McpClient::http_with_token("http://notes.internal:8000/mcp", token).await?;
+    /// let tools = notes.toolset(&McpToolOptions::new().prefix("notes_")).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn http_with_token(
+        url: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Result<McpClient, McpError> {
+        let config = StreamableHttpClientTransportConfig::with_uri(url.into()).auth_header(token);
+        McpClient::http_config(config).await
+    }
+
+    async fn http_config(
+        config: StreamableHttpClientTransportConfig,
+    ) -> Result<McpClient, McpError> {
+        let url = config.uri.to_string();
+        let transport = StreamableHttpClientTransport::from_config(config);
         match handler().serve(transport).await {
             Ok(service) => Ok(McpClient::from_parts(service, None, None, &url)),
-            Err(e) => Err(McpError::connect(format!("at {url}"), e)),
+            Err(e) => {
+                let target = match auth_refusal(&e) {
+                    Some(why) => format!("at {url}: {why}"),
+                    None => format!("at {url}"),
+                };
+                Err(McpError::connect(target, e))
+            }
         }
     }
 
@@ -368,6 +415,10 @@ impl McpClient {
         let server = &self.inner.name;
         match outcome {
             Ok(Ok(result)) => mcp_tool_result(result),
+            Ok(Err(e)) if auth_refusal(&e).is_some() => ToolOutput::error(format!(
+                "mcp server `{server}` refused the call to `{name}`: {}",
+                auth_refusal(&e).unwrap_or_default()
+            )),
             Ok(Err(e)) if is_transport_gone(&e) => {
                 tracing::warn!(server = %server, tool = name, error = %e, "mcp server is gone");
                 ToolOutput::error(format!(

@@ -57,6 +57,9 @@ enum Kind {
     InvalidArguments { message: String },
     /// Serving a toolset failed.
     Serve { what: String },
+    /// Serving was refused: it would put the tools on the network without
+    /// authentication.
+    Insecure { addr: std::net::SocketAddr },
 }
 
 impl McpError {
@@ -106,6 +109,16 @@ impl McpError {
     pub(crate) fn serve(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
         let what = what.into();
         McpError::new(Kind::Serve { what }, Some(source.into()))
+    }
+
+    /// A server configuration that cannot work, named in `what`.
+    pub(crate) fn invalid_config(what: impl Into<String>) -> Self {
+        let what = what.into();
+        McpError::new(Kind::Serve { what }, None)
+    }
+
+    pub(crate) fn insecure(addr: std::net::SocketAddr) -> Self {
+        McpError::new(Kind::Insecure { addr }, None)
     }
 
     /// Whether the server's process could not be started (say, the program
@@ -158,19 +171,61 @@ impl McpError {
         matches!(self.inner.kind, Kind::InvalidArguments { .. })
     }
 
-    /// Whether serving a toolset over MCP failed.
+    /// Whether serving a toolset over MCP failed, or was refused (see
+    /// [`is_insecure`](Self::is_insecure)).
     pub fn is_serve(&self) -> bool {
-        matches!(self.inner.kind, Kind::Serve { .. })
+        matches!(self.inner.kind, Kind::Serve { .. } | Kind::Insecure { .. })
+    }
+
+    /// Whether serving over HTTP was refused because the address is not
+    /// loopback and no authentication is configured: anyone on the network
+    /// could call the tools. Configure tokens, or opt out with
+    /// [`McpHttpBuilder::allow_unauthenticated`](super::McpHttpBuilder::allow_unauthenticated).
+    pub fn is_insecure(&self) -> bool {
+        matches!(self.inner.kind, Kind::Insecure { .. })
     }
 }
 
 /// Whether `error` means the connection is gone rather than that the server
 /// answered.
 pub(crate) fn is_transport_gone(error: &rmcp::ServiceError) -> bool {
+    // A request the server refused for want of a token or scope fails in
+    // the transport as well, but the connection stays usable.
     matches!(
         error,
         rmcp::ServiceError::TransportClosed | rmcp::ServiceError::TransportSend(_)
-    )
+    ) && auth_refusal(error).is_none()
+}
+
+/// Why the server refused a request over HTTP for authorization, if it did:
+/// a 401 (no token, or one it does not accept) or a 403 naming a scope.
+pub(crate) fn auth_refusal(error: &(dyn StdError + 'static)) -> Option<String> {
+    use rmcp::transport::streamable_http_client::{AuthRequiredError, InsufficientScopeError};
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(scope) = e.downcast_ref::<InsufficientScopeError>() {
+            return Some(match scope.get_required_scope() {
+                Some(scope) => format!("the token lacks scope `{scope}`"),
+                None => "the token lacks a scope it needs".to_owned(),
+            });
+        }
+        if e.is::<AuthRequiredError>() {
+            return Some("it wants a valid bearer token (http 401)".to_owned());
+        }
+        // rmcp keeps its transport errors in fields that are not sources.
+        cause = if let Some(rmcp::ServiceError::TransportSend(t)) = e.downcast_ref() {
+            Some(&*t.error)
+        } else if let Some(rmcp::service::ClientInitializeError::TransportError { error, .. }) =
+            e.downcast_ref()
+        {
+            Some(&*error.error)
+        } else if let Some(t) = e.downcast_ref::<rmcp::transport::DynamicTransportError>() {
+            Some(&*t.error)
+        } else {
+            e.source()
+        };
+    }
+    None
 }
 
 impl fmt::Display for McpError {
@@ -196,6 +251,11 @@ impl fmt::Display for McpError {
                 f.write_str(message)
             }
             Kind::Serve { what } => write!(f, "could not serve mcp: {what}"),
+            Kind::Insecure { addr } => write!(
+                f,
+                "refusing to serve mcp on {addr} without authentication: it is not a loopback address, so anyone who can reach it could list and call every tool; \
+                 require a token (`bearer_tokens` or `token_verifier`), bind 127.0.0.1, or, if something in front of the server authenticates, opt out with `allow_unauthenticated()`"
+            ),
         }
     }
 }

@@ -3,12 +3,15 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -16,15 +19,26 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::auth::{Authenticator, Refusal, bearer_token};
+use super::metadata::{ResourceMetadata, challenge};
+use super::origin::Guard;
+use super::scope::RequiredScopes;
+use super::session_owner::{Owner, SessionOwners};
 use super::{McpError, McpServer};
 
 /// The one path the server answers on.
-const PATH: &str = "/mcp";
+pub(crate) const PATH: &str = "/mcp";
+
+type Service = StreamableHttpService<McpServer, LocalSessionManager>;
+type HttpResponse = Response<BoxBody<Bytes, Infallible>>;
 
 /// A toolset served over MCP streamable HTTP, in the background. Made by
+/// [`McpHttpBuilder::serve`](super::McpHttpBuilder::serve),
 /// [`McpServer::serve_http`] or [`Toolset::serve_mcp_http`](crate::Toolset::serve_mcp_http).
 ///
-/// It answers on `/mcp` only and stops when dropped or shut down.
+/// It answers on `/mcp` (and, with authentication, on the well-known paths
+/// of its OAuth protected resource metadata) and stops when dropped or shut
+/// down.
 ///
 /// # Examples
 ///
@@ -50,6 +64,7 @@ impl McpHttpServer {
         server: McpServer,
         listener: TcpListener,
         config: StreamableHttpServerConfig,
+        gate: Gate,
     ) -> Result<Self, McpError> {
         let addr = listener
             .local_addr()
@@ -57,9 +72,10 @@ impl McpHttpServer {
         // rmcp ends its sessions when this token fires; the accept loop and
         // the connections stop with them.
         let shutdown = config.cancellation_token.clone();
-        let service: StreamableHttpService<McpServer, LocalSessionManager> =
-            StreamableHttpService::new(move || Ok(server.clone()), Default::default(), config);
-        let task = tokio::spawn(accept(listener, service, shutdown.clone()));
+        let sessions = gate.owners.manager();
+        let service: Service =
+            StreamableHttpService::new(move || Ok(server.clone()), sessions, config);
+        let task = tokio::spawn(accept(listener, service, Arc::new(gate), shutdown.clone()));
         Ok(McpHttpServer {
             addr,
             shutdown,
@@ -109,7 +125,8 @@ impl fmt::Debug for McpHttpServer {
 
 async fn accept(
     listener: TcpListener,
-    service: StreamableHttpService<McpServer, LocalSessionManager>,
+    service: Service,
+    gate: Arc<Gate>,
     shutdown: CancellationToken,
 ) {
     loop {
@@ -127,16 +144,13 @@ async fn accept(
             },
         };
         let service = service.clone();
+        let gate = gate.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
                 let service = service.clone();
-                async move {
-                    if request.uri().path() != PATH {
-                        return Ok::<_, Infallible>(not_found());
-                    }
-                    Ok(service.handle(request).await)
-                }
+                let gate = gate.clone();
+                async move { Ok::<_, Infallible>(gate.route(&service, request).await) }
             });
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), handler);
@@ -152,10 +166,200 @@ async fn accept(
     }
 }
 
-fn not_found() -> Response<http_body_util::combinators::BoxBody<Bytes, Infallible>> {
-    let mut response = Response::new(
-        Full::new(Bytes::from_static(b"not found: the MCP endpoint is /mcp")).boxed(),
+/// What stands between the network and rmcp: where requests may come from,
+/// who may make them, and what they may call.
+pub(crate) struct Gate {
+    pub(crate) guard: Guard,
+    pub(crate) auth: Authenticator,
+    pub(crate) scopes: Arc<RequiredScopes>,
+    pub(crate) metadata: ResourceMetadata,
+    /// rmcp's limit, applied when the body is read here first.
+    pub(crate) max_body: usize,
+    /// Who opened each session: nobody else may use it.
+    pub(crate) owners: SessionOwners,
+}
+
+impl Gate {
+    /// Checks in the order that tells a client the most: the host (DNS
+    /// rebinding), the path, the origin (foreign pages), the token, the
+    /// scopes of the tools called; then rmcp serves.
+    async fn route(&self, service: &Service, mut request: Request<Incoming>) -> HttpResponse {
+        if let Err(why) = self.guard.check_host(request.uri(), request.headers()) {
+            return text(StatusCode::FORBIDDEN, why);
+        }
+        let path = request.uri().path();
+        if self.auth.is_enabled() && self.metadata.serves(path, PATH) {
+            return self.metadata_document(&request);
+        }
+        if path != PATH {
+            return not_found();
+        }
+        if let Err(why) = self.guard.check_origin(request.headers()) {
+            return text(StatusCode::FORBIDDEN, why);
+        }
+        if !self.auth.is_enabled() {
+            return service.handle(request).await;
+        }
+        let auth = match self.auth.authenticate(request.headers()).await {
+            Ok(auth) => auth,
+            Err(refusal) => return self.unauthorized(&request, refusal),
+        };
+        // Authenticated above, so the header is there.
+        let owner = self
+            .owners
+            .owner(&auth, bearer_token(request.headers()).unwrap_or_default());
+        if !self.owners.may_use(request.headers(), &owner) {
+            // As for an id never issued: nothing tells the caller it exists.
+            return text(
+                StatusCode::NOT_FOUND,
+                "session not found: the session was opened by another caller".to_owned(),
+            );
+        }
+        // rmcp hands the request's parts, extensions included, to the
+        // handler: that is how `McpServer` finds who is calling.
+        request.extensions_mut().insert(auth.clone());
+        if self.scopes.is_empty() || request.method() != Method::POST {
+            return self.forward(service, request, owner).await;
+        }
+        // Refusing a call with 403 must happen before rmcp answers 200 and
+        // streams the result, so the body is read here first.
+        let (parts, body) = request.into_parts();
+        let body = match Limited::new(body, self.max_body).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("payload too large: the limit is {} bytes", self.max_body),
+                );
+            }
+            Err(e) => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    format!("could not read the request body: {e}"),
+                );
+            }
+        };
+        if let Err(missing) = self.scopes.check_body(&body, Some(&auth)) {
+            let request = Request::from_parts(parts, ());
+            let url = self.metadata_url(&request);
+            let message = missing.message();
+            let mut response = text(StatusCode::FORBIDDEN, format!("forbidden: {message}"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                challenge(
+                    Some("insufficient_scope"),
+                    Some(&message),
+                    Some(&missing.needed),
+                    &url,
+                ),
+            );
+            return response;
+        }
+        self.forward(service, Request::from_parts(parts, Full::new(body)), owner)
+            .await
+    }
+
+    /// Lets rmcp serve an authenticated request, and keeps the table of
+    /// session owners up to date with the sessions it opens and ends.
+    async fn forward<B>(&self, service: &Service, request: Request<B>, owner: Owner) -> HttpResponse
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Error: std::fmt::Display,
+    {
+        let headers = request.headers().clone();
+        let deleting = request.method() == Method::DELETE;
+        let response = service.handle(request).await;
+        if response.status().is_success() {
+            if deleting {
+                self.owners.release(&headers);
+            } else {
+                self.owners.claim(&headers, response.headers(), owner).await;
+            }
+        }
+        response
+    }
+
+    fn unauthorized<B>(&self, request: &Request<B>, refusal: Refusal) -> HttpResponse {
+        let url = self.metadata_url(request);
+        let (status, value, message) = match refusal {
+            Refusal::Missing => (
+                StatusCode::UNAUTHORIZED,
+                Some(challenge(None, None, None, &url)),
+                format!(
+                    "unauthorized: this mcp server needs `Authorization: Bearer <token>`; how to get a token: {url}"
+                ),
+            ),
+            Refusal::Invalid(why) => (
+                StatusCode::UNAUTHORIZED,
+                Some(challenge(Some("invalid_token"), Some(&why), None, &url)),
+                format!("unauthorized: invalid token: {why}"),
+            ),
+            Refusal::Failed => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "could not verify the token now; try again later".to_owned(),
+            ),
+        };
+        let mut response = text(status, message);
+        if let Some(value) = value {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+
+    fn metadata_document<B>(&self, request: &Request<B>) -> HttpResponse {
+        if !matches!(*request.method(), Method::GET | Method::HEAD) {
+            return text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed: the metadata document is read with GET".to_owned(),
+            );
+        }
+        let document = self.metadata.document(&host(request), PATH);
+        let mut response = Response::new(Full::new(Bytes::from(document.to_string())).boxed());
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        // Public by design, and read by browser-based clients.
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        response
+    }
+
+    fn metadata_url<B>(&self, request: &Request<B>) -> String {
+        self.metadata.url(&host(request), PATH)
+    }
+}
+
+/// The request's host, already checked by the guard.
+fn host<B>(request: &Request<B>) -> String {
+    request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
+        .unwrap_or("localhost")
+        .to_owned()
+}
+
+fn text(status: StatusCode, message: String) -> HttpResponse {
+    let mut response = Response::new(Full::new(Bytes::from(message)).boxed());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    *response.status_mut() = StatusCode::NOT_FOUND;
     response
+}
+
+fn not_found() -> HttpResponse {
+    text(
+        StatusCode::NOT_FOUND,
+        "not found: the mcp endpoint is /mcp".to_owned(),
+    )
 }

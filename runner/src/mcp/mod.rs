@@ -51,16 +51,35 @@
 //! # }
 //! ```
 //!
+//! Over HTTP ([`Toolset::serve_mcp_http`], [`McpServer::http`]) the server
+//! is safe by default: browsers only from loopback pages, only loopback
+//! `Host` names, and no non-loopback address without authentication. Bearer
+//! tokens ([`McpHttpBuilder::bearer_tokens`], a [`TokenVerifier`]) follow the
+//! MCP authorization spec: 401 with a pointer to the OAuth protected resource
+//! metadata, 403 `insufficient_scope` for a tool that needs a scope
+//! ([`McpHttpBuilder::require_scope`]); tools see the caller through
+//! [`ToolCall::auth`]. [`McpClient::http_with_token`] is the other end.
+//!
 //! [`Toolset`]: crate::Toolset
 //! [`Toolset::call`]: crate::Toolset::call
+//! [`Toolset::serve_mcp_http`]: crate::Toolset::serve_mcp_http
+//! [`ToolCall::auth`]: crate::ToolCall::auth
 
+mod auth;
 mod client;
 mod error;
 mod from_mcp;
 mod http;
+mod http_builder;
+mod metadata;
+mod origin;
+mod scope;
 mod server;
+mod session_owner;
 mod to_mcp;
 mod tool;
+
+pub use auth::{TokenError, TokenVerifier};
 
 pub use client::McpClient;
 pub use error::McpError;
@@ -69,6 +88,7 @@ pub use from_mcp::{
     mcp_tool_result,
 };
 pub use http::McpHttpServer;
+pub use http_builder::McpHttpBuilder;
 pub use server::McpServer;
 pub use to_mcp::tool_output_to_mcp;
 pub use tool::{InvalidNames, McpTool, McpToolOptions};
@@ -84,6 +104,8 @@ const _: () = {
     assert_send_sync::<McpTool>();
     assert_send_sync::<McpServer>();
     assert_send_sync::<McpHttpServer>();
+    assert_send_sync::<McpHttpBuilder>();
+    assert_send_sync::<TokenError>();
     assert_send_sync::<McpError>();
     assert_send_sync::<McpToolOptions>();
 };

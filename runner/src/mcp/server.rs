@@ -15,7 +15,9 @@ use serde_json::Value;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tracing::Instrument;
 
-use super::{McpError, McpHttpServer, tool_output_to_mcp};
+use super::scope::RequiredScopes;
+use super::{McpError, McpHttpBuilder, McpHttpServer, tool_output_to_mcp};
+use crate::AuthInfo;
 use crate::tool::{ToolCall, ToolDefinition};
 use crate::toolset::Toolset;
 
@@ -65,6 +67,9 @@ pub struct McpServer {
     tools: Arc<[rmcp::model::Tool]>,
     info: Implementation,
     instructions: Option<String>,
+    /// Set by [`McpHttpBuilder`], which refuses such calls first; checked
+    /// again here so that no other path can reach the tool.
+    required_scopes: Arc<RequiredScopes>,
 }
 
 impl McpServer {
@@ -80,6 +85,7 @@ impl McpServer {
             tools,
             info: Implementation::new("toolrunner", env!("CARGO_PKG_VERSION")),
             instructions: None,
+            required_scopes: Arc::default(),
         }
     }
 
@@ -141,39 +147,79 @@ impl McpServer {
             .map_err(|e| McpError::serve("the mcp handshake failed", e))
     }
 
-    /// Serves clients over streamable HTTP at `http://{addr}/mcp`, with
-    /// rmcp's default settings: only `localhost` and loopback addresses are
-    /// accepted in the `Host` header, against DNS rebinding. Returns once
-    /// the address is bound; the server runs in the background until the
-    /// returned handle is shut down or dropped.
+    /// Serves over streamable HTTP, configured step by step: tokens,
+    /// scopes, origins, hosts. See [`McpHttpBuilder`] for the defaults and
+    /// why.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), toolrunner::mcp::McpError> {
+    /// use toolrunner::mcp::McpServer;
+    /// use toolrunner::{tool, toolset};
+    ///
+    /// /// Add two integers.
+    /// #[tool]
+    /// fn add(a: i64, b: i64) -> i64 {
+    ///     a + b
+    /// }
+    ///
+    /// let token = std::env::var("CALC_MCP_TOKEN").expect("a token");
+    /// let server = McpServer::new(toolset![add])
+    ///     .http()
+    ///     .bearer_tokens([token])
+    ///     .serve("127.0.0.1:8000")
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn http(self) -> McpHttpBuilder {
+        McpHttpBuilder::new(self)
+    }
+
+    /// Serves clients over streamable HTTP at `http://{addr}/mcp`, without
+    /// authentication, for clients on this machine: only `localhost` and
+    /// loopback addresses are accepted in the `Host` header (against DNS
+    /// rebinding), and browsers only from loopback pages (`Origin`).
+    /// Returns once the address is bound; the server runs in the background
+    /// until the returned handle is shut down or dropped.
+    ///
+    /// For tokens, or to serve other machines, use [`http`](Self::http).
     ///
     /// # Errors
     ///
-    /// When `addr` cannot be bound ([`McpError::is_serve`]).
+    /// When `addr` cannot be bound ([`McpError::is_serve`]), or is not
+    /// loopback ([`McpError::is_insecure`]): serving the network needs
+    /// authentication, or an explicit opt-out
+    /// ([`McpHttpBuilder::allow_unauthenticated`]).
     pub async fn serve_http(self, addr: impl ToSocketAddrs) -> Result<McpHttpServer, McpError> {
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| McpError::serve("could not bind the http address", e))?;
-        self.serve_http_with(listener, StreamableHttpServerConfig::default())
+        self.http().serve(addr).await
     }
 
     /// Like [`serve_http`](Self::serve_http) on a listener you bound, with
-    /// rmcp's settings of your choice (allowed hosts and origins, sessions,
-    /// JSON responses). Cancelling `config.cancellation_token` stops the
-    /// server, as does [`McpHttpServer::shutdown`].
+    /// rmcp's settings of your choice (sessions, JSON responses, allowed
+    /// hosts and origins, to which loopback origins are added). Cancelling
+    /// `config.cancellation_token` stops the server, as does
+    /// [`McpHttpServer::shutdown`]. The same as
+    /// `self.http().rmcp_config(config).serve_on(listener)`.
     ///
     /// # Errors
     ///
-    /// When the listener's address cannot be read ([`McpError::is_serve`]).
+    /// As [`McpHttpBuilder::serve_on`].
     pub fn serve_http_with(
         self,
         listener: TcpListener,
         config: StreamableHttpServerConfig,
     ) -> Result<McpHttpServer, McpError> {
-        McpHttpServer::start(self, listener, config)
+        self.http().rmcp_config(config).serve_on(listener)
     }
 
-    fn served(&self, name: &str) -> bool {
+    pub(crate) fn with_required_scopes(mut self, scopes: Arc<RequiredScopes>) -> Self {
+        self.required_scopes = scopes;
+        self
+    }
+
+    pub(crate) fn served(&self, name: &str) -> bool {
         self.tools.iter().any(|tool| tool.name == name)
     }
 }
@@ -191,12 +237,14 @@ impl Toolset {
     }
 
     /// Serves this toolset's tools over MCP streamable HTTP at
-    /// `http://{addr}/mcp`, in the background (feature `mcp`). See
-    /// [`McpServer::serve_http`].
+    /// `http://{addr}/mcp`, in the background, to clients on this machine
+    /// (feature `mcp`). See [`McpServer::serve_http`]; for tokens or other
+    /// machines, [`McpServer::http`].
     ///
     /// # Errors
     ///
-    /// When `addr` cannot be bound.
+    /// When `addr` cannot be bound, or is not loopback
+    /// ([`McpError::is_insecure`]).
     pub async fn serve_mcp_http(self, addr: impl ToSocketAddrs) -> Result<McpHttpServer, McpError> {
         McpServer::new(self).serve_http(addr).await
     }
@@ -236,6 +284,10 @@ impl ServerHandler for McpServer {
                 None,
             ));
         }
+        let auth = caller(&context);
+        if let Err(missing) = self.required_scopes.check(&name, auth.as_deref()) {
+            return Err(ErrorData::invalid_request(missing.message(), None));
+        }
         let input = Value::Object(request.arguments.unwrap_or_default());
         let id = format!("mcp_{}", context.id);
         let span = tracing::info_span!(
@@ -244,7 +296,10 @@ impl ServerHandler for McpServer {
             id = %id,
             is_error = tracing::field::Empty,
         );
-        let call = ToolCall::new(id).with_cancellation(context.ct.clone());
+        let mut call = ToolCall::new(id).with_cancellation(context.ct.clone());
+        if let Some(auth) = auth {
+            call = call.with_auth(auth);
+        }
         let output = self
             .toolset
             .call(&name, input, call)
@@ -268,6 +323,18 @@ impl fmt::Debug for McpServer {
     }
 }
 
+/// Who made the request, as the HTTP server's verifier said: rmcp passes
+/// the HTTP request's parts, and the server put the caller in their
+/// extensions. Over stdio there is nobody.
+fn caller(context: &RequestContext<RoleServer>) -> Option<Arc<AuthInfo>> {
+    context
+        .extensions
+        .get::<hyper::http::request::Parts>()?
+        .extensions
+        .get::<Arc<AuthInfo>>()
+        .cloned()
+}
+
 /// The MCP definition of a tool: the same name, description and schema the
 /// Messages API gets.
 fn mcp_definition(def: &ToolDefinition) -> rmcp::model::Tool {
@@ -282,4 +349,67 @@ fn mcp_definition(def: &ToolDefinition) -> rmcp::model::Tool {
         tool.description = None;
     }
     tool
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use rmcp::model::CallToolRequestParams;
+
+    use super::*;
+    use crate::tool::{Tool, ToolContext, ToolFuture, ToolOutput};
+
+    /// Counts its runs.
+    struct Counted {
+        definition: ToolDefinition,
+        runs: Arc<AtomicUsize>,
+    }
+
+    impl Tool for Counted {
+        fn definition(&self) -> &ToolDefinition {
+            &self.definition
+        }
+
+        fn call<'a>(&'a self, _input: Value, _cx: ToolContext) -> ToolFuture<'a> {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { ToolOutput::text("ran") })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_scope_required_of_a_tool_is_checked_again_at_the_call() {
+        // The HTTP server refuses such calls first; a call that reaches the
+        // handler anyway, with no caller, must not run the tool.
+        let runs = Arc::new(AtomicUsize::new(0));
+        let mut toolset = Toolset::new();
+        let definition =
+            ToolDefinition::new("delete", "Delete.", serde_json::json!({"type": "object"}));
+        toolset
+            .add(Counted {
+                definition,
+                runs: runs.clone(),
+            })
+            .unwrap();
+        let mut scopes = RequiredScopes::default();
+        scopes.add("delete".into(), "notes:write".into());
+        let server = McpServer::new(toolset).with_required_scopes(Arc::new(scopes));
+
+        let (client_end, server_end) = tokio::io::duplex(1 << 16);
+        let serving = tokio::spawn(server.serve(server_end));
+        let client = ().serve(client_end).await.unwrap();
+        let _server = serving.await.unwrap().unwrap();
+        let err = client
+            .call_tool(CallToolRequestParams::new("delete"))
+            .await
+            .unwrap_err();
+        let rmcp::ServiceError::McpError(err) = err else {
+            panic!("{err}")
+        };
+        assert_eq!(
+            err.message,
+            "tool `delete` needs scope `notes:write`, which the token does not grant"
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+    }
 }

@@ -1,15 +1,18 @@
 //! What a tool knows about the call it is serving: [`ToolCall`].
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use tokio_util::sync::CancellationToken;
+
+use super::AuthInfo;
 
 // `Caller` is read off the wire, so it lives with the wire types; tools see
 // it through `ToolCall`.
 pub use crate::types::Caller;
 
-/// The call a tool is serving: the `tool_use` id, who made the call, and a
-/// cancellation token.
+/// The call a tool is serving: the `tool_use` id, who made the call, a
+/// cancellation token, and, for calls from authenticated MCP clients, who
+/// they are ([`auth`](Self::auth)).
 ///
 /// Add a `ToolCall` parameter to a `#[tool]` function to receive it; it is
 /// filled in by the toolset and never appears in the tool's input schema.
@@ -30,6 +33,8 @@ pub struct ToolCall {
     /// Made on first use: most tools never look at it, and a token costs an
     /// allocation and a lock on every call.
     cancellation: OnceLock<CancellationToken>,
+    /// Shared: every call of one HTTP request carries the same identity.
+    auth: Option<Arc<AuthInfo>>,
 }
 
 impl ToolCall {
@@ -39,6 +44,7 @@ impl ToolCall {
             id: id.into(),
             caller: Caller::Direct,
             cancellation: OnceLock::new(),
+            auth: None,
         }
     }
 
@@ -56,6 +62,14 @@ impl ToolCall {
         self
     }
 
+    /// Sets who the caller is, as a transport verified it; an MCP server
+    /// with a token verifier does this for every call.
+    #[must_use]
+    pub fn with_auth(mut self, auth: impl Into<Arc<AuthInfo>>) -> Self {
+        self.auth = Some(auth.into());
+        self
+    }
+
     /// The id of the `tool_use` block this call answers.
     pub fn id(&self) -> &str {
         &self.id
@@ -64,6 +78,21 @@ impl ToolCall {
     /// Who made the call: the model directly, or code the model wrote.
     pub fn caller(&self) -> &Caller {
         &self.caller
+    }
+
+    /// Who the caller is, when the call came from an authenticated MCP
+    /// client: the subject and scopes of its token. `None` for calls the
+    /// runner makes for the model, and for MCP calls without authentication.
+    ///
+    /// ```
+    /// use toolrunner::{AuthInfo, ToolCall};
+    ///
+    /// let call = ToolCall::new("mcp_1").with_auth(AuthInfo::new().with_scopes(["notes:read"]));
+    /// assert!(call.auth().is_some_and(|auth| auth.has_scope("notes:read")));
+    /// assert!(ToolCall::new("toolu_1").auth().is_none());
+    /// ```
+    pub fn auth(&self) -> Option<&AuthInfo> {
+        self.auth.as_deref()
     }
 
     /// A token that is cancelled when the result is no longer wanted (the

@@ -95,6 +95,15 @@ pub struct ToolDefinition {
     pub defer_loading: bool,
     /// Prompt-caching breakpoint on the definition.
     pub cache_control: Option<Value>,
+    /// The type of a tool the API defines, such as `memory_20250818`; `None`
+    /// for a custom tool. A typed tool is sent as its type, name and
+    /// [`type_options`](Self::type_options), without description or schema:
+    /// the model already knows it. Its `input_schema` is still used locally
+    /// (code mode, MCP).
+    pub tool_type: Option<String>,
+    /// Fields sent with a typed tool besides its type and name, such as the
+    /// text editor's `max_characters`.
+    pub type_options: serde_json::Map<String, Value>,
 }
 
 impl ToolDefinition {
@@ -112,7 +121,37 @@ impl ToolDefinition {
             strict: false,
             defer_loading: false,
             cache_control: None,
+            tool_type: None,
+            type_options: serde_json::Map::new(),
         }
+    }
+
+    /// The definition of a tool the API defines, sent as `{"type": tool_type,
+    /// "name": name}`; `input_schema` describes its input for local uses.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use toolrunner::ToolDefinition;
+    ///
+    /// let def = ToolDefinition::typed("memory_20250818", "memory", "Memory files.", json!({"type": "object"}));
+    /// assert_eq!(serde_json::to_value(&def).unwrap(), json!({"type": "memory_20250818", "name": "memory"}));
+    /// ```
+    pub fn typed(
+        tool_type: impl Into<String>,
+        name: impl Into<String>,
+        description: impl Into<String>,
+        input_schema: Value,
+    ) -> Self {
+        let mut def = ToolDefinition::new(name, description, input_schema);
+        def.tool_type = Some(tool_type.into());
+        def
+    }
+
+    /// Adds a field sent with a typed tool, such as `max_characters`.
+    #[must_use]
+    pub fn with_type_option(mut self, key: impl Into<String>, value: Value) -> Self {
+        self.type_options.insert(key.into(), value);
+        self
     }
 
     /// Sets who may call the tool.
@@ -205,14 +244,23 @@ impl ToolDefinition {
         code_version: &str,
     ) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("description", &self.description)?;
-        if self.strict {
-            let mut schema = self.input_schema.clone();
-            super::schema::make_strict(&mut schema);
-            map.serialize_entry("input_schema", &schema)?;
+        if let Some(tool_type) = &self.tool_type {
+            // The API knows a typed tool's description and schema.
+            map.serialize_entry("type", tool_type)?;
+            map.serialize_entry("name", &self.name)?;
+            for (key, value) in &self.type_options {
+                map.serialize_entry(key, value)?;
+            }
         } else {
-            map.serialize_entry("input_schema", &self.input_schema)?;
+            map.serialize_entry("name", &self.name)?;
+            map.serialize_entry("description", &self.description)?;
+            if self.strict {
+                let mut schema = self.input_schema.clone();
+                super::schema::make_strict(&mut schema);
+                map.serialize_entry("input_schema", &schema)?;
+            } else {
+                map.serialize_entry("input_schema", &self.input_schema)?;
+            }
         }
         if let Some(callers) = &self.allowed_callers {
             let mut names: Vec<&str> = Vec::with_capacity(callers.len());
@@ -259,10 +307,13 @@ impl<'de> Deserialize<'de> for ToolDefinition {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         struct Wire {
+            #[serde(default, rename = "type")]
+            tool_type: Option<String>,
             name: String,
             #[serde(default)]
             description: String,
-            input_schema: Value,
+            #[serde(default)]
+            input_schema: Option<Value>,
             #[serde(default)]
             allowed_callers: Option<Vec<String>>,
             #[serde(default)]
@@ -271,8 +322,22 @@ impl<'de> Deserialize<'de> for ToolDefinition {
             defer_loading: bool,
             #[serde(default)]
             cache_control: Option<Value>,
+            #[serde(flatten)]
+            rest: serde_json::Map<String, Value>,
         }
         let wire = Wire::deserialize(deserializer)?;
+        // `"type": "custom"` is the API's spelling of an untyped tool.
+        let tool_type = wire.tool_type.filter(|t| t != "custom");
+        let input_schema = match (wire.input_schema, &tool_type) {
+            (Some(schema), _) => schema,
+            (None, Some(_)) => serde_json::json!({"type": "object"}),
+            (None, None) => return Err(serde::de::Error::missing_field("input_schema")),
+        };
+        let type_options = if tool_type.is_some() {
+            wire.rest
+        } else {
+            serde_json::Map::new()
+        };
         let allowed_callers = wire
             .allowed_callers
             .map(|callers| {
@@ -286,11 +351,13 @@ impl<'de> Deserialize<'de> for ToolDefinition {
         Ok(ToolDefinition {
             name: wire.name,
             description: wire.description,
-            input_schema: wire.input_schema,
+            input_schema,
             allowed_callers,
             strict: wire.strict,
             defer_loading: wire.defer_loading,
             cache_control: wire.cache_control,
+            tool_type,
+            type_options,
         })
     }
 }

@@ -5,6 +5,7 @@
 //! by hand for tools known only at run time (MCP tools, generated tools).
 
 mod args;
+mod auth;
 mod call;
 mod definition;
 mod output;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use args::ArgsReader;
+pub use auth::AuthInfo;
 pub use call::{Caller, ToolCall};
 pub(crate) use definition::WireDefinition;
 pub use definition::{

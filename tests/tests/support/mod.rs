@@ -4,6 +4,8 @@
 //! Each test binary uses some of these, so the unused rest is allowed.
 #![allow(dead_code)]
 
+pub mod npm;
+
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
 use toolrunner::{Client, MessageParams};
