@@ -249,12 +249,18 @@ async fn after_a_fallback_models_reply_the_next_turn_starts_a_new_thread() {
         message("msg_2", json!([text("Done.")]), "end_turn"),
     ])
     .await;
-    let runner = client(&server).tool_runner(threaded_params(), toolset![add]);
-    runner.until_done().await.expect("run");
+    let mut runner = client(&server).tool_runner(threaded_params(), toolset![add]);
+    drive(&mut runner, |_, _| {}).await;
     let requests = server.requests();
+    assert_eq!(requests[0]["thread"], create());
     assert_eq!(requests[1]["thread"], create());
     assert_eq!(requests[1]["messages"].as_array().unwrap().len(), 3);
     assert_eq!(requests[1]["system"], "Be brief.");
+    assert_eq!(beta_header(&server, 1).as_deref(), Some(BETA));
+    assert_eq!(
+        server.conversation("msg_2").expect("held"),
+        history(runner.messages())
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! [`Client`]: the HTTP client for the Messages API.
 //!
-//! One request is one call of [`Client::create_message`]; failed attempts are
+//! One request is one call of [`Client::create_message`] (or of
+//! [`Client::stream_message`], for a streamed reply); failed attempts are
 //! retried with backoff as the official SDKs do (see [`ClientBuilder`] for the
 //! knobs). Every request runs in a `messages.create` tracing span that records
 //! the model and the attempt.
