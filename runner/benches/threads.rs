@@ -3,7 +3,7 @@
 //! than timing one function:
 //!
 //! - `long run`: one run of 1,000 tool-calling turns, threaded and not: the
-//!   request body of turn 10 and of turn 1,000, and the mean time per turn
+//!   request body of turn 10 and of turn 1,000, and the median time per turn
 //!   over turns 1–50 and 950–1,000. Threaded, both should stay flat.
 //! - `fleet`: N runs of M turns at once on a multi-threaded runtime:
 //!   turns per second, and the heap each run holds at its end.
@@ -133,13 +133,16 @@ async fn long_run(turns: usize, threads: bool) {
     }
     assert_eq!(runner.iterations(), turns);
     let bodies: Vec<usize> = server.recorded().iter().map(|r| r.body.len()).collect();
-    let mean = |range: std::ops::Range<usize>| -> Duration {
-        let window = &times[range];
-        window.iter().sum::<Duration>() / window.len() as u32
+    // The median: on a shared machine a mean is one preempted turn away
+    // from noise.
+    let median = |range: std::ops::Range<usize>| -> Duration {
+        let mut window = times[range].to_vec();
+        window.sort();
+        window[window.len() / 2]
     };
-    let (early, late) = (mean(0..50), mean(turns - 50..turns));
+    let (early, late) = (median(0..50), median(turns - 50..turns));
     println!(
-        "  threads {:>5}: body of turn 10 {:>6} B, of turn {turns} {:>7} B ({:.1}x); per turn: turns 1-50 {:>7.1} µs, {}-{turns} {:>7.1} µs ({:.2}x)",
+        "  threads {:>5}: body of turn 10 {:>6} B, of turn {turns} {:>7} B ({:.1}x); median per turn: turns 1-50 {:>7.1} µs, {}-{turns} {:>7.1} µs ({:.2}x)",
         if threads { "on" } else { "off" },
         bodies[9],
         bodies[turns - 1],
