@@ -231,13 +231,11 @@ mod tests {
 
     #[test]
     fn page_reads_either_cursor() {
-        let old: FilePage = serde_json::from_str(
-            r#"{"data":[],"has_more":true,"first_id":"a","last_id":"b"}"#,
-        )
-        .unwrap();
+        let old: FilePage =
+            serde_json::from_str(r#"{"data":[],"has_more":true,"first_id":"a","last_id":"b"}"#)
+                .unwrap();
         assert!(old.has_more && old.next_page.is_none());
-        let new: FilePage =
-            serde_json::from_str(r#"{"data":[],"next_page":"page_2"}"#).unwrap();
+        let new: FilePage = serde_json::from_str(r#"{"data":[],"next_page":"page_2"}"#).unwrap();
         assert_eq!(new.next_page.as_deref(), Some("page_2"));
         assert!(!new.has_more);
     }

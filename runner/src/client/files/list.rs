@@ -161,14 +161,26 @@ mod tests {
     #[test]
     fn follows_whichever_cursor_the_page_has() {
         let ids = page(r#"{"data":[],"has_more":true,"first_id":"a","last_id":"b"}"#);
-        assert_eq!(next_cursor(&ids, false, &Cursor::Start), Cursor::After("b".into()));
-        assert_eq!(next_cursor(&ids, true, &Cursor::Start), Cursor::Before("a".into()));
+        assert_eq!(
+            next_cursor(&ids, false, &Cursor::Start),
+            Cursor::After("b".into())
+        );
+        assert_eq!(
+            next_cursor(&ids, true, &Cursor::Start),
+            Cursor::Before("a".into())
+        );
         let token = page(r#"{"data":[],"next_page":"page_2"}"#);
-        assert_eq!(next_cursor(&token, false, &Cursor::Start), Cursor::Page("page_2".into()));
+        assert_eq!(
+            next_cursor(&token, false, &Cursor::Start),
+            Cursor::Page("page_2".into())
+        );
         let last = page(r#"{"data":[],"has_more":false,"last_id":"b"}"#);
         assert_eq!(next_cursor(&last, false, &Cursor::Start), Cursor::Done);
         let stuck = page(r#"{"data":[],"has_more":true}"#);
         assert_eq!(next_cursor(&stuck, false, &Cursor::Start), Cursor::Done);
-        assert_eq!(next_cursor(&ids, false, &Cursor::After("b".into())), Cursor::Done);
+        assert_eq!(
+            next_cursor(&ids, false, &Cursor::After("b".into())),
+            Cursor::Done
+        );
     }
 }

@@ -20,8 +20,8 @@ mod save;
 mod upload;
 
 use bytes::Bytes;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::Url;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 use tracing::field::Empty;
@@ -291,7 +291,10 @@ mod tests {
     #[test]
     fn urls_keep_the_base_path_and_encode_ids() {
         let files = files("http://proxy.local/anthropic/");
-        assert_eq!(files.url(&[]).as_str(), "http://proxy.local/anthropic/v1/files");
+        assert_eq!(
+            files.url(&[]).as_str(),
+            "http://proxy.local/anthropic/v1/files"
+        );
         let url = files.file_url("a/b?c", true).unwrap();
         assert_eq!(
             url.as_str(),
@@ -300,7 +303,10 @@ mod tests {
         for bad in ["", ".", ".."] {
             let e = files.file_url(bad, false).unwrap_err();
             assert!(e.is_invalid_request(), "{bad:?}");
-            assert_eq!(e.to_string(), format!("invalid request: invalid file id {bad:?}"));
+            assert_eq!(
+                e.to_string(),
+                format!("invalid request: invalid file id {bad:?}")
+            );
         }
     }
 

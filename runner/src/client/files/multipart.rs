@@ -125,9 +125,22 @@ mod tests {
     #[test]
     fn length_counts_head_content_and_tail() {
         let frame = Frame::new("a.csv", "text/csv");
-        let boundary = frame.content_type.to_str().unwrap().split("boundary=").nth(1).unwrap();
-        assert!(frame.head.starts_with(format!("--{boundary}\r\n").as_bytes()));
+        let boundary = frame
+            .content_type
+            .to_str()
+            .unwrap()
+            .split("boundary=")
+            .nth(1)
+            .unwrap();
+        assert!(
+            frame
+                .head
+                .starts_with(format!("--{boundary}\r\n").as_bytes())
+        );
         assert_eq!(frame.tail, format!("\r\n--{boundary}--\r\n"));
-        assert_eq!(frame.length(4), (frame.head.len() + 4 + frame.tail.len()) as u64);
+        assert_eq!(
+            frame.length(4),
+            (frame.head.len() + 4 + frame.tail.len()) as u64
+        );
     }
 }
