@@ -550,3 +550,68 @@ async fn a_50_mb_download_streams_to_disk_with_flat_memory() {
     assert_eq!(names_in(&dir), ["big.bin"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn files_requests_are_retried_like_messages() {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let api = MockServer::start().await;
+    let overloaded =
+        json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
+    Mock::given(method("GET"))
+        .and(path("/v1/files/file_1"))
+        .and(header("anthropic-beta", "files-api-2025-04-14"))
+        .respond_with(
+            ResponseTemplate::new(529)
+                .set_body_json(&overloaded)
+                .insert_header("retry-after-ms", "0"),
+        )
+        .up_to_n_times(1)
+        .mount(&api)
+        .await;
+    let meta = json!({"type": "file", "id": "file_1", "filename": "a.csv", "mime_type": "text/csv",
+        "size_bytes": 1, "created_at": "2025-04-14T12:00:00Z", "downloadable": true});
+    Mock::given(method("GET"))
+        .and(path("/v1/files/file_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&meta))
+        .mount(&api)
+        .await;
+    let client = toolrunner::Client::builder()
+        .api_key("test-key")
+        .base_url(api.uri())
+        .max_retries(1)
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.files().metadata("file_1").await.unwrap().filename,
+        "a.csv"
+    );
+    assert_eq!(api.received_requests().await.unwrap().len(), 2);
+
+    // Out of retries: the API's error, with its attempts and the file.
+    let no_retries = toolrunner::Client::builder()
+        .api_key("test-key")
+        .base_url(api.uri())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v1/files/file_2"))
+        .respond_with(
+            ResponseTemplate::new(529)
+                .set_body_json(&overloaded)
+                .insert_header("request-id", "req_529"),
+        )
+        .mount(&api)
+        .await;
+    let e = no_retries.files().metadata("file_2").await.unwrap_err();
+    assert!(e.is_api() && e.is_retryable(), "{e:?}");
+    assert_eq!(e.api_error_type(), Some("overloaded_error"));
+    assert_eq!(e.request_id(), Some("req_529"));
+    assert_eq!(e.file_id(), Some("file_2"));
+    assert_eq!(
+        e.to_string(),
+        "file `file_2`: API error 529 overloaded_error: Overloaded (request-id req_529)"
+    );
+}

@@ -1,5 +1,6 @@
 //! [`FileUpload`]: what to upload, under which name and type.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -31,10 +32,20 @@ pub struct FileUpload {
     mime_type: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 enum Source {
     Path(PathBuf),
     Bytes(Bytes),
+}
+
+impl fmt::Debug for Source {
+    /// The path, or only the length of bytes: an upload may be large.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Path(path) => f.debug_tuple("Path").field(path).finish(),
+            Source::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
+        }
+    }
 }
 
 impl FileUpload {
@@ -172,6 +183,7 @@ mod tests {
         assert_eq!(upload.content_type(), "application/octet-stream");
         let upload = upload.filename("a.json").mime_type("text/x-custom");
         assert_eq!(upload.content_type(), "text/x-custom");
+        assert!(format!("{upload:?}").contains("Bytes(1 bytes)"));
     }
 
     #[test]
