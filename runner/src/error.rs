@@ -72,6 +72,8 @@ enum Kind {
         status: StatusCode,
         request_id: Option<String>,
         snippet: String,
+        /// What the body should have been, e.g. "a message".
+        expected: &'static str,
     },
     /// The client's configuration is invalid.
     Config { message: String },
@@ -308,8 +310,17 @@ impl Error {
             status,
             request_id: request_id_of(headers),
             snippet: snippet(body),
+            expected: "a message",
         };
         Error::new(kind, Some(source.into()), attempts)
+    }
+
+    /// Says what a decode error's body should have been, when not a message.
+    pub(crate) fn expecting(mut self, what: &'static str) -> Self {
+        if let Kind::Decode { expected, .. } = &mut self.inner.kind {
+            *expected = what;
+        }
+        self
     }
 
     /// An invalid configuration, described by `message`.
@@ -437,7 +448,8 @@ impl Error {
         matches!(self.inner.kind, Kind::Timeout { .. })
     }
 
-    /// Whether a success response's body was not a valid message.
+    /// Whether a success response's body was not a valid message (or, for
+    /// the Files API, not the JSON it answers with).
     pub fn is_decode(&self) -> bool {
         matches!(self.inner.kind, Kind::Decode { .. })
     }
@@ -597,10 +609,11 @@ impl fmt::Display for Error {
                 status,
                 request_id,
                 snippet,
+                expected,
             } => {
                 write!(
                     f,
-                    "could not decode {} response body as a message",
+                    "could not decode {} response body as {expected}",
                     status.as_u16()
                 )?;
                 self.fmt_context(f, request_id.as_deref())?;
@@ -672,6 +685,7 @@ impl fmt::Debug for Error {
                 status,
                 request_id,
                 snippet,
+                ..
             } => {
                 d.field("kind", &"Decode")
                     .field("status", status)

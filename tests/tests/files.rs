@@ -18,6 +18,9 @@ use toolrunner::{ContentBlock, FileUpload, toolset};
 const CHILD_URL: &str = "TOOLRUNNER_FILES_CHILD_URL";
 /// And the path the child downloads to.
 const CHILD_PATH: &str = "TOOLRUNNER_FILES_CHILD_PATH";
+/// Set to `buffer` for the control run: the child collects the download in
+/// memory, to show that the measurement would catch that.
+const CHILD_MODE: &str = "TOOLRUNNER_FILES_CHILD_MODE";
 const BIG: usize = 50 * 1024 * 1024;
 
 async fn files_server() -> ScriptedServer {
@@ -455,33 +458,31 @@ fn memory_child_downloads_the_big_file() {
         .build()
         .unwrap();
     let before = vm_kib("VmRSS:").unwrap();
-    let written = runtime
-        .block_on(client.files().download_to("file_big", PathBuf::from(path)))
-        .unwrap();
+    let written = if std::env::var(CHILD_MODE).as_deref() == Ok("buffer") {
+        let download = runtime
+            .block_on(client.files().download("file_big"))
+            .unwrap();
+        let all: Vec<u8> = runtime
+            .block_on(download.try_fold(Vec::new(), |mut all, chunk| async move {
+                all.extend_from_slice(&chunk);
+                Ok(all)
+            }))
+            .unwrap();
+        all.len() as u64
+    } else {
+        runtime
+            .block_on(client.files().download_to("file_big", PathBuf::from(path)))
+            .unwrap()
+    };
     let peak = vm_kib("VmHWM:").unwrap();
     // On a line of its own: the test harness prints on the same line.
     println!("\nMEMORY-CHILD before_kib={before} peak_kib={peak} written={written}");
 }
 
-/// A 50 MB download goes to disk without the process's memory growing by
-/// anything like 50 MB. Measured in a child process (this test binary, run
-/// for the test above only) so that the server's copy of the file, held in
-/// this process, does not count.
-#[cfg(target_os = "linux")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_50_mb_download_streams_to_disk_with_flat_memory() {
-    let server = files_server().await;
-    let content: Vec<u8> = (0..BIG).map(pattern).collect();
-    server.add_file(ScriptedFile::new(
-        "file_big",
-        "big.bin",
-        "application/octet-stream",
-        content,
-    ));
-    let dir = temp_dir("big");
-    let path = dir.join("big.bin");
-
-    let (url, child_path) = (server.url(), path.clone());
+/// Runs the child half of the memory test against `url`, downloading to
+/// `path` (or into memory, in `mode` `buffer`); returns its RSS before the
+/// download, its peak, and the bytes it got.
+async fn measure_child(url: String, path: PathBuf, mode: &'static str) -> (u64, u64, u64) {
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(std::env::current_exe().unwrap())
             .args([
@@ -491,7 +492,8 @@ async fn a_50_mb_download_streams_to_disk_with_flat_memory() {
                 "--test-threads=1",
             ])
             .env(CHILD_URL, url)
-            .env(CHILD_PATH, child_path)
+            .env(CHILD_PATH, path)
+            .env(CHILD_MODE, mode)
             .output()
             .unwrap()
     })
@@ -514,9 +516,31 @@ async fn a_50_mb_download_streams_to_disk_with_flat_memory() {
             .parse()
             .unwrap()
     };
-    let (before, peak, written) = (field("before_kib"), field("peak_kib"), field("written"));
+    (field("before_kib"), field("peak_kib"), field("written"))
+}
+
+/// A 50 MB download goes to disk without the process's memory growing by
+/// anything like 50 MB. Measured in a child process (this test binary, run
+/// for the test above only) so that the server's copy of the file, held in
+/// this process, does not count. A control run that collects the download
+/// in memory shows the measurement sees 50 MB when they are held.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_50_mb_download_streams_to_disk_with_flat_memory() {
+    let server = files_server().await;
+    let content: Vec<u8> = (0..BIG).map(pattern).collect();
+    server.add_file(ScriptedFile::new(
+        "file_big",
+        "big.bin",
+        "application/octet-stream",
+        content,
+    ));
+    let dir = temp_dir("big");
+    let path = dir.join("big.bin");
+
+    let (before, peak, written) = measure_child(server.url(), path.clone(), "stream").await;
     eprintln!(
-        "50 MB download: RSS {before} KiB before, peak {peak} KiB (+{} KiB)",
+        "50 MB download to disk: RSS {before} KiB before, peak {peak} KiB (+{} KiB)",
         peak - before
     );
     assert_eq!(written, BIG as u64);
@@ -525,6 +549,19 @@ async fn a_50_mb_download_streams_to_disk_with_flat_memory() {
         peak - before < 16 * 1024,
         "peak grew by {} KiB",
         peak - before
+    );
+
+    let (b_before, b_peak, b_written) =
+        measure_child(server.url(), dir.join("unused"), "buffer").await;
+    eprintln!(
+        "50 MB download into memory (control): RSS {b_before} KiB before, peak {b_peak} KiB (+{} KiB)",
+        b_peak - b_before
+    );
+    assert_eq!(b_written, BIG as u64);
+    assert!(
+        b_peak - b_before > 40 * 1024,
+        "the control grew by only {} KiB",
+        b_peak - b_before
     );
 
     // Every byte landed where it belongs.

@@ -244,8 +244,9 @@ impl Files {
             (Err(e), Some(id)) => return Err(e.with_file_id(id)),
             (Err(e), None) => return Err(e),
         };
-        serde_json::from_slice(&body)
-            .map_err(|e| Error::decode(e, status, &headers, &body, attempts))
+        serde_json::from_slice(&body).map_err(|e| {
+            Error::decode(e, status, &headers, &body, attempts).expecting("a Files API response")
+        })
     }
 
     /// Sends a request for `file_id`'s content with retries, and returns
@@ -263,6 +264,14 @@ impl Files {
             .map_err(|e| e.with_file_id(file_id))
     }
 }
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Files>();
+    assert_send_sync::<FileUpload>();
+    assert_send_sync::<FileList>();
+    assert_send_sync::<SavedFile>();
+};
 
 #[allow(dead_code, reason = "documents that request futures can be spawned")]
 fn assert_futures_are_send(files: &Files) {
