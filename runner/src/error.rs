@@ -835,6 +835,59 @@ mod tests {
     }
 
     #[test]
+    fn file_errors_name_the_file() {
+        let expired = r#"{"type":"error","error":{"type":"not_found_error","message":"gone","details":{"error_code":"file_expired"}}}"#;
+        let e = Error::api(
+            StatusCode::NOT_FOUND,
+            &headers("r1"),
+            Bytes::from(expired),
+            1,
+            false,
+        )
+        .with_file_id("file_1");
+        assert!(e.is_file_expired() && !e.is_file_not_found() && e.is_api());
+        assert_eq!(e.file_id(), Some("file_1"));
+        assert_eq!(
+            e.to_string(),
+            "file `file_1` has expired: API error 404 not_found_error: gone (request-id r1)"
+        );
+
+        let missing = r#"{"type":"error","error":{"type":"not_found_error","message":"no"}}"#;
+        let e = Error::api(
+            StatusCode::NOT_FOUND,
+            &HeaderMap::new(),
+            Bytes::from(missing),
+            1,
+            false,
+        );
+        assert!(
+            !e.is_file_not_found(),
+            "a 404 without a file id is not about a file"
+        );
+        let e = e.with_file_id("file_2");
+        assert!(e.is_file_not_found() && !e.is_file_expired());
+
+        let cut = Error::download_incomplete("file_3", 10, None, None);
+        assert!(cut.is_download_incomplete() && cut.is_retryable());
+        assert_eq!(
+            (cut.file_id(), cut.bytes_received()),
+            (Some("file_3"), Some(10))
+        );
+        assert_eq!(
+            cut.to_string(),
+            "download of file `file_3` broke off after 10 bytes"
+        );
+
+        let io = Error::io(
+            "create",
+            std::path::Path::new("out/a.png"),
+            std::io::ErrorKind::NotFound.into(),
+        );
+        assert!(io.is_io() && !io.is_retryable() && io.source().is_some());
+        assert_eq!(io.to_string(), "could not create out/a.png");
+    }
+
+    #[test]
     fn snippet_cuts_on_char_boundary() {
         let long = "é".repeat(300);
         let s = snippet(long.as_bytes());
