@@ -48,6 +48,8 @@
 //!   tool is and sees.
 //! - [`Toolset`]: tools by name, and dispatch ([`Toolset::call`]).
 //! - [`Client`]: the Messages API client; [`Error`]: every error it returns.
+//! - [`Files`]: the Files API ([`Client::files`]): uploads for the model and
+//!   the code-execution container, and the files the container wrote.
 //! - [`ToolRunner`]: the agentic loop ([`Client::tool_runner`]).
 //! - [`types`]: the Messages API's wire types.
 //! - [`builtin`]: the memory tool and the text editor, run on your machine
@@ -80,12 +82,14 @@ pub mod types;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{
+    Client, ClientBuilder, Download, FileList, FileUpload, Files, SavedFile, sanitize_filename,
+};
 #[cfg(feature = "code-mode")]
 pub use code_mode::CodeMode;
 pub use error::Error;
 pub use runner::{
-    AfterToolCall, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
+    AfterToolCall, Artifacts, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
     DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
     PendingCall, StreamingToolRunner, ToolRunner,
 };

@@ -12,6 +12,7 @@
 //!    [`params_mut`](ToolRunner::params_mut)), nothing is appended: the
 //!    body's state is sent unchanged.
 
+mod artifacts;
 mod compaction;
 mod dispatch;
 mod hooks;
@@ -19,6 +20,7 @@ mod programmatic;
 mod request;
 mod streaming;
 
+pub use artifacts::Artifacts;
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub(crate) use dispatch::{DispatchConfig, Early, start_early};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};

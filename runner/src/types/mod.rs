@@ -6,6 +6,7 @@
 
 mod code_execution;
 mod content;
+mod file;
 mod message;
 mod params;
 
@@ -14,5 +15,6 @@ pub use content::{
     CallerInfo, ContentBlock, DocumentBlock, ImageBlock, OtherBlock, RedactedThinkingBlock,
     ServerToolUseBlock, TextBlock, ThinkingBlock, ToolResultBlock, ToolResultContent, ToolUseBlock,
 };
+pub use file::{DeletedFile, FILES_BETA, FileMetadata, FilePage};
 pub use message::{Container, Message, StopReason, Usage};
 pub use params::{Content, MessageParam, MessageParams, Role};
