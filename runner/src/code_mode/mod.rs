@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use serde_json::json;
-//! use toolrunner::code_mode::CodeMode;
+//! use toolrunner::code_mode::{CodeMode, Isolation};
 //! use toolrunner::{tool, toolset, ToolCall};
 //!
 //! /// Get the temperature in a city, in °C.
@@ -19,7 +19,12 @@
 //!     city.len() as i64 * 3
 //! }
 //!
-//! let tools = CodeMode::new(toolset![temperature]).build().unwrap();
+//! let tools = CodeMode::new(toolset![temperature])
+//!     // A doctest has no worker binary beside it; your program runs
+//!     // programs in a worker (see "Isolation" below).
+//!     .isolation(Isolation::InProcess)
+//!     .build()
+//!     .unwrap();
 //! // The model sees `run_code` only; its description declares
 //! // `async def temperature(*, city: str) -> Any`.
 //! assert_eq!(tools.names().collect::<Vec<_>>(), ["run_code"]);
@@ -91,11 +96,13 @@ mod convert;
 mod host;
 mod limits;
 mod names;
+mod reply;
 mod report;
 mod sandbox;
 mod session;
 mod stubs;
 mod tool;
+mod worker;
 
 use std::fmt;
 use std::sync::Arc;
@@ -103,6 +110,7 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 pub use limits::Limits;
+pub use worker::{Isolation, Worker, worker_main};
 
 use crate::tool::ToolDefinition;
 use crate::toolset::{Toolset, ToolsetError};
@@ -114,7 +122,7 @@ pub const RUN_CODE: &str = "run_code";
 ///
 /// ```
 /// use std::time::Duration;
-/// use toolrunner::code_mode::{CodeMode, Limits};
+/// use toolrunner::code_mode::{CodeMode, Isolation, Limits};
 /// use toolrunner::{tool, toolset};
 ///
 /// /// Add two integers.
@@ -126,6 +134,7 @@ pub const RUN_CODE: &str = "run_code";
 /// let tools = CodeMode::new(toolset![add])
 ///     .limits(Limits::default().timeout(Duration::from_secs(10)))
 ///     .persistent_state()
+///     .isolation(Isolation::InProcess) // a doctest has no worker binary
 ///     .build()
 ///     .unwrap();
 /// // `add` stays callable directly, without code callers on the wire.
@@ -138,17 +147,26 @@ pub struct CodeMode {
     toolset: Toolset,
     limits: Limits,
     persistent: bool,
+    isolation: Isolation,
 }
 
 impl CodeMode {
-    /// Code mode over `toolset`, with default [`Limits`] and a fresh
-    /// interpreter for every program.
+    /// Code mode over `toolset`, with default [`Limits`], a fresh
+    /// interpreter for every program, and programs run in a worker process
+    /// ([`Isolation::Worker`]).
     pub fn new(toolset: Toolset) -> Self {
         CodeMode {
             toolset,
             limits: Limits::default(),
             persistent: false,
+            isolation: Isolation::default(),
         }
+    }
+
+    /// Sets where programs run (default: a worker process).
+    pub fn isolation(mut self, isolation: Isolation) -> Self {
+        self.isolation = isolation;
+        self
     }
 
     /// Sets the limits of each program.
@@ -172,8 +190,10 @@ impl CodeMode {
     ///
     /// # Errors
     ///
-    /// When a tool the model may call directly is named `run_code`.
-    pub fn build(self) -> Result<Toolset, ToolsetError> {
+    /// When a tool the model may call directly is named `run_code`, and
+    /// when programs are to run in a worker whose binary cannot be found
+    /// (the message says what to add).
+    pub fn build(self) -> Result<Toolset, BuildError> {
         let code_tools: Vec<&ToolDefinition> = self
             .toolset
             .definitions()
@@ -196,13 +216,36 @@ impl CodeMode {
                 outer.add(tool::DirectOnly::new(Arc::clone(tool)))?;
             }
         }
+        let bindings = Arc::new(sandbox::Bindings::new(stubs.bindings));
+        let engine = match &self.isolation {
+            Isolation::InProcess => tool::Engine::InProcess {
+                session: self.persistent.then(|| Arc::new(Mutex::new(None))),
+            },
+            Isolation::Worker(config) => {
+                let path = worker::locate(
+                    config,
+                    std::env::var_os(Worker::ENV),
+                    std::env::current_exe().ok(),
+                )
+                .map_err(BuildError::NoWorker)?;
+                tool::Engine::Worker {
+                    pool: Arc::new(worker::Pool::new(
+                        path,
+                        &bindings,
+                        &self.limits,
+                        config.pool_size,
+                    )),
+                    session: self.persistent.then(|| Arc::new(Mutex::new(None))),
+                }
+            }
+        };
         let run_code = tool::RunCode {
             definition: ToolDefinition::new(RUN_CODE, description, tool::input_schema()),
             shared: Arc::new(tool::Shared {
                 toolset: self.toolset,
-                bindings: Arc::new(sandbox::Bindings::new(stubs.bindings)),
+                bindings,
                 limits: self.limits,
-                session: self.persistent.then(|| Arc::new(Mutex::new(None))),
+                engine,
             }),
         };
         outer.add(run_code)?;
@@ -216,7 +259,43 @@ impl fmt::Debug for CodeMode {
             .field("toolset", &self.toolset)
             .field("limits", &self.limits)
             .field("persistent", &self.persistent)
+            .field("isolation", &self.isolation)
             .finish()
+    }
+}
+
+/// Why [`CodeMode::build`] failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A tool the model may call directly is named `run_code`.
+    Toolset(ToolsetError),
+    /// Programs are to run in a worker, and its binary was not found; the
+    /// message says where code mode looked and what to add.
+    NoWorker(String),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Toolset(e) => e.fmt(f),
+            BuildError::NoWorker(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Toolset(e) => Some(e),
+            BuildError::NoWorker(_) => None,
+        }
+    }
+}
+
+impl From<ToolsetError> for BuildError {
+    fn from(e: ToolsetError) -> Self {
+        BuildError::Toolset(e)
     }
 }
 

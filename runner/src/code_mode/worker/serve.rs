@@ -1,0 +1,226 @@
+//! The worker's side: the loop a worker process runs, serving programs for
+//! its host over stdin and stdout until stdin closes.
+//!
+//! A thread reads frames from stdin, so that the interpreter can wait for a
+//! tool's reply with a deadline; the main thread runs the interpreter and
+//! writes frames to stdout. Nothing else writes to stdout.
+
+use std::io::{self, BufWriter, Stdout, Write};
+use std::panic::{self, AssertUnwindSafe};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::super::limits::{Limits, Stop};
+use super::super::reply::Reply;
+use super::super::report;
+use super::super::sandbox::{self, Bindings, Calls};
+use super::super::session::Interpreter;
+use super::protocol::{self, FromWorker, ToWorker, VERSION};
+
+/// The largest frame a worker reads: programs and tool replies. The host
+/// is trusted; this only keeps a corrupt length from asking for 4 GiB.
+const MAX_FRAME: usize = 1 << 30;
+
+/// Exit status of a worker that could not start serving.
+const REFUSED: u8 = 3;
+/// Exit status of a worker whose interpreter panicked.
+const PANICKED: u8 = 70;
+
+/// Serves programs on stdin and stdout until stdin closes. See
+/// [`worker_main`](super::super::worker_main).
+pub(crate) fn serve() -> ExitCode {
+    let mut out = BufWriter::new(io::stdout());
+    // A worker whose memory is not counted would run programs unbounded:
+    // refuse, and say what is missing.
+    if monty_alloc::set_limit(None, false).is_err() {
+        return refuse(
+            &mut out,
+            "this worker's global allocator is not monty's, so it cannot bound a program's memory: \
+             build it with `toolrunner::code_mode_worker!()`",
+        );
+    }
+    let inbox = spawn_reader();
+    let (bindings, limits) = match inbox.recv() {
+        Ok(ToWorker::Setup {
+            version,
+            bindings,
+            limits,
+        }) => {
+            if version != VERSION {
+                return refuse(
+                    &mut out,
+                    &format!("this worker is toolrunner {VERSION}, its host toolrunner {version}"),
+                );
+            }
+            (Bindings::new(bindings), Limits::from(limits))
+        }
+        Ok(other) => return refuse(&mut out, &format!("expected a setup frame, got {other:?}")),
+        // The host went away before sending anything.
+        Err(_) => return ExitCode::SUCCESS,
+    };
+    if protocol::write(&mut out, &FromWorker::Ready).is_err() {
+        return ExitCode::SUCCESS;
+    }
+
+    let mut kept: Option<Interpreter> = None;
+    loop {
+        let (run, code, fresh) = match inbox.recv() {
+            Ok(ToWorker::Run { run, code, fresh }) => (run, code, fresh),
+            // A late reply to a program that has ended.
+            Ok(ToWorker::Reply { .. }) => continue,
+            Ok(ToWorker::Setup { .. }) => return refuse(&mut out, "a second setup frame"),
+            Err(_) => return ExitCode::SUCCESS,
+        };
+        if fresh {
+            // Dropped before the limit is armed, so that the baseline the
+            // allocator measures from is the bare worker.
+            kept = None;
+        }
+        // Re-armed for every program: monty-alloc measures from the leanest
+        // moment it has seen.
+        let _ = monty_alloc::set_limit(Some(limits.max_memory), false);
+        let interpreter = kept.get_or_insert_with(|| Interpreter::in_worker(&limits));
+        let mut calls = PipeCalls {
+            run,
+            out: &mut out,
+            inbox: &inbox,
+            cancelled: Arc::new(AtomicBool::new(false)),
+        };
+        let ran = panic::catch_unwind(AssertUnwindSafe(|| {
+            sandbox::run(interpreter, &code, &limits, &bindings, &mut calls)
+        }));
+        let (text, is_error, tool_calls, retire) = match ran {
+            Ok(outcome) => {
+                let output = report::render(&outcome, &limits);
+                (
+                    output.text_content(),
+                    output.is_error,
+                    outcome.tool_calls,
+                    false,
+                )
+            }
+            Err(panic) => {
+                let message = crate::toolset::panic_message(panic.as_ref());
+                let text = format!(
+                    "Error: the program was stopped: the interpreter crashed (it panicked: {message})"
+                );
+                (text, true, 0, true)
+            }
+        };
+        let done = FromWorker::Done {
+            run,
+            text,
+            is_error,
+            tool_calls: tool_calls as u64,
+            retire,
+        };
+        if protocol::write(&mut out, &done).is_err() || retire {
+            return if retire {
+                ExitCode::from(PANICKED)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+        if fresh {
+            kept = None;
+        }
+    }
+}
+
+/// Tells the host why this worker cannot serve, and exits.
+fn refuse(out: &mut impl Write, why: &str) -> ExitCode {
+    let _ = protocol::write(out, &FromWorker::Refused(why.to_owned()));
+    ExitCode::from(REFUSED)
+}
+
+/// Reads frames from stdin on a thread of their own, until it closes.
+fn spawn_reader() -> Receiver<ToWorker> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stdin = io::stdin().lock();
+        while let Ok(Some(frame)) = protocol::read::<ToWorker>(&mut stdin, MAX_FRAME) {
+            if tx.send(frame).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// How a program in the worker reaches the host: over the pipes.
+struct PipeCalls<'a> {
+    run: u64,
+    out: &'a mut BufWriter<Stdout>,
+    inbox: &'a Receiver<ToWorker>,
+    /// Never set: a host that no longer wants the result kills the worker.
+    cancelled: Arc<AtomicBool>,
+}
+
+impl PipeCalls<'_> {
+    /// The reply in `frame`, if it is one for this program.
+    fn reply(&self, frame: ToWorker) -> Option<(u32, Reply)> {
+        match frame {
+            ToWorker::Reply { run, id, reply } if run == self.run => Some((id, reply)),
+            _ => None,
+        }
+    }
+}
+
+impl Calls for PipeCalls<'_> {
+    fn start(
+        &mut self,
+        id: u32,
+        seq: usize,
+        tool: &str,
+        input: Value,
+    ) -> Result<Option<Reply>, Stop> {
+        let call = FromWorker::Call {
+            run: self.run,
+            id,
+            seq: seq as u64,
+            tool: tool.to_owned(),
+            input: input.to_string(),
+        };
+        match protocol::write(self.out, &call) {
+            Ok(()) => Ok(None),
+            Err(_) => Err(Stop::Cancelled),
+        }
+    }
+
+    fn try_next(&mut self) -> Option<(u32, Reply)> {
+        loop {
+            match self.inbox.try_recv() {
+                Ok(frame) => {
+                    if let Some(reply) = self.reply(frame) {
+                        return Some(reply);
+                    }
+                }
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return None,
+            }
+        }
+    }
+
+    fn next(&mut self, deadline: Instant) -> Result<(u32, Reply), Stop> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.inbox.recv_timeout(left) {
+                Ok(frame) => {
+                    if let Some(reply) = self.reply(frame) {
+                        return Ok(reply);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => return Err(Stop::Timeout),
+                Err(RecvTimeoutError::Disconnected) => return Err(Stop::Cancelled),
+            }
+        }
+    }
+
+    fn cancelled(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.cancelled)
+    }
+}

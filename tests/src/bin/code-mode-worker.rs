@@ -1,0 +1,3 @@
+//! The code-mode worker of the workspace's tests.
+
+toolrunner::code_mode_worker!();
