@@ -133,8 +133,8 @@ pub use toolrunner_macros::tool;
 macro_rules! code_mode_worker {
     () => {
         #[global_allocator]
-        static TOOLRUNNER_WORKER_ALLOCATOR: $crate::__private::WorkerAllocator =
-            $crate::__private::WorkerAllocator;
+        static TOOLRUNNER_WORKER_ALLOCATOR: $crate::code_mode::WorkerAllocator =
+            $crate::code_mode::WorkerAllocator;
 
         fn main() -> ::std::process::ExitCode {
             $crate::code_mode::worker_main()

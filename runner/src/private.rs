@@ -18,11 +18,6 @@ pub use ::std::string::String;
 pub use ::std::sync::OnceLock;
 pub use ::std::vec::Vec;
 
-/// The global allocator of a code-mode worker, installed by
-/// `code_mode_worker!`.
-#[cfg(feature = "code-mode")]
-pub use ::monty_alloc::LimitedAllocator as WorkerAllocator;
-
 pub use crate::tool::{
     AllowedCaller, ArgsReader, FromToolContext, IntoToolOutput, SchemaBuilder, Tool, ToolContext,
     ToolDefinition, ToolFuture, ToolOutput,

@@ -110,7 +110,14 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 pub use limits::Limits;
-pub use worker::{Isolation, Worker, worker_main};
+pub use worker::{Isolation, Worker, worker_entry, worker_main};
+
+/// The global allocator of a code-mode worker: monty's, which counts every
+/// byte so that [`Limits::max_memory`] can be enforced.
+/// [`code_mode_worker!`](crate::code_mode_worker) installs it in a worker
+/// binary; a program that is its own worker ([`Worker::current_exe`])
+/// declares it itself.
+pub use monty_alloc::LimitedAllocator as WorkerAllocator;
 
 use crate::tool::ToolDefinition;
 use crate::toolset::{Toolset, ToolsetError};
@@ -222,7 +229,7 @@ impl CodeMode {
                 session: self.persistent.then(|| Arc::new(Mutex::new(None))),
             },
             Isolation::Worker(config) => {
-                let path = worker::locate(
+                let located = worker::locate(
                     config,
                     std::env::var_os(Worker::ENV),
                     std::env::current_exe().ok(),
@@ -230,7 +237,7 @@ impl CodeMode {
                 .map_err(BuildError::NoWorker)?;
                 tool::Engine::Worker {
                     pool: Arc::new(worker::Pool::new(
-                        path,
+                        located,
                         &bindings,
                         &self.limits,
                         config.pool_size,

@@ -10,7 +10,7 @@
 use std::alloc::{GlobalAlloc, Layout};
 use std::process::ExitCode;
 
-use toolrunner::__private::WorkerAllocator;
+use toolrunner::code_mode::WorkerAllocator;
 
 /// The size of the allocation that crashes the worker.
 const CRASH_SIZE: usize = 123_456_789;

@@ -4,7 +4,15 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use super::Worker;
+use super::{Binary, Worker};
+
+/// A worker binary, found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Located {
+    pub(crate) path: PathBuf,
+    /// Whether it is the current executable, started in worker mode.
+    pub(crate) current_exe: bool,
+}
 
 /// The worker binary `worker` names, or why there is none.
 ///
@@ -18,16 +26,29 @@ pub(crate) fn locate(
     worker: &Worker,
     env: Option<OsString>,
     exe: Option<PathBuf>,
-) -> Result<PathBuf, String> {
-    if let Some(path) = &worker.path {
-        return if path.is_file() {
-            Ok(path.clone())
-        } else {
-            Err(format!(
+) -> Result<Located, String> {
+    find(worker, env, exe).map(|path| Located {
+        path,
+        current_exe: worker.binary == Binary::CurrentExe,
+    })
+}
+
+fn find(worker: &Worker, env: Option<OsString>, exe: Option<PathBuf>) -> Result<PathBuf, String> {
+    match &worker.binary {
+        Binary::Find => {}
+        Binary::At(path) if path.is_file() => return Ok(path.clone()),
+        Binary::At(path) => {
+            return Err(format!(
                 "code mode's worker `{}` does not exist",
                 path.display()
-            ))
-        };
+            ));
+        }
+        Binary::CurrentExe => {
+            return exe.ok_or_else(|| {
+                "code mode cannot run the current executable as its worker: its path is unknown"
+                    .to_owned()
+            });
+        }
     }
     if let Some(path) = env.filter(|v| !v.is_empty()).map(PathBuf::from) {
         return if path.is_file() {
@@ -98,9 +119,18 @@ mod tests {
         fs::write(&worker, b"").unwrap();
 
         let found = locate(&Worker::new(), None, Some(deps.join("my_test-0123"))).unwrap();
-        assert_eq!(found, worker);
+        assert_eq!(found.path, worker);
+        assert!(!found.current_exe);
         let found = locate(&Worker::new(), None, Some(root.join("my_app"))).unwrap();
-        assert_eq!(found, worker);
+        assert_eq!(found.path, worker);
+        let found = locate(&Worker::current_exe(), None, Some(root.join("my_app"))).unwrap();
+        assert_eq!(
+            found,
+            Located {
+                path: root.join("my_app"),
+                current_exe: true
+            }
+        );
 
         let err = locate(
             &Worker::new(),

@@ -9,12 +9,15 @@ use std::sync::Mutex;
 use super::super::limits::Limits;
 use super::super::sandbox::Bindings;
 use super::super::stubs::Binding;
+use super::locate::Located;
 use super::process::Process;
 use super::protocol::{ToWorker, VERSION, WireLimits};
 
 /// The workers of one code-mode toolset: they all know its tools and limits.
 pub(crate) struct Pool {
     path: PathBuf,
+    /// Whether `path` is the current executable, started in worker mode.
+    current_exe: bool,
     bindings: Vec<Binding>,
     limits: Limits,
     /// Idle workers kept at most.
@@ -23,9 +26,10 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    pub(crate) fn new(path: PathBuf, bindings: &Bindings, limits: &Limits, size: usize) -> Self {
+    pub(crate) fn new(worker: Located, bindings: &Bindings, limits: &Limits, size: usize) -> Self {
         Pool {
-            path,
+            path: worker.path,
+            current_exe: worker.current_exe,
             bindings: bindings.all().cloned().collect(),
             limits: limits.clone(),
             size,
@@ -76,7 +80,13 @@ impl Pool {
             .max_memory
             .saturating_mul(2)
             .saturating_add(1 << 20);
-        Process::spawn(&self.path, &setup, self.limits.max_memory, max_frame)
+        Process::spawn(
+            &self.path,
+            self.current_exe,
+            &setup,
+            self.limits.max_memory,
+            max_frame,
+        )
     }
 
     /// Takes back a worker that finished a program cleanly; past the pool's

@@ -36,10 +36,12 @@ pub(crate) struct Process {
 }
 
 impl Process {
-    /// Starts the worker at `path` and sends it `setup`. Frames longer than
-    /// `max_frame` end the connection.
+    /// Starts the worker at `path` (in worker mode when it is the current
+    /// executable) and sends it `setup`. Frames longer than `max_frame` end
+    /// the connection.
     pub(crate) fn spawn(
         path: &Path,
+        current_exe: bool,
         setup: &ToWorker,
         max_memory: usize,
         max_frame: usize,
@@ -56,6 +58,9 @@ impl Process {
             // Its own group, so that killing the group reaches anything it
             // might have started.
             .process_group(0);
+        if current_exe {
+            command.env(super::WORKER_MODE, "1");
+        }
         let mut child = command.spawn()?;
         let pid = Pid::from_child(&child);
         // Limits from outside, before it is sent anything to run (the

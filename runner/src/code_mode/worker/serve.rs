@@ -7,7 +7,6 @@
 
 use std::io::{self, BufWriter, Stdout, Write};
 use std::panic::{self, AssertUnwindSafe};
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
@@ -18,7 +17,7 @@ use serde_json::Value;
 use super::super::limits::{Limits, Stop};
 use super::super::reply::Reply;
 use super::super::report;
-use super::super::sandbox::{self, Bindings, Calls};
+use super::super::sandbox::{self, Bindings, Calls, Outcome};
 use super::super::session::Interpreter;
 use super::protocol::{self, FromWorker, ToWorker, VERSION};
 
@@ -33,7 +32,7 @@ const PANICKED: u8 = 70;
 
 /// Serves programs on stdin and stdout until stdin closes. See
 /// [`worker_main`](super::super::worker_main).
-pub(crate) fn serve() -> ExitCode {
+pub(crate) fn serve() -> u8 {
     let mut out = BufWriter::new(io::stdout());
     // A worker whose memory is not counted would run programs unbounded:
     // refuse, and say what is missing.
@@ -41,7 +40,8 @@ pub(crate) fn serve() -> ExitCode {
         return refuse(
             &mut out,
             "this worker's global allocator is not monty's, so it cannot bound a program's memory: \
-             build it with `toolrunner::code_mode_worker!()`",
+             build it with `toolrunner::code_mode_worker!()`, or make `toolrunner::code_mode::WorkerAllocator` \
+             its global allocator",
         );
     }
     let inbox = spawn_reader();
@@ -61,10 +61,10 @@ pub(crate) fn serve() -> ExitCode {
         }
         Ok(other) => return refuse(&mut out, &format!("expected a setup frame, got {other:?}")),
         // The host went away before sending anything.
-        Err(_) => return ExitCode::SUCCESS,
+        Err(_) => return 0,
     };
     if protocol::write(&mut out, &FromWorker::Ready).is_err() {
-        return ExitCode::SUCCESS;
+        return 0;
     }
 
     let mut kept: Option<Interpreter> = None;
@@ -74,7 +74,7 @@ pub(crate) fn serve() -> ExitCode {
             // A late reply to a program that has ended.
             Ok(ToWorker::Reply { .. }) => continue,
             Ok(ToWorker::Setup { .. }) => return refuse(&mut out, "a second setup frame"),
-            Err(_) => return ExitCode::SUCCESS,
+            Err(_) => return 0,
         };
         if fresh {
             // Dropped before the limit is armed, so that the baseline the
@@ -94,24 +94,7 @@ pub(crate) fn serve() -> ExitCode {
         let ran = panic::catch_unwind(AssertUnwindSafe(|| {
             sandbox::run(interpreter, &code, &limits, &bindings, &mut calls)
         }));
-        let (text, is_error, tool_calls, retire) = match ran {
-            Ok(outcome) => {
-                let output = report::render(&outcome, &limits);
-                (
-                    output.text_content(),
-                    output.is_error,
-                    outcome.tool_calls,
-                    false,
-                )
-            }
-            Err(panic) => {
-                let message = crate::toolset::panic_message(panic.as_ref());
-                let text = format!(
-                    "Error: the program was stopped: the interpreter crashed (it panicked: {message})"
-                );
-                (text, true, 0, true)
-            }
-        };
+        let (text, is_error, tool_calls, retire) = finish(ran, &limits);
         let done = FromWorker::Done {
             run,
             text,
@@ -120,11 +103,7 @@ pub(crate) fn serve() -> ExitCode {
             retire,
         };
         if protocol::write(&mut out, &done).is_err() || retire {
-            return if retire {
-                ExitCode::from(PANICKED)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if retire { PANICKED } else { 0 };
         }
         if fresh {
             kept = None;
@@ -132,10 +111,35 @@ pub(crate) fn serve() -> ExitCode {
     }
 }
 
+/// What the host is told of a program that ran (or panicked): the result's
+/// text, whether it is an error, the tool calls made, and whether this
+/// worker must retire. A panic leaves the interpreter in an unknown state,
+/// so the worker that caught it serves no other program.
+fn finish(ran: std::thread::Result<Outcome>, limits: &Limits) -> (String, bool, usize, bool) {
+    match ran {
+        Ok(outcome) => {
+            let output = report::render(&outcome, limits);
+            (
+                output.text_content(),
+                output.is_error,
+                outcome.tool_calls,
+                false,
+            )
+        }
+        Err(panic) => {
+            let message = crate::toolset::panic_message(panic.as_ref());
+            let text = format!(
+                "Error: the program was stopped: the interpreter crashed (it panicked: {message})"
+            );
+            (text, true, 0, true)
+        }
+    }
+}
+
 /// Tells the host why this worker cannot serve, and exits.
-fn refuse(out: &mut impl Write, why: &str) -> ExitCode {
+fn refuse(out: &mut impl Write, why: &str) -> u8 {
     let _ = protocol::write(out, &FromWorker::Refused(why.to_owned()));
-    ExitCode::from(REFUSED)
+    REFUSED
 }
 
 /// Reads frames from stdin on a thread of their own, until it closes.
@@ -222,5 +226,38 @@ impl Calls for PipeCalls<'_> {
 
     fn cancelled(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.cancelled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use monty_types::MontyObject;
+
+    use super::super::super::sandbox::Ending;
+    use super::*;
+
+    #[test]
+    fn a_panic_ends_the_program_and_retires_the_worker() {
+        let limits = Limits::default();
+        let panicked = panic::catch_unwind(|| -> Outcome { panic!("index out of bounds") });
+        assert_eq!(
+            finish(panicked, &limits),
+            (
+                "Error: the program was stopped: the interpreter crashed (it panicked: index out of bounds)"
+                    .to_owned(),
+                true,
+                0,
+                true
+            )
+        );
+        let ran = Ok(Outcome {
+            output: String::new(),
+            ending: Ending::Value(MontyObject::Int(1)),
+            tool_calls: 2,
+        });
+        assert_eq!(
+            finish(ran, &limits),
+            ("Last expression (JSON):\n1".to_owned(), false, 2, false)
+        );
     }
 }
