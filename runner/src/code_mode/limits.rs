@@ -108,10 +108,16 @@ impl Limits {
         self
     }
 
-    /// One line for the model: the limits it should plan for.
-    pub(crate) fn summary(&self) -> String {
+    /// One line for the model: the limits it should plan for, memory
+    /// included when it is bounded (in a worker).
+    pub(crate) fn summary(&self, memory: bool) -> String {
+        let memory = if memory {
+            format!(", {} of memory", DisplayBytes(self.max_memory))
+        } else {
+            String::new()
+        };
         format!(
-            "{} of wall time, {} tool calls, {} nested calls and {} bytes of printed output per program",
+            "{} of wall time, {} tool calls, {} nested calls{memory} and {} bytes of printed output per program",
             DisplayDuration(self.timeout),
             self.max_tool_calls,
             self.max_recursion_depth,

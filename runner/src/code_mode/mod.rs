@@ -212,6 +212,7 @@ impl CodeMode {
             stubs.bindings.is_empty(),
             &self.limits,
             self.persistent,
+            &self.isolation,
         );
 
         let mut outer = Toolset::new().with_state_map(Arc::clone(self.toolset.state_map()));
@@ -307,14 +308,21 @@ impl From<ToolsetError> for BuildError {
 }
 
 /// The description of `run_code`: the sandbox, its limits, and the stubs.
-fn description(stubs: &str, no_tools: bool, limits: &Limits, persistent: bool) -> String {
+fn description(
+    stubs: &str,
+    no_tools: bool,
+    limits: &Limits,
+    persistent: bool,
+    isolation: &Isolation,
+) -> String {
     let mut text = String::from(
         "Run a Python program in a sandbox and get back what it printed and the value of its last expression (as JSON).\n\n\
          The sandbox runs a subset of Python 3 with no third-party packages; asyncio, json, math, re, datetime, itertools, \
          functools, collections, dataclasses, base64 and typing can be imported. It has no file system, network, environment \
          variables, subprocesses or clock. Top-level `await` works. ",
     );
-    text.push_str(&format!("Limits: {}. ", limits.summary()));
+    let memory = matches!(isolation, Isolation::Worker(_));
+    text.push_str(&format!("Limits: {}. ", limits.summary(memory)));
     text.push_str(if persistent {
         "Variables, functions and imports persist from one program to the next."
     } else {

@@ -180,7 +180,7 @@ fn bound(pid: Pid, max_memory: usize) -> rustix::io::Result<()> {
     Ok(())
 }
 
-/// Elsewhere the worker sets the same rlimits on itself at setup.
+/// Elsewhere the worker is bounded by its allocator alone.
 #[cfg(not(target_os = "linux"))]
 fn bound(_pid: Pid, _max_memory: usize) -> rustix::io::Result<()> {
     Ok(())
