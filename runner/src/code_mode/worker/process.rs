@@ -33,6 +33,9 @@ pub(crate) struct Process {
     pub(crate) inbox: mpsc::UnboundedReceiver<FromWorker>,
     /// The last program number sent.
     runs: u64,
+    /// Set once the worker is reaped: its pid, and so its group's id, may
+    /// then belong to another process, which must not be signalled.
+    reaped: bool,
 }
 
 impl Process {
@@ -93,6 +96,7 @@ impl Process {
             stdin,
             inbox,
             runs: 0,
+            reaped: false,
         };
         process.send(setup)?;
         Ok(process)
@@ -111,7 +115,14 @@ impl Process {
 
     /// Whether the worker has not exited.
     pub(crate) fn is_alive(&mut self) -> bool {
-        matches!(self.child().try_wait(), Ok(None))
+        match self.child().try_wait() {
+            Ok(None) => true,
+            Ok(Some(_)) => {
+                self.reaped = true;
+                false
+            }
+            Err(_) => false,
+        }
     }
 
     /// A new program number.
@@ -129,7 +140,9 @@ impl Process {
 
     /// Kills the worker and its process group.
     pub(crate) fn kill(&mut self) {
-        let _ = rustix::process::kill_process_group(self.pid, Signal::KILL);
+        if !self.reaped {
+            let _ = rustix::process::kill_process_group(self.pid, Signal::KILL);
+        }
     }
 
     /// How the worker ended, once it has; it is killed if it has not within
@@ -137,12 +150,15 @@ impl Process {
     pub(crate) async fn exit_status(&mut self) -> io::Result<ExitStatus> {
         for _ in 0..100 {
             if let Some(status) = self.child().try_wait()? {
+                self.reaped = true;
                 return Ok(status);
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         self.kill();
-        self.child().wait()
+        let status = self.child().wait()?;
+        self.reaped = true;
+        Ok(status)
     }
 }
 
@@ -152,6 +168,7 @@ impl Drop for Process {
         // Reaped here when it is already gone, else on a thread, so that
         // neither a zombie stays nor the dropping task blocks.
         if let Some(mut child) = self.child.take()
+            && !self.reaped
             && !matches!(child.try_wait(), Ok(Some(_)))
         {
             let _ = std::thread::Builder::new()
