@@ -259,6 +259,75 @@ async fn a_hung_worker_is_killed_past_the_time_limit() {
     eventually("the workers are gone", || workers().is_empty()).await;
 }
 
+#[tokio::test]
+async fn a_worker_is_bounded_and_bare() {
+    let _serial = SERIAL.lock().await;
+    let tools = code_mode(Limits::default().max_memory(64 << 20));
+    still_works(&tools).await;
+    let [pid] = workers()[..] else {
+        panic!("one warm worker expected: {:?}", children())
+    };
+    let proc = PathBuf::from(format!("/proc/{pid}"));
+    let limits = std::fs::read_to_string(proc.join("limits")).unwrap();
+    let limit = |name: &str| {
+        let line = limits.lines().find(|l| l.starts_with(name)).unwrap();
+        line[name.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    // Twice the memory limit and 1 GiB of address space; no files, no core.
+    assert_eq!(
+        limit("Max address space"),
+        ((128u64 << 20) + (1 << 30)).to_string()
+    );
+    assert_eq!(
+        limit("Max data size"),
+        ((128u64 << 20) + (1 << 30)).to_string()
+    );
+    assert_eq!(limit("Max file size"), "0");
+    assert_eq!(limit("Max core file size"), "0");
+    assert_eq!(limit("Max open files"), "16");
+    // Nothing of the host's environment or working directory; a group of
+    // its own.
+    assert_eq!(std::fs::read(proc.join("environ")).unwrap(), b"");
+    assert_eq!(
+        std::fs::read_link(proc.join("cwd")).unwrap(),
+        PathBuf::from("/")
+    );
+    let stat = std::fs::read_to_string(proc.join("stat")).unwrap();
+    let pgrp = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(2)
+        .unwrap();
+    assert_eq!(pgrp, pid.to_string());
+    drop(tools);
+    eventually("the workers are gone", || workers().is_empty()).await;
+}
+
+#[tokio::test]
+async fn a_worker_without_monty_allocator_refuses_to_run_programs() {
+    let _serial = SERIAL.lock().await;
+    let path = env!("CARGO_BIN_EXE_code-mode-worker-unbounded");
+    let tools = CodeMode::new(toolset![add])
+        .isolation(Isolation::Worker(Worker::at(path)))
+        .build()
+        .unwrap();
+    let out = run(&tools, "1").await;
+    assert!(out.is_error);
+    assert_eq!(
+        out.text_content(),
+        format!(
+            "code mode's worker `{path}` cannot run programs: this worker's global allocator is not monty's, \
+             so it cannot bound a program's memory: build it with `toolrunner::code_mode_worker!()`, \
+             or make `toolrunner::code_mode::WorkerAllocator` its global allocator"
+        )
+    );
+    drop(tools);
+    eventually("the workers are gone", || children().is_empty()).await;
+}
+
 fn message(id: &str, content: Value, stop_reason: &str) -> Value {
     json!({
         "id": id, "type": "message", "role": "assistant", "model": "claude-test",

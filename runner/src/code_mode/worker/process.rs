@@ -235,3 +235,27 @@ fn signal_name(signal: i32) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deaths_are_named() {
+        // A wait status: the exit code in the second byte, or the signal.
+        let exited = |code: i32| ExitStatus::from_raw(code << 8);
+        assert_eq!(death(&exited(monty_types::OOM_EXIT_CODE)), None);
+        assert_eq!(
+            death(&ExitStatus::from_raw(9)).as_deref(),
+            Some(
+                "the program was stopped: the interpreter crashed (its worker process was killed by signal 9, SIGKILL)"
+            )
+        );
+        assert_eq!(
+            death(&exited(70)).as_deref(),
+            Some(
+                "the program was stopped: the interpreter crashed (its worker process exited with status 70)"
+            )
+        );
+    }
+}
