@@ -82,12 +82,39 @@
 //!
 //! The program has no file system, network, environment variables,
 //! subprocesses or clock: `open`, `os.getenv` and the like raise
-//! `PermissionError`, and unknown modules `ModuleNotFoundError`. It runs on
-//! a blocking thread, within the [`Limits`] configured: wall time, tool
-//! calls, recursion depth, printed output, and the size of single values.
-//! monty implements a subset of Python; see its documentation for what is
-//! missing (`asyncio.gather` takes no keyword arguments, for one, and
-//! builtin methods cannot be used as values, as in `key=d.get`).
+//! `PermissionError`, and unknown modules `ModuleNotFoundError`. It runs
+//! within the [`Limits`] configured: wall time, tool calls, recursion depth,
+//! printed output, and memory. monty implements a subset of Python; see its
+//! documentation for what is missing (`asyncio.gather` takes no keyword
+//! arguments, for one, and builtin methods cannot be used as values, as in
+//! `key=d.get`).
+//!
+//! # Isolation: the worker process
+//!
+//! Programs run in a worker process ([`Isolation::Worker`], the default), so
+//! that no program can take its host down. The worker's global allocator is
+//! monty's, which counts every byte: past [`Limits::max_memory`] the
+//! program ends with `MemoryError: the program used more than 256 MiB`. The
+//! worker is also capped from outside (address space, data, no files, no
+//! core dumps, on Linux), starts with an empty environment in `/`, and has a
+//! process group of its own. Tool calls cross its pipes and run here, as
+//! above. A program that runs out of memory, crashes the interpreter, or
+//! hangs past its time limit (its worker is then killed, with its group)
+//! ends with an error result naming what happened; the host carries on. A
+//! worker that finished a program cleanly waits for the next one
+//! ([`Worker::pool_size`]); dropping a running `run_code` call kills its
+//! worker, and dropping the toolset the waiting ones. With
+//! [`persistent_state`](CodeMode::persistent_state) the session keeps a
+//! worker of its own, which holds the variables; if it dies, they are lost,
+//! and the next result says so.
+//!
+//! The worker is a binary of its own, because only a binary may choose its
+//! global allocator: add `src/bin/toolrunner-worker.rs` holding
+//! `toolrunner::code_mode_worker!();` to your package, and cargo builds it
+//! beside your program, where [`CodeMode::build`] finds it (see [`Worker`]
+//! for the search, and [`Worker::current_exe`] for a program that is its
+//! own worker). [`Isolation::InProcess`] runs programs on a blocking thread
+//! of this process instead: for trusted code and tests only.
 //!
 //! Integers beyond 64 bits cannot be tool arguments (a
 //! [`serde_json::Value`] cannot hold them); passing one raises `TypeError`.

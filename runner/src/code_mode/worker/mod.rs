@@ -114,7 +114,7 @@ impl Worker {
 
     /// This program itself, started again as a worker: for a program shipped
     /// as one binary. Its `main` must begin with [`worker_entry`], and its
-    /// global allocator must be [`WorkerAllocator`], which then counts the
+    /// global allocator must be [`WorkerAllocator`](super::WorkerAllocator), which then counts the
     /// host's allocations too (a relaxed atomic add each; it bounds nothing
     /// there).
     ///
