@@ -777,6 +777,55 @@ async fn calls_from_code_carry_the_caller_and_the_state() {
     );
 }
 
+/// Add two integers, failing on anything else.
+#[tool(allowed_callers = ["code"])]
+fn add_checked(a: Value, b: Value) -> Result<i64, String> {
+    match (a.as_i64(), b.as_i64()) {
+        (Some(a), Some(b)) => Ok(a + b),
+        _ => Err("invalid type for `b`".to_owned()),
+    }
+}
+
+#[tokio::test]
+async fn gather_tasks_catch_their_own_tool_errors() {
+    // monty would fail the whole gather; the Python wrappers prevent that.
+    let tools = code_mode(toolset![add_checked], Limits::default());
+    let program = "\
+import asyncio
+async def safe(a):
+    try:
+        return await add_checked(a=a, b='x' if a == 2 else 1)
+    except RuntimeError as e:
+        print('caught', a, e)
+await asyncio.gather(*(safe(a) for a in range(4)))
+";
+    assert_eq!(
+        ok(run(&tools, program).await),
+        "Printed output:\ncaught 2 invalid type for `b`\n\nLast expression (JSON):\n[1, 2, null, 4]"
+    );
+}
+
+#[tokio::test]
+async fn tracebacks_name_programs_and_hide_the_wrappers() {
+    let tools = CodeMode::new(toolset![add_checked])
+        .persistent_state()
+        .isolation(worker())
+        .build()
+        .unwrap();
+    ok(run(
+        &tools,
+        "async def f():\n    return await add_checked(a=1, b='x')\n",
+    )
+    .await);
+    assert_eq!(
+        err(run(&tools, "x = 1\nawait f()").await),
+        "Error:\nTraceback (most recent call last):\n  \
+         File \"main.py\", line 2, in <module>\n    await f()\n    ~~~~~~~~~\n  \
+         File \"<program 1>\", line 2, in f\n    return await add_checked(a=1, b='x')\n           ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n\
+         RuntimeError: invalid type for `b`"
+    );
+}
+
 #[tokio::test]
 async fn state_persists_between_programs_when_asked() {
     let kept = CodeMode::new(toolset![add])
