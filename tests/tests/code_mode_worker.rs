@@ -328,6 +328,24 @@ async fn a_worker_without_monty_allocator_refuses_to_run_programs() {
     eventually("the workers are gone", || children().is_empty()).await;
 }
 
+#[tokio::test]
+async fn a_binary_that_is_not_a_worker_is_named() {
+    let _serial = SERIAL.lock().await;
+    let tools = CodeMode::new(toolset![add])
+        .isolation(Isolation::Worker(Worker::at("/bin/true")))
+        .build()
+        .unwrap();
+    let out = run(&tools, "1").await;
+    assert!(out.is_error);
+    assert_eq!(
+        out.text_content(),
+        "code mode's worker `/bin/true` ended before it was ready (exit status: 0): \
+         is it a code-mode worker of this version?"
+    );
+    drop(tools);
+    eventually("the processes are gone", || children().is_empty()).await;
+}
+
 fn message(id: &str, content: Value, stop_reason: &str) -> Value {
     json!({
         "id": id, "type": "message", "role": "assistant", "model": "claude-test",

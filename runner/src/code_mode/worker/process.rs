@@ -33,6 +33,9 @@ pub(crate) struct Process {
     pub(crate) inbox: mpsc::UnboundedReceiver<FromWorker>,
     /// The last program number sent.
     runs: u64,
+    /// Set once the worker said it is ready: a binary that dies before is
+    /// not a working worker.
+    pub(crate) ready: bool,
     /// Set once the worker is reaped: its pid, and so its group's id, may
     /// then belong to another process, which must not be signalled.
     reaped: bool,
@@ -96,6 +99,7 @@ impl Process {
             stdin,
             inbox,
             runs: 0,
+            ready: false,
             reaped: false,
         };
         process.send(setup)?;

@@ -104,6 +104,17 @@ impl Failure {
     ) -> ToolOutput {
         let limits = program.limits;
         let message = match self {
+            Failure::Died if !process.ready => {
+                let status = process
+                    .exit_status()
+                    .await
+                    .map_or_else(|e| e.to_string(), |s| s.to_string());
+                tracing::error!(worker = %pool.path().display(), %status, "code mode worker failed to start");
+                return ToolOutput::error(format!(
+                    "code mode's worker `{}` ended before it was ready ({status}): is it a code-mode worker of this version?",
+                    pool.path().display()
+                ));
+            }
             Failure::Died => match process.exit_status().await {
                 Ok(status) => {
                     tracing::warn!(%status, pid = process.id(), "code mode worker died");
@@ -175,7 +186,7 @@ async fn converse(
             biased;
             frame = process.inbox.recv() => match frame {
                 None => return Err(Failure::Died),
-                Some(FromWorker::Ready) => {}
+                Some(FromWorker::Ready) => process.ready = true,
                 Some(FromWorker::Refused(why)) => return Err(Failure::Refused(why)),
                 Some(FromWorker::Call { run: of, id, seq, tool, input }) if of == run => {
                     // The worker counts too; this holds a worker whose
