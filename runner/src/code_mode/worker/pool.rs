@@ -67,7 +67,7 @@ impl Pool {
     /// # Errors
     ///
     /// When it cannot be started.
-    pub(crate) fn spawn(&self) -> io::Result<Process> {
+    fn spawn(&self) -> io::Result<Process> {
         let setup = ToWorker::Setup {
             version: VERSION.to_owned(),
             bindings: self.bindings.clone(),

@@ -25,6 +25,11 @@ use crate::tool::ToolOutput;
 /// instructions, and a single long operation can run past a check.
 const GRACE: Duration = Duration::from_secs(1);
 
+/// The note on the result of a persistent session's program whose worker
+/// ended.
+const LOST_STATE: &str =
+    "(The variables of earlier programs were lost with it: the next program starts afresh.)";
+
 /// Where a program in a worker keeps its globals.
 pub(crate) enum Session {
     /// A worker from the pool, which starts the program afresh.
@@ -57,19 +62,22 @@ pub(crate) async fn run(program: Program<'_>, pool: &Pool, session: Session) -> 
         Session::Kept(mut slot) => {
             // Out of the slot while it runs: if this future is dropped
             // mid-program, so is the worker, which kills it.
+            // A pooled worker holds no interpreter between programs, so a
+            // warm one can start a session.
             let (mut process, had_state) = match slot.take() {
                 Some(process) => (process, true),
-                None => match pool.spawn() {
+                None => match pool.take() {
                     Ok(process) => (process, false),
                     Err(e) => return spawn_failed(pool, &e),
                 },
             };
             match converse(&program, &mut process, false).await {
-                Ok((output, retire)) => {
-                    if !retire {
-                        *slot = Some(process);
-                    }
+                Ok((output, false)) => {
+                    *slot = Some(process);
                     output
+                }
+                Ok((output, true)) => {
+                    ToolOutput::error(format!("{}\n{LOST_STATE}", output.text_content()))
                 }
                 Err(failure) => {
                     failure
@@ -141,12 +149,11 @@ impl Failure {
                 )
             }
         };
-        let lost = if lost_state {
-            "\n(The variables of earlier programs were lost with it: the next program starts afresh.)"
+        if lost_state {
+            ToolOutput::error(format!("Error: {message}\n{LOST_STATE}"))
         } else {
-            ""
-        };
-        ToolOutput::error(format!("Error: {message}{lost}"))
+            ToolOutput::error(format!("Error: {message}"))
+        }
     }
 }
 
