@@ -102,7 +102,9 @@ impl Process {
             ready: false,
             reaped: false,
         };
-        process.send(setup)?;
+        // A worker that is already gone fails this write; its closed stdout
+        // then tells the program's host so, with its exit status.
+        let _ = process.send(setup);
         Ok(process)
     }
 
