@@ -178,9 +178,9 @@ async fn converse(
         code: program.code.clone(),
         fresh,
     };
-    if process.send(&start).is_err() {
-        return Err(Failure::Died);
-    }
+    // A worker that is gone fails this write; what it said before it went
+    // (a refusal, say) and its closed stdout are read below.
+    let _ = process.send(&start);
     // Calls still running when the program ends see their calls cancelled.
     let token = program.call.cancellation().child_token();
     let _cancel_calls = token.clone().drop_guard();
