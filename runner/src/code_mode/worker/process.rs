@@ -71,10 +71,14 @@ impl Process {
         let pid = Pid::from_child(&child);
         // Limits from outside, before it is sent anything to run (the
         // worker arms its allocator's limit itself).
-        if let Err(e) = bound(pid, max_memory) {
-            let _ = rustix::process::kill_process_group(pid, Signal::KILL);
-            let _ = child.wait();
-            return Err(e.into());
+        match bound(pid, max_memory) {
+            // Already gone (not a worker, say): its exit status tells.
+            Ok(()) | Err(rustix::io::Errno::SRCH) => {}
+            Err(e) => {
+                let _ = rustix::process::kill_process_group(pid, Signal::KILL);
+                let _ = child.wait();
+                return Err(e.into());
+            }
         }
         let stdin = child.stdin.take().map(BufWriter::new);
         let stdout = child.stdout.take();
