@@ -22,6 +22,9 @@ const WORKER: &str = env!("CARGO_BIN_EXE_code-mode-worker");
 /// Set in the child that runs the runaway programs under an address-space cap.
 const UNDER_CAP: &str = "CODE_MODE_TEST_UNDER_AS_CAP";
 
+/// Set in the child that dies in the middle of a program.
+const DYING_HOST: &str = "CODE_MODE_TEST_DYING_HOST";
+
 const RUNAWAY: &str = "x = []\nwhile True:\n    x.append('a' * 1000000)";
 const RUNAWAY_NESTED: &str = "x = []\nwhile True:\n    x = [x, [0] * 100000]";
 
@@ -344,6 +347,52 @@ async fn a_binary_that_is_not_a_worker_is_named() {
     );
     drop(tools);
     eventually("the processes are gone", || children().is_empty()).await;
+}
+
+/// In a child of this test binary: starts an endless program, prints its
+/// worker's pid, and dies.
+#[tokio::test]
+async fn a_host_that_dies_mid_program() {
+    if std::env::var_os(DYING_HOST).is_none() {
+        return;
+    }
+    let tools = code_mode(Limits::default());
+    let running = run(&tools, "while True:\n    pass");
+    let die = async {
+        eventually("the worker runs", || workers().len() == 1).await;
+        println!("worker pid: {}", workers()[0]);
+        std::process::abort();
+    };
+    tokio::join!(running, die);
+}
+
+#[tokio::test]
+async fn a_worker_does_not_outlive_its_host() {
+    if std::env::var_os(DYING_HOST).is_some() {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let out = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args(["a_host_that_dies_mid_program", "--exact", "--nocapture"])
+        .env(DYING_HOST, "1")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    let pid: u32 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("worker pid: "))
+        .unwrap_or_else(|| panic!("no worker pid in {stdout}"))
+        .parse()
+        .unwrap();
+    // Its stdin closed with its host: it exits at once, not at the end of
+    // the program's 30 s.
+    let stat = format!("/proc/{pid}/stat");
+    eventually("the orphaned worker exits", || {
+        std::fs::read_to_string(&stat).map_or(true, |s| !s.contains("(code-mode-work"))
+    })
+    .await;
 }
 
 fn message(id: &str, content: Value, stop_reason: &str) -> Value {

@@ -142,7 +142,10 @@ fn refuse(out: &mut impl Write, why: &str) -> u8 {
     REFUSED
 }
 
-/// Reads frames from stdin on a thread of their own, until it closes.
+/// Reads frames from stdin on a thread of their own. When stdin closes the
+/// host is gone (it never closes it otherwise), so the worker exits at once,
+/// even in the middle of a program: no orphan outlives its host by more
+/// than a read.
 fn spawn_reader() -> Receiver<ToWorker> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -152,6 +155,7 @@ fn spawn_reader() -> Receiver<ToWorker> {
                 break;
             }
         }
+        std::process::exit(0);
     });
     rx
 }
