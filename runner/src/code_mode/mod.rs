@@ -103,7 +103,8 @@
 //! ends with an error result naming what happened; the host carries on. A
 //! worker that finished a program cleanly waits for the next one
 //! ([`Worker::pool_size`]); dropping a running `run_code` call kills its
-//! worker, and dropping the toolset the waiting ones. With
+//! worker, dropping the toolset the waiting ones, and a worker whose host
+//! dies exits with it. With
 //! [`persistent_state`](CodeMode::persistent_state) the session keeps a
 //! worker of its own, which holds the variables; if it dies, they are lost,
 //! and the next result says so.
