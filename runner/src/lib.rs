@@ -123,6 +123,33 @@ pub use types::{
 /// [`ToolCall`] parameters come from the call's context, not the input.
 pub use toolrunner_macros::tool;
 
+/// The whole of a code-mode worker binary: put
+/// `toolrunner::code_mode_worker!();` alone in `src/bin/toolrunner-worker.rs`
+/// and cargo builds the worker beside your program, where code mode finds
+/// it (see [`code_mode::Worker`]).
+///
+/// It defines `main` (see [`code_mode::worker_main`]) and makes monty's
+/// allocator the global allocator of this binary only, which is how a
+/// program's memory is counted: your own program keeps its allocator.
+///
+/// ```ignore
+/// // src/bin/toolrunner-worker.rs
+/// toolrunner::code_mode_worker!();
+/// ```
+#[cfg(feature = "code-mode")]
+#[macro_export]
+macro_rules! code_mode_worker {
+    () => {
+        #[global_allocator]
+        static TOOLRUNNER_WORKER_ALLOCATOR: $crate::code_mode::WorkerAllocator =
+            $crate::code_mode::WorkerAllocator;
+
+        fn main() -> ::std::process::ExitCode {
+            $crate::code_mode::worker_main()
+        }
+    };
+}
+
 /// Collects `#[tool]` functions into a [`Toolset`]: `toolset![a, b, c]`.
 ///
 /// Two tools with the same name are a compile error.
