@@ -5,6 +5,13 @@
 //! printed and its last value. One round trip to the model instead of
 //! thirteen, with any model, and no code-execution container.
 //!
+//! Programs run in a worker process. This example is one file, so it is
+//! its own worker ([`Worker::current_exe`]): `main` begins with
+//! `worker_entry()` and the allocator is the worker's. A package of your own
+//! would rather add `src/bin/toolrunner-worker.rs` holding
+//! `toolrunner::code_mode_worker!();` and keep its own allocator (see the
+//! README).
+//!
 //! With `ANTHROPIC_API_KEY` set it talks to the real API. Without it, it
 //! runs against a scripted model whose reply holds that program: the
 //! sandbox, the tool calls and the result are real, only the model is
@@ -23,7 +30,7 @@ use std::collections::BTreeMap;
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
-use toolrunner::code_mode::CodeMode;
+use toolrunner::code_mode::{CodeMode, Isolation, Worker, WorkerAllocator};
 use toolrunner::testing::Reply;
 use toolrunner::{ContentBlock, MessageParams, State, ToolCall, tool, toolset};
 
@@ -112,8 +119,20 @@ for s in by_units[:3]:
     print(f"{s['warehouse']:>10}: {s['units']} units")
 {"lowest": by_units[0]["warehouse"], "units": by_units[0]["units"], "total": sum(s["units"] for s in levels)}"#;
 
+// The worker counts its memory with this allocator; here, the host's
+// allocations are counted too, and bounded by nothing.
+#[global_allocator]
+static ALLOCATOR: WorkerAllocator = WorkerAllocator;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Started as code mode's worker, this program serves programs and exits
+    // here.
+    toolrunner::code_mode::worker_entry();
+    run()
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     support::init_tracing();
 
     // The server, if any, is kept alive for the whole run.
@@ -123,6 +142,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `list_warehouses` and `stock_level` as Python functions.
     let tools =
         CodeMode::new(toolset![list_warehouses, stock_level].with_state(Inventory::sample()))
+            .isolation(Isolation::Worker(Worker::current_exe()))
             .build()?;
     let params = MessageParams::new("claude-sonnet-4-5", 2048).user(
         "Which of our warehouses has the fewest units of SKU-1001, and how many units do we hold in total?",

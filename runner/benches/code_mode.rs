@@ -1,7 +1,9 @@
 //! Code mode, end to end on the host: a `run_code` call whose program makes
 //! ten tool calls, against the same ten calls made directly (the difference
 //! is the sandbox's overhead), and against the same program run by CPython
-//! in a subprocess, the usual way to sandbox Python.
+//! in a subprocess, the usual way to sandbox Python. Each `run_code` case
+//! runs in a warm worker process (the default) and in process; `cold_start`
+//! is a program in a new worker.
 //!
 //! ```sh
 //! cargo bench -p toolrunner --features code-mode --bench code_mode
@@ -12,7 +14,7 @@ use std::sync::LazyLock;
 
 use serde::Serialize;
 use serde_json::json;
-use toolrunner::code_mode::{CodeMode, RUN_CODE};
+use toolrunner::code_mode::{CodeMode, Isolation, RUN_CODE, Worker};
 use toolrunner::{ToolCall, Toolset, tool, toolset};
 
 fn main() {
@@ -90,8 +92,38 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         .expect("runtime")
 });
 
-fn code_mode() -> Toolset {
-    CodeMode::new(toolset![weather]).build().expect("code mode")
+/// Where a case runs its programs.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Worker,
+    InProcess,
+}
+
+const MODES: [Mode; 2] = [Mode::Worker, Mode::InProcess];
+
+impl Mode {
+    fn isolation(self) -> Isolation {
+        match self {
+            Mode::Worker => Isolation::Worker(Worker::at(env!("CARGO_BIN_EXE_toolrunner-worker"))),
+            Mode::InProcess => Isolation::InProcess,
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Worker => "worker",
+            Mode::InProcess => "in_process",
+        })
+    }
+}
+
+fn code_mode(mode: Mode) -> Toolset {
+    CodeMode::new(toolset![weather])
+        .isolation(mode.isolation())
+        .build()
+        .expect("code mode")
 }
 
 fn run_code(tools: &Toolset, code: &str) -> String {
@@ -127,26 +159,36 @@ fn direct_10_calls(bencher: divan::Bencher<'_, '_>) {
 }
 
 /// A program that calls no tool: the fixed cost of a `run_code` call.
-#[divan::bench]
-fn run_code_no_calls(bencher: divan::Bencher<'_, '_>) {
-    let tools = code_mode();
+#[divan::bench(args = MODES)]
+fn run_code_no_calls(bencher: divan::Bencher<'_, '_>, mode: Mode) {
+    let tools = code_mode(mode);
+    run_code(&tools, "1 + 1");
     bencher.bench(|| run_code(&tools, "1 + 1"));
 }
 
 /// Ten calls one after another, through `run_code`.
-#[divan::bench]
-fn run_code_10_calls_sequential(bencher: divan::Bencher<'_, '_>) {
-    let tools = code_mode();
+#[divan::bench(args = MODES)]
+fn run_code_10_calls_sequential(bencher: divan::Bencher<'_, '_>, mode: Mode) {
+    let tools = code_mode(mode);
     assert!(run_code(&tools, SEQUENTIAL).contains("\"warmest\": \"Paris\""));
     bencher.bench(|| run_code(&tools, SEQUENTIAL));
 }
 
 /// Ten calls awaited together, through `run_code`.
-#[divan::bench]
-fn run_code_10_calls_gathered(bencher: divan::Bencher<'_, '_>) {
-    let tools = code_mode();
+#[divan::bench(args = MODES)]
+fn run_code_10_calls_gathered(bencher: divan::Bencher<'_, '_>, mode: Mode) {
+    let tools = code_mode(mode);
     assert!(run_code(&tools, GATHERED).contains("\"warmest\": \"Paris\""));
     bencher.bench(|| run_code(&tools, GATHERED));
+}
+
+/// The ten sequential calls in a new worker: what the first program of a
+/// toolset costs, before its pool is warm (process start included).
+#[divan::bench(sample_count = 20)]
+fn cold_start_10_calls_sequential(bencher: divan::Bencher<'_, '_>) {
+    bencher
+        .with_inputs(|| code_mode(Mode::Worker))
+        .bench_local_values(|tools| run_code(&tools, SEQUENTIAL));
 }
 
 fn python3_available() -> bool {

@@ -7,6 +7,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -71,6 +72,8 @@ enum Kind {
         status: StatusCode,
         request_id: Option<String>,
         snippet: String,
+        /// What the body should have been, e.g. "a message".
+        expected: &'static str,
     },
     /// The client's configuration is invalid.
     Config { message: String },
@@ -88,6 +91,14 @@ enum Kind {
     /// A streamed response broke off or made no sense (cut before
     /// `message_stop`, malformed events, tool input that is not JSON).
     StreamBroken { reason: String },
+    /// A file's download broke off before its last byte.
+    DownloadIncomplete {
+        file_id: String,
+        received: u64,
+        expected: Option<u64>,
+    },
+    /// Reading or writing a local file failed.
+    Io { action: &'static str, path: PathBuf },
 }
 
 struct ApiError {
@@ -97,6 +108,10 @@ struct ApiError {
     request_id: Option<String>,
     body: Bytes,
     retryable: bool,
+    /// `error.details.error_code`, such as `file_expired`.
+    error_code: Option<String>,
+    /// The file the request was about, for Files API requests.
+    file_id: Option<String>,
 }
 
 impl Error {
@@ -130,15 +145,22 @@ impl Error {
             #[serde(rename = "type")]
             kind: Option<String>,
             message: Option<String>,
+            details: Option<Details>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Details {
+            error_code: Option<String>,
         }
 
         let parsed = serde_json::from_slice::<Body>(&body).ok();
-        let (error_type, message, body_request_id) = match parsed {
+        let (error_type, message, error_code, body_request_id) = match parsed {
             Some(Body { error, request_id }) => {
-                let (kind, message) = error.map_or((None, None), |d| (d.kind, d.message));
-                (kind, message, request_id)
+                let (kind, message, code) = error.map_or((None, None, None), |d| {
+                    (d.kind, d.message, d.details.and_then(|d| d.error_code))
+                });
+                (kind, message, code, request_id)
             }
-            None => (None, None, None),
+            None => (None, None, None, None),
         };
         let request_id = request_id_of(headers).or(body_request_id);
         let api = ApiError {
@@ -148,8 +170,115 @@ impl Error {
             request_id,
             body,
             retryable,
+            error_code,
+            file_id: None,
         };
         Error::new(Kind::Api(Box::new(api)), None, attempts)
+    }
+
+    /// Names the file a Files API error is about, so that a 404 reads as a
+    /// missing (or expired) file rather than a bad URL.
+    pub(crate) fn with_file_id(mut self, file_id: &str) -> Self {
+        if let Kind::Api(api) = &mut self.inner.kind {
+            api.file_id = Some(file_id.to_owned());
+        }
+        self
+    }
+
+    /// A download that broke off after `received` bytes of `expected`.
+    pub(crate) fn download_incomplete(
+        file_id: &str,
+        received: u64,
+        expected: Option<u64>,
+        source: Option<BoxError>,
+    ) -> Self {
+        let kind = Kind::DownloadIncomplete {
+            file_id: file_id.to_owned(),
+            received,
+            expected,
+        };
+        Error::new(kind, source, 1)
+    }
+
+    /// A local file operation (`action`, such as "write") on `path` failed.
+    pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        let kind = Kind::Io {
+            action,
+            path: path.to_owned(),
+        };
+        Error::new(kind, Some(source.into()), 0)
+    }
+
+    /// Whether the Files API has no file by this id (404), or it belongs to
+    /// someone else. [`file_id`](Self::file_id) names it. An expired file
+    /// is [`is_file_expired`](Self::is_file_expired) instead.
+    pub fn is_file_not_found(&self) -> bool {
+        match &self.inner.kind {
+            Kind::Api(api) => {
+                api.file_id.is_some()
+                    && api.status == StatusCode::NOT_FOUND
+                    && api.error_code.as_deref() != Some("file_expired")
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the file has expired: its `expires_at` has passed and its
+    /// content is gone for good (the API's `file_expired` error code).
+    pub fn is_file_expired(&self) -> bool {
+        match &self.inner.kind {
+            Kind::Api(api) => api.error_code.as_deref() == Some("file_expired"),
+            _ => false,
+        }
+    }
+
+    /// Whether the file cannot be downloaded: only files the container
+    /// wrote can be (the API's `file_not_downloadable` error code).
+    pub fn is_file_not_downloadable(&self) -> bool {
+        match &self.inner.kind {
+            Kind::Api(api) => api.error_code.as_deref() == Some("file_not_downloadable"),
+            _ => false,
+        }
+    }
+
+    /// Whether a download broke off before its end. Nothing is left on
+    /// disk; [`bytes_received`](Self::bytes_received) says how far it got.
+    /// Downloading again may succeed.
+    pub fn is_download_incomplete(&self) -> bool {
+        matches!(self.inner.kind, Kind::DownloadIncomplete { .. })
+    }
+
+    /// How many bytes of an incomplete download arrived.
+    pub fn bytes_received(&self) -> Option<u64> {
+        match &self.inner.kind {
+            Kind::DownloadIncomplete { received, .. } => Some(*received),
+            _ => None,
+        }
+    }
+
+    /// Whether reading or writing a local file failed; [`path`](Self::path)
+    /// names it and [`source()`](StdError::source) is the `io::Error`.
+    pub fn is_io(&self) -> bool {
+        matches!(self.inner.kind, Kind::Io { .. })
+    }
+
+    /// The local file of an [`is_io`](Self::is_io) error.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.inner.kind {
+            Kind::Io { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The Files API file an error is about: a missing, expired or
+    /// undownloadable file, an incomplete download, or any other API error
+    /// of a request about one file.
+    pub fn file_id(&self) -> Option<&str> {
+        match &self.inner.kind {
+            Kind::Api(api) => api.file_id.as_deref(),
+            Kind::DownloadIncomplete { file_id, .. } => Some(file_id),
+            _ => None,
+        }
     }
 
     /// A failure to send the request or read its response.
@@ -181,8 +310,17 @@ impl Error {
             status,
             request_id: request_id_of(headers),
             snippet: snippet(body),
+            expected: "a message",
         };
         Error::new(kind, Some(source.into()), attempts)
+    }
+
+    /// Says what a decode error's body should have been, when not a message.
+    pub(crate) fn expecting(mut self, what: &'static str) -> Self {
+        if let Kind::Decode { expected, .. } = &mut self.inner.kind {
+            *expected = what;
+        }
+        self
     }
 
     /// An invalid configuration, described by `message`.
@@ -310,7 +448,8 @@ impl Error {
         matches!(self.inner.kind, Kind::Timeout { .. })
     }
 
-    /// Whether a success response's body was not a valid message.
+    /// Whether a success response's body was not a valid message (or, for
+    /// the Files API, not the JSON it answers with).
     pub fn is_decode(&self) -> bool {
         matches!(self.inner.kind, Kind::Decode { .. })
     }
@@ -330,7 +469,10 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match &self.inner.kind {
             Kind::Api(api) => api.retryable,
-            Kind::Connection { .. } | Kind::Timeout { .. } | Kind::StreamBroken { .. } => true,
+            Kind::Connection { .. }
+            | Kind::Timeout { .. }
+            | Kind::StreamBroken { .. }
+            | Kind::DownloadIncomplete { .. } => true,
             Kind::StreamError { error_type, .. } => {
                 matches!(
                     error_type.as_str(),
@@ -342,7 +484,8 @@ impl Error {
             | Kind::Encode
             | Kind::MaxIterations { .. }
             | Kind::InvalidRequest { .. }
-            | Kind::ContainerExpired { .. } => false,
+            | Kind::ContainerExpired { .. }
+            | Kind::Io { .. } => false,
         }
     }
 
@@ -416,6 +559,16 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner.kind {
             Kind::Api(api) => {
+                match &api.file_id {
+                    Some(id) if api.error_code.as_deref() == Some("file_expired") => {
+                        write!(f, "file `{id}` has expired: ")?;
+                    }
+                    Some(id) if api.status == StatusCode::NOT_FOUND => {
+                        write!(f, "file `{id}` not found: ")?;
+                    }
+                    Some(id) => write!(f, "file `{id}`: ")?,
+                    None => {}
+                }
                 write!(f, "API error {}", api.status.as_u16())?;
                 if let Some(kind) = &api.error_type {
                     write!(f, " {kind}")?;
@@ -456,10 +609,11 @@ impl fmt::Display for Error {
                 status,
                 request_id,
                 snippet,
+                expected,
             } => {
                 write!(
                     f,
-                    "could not decode {} response body as a message",
+                    "could not decode {} response body as {expected}",
                     status.as_u16()
                 )?;
                 self.fmt_context(f, request_id.as_deref())?;
@@ -483,6 +637,23 @@ impl fmt::Display for Error {
                 message,
             } => write!(f, "API error event in the stream: {error_type}: {message}"),
             Kind::StreamBroken { reason } => write!(f, "broken response stream: {reason}"),
+            Kind::DownloadIncomplete {
+                file_id,
+                received,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "download of file `{file_id}` broke off after {received} bytes"
+                )?;
+                if let Some(expected) = expected {
+                    write!(f, " of {expected}")?;
+                }
+                Ok(())
+            }
+            Kind::Io { action, path } => {
+                write!(f, "could not {action} {}", path.display())
+            }
         }
     }
 }
@@ -497,6 +668,8 @@ impl fmt::Debug for Error {
                     .field("error_type", &api.error_type)
                     .field("message", &api.message)
                     .field("request_id", &api.request_id)
+                    .field("error_code", &api.error_code)
+                    .field("file_id", &api.file_id)
                     .field("body", &snippet(&api.body));
             }
             Kind::Connection { url } => {
@@ -512,6 +685,7 @@ impl fmt::Debug for Error {
                 status,
                 request_id,
                 snippet,
+                ..
             } => {
                 d.field("kind", &"Decode")
                     .field("status", status)
@@ -544,6 +718,21 @@ impl fmt::Debug for Error {
             }
             Kind::StreamBroken { reason } => {
                 d.field("kind", &"StreamBroken").field("reason", reason);
+            }
+            Kind::DownloadIncomplete {
+                file_id,
+                received,
+                expected,
+            } => {
+                d.field("kind", &"DownloadIncomplete")
+                    .field("file_id", file_id)
+                    .field("received", received)
+                    .field("expected", expected);
+            }
+            Kind::Io { action, path } => {
+                d.field("kind", &"Io")
+                    .field("action", action)
+                    .field("path", path);
             }
         }
         d.field("attempts", &self.inner.attempts);
@@ -643,6 +832,59 @@ mod tests {
             true,
         );
         assert_eq!(e.to_string(), "API error 502 Bad Gateway");
+    }
+
+    #[test]
+    fn file_errors_name_the_file() {
+        let expired = r#"{"type":"error","error":{"type":"not_found_error","message":"gone","details":{"error_code":"file_expired"}}}"#;
+        let e = Error::api(
+            StatusCode::NOT_FOUND,
+            &headers("r1"),
+            Bytes::from(expired),
+            1,
+            false,
+        )
+        .with_file_id("file_1");
+        assert!(e.is_file_expired() && !e.is_file_not_found() && e.is_api());
+        assert_eq!(e.file_id(), Some("file_1"));
+        assert_eq!(
+            e.to_string(),
+            "file `file_1` has expired: API error 404 not_found_error: gone (request-id r1)"
+        );
+
+        let missing = r#"{"type":"error","error":{"type":"not_found_error","message":"no"}}"#;
+        let e = Error::api(
+            StatusCode::NOT_FOUND,
+            &HeaderMap::new(),
+            Bytes::from(missing),
+            1,
+            false,
+        );
+        assert!(
+            !e.is_file_not_found(),
+            "a 404 without a file id is not about a file"
+        );
+        let e = e.with_file_id("file_2");
+        assert!(e.is_file_not_found() && !e.is_file_expired());
+
+        let cut = Error::download_incomplete("file_3", 10, None, None);
+        assert!(cut.is_download_incomplete() && cut.is_retryable());
+        assert_eq!(
+            (cut.file_id(), cut.bytes_received()),
+            (Some("file_3"), Some(10))
+        );
+        assert_eq!(
+            cut.to_string(),
+            "download of file `file_3` broke off after 10 bytes"
+        );
+
+        let io = Error::io(
+            "create",
+            std::path::Path::new("out/a.png"),
+            std::io::ErrorKind::NotFound.into(),
+        );
+        assert!(io.is_io() && !io.is_retryable() && io.source().is_some());
+        assert_eq!(io.to_string(), "could not create out/a.png");
     }
 
     #[test]

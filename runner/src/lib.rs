@@ -48,6 +48,8 @@
 //!   tool is and sees.
 //! - [`Toolset`]: tools by name, and dispatch ([`Toolset::call`]).
 //! - [`Client`]: the Messages API client; [`Error`]: every error it returns.
+//! - [`Files`]: the Files API ([`Client::files`]): uploads for the model and
+//!   the code-execution container, and the files the container wrote.
 //! - [`ToolRunner`]: the agentic loop ([`Client::tool_runner`]);
 //!   [`StreamingToolRunner`] yields each [`Turn`] as it streams.
 //! - [`stream`]: streaming on the wire ([`Client::stream_message`]).
@@ -82,12 +84,14 @@ pub mod types;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{
+    Client, ClientBuilder, Download, FileList, FileUpload, Files, SavedFile, sanitize_filename,
+};
 #[cfg(feature = "code-mode")]
 pub use code_mode::CodeMode;
 pub use error::Error;
 pub use runner::{
-    AfterToolCall, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
+    AfterToolCall, Artifacts, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
     DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
     PendingCall, StreamingToolRunner, ToolRunner, Turn,
 };
@@ -120,6 +124,33 @@ pub use types::{
 /// `#[tool(rename = "...")]` changes its property name. `State<T>` and
 /// [`ToolCall`] parameters come from the call's context, not the input.
 pub use toolrunner_macros::tool;
+
+/// The whole of a code-mode worker binary: put
+/// `toolrunner::code_mode_worker!();` alone in `src/bin/toolrunner-worker.rs`
+/// and cargo builds the worker beside your program, where code mode finds
+/// it (see [`code_mode::Worker`]).
+///
+/// It defines `main` (see [`code_mode::worker_main`]) and makes monty's
+/// allocator the global allocator of this binary only, which is how a
+/// program's memory is counted: your own program keeps its allocator.
+///
+/// ```ignore
+/// // src/bin/toolrunner-worker.rs
+/// toolrunner::code_mode_worker!();
+/// ```
+#[cfg(feature = "code-mode")]
+#[macro_export]
+macro_rules! code_mode_worker {
+    () => {
+        #[global_allocator]
+        static TOOLRUNNER_WORKER_ALLOCATOR: $crate::code_mode::WorkerAllocator =
+            $crate::code_mode::WorkerAllocator;
+
+        fn main() -> ::std::process::ExitCode {
+            $crate::code_mode::worker_main()
+        }
+    };
+}
 
 /// Collects `#[tool]` functions into a [`Toolset`]: `toolset![a, b, c]`.
 ///

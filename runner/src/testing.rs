@@ -9,6 +9,10 @@
 //! a request that continues a thread is handed to the script with the
 //! whole conversation, as the model would see it.
 //!
+//! It also serves the Files API under `/v1/files` from memory: uploads are
+//! kept, and files added with [`ScriptedServer::add_file`] stand for the
+//! ones the code-execution container writes.
+//!
 //! ```
 //! use serde_json::json;
 //! use toolrunner::testing::{ScriptedServer, Reply};
@@ -43,6 +47,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+
+mod files;
+
+pub use files::ScriptedFile;
 
 /// What the server answers to one request.
 #[derive(Clone, Debug)]
@@ -220,11 +228,16 @@ struct Shared {
     script: Mutex<Box<dyn Script>>,
     requests: Mutex<Vec<Recorded>>,
     threads: Mutex<Threads>,
+    files: Mutex<files::Store>,
 }
 
 /// One request the server received.
 #[derive(Clone, Debug)]
 pub struct Recorded {
+    /// The method, e.g. `POST`.
+    pub method: String,
+    /// The path and query, e.g. `/v1/files?limit=2`.
+    pub target: String,
     /// Header names (lower-case) and values, in order.
     pub headers: Vec<(String, String)>,
     /// The body as received.
@@ -274,6 +287,7 @@ impl ScriptedServer {
             script: Mutex::new(Box::new(script)),
             requests: Mutex::new(Vec::new()),
             threads: Mutex::new(Threads::default()),
+            files: Mutex::new(files::Store::default()),
         });
         let accepting = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -290,10 +304,12 @@ impl ScriptedServer {
     }
 
     /// Every request body received so far, parsed as JSON (`null` for a body
-    /// that is not JSON).
+    /// that is not JSON); Files API requests are left out (see
+    /// [`recorded`](Self::recorded)).
     pub fn requests(&self) -> Vec<Value> {
         self.recorded()
             .iter()
+            .filter(|r| !is_files_request(&r.target))
             .map(|r| serde_json::from_str(&r.body).unwrap_or(Value::Null))
             .collect()
     }
@@ -319,6 +335,25 @@ impl ScriptedServer {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         threads.held.clear();
+    }
+
+    /// Adds `file` to the Files API the server serves, as the newest file.
+    pub fn add_file(&self, file: ScriptedFile) {
+        self.shared
+            .files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add(file);
+    }
+
+    /// The file `id` the server holds: one added, or one uploaded to it.
+    pub fn file(&self, id: &str) -> Option<ScriptedFile> {
+        self.shared
+            .files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
     }
 
     /// Every request received so far, with headers and raw body.
@@ -353,9 +388,25 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     loop {
-        let Ok(Some(recorded)) = read_request(&mut reader).await else {
+        let Ok(Some((recorded, raw_body))) = read_request(&mut reader).await else {
             return;
         };
+        if is_files_request(&recorded.target) {
+            let response = shared
+                .files
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .respond(&recorded, &raw_body);
+            shared
+                .requests
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(recorded);
+            if !send_file_response(&mut write, response).await {
+                return;
+            }
+            continue;
+        }
         let request: Value = serde_json::from_str(&recorded.body).unwrap_or(Value::Null);
         shared
             .requests
@@ -538,6 +589,33 @@ fn thread_error(status: u16, error_type: &str, code: &str) -> Reply {
     )
 }
 
+fn is_files_request(target: &str) -> bool {
+    target == "/v1/files" || target.starts_with("/v1/files/") || target.starts_with("/v1/files?")
+}
+
+/// Sends a Files API answer; `false` when the connection is done for
+/// (cut on purpose, or gone).
+async fn send_file_response<W: AsyncWriteExt + Unpin>(
+    write: &mut W,
+    response: files::Response,
+) -> bool {
+    let head = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: {}\r\nrequest-id: req_files\r\ncontent-length: {}\r\n\r\n",
+        response.status,
+        reason(response.status),
+        response.content_type,
+        response.body.len()
+    );
+    let body = match response.cut_after {
+        Some(cut) => &response.body[..cut.min(response.body.len())],
+        None => &response.body[..],
+    };
+    let sent = write.write_all(head.as_bytes()).await.is_ok()
+        && write.write_all(body).await.is_ok()
+        && write.flush().await.is_ok();
+    sent && response.cut_after.is_none()
+}
+
 /// Sends a chunked body; `false` when the connection is done for.
 async fn send_parts<W: AsyncWriteExt + Unpin>(write: &mut W, parts: &[Part]) -> bool {
     for part in parts {
@@ -630,11 +708,17 @@ pub fn sse_events(message: &Value) -> Vec<String> {
     events
 }
 
-async fn read_request<R: AsyncBufReadExt + Unpin>(reader: &mut R) -> io::Result<Option<Recorded>> {
+/// The next request on the connection, and its body's bytes.
+async fn read_request<R: AsyncBufReadExt + Unpin>(
+    reader: &mut R,
+) -> io::Result<Option<(Recorded, Vec<u8>)>> {
     let mut line = String::new();
     if reader.read_line(&mut line).await? == 0 {
         return Ok(None);
     }
+    let mut words = line.split_whitespace();
+    let method = words.next().unwrap_or_default().to_owned();
+    let target = words.next().unwrap_or_default().to_owned();
     let mut headers = Vec::new();
     let mut length = 0usize;
     loop {
@@ -654,10 +738,13 @@ async fn read_request<R: AsyncBufReadExt + Unpin>(reader: &mut R) -> io::Result<
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).await?;
-    Ok(Some(Recorded {
+    let recorded = Recorded {
+        method,
+        target,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
-    }))
+    };
+    Ok(Some((recorded, body)))
 }
 
 fn reason(status: u16) -> &'static str {

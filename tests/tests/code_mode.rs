@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
-use toolrunner::code_mode::{CodeMode, Limits, RUN_CODE};
+use toolrunner::code_mode::{CodeMode, Isolation, Limits, RUN_CODE, Worker};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
 use toolrunner::{Client, MessageParams, State, ToolCall, ToolOutput, Toolset, tool, toolset};
 
@@ -25,9 +25,16 @@ async fn run(tools: &Toolset, code: &str) -> ToolOutput {
         .await
 }
 
+/// Programs run in the workspace's test worker, as by default they run in
+/// a worker.
+fn worker() -> Isolation {
+    Isolation::Worker(Worker::at(env!("CARGO_BIN_EXE_code-mode-worker")))
+}
+
 fn code_mode(tools: Toolset, limits: Limits) -> Toolset {
     CodeMode::new(tools)
         .limits(limits)
+        .isolation(worker())
         .build()
         .expect("code mode")
 }
@@ -159,6 +166,7 @@ fn ping() -> &'static str {
 #[test]
 fn stubs_are_generated_from_schemas() {
     let tools = CodeMode::new(toolset![get_weather, search, get_user, store_tree, ping])
+        .isolation(worker())
         .build()
         .unwrap();
     // Direct tools stay; code-only ones are reachable through `run_code` only.
@@ -549,10 +557,21 @@ async fn printed_output_past_the_limit_stops_the_program() {
 
 #[tokio::test]
 async fn huge_values_raise_memory_error() {
-    let tools = code_mode(
-        toolset![add],
-        Limits::default().max_allocation_bytes(1 << 20),
-    );
+    // In a worker, one huge value is refused by the memory limit of the
+    // whole program, which it cannot catch.
+    let tools = code_mode(toolset![add], Limits::default().max_memory(1 << 20));
+    let text = err(run(
+        &tools,
+        "try:\n    'x' * 10**9\nexcept MemoryError:\n    print('caught')",
+    )
+    .await);
+    assert_eq!(text, "Error: MemoryError: the program used more than 1 MiB");
+    // In process, single values are bounded.
+    let tools = CodeMode::new(toolset![add])
+        .limits(Limits::default().max_allocation_bytes(1 << 20))
+        .isolation(Isolation::InProcess)
+        .build()
+        .unwrap();
     let text = err(run(&tools, "'x' * 10**9").await);
     assert!(
         text.ends_with(
@@ -747,6 +766,7 @@ fn whoami(greeting: State<Greeting>, call: ToolCall) -> String {
 async fn calls_from_code_carry_the_caller_and_the_state() {
     // State given after wrapping reaches the calls from code too.
     let tools = CodeMode::new(toolset![whoami])
+        .isolation(worker())
         .build()
         .unwrap()
         .with_state(Greeting("hello"));
@@ -757,10 +777,60 @@ async fn calls_from_code_carry_the_caller_and_the_state() {
     );
 }
 
+/// Add two integers, failing on anything else.
+#[tool(allowed_callers = ["code"])]
+fn add_checked(a: Value, b: Value) -> Result<i64, String> {
+    match (a.as_i64(), b.as_i64()) {
+        (Some(a), Some(b)) => Ok(a + b),
+        _ => Err("invalid type for `b`".to_owned()),
+    }
+}
+
+#[tokio::test]
+async fn gather_tasks_catch_their_own_tool_errors() {
+    // monty would fail the whole gather; the Python wrappers prevent that.
+    let tools = code_mode(toolset![add_checked], Limits::default());
+    let program = "\
+import asyncio
+async def safe(a):
+    try:
+        return await add_checked(a=a, b='x' if a == 2 else 1)
+    except RuntimeError as e:
+        print('caught', a, e)
+await asyncio.gather(*(safe(a) for a in range(4)))
+";
+    assert_eq!(
+        ok(run(&tools, program).await),
+        "Printed output:\ncaught 2 invalid type for `b`\n\nLast expression (JSON):\n[1, 2, null, 4]"
+    );
+}
+
+#[tokio::test]
+async fn tracebacks_name_programs_and_hide_the_wrappers() {
+    let tools = CodeMode::new(toolset![add_checked])
+        .persistent_state()
+        .isolation(worker())
+        .build()
+        .unwrap();
+    ok(run(
+        &tools,
+        "async def f():\n    return await add_checked(a=1, b='x')\n",
+    )
+    .await);
+    assert_eq!(
+        err(run(&tools, "x = 1\nawait f()").await),
+        "Error:\nTraceback (most recent call last):\n  \
+         File \"main.py\", line 2, in <module>\n    await f()\n    ~~~~~~~~~\n  \
+         File \"<program 1>\", line 2, in f\n    return await add_checked(a=1, b='x')\n           ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n\
+         RuntimeError: invalid type for `b`"
+    );
+}
+
 #[tokio::test]
 async fn state_persists_between_programs_when_asked() {
     let kept = CodeMode::new(toolset![add])
         .persistent_state()
+        .isolation(worker())
         .build()
         .unwrap();
     ok(run(
@@ -841,6 +911,7 @@ async fn the_runner_sends_run_code_and_its_result() {
         .build()
         .unwrap();
     let tools = CodeMode::new(toolset![get_weather, temperature])
+        .isolation(worker())
         .build()
         .unwrap();
     let params = MessageParams::new("claude-test", 256).user("Which city is warmest?");

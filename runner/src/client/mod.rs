@@ -7,6 +7,7 @@
 //! the model and the attempt.
 
 mod builder;
+mod files;
 mod request;
 mod retry;
 
@@ -20,6 +21,7 @@ use reqwest::{StatusCode, Url};
 use tracing::Instrument;
 
 pub use builder::ClientBuilder;
+pub use files::{Download, FileList, FileUpload, Files, SavedFile, sanitize_filename};
 pub(crate) use request::Request;
 use retry::RetryPolicy;
 
@@ -244,21 +246,37 @@ impl Client {
     ) -> Result<(T, u32), Error> {
         let inner = &*self.inner;
         let headers = self.request_headers(betas)?;
+        tracing::debug!(request_bytes = body.len(), "request body");
+        let request = || {
+            Ok(inner
+                .http
+                .post(inner.messages_url.clone())
+                .headers(headers.clone())
+                .body(body.clone()))
+        };
+        self.execute_request(span, &inner.messages_url, request, finish)
+            .await
+    }
+
+    /// The retry loop itself, for any endpoint: `request` builds each
+    /// attempt afresh (a body that streams from a file cannot be sent
+    /// twice), and `url` is the one errors name.
+    async fn execute_request<T>(
+        &self,
+        span: &tracing::Span,
+        url: &Url,
+        request: impl Fn() -> Result<reqwest::RequestBuilder, Error>,
+        finish: impl AsyncFn(reqwest::Response) -> Result<T, reqwest::Error>,
+    ) -> Result<(T, u32), Error> {
+        let inner = &*self.inner;
         let max_attempts = inner.retry.max_retries.saturating_add(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            tracing::debug!(request_bytes = body.len(), "sending request");
+            tracing::debug!("sending request");
 
-            let sent = inner
-                .http
-                .post(inner.messages_url.clone())
-                .headers(headers.clone())
-                .timeout(inner.timeout)
-                .body(body.clone())
-                .send()
-                .await;
+            let sent = request()?.timeout(inner.timeout).send().await;
             let retries_left = attempt < max_attempts;
 
             // Each arm either returns or says why to retry, with the
@@ -279,7 +297,7 @@ impl Client {
                         Err(e) if retries_left && !e.is_builder() => {
                             (Reason::Transport(e.without_url()), None)
                         }
-                        Err(e) => return Err(self.transport_error(e, attempt)),
+                        Err(e) => return Err(self.transport_error(e, url, attempt)),
                     }
                 }
                 Ok(response) => {
@@ -303,7 +321,7 @@ impl Client {
                 Err(e) if retries_left && !e.is_builder() => {
                     (Reason::Transport(e.without_url()), None)
                 }
-                Err(e) => return Err(self.transport_error(e, attempt)),
+                Err(e) => return Err(self.transport_error(e, url, attempt)),
             };
 
             let delay = inner.retry.delay(attempt, response_headers.as_ref());
@@ -343,8 +361,8 @@ impl Client {
         Ok(headers)
     }
 
-    fn transport_error(&self, e: reqwest::Error, attempts: u32) -> Error {
-        let url = Some(without_password(&self.inner.messages_url));
+    fn transport_error(&self, e: reqwest::Error, url: &Url, attempts: u32) -> Error {
+        let url = Some(without_password(url));
         if e.is_timeout() {
             // A connect timeout is the HTTP client's, not the request's.
             let after = (!e.is_connect()).then_some(self.inner.timeout);

@@ -1,6 +1,7 @@
-//! The host side of a program: starts it on a blocking thread, runs the
-//! tool calls it makes (concurrently, through [`Toolset::call`]), and sends
-//! their results back.
+//! The host side of an in-process program: starts it on a blocking thread,
+//! runs the tool calls it makes (concurrently, through [`Toolset::call`]),
+//! and sends their results back. [`Dispatcher`] starts calls for programs in
+//! workers too.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,17 +10,17 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use monty_types::{ExcType, MontyException, MontyObject};
+use monty_types::{ExcType, MontyException};
 use serde_json::Value;
 use tokio::sync::{OwnedMutexGuard, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::convert::parse_json;
 use super::limits::Limits;
-use super::sandbox::{self, Bindings, CallResult, Ending, Link, Outcome};
+use super::reply::Reply;
+use super::sandbox::{self, Bindings, Ending, Link, Outcome};
 use super::session::Interpreter;
-use crate::tool::{Caller, ToolCall, ToolOutput};
+use crate::tool::{Caller, ToolCall};
 use crate::toolset::Toolset;
 
 /// Where a program keeps its globals.
@@ -46,7 +47,7 @@ pub(crate) struct Program<'a> {
 pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
     let started = Instant::now();
     let (call_tx, mut call_rx) = mpsc::unbounded_channel::<PendingCall>();
-    let (result_tx, result_rx) = std::sync::mpsc::channel::<(u32, CallResult)>();
+    let (result_tx, result_rx) = std::sync::mpsc::channel::<(u32, Reply)>();
     let cancelled = Arc::new(AtomicBool::new(false));
     // If this future is dropped, the program stops at its next check, and
     // the tools it started see their calls cancelled.
@@ -54,12 +55,8 @@ pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
     let calls_token = program.call.cancellation().child_token();
     let _cancel_calls = calls_token.clone().drop_guard();
 
-    let link = Link {
-        dispatcher: Dispatcher {
-            toolset: program.toolset,
-            parent: program.call.id().to_owned(),
-            token: calls_token.clone(),
-        },
+    let mut link = Link {
+        dispatcher: Dispatcher::new(program.toolset, program.call, calls_token.clone()),
         pending: call_tx,
         results: result_rx,
         cancelled,
@@ -73,11 +70,11 @@ pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
             &code,
             &limits,
             &bindings,
-            link,
+            &mut link,
         ),
         Session::Kept(mut slot) => {
             let interpreter = slot.get_or_insert_with(|| Interpreter::new(&limits));
-            sandbox::run(interpreter, &code, &limits, &bindings, link)
+            sandbox::run(interpreter, &code, &limits, &bindings, &mut link)
         }
     });
 
@@ -102,8 +99,8 @@ pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
     outcome
 }
 
-/// A tool call under way: its monty call id, and its result once it is done.
-pub(crate) type PendingCall = Pin<Box<dyn Future<Output = (u32, CallResult)> + Send>>;
+/// A tool call under way: its monty call id, and its reply once it is done.
+pub(crate) type PendingCall = Pin<Box<dyn Future<Output = (u32, Reply)> + Send>>;
 
 /// Starts the calls a program makes, through the toolset's own dispatch.
 pub(crate) struct Dispatcher {
@@ -116,6 +113,16 @@ pub(crate) struct Dispatcher {
 }
 
 impl Dispatcher {
+    /// Starts the calls of the program of `call` (the `run_code` call) on
+    /// `toolset`; `token` is cancelled when the program ends.
+    pub(crate) fn new(toolset: Toolset, call: &ToolCall, token: CancellationToken) -> Self {
+        Dispatcher {
+            toolset,
+            parent: call.id().to_owned(),
+            token,
+        }
+    }
+
     /// Starts call number `seq` of the program, monty's call `id`.
     pub(crate) fn start(&self, id: u32, seq: usize, tool: &str, input: Value) -> PendingCall {
         let call_id = format!("{}#{seq}", self.parent);
@@ -132,39 +139,11 @@ impl Dispatcher {
                 if output.is_error {
                     tracing::debug!(error = %output, "tool call failed");
                 }
-                (id, into_python(&tool, output))
+                (id, Reply::from_output(&tool, output))
             }
             .instrument(span),
         )
     }
-}
-
-/// A tool's output as the program receives it: JSON text as the value it
-/// holds, other text as a `str`, and an error as a one-element tuple with
-/// its message, which the tool's wrapper raises as `RuntimeError`.
-pub(crate) fn into_python(tool: &str, output: ToolOutput) -> CallResult {
-    let failed = |message: String| MontyObject::Tuple(vec![MontyObject::String(message)]);
-    if output.is_error {
-        return failed(output.text_content());
-    }
-    if output.has_non_text() {
-        let mut kinds: Vec<&str> = output
-            .content
-            .iter()
-            .filter(|b| b.as_text().is_none())
-            .map(|b| b.kind())
-            .collect();
-        kinds.dedup();
-        return failed(format!(
-            "tool `{tool}` returned {} content, which code cannot receive; only text reaches code",
-            kinds.join(" and ")
-        ));
-    }
-    if output.content.is_empty() {
-        return MontyObject::None;
-    }
-    let text = output.text_content();
-    parse_json(&text).unwrap_or(MontyObject::String(text))
 }
 
 /// The outcome of a program whose thread panicked: an interpreter bug.

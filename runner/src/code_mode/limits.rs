@@ -35,11 +35,21 @@ pub struct Limits {
     pub max_output_bytes: usize,
     /// Estimated size of any single value the program creates in one
     /// operation, such as `"x" * 10**10` (default
-    /// [`DEFAULT_MAX_ALLOCATION_BYTES`](Self::DEFAULT_MAX_ALLOCATION_BYTES)).
-    /// Larger ones raise `MemoryError`. This is not a bound on the program's
+    /// [`DEFAULT_MAX_ALLOCATION_BYTES`](Self::DEFAULT_MAX_ALLOCATION_BYTES)),
+    /// with [`Isolation::InProcess`](super::Isolation::InProcess) only:
+    /// larger ones raise `MemoryError`. It does not bound the program's
     /// total memory, which an in-process interpreter cannot enforce without
-    /// owning the global allocator.
+    /// owning the global allocator; in a worker, [`max_memory`](Self::max_memory)
+    /// bounds all of it instead.
     pub max_allocation_bytes: usize,
+    /// Bytes of memory one program may use, in a worker process (default
+    /// [`DEFAULT_MAX_MEMORY`](Self::DEFAULT_MAX_MEMORY)), counted by the
+    /// worker's allocator: its variables, values being built, and with
+    /// [`persistent_state`](super::CodeMode::persistent_state) what earlier
+    /// programs kept. Going over ends the program with
+    /// `MemoryError: the program used more than 256 MiB`. The worker's
+    /// address space is also capped from outside, somewhat above this.
+    pub max_memory: usize,
 }
 
 impl Limits {
@@ -53,6 +63,8 @@ impl Limits {
     pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 20_000;
     /// The default [`max_allocation_bytes`](Self::max_allocation_bytes): 64 MiB.
     pub const DEFAULT_MAX_ALLOCATION_BYTES: usize = 64 << 20;
+    /// The default [`max_memory`](Self::max_memory): 256 MiB.
+    pub const DEFAULT_MAX_MEMORY: usize = 256 << 20;
 
     /// Sets [`timeout`](Self::timeout).
     #[must_use]
@@ -89,10 +101,23 @@ impl Limits {
         self
     }
 
-    /// One line for the model: the limits it should plan for.
-    pub(crate) fn summary(&self) -> String {
+    /// Sets [`max_memory`](Self::max_memory).
+    #[must_use]
+    pub fn max_memory(mut self, bytes: usize) -> Self {
+        self.max_memory = bytes;
+        self
+    }
+
+    /// One line for the model: the limits it should plan for, memory
+    /// included when it is bounded (in a worker).
+    pub(crate) fn summary(&self, memory: bool) -> String {
+        let memory = if memory {
+            format!(", {} of memory", DisplayBytes(self.max_memory))
+        } else {
+            String::new()
+        };
         format!(
-            "{} of wall time, {} tool calls, {} nested calls and {} bytes of printed output per program",
+            "{} of wall time, {} tool calls, {} nested calls{memory} and {} bytes of printed output per program",
             DisplayDuration(self.timeout),
             self.max_tool_calls,
             self.max_recursion_depth,
@@ -109,6 +134,7 @@ impl Default for Limits {
             max_recursion_depth: Self::DEFAULT_MAX_RECURSION_DEPTH,
             max_output_bytes: Self::DEFAULT_MAX_OUTPUT_BYTES,
             max_allocation_bytes: Self::DEFAULT_MAX_ALLOCATION_BYTES,
+            max_memory: Self::DEFAULT_MAX_MEMORY,
         }
     }
 }
@@ -124,6 +150,8 @@ pub(crate) enum Stop {
     Output,
     /// The result was no longer wanted (the runner was dropped).
     Cancelled,
+    /// The program used more than [`Limits::max_memory`].
+    Memory,
 }
 
 impl Stop {
@@ -143,7 +171,31 @@ impl Stop {
                 limits.max_output_bytes
             ),
             Stop::Cancelled => "the program was stopped: its result is no longer wanted".to_owned(),
+            Stop::Memory => format!(
+                "MemoryError: the program used more than {}",
+                DisplayBytes(limits.max_memory)
+            ),
         }
+    }
+}
+
+/// A size as a person writes it: `256 MiB`, `1.5 GiB`, `1000 bytes`.
+pub(crate) struct DisplayBytes(pub(crate) usize);
+
+impl fmt::Display for DisplayBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+            if n >= 1 << shift {
+                let value = n as f64 / (1u64 << shift) as f64;
+                return if n.is_multiple_of(1 << shift) {
+                    write!(f, "{} {unit}", n >> shift)
+                } else {
+                    write!(f, "{value:.1} {unit}")
+                };
+            }
+        }
+        write!(f, "{n} bytes")
     }
 }
 
@@ -176,6 +228,14 @@ mod tests {
     }
 
     #[test]
+    fn sizes_read_naturally() {
+        let show = |n| DisplayBytes(n).to_string();
+        assert_eq!(show(256 << 20), "256 MiB");
+        assert_eq!(show(3 << 29), "1.5 GiB");
+        assert_eq!(show(1000), "1000 bytes");
+    }
+
+    #[test]
     fn messages_name_the_limit() {
         let limits = Limits::default().max_tool_calls(3);
         assert!(
@@ -185,5 +245,9 @@ mod tests {
         );
         assert!(Stop::Timeout.message(&limits).contains("time limit of 30s"));
         assert!(Stop::Output.message(&limits).contains("20000 bytes"));
+        assert_eq!(
+            Stop::Memory.message(&limits),
+            "MemoryError: the program used more than 256 MiB"
+        );
     }
 }

@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use serde_json::json;
-//! use toolrunner::code_mode::CodeMode;
+//! use toolrunner::code_mode::{CodeMode, Isolation};
 //! use toolrunner::{tool, toolset, ToolCall};
 //!
 //! /// Get the temperature in a city, in °C.
@@ -19,7 +19,12 @@
 //!     city.len() as i64 * 3
 //! }
 //!
-//! let tools = CodeMode::new(toolset![temperature]).build().unwrap();
+//! let tools = CodeMode::new(toolset![temperature])
+//!     // A doctest has no worker binary beside it; your program runs
+//!     // programs in a worker (see "Isolation" below).
+//!     .isolation(Isolation::InProcess)
+//!     .build()
+//!     .unwrap();
 //! // The model sees `run_code` only; its description declares
 //! // `async def temperature(*, city: str) -> Any`.
 //! assert_eq!(tools.names().collect::<Vec<_>>(), ["run_code"]);
@@ -77,12 +82,40 @@
 //!
 //! The program has no file system, network, environment variables,
 //! subprocesses or clock: `open`, `os.getenv` and the like raise
-//! `PermissionError`, and unknown modules `ModuleNotFoundError`. It runs on
-//! a blocking thread, within the [`Limits`] configured: wall time, tool
-//! calls, recursion depth, printed output, and the size of single values.
-//! monty implements a subset of Python; see its documentation for what is
-//! missing (`asyncio.gather` takes no keyword arguments, for one, and
-//! builtin methods cannot be used as values, as in `key=d.get`).
+//! `PermissionError`, and unknown modules `ModuleNotFoundError`. It runs
+//! within the [`Limits`] configured: wall time, tool calls, recursion depth,
+//! printed output, and memory. monty implements a subset of Python; see its
+//! documentation for what is missing (`asyncio.gather` takes no keyword
+//! arguments, for one, and builtin methods cannot be used as values, as in
+//! `key=d.get`).
+//!
+//! # Isolation: the worker process
+//!
+//! Programs run in a worker process ([`Isolation::Worker`], the default), so
+//! that no program can take its host down. The worker's global allocator is
+//! monty's, which counts every byte: past [`Limits::max_memory`] the
+//! program ends with `MemoryError: the program used more than 256 MiB`. The
+//! worker is also capped from outside (address space, data, no files, no
+//! core dumps, on Linux), starts with an empty environment in `/`, and has a
+//! process group of its own. Tool calls cross its pipes and run here, as
+//! above. A program that runs out of memory, crashes the interpreter, or
+//! hangs past its time limit (its worker is then killed, with its group)
+//! ends with an error result naming what happened; the host carries on. A
+//! worker that finished a program cleanly waits for the next one
+//! ([`Worker::pool_size`]); dropping a running `run_code` call kills its
+//! worker, dropping the toolset the waiting ones, and a worker whose host
+//! dies exits with it. With
+//! [`persistent_state`](CodeMode::persistent_state) the session keeps a
+//! worker of its own, which holds the variables; if it dies, they are lost,
+//! and the next result says so.
+//!
+//! The worker is a binary of its own, because only a binary may choose its
+//! global allocator: add `src/bin/toolrunner-worker.rs` holding
+//! `toolrunner::code_mode_worker!();` to your package, and cargo builds it
+//! beside your program, where [`CodeMode::build`] finds it (see [`Worker`]
+//! for the search, and [`Worker::current_exe`] for a program that is its
+//! own worker). [`Isolation::InProcess`] runs programs on a blocking thread
+//! of this process instead: for trusted code and tests only.
 //!
 //! Integers beyond 64 bits cannot be tool arguments (a
 //! [`serde_json::Value`] cannot hold them); passing one raises `TypeError`.
@@ -91,11 +124,13 @@ mod convert;
 mod host;
 mod limits;
 mod names;
+mod reply;
 mod report;
 mod sandbox;
 mod session;
 mod stubs;
 mod tool;
+mod worker;
 
 use std::fmt;
 use std::sync::Arc;
@@ -103,6 +138,14 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 pub use limits::Limits;
+pub use worker::{Isolation, Worker, worker_entry, worker_main};
+
+/// The global allocator of a code-mode worker: monty's, which counts every
+/// byte so that [`Limits::max_memory`] can be enforced.
+/// [`code_mode_worker!`](crate::code_mode_worker) installs it in a worker
+/// binary; a program that is its own worker ([`Worker::current_exe`])
+/// declares it itself.
+pub use monty_alloc::LimitedAllocator as WorkerAllocator;
 
 use crate::tool::ToolDefinition;
 use crate::toolset::{Toolset, ToolsetError};
@@ -114,7 +157,7 @@ pub const RUN_CODE: &str = "run_code";
 ///
 /// ```
 /// use std::time::Duration;
-/// use toolrunner::code_mode::{CodeMode, Limits};
+/// use toolrunner::code_mode::{CodeMode, Isolation, Limits};
 /// use toolrunner::{tool, toolset};
 ///
 /// /// Add two integers.
@@ -126,6 +169,7 @@ pub const RUN_CODE: &str = "run_code";
 /// let tools = CodeMode::new(toolset![add])
 ///     .limits(Limits::default().timeout(Duration::from_secs(10)))
 ///     .persistent_state()
+///     .isolation(Isolation::InProcess) // a doctest has no worker binary
 ///     .build()
 ///     .unwrap();
 /// // `add` stays callable directly, without code callers on the wire.
@@ -138,17 +182,26 @@ pub struct CodeMode {
     toolset: Toolset,
     limits: Limits,
     persistent: bool,
+    isolation: Isolation,
 }
 
 impl CodeMode {
-    /// Code mode over `toolset`, with default [`Limits`] and a fresh
-    /// interpreter for every program.
+    /// Code mode over `toolset`, with default [`Limits`], a fresh
+    /// interpreter for every program, and programs run in a worker process
+    /// ([`Isolation::Worker`]).
     pub fn new(toolset: Toolset) -> Self {
         CodeMode {
             toolset,
             limits: Limits::default(),
             persistent: false,
+            isolation: Isolation::default(),
         }
+    }
+
+    /// Sets where programs run (default: a worker process).
+    pub fn isolation(mut self, isolation: Isolation) -> Self {
+        self.isolation = isolation;
+        self
     }
 
     /// Sets the limits of each program.
@@ -172,8 +225,10 @@ impl CodeMode {
     ///
     /// # Errors
     ///
-    /// When a tool the model may call directly is named `run_code`.
-    pub fn build(self) -> Result<Toolset, ToolsetError> {
+    /// When a tool the model may call directly is named `run_code`, and
+    /// when programs are to run in a worker whose binary cannot be found
+    /// (the message says what to add).
+    pub fn build(self) -> Result<Toolset, BuildError> {
         let code_tools: Vec<&ToolDefinition> = self
             .toolset
             .definitions()
@@ -185,6 +240,7 @@ impl CodeMode {
             stubs.bindings.is_empty(),
             &self.limits,
             self.persistent,
+            &self.isolation,
         );
 
         let mut outer = Toolset::new().with_state_map(Arc::clone(self.toolset.state_map()));
@@ -196,13 +252,36 @@ impl CodeMode {
                 outer.add(tool::DirectOnly::new(Arc::clone(tool)))?;
             }
         }
+        let bindings = Arc::new(sandbox::Bindings::new(stubs.bindings));
+        let engine = match &self.isolation {
+            Isolation::InProcess => tool::Engine::InProcess {
+                session: self.persistent.then(|| Arc::new(Mutex::new(None))),
+            },
+            Isolation::Worker(config) => {
+                let located = worker::locate(
+                    config,
+                    std::env::var_os(Worker::ENV),
+                    std::env::current_exe().ok(),
+                )
+                .map_err(BuildError::NoWorker)?;
+                tool::Engine::Worker {
+                    pool: Arc::new(worker::Pool::new(
+                        located,
+                        &bindings,
+                        &self.limits,
+                        config.pool_size,
+                    )),
+                    session: self.persistent.then(|| Arc::new(Mutex::new(None))),
+                }
+            }
+        };
         let run_code = tool::RunCode {
             definition: ToolDefinition::new(RUN_CODE, description, tool::input_schema()),
             shared: Arc::new(tool::Shared {
                 toolset: self.toolset,
-                bindings: Arc::new(sandbox::Bindings::new(stubs.bindings)),
+                bindings,
                 limits: self.limits,
-                session: self.persistent.then(|| Arc::new(Mutex::new(None))),
+                engine,
             }),
         };
         outer.add(run_code)?;
@@ -216,19 +295,62 @@ impl fmt::Debug for CodeMode {
             .field("toolset", &self.toolset)
             .field("limits", &self.limits)
             .field("persistent", &self.persistent)
+            .field("isolation", &self.isolation)
             .finish()
     }
 }
 
+/// Why [`CodeMode::build`] failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A tool the model may call directly is named `run_code`.
+    Toolset(ToolsetError),
+    /// Programs are to run in a worker, and its binary was not found; the
+    /// message says where code mode looked and what to add.
+    NoWorker(String),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Toolset(e) => e.fmt(f),
+            BuildError::NoWorker(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Toolset(e) => Some(e),
+            BuildError::NoWorker(_) => None,
+        }
+    }
+}
+
+impl From<ToolsetError> for BuildError {
+    fn from(e: ToolsetError) -> Self {
+        BuildError::Toolset(e)
+    }
+}
+
 /// The description of `run_code`: the sandbox, its limits, and the stubs.
-fn description(stubs: &str, no_tools: bool, limits: &Limits, persistent: bool) -> String {
+fn description(
+    stubs: &str,
+    no_tools: bool,
+    limits: &Limits,
+    persistent: bool,
+    isolation: &Isolation,
+) -> String {
     let mut text = String::from(
         "Run a Python program in a sandbox and get back what it printed and the value of its last expression (as JSON).\n\n\
          The sandbox runs a subset of Python 3 with no third-party packages; asyncio, json, math, re, datetime, itertools, \
          functools, collections, dataclasses, base64 and typing can be imported. It has no file system, network, environment \
          variables, subprocesses or clock. Top-level `await` works. ",
     );
-    text.push_str(&format!("Limits: {}. ", limits.summary()));
+    let memory = matches!(isolation, Isolation::Worker(_));
+    text.push_str(&format!("Limits: {}. ", limits.summary(memory)));
     text.push_str(if persistent {
         "Variables, functions and imports persist from one program to the next."
     } else {

@@ -1,4 +1,5 @@
-//! One program in the interpreter, on a thread of its own.
+//! One program in the interpreter, on a thread of its own (in process) or on
+//! a worker's main thread.
 //!
 //! monty pauses whenever the program needs the host: to look up a name it
 //! does not know, to call a tool, to touch the operating system, or to wait
@@ -32,6 +33,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::convert::object_to_value;
 use super::host::{Dispatcher, PendingCall};
 use super::limits::{Limits, Stop};
+use super::reply::Reply;
 use super::session::{CALL, Interpreter};
 use super::stubs::Binding;
 
@@ -53,26 +55,98 @@ impl Bindings {
         self.0.get(function)
     }
 
+    /// Every binding, in no particular order.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Binding> {
+        self.0.values()
+    }
+
     /// The Python names of the tools.
     pub(crate) fn functions(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
 }
 
-/// The host's answer to one call: the tool's result, or a one-element tuple
-/// holding its error message (see [`super::session`]).
-pub(crate) type CallResult = MontyObject;
+/// How the program reaches the host: in process, through channels to the
+/// host's task ([`Link`]); in a worker, over its pipes.
+pub(crate) trait Calls {
+    /// Starts call number `seq` of the program (monty's call `id`) to `tool`;
+    /// its reply if it came at once.
+    ///
+    /// # Errors
+    ///
+    /// [`Stop::Cancelled`] when the host is gone.
+    fn start(
+        &mut self,
+        id: u32,
+        seq: usize,
+        tool: &str,
+        input: Value,
+    ) -> Result<Option<Reply>, Stop>;
 
-/// How the program reaches the host.
+    /// A reply that has come back, without waiting.
+    fn try_next(&mut self) -> Option<(u32, Reply)>;
+
+    /// The next reply, waiting until `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// [`Stop::Timeout`] at the deadline; [`Stop::Cancelled`] when the host
+    /// is gone.
+    fn next(&mut self, deadline: Instant) -> Result<(u32, Reply), Stop>;
+
+    /// Set when the program's result is no longer wanted.
+    fn cancelled(&self) -> Arc<AtomicBool>;
+}
+
+/// How an in-process program reaches the host's task.
 pub(crate) struct Link {
     /// Starts the program's tool calls.
     pub(crate) dispatcher: Dispatcher,
     /// Calls still under way, for the host to finish.
     pub(crate) pending: UnboundedSender<PendingCall>,
     /// Their results, in the order they finish.
-    pub(crate) results: Receiver<(u32, CallResult)>,
+    pub(crate) results: Receiver<(u32, Reply)>,
     /// Set when the result is no longer wanted.
     pub(crate) cancelled: Arc<AtomicBool>,
+}
+
+impl Calls for Link {
+    fn start(
+        &mut self,
+        id: u32,
+        seq: usize,
+        tool: &str,
+        input: Value,
+    ) -> Result<Option<Reply>, Stop> {
+        let mut pending = self.dispatcher.start(id, seq, tool, input);
+        // A tool that answers at once, as in-memory ones do, is answered
+        // here, without a round trip through the host; the others finish
+        // there.
+        match pending.as_mut().now_or_never() {
+            Some((_, reply)) => Ok(Some(reply)),
+            None => match self.pending.send(pending) {
+                Ok(()) => Ok(None),
+                Err(_) => Err(Stop::Cancelled),
+            },
+        }
+    }
+
+    fn try_next(&mut self) -> Option<(u32, Reply)> {
+        self.results.try_recv().ok()
+    }
+
+    fn next(&mut self, deadline: Instant) -> Result<(u32, Reply), Stop> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.results.recv_timeout(left) {
+            Ok(reply) => Ok(reply),
+            Err(RecvTimeoutError::Timeout) => Err(Stop::Timeout),
+            Err(RecvTimeoutError::Disconnected) => Err(Stop::Cancelled),
+        }
+    }
+
+    fn cancelled(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.cancelled)
+    }
 }
 
 /// How a program ended.
@@ -103,16 +177,18 @@ pub(crate) fn run(
     code: &str,
     limits: &Limits,
     bindings: &Bindings,
-    link: Link,
+    calls: &mut dyn Calls,
 ) -> Outcome {
     let deadline = Instant::now() + limits.timeout;
     let repl = interpreter.prepare(code, bindings, limits);
+    let cancelled = calls.cancelled();
     let mut printer = Printer {
         text: String::new(),
         limits,
         stop: None,
         deadline,
-        cancelled: &link.cancelled,
+        cancelled: &cancelled,
+        total_memory: interpreter.bounds_total_memory(),
     };
     let mut waiting = Waiting::default();
     let mut tool_calls = 0usize;
@@ -169,27 +245,19 @@ pub(crate) fn run(
                         Err(exc) => call.resume(ExtFunctionResult::Error(exc), print),
                         Ok((tool, input)) => {
                             tool_calls += 1;
-                            let mut pending =
-                                link.dispatcher.start(call.call_id, tool_calls, tool, input);
-                            // A tool that answers at once, as in-memory ones do,
-                            // is answered here, without a round trip through
-                            // the host; the others finish there.
-                            let sent = match pending.as_mut().now_or_never() {
-                                Some((id, result)) => {
-                                    waiting.early.insert(id, result);
-                                    Ok(())
+                            match calls.start(call.call_id, tool_calls, tool, input) {
+                                Ok(answered) => {
+                                    if let Some(reply) = answered {
+                                        waiting.early.insert(call.call_id, reply);
+                                    }
+                                    call.resume_pending(print)
                                 }
-                                None => link.pending.send(pending),
-                            };
-                            if sent.is_ok() {
-                                call.resume_pending(print)
-                            } else {
-                                abort(
+                                Err(stop) => abort(
                                     ReplProgress::FunctionCall(call),
-                                    Stop::Cancelled,
+                                    stop,
                                     limits,
                                     &mut printer,
-                                )
+                                ),
                             }
                         }
                     }
@@ -200,7 +268,7 @@ pub(crate) fn run(
                 call.resume(ExtFunctionResult::Error(refusal), print)
             }
             ReplProgress::ResolveFutures(pending) => {
-                match waiting.next_results(pending.pending_call_ids(), &link.results, deadline) {
+                match waiting.next_results(pending.pending_call_ids(), calls, deadline) {
                     Ok(results) => pending.resume(results, print),
                     Err(stop) => abort(
                         ReplProgress::ResolveFutures(pending),
@@ -349,7 +417,7 @@ fn refuse(call: &OsFunctionCall) -> MontyException {
 #[derive(Default)]
 struct Waiting {
     /// Results that came back before the program waited for them.
-    early: HashMap<u32, CallResult>,
+    early: HashMap<u32, Reply>,
 }
 
 impl Waiting {
@@ -363,32 +431,26 @@ impl Waiting {
     fn next_results(
         &mut self,
         pending: &[u32],
-        results: &Receiver<(u32, CallResult)>,
+        calls: &mut dyn Calls,
         deadline: Instant,
     ) -> Result<Vec<(u32, ExtFunctionResult)>, Stop> {
         loop {
-            while let Ok((id, result)) = results.try_recv() {
-                self.early.insert(id, result);
+            while let Some((id, reply)) = calls.try_next() {
+                self.early.insert(id, reply);
             }
             let ready: Vec<(u32, ExtFunctionResult)> = pending
                 .iter()
                 .filter_map(|id| {
                     self.early
                         .remove(id)
-                        .map(|result| (*id, ExtFunctionResult::Return(result)))
+                        .map(|reply| (*id, ExtFunctionResult::Return(reply.into_python())))
                 })
                 .collect();
             if !ready.is_empty() {
                 return Ok(ready);
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            match results.recv_timeout(left) {
-                Ok((id, result)) => {
-                    self.early.insert(id, result);
-                }
-                Err(RecvTimeoutError::Timeout) => return Err(Stop::Timeout),
-                Err(RecvTimeoutError::Disconnected) => return Err(Stop::Cancelled),
-            }
+            let (id, reply) = calls.next(deadline)?;
+            self.early.insert(id, reply);
         }
     }
 }
@@ -402,6 +464,9 @@ struct Printer<'a> {
     stop: Option<Stop>,
     deadline: Instant,
     cancelled: &'a AtomicBool,
+    /// Whether the interpreter's memory limit bounds the whole program (in a
+    /// worker) rather than single values.
+    total_memory: bool,
 }
 
 impl Printer<'_> {
@@ -444,6 +509,15 @@ impl Printer<'_> {
                 .is_some_and(|m| m.starts_with("time limit exceeded"));
         if interpreter_timeout {
             return Ending::Stopped(Stop::Timeout);
+        }
+        // In a worker the interpreter's memory limit is the program's, which
+        // it cannot catch: name it as the host names the hard limit.
+        let memory_limit = error.exc_type() == ExcType::MemoryError
+            && error
+                .message()
+                .is_some_and(|m| m.starts_with("memory limit exceeded"));
+        if memory_limit && self.total_memory {
+            return Ending::Stopped(Stop::Memory);
         }
         Ending::Raised(error)
     }

@@ -30,6 +30,9 @@ pub(crate) struct Interpreter {
     snippets: Vec<Snippet>,
     /// The programs run so far.
     programs: usize,
+    /// Whether the memory limit bounds the whole session, which needs
+    /// monty's allocator (in a worker), or single values (in process).
+    total_memory: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,13 +42,29 @@ enum Snippet {
 }
 
 impl Interpreter {
-    /// A fresh interpreter with `limits`.
+    /// A fresh interpreter with `limits`, in this process.
     pub(crate) fn new(limits: &Limits) -> Self {
+        Self::with_memory(limits, false)
+    }
+
+    /// A fresh interpreter with `limits`, in a worker whose allocator counts
+    /// every byte.
+    pub(crate) fn in_worker(limits: &Limits) -> Self {
+        Self::with_memory(limits, true)
+    }
+
+    fn with_memory(limits: &Limits, total_memory: bool) -> Self {
+        // Without monty's allocator only single large allocations are
+        // checked against the limit, which is what `max_allocation_bytes`
+        // promises; with it, every byte the session holds is.
+        let memory = if total_memory {
+            limits.max_memory
+        } else {
+            limits.max_allocation_bytes
+        };
         let resources = ResourceLimits::default()
             .max_recursion_depth(limits.max_recursion_depth)
-            // Without monty's allocator only single large allocations are
-            // checked against this, which is what the limit promises.
-            .max_memory(limits.max_allocation_bytes)
+            .max_memory(memory)
             .max_duration(limits.timeout);
         let repl = MontyRepl::new(
             PROGRAM_FILE,
@@ -56,7 +75,13 @@ impl Interpreter {
             repl: Some(repl),
             snippets: Vec::new(),
             programs: 0,
+            total_memory,
         }
+    }
+
+    /// Whether the memory limit bounds the whole session.
+    pub(crate) fn bounds_total_memory(&self) -> bool {
+        self.total_memory
     }
 
     /// Defines the wrappers of the tools `code` names, and returns the
@@ -69,7 +94,7 @@ impl Interpreter {
     ) -> MontyRepl {
         let mut repl = self.repl.take().unwrap_or_else(|| {
             // A program whose thread panicked took the session with it.
-            let fresh = Interpreter::new(limits);
+            let fresh = Interpreter::with_memory(limits, self.total_memory);
             *self = fresh;
             self.repl
                 .take()

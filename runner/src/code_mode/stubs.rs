@@ -32,7 +32,7 @@ pub(crate) struct Stubs {
 }
 
 /// How a Python function maps to its tool.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Binding {
     /// The function's Python name.
     pub(crate) function: String,
@@ -46,7 +46,7 @@ pub(crate) struct Binding {
 }
 
 /// One keyword parameter.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Param {
     /// The parameter's Python name.
     pub(crate) name: String,

@@ -52,7 +52,10 @@ async fn run(tools: &Toolset, code: &str) -> ToolOutput {
 #[tokio::test]
 async fn gather_tasks_catch_their_own_tool_errors() {
     // monty would fail the whole gather; the Python wrappers prevent that.
-    let tools = CodeMode::new(add()).build().unwrap();
+    let tools = CodeMode::new(add())
+        .isolation(Isolation::InProcess)
+        .build()
+        .unwrap();
     let program = "\
 import asyncio
 async def safe(a):
@@ -71,7 +74,11 @@ await asyncio.gather(*(safe(a) for a in range(4)))
 
 #[tokio::test]
 async fn tracebacks_name_programs_and_hide_the_wrappers() {
-    let tools = CodeMode::new(add()).persistent_state().build().unwrap();
+    let tools = CodeMode::new(add())
+        .persistent_state()
+        .isolation(Isolation::InProcess)
+        .build()
+        .unwrap();
     let out = run(&tools, "async def f():\n    return await add(a=1, b='x')\n").await;
     assert!(!out.is_error, "{out}");
     let out = run(&tools, "x = 1\nawait f()").await;
@@ -102,7 +109,11 @@ async fn a_dropped_call_stops_its_program() {
         })
         .unwrap();
     let limits = Limits::default().max_tool_calls(usize::MAX);
-    let tools = CodeMode::new(tools).limits(limits).build().unwrap();
+    let tools = CodeMode::new(tools)
+        .limits(limits)
+        .isolation(Isolation::InProcess)
+        .build()
+        .unwrap();
     let running = run(&tools, "while True:\n    await tick()");
     assert!(
         tokio::time::timeout(Duration::from_millis(50), running)

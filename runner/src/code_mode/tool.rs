@@ -13,6 +13,7 @@ use super::limits::Limits;
 use super::report;
 use super::sandbox::Bindings;
 use super::session::Interpreter;
+use super::worker::{self, Pool, Process};
 use crate::tool::{Tool, ToolContext, ToolDefinition, ToolFuture, ToolOutput};
 use crate::toolset::Toolset;
 
@@ -29,8 +30,21 @@ pub(crate) struct Shared {
     pub(crate) toolset: Toolset,
     pub(crate) bindings: Arc<Bindings>,
     pub(crate) limits: Limits,
-    /// The session kept between programs, when state persists.
-    pub(crate) session: Option<Arc<Mutex<Option<Interpreter>>>>,
+    pub(crate) engine: Engine,
+}
+
+/// Where programs run, and the session kept between programs when state
+/// persists.
+pub(crate) enum Engine {
+    /// In this process.
+    InProcess {
+        session: Option<Arc<Mutex<Option<Interpreter>>>>,
+    },
+    /// In workers from `pool`; a persistent session has a worker of its own.
+    Worker {
+        pool: Arc<Pool>,
+        session: Option<Arc<Mutex<Option<Process>>>>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -68,10 +82,6 @@ impl Tool for RunCode {
                         .clone()
                         .with_state_map(Arc::clone(cx.state_map()))
                 };
-                let session = match &shared.session {
-                    Some(slot) => Session::Kept(Arc::clone(slot).lock_owned().await),
-                    None => Session::Fresh,
-                };
                 let program = Program {
                     code,
                     limits: &shared.limits,
@@ -79,8 +89,25 @@ impl Tool for RunCode {
                     toolset,
                     call: cx.call(),
                 };
-                let outcome = host::run(program, session).await;
-                report::render(&outcome, &shared.limits)
+                match &shared.engine {
+                    Engine::InProcess { session } => {
+                        let session = match session {
+                            Some(slot) => Session::Kept(Arc::clone(slot).lock_owned().await),
+                            None => Session::Fresh,
+                        };
+                        let outcome = host::run(program, session).await;
+                        report::render(&outcome, &shared.limits)
+                    }
+                    Engine::Worker { pool, session } => {
+                        let session = match session {
+                            Some(slot) => {
+                                worker::Session::Kept(Arc::clone(slot).lock_owned().await)
+                            }
+                            None => worker::Session::Fresh,
+                        };
+                        worker::run(program, pool, session).await
+                    }
+                }
             }
             .instrument(span),
         )

@@ -12,6 +12,7 @@
 //!    [`params_mut`](ToolRunner::params_mut)), nothing is appended: the
 //!    body's state is sent unchanged.
 
+mod artifacts;
 mod compaction;
 mod dispatch;
 mod hooks;
@@ -23,6 +24,7 @@ mod streaming;
 mod thread;
 mod turn;
 
+pub use artifacts::Artifacts;
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
 pub use streaming::StreamingToolRunner;

@@ -72,6 +72,34 @@ impl CodeExecution {
         self.outcome.is_none()
     }
 
+    /// The ids of the files the run wrote (charts, reports, data), empty
+    /// for a run that wrote none or has not finished. Their metadata and
+    /// content come from the Files API: [`Files::metadata`](crate::Files::metadata),
+    /// [`Files::download_to_dir`](crate::Files::download_to_dir), or all
+    /// of a run's at once with
+    /// [`ToolRunner::download_artifacts`](crate::ToolRunner::download_artifacts).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toolrunner::types::{ContentBlock, code_executions};
+    ///
+    /// let blocks: Vec<ContentBlock> = serde_json::from_str(r#"[
+    ///   {"type": "server_tool_use", "id": "srvtoolu_1", "name": "code_execution", "input": {"code": "plot()"}},
+    ///   {"type": "code_execution_tool_result", "tool_use_id": "srvtoolu_1", "content": {
+    ///     "type": "code_execution_result", "stdout": "", "stderr": "", "return_code": 0,
+    ///     "content": [{"type": "code_execution_output", "file_id": "file_chart"}]}}
+    /// ]"#)?;
+    /// assert_eq!(code_executions(&blocks)[0].output_files(), ["file_chart"]);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn output_files(&self) -> &[String] {
+        match &self.outcome {
+            Some(CodeExecutionOutcome::Finished { file_ids, .. }) => file_ids,
+            _ => &[],
+        }
+    }
+
     /// The error code of a run that ended in an error result.
     pub fn error_code(&self) -> Option<&str> {
         match &self.outcome {

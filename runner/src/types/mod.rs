@@ -7,6 +7,7 @@
 mod caller;
 mod code_execution;
 mod content;
+mod file;
 mod message;
 mod params;
 
@@ -16,6 +17,7 @@ pub use content::{
     CallerInfo, ContentBlock, DocumentBlock, ImageBlock, OtherBlock, RedactedThinkingBlock,
     ServerToolUseBlock, TextBlock, ThinkingBlock, ToolResultBlock, ToolResultContent, ToolUseBlock,
 };
+pub use file::{DeletedFile, FILES_BETA, FileMetadata, FilePage};
 pub use message::{Container, Message, StopReason, Usage};
 pub(crate) use params::Body;
 pub use params::{Content, MessageParam, MessageParams, Role};
