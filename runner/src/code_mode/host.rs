@@ -46,7 +46,7 @@ pub(crate) struct Program<'a> {
 /// Runs a program to its end.
 pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
     let started = Instant::now();
-    let (call_tx, mut call_rx) = mpsc::unbounded_channel::<PendingCall>();
+    let (call_tx, mut call_rx) = mpsc::unbounded_channel::<CallInFlight>();
     let (result_tx, result_rx) = std::sync::mpsc::channel::<(u32, Reply)>();
     let cancelled = Arc::new(AtomicBool::new(false));
     // If this future is dropped, the program stops at its next check, and
@@ -100,7 +100,7 @@ pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
 }
 
 /// A tool call under way: its monty call id, and its reply once it is done.
-pub(crate) type PendingCall = Pin<Box<dyn Future<Output = (u32, Reply)> + Send>>;
+pub(crate) type CallInFlight = Pin<Box<dyn Future<Output = (u32, Reply)> + Send>>;
 
 /// Starts the calls a program makes, through the toolset's own dispatch.
 pub(crate) struct Dispatcher {
@@ -124,7 +124,7 @@ impl Dispatcher {
     }
 
     /// Starts call number `seq` of the program, monty's call `id`.
-    pub(crate) fn start(&self, id: u32, seq: usize, tool: &str, input: Value) -> PendingCall {
+    pub(crate) fn start(&self, id: u32, seq: usize, tool: &str, input: Value) -> CallInFlight {
         let call_id = format!("{}#{seq}", self.parent);
         let span =
             tracing::debug_span!("tool_call", tool = %tool, id = %call_id, caller = "code mode");

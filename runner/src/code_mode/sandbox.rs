@@ -31,7 +31,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::convert::object_to_value;
-use super::host::{Dispatcher, PendingCall};
+use super::host::{CallInFlight, Dispatcher};
 use super::limits::{Limits, Stop};
 use super::reply::Reply;
 use super::session::{CALL, Interpreter};
@@ -103,7 +103,7 @@ pub(crate) struct Link {
     /// Starts the program's tool calls.
     pub(crate) dispatcher: Dispatcher,
     /// Calls still under way, for the host to finish.
-    pub(crate) pending: UnboundedSender<PendingCall>,
+    pub(crate) pending: UnboundedSender<CallInFlight>,
     /// Their results, in the order they finish.
     pub(crate) results: Receiver<(u32, Reply)>,
     /// Set when the result is no longer wanted.
