@@ -18,7 +18,8 @@ use tracing::Instrument;
 
 use super::limits::Limits;
 use super::reply::Reply;
-use super::sandbox::{self, Bindings, Ending, Link, Outcome};
+use super::link::{Bindings, Dispatcher, Ending, Link, Outcome};
+use super::sandbox;
 use super::session::Interpreter;
 use crate::tool::{Caller, ToolCall};
 use crate::toolset::Toolset;
@@ -97,53 +98,6 @@ pub(crate) async fn run(program: Program<'_>, session: Session) -> Outcome {
         "program finished"
     );
     outcome
-}
-
-/// A tool call under way: its monty call id, and its reply once it is done.
-pub(crate) type CallInFlight = Pin<Box<dyn Future<Output = (u32, Reply)> + Send>>;
-
-/// Starts the calls a program makes, through the toolset's own dispatch.
-pub(crate) struct Dispatcher {
-    toolset: Toolset,
-    /// The id of the `run_code` call; calls from its program are numbered
-    /// after it: `toolu_x#1`, `toolu_x#2`...
-    parent: String,
-    /// Cancelled when the program ends: calls still running see it.
-    token: CancellationToken,
-}
-
-impl Dispatcher {
-    /// Starts the calls of the program of `call` (the `run_code` call) on
-    /// `toolset`; `token` is cancelled when the program ends.
-    pub(crate) fn new(toolset: Toolset, call: &ToolCall, token: CancellationToken) -> Self {
-        Dispatcher {
-            toolset,
-            parent: call.id().to_owned(),
-            token,
-        }
-    }
-
-    /// Starts call number `seq` of the program, monty's call `id`.
-    pub(crate) fn start(&self, id: u32, seq: usize, tool: &str, input: Value) -> CallInFlight {
-        let call_id = format!("{}#{seq}", self.parent);
-        let span =
-            tracing::debug_span!("tool_call", tool = %tool, id = %call_id, caller = "code mode");
-        let call = ToolCall::new(call_id)
-            .with_caller(Caller::CodeMode)
-            .with_cancellation(self.token.child_token());
-        let running = self.toolset.call(tool, input, call);
-        let tool = tool.to_owned();
-        Box::pin(
-            async move {
-                let output = running.await;
-                if output.is_error {
-                    tracing::debug!(error = %output, "tool call failed");
-                }
-                (id, Reply::from_output(&tool, output))
-            }
-            .instrument(span),
-        )
-    }
 }
 
 /// The outcome of a program whose thread panicked: an interpreter bug.

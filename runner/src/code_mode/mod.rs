@@ -123,6 +123,7 @@
 mod convert;
 mod host;
 mod limits;
+mod link;
 mod names;
 mod reply;
 mod report;
@@ -252,7 +253,7 @@ impl CodeMode {
                 outer.add(tool::DirectOnly::new(Arc::clone(tool)))?;
             }
         }
-        let bindings = Arc::new(sandbox::Bindings::new(stubs.bindings));
+        let bindings = Arc::new(link::Bindings::new(stubs.bindings));
         let engine = match &self.isolation {
             Isolation::InProcess => tool::Engine::InProcess {
                 session: self.persistent.then(|| Arc::new(Mutex::new(None))),

@@ -7,7 +7,7 @@ use monty_types::{ExcType, MontyObject};
 
 use super::convert::object_to_json_text;
 use super::limits::{Limits, Stop};
-use super::sandbox::{Ending, Outcome};
+use super::link::{Ending, Outcome};
 use crate::tool::ToolOutput;
 
 /// The label over the printed output.

@@ -14,7 +14,7 @@ use monty_types::{
 };
 
 use super::limits::Limits;
-use super::sandbox::Bindings;
+use super::link::Bindings;
 
 /// The host function every tool wrapper awaits:
 /// `__toolrunner_call(function_name, kwargs)`.

@@ -11,7 +11,7 @@ use tracing::Instrument;
 use super::host::{self, Program, Session};
 use super::limits::Limits;
 use super::report;
-use super::sandbox::Bindings;
+use super::link::Bindings;
 use super::session::Interpreter;
 use super::worker::{self, Pool, Process};
 use crate::tool::{Tool, ToolContext, ToolDefinition, ToolFuture, ToolOutput};

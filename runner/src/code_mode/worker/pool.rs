@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::super::limits::Limits;
-use super::super::sandbox::Bindings;
+use super::super::link::Bindings;
 use super::super::stubs::Binding;
 use super::locate::Located;
 use super::process::Process;

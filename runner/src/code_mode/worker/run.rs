@@ -13,7 +13,8 @@ use futures_util::stream::FuturesUnordered;
 use serde_json::Value;
 use tokio::sync::OwnedMutexGuard;
 
-use super::super::host::{Dispatcher, Program};
+use super::super::host::Program;
+use super::super::link::Dispatcher;
 use super::super::limits::Stop;
 use super::pool::Pool;
 use super::process::{self, Process};

@@ -17,7 +17,8 @@ use serde_json::Value;
 use super::super::limits::{Limits, Stop};
 use super::super::reply::Reply;
 use super::super::report;
-use super::super::sandbox::{self, Bindings, Calls, Outcome};
+use super::super::link::{Bindings, Calls, Outcome};
+use super::super::sandbox;
 use super::super::session::Interpreter;
 use super::protocol::{self, FromWorker, ToWorker, VERSION};
 
@@ -237,7 +238,7 @@ impl Calls for PipeCalls<'_> {
 mod tests {
     use monty_types::MontyObject;
 
-    use super::super::super::sandbox::Ending;
+    use super::super::super::link::Ending;
     use super::*;
 
     #[test]
