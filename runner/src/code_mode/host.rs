@@ -3,7 +3,6 @@
 //! and sends their results back. [`Dispatcher`] starts calls for programs in
 //! workers too.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -11,17 +10,14 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use monty_types::{ExcType, MontyException};
-use serde_json::Value;
 use tokio::sync::{OwnedMutexGuard, mpsc};
-use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use super::limits::Limits;
+use super::link::{Bindings, CallInFlight, Dispatcher, Ending, Link, Outcome};
 use super::reply::Reply;
-use super::link::{Bindings, Dispatcher, Ending, Link, Outcome};
 use super::sandbox;
 use super::session::Interpreter;
-use crate::tool::{Caller, ToolCall};
+use crate::tool::ToolCall;
 use crate::toolset::Toolset;
 
 /// Where a program keeps its globals.

@@ -41,7 +41,7 @@ impl Bindings {
         )
     }
 
-    fn get(&self, function: &str) -> Option<&Binding> {
+    pub(crate) fn get(&self, function: &str) -> Option<&Binding> {
         self.0.get(function)
     }
 

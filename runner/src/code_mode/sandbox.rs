@@ -16,26 +16,21 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
-use futures_util::FutureExt;
 use monty::{ReplProgress, ReplStartError};
 use monty_types::{
     ExcType, ExtFunctionResult, MontyException, MontyObject, NameLookupResult, OsFunctionCall,
     PrintWriter, PrintWriterCallback,
 };
 use serde_json::{Map, Value};
-use tokio::sync::mpsc::UnboundedSender;
 
 use super::convert::object_to_value;
-use super::link::{Bindings, Calls, Ending, Outcome};
 use super::limits::{Limits, Stop};
+use super::link::{Bindings, Calls, Ending, Outcome};
 use super::reply::Reply;
 use super::session::{CALL, Interpreter};
-use super::stubs::Binding;
 
 /// Runs `code` in `interpreter` to its end, answering every pause.
 pub(crate) fn run(

@@ -10,8 +10,8 @@ use tracing::Instrument;
 
 use super::host::{self, Program, Session};
 use super::limits::Limits;
-use super::report;
 use super::link::Bindings;
+use super::report;
 use super::session::Interpreter;
 use super::worker::{self, Pool, Process};
 use crate::tool::{Tool, ToolContext, ToolDefinition, ToolFuture, ToolOutput};

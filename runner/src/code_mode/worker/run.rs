@@ -14,8 +14,8 @@ use serde_json::Value;
 use tokio::sync::OwnedMutexGuard;
 
 use super::super::host::Program;
-use super::super::link::Dispatcher;
 use super::super::limits::Stop;
+use super::super::link::Dispatcher;
 use super::pool::Pool;
 use super::process::{self, Process};
 use super::protocol::{FromWorker, ToWorker};

@@ -15,9 +15,9 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::super::limits::{Limits, Stop};
+use super::super::link::{Bindings, Calls, Outcome};
 use super::super::reply::Reply;
 use super::super::report;
-use super::super::link::{Bindings, Calls, Outcome};
 use super::super::sandbox;
 use super::super::session::Interpreter;
 use super::protocol::{self, FromWorker, ToWorker, VERSION};
