@@ -144,9 +144,11 @@ async fn runaway_programs_are_stopped_by_the_memory_limit() {
             out.text_content(),
             "Error: MemoryError: the program used more than 256 MiB"
         );
-        // Well under the 30 s time limit, even in a debug build.
+        // The message says the memory limit stopped it, not the time
+        // limit; so it ended before the time limit, however loaded the
+        // machine (a stricter bound here only measured the machine).
         assert!(
-            started.elapsed() < Duration::from_secs(15),
+            started.elapsed() < Limits::default().timeout,
             "took {:?}",
             started.elapsed()
         );
