@@ -79,8 +79,92 @@ pub fn toolset(tools: Vec<Arc<dyn Tool>>) -> Toolset {
     set
 }
 
-/// Compares two strings in a const context (for the name clash check of `toolset!`).
-pub const fn str_eq(a: &str, b: &str) -> bool {
+/// The first earlier tool of a `toolset!` with the name of tool `index`,
+/// found and described at compile time: `toolset!` emits one check per tool
+/// that panics with [`NameClash::message`] when [`NameClash::found`].
+pub struct NameClash {
+    /// The paths of the two tools, as written; empty when there is no clash.
+    first: &'static str,
+    second: &'static str,
+}
+
+impl NameClash {
+    const PREFIX: &'static str = "tools `";
+    const MIDDLE: &'static str = "` and `";
+    const SUFFIX: &'static str = "` have the same name; rename one with #[tool(name = \"...\")]";
+
+    /// Compares tool `index` with every tool before it.
+    pub const fn find(names: &[&'static str], paths: &[&'static str], index: usize) -> NameClash {
+        let mut i = 0;
+        while i < index {
+            if str_eq(names[i], names[index]) {
+                return NameClash {
+                    first: paths[i],
+                    second: paths[index],
+                };
+            }
+            i += 1;
+        }
+        NameClash {
+            first: "",
+            second: "",
+        }
+    }
+
+    /// Whether an earlier tool has the same name.
+    pub const fn found(&self) -> bool {
+        !self.second.is_empty()
+    }
+
+    /// The length of [`NameClash::message`] in bytes.
+    pub const fn message_len(&self) -> usize {
+        if !self.found() {
+            return 0;
+        }
+        Self::PREFIX.len()
+            + self.first.len()
+            + Self::MIDDLE.len()
+            + self.second.len()
+            + Self::SUFFIX.len()
+    }
+
+    /// The error message, as UTF-8 bytes: constant evaluation cannot
+    /// format, but it can copy.
+    pub const fn message<const LEN: usize>(&self) -> [u8; LEN] {
+        let mut out = [0; LEN];
+        if self.found() {
+            let mut at = copy(&mut out, 0, Self::PREFIX);
+            at = copy(&mut out, at, self.first);
+            at = copy(&mut out, at, Self::MIDDLE);
+            at = copy(&mut out, at, self.second);
+            copy(&mut out, at, Self::SUFFIX);
+        }
+        out
+    }
+}
+
+/// Copies `s` into `out` at `at`; returns where it ended.
+const fn copy(out: &mut [u8], mut at: usize, s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        out[at] = bytes[i];
+        at += 1;
+        i += 1;
+    }
+    at
+}
+
+/// Bytes copied from whole strings, as a string.
+pub const fn utf8(bytes: &[u8]) -> &str {
+    match ::core::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(_) => "tools have the same name",
+    }
+}
+
+/// Compares two strings in a const context.
+const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
