@@ -46,25 +46,28 @@ pub trait ToolFn: Send + Sync + 'static {
     where
         Self: Sized,
     {
-        tool::<Self>()
+        Arc::new(FnTool {
+            definition: Self::definition,
+            call: Self::call,
+        })
     }
 }
 
-/// Adapts a [`ToolFn`] to the object-safe [`Tool`].
-pub struct FnTool<T>(PhantomData<fn() -> T>);
+/// Adapts a [`ToolFn`] to the object-safe [`Tool`]. It holds the tool's
+/// functions rather than being generic over the tool, so that one `Tool`
+/// impl (and one vtable) serves every `#[tool]` function.
+pub struct FnTool {
+    definition: fn() -> &'static ToolDefinition,
+    call: fn(Value, ToolContext) -> ToolFuture<'static>,
+}
 
-impl<T: ToolFn> Tool for FnTool<T> {
+impl Tool for FnTool {
     fn definition(&self) -> &ToolDefinition {
-        T::definition()
+        (self.definition)()
     }
     fn call<'a>(&'a self, input: Value, cx: ToolContext) -> ToolFuture<'a> {
-        T::call(input, cx)
+        (self.call)(input, cx)
     }
-}
-
-/// The shared tool for a `#[tool]` function.
-pub fn tool<T: ToolFn>() -> Arc<dyn Tool> {
-    Arc::new(FnTool::<T>(PhantomData))
 }
 
 /// Builds the toolset of `toolset![...]`. Names are checked for clashes at
@@ -184,15 +187,27 @@ pub fn ready(output: ToolOutput) -> ToolFuture<'static> {
     Box::pin(::core::future::ready(output))
 }
 
+/// The body of a sync `#[tool]` function: reads the input, calls the
+/// function and converts its result. A plain `fn` pointer rather than a
+/// generic closure, so that what runs it is compiled once for every tool.
+pub type SyncBody = fn(Value, ToolContext) -> ToolOutput;
+
+/// Runs a synchronous tool body in place (`#[tool(inline)]`).
+pub fn inline(input: Value, cx: ToolContext, body: SyncBody) -> ToolFuture<'static> {
+    ready(body(input, cx))
+}
+
 /// Runs a synchronous tool body on tokio's blocking pool, so that it cannot
 /// stall other tools or the runtime. Outside a tokio runtime it runs inline.
-pub fn blocking<F>(tool: &'static str, f: F) -> ToolFuture<'static>
-where
-    F: FnOnce() -> ToolOutput + Send + 'static,
-{
+pub fn blocking(
+    tool: &'static str,
+    input: Value,
+    cx: ToolContext,
+    body: SyncBody,
+) -> ToolFuture<'static> {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) => {
-            let task = handle.spawn_blocking(f);
+            let task = handle.spawn_blocking(move || body(input, cx));
             Box::pin(async move {
                 match task.await {
                     Ok(output) => output,
@@ -201,8 +216,26 @@ where
                 }
             })
         }
-        Err(_) => ready(f()),
+        Err(_) => ready(body(input, cx)),
     }
+}
+
+/// The definition of a `#[tool]` function, built on first use. `init` is a
+/// plain `fn` pointer so that this is compiled once for every tool.
+pub fn cached(
+    cell: &'static OnceLock<ToolDefinition>,
+    init: fn() -> ToolDefinition,
+) -> &'static ToolDefinition {
+    cell.get_or_init(init)
+}
+
+/// The result for an argument that was neither read nor reported, which
+/// `ArgsReader` never yields: a wrong input must still not panic.
+#[cold]
+pub fn missing_argument(tool: &'static str) -> ToolOutput {
+    ToolOutput::error(format!(
+        "tool `{tool}` could not read its input: an argument was missing without an error (this is a bug in toolrunner)"
+    ))
 }
 
 /// Converts a tool function's return value.
