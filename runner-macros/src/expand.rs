@@ -80,7 +80,9 @@ fn expand(tool: &ToolFn) -> TokenStream {
 
                 fn definition() -> &'static #p::ToolDefinition {
                     static __DEF: #p::OnceLock<#p::ToolDefinition> = #p::OnceLock::new();
-                    __DEF.get_or_init(|| #definition)
+                    // A closure that captures nothing is a plain function:
+                    // `cached` is compiled once, not once per tool.
+                    #p::cached(&__DEF, || #definition)
                 }
 
                 #call
@@ -139,21 +141,21 @@ fn imports(tool: &ToolFn) -> TokenStream {
 /// Compile-time checks, each spanned on the type it is about so that the
 /// error (with the runtime's `on_unimplemented` message) lands there.
 pub(crate) fn assertions(tool: &ToolFn) -> TokenStream {
-    let mut out = TokenStream::new();
+    let mut checks = TokenStream::new();
     for param in &tool.params {
         match &param.kind {
             ParamKind::Plain(plain) => {
                 let ty = &plain.schema_ty;
                 let p = private_at(ty.span());
-                out.extend(quote_spanned! {ty.span()=>
-                    const _: () = #p::assert_param::<#ty>();
+                checks.extend(quote_spanned! {ty.span()=>
+                    #p::assert_param::<#ty>();
                 });
             }
             ParamKind::Context => {
                 let ty = &param.ty;
                 let p = private_at(ty.span());
-                out.extend(quote_spanned! {ty.span()=>
-                    const _: () = #p::assert_context::<#ty>();
+                checks.extend(quote_spanned! {ty.span()=>
+                    #p::assert_context::<#ty>();
                 });
             }
             ParamKind::Invalid => {}
@@ -161,11 +163,16 @@ pub(crate) fn assertions(tool: &ToolFn) -> TokenStream {
     }
     if let Some(ty) = tool.ret.output_type() {
         let p = private_at(ty.span());
-        out.extend(quote_spanned! {ty.span()=>
-            const _: () = #p::assert_output::<#ty>();
+        checks.extend(quote_spanned! {ty.span()=>
+            #p::assert_output::<#ty>();
         });
     }
-    out
+    if checks.is_empty() {
+        return checks;
+    }
+    // One constant for all of them: each is an item the compiler checks and
+    // evaluates on its own, and the calls inside keep their own spans.
+    quote!(const _: () = { #checks };)
 }
 
 /// The expression building the `ToolDefinition`.
@@ -226,48 +233,98 @@ fn schema(tool: &ToolFn) -> TokenStream {
     }}
 }
 
+/// How generated code leaves early with an error result.
+#[derive(Clone, Copy)]
+enum Fail {
+    /// In `ToolFn::call`, which returns a future.
+    Future,
+    /// In the body of a sync tool, which returns the `ToolOutput` itself.
+    Output,
+}
+
+impl Fail {
+    fn wrap(self, error: TokenStream) -> TokenStream {
+        let p = private();
+        match self {
+            Fail::Future => quote!(#p::ready(#error)),
+            Fail::Output => error,
+        }
+    }
+}
+
 /// `ToolFn::call`: context, then input, then the function.
+///
+/// A sync tool's whole body (reading the input included) is a closure that
+/// captures nothing, passed to the runtime as a plain `fn` pointer: the
+/// runtime's `blocking` is then compiled once, not once per tool with its
+/// own task type.
 fn call(tool: &ToolFn) -> TokenStream {
     let p = private();
+    let name = &tool.name;
     let has_context = tool
         .params
         .iter()
         .any(|param| matches!(param.kind, ParamKind::Context));
     // An unused parameter would warn in the user's crate.
     let cx_pat = if has_context { quote!(__cx) } else { quote!(_) };
+    let fail = if tool.is_async {
+        Fail::Future
+    } else {
+        Fail::Output
+    };
     let context = tool
         .params
         .iter()
         .filter(|param| matches!(param.kind, ParamKind::Context))
-        .map(read_context);
-    let args = read_args(tool);
+        .map(|param| read_context(param, fail));
+    let args = read_args(tool, fail);
     let run = run(tool);
 
-    quote! {
-        fn call(__input: #p::Value, #cx_pat: #p::ToolContext) -> #p::ToolFuture<'static> {
+    if tool.is_async {
+        return quote! {
+            fn call(__input: #p::Value, #cx_pat: #p::ToolContext) -> #p::ToolFuture<'static> {
+                #(#context)*
+                #args
+                #run
+            }
+        };
+    }
+    let body = quote! {
+        |__input, #cx_pat| {
             #(#context)*
             #args
             #run
+        }
+    };
+    let call = if tool.inline.is_some() {
+        quote!(#p::inline(__input, __cx, #body))
+    } else {
+        quote!(#p::blocking(#name, __input, __cx, #body))
+    };
+    quote! {
+        fn call(__input: #p::Value, __cx: #p::ToolContext) -> #p::ToolFuture<'static> {
+            #call
         }
     }
 }
 
 /// Takes a context parameter from the call's context, or returns its error.
-fn read_context(param: &Param) -> TokenStream {
+fn read_context(param: &Param, fail: Fail) -> TokenStream {
     let p = private();
     let binding = &param.binding;
     let ty = &param.ty;
+    let error = fail.wrap(quote!(__error));
     quote! {
         let #binding: #ty = match (&#p::Context::<#ty>::new()).__toolrunner_context(&__cx) {
             #p::core::result::Result::Ok(__value) => __value,
-            #p::core::result::Result::Err(__error) => return #p::ready(__error),
+            #p::core::result::Result::Err(__error) => return #error,
         };
     }
 }
 
 /// Reads every plain parameter from the input. Each is read before any
 /// error is acted on, so that the model hears about all bad fields at once.
-fn read_args(tool: &ToolFn) -> TokenStream {
+fn read_args(tool: &ToolFn, fail: Fail) -> TokenStream {
     let p = private();
     let name = &tool.name;
     let plain: Vec<(&Param, &Plain)> = tool.plain_params().collect();
@@ -279,18 +336,17 @@ fn read_args(tool: &ToolFn) -> TokenStream {
     } else {
         Some(quote!(mut))
     };
+    let error = fail.wrap(quote!(__error));
 
     let unwrap = if plain.is_empty() {
         TokenStream::new()
     } else {
         // `ArgsReader` yields `None` only with an error recorded, so this
         // cannot fail after `finish`; still, a wrong input must never panic.
-        let message = format!(
-            "tool `{name}` could not read its input: an argument was missing without an error (this is a bug in toolrunner)"
-        );
+        let missing = fail.wrap(quote!(#p::missing_argument(#name)));
         quote! {
             let (#(#p::core::option::Option::Some(#bindings),)*) = (#(#bindings,)*) else {
-                return #p::ready(#p::ToolOutput::error(#message));
+                return #missing;
             };
         }
     };
@@ -298,11 +354,11 @@ fn read_args(tool: &ToolFn) -> TokenStream {
     quote! {
         let #mutability __args = match #p::ArgsReader::new(#name, __input, &[#(#names),*]) {
             #p::core::result::Result::Ok(__args) => __args,
-            #p::core::result::Result::Err(__error) => return #p::ready(__error),
+            #p::core::result::Result::Err(__error) => return #error,
         };
         #(#reads)*
         if let #p::core::result::Result::Err(__error) = __args.finish() {
-            return #p::ready(__error);
+            return #error;
         }
         #unwrap
     }
@@ -345,12 +401,10 @@ fn read_arg(param: &Param, plain: &Plain) -> TokenStream {
     }
 }
 
-/// Runs the function and converts its result: async functions as a boxed
-/// future, sync ones on the blocking pool unless `inline` was given.
+/// Runs the function and converts its result: an async function as a boxed
+/// future, a sync one in place (its caller, `call`, decides where that runs).
 fn run(tool: &ToolFn) -> TokenStream {
-    let p = private();
     let ident = &tool.ident;
-    let name = &tool.name;
     let args = tool.params.iter().map(|param| &param.binding);
     if tool.is_async {
         let call = quote!(#ident(#(#args),*).await);
@@ -364,12 +418,7 @@ fn run(tool: &ToolFn) -> TokenStream {
         }
     } else {
         let call = quote!(#ident(#(#args),*));
-        let convert = convert(tool, &call);
-        if tool.inline.is_some() {
-            quote!(#p::ready(#convert))
-        } else {
-            quote!(#p::blocking(#name, move || #convert))
-        }
+        convert(tool, &call)
     }
 }
 

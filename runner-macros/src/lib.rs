@@ -29,3 +29,54 @@ pub fn tool(args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn toolset(input: TokenStream) -> TokenStream {
     toolset::toolset(input.into()).into()
 }
+
+/// How many tokens the macros emit, the proxy for compile time that needs
+/// no nightly profiler: `python3 runner/benches/compile_time.py --expansion-size`
+/// (or `cargo test -p toolrunner-macros --lib expansion_size -- --ignored --nocapture`).
+#[cfg(test)]
+mod expansion_size {
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    fn count(tokens: TokenStream) -> usize {
+        tokens
+            .into_iter()
+            .map(|tree| match tree {
+                proc_macro2::TokenTree::Group(group) => 1 + count(group.stream()),
+                _ => 1,
+            })
+            .sum()
+    }
+
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn expansion_size() {
+        let sizes =
+            std::env::var("TOOLRUNNER_EXPANSION_SIZES").unwrap_or_else(|_| "10,100,500".into());
+        let input = quote! {
+            /// Add two integers.
+            pub fn add(
+                /// The first term.
+                a: i64,
+                /// The second term.
+                b: i64,
+            ) -> i64 {
+                a + b
+            }
+        };
+        let one = count(crate::expand::tool(TokenStream::new(), input.clone()));
+        let written = count(input);
+        println!("#[tool] on `add`: {one} tokens out for {written} in");
+        for n in sizes
+            .split(',')
+            .map(|n| n.trim().parse::<usize>().expect("a size"))
+        {
+            let paths = (0..n).map(|i| quote::format_ident!("add{i}"));
+            let set = count(crate::toolset::toolset(quote!(#(#paths),*)));
+            println!(
+                "N = {n}: {} tokens from #[tool], {set} from toolset!",
+                n * one
+            );
+        }
+    }
+}

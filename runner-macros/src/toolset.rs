@@ -6,7 +6,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Ident, LitStr, Path, Token};
+use syn::{Ident, Path, Token};
 
 use crate::ctxt::Ctxt;
 use crate::expand::{private, private_at};
@@ -52,43 +52,18 @@ pub(crate) fn toolset(input: TokenStream) -> TokenStream {
         quote_spanned!(path.span()=> type #alias = #path;)
     });
 
-    let mut checks = TokenStream::new();
-    for (j, second) in paths.iter().enumerate() {
-        for (i, first) in paths[..j].iter().enumerate() {
-            if same_path(first, second) {
-                // The name check would fire too; one clear error is enough.
-                cx.error_spanned_by(
-                    second,
-                    format!("tool `{}` is listed twice", path_string(second)),
-                );
-                continue;
-            }
-            // Names are only known once the `#[tool]` expansions are type
-            // checked, so the comparison is a constant the compiler evaluates.
-            // Every token is spanned on the second path's last segment, the
-            // tool's own name, so that the error lands there.
-            let span = last_ident_span(second);
-            let message = LitStr::new(
-                &format!(
-                    "tools `{}` and `{}` have the same name; rename one with #[tool(name = \"...\")]",
-                    path_string(first),
-                    path_string(second)
-                ),
-                span,
-            );
-            let p = private_at(span);
-            let (a, b) = (alias(i), alias(j));
-            checks.extend(quote_spanned! {span=>
-                const _: () = if #p::str_eq(
-                    <#a as #p::ToolFn>::NAME,
-                    <#b as #p::ToolFn>::NAME,
-                ) {
-                    #p::core::panic!(#message)
-                };
-            });
+    // Paths written the same way are the same tool: one clear error, and
+    // the name check below skips the repeat (it would fire too).
+    let written: Vec<String> = paths.iter().map(|path| path_string(path)).collect();
+    let mut unique: Vec<usize> = Vec::new();
+    for (j, second) in written.iter().enumerate() {
+        if written[..j].contains(second) {
+            cx.error_spanned_by(paths[j], format!("tool `{second}` is listed twice"));
+        } else {
+            unique.push(j);
         }
     }
-
+    let checks = name_checks(&paths, &written, &unique, &alias);
     let tools = (0..paths.len()).map(|i| {
         let (span, alias) = (paths[i].span(), alias(i));
         let p = private_at(span);
@@ -107,17 +82,54 @@ pub(crate) fn toolset(input: TokenStream) -> TokenStream {
     }}
 }
 
+/// Checks that no two tools share a name. Names are only known once the
+/// `#[tool]` expansions are type checked, so the comparison is constant
+/// evaluation. It costs O(N) tokens, not one check per pair: the names and
+/// paths are listed once, and each tool gets one small check that finds the
+/// first earlier tool with its name and panics with a message naming both,
+/// built at compile time. Each check is spanned on its tool's own name, so
+/// that the error lands there.
+fn name_checks(
+    paths: &[&Path],
+    written: &[String],
+    unique: &[usize],
+    alias: &dyn Fn(usize) -> Ident,
+) -> TokenStream {
+    if unique.len() < 2 {
+        return TokenStream::new();
+    }
+    let names = unique.iter().map(|&i| {
+        let (span, alias) = (paths[i].span(), alias(i));
+        let p = private_at(span);
+        quote_spanned!(span=> <#alias as #p::ToolFn>::NAME)
+    });
+    let strings = unique.iter().map(|&i| &written[i]);
+    let mut out = quote! {
+        const __TOOLRUNNER_NAMES: &[&str] = &[#(#names),*];
+        const __TOOLRUNNER_PATHS: &[&str] = &[#(#strings),*];
+    };
+    for (j, &index) in unique.iter().enumerate().skip(1) {
+        let span = last_ident_span(paths[index]);
+        let p = private_at(span);
+        out.extend(quote_spanned! {span=>
+            const _: () = {
+                const CLASH: #p::NameClash = #p::NameClash::find(__TOOLRUNNER_NAMES, __TOOLRUNNER_PATHS, #j);
+                const MESSAGE: [u8; CLASH.message_len()] = CLASH.message();
+                if CLASH.found() {
+                    #p::core::panic!("{}", #p::utf8(&MESSAGE))
+                }
+            };
+        });
+    }
+    out
+}
+
 /// The span of the last segment's name: what a path to a tool function
 /// ends with.
 fn last_ident_span(path: &Path) -> Span {
     path.segments
         .last()
         .map_or_else(|| path.span(), |segment| segment.ident.span())
-}
-
-/// Whether two paths are written the same way, which makes them the same tool.
-fn same_path(a: &Path, b: &Path) -> bool {
-    a.to_token_stream().to_string() == b.to_token_stream().to_string()
 }
 
 fn path_string(path: &Path) -> String {

@@ -46,25 +46,28 @@ pub trait ToolFn: Send + Sync + 'static {
     where
         Self: Sized,
     {
-        tool::<Self>()
+        Arc::new(FnTool {
+            definition: Self::definition,
+            call: Self::call,
+        })
     }
 }
 
-/// Adapts a [`ToolFn`] to the object-safe [`Tool`].
-pub struct FnTool<T>(PhantomData<fn() -> T>);
+/// Adapts a [`ToolFn`] to the object-safe [`Tool`]. It holds the tool's
+/// functions rather than being generic over the tool, so that one `Tool`
+/// impl (and one vtable) serves every `#[tool]` function.
+pub struct FnTool {
+    definition: fn() -> &'static ToolDefinition,
+    call: fn(Value, ToolContext) -> ToolFuture<'static>,
+}
 
-impl<T: ToolFn> Tool for FnTool<T> {
+impl Tool for FnTool {
     fn definition(&self) -> &ToolDefinition {
-        T::definition()
+        (self.definition)()
     }
     fn call<'a>(&'a self, input: Value, cx: ToolContext) -> ToolFuture<'a> {
-        T::call(input, cx)
+        (self.call)(input, cx)
     }
-}
-
-/// The shared tool for a `#[tool]` function.
-pub fn tool<T: ToolFn>() -> Arc<dyn Tool> {
-    Arc::new(FnTool::<T>(PhantomData))
 }
 
 /// Builds the toolset of `toolset![...]`. Names are checked for clashes at
@@ -79,8 +82,92 @@ pub fn toolset(tools: Vec<Arc<dyn Tool>>) -> Toolset {
     set
 }
 
-/// Compares two strings in a const context (for the name clash check of `toolset!`).
-pub const fn str_eq(a: &str, b: &str) -> bool {
+/// The first earlier tool of a `toolset!` with the name of tool `index`,
+/// found and described at compile time: `toolset!` emits one check per tool
+/// that panics with [`NameClash::message`] when [`NameClash::found`].
+pub struct NameClash {
+    /// The paths of the two tools, as written; empty when there is no clash.
+    first: &'static str,
+    second: &'static str,
+}
+
+impl NameClash {
+    const PREFIX: &'static str = "tools `";
+    const MIDDLE: &'static str = "` and `";
+    const SUFFIX: &'static str = "` have the same name; rename one with #[tool(name = \"...\")]";
+
+    /// Compares tool `index` with every tool before it.
+    pub const fn find(names: &[&'static str], paths: &[&'static str], index: usize) -> NameClash {
+        let mut i = 0;
+        while i < index {
+            if str_eq(names[i], names[index]) {
+                return NameClash {
+                    first: paths[i],
+                    second: paths[index],
+                };
+            }
+            i += 1;
+        }
+        NameClash {
+            first: "",
+            second: "",
+        }
+    }
+
+    /// Whether an earlier tool has the same name.
+    pub const fn found(&self) -> bool {
+        !self.second.is_empty()
+    }
+
+    /// The length of [`NameClash::message`] in bytes.
+    pub const fn message_len(&self) -> usize {
+        if !self.found() {
+            return 0;
+        }
+        Self::PREFIX.len()
+            + self.first.len()
+            + Self::MIDDLE.len()
+            + self.second.len()
+            + Self::SUFFIX.len()
+    }
+
+    /// The error message, as UTF-8 bytes: constant evaluation cannot
+    /// format, but it can copy.
+    pub const fn message<const LEN: usize>(&self) -> [u8; LEN] {
+        let mut out = [0; LEN];
+        if self.found() {
+            let mut at = copy(&mut out, 0, Self::PREFIX);
+            at = copy(&mut out, at, self.first);
+            at = copy(&mut out, at, Self::MIDDLE);
+            at = copy(&mut out, at, self.second);
+            copy(&mut out, at, Self::SUFFIX);
+        }
+        out
+    }
+}
+
+/// Copies `s` into `out` at `at`; returns where it ended.
+const fn copy(out: &mut [u8], mut at: usize, s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        out[at] = bytes[i];
+        at += 1;
+        i += 1;
+    }
+    at
+}
+
+/// Bytes copied from whole strings, as a string.
+pub const fn utf8(bytes: &[u8]) -> &str {
+    match ::core::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(_) => "tools have the same name",
+    }
+}
+
+/// Compares two strings in a const context.
+const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
@@ -100,15 +187,27 @@ pub fn ready(output: ToolOutput) -> ToolFuture<'static> {
     Box::pin(::core::future::ready(output))
 }
 
+/// The body of a sync `#[tool]` function: reads the input, calls the
+/// function and converts its result. A plain `fn` pointer rather than a
+/// generic closure, so that what runs it is compiled once for every tool.
+pub type SyncBody = fn(Value, ToolContext) -> ToolOutput;
+
+/// Runs a synchronous tool body in place (`#[tool(inline)]`).
+pub fn inline(input: Value, cx: ToolContext, body: SyncBody) -> ToolFuture<'static> {
+    ready(body(input, cx))
+}
+
 /// Runs a synchronous tool body on tokio's blocking pool, so that it cannot
 /// stall other tools or the runtime. Outside a tokio runtime it runs inline.
-pub fn blocking<F>(tool: &'static str, f: F) -> ToolFuture<'static>
-where
-    F: FnOnce() -> ToolOutput + Send + 'static,
-{
+pub fn blocking(
+    tool: &'static str,
+    input: Value,
+    cx: ToolContext,
+    body: SyncBody,
+) -> ToolFuture<'static> {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) => {
-            let task = handle.spawn_blocking(f);
+            let task = handle.spawn_blocking(move || body(input, cx));
             Box::pin(async move {
                 match task.await {
                     Ok(output) => output,
@@ -117,8 +216,26 @@ where
                 }
             })
         }
-        Err(_) => ready(f()),
+        Err(_) => ready(body(input, cx)),
     }
+}
+
+/// The definition of a `#[tool]` function, built on first use. `init` is a
+/// plain `fn` pointer so that this is compiled once for every tool.
+pub fn cached(
+    cell: &'static OnceLock<ToolDefinition>,
+    init: fn() -> ToolDefinition,
+) -> &'static ToolDefinition {
+    cell.get_or_init(init)
+}
+
+/// The result for an argument that was neither read nor reported, which
+/// `ArgsReader` never yields: a wrong input must still not panic.
+#[cold]
+pub fn missing_argument(tool: &'static str) -> ToolOutput {
+    ToolOutput::error(format!(
+        "tool `{tool}` could not read its input: an argument was missing without an error (this is a bug in toolrunner)"
+    ))
 }
 
 /// Converts a tool function's return value.
