@@ -10,6 +10,7 @@ mod builder;
 mod files;
 mod request;
 mod retry;
+mod version;
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use builder::ClientBuilder;
 pub use files::{Download, FileList, FileUpload, Files, SavedFile, sanitize_filename};
 pub(crate) use request::Request;
 use retry::RetryPolicy;
+pub(crate) use version::rejected_fields;
 
 use crate::error::Error;
 use crate::stream::{MessageStream, Sending};
@@ -75,14 +77,16 @@ const _: () = {
 
 impl Client {
     /// A client configured from the environment, as the official SDKs do:
-    /// the API key from `ANTHROPIC_API_KEY`, and the base URL from
-    /// `ANTHROPIC_BASE_URL` if it is set. Everything else has its default;
-    /// see [`ClientBuilder::new`].
+    /// the API key from `ANTHROPIC_API_KEY`, or else a bearer token from
+    /// `ANTHROPIC_AUTH_TOKEN` (sent as `Authorization: Bearer`, for
+    /// gateways), and the base URL from `ANTHROPIC_BASE_URL` if it is set.
+    /// When both credentials are set the key wins, with a warning.
+    /// Everything else has its default; see [`ClientBuilder::new`].
     ///
     /// # Errors
     ///
-    /// A configuration error ([`Error::is_config`]) when `ANTHROPIC_API_KEY`
-    /// is not set or empty, or when either variable is invalid.
+    /// A configuration error ([`Error::is_config`]) when neither credential
+    /// is set (or both are empty), or when a variable is invalid.
     ///
     /// # Examples
     ///
@@ -177,6 +181,7 @@ impl Client {
     ///
     /// Errors as [`create_message`](Self::create_message).
     pub(crate) async fn send(&self, request: &Request) -> Result<Message, Error> {
+        version::check(&self.inner.anthropic_version, &request.rejected)?;
         let span = request_span(&request.model);
         let read = async |response: reqwest::Response| {
             let status = response.status();
@@ -200,6 +205,7 @@ impl Client {
     ///
     /// Errors as [`create_message`](Self::create_message), less decoding.
     pub(crate) async fn open_stream(&self, request: &Request) -> Result<MessageStream, Error> {
+        version::check(&self.inner.anthropic_version, &request.rejected)?;
         let body = request.streamed_body();
         let response = self
             .send_raw(&request.model, body.clone(), &request.betas)

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use super::version::{Rejected, rejected_fields};
 use crate::error::Error;
 use crate::types::MessageParams;
 
@@ -21,6 +22,10 @@ pub(crate) struct Request {
     /// The code-execution container the request names, so that an error
     /// about it can say which one.
     pub(crate) container: Option<String>,
+    /// What API version `2026-10-21` would reject in this request, found
+    /// while building it so the client can refuse it under that version
+    /// without reading the body back.
+    pub(crate) rejected: Vec<Rejected>,
 }
 
 impl Request {
@@ -32,6 +37,7 @@ impl Request {
             body: Bytes::from(body),
             betas: params.betas.clone(),
             container: None,
+            rejected: rejected_fields(params),
         })
     }
 
@@ -63,6 +69,7 @@ mod tests {
             body: Bytes::from(body.to_owned()),
             betas: Vec::new(),
             container: None,
+            rejected: Vec::new(),
         }
     }
 

@@ -136,6 +136,7 @@ impl RequestBuilder {
             body: Bytes::from(buf),
             betas,
             container: container_id(params),
+            rejected: crate::client::rejected_fields(params),
         })
     }
 }
