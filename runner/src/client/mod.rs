@@ -44,7 +44,7 @@ const ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
 /// use toolrunner::{Client, MessageParams};
 ///
 /// let client = Client::from_env()?;
-/// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("What's 2 + 2?");
+/// let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("What's 2 + 2?");
 /// let message = client.create_message(&params).await?;
 /// println!("{}", message.text());
 /// # Ok(())
@@ -134,7 +134,7 @@ impl Client {
     /// # async fn run(client: toolrunner::Client) -> Result<(), toolrunner::Error> {
     /// use toolrunner::MessageParams;
     ///
-    /// let params = MessageParams::new("claude-sonnet-4-5", 1024)
+    /// let params = MessageParams::new(toolrunner::models::CURRENT, 1024)
     ///     .system("You are terse.")
     ///     .user("Name a prime number.");
     /// let message = client.create_message(&params).await?;
@@ -162,7 +162,7 @@ impl Client {
     /// use toolrunner::stream::{Delta, StreamEvent};
     /// use toolrunner::MessageParams;
     ///
-    /// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("Write a haiku.");
+    /// let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("Write a haiku.");
     /// let mut stream = client.stream_message(&params).await?;
     /// while let Some(event) = stream.next().await {
     ///     if let StreamEvent::ContentBlockDelta { delta: Delta::Text(text), .. } = event? {
@@ -181,7 +181,7 @@ impl Client {
     ///
     /// Errors as [`create_message`](Self::create_message).
     pub(crate) async fn send(&self, request: &Request) -> Result<Message, Error> {
-        version::check(&self.inner.anthropic_version, &request.rejected)?;
+        self.preflight(request)?;
         let span = request_span(&request.model);
         let read = async |response: reqwest::Response| {
             let status = response.status();
@@ -205,7 +205,7 @@ impl Client {
     ///
     /// Errors as [`create_message`](Self::create_message), less decoding.
     pub(crate) async fn open_stream(&self, request: &Request) -> Result<MessageStream, Error> {
-        version::check(&self.inner.anthropic_version, &request.rejected)?;
+        self.preflight(request)?;
         let body = request.streamed_body();
         let response = self
             .send_raw(&request.model, body.clone(), &request.betas)
@@ -217,6 +217,14 @@ impl Client {
             Box::pin(async move { client.send_raw(&model, body, &betas).await })
         };
         Ok(MessageStream::new(response, resend, self.max_retries()))
+    }
+
+    /// What happens before a Messages request is sent: refusing what the
+    /// API version would reject, and warning of a deprecated model.
+    fn preflight(&self, request: &Request) -> Result<(), Error> {
+        version::check(&self.inner.anthropic_version, &request.rejected)?;
+        crate::models::warn_if_deprecated(&request.model);
+        Ok(())
     }
 
     /// How many times a failed request is sent again.

@@ -69,7 +69,7 @@ impl Client {
     ///
     /// # async fn run() -> Result<(), toolrunner::Error> {
     /// let client = Client::from_env()?;
-    /// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("What is 2 + 40?");
+    /// let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("What is 2 + 40?");
     /// let mut runner = client.tool_runner(params, toolset![add]).max_iterations(10);
     /// while let Some(message) = runner.next().await {
     ///     println!("{}", message?.text());

@@ -30,7 +30,7 @@ use crate::types::{CodeExecution, Message, MessageParam, MessageParams};
 ///
 /// # async fn run() -> Result<(), toolrunner::Error> {
 /// let client = Client::from_env()?;
-/// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("What is 2 + 40?");
+/// let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("What is 2 + 40?");
 /// let mut runner = client.tool_runner(params, toolset![add]).streaming().early_tool_start(true);
 /// while let Some(turn) = runner.next_turn().await {
 ///     let turn = turn?;

@@ -100,7 +100,7 @@ impl<'de> Deserialize<'de> for Content {
 /// ```
 /// use toolrunner::MessageParams;
 ///
-/// let params = MessageParams::new("claude-sonnet-4-5", 1024)
+/// let params = MessageParams::new(toolrunner::models::CURRENT, 1024)
 ///     .system("You are terse.")
 ///     .user("What's 2 + 2?");
 /// assert_eq!(params.messages.len(), 1);
@@ -108,7 +108,7 @@ impl<'de> Deserialize<'de> for Content {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MessageParams {
-    /// The model, e.g. `claude-sonnet-4-5`.
+    /// The model, e.g. [`models::CURRENT`](crate::models::CURRENT).
     pub model: String,
     /// The most tokens the model may write in one response.
     pub max_tokens: u32,
