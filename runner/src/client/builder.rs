@@ -15,6 +15,7 @@ use crate::error::Error;
 pub(crate) const API_KEY_VAR: &str = "ANTHROPIC_API_KEY";
 pub(crate) const AUTH_TOKEN_VAR: &str = "ANTHROPIC_AUTH_TOKEN";
 pub(crate) const BASE_URL_VAR: &str = "ANTHROPIC_BASE_URL";
+pub(crate) const CUSTOM_HEADERS_VAR: &str = "ANTHROPIC_CUSTOM_HEADERS";
 const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 const DEFAULT_VERSION: &str = super::version::CURRENT;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -114,6 +115,11 @@ impl ClientBuilder {
         }
         if let Some(url) = builder.env_string(&var, BASE_URL_VAR) {
             builder = builder.base_url(url);
+        }
+        if let Some(headers) = builder.env_string(&var, CUSTOM_HEADERS_VAR) {
+            for (name, value) in custom_headers(&headers) {
+                builder = builder.default_header(name, value);
+            }
         }
         builder
     }
@@ -327,6 +333,17 @@ impl ClientBuilder {
     }
 }
 
+/// The headers of `ANTHROPIC_CUSTOM_HEADERS`: one `Name: value` a line,
+/// split at the first colon and trimmed, as the official SDKs read it. A
+/// line without a colon or without a name is skipped.
+fn custom_headers(lines: &str) -> impl Iterator<Item = (&str, &str)> {
+    lines.split('\n').filter_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        let name = name.trim();
+        (!name.is_empty()).then(|| (name, value.trim()))
+    })
+}
+
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.config;
@@ -430,6 +447,25 @@ mod tests {
             client.inner.messages_url.as_str(),
             "https://api.anthropic.com/v1/messages"
         );
+    }
+
+    #[test]
+    fn from_env_adds_custom_headers() {
+        let client = ClientBuilder::from_env_with(env(&[
+            (API_KEY_VAR, "sk-test"),
+            (
+                CUSTOM_HEADERS_VAR,
+                "X-Team: tools\nno colon here\n: nameless\nX-Trace:  a:b  \n",
+            ),
+        ]))
+        .build()
+        .unwrap();
+        let headers = &client.inner.headers;
+        assert_eq!(headers["x-team"], "tools");
+        assert_eq!(headers["x-trace"], "a:b");
+        assert_eq!(client.inner.default_header_names.len(), 2);
+        // Header values may be secrets: names only in `Debug`.
+        assert!(!format!("{client:?}").contains("tools"));
     }
 
     #[test]
