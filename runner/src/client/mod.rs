@@ -8,6 +8,7 @@
 
 mod builder;
 mod files;
+mod long_request;
 mod request;
 mod retry;
 mod version;
@@ -127,6 +128,12 @@ impl Client {
     ///   the last attempt.
     /// - [`Error::is_decode`]: a success response that is not a message.
     /// - [`Error::is_config`]: a beta name that is not a valid header value.
+    /// - [`Error::is_invalid_request`], before sending: what the API version
+    ///   rejects (see [`ClientBuilder::anthropic_version`]), or a
+    ///   `max_tokens` large enough that the reply may take over 10 minutes
+    ///   (above 21,333 tokens, less for some models), which the API only
+    ///   answers streamed: use [`stream_message`](Self::stream_message), or
+    ///   a [`ToolRunner`](crate::ToolRunner), which streams such turns itself.
     ///
     /// # Examples
     ///
@@ -182,6 +189,12 @@ impl Client {
     /// Errors as [`create_message`](Self::create_message).
     pub(crate) async fn send(&self, request: &Request) -> Result<Message, Error> {
         self.preflight(request)?;
+        if long_request::must_stream(&request.model, request.max_tokens) {
+            return Err(long_request::streaming_required(
+                &request.model,
+                request.max_tokens,
+            ));
+        }
         let span = request_span(&request.model);
         let read = async |response: reqwest::Response| {
             let status = response.status();
@@ -197,6 +210,24 @@ impl Client {
         tracing::debug!(response_bytes = body.len(), "decoding message");
         serde_json::from_slice(&body)
             .map_err(|e| Error::decode(e, status, &headers, &body, attempts))
+    }
+
+    /// Sends `request` and returns the whole reply: streamed when
+    /// `max_tokens` is too large for the API to answer without streaming,
+    /// so that the caller gets the same [`Message`] either way.
+    ///
+    /// Errors as [`create_message`](Self::create_message), and those of
+    /// reading the stream.
+    pub(crate) async fn complete(&self, request: &Request) -> Result<Message, Error> {
+        if !long_request::must_stream(&request.model, request.max_tokens) {
+            return self.send(request).await;
+        }
+        tracing::debug!(
+            max_tokens = request.max_tokens,
+            "streaming a request too long to send without streaming"
+        );
+        let mut stream = self.open_stream(request).await?;
+        stream.message().await.cloned()
     }
 
     /// Sends `request` for a streamed reply and returns the stream once the

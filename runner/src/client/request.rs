@@ -15,6 +15,9 @@ use crate::types::MessageParams;
 pub(crate) struct Request {
     /// The model, for the request's tracing span.
     pub(crate) model: String,
+    /// The body's `max_tokens`, for deciding whether the reply must be
+    /// streamed.
+    pub(crate) max_tokens: u32,
     /// The JSON body, without `"stream"`.
     pub(crate) body: Bytes,
     /// Betas for the `anthropic-beta` header.
@@ -34,6 +37,7 @@ impl Request {
         let body = serde_json::to_vec(params).map_err(Error::encode)?;
         Ok(Request {
             model: params.model.clone(),
+            max_tokens: params.max_tokens,
             body: Bytes::from(body),
             betas: params.betas.clone(),
             container: None,
@@ -66,6 +70,7 @@ mod tests {
     fn request(body: &str) -> Request {
         Request {
             model: "m".into(),
+            max_tokens: 1,
             body: Bytes::from(body.to_owned()),
             betas: Vec::new(),
             container: None,

@@ -391,12 +391,16 @@ impl Stream for ToolRunner {
                     Action::Send(request) => {
                         let client = this.client.clone();
                         this.phase =
-                            Phase::Sending(Box::pin(async move { client.send(&request).await }));
+                            Phase::Sending(Box::pin(
+                                async move { client.complete(&request).await },
+                            ));
                     }
                     Action::Compact(request) => {
                         let client = this.client.clone();
                         this.phase =
-                            Phase::Compacting(Box::pin(async move { client.send(&request).await }));
+                            Phase::Compacting(Box::pin(
+                                async move { client.complete(&request).await },
+                            ));
                     }
                 },
             }

@@ -133,6 +133,7 @@ impl RequestBuilder {
         }
         Ok(Request {
             model: params.model.clone(),
+            max_tokens: params.max_tokens,
             body: Bytes::from(buf),
             betas,
             container: container_id(params),

@@ -107,7 +107,12 @@ impl StreamingToolRunner {
                         .await;
                 }
                 Action::Compact(request) => {
-                    match self.client.send(&request).instrument(span.clone()).await {
+                    match self
+                        .client
+                        .complete(&request)
+                        .instrument(span.clone())
+                        .await
+                    {
                         Ok(summary) => self.core.on_summary(&summary),
                         Err(error) => {
                             if let Action::Fail(error) = self.core.on_summary_error(error) {
