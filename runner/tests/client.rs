@@ -440,7 +440,8 @@ fn from_env_without_a_key_names_the_variable() {
     assert!(err.is_config());
     assert_eq!(
         err.to_string(),
-        "no credentials: neither ANTHROPIC_API_KEY nor ANTHROPIC_AUTH_TOKEN is set"
+        "no credentials: neither ANTHROPIC_API_KEY nor ANTHROPIC_AUTH_TOKEN is set, \
+         and no profile or workload identity federation is configured"
     );
 }
 

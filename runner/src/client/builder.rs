@@ -12,8 +12,8 @@ use super::retry::RetryPolicy;
 use super::{Client, ClientRef};
 use crate::error::Error;
 
-pub(crate) const API_KEY_VAR: &str = "ANTHROPIC_API_KEY";
-pub(crate) const AUTH_TOKEN_VAR: &str = "ANTHROPIC_AUTH_TOKEN";
+use super::credentials::{self, API_KEY_VAR, AUTH_TOKEN_VAR, Credential};
+
 pub(crate) const BASE_URL_VAR: &str = "ANTHROPIC_BASE_URL";
 pub(crate) const CUSTOM_HEADERS_VAR: &str = "ANTHROPIC_CUSTOM_HEADERS";
 const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -22,7 +22,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Connect timeout of the HTTP client the builder makes, as the official SDKs have.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const USER_AGENT_VALUE: &str = concat!("toolrunner/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT_VALUE: &str = concat!("toolrunner/", env!("CARGO_PKG_VERSION"));
 
 /// Configures and builds a [`Client`].
 ///
@@ -55,6 +55,8 @@ pub struct ClientBuilder {
 struct Config {
     api_key: Option<String>,
     auth_token: Option<String>,
+    /// Where minted tokens come from: a profile or federation.
+    minted: Option<credentials::Source>,
     base_url: Url,
     default_headers: HeaderMap,
     timeout: Duration,
@@ -79,6 +81,7 @@ impl ClientBuilder {
             config: Config {
                 api_key: None,
                 auth_token: None,
+                minted: None,
                 base_url: Url::parse(DEFAULT_BASE_URL).expect("the default base URL is valid"),
                 default_headers: HeaderMap::new(),
                 timeout: DEFAULT_TIMEOUT,
@@ -90,28 +93,27 @@ impl ClientBuilder {
         }
     }
 
-    /// Reads the credentials and base URL from the environment through
-    /// `var`, a snapshot of it in tests.
-    ///
-    /// `ANTHROPIC_API_KEY` wins over `ANTHROPIC_AUTH_TOKEN`, as in the
-    /// official SDKs, with a warning that the token is ignored.
+    /// Reads the credentials, base URL and custom headers from the
+    /// environment through `var`, a snapshot of it in tests. Credentials
+    /// are found by [`credentials::resolve`], in the official SDKs' order.
     pub(crate) fn from_env_with(var: impl Fn(&str) -> Option<OsString>) -> Self {
         let mut builder = ClientBuilder::new();
-        let api_key = builder.env_string(&var, API_KEY_VAR);
-        let auth_token = builder.env_string(&var, AUTH_TOKEN_VAR);
-        match (api_key, auth_token) {
-            (Some(key), token) => {
-                if token.is_some() {
-                    tracing::warn!(
-                        "both {API_KEY_VAR} and {AUTH_TOKEN_VAR} are set: using {API_KEY_VAR}, ignoring {AUTH_TOKEN_VAR}"
-                    );
-                }
-                builder = builder.api_key(key);
+        let mut env = credentials::Env::default();
+        for name in credentials::VARS {
+            if let Some(value) = builder.env_string(&var, name) {
+                env.vars.insert((*name).to_owned(), value);
             }
-            (None, Some(token)) => builder = builder.auth_token(token),
-            (None, None) => builder.fail(Error::config(format!(
-                "no credentials: neither {API_KEY_VAR} nor {AUTH_TOKEN_VAR} is set"
+        }
+        env.home = var("HOME").map(std::path::PathBuf::from);
+        match credentials::resolve(&env) {
+            Ok(Some(Credential::ApiKey(key))) => builder = builder.api_key(key),
+            Ok(Some(Credential::AuthToken(token))) => builder = builder.auth_token(token),
+            Ok(Some(Credential::Minted(source))) => builder.config.minted = Some(source),
+            Ok(None) => builder.fail(Error::config(format!(
+                "no credentials: neither {API_KEY_VAR} nor {AUTH_TOKEN_VAR} is set, \
+                 and no profile or workload identity federation is configured"
             ))),
+            Err(e) => builder.fail(e),
         }
         if let Some(url) = builder.env_string(&var, BASE_URL_VAR) {
             builder = builder.base_url(url);
@@ -261,7 +263,7 @@ impl ClientBuilder {
         }
         let config = self.config;
 
-        if config.api_key.is_none() && config.auth_token.is_none() {
+        if config.api_key.is_none() && config.auth_token.is_none() && config.minted.is_none() {
             return Err(Error::config(format!(
                 "no credentials: set an API key with ClientBuilder::api_key or a bearer token with ClientBuilder::auth_token, or use Client::from_env to read {API_KEY_VAR} or {AUTH_TOKEN_VAR}"
             )));
@@ -294,6 +296,24 @@ impl ClientBuilder {
         for (name, value) in &config.default_headers {
             headers.insert(name, value.clone());
         }
+        // A minted token is only accepted with the OAuth beta; a static key
+        // or token takes precedence over a profile, so it is not needed then.
+        let minted = match config.minted {
+            Some(source) if config.api_key.is_none() && config.auth_token.is_none() => {
+                let beta = headers.get("anthropic-beta").and_then(|v| v.to_str().ok());
+                let beta = match beta {
+                    Some(betas) if !betas.trim().is_empty() => {
+                        format!("{betas},{}", credentials::OAUTH_BETA)
+                    }
+                    _ => credentials::OAUTH_BETA.to_owned(),
+                };
+                let beta = HeaderValue::from_str(&beta)
+                    .map_err(|e| Error::config_with("invalid anthropic-beta default header", e))?;
+                headers.insert("anthropic-beta", beta);
+                Some(credentials::TokenCache::new(source))
+            }
+            _ => None,
+        };
 
         let base = config.base_url.as_str().trim_end_matches('/');
         let messages_url = Url::parse(&format!("{base}/v1/messages")).map_err(|e| {
@@ -319,6 +339,7 @@ impl ClientBuilder {
                 headers,
                 default_header_names: config.default_headers.keys().cloned().collect(),
                 anthropic_version: config.anthropic_version,
+                tokens: minted,
                 timeout: config.timeout,
                 retry: RetryPolicy {
                     max_retries: config.max_retries,
@@ -350,6 +371,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("api_key", &c.api_key.as_ref().map(|_| "<redacted>"))
             .field("auth_token", &c.auth_token.as_ref().map(|_| "<redacted>"))
+            .field("minted", &c.minted)
             .field("base_url", &super::without_password(&c.base_url).as_str())
             .field(
                 "default_headers",
@@ -418,7 +440,8 @@ mod tests {
         assert!(err.is_config());
         assert_eq!(
             err.to_string(),
-            "no credentials: neither ANTHROPIC_API_KEY nor ANTHROPIC_AUTH_TOKEN is set"
+            "no credentials: neither ANTHROPIC_API_KEY nor ANTHROPIC_AUTH_TOKEN is set, \
+             and no profile or workload identity federation is configured"
         );
         let err = ClientBuilder::from_env_with(env(&[(API_KEY_VAR, ""), (AUTH_TOKEN_VAR, "")]))
             .build()

@@ -7,6 +7,7 @@
 //! the model and the attempt.
 
 mod builder;
+mod credentials;
 mod files;
 mod long_request;
 mod request;
@@ -65,6 +66,8 @@ struct ClientRef {
     headers: HeaderMap,
     default_header_names: Vec<HeaderName>,
     anthropic_version: String,
+    /// Minted tokens, when credentials come from a profile or federation.
+    tokens: Option<credentials::TokenCache>,
     timeout: Duration,
     retry: RetryPolicy,
 }
@@ -316,12 +319,23 @@ impl Client {
         let inner = &*self.inner;
         let max_attempts = inner.retry.max_retries.saturating_add(1);
         let mut attempt = 0;
+        // A refused minted token is replaced and the request sent again,
+        // once, without counting as a retry.
+        let mut reauthorized = false;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
             tracing::debug!("sending request");
 
-            let sent = request()?.timeout(inner.timeout).send().await;
+            let mut builder = request()?;
+            let minted = match &inner.tokens {
+                Some(tokens) => Some(tokens.token(&inner.http, &inner.base_url).await?),
+                None => None,
+            };
+            if let Some(token) = &minted {
+                builder = builder.bearer_auth(token);
+            }
+            let sent = builder.timeout(inner.timeout).send().await;
             let retries_left = attempt < max_attempts;
 
             // Each arm either returns or says why to retry, with the
@@ -344,6 +358,18 @@ impl Client {
                         }
                         Err(e) => return Err(self.transport_error(e, url, attempt)),
                     }
+                }
+                Ok(response)
+                    if response.status() == StatusCode::UNAUTHORIZED
+                        && !reauthorized
+                        && let (Some(tokens), Some(token)) = (&inner.tokens, &minted) =>
+                {
+                    let _ = response.bytes().await;
+                    tracing::debug!("the access token was refused; minting another");
+                    tokens.invalidate(token).await;
+                    reauthorized = true;
+                    attempt -= 1;
+                    continue;
                 }
                 Ok(response) => {
                     let status = response.status();
