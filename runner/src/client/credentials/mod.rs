@@ -235,3 +235,6 @@ impl Source {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

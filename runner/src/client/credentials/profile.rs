@@ -15,7 +15,7 @@ pub(crate) const DEFAULT: &str = "default";
 #[derive(Debug)]
 pub(crate) struct Profile {
     name: String,
-    credentials_path: PathBuf,
+    pub(super) credentials_path: PathBuf,
 }
 
 /// The profile `<dir>/active_config` names, if that file says one.
