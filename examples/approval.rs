@@ -66,7 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The server, if any, is kept alive for the whole run.
     let (client, _scripted) = support::client_or_scripted(scripted_model).await?;
 
-    let params = MessageParams::new("claude-sonnet-4-5", 1024)
+    let params = MessageParams::new(support::model(), 1024)
         .user("Clean up: delete the old backup, then show me what is left.");
     let mut runner = client
         .tool_runner(params, toolset![list_files, delete_file])

@@ -144,7 +144,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         CodeMode::new(toolset![list_warehouses, stock_level].with_state(Inventory::sample()))
             .isolation(Isolation::Worker(Worker::current_exe()))
             .build()?;
-    let params = MessageParams::new("claude-sonnet-4-5", 2048).user(
+    let params = MessageParams::new(support::model(), 2048).user(
         "Which of our warehouses has the fewest units of SKU-1001, and how many units do we hold in total?",
     );
     let mut runner = client.tool_runner(params, tools).max_iterations(10);

@@ -55,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         csv.filename, csv.id, csv.size_bytes, csv.mime_type
     );
 
-    let params = MessageParams::new("claude-sonnet-4-5", 4096)
+    let params = MessageParams::new(support::model(), 4096)
         .tool(json!({"type": DEFAULT_CODE_EXECUTION, "name": "code_execution"}))
         .user_with_files(
             "Total sales.csv's amounts per month, and save a bar chart of the totals \

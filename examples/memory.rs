@@ -66,7 +66,7 @@ async fn converse(
     println!("user: {prompt}");
     // Opened again each time, as a new process would.
     let tools = Toolset::from(MemoryTool::local(dir)?);
-    let params = MessageParams::new("claude-sonnet-4-5", 1024).user(prompt);
+    let params = MessageParams::new(support::model(), 1024).user(prompt);
     let mut runner = client.tool_runner(params, tools).max_iterations(10);
     while let Some(message) = runner.next().await {
         let message = message?;

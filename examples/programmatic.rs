@@ -77,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("east", "hooli", 9_999),
         ("west", "stark", 15_000),
     ]);
-    let params = MessageParams::new("claude-sonnet-4-5", 2048)
+    let params = MessageParams::new(support::model(), 2048)
         .user("Which sales region has the highest order total? Use code to query every region.");
     let mut runner = client
         .tool_runner(params, toolset![query_orders].with_state(orders))

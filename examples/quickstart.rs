@@ -89,7 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The server, if any, is kept alive for the whole run.
     let (client, _scripted) = support::client_or_scripted(scripted_model).await?;
 
-    let params = MessageParams::new("claude-sonnet-4-5", 1024).user(
+    let params = MessageParams::new(support::model(), 1024).user(
         "What's the weather in Paris and Oslo? Give me the warmer one's temperature in Fahrenheit too.",
     );
     let mut runner = client

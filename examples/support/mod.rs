@@ -5,17 +5,19 @@ use serde_json::{Value, json};
 use toolrunner::Client;
 use toolrunner::testing::{Script, ScriptedServer};
 
-/// A client for the real API when `ANTHROPIC_API_KEY` is set. Otherwise it
+/// A client for the real API when `ANTHROPIC_API_KEY` or
+/// `ANTHROPIC_AUTH_TOKEN` is set. Otherwise it
 /// says so in one line and returns a client for `script`, served on
 /// loopback; keep the returned server alive for the whole run.
 pub async fn client_or_scripted(
     script: impl Script,
 ) -> Result<(Client, Option<ScriptedServer>), Box<dyn std::error::Error>> {
-    if std::env::var_os("ANTHROPIC_API_KEY").is_some() {
+    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if set("ANTHROPIC_API_KEY") || set("ANTHROPIC_AUTH_TOKEN") {
         return Ok((Client::from_env()?, None));
     }
     println!(
-        "ANTHROPIC_API_KEY is not set: using a built-in scripted model on loopback (no network).\n"
+        "neither ANTHROPIC_API_KEY nor ANTHROPIC_AUTH_TOKEN is set: using a built-in scripted model on loopback (no network).\n"
     );
     let server = ScriptedServer::start(script).await?;
     let client = Client::builder()
@@ -23,6 +25,15 @@ pub async fn client_or_scripted(
         .base_url(server.url())
         .build()?;
     Ok((client, Some(server)))
+}
+
+/// The model the examples ask for: `ANTHROPIC_MODEL` when set, else
+/// [`toolrunner::models::CURRENT`].
+pub fn model() -> String {
+    std::env::var("ANTHROPIC_MODEL")
+        .ok()
+        .filter(|model| !model.is_empty())
+        .unwrap_or_else(|| toolrunner::models::CURRENT.to_owned())
 }
 
 /// Installs a log subscriber that honours `ANTHROPIC_LOG=info|debug`

@@ -118,7 +118,7 @@ fn bare_reqwest_loop(bencher: divan::Bencher<'_, '_>, turns: usize) {
                 let response = http
                     .post(&url)
                     .header("x-api-key", "bench")
-                    .header("anthropic-version", "2023-06-01")
+                    .header("anthropic-version", "2026-10-21")
                     .header("content-type", "application/json")
                     .body(serde_json::to_vec(&body).expect("json"))
                     .send()

@@ -35,7 +35,7 @@ const SNIPPET_CHARS: usize = 200;
 /// use toolrunner::{Client, MessageParams};
 ///
 /// let client = Client::from_env()?;
-/// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("Hello");
+/// let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("Hello");
 /// match client.create_message(&params).await {
 ///     Ok(message) => println!("{}", message.text()),
 ///     Err(e) if e.is_api() && e.status().is_some_and(|s| s.as_u16() == 400) => {

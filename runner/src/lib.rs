@@ -72,6 +72,7 @@ pub mod code_mode;
 mod error;
 #[cfg(feature = "mcp")]
 pub mod mcp;
+pub mod models;
 mod runner;
 pub mod stream;
 #[cfg(feature = "testing")]

@@ -65,7 +65,7 @@ async fn sends_exact_headers_and_body() {
     let request = &requests[0];
     let header = |name: &str| request.headers.get(name).map(|v| v.to_str().unwrap());
     assert_eq!(header("x-api-key"), Some(KEY));
-    assert_eq!(header("anthropic-version"), Some("2023-06-01"));
+    assert_eq!(header("anthropic-version"), Some("2026-10-21"));
     assert_eq!(header("anthropic-beta"), Some("beta-a,beta-b"));
     assert_eq!(header("content-type"), Some("application/json"));
     assert_eq!(header("x-custom"), Some("custom-value"));
@@ -432,14 +432,16 @@ fn builder_errors_are_config_errors() {
 #[test]
 fn from_env_without_a_key_names_the_variable() {
     // Only read the environment: changing it would race with other tests.
-    if std::env::var_os("ANTHROPIC_API_KEY").is_some_and(|v| !v.is_empty()) {
+    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if set("ANTHROPIC_API_KEY") || set("ANTHROPIC_AUTH_TOKEN") {
         return;
     }
     let err = Client::from_env().unwrap_err();
     assert!(err.is_config());
     assert_eq!(
         err.to_string(),
-        "environment variable ANTHROPIC_API_KEY is not set"
+        "no credentials: neither ANTHROPIC_API_KEY nor ANTHROPIC_AUTH_TOKEN is set, \
+         and no profile or workload identity federation is configured"
     );
 }
 

@@ -82,7 +82,7 @@ async fn upload_sends_one_multipart_part_with_the_files_beta() {
         request.header("anthropic-beta"),
         Some("files-api-2025-04-14")
     );
-    assert_eq!(request.header("anthropic-version"), Some("2023-06-01"));
+    assert_eq!(request.header("anthropic-version"), Some("2026-10-21"));
     assert_eq!(request.header("x-api-key"), Some("test-key"));
     let content_type = request.header("content-type").unwrap();
     let boundary = content_type

@@ -745,7 +745,7 @@ async fn request_headers_carry_key_version_and_betas() {
         .unwrap();
     let request = &server.recorded()[0];
     assert_eq!(request.header("x-api-key"), Some("test-key"));
-    assert_eq!(request.header("anthropic-version"), Some("2023-06-01"));
+    assert_eq!(request.header("anthropic-version"), Some("2026-10-21"));
     assert_eq!(request.header("anthropic-beta"), Some("beta-one,beta-two"));
     assert!(
         !request.body.contains("beta-one"),

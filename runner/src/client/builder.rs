@@ -12,15 +12,17 @@ use super::retry::RetryPolicy;
 use super::{Client, ClientRef};
 use crate::error::Error;
 
-pub(crate) const API_KEY_VAR: &str = "ANTHROPIC_API_KEY";
+use super::credentials::{self, API_KEY_VAR, AUTH_TOKEN_VAR, Credential};
+
 pub(crate) const BASE_URL_VAR: &str = "ANTHROPIC_BASE_URL";
+pub(crate) const CUSTOM_HEADERS_VAR: &str = "ANTHROPIC_CUSTOM_HEADERS";
 const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
-const DEFAULT_VERSION: &str = "2023-06-01";
+const DEFAULT_VERSION: &str = super::version::CURRENT;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Connect timeout of the HTTP client the builder makes, as the official SDKs have.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const USER_AGENT_VALUE: &str = concat!("toolrunner/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT_VALUE: &str = concat!("toolrunner/", env!("CARGO_PKG_VERSION"));
 
 /// Configures and builds a [`Client`].
 ///
@@ -52,6 +54,9 @@ pub struct ClientBuilder {
 
 struct Config {
     api_key: Option<String>,
+    auth_token: Option<String>,
+    /// Where minted tokens come from: a profile or federation.
+    minted: Option<credentials::Source>,
     base_url: Url,
     default_headers: HeaderMap,
     timeout: Duration,
@@ -68,13 +73,15 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// A builder with the defaults: base URL `https://api.anthropic.com`,
-    /// a 10-minute timeout per request, 2 retries, API version `2023-06-01`,
-    /// and no API key. Nothing is read from the environment; see
+    /// a 10-minute timeout per request, 2 retries, API version `2026-10-21`,
+    /// and no credentials. Nothing is read from the environment; see
     /// [`Client::from_env`] for that.
     pub fn new() -> Self {
         ClientBuilder {
             config: Config {
                 api_key: None,
+                auth_token: None,
+                minted: None,
                 base_url: Url::parse(DEFAULT_BASE_URL).expect("the default base URL is valid"),
                 default_headers: HeaderMap::new(),
                 timeout: DEFAULT_TIMEOUT,
@@ -86,38 +93,76 @@ impl ClientBuilder {
         }
     }
 
-    /// Reads the API key and base URL from the environment through `var`.
+    /// Reads the credentials, base URL and custom headers from the
+    /// environment through `var`, a snapshot of it in tests. Credentials
+    /// are found by [`credentials::resolve`], in the official SDKs' order.
     pub(crate) fn from_env_with(var: impl Fn(&str) -> Option<OsString>) -> Self {
         let mut builder = ClientBuilder::new();
-        match var(API_KEY_VAR) {
-            Some(key) if !key.is_empty() => match key.into_string() {
-                Ok(key) => builder = builder.api_key(key),
-                Err(_) => {
-                    builder.fail(Error::config(format!(
-                        "environment variable {API_KEY_VAR} is not valid unicode"
-                    )));
-                }
-            },
-            _ => builder.fail(Error::config(format!(
-                "environment variable {API_KEY_VAR} is not set"
-            ))),
+        let mut env = credentials::Env::default();
+        for name in credentials::VARS {
+            if let Some(value) = builder.env_string(&var, name) {
+                env.vars.insert((*name).to_owned(), value);
+            }
         }
-        match var(BASE_URL_VAR) {
-            Some(url) if !url.is_empty() => match url.into_string() {
-                Ok(url) => builder = builder.base_url(url),
-                Err(url) => builder.fail(Error::config(format!(
-                    "environment variable {BASE_URL_VAR} is not valid unicode: {url:?}"
-                ))),
-            },
-            _ => {}
+        env.home = var("HOME").map(std::path::PathBuf::from);
+        match credentials::resolve(&env) {
+            Ok(Some(Credential::ApiKey(key))) => builder = builder.api_key(key),
+            Ok(Some(Credential::AuthToken(token))) => builder = builder.auth_token(token),
+            Ok(Some(Credential::Minted(source))) => builder.config.minted = Some(source),
+            Ok(None) => builder.fail(Error::config(format!(
+                "no credentials: neither {API_KEY_VAR} nor {AUTH_TOKEN_VAR} is set, \
+                 and no profile or workload identity federation is configured"
+            ))),
+            Err(e) => builder.fail(e),
+        }
+        if let Some(url) = builder.env_string(&var, BASE_URL_VAR) {
+            builder = builder.base_url(url);
+        }
+        if let Some(headers) = builder.env_string(&var, CUSTOM_HEADERS_VAR) {
+            for (name, value) in custom_headers(&headers) {
+                builder = builder.default_header(name, value);
+            }
         }
         builder
+    }
+
+    /// The value of `name` when set and not empty. A value that is not
+    /// unicode is kept as the builder's error; it is not quoted, as it may
+    /// be a secret.
+    fn env_string(&mut self, var: impl Fn(&str) -> Option<OsString>, name: &str) -> Option<String> {
+        match var(name)?.into_string() {
+            Ok(value) if value.is_empty() => None,
+            Ok(value) => Some(value),
+            Err(_) => {
+                self.fail(Error::config(format!(
+                    "environment variable {name} is not valid unicode"
+                )));
+                None
+            }
+        }
     }
 
     /// Sets the API key, sent in the `x-api-key` header. The key is kept out
     /// of `Debug` output, errors and logs.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.config.api_key = Some(key.into());
+        self
+    }
+
+    /// Sets a bearer token, sent as `Authorization: Bearer <token>`, for
+    /// gateways and short-lived OAuth tokens. With a token, an API key is
+    /// not needed; with both, both headers are sent. The token is kept out
+    /// of `Debug` output, errors and logs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = toolrunner::Client::builder().auth_token("gateway-token").build()?;
+    /// # drop(client);
+    /// # Ok::<(), toolrunner::Error>(())
+    /// ```
+    pub fn auth_token(mut self, token: impl Into<String>) -> Self {
+        self.config.auth_token = Some(token.into());
         self
     }
 
@@ -185,7 +230,12 @@ impl ClientBuilder {
         self
     }
 
-    /// Sets the `anthropic-version` header (default `2023-06-01`).
+    /// Sets the `anthropic-version` header (default `2026-10-21`).
+    ///
+    /// Pin `2023-06-01` to keep sending what `2026-10-21` rejects
+    /// (`temperature`, `top_p`, `top_k`, a `document` block in an assistant
+    /// message, `citations` on a user's text): under `2026-10-21` the client
+    /// refuses such a request before sending it.
     pub fn anthropic_version(mut self, version: impl Into<String>) -> Self {
         self.config.anthropic_version = version.into();
         self
@@ -213,15 +263,26 @@ impl ClientBuilder {
         }
         let config = self.config;
 
-        let Some(api_key) = config.api_key else {
+        if config.api_key.is_none() && config.auth_token.is_none() && config.minted.is_none() {
             return Err(Error::config(format!(
-                "no API key: set one with ClientBuilder::api_key, or use Client::from_env to read {API_KEY_VAR}"
+                "no credentials: set an API key with ClientBuilder::api_key or a bearer token with ClientBuilder::auth_token, or use Client::from_env to read {API_KEY_VAR} or {AUTH_TOKEN_VAR}"
             )));
-        };
-        // The key is not quoted in the error: it is a secret.
-        let mut key = HeaderValue::from_str(&api_key)
-            .map_err(|e| Error::config_with("invalid API key: not a valid header value", e))?;
-        key.set_sensitive(true);
+        }
+        let mut headers = HeaderMap::new();
+        // Neither secret is quoted in an error.
+        if let Some(api_key) = &config.api_key {
+            let mut key = HeaderValue::from_str(api_key)
+                .map_err(|e| Error::config_with("invalid API key: not a valid header value", e))?;
+            key.set_sensitive(true);
+            headers.insert("x-api-key", key);
+        }
+        if let Some(token) = &config.auth_token {
+            let mut bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| {
+                Error::config_with("invalid auth token: not a valid header value", e)
+            })?;
+            bearer.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, bearer);
+        }
         let version = HeaderValue::from_str(&config.anthropic_version).map_err(|e| {
             Error::config_with(
                 format!("invalid anthropic version {:?}", config.anthropic_version),
@@ -229,14 +290,30 @@ impl ClientBuilder {
             )
         })?;
 
-        let mut headers = HeaderMap::new();
-        headers.insert("x-api-key", key);
         headers.insert("anthropic-version", version);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         for (name, value) in &config.default_headers {
             headers.insert(name, value.clone());
         }
+        // A minted token is only accepted with the OAuth beta; a static key
+        // or token takes precedence over a profile, so it is not needed then.
+        let minted = match config.minted {
+            Some(source) if config.api_key.is_none() && config.auth_token.is_none() => {
+                let beta = headers.get("anthropic-beta").and_then(|v| v.to_str().ok());
+                let beta = match beta {
+                    Some(betas) if !betas.trim().is_empty() => {
+                        format!("{betas},{}", credentials::OAUTH_BETA)
+                    }
+                    _ => credentials::OAUTH_BETA.to_owned(),
+                };
+                let beta = HeaderValue::from_str(&beta)
+                    .map_err(|e| Error::config_with("invalid anthropic-beta default header", e))?;
+                headers.insert("anthropic-beta", beta);
+                Some(credentials::TokenCache::new(source))
+            }
+            _ => None,
+        };
 
         let base = config.base_url.as_str().trim_end_matches('/');
         let messages_url = Url::parse(&format!("{base}/v1/messages")).map_err(|e| {
@@ -262,6 +339,7 @@ impl ClientBuilder {
                 headers,
                 default_header_names: config.default_headers.keys().cloned().collect(),
                 anthropic_version: config.anthropic_version,
+                tokens: minted,
                 timeout: config.timeout,
                 retry: RetryPolicy {
                     max_retries: config.max_retries,
@@ -276,11 +354,24 @@ impl ClientBuilder {
     }
 }
 
+/// The headers of `ANTHROPIC_CUSTOM_HEADERS`: one `Name: value` a line,
+/// split at the first colon and trimmed, as the official SDKs read it. A
+/// line without a colon or without a name is skipped.
+fn custom_headers(lines: &str) -> impl Iterator<Item = (&str, &str)> {
+    lines.split('\n').filter_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        let name = name.trim();
+        (!name.is_empty()).then(|| (name, value.trim()))
+    })
+}
+
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.config;
         f.debug_struct("ClientBuilder")
             .field("api_key", &c.api_key.as_ref().map(|_| "<redacted>"))
+            .field("auth_token", &c.auth_token.as_ref().map(|_| "<redacted>"))
+            .field("minted", &c.minted)
             .field("base_url", &super::without_password(&c.base_url).as_str())
             .field(
                 "default_headers",
@@ -309,14 +400,50 @@ mod tests {
     }
 
     #[test]
+    fn from_env_with_only_a_token_sends_bearer() {
+        let client = ClientBuilder::from_env_with(env(&[(AUTH_TOKEN_VAR, "tok-1")]))
+            .build()
+            .unwrap();
+        let headers = &client.inner.headers;
+        assert_eq!(headers[reqwest::header::AUTHORIZATION], "Bearer tok-1");
+        assert!(headers.get("x-api-key").is_none());
+        assert_eq!(headers["anthropic-version"], "2026-10-21");
+    }
+
+    #[test]
+    fn from_env_prefers_the_key_over_the_token() {
+        let client = ClientBuilder::from_env_with(env(&[
+            (API_KEY_VAR, "sk-test"),
+            (AUTH_TOKEN_VAR, "tok-1"),
+        ]))
+        .build()
+        .unwrap();
+        let headers = &client.inner.headers;
+        assert_eq!(headers["x-api-key"], "sk-test");
+        assert!(headers.get(reqwest::header::AUTHORIZATION).is_none());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let builder = ClientBuilder::new()
+            .api_key("sk-secret")
+            .auth_token("tok-secret");
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        let shown = format!("{:?}", builder.build().unwrap());
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+
+    #[test]
     fn from_env_without_key_names_the_variable() {
         let err = ClientBuilder::from_env_with(env(&[])).build().unwrap_err();
         assert!(err.is_config());
         assert_eq!(
             err.to_string(),
-            "environment variable ANTHROPIC_API_KEY is not set"
+            "no credentials: neither ANTHROPIC_API_KEY nor ANTHROPIC_AUTH_TOKEN is set, \
+             and no profile or workload identity federation is configured"
         );
-        let err = ClientBuilder::from_env_with(env(&[(API_KEY_VAR, "")]))
+        let err = ClientBuilder::from_env_with(env(&[(API_KEY_VAR, ""), (AUTH_TOKEN_VAR, "")]))
             .build()
             .unwrap_err();
         assert!(err.to_string().contains(API_KEY_VAR));
@@ -343,6 +470,25 @@ mod tests {
             client.inner.messages_url.as_str(),
             "https://api.anthropic.com/v1/messages"
         );
+    }
+
+    #[test]
+    fn from_env_adds_custom_headers() {
+        let client = ClientBuilder::from_env_with(env(&[
+            (API_KEY_VAR, "sk-test"),
+            (
+                CUSTOM_HEADERS_VAR,
+                "X-Team: tools\nno colon here\n: nameless\nX-Trace:  a:b  \n",
+            ),
+        ]))
+        .build()
+        .unwrap();
+        let headers = &client.inner.headers;
+        assert_eq!(headers["x-team"], "tools");
+        assert_eq!(headers["x-trace"], "a:b");
+        assert_eq!(client.inner.default_header_names.len(), 2);
+        // Header values may be secrets: names only in `Debug`.
+        assert!(!format!("{client:?}").contains("tools"));
     }
 
     #[test]

@@ -7,9 +7,12 @@
 //! the model and the attempt.
 
 mod builder;
+mod credentials;
 mod files;
+mod long_request;
 mod request;
 mod retry;
+mod version;
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +27,7 @@ pub use builder::ClientBuilder;
 pub use files::{Download, FileList, FileUpload, Files, SavedFile, sanitize_filename};
 pub(crate) use request::Request;
 use retry::RetryPolicy;
+pub(crate) use version::rejected_fields;
 
 use crate::error::Error;
 use crate::stream::{MessageStream, Sending};
@@ -42,7 +46,7 @@ const ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
 /// use toolrunner::{Client, MessageParams};
 ///
 /// let client = Client::from_env()?;
-/// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("What's 2 + 2?");
+/// let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("What's 2 + 2?");
 /// let message = client.create_message(&params).await?;
 /// println!("{}", message.text());
 /// # Ok(())
@@ -62,6 +66,8 @@ struct ClientRef {
     headers: HeaderMap,
     default_header_names: Vec<HeaderName>,
     anthropic_version: String,
+    /// Minted tokens, when credentials come from a profile or federation.
+    tokens: Option<credentials::TokenCache>,
     timeout: Duration,
     retry: RetryPolicy,
 }
@@ -75,14 +81,16 @@ const _: () = {
 
 impl Client {
     /// A client configured from the environment, as the official SDKs do:
-    /// the API key from `ANTHROPIC_API_KEY`, and the base URL from
-    /// `ANTHROPIC_BASE_URL` if it is set. Everything else has its default;
-    /// see [`ClientBuilder::new`].
+    /// the API key from `ANTHROPIC_API_KEY`, or else a bearer token from
+    /// `ANTHROPIC_AUTH_TOKEN` (sent as `Authorization: Bearer`, for
+    /// gateways), and the base URL from `ANTHROPIC_BASE_URL` if it is set.
+    /// When both credentials are set the key wins, with a warning.
+    /// Everything else has its default; see [`ClientBuilder::new`].
     ///
     /// # Errors
     ///
-    /// A configuration error ([`Error::is_config`]) when `ANTHROPIC_API_KEY`
-    /// is not set or empty, or when either variable is invalid.
+    /// A configuration error ([`Error::is_config`]) when neither credential
+    /// is set (or both are empty), or when a variable is invalid.
     ///
     /// # Examples
     ///
@@ -123,6 +131,12 @@ impl Client {
     ///   the last attempt.
     /// - [`Error::is_decode`]: a success response that is not a message.
     /// - [`Error::is_config`]: a beta name that is not a valid header value.
+    /// - [`Error::is_invalid_request`], before sending: what the API version
+    ///   rejects (see [`ClientBuilder::anthropic_version`]), or a
+    ///   `max_tokens` large enough that the reply may take over 10 minutes
+    ///   (above 21,333 tokens, less for some models), which the API only
+    ///   answers streamed: use [`stream_message`](Self::stream_message), or
+    ///   a [`ToolRunner`](crate::ToolRunner), which streams such turns itself.
     ///
     /// # Examples
     ///
@@ -130,7 +144,7 @@ impl Client {
     /// # async fn run(client: toolrunner::Client) -> Result<(), toolrunner::Error> {
     /// use toolrunner::MessageParams;
     ///
-    /// let params = MessageParams::new("claude-sonnet-4-5", 1024)
+    /// let params = MessageParams::new(toolrunner::models::CURRENT, 1024)
     ///     .system("You are terse.")
     ///     .user("Name a prime number.");
     /// let message = client.create_message(&params).await?;
@@ -158,7 +172,7 @@ impl Client {
     /// use toolrunner::stream::{Delta, StreamEvent};
     /// use toolrunner::MessageParams;
     ///
-    /// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("Write a haiku.");
+    /// let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("Write a haiku.");
     /// let mut stream = client.stream_message(&params).await?;
     /// while let Some(event) = stream.next().await {
     ///     if let StreamEvent::ContentBlockDelta { delta: Delta::Text(text), .. } = event? {
@@ -177,6 +191,13 @@ impl Client {
     ///
     /// Errors as [`create_message`](Self::create_message).
     pub(crate) async fn send(&self, request: &Request) -> Result<Message, Error> {
+        self.preflight(request)?;
+        if long_request::must_stream(&request.model, request.max_tokens) {
+            return Err(long_request::streaming_required(
+                &request.model,
+                request.max_tokens,
+            ));
+        }
         let span = request_span(&request.model);
         let read = async |response: reqwest::Response| {
             let status = response.status();
@@ -194,12 +215,31 @@ impl Client {
             .map_err(|e| Error::decode(e, status, &headers, &body, attempts))
     }
 
+    /// Sends `request` and returns the whole reply: streamed when
+    /// `max_tokens` is too large for the API to answer without streaming,
+    /// so that the caller gets the same [`Message`] either way.
+    ///
+    /// Errors as [`create_message`](Self::create_message), and those of
+    /// reading the stream.
+    pub(crate) async fn complete(&self, request: &Request) -> Result<Message, Error> {
+        if !long_request::must_stream(&request.model, request.max_tokens) {
+            return self.send(request).await;
+        }
+        tracing::debug!(
+            max_tokens = request.max_tokens,
+            "streaming a request too long to send without streaming"
+        );
+        let mut stream = self.open_stream(request).await?;
+        stream.message().await.cloned()
+    }
+
     /// Sends `request` for a streamed reply and returns the stream once the
     /// status is a success. Retries cover the status; a body that breaks
     /// off before any event is requested again by the stream itself.
     ///
     /// Errors as [`create_message`](Self::create_message), less decoding.
     pub(crate) async fn open_stream(&self, request: &Request) -> Result<MessageStream, Error> {
+        self.preflight(request)?;
         let body = request.streamed_body();
         let response = self
             .send_raw(&request.model, body.clone(), &request.betas)
@@ -211,6 +251,14 @@ impl Client {
             Box::pin(async move { client.send_raw(&model, body, &betas).await })
         };
         Ok(MessageStream::new(response, resend, self.max_retries()))
+    }
+
+    /// What happens before a Messages request is sent: refusing what the
+    /// API version would reject, and warning of a deprecated model.
+    fn preflight(&self, request: &Request) -> Result<(), Error> {
+        version::check(&self.inner.anthropic_version, &request.rejected)?;
+        crate::models::warn_if_deprecated(&request.model);
+        Ok(())
     }
 
     /// How many times a failed request is sent again.
@@ -271,12 +319,23 @@ impl Client {
         let inner = &*self.inner;
         let max_attempts = inner.retry.max_retries.saturating_add(1);
         let mut attempt = 0;
+        // A refused minted token is replaced and the request sent again,
+        // once, without counting as a retry.
+        let mut reauthorized = false;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
             tracing::debug!("sending request");
 
-            let sent = request()?.timeout(inner.timeout).send().await;
+            let mut builder = request()?;
+            let minted = match &inner.tokens {
+                Some(tokens) => Some(tokens.token(&inner.http, &inner.base_url).await?),
+                None => None,
+            };
+            if let Some(token) = &minted {
+                builder = builder.bearer_auth(token);
+            }
+            let sent = builder.timeout(inner.timeout).send().await;
             let retries_left = attempt < max_attempts;
 
             // Each arm either returns or says why to retry, with the
@@ -299,6 +358,18 @@ impl Client {
                         }
                         Err(e) => return Err(self.transport_error(e, url, attempt)),
                     }
+                }
+                Ok(response)
+                    if response.status() == StatusCode::UNAUTHORIZED
+                        && !reauthorized
+                        && let (Some(tokens), Some(token)) = (&inner.tokens, &minted) =>
+                {
+                    let _ = response.bytes().await;
+                    tracing::debug!("the access token was refused; minting another");
+                    tokens.invalidate(token).await;
+                    reauthorized = true;
+                    attempt -= 1;
+                    continue;
                 }
                 Ok(response) => {
                     let status = response.status();

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use super::version::{Rejected, rejected_fields};
 use crate::error::Error;
 use crate::types::MessageParams;
 
@@ -14,6 +15,9 @@ use crate::types::MessageParams;
 pub(crate) struct Request {
     /// The model, for the request's tracing span.
     pub(crate) model: String,
+    /// The body's `max_tokens`, for deciding whether the reply must be
+    /// streamed.
+    pub(crate) max_tokens: u32,
     /// The JSON body, without `"stream"`.
     pub(crate) body: Bytes,
     /// Betas for the `anthropic-beta` header.
@@ -21,6 +25,10 @@ pub(crate) struct Request {
     /// The code-execution container the request names, so that an error
     /// about it can say which one.
     pub(crate) container: Option<String>,
+    /// What API version `2026-10-21` would reject in this request, found
+    /// while building it so the client can refuse it under that version
+    /// without reading the body back.
+    pub(crate) rejected: Vec<Rejected>,
 }
 
 impl Request {
@@ -29,9 +37,11 @@ impl Request {
         let body = serde_json::to_vec(params).map_err(Error::encode)?;
         Ok(Request {
             model: params.model.clone(),
+            max_tokens: params.max_tokens,
             body: Bytes::from(body),
             betas: params.betas.clone(),
             container: None,
+            rejected: rejected_fields(params),
         })
     }
 
@@ -60,9 +70,11 @@ mod tests {
     fn request(body: &str) -> Request {
         Request {
             model: "m".into(),
+            max_tokens: 1,
             body: Bytes::from(body.to_owned()),
             betas: Vec::new(),
             container: None,
+            rejected: Vec::new(),
         }
     }
 

@@ -25,7 +25,7 @@
 //! let remote = server.toolset(&McpToolOptions::new().prefix("everything_")).await?;
 //!
 //! let tools = toolset![add].merge(remote)?;
-//! let params = MessageParams::new("claude-sonnet-4-5", 1024).user("Echo hello.");
+//! let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("Echo hello.");
 //! let last = Client::from_env()?.tool_runner(params, tools).until_done().await?;
 //! # Ok(())
 //! # }

@@ -69,7 +69,7 @@ impl Client {
     ///
     /// # async fn run() -> Result<(), toolrunner::Error> {
     /// let client = Client::from_env()?;
-    /// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("What is 2 + 40?");
+    /// let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("What is 2 + 40?");
     /// let mut runner = client.tool_runner(params, toolset![add]).max_iterations(10);
     /// while let Some(message) = runner.next().await {
     ///     println!("{}", message?.text());
@@ -391,12 +391,16 @@ impl Stream for ToolRunner {
                     Action::Send(request) => {
                         let client = this.client.clone();
                         this.phase =
-                            Phase::Sending(Box::pin(async move { client.send(&request).await }));
+                            Phase::Sending(Box::pin(
+                                async move { client.complete(&request).await },
+                            ));
                     }
                     Action::Compact(request) => {
                         let client = this.client.clone();
                         this.phase =
-                            Phase::Compacting(Box::pin(async move { client.send(&request).await }));
+                            Phase::Compacting(Box::pin(
+                                async move { client.complete(&request).await },
+                            ));
                     }
                 },
             }

@@ -133,9 +133,11 @@ impl RequestBuilder {
         }
         Ok(Request {
             model: params.model.clone(),
+            max_tokens: params.max_tokens,
             body: Bytes::from(buf),
             betas,
             container: container_id(params),
+            rejected: crate::client::rejected_fields(params),
         })
     }
 }

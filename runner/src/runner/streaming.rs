@@ -30,7 +30,7 @@ use crate::types::{CodeExecution, Message, MessageParam, MessageParams};
 ///
 /// # async fn run() -> Result<(), toolrunner::Error> {
 /// let client = Client::from_env()?;
-/// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("What is 2 + 40?");
+/// let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("What is 2 + 40?");
 /// let mut runner = client.tool_runner(params, toolset![add]).streaming().early_tool_start(true);
 /// while let Some(turn) = runner.next_turn().await {
 ///     let turn = turn?;
@@ -107,7 +107,12 @@ impl StreamingToolRunner {
                         .await;
                 }
                 Action::Compact(request) => {
-                    match self.client.send(&request).instrument(span.clone()).await {
+                    match self
+                        .client
+                        .complete(&request)
+                        .instrument(span.clone())
+                        .await
+                    {
                         Ok(summary) => self.core.on_summary(&summary),
                         Err(error) => {
                             if let Action::Fail(error) = self.core.on_summary_error(error) {

@@ -177,7 +177,7 @@ impl MessageParams {
     /// use toolrunner::{ContentBlock, DocumentBlock, MessageParams};
     /// use toolrunner::types::FILES_BETA;
     ///
-    /// let params = MessageParams::new("claude-sonnet-4-5", 4096)
+    /// let params = MessageParams::new(toolrunner::models::CURRENT, 4096)
     ///     .tool(json!({"type": "code_execution_20250825", "name": "code_execution"}))
     ///     .user_with_files(
     ///         "Chart the monthly totals in sales.csv, compared with the report.",

@@ -100,7 +100,7 @@ impl<'de> Deserialize<'de> for Content {
 /// ```
 /// use toolrunner::MessageParams;
 ///
-/// let params = MessageParams::new("claude-sonnet-4-5", 1024)
+/// let params = MessageParams::new(toolrunner::models::CURRENT, 1024)
 ///     .system("You are terse.")
 ///     .user("What's 2 + 2?");
 /// assert_eq!(params.messages.len(), 1);
@@ -108,7 +108,7 @@ impl<'de> Deserialize<'de> for Content {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MessageParams {
-    /// The model, e.g. `claude-sonnet-4-5`.
+    /// The model, e.g. [`models::CURRENT`](crate::models::CURRENT).
     pub model: String,
     /// The most tokens the model may write in one response.
     pub max_tokens: u32,
@@ -211,9 +211,29 @@ impl MessageParams {
     }
 
     /// Sets the sampling temperature.
+    ///
+    /// API version `2026-10-21`, the client's default, rejects it: the
+    /// client refuses such a request before sending unless it is pinned
+    /// with `ClientBuilder::anthropic_version("2023-06-01")`.
     #[must_use]
     pub fn temperature(mut self, temperature: f64) -> Self {
         self.temperature = Some(temperature);
+        self
+    }
+
+    /// Sets nucleus sampling's `top_p`. Only for API version `2023-06-01`,
+    /// as [`temperature`](Self::temperature).
+    #[must_use]
+    pub fn top_p(mut self, top_p: f64) -> Self {
+        self.top_p = Some(top_p);
+        self
+    }
+
+    /// Sets `top_k` sampling. Only for API version `2023-06-01`, as
+    /// [`temperature`](Self::temperature).
+    #[must_use]
+    pub fn top_k(mut self, top_k: u32) -> Self {
+        self.top_k = Some(top_k);
         self
     }
 

@@ -1,0 +1,89 @@
+//! [`TokenCache`]: minted access tokens, shared by the clones of a client.
+
+use std::fmt;
+
+use reqwest::Url;
+use tokio::sync::Mutex;
+
+use super::{AccessToken, Source, now};
+use crate::error::Error;
+
+/// A token this close to expiring is refreshed before it is used...
+const ADVISORY_REFRESH_SECS: u64 = 120;
+/// ...and one this close is not used at all, even if refreshing fails.
+const MANDATORY_REFRESH_SECS: u64 = 30;
+
+/// The current token of a [`Source`]. The lock is held while refreshing, so
+/// that concurrent requests wait for one refresh instead of each starting
+/// their own.
+pub(crate) struct TokenCache {
+    source: Source,
+    current: Mutex<Option<AccessToken>>,
+}
+
+impl TokenCache {
+    pub(crate) fn new(source: Source) -> Self {
+        TokenCache {
+            source,
+            current: Mutex::new(None),
+        }
+    }
+
+    /// A token to send: the cached one while it has more than two minutes
+    /// left, else a fresh one. When refreshing fails, the cached token is
+    /// still used while it has more than 30 seconds left.
+    ///
+    /// # Errors
+    ///
+    /// The refresh's error when there is no usable token.
+    pub(crate) async fn token(
+        &self,
+        http: &reqwest::Client,
+        base_url: &Url,
+    ) -> Result<String, Error> {
+        let mut current = self.current.lock().await;
+        let left = |token: &AccessToken| {
+            token
+                .expires_at
+                .map_or(u64::MAX, |at| at.saturating_sub(now()))
+        };
+        if let Some(token) = current.as_ref().filter(|t| left(t) > ADVISORY_REFRESH_SECS) {
+            return Ok(token.token.clone());
+        }
+        match self.source.fetch(http, base_url).await {
+            Ok(token) => {
+                tracing::debug!(expires_at = token.expires_at, "minted an access token");
+                let fresh = token.token.clone();
+                *current = Some(token);
+                Ok(fresh)
+            }
+            Err(error) => match current
+                .as_ref()
+                .filter(|t| left(t) > MANDATORY_REFRESH_SECS)
+            {
+                Some(token) => {
+                    tracing::warn!(%error, "refreshing the access token failed; using the current one while it lasts");
+                    Ok(token.token.clone())
+                }
+                None => Err(error),
+            },
+        }
+    }
+
+    /// Forgets `token` after the API refused it, so the next request mints
+    /// another; a token minted meanwhile by another request is kept.
+    pub(crate) async fn invalidate(&self, token: &str) {
+        let mut current = self.current.lock().await;
+        if current.as_ref().is_some_and(|t| t.token == token) {
+            *current = None;
+        }
+    }
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,430 @@
+//! Precedence over environment snapshots, and the token endpoint's wire
+//! and refresh paths against a scripted server.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Env {
+    Env {
+        vars: pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        home: None,
+    }
+}
+
+fn kind(found: Option<Credential>) -> &'static str {
+    match found {
+        None => "none",
+        Some(Credential::ApiKey(_)) => "api key",
+        Some(Credential::AuthToken(_)) => "auth token",
+        Some(Credential::Minted(Source::Federation(_))) => "federation",
+        Some(Credential::Minted(Source::Profile(_))) => "profile",
+    }
+}
+
+const FEDERATION: [(&str, &str); 3] = [
+    (IDENTITY_TOKEN_VAR, "jwt-secret"),
+    (FEDERATION_RULE_ID_VAR, "fdrl_1"),
+    (ORGANIZATION_ID_VAR, "org_1"),
+];
+
+/// A fresh directory under the system's temporary one, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("toolrunner-credentials-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A config directory with profile `name` whose token is `token`, its
+/// credentials file with `mode`.
+fn profile_dir(name: &str, token: &str, mode: u32) -> TempDir {
+    let dir = TempDir::new();
+    write_profile(dir.path(), name, token, mode);
+    dir
+}
+
+fn write_profile(dir: &Path, name: &str, token: &str, mode: u32) {
+    std::fs::create_dir_all(dir.join("configs")).unwrap();
+    std::fs::create_dir_all(dir.join("credentials")).unwrap();
+    std::fs::write(
+        dir.join("configs").join(format!("{name}.json")),
+        r#"{"authentication": {"type": "user_oauth"}}"#,
+    )
+    .unwrap();
+    let path = dir.join("credentials").join(format!("{name}.json"));
+    std::fs::write(
+        &path,
+        format!(r#"{{"type": "oauth_token", "access_token": "{token}"}}"#),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+#[test]
+fn precedence_follows_the_official_sdks() {
+    let dir = profile_dir("default", "profile-token", 0o600);
+    let config_dir = dir.path().to_str().unwrap();
+    write_profile(dir.path(), "dev", "dev-token", 0o600);
+    let with = |pairs: &[(&str, &str)]| {
+        let mut all = vec![(CONFIG_DIR_VAR, config_dir)];
+        all.extend_from_slice(pairs);
+        kind(resolve(&env(&all)).unwrap())
+    };
+    let mut everything = vec![
+        (API_KEY_VAR, "k"),
+        (AUTH_TOKEN_VAR, "t"),
+        (PROFILE_VAR, "dev"),
+    ];
+    everything.extend(FEDERATION);
+    assert_eq!(with(&everything), "api key");
+    assert_eq!(with(&everything[1..]), "auth token");
+    assert_eq!(with(&everything[2..]), "profile");
+    assert_eq!(with(&everything[3..]), "federation");
+    // The active profile on disk comes last.
+    assert_eq!(with(&[]), "profile");
+    // Without a config directory, nothing.
+    assert_eq!(kind(resolve(&env(&[])).unwrap()), "none");
+}
+
+#[test]
+fn the_active_profile_is_the_one_the_pointer_names() {
+    let dir = profile_dir("work", "work-token", 0o600);
+    std::fs::write(dir.path().join("active_config"), "work\n").unwrap();
+    let home = TempDir::new();
+    let config = home.path().join(".config").join("anthropic");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::rename(dir.path(), &config).unwrap();
+    let env = Env {
+        vars: HashMap::new(),
+        home: Some(home.path().to_owned()),
+    };
+    let Some(Credential::Minted(Source::Profile(profile))) = resolve(&env).unwrap() else {
+        panic!("the active profile");
+    };
+    assert!(profile.credentials_path.ends_with("credentials/work.json"));
+}
+
+#[test]
+fn federation_needs_its_organization() {
+    let err = resolve(&env(&FEDERATION[..2])).unwrap_err();
+    assert!(err.is_config());
+    assert!(err.to_string().contains(ORGANIZATION_ID_VAR), "{err}");
+}
+
+#[test]
+fn a_named_profile_with_a_bad_name_is_an_error() {
+    let err = resolve(&env(&[
+        (CONFIG_DIR_VAR, "/nonexistent"),
+        (PROFILE_VAR, "../etc"),
+    ]))
+    .unwrap_err();
+    assert!(
+        err.to_string().contains(r#"invalid profile name "../etc""#),
+        "{err}"
+    );
+}
+
+#[test]
+fn secrets_stay_out_of_debug() {
+    let found = resolve(&env(&FEDERATION)).unwrap();
+    let shown = format!("{found:?}");
+    assert!(!shown.contains("jwt-secret"), "{shown}");
+    let shown = format!(
+        "{:?}",
+        resolve(&env(&[(API_KEY_VAR, "sk-secret")])).unwrap()
+    );
+    assert!(!shown.contains("sk-secret"), "{shown}");
+}
+
+#[cfg(feature = "testing")]
+mod wire {
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::client::{Client, ClientBuilder};
+    use crate::testing::{Reply, ScriptedServer};
+    use crate::types::MessageParams;
+
+    fn message() -> Value {
+        json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+            "content": [{"type": "text", "text": "ok"}],
+            "stop_reason": "end_turn", "stop_sequence": null,
+            "usage": {"input_tokens": 1, "output_tokens": 1}
+        })
+    }
+
+    fn token(n: usize, expires_in: u64) -> Reply {
+        Reply::json(
+            200,
+            &json!({"access_token": format!("minted-{n}"), "expires_in": expires_in, "token_type": "Bearer"}),
+        )
+    }
+
+    /// A server whose token endpoint answers with `tokens` in turn (the
+    /// last one again once they run out), and whose Messages endpoint
+    /// answers with a message.
+    async fn server(tokens: Vec<Reply>) -> ScriptedServer {
+        let tokens = Arc::new(Mutex::new(tokens));
+        ScriptedServer::start(move |request: &Value| {
+            if request.get("grant_type").is_some() {
+                let mut tokens = tokens.lock().unwrap();
+                return if tokens.len() > 1 {
+                    tokens.remove(0)
+                } else {
+                    tokens[0].clone()
+                };
+            }
+            Reply::message(message())
+        })
+        .await
+        .unwrap()
+    }
+
+    fn client(server: &ScriptedServer, extra: &[(&str, &str)]) -> Client {
+        let url = server.url();
+        let mut pairs: Vec<(String, String)> = FEDERATION
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        pairs.push(("ANTHROPIC_BASE_URL".into(), url));
+        pairs.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        ClientBuilder::from_env_with(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| OsString::from(v))
+        })
+        .max_retries(0)
+        .build()
+        .unwrap()
+    }
+
+    fn params() -> MessageParams {
+        MessageParams::new("claude-test", 16).user("Hi")
+    }
+
+    /// `(target, authorization)` of each request the server got.
+    fn log(server: &ScriptedServer) -> Vec<(String, String)> {
+        server
+            .recorded()
+            .into_iter()
+            .map(|r| {
+                let auth = r.header("authorization").unwrap_or("").to_owned();
+                (r.target, auth)
+            })
+            .collect()
+    }
+
+    fn entry(target: &str, auth: &str) -> (String, String) {
+        (target.to_owned(), auth.to_owned())
+    }
+
+    #[tokio::test]
+    async fn federation_exchanges_then_sends_the_bearer_with_the_oauth_beta() {
+        let server = server(vec![token(1, 3600)]).await;
+        let client = client(&server, &[(SERVICE_ACCOUNT_ID_VAR, "svac_1")]);
+        client.create_message(&params()).await.unwrap();
+        client.clone().create_message(&params()).await.unwrap();
+
+        let recorded = server.recorded();
+        let exchange = &recorded[0];
+        assert_eq!(exchange.method, "POST");
+        assert_eq!(exchange.target, "/v1/oauth/token");
+        assert_eq!(
+            exchange.header("anthropic-beta"),
+            Some("oauth-2025-04-20,oidc-federation-2026-04-01")
+        );
+        let body: Value = serde_json::from_str(&exchange.body).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": "jwt-secret",
+                "federation_rule_id": "fdrl_1",
+                "organization_id": "org_1",
+                "service_account_id": "svac_1"
+            })
+        );
+        // One exchange for both requests, and for the clone.
+        assert_eq!(
+            log(&server),
+            [
+                entry("/v1/oauth/token", ""),
+                entry("/v1/messages", "Bearer minted-1"),
+                entry("/v1/messages", "Bearer minted-1"),
+            ]
+        );
+        assert_eq!(
+            recorded[1].header("anthropic-beta"),
+            Some("oauth-2025-04-20")
+        );
+        assert_eq!(recorded[1].header("x-api-key"), None);
+        assert!(!format!("{client:?}").contains("jwt-secret"));
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_share_one_exchange() {
+        let server = server(vec![token(1, 3600)]).await;
+        let client = client(&server, &[]);
+        let requests = (0..5).map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.create_message(&params()).await })
+        });
+        for request in requests.collect::<Vec<_>>() {
+            request.await.unwrap().unwrap();
+        }
+        let log = log(&server);
+        assert_eq!(
+            log.iter().filter(|(t, _)| t == "/v1/oauth/token").count(),
+            1
+        );
+        assert_eq!(log.len(), 6);
+    }
+
+    #[tokio::test]
+    async fn a_token_close_to_expiry_is_refreshed_ahead() {
+        let server = server(vec![token(1, 100), token(2, 3600)]).await;
+        let client = client(&server, &[]);
+        client.create_message(&params()).await.unwrap();
+        client.create_message(&params()).await.unwrap();
+        assert_eq!(
+            log(&server),
+            [
+                entry("/v1/oauth/token", ""),
+                entry("/v1/messages", "Bearer minted-1"),
+                entry("/v1/oauth/token", ""),
+                entry("/v1/messages", "Bearer minted-2"),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_serving_a_still_valid_token() {
+        let server = server(vec![token(1, 100), Reply::error(500, "api_error", "down")]).await;
+        let client = client(&server, &[]);
+        client.create_message(&params()).await.unwrap();
+        client.create_message(&params()).await.unwrap();
+        let log = log(&server);
+        assert_eq!(log[3], entry("/v1/messages", "Bearer minted-1"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_fails_when_the_token_is_about_to_expire() {
+        let server = server(vec![token(1, 10), Reply::error(500, "api_error", "down")]).await;
+        let client = client(&server, &[]);
+        client.create_message(&params()).await.unwrap();
+        let err = client.create_message(&params()).await.unwrap_err();
+        assert!(err.is_config(), "{err}");
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("token exchange"), "{shown}");
+        assert!(shown.contains("status 500"), "{shown}");
+        assert!(
+            !shown.contains("jwt-secret") && !shown.contains("minted-1"),
+            "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_minted_token_is_replaced_once() {
+        let tokens = Arc::new(Mutex::new(0usize));
+        let refused = Arc::new(Mutex::new(0usize));
+        let (t, r) = (tokens.clone(), refused.clone());
+        let server = ScriptedServer::start(move |request: &Value| {
+            if request.get("grant_type").is_some() {
+                let mut n = t.lock().unwrap();
+                *n += 1;
+                return token(*n, 3600);
+            }
+            let mut r = r.lock().unwrap();
+            *r += 1;
+            // The first token is revoked; the second works.
+            if *r == 1 {
+                Reply::error(401, "authentication_error", "revoked")
+            } else {
+                Reply::message(message())
+            }
+        })
+        .await
+        .unwrap();
+        let client = client(&server, &[]);
+        client.create_message(&params()).await.unwrap();
+        assert_eq!(
+            log(&server),
+            [
+                entry("/v1/oauth/token", ""),
+                entry("/v1/messages", "Bearer minted-1"),
+                entry("/v1/oauth/token", ""),
+                entry("/v1/messages", "Bearer minted-2"),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_profile_token_is_sent_and_a_group_readable_file_refused() {
+        let server = server(vec![token(1, 3600)]).await;
+        let dir = profile_dir("default", "profile-token", 0o600);
+        let config_dir = dir.path().to_str().unwrap().to_owned();
+        let url = server.url();
+        let build = |config_dir: String| {
+            let url = url.clone();
+            ClientBuilder::from_env_with(move |name| match name {
+                "ANTHROPIC_CONFIG_DIR" => Some(OsString::from(&config_dir)),
+                "ANTHROPIC_BASE_URL" => Some(OsString::from(&url)),
+                _ => None,
+            })
+            .max_retries(0)
+            .build()
+            .unwrap()
+        };
+        build(config_dir).create_message(&params()).await.unwrap();
+        assert_eq!(
+            log(&server),
+            [entry("/v1/messages", "Bearer profile-token")]
+        );
+
+        let dir = profile_dir("default", "leaky-token", 0o640);
+        let err = build(dir.path().to_str().unwrap().to_owned())
+            .create_message(&params())
+            .await
+            .unwrap_err();
+        assert!(err.is_config());
+        let shown = err.to_string();
+        assert!(shown.contains("mode 640"), "{shown}");
+        assert!(shown.contains("chmod 600"), "{shown}");
+        assert!(!shown.contains("leaky-token"), "{shown}");
+    }
+}
