@@ -14,6 +14,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Meta, Token};
 
 use crate::ctxt::Ctxt;
+use crate::rules::is_code_execution_version;
 use crate::symbol::{self, Symbol};
 
 /// The options of `#[tool(...)]` on the function.
@@ -361,13 +362,6 @@ fn unknown(what: &str, path: &syn::Path, options: &[Symbol], accepts: &str) -> S
         "unknown {what} `{given}`; {hint}{accepts} {}",
         symbol::one_of(options)
     )
-}
-
-/// Whether `s` is `code_execution_` followed by eight digits, the form the
-/// Messages API uses for code-execution tool versions.
-fn is_code_execution_version(s: &str) -> bool {
-    s.strip_prefix(symbol::CODE_EXECUTION_PREFIX)
-        .is_some_and(|date| date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Consumes the value of an unknown option, whatever its shape (`key`,

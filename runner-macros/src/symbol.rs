@@ -46,8 +46,6 @@ pub(crate) const PARAM_OPTIONS: &[Symbol] = &[RENAME, DEFAULT];
 // Callers accepted in `allowed_callers`.
 pub(crate) const DIRECT: &str = "direct";
 pub(crate) const CODE: &str = "code";
-/// The prefix of a dated code-execution version such as `code_execution_20260120`.
-pub(crate) const CODE_EXECUTION_PREFIX: &str = "code_execution_";
 /// A code-execution version to show in error messages.
 pub(crate) const CODE_EXECUTION_EXAMPLE: &str = "code_execution_20260120";
 

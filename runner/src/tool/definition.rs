@@ -191,17 +191,22 @@ impl ToolDefinition {
     ///
     /// A call from code in another version is refused even for a `"code"`
     /// tool: the request declared the tool callable from `code_version`
-    /// only. Code mode (the client-side sandbox) is admitted by `"code"`.
+    /// only. Versions the API tags alike (see [`same_code_caller`]) count as
+    /// one. Code mode (the client-side sandbox) is admitted by `"code"`.
+    ///
+    /// [`same_code_caller`]: super::same_code_caller
     pub fn allows_caller(&self, caller: &Caller, code_version: &str) -> bool {
         let Some(callers) = &self.allowed_callers else {
             return caller.is_direct();
         };
         callers.iter().any(|allowed| match (allowed, caller) {
             (AllowedCaller::Direct, Caller::Direct) => true,
-            (AllowedCaller::Code, Caller::CodeExecution { version, .. }) => version == code_version,
+            (AllowedCaller::Code, Caller::CodeExecution { version, .. }) => {
+                super::same_code_caller(version, code_version)
+            }
             (AllowedCaller::Code, Caller::CodeMode) => true,
             (AllowedCaller::CodeExecution(v), Caller::CodeExecution { version, .. }) => {
-                v == version
+                super::same_code_caller(version, v)
             }
             _ => false,
         })

@@ -7,6 +7,7 @@
 mod args;
 mod auth;
 mod call;
+mod code_version;
 mod definition;
 mod output;
 pub(crate) mod schema;
@@ -21,6 +22,7 @@ use serde_json::Value;
 pub use args::ArgsReader;
 pub use auth::AuthInfo;
 pub use call::{Caller, ToolCall};
+pub use code_version::same_code_caller;
 pub(crate) use definition::WireDefinition;
 pub use definition::{
     AllowedCaller, DEFAULT_CODE_EXECUTION, ToolDefinition, is_code_execution_version,
