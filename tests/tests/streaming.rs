@@ -435,3 +435,108 @@ async fn early_tool_start_runs_tools_while_the_tail_streams_and_never_twice() {
         "tools ran after the turn: {late:?}"
     );
 }
+
+/// A streamed reply of one `tool_use` block whose input is streamed as
+/// `fragments`, stopping for `stop_reason`.
+fn streamed_tool_call(id: &str, name: &str, fragments: &[&str], stop_reason: &str) -> Reply {
+    let mut events = vec![
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {"id": id, "type": "message", "role": "assistant", "model": "m",
+                "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 3, "output_tokens": 1}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0,
+                "content_block": {"type": "tool_use", "id": "toolu_1", "name": name, "input": {}}}),
+        ),
+    ];
+    for fragment in fragments {
+        events.push((
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": fragment}}),
+        ));
+    }
+    events.push((
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": 0}),
+    ));
+    events.push((
+        "message_delta",
+        json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null}, "usage": {"output_tokens": 9}}),
+    ));
+    events.push(("message_stop", json!({"type": "message_stop"})));
+    Reply::stream(
+        events
+            .into_iter()
+            .map(|(name, data)| Part::Chunk(format!("event: {name}\ndata: {data}\n\n"))),
+    )
+}
+
+#[tokio::test]
+async fn a_tool_input_cut_by_max_tokens_ends_the_turn_with_its_stop_reason_and_what_was_read() {
+    let server = ScriptedServer::start(Sequence::new([streamed_tool_call(
+        "msg_1",
+        "add",
+        &[r#"{"a": 40, "#, r#""b": 2, "note": "unfin"#],
+        "max_tokens",
+    )]))
+    .await
+    .unwrap();
+    let message = client_with_retries(&server, 0)
+        .tool_runner(params(), toolset![add])
+        .streaming()
+        .until_done()
+        .await
+        .expect("a cut input is not a broken stream");
+    assert_eq!(message.stop_reason, Some(StopReason::MaxTokens));
+    assert_eq!(
+        message.tool_uses().next().unwrap().input,
+        json!({"a": 40, "b": 2, "note": "unfin"})
+    );
+    assert_eq!(server.requests().len(), 1, "nothing is requested again");
+}
+
+static EAGER_ADDS: AtomicUsize = AtomicUsize::new(0);
+
+/// Add two integers, counting calls.
+#[tool]
+fn counted_add(a: i64, b: i64) -> i64 {
+    EAGER_ADDS.fetch_add(1, Ordering::SeqCst);
+    a + b
+}
+
+#[tokio::test]
+async fn a_tool_input_that_is_not_json_gets_an_error_result_and_the_loop_goes_on() {
+    // With eager input streaming the API may stop for tools on an input
+    // that is not valid JSON.
+    let server = ScriptedServer::start(Sequence::new([
+        streamed_tool_call("msg_1", "counted_add", &[r#"{"a": 1, "b": "#], "tool_use"),
+        Reply::stream_message(&message("msg_2", json!([text("Sorry.")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let done = client_with_retries(&server, 0)
+        .tool_runner(params(), toolset![counted_add])
+        .message_threads(false)
+        .streaming()
+        .until_done()
+        .await
+        .expect("run");
+    assert_eq!(done.text(), "Sorry.");
+    assert_eq!(EAGER_ADDS.load(Ordering::SeqCst), 0, "the tool never ran");
+    let second = &server.requests()[1];
+    assert_eq!(
+        second["messages"][1]["content"][0]["input"],
+        json!({"a": 1}),
+        "the history keeps what could be read, as an object"
+    );
+    let result = &second["messages"][2]["content"][0];
+    assert_eq!(result["tool_use_id"], "toolu_1");
+    assert_eq!(result["is_error"], true);
+    let says = result["content"].as_str().unwrap();
+    assert!(
+        says.starts_with("the input of tool `counted_add` was not valid JSON ("),
+        "{says}"
+    );
+}

@@ -23,7 +23,7 @@ impl Accumulator {
     /// # Errors
     ///
     /// A broken-stream error when the events do not fit together (a delta
-    /// before its block, tool input that is not JSON).
+    /// before its block, a block that never started).
     pub(crate) fn apply(&mut self, event: &StreamEvent) -> Result<(), Error> {
         match event {
             StreamEvent::MessageStart { message } => self.message = Some(message.clone()),
@@ -80,8 +80,13 @@ impl Accumulator {
             }
             StreamEvent::ContentBlockStop { index } => {
                 if let Some(json) = self.partial_json.remove(index) {
-                    let input = parse_input(*index, &json)?;
-                    set_input(self.block_mut(*index)?, input)?;
+                    let (input, error) = parse_input(&json);
+                    let block = self.block_mut(*index)?;
+                    if let (ContentBlock::ToolUse(call), Some(error)) = (&mut *block, &error) {
+                        tracing::debug!(id = %call.id, %error, "streamed tool input is not valid JSON");
+                        call.input_error = Some(error.clone());
+                    }
+                    set_input(block, input)?;
                 }
             }
             StreamEvent::MessageDelta {
@@ -152,16 +157,25 @@ impl Accumulator {
     }
 }
 
-/// The streamed input text of block `index` as JSON; no text means `{}`.
-fn parse_input(index: usize, json: &str) -> Result<Value, Error> {
+/// The streamed input text of a block as JSON; no text means `{}`.
+///
+/// Text that is not valid JSON is normal when the model ran out of tokens
+/// mid-input, so it is not an error of the stream: the input is what could
+/// be read of it, and the second value says why it is not the whole.
+fn parse_input(json: &str) -> (Value, Option<String>) {
     if json.trim().is_empty() {
-        return Ok(Value::Object(serde_json::Map::new()));
+        return (Value::Object(serde_json::Map::new()), None);
     }
-    serde_json::from_str(json).map_err(|e| {
-        Error::stream_broken(format!(
-            "the streamed input of content block {index} is not valid JSON ({e}): {json}"
-        ))
-    })
+    match serde_json::from_str(json) {
+        Ok(input) => (input, None),
+        Err(e) => {
+            // The API requires an object as a tool's input in the history.
+            let partial = super::partial_json::parse_partial(json)
+                .filter(Value::is_object)
+                .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+            (partial, Some(format!("{e}")))
+        }
+    }
 }
 
 fn set_input(block: &mut ContentBlock, input: Value) -> Result<(), Error> {

@@ -5,6 +5,7 @@
 mod accumulate;
 mod event;
 mod message_stream;
+mod partial_json;
 mod sse;
 
 pub use event::{Delta, StreamEvent};

@@ -266,6 +266,12 @@ pub struct ToolUseBlock {
     /// Fields this crate does not model, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// Why the streamed input was not valid JSON, when it was not (a stream
+    /// cut by `max_tokens`, or eager input streaming); `input` then holds
+    /// what could be read of it. Never sent: the runner answers such a call
+    /// with an error result instead of running the tool.
+    #[serde(skip)]
+    pub input_error: Option<String>,
 }
 
 impl ToolUseBlock {
@@ -278,6 +284,7 @@ impl ToolUseBlock {
             caller: None,
             cache_control: None,
             extra: Map::new(),
+            input_error: None,
         }
     }
 
