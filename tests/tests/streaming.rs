@@ -540,3 +540,122 @@ async fn a_tool_input_that_is_not_json_gets_an_error_result_and_the_loop_goes_on
         "{says}"
     );
 }
+
+/// An SSE body of `(event, data)` pairs, one chunk each.
+fn sse(events: Vec<(&str, serde_json::Value)>) -> Reply {
+    Reply::stream(
+        events
+            .into_iter()
+            .map(|(name, data)| Part::Chunk(format!("event: {name}\ndata: {data}\n\n"))),
+    )
+}
+
+#[tokio::test]
+async fn compaction_summaries_stop_details_and_unknown_deltas_are_kept_from_the_stream() {
+    let first = sse(vec![
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+            "model": "m", "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 3, "output_tokens": 1}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "compaction", "content": null, "signature": "sig_c", "tool_changes": []}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "compaction_delta", "content": "The user asked for sums.", "encrypted_content": "enc_1"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 1,
+            "content_block": {"type": "future_block", "value": ""}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 1,
+            "delta": {"type": "future_delta", "more": "x"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 1}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 2,
+            "content_block": {"type": "tool_use", "id": "toolu_1", "name": "add", "input": {}}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 2,
+            "delta": {"type": "input_json_delta", "partial_json": "{\"a\": 1, \"b\": 2}"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 2}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta",
+            "delta": {"stop_reason": "tool_use", "stop_sequence": null, "stop_details": {"type": "refusal", "category": null, "explanation": null}},
+            "context_management": {"applied_edits": []},
+            "usage": {"output_tokens": 9}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ]);
+    let server = ScriptedServer::start(Sequence::new([
+        first,
+        Reply::stream_message(&message("msg_2", json!([text("3")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let mut runner = client_with_retries(&server, 0)
+        .tool_runner(params(), toolset![add])
+        .message_threads(false)
+        .streaming();
+    let turn = runner.next_turn().await.unwrap().unwrap();
+    let mut unknown_deltas = Vec::new();
+    while let Some(event) = turn.next().await {
+        if let StreamEvent::ContentBlockDelta {
+            delta: Delta::Other(raw),
+            ..
+        } = event.unwrap()
+        {
+            unknown_deltas.push(raw);
+        }
+    }
+    assert_eq!(
+        unknown_deltas,
+        [json!({"type": "future_delta", "more": "x"})]
+    );
+    let message = turn.message().await.unwrap().clone();
+    assert_eq!(
+        message.extra["stop_details"],
+        json!({"type": "refusal", "category": null, "explanation": null})
+    );
+    assert_eq!(
+        message.extra["context_management"],
+        json!({"applied_edits": []})
+    );
+    let toolrunner::ContentBlock::Other(future) = &message.content[1] else {
+        panic!("an unknown block is kept raw: {:?}", message.content[1]);
+    };
+    assert_eq!(
+        future.deltas(),
+        [json!({"type": "future_delta", "more": "x"})]
+    );
+    runner.until_done().await.unwrap();
+    let sent_back = &server.requests()[1]["messages"][1]["content"];
+    assert_eq!(
+        sent_back[0],
+        json!({"type": "compaction", "content": "The user asked for sums.", "signature": "sig_c",
+               "tool_changes": [], "encrypted_content": "enc_1"})
+    );
+    assert_eq!(sent_back[1], json!({"type": "future_block", "value": ""}));
+}

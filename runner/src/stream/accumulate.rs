@@ -69,6 +69,14 @@ impl Accumulator {
                     (ContentBlock::Thinking(thinking), Delta::Signature(signature)) => {
                         thinking.signature.clone_from(signature);
                     }
+                    (ContentBlock::Other(other), Delta::Compaction(fields))
+                        if other.kind() == "compaction" =>
+                    {
+                        set_fields(other, fields)?;
+                    }
+                    // A block this crate does not model keeps every delta it
+                    // was sent, so that nothing streamed is lost.
+                    (ContentBlock::Other(other), delta) => other.push_delta(delta.to_value()),
                     (block, delta) => {
                         tracing::debug!(
                             kind = block.kind(),
@@ -94,6 +102,7 @@ impl Accumulator {
                 stop_sequence,
                 usage,
                 raw,
+                extra,
             } => {
                 let message = self.message_mut("message_delta")?;
                 if stop_reason.is_some() {
@@ -107,6 +116,18 @@ impl Accumulator {
                 }
                 if let Some(container) = raw.get("container").filter(|c| !c.is_null()) {
                     message.container = serde_json::from_value::<Container>(container.clone()).ok();
+                }
+                // The non-streamed message carries these at its top level:
+                // `stop_details` from the delta, the rest from the event.
+                if let Some(details) = raw.get("stop_details") {
+                    message
+                        .extra
+                        .insert("stop_details".to_owned(), details.clone());
+                }
+                for (key, value) in extra {
+                    if !value.is_null() {
+                        message.extra.insert(key.clone(), value.clone());
+                    }
                 }
             }
             StreamEvent::MessageStop => self.stopped = true,
@@ -193,6 +214,29 @@ fn set_input(block: &mut ContentBlock, input: Value) -> Result<(), Error> {
             *other = OtherBlock::from_json(&text).map_err(Error::encode)?;
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Replaces fields of an unmodelled block, keeping its other fields and
+/// their order; a null field does not erase one already there.
+fn set_fields(
+    block: &mut OtherBlock,
+    fields: &serde_json::Map<String, Value>,
+) -> Result<(), Error> {
+    let mut value = block.to_value();
+    if let Some(object) = value.as_object_mut() {
+        for (key, field) in fields {
+            if !field.is_null() || !object.contains_key(key) {
+                object.insert(key.clone(), field.clone());
+            }
+        }
+    }
+    let text = serde_json::to_string(&value).map_err(Error::encode)?;
+    let deltas = block.deltas().to_vec();
+    *block = OtherBlock::from_json(&text).map_err(Error::encode)?;
+    for delta in deltas {
+        block.push_delta(delta);
     }
     Ok(())
 }
