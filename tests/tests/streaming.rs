@@ -659,3 +659,86 @@ async fn compaction_summaries_stop_details_and_unknown_deltas_are_kept_from_the_
     );
     assert_eq!(sent_back[1], json!({"type": "future_block", "value": ""}));
 }
+
+/// A streamed text reply whose events come `gap` apart, `pieces` text deltas in all.
+fn slow_stream(pieces: usize, gap: Duration) -> (Reply, String) {
+    let mut parts = vec![Part::Chunk(format!(
+        "event: message_start\ndata: {}\n\n",
+        json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+            "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 3, "output_tokens": 1}}})
+    ))];
+    let block = json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}});
+    parts.push(Part::Chunk(format!(
+        "event: content_block_start\ndata: {block}\n\n"
+    )));
+    let mut expected = String::new();
+    for i in 0..pieces {
+        parts.push(Part::Delay(gap));
+        let piece = format!("{i} ");
+        expected.push_str(&piece);
+        let delta = json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}});
+        parts.push(Part::Chunk(format!(
+            "event: content_block_delta\ndata: {delta}\n\n"
+        )));
+    }
+    for (name, data) in [
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 9}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ] {
+        parts.push(Part::Chunk(format!("event: {name}\ndata: {data}\n\n")));
+    }
+    (Reply::stream(parts), expected)
+}
+
+#[tokio::test]
+async fn a_stream_longer_than_the_request_timeout_arrives_complete() {
+    // 14 events 250 ms apart: 3.5 s of body under a 1 s timeout.
+    let (reply, expected) = slow_stream(14, Duration::from_millis(250));
+    let server = ScriptedServer::start(Sequence::new([reply])).await.unwrap();
+    let client = toolrunner::Client::builder()
+        .api_key("test-key")
+        .base_url(server.url())
+        .max_retries(0)
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut stream = client
+        .stream_message(&params())
+        .await
+        .expect("headers in time");
+    let message = stream
+        .message()
+        .await
+        .expect("the whole body, however long");
+    assert!(started.elapsed() >= Duration::from_millis(3500));
+    assert_eq!(message.text(), expected);
+    assert_eq!(server.requests().len(), 1, "never requested again");
+}
+
+#[tokio::test]
+async fn a_stream_silent_for_longer_than_the_idle_timeout_is_broken() {
+    let (reply, _) = slow_stream(2, Duration::from_millis(600));
+    let server = ScriptedServer::start(Sequence::new([reply])).await.unwrap();
+    let client = toolrunner::Client::builder()
+        .api_key("test-key")
+        .base_url(server.url())
+        .max_retries(0)
+        .stream_idle_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let mut stream = client.stream_message(&params()).await.unwrap();
+    let error = stream.message().await.unwrap_err();
+    assert!(error.is_stream_broken(), "{error}");
+    assert!(
+        error.to_string().contains("nothing was received for 200ms"),
+        "{error}"
+    );
+}
