@@ -727,3 +727,39 @@ async fn calls_from_code_under_20260521_are_answered_though_tagged_20260120() {
         results[1]
     );
 }
+
+#[tokio::test]
+async fn an_encrypted_result_is_read_and_its_return_code_counts() {
+    let encrypted = json!({"type": "code_execution_tool_result", "tool_use_id": "srvtoolu_1", "content": {
+        "type": "encrypted_code_execution_result", "encrypted_stdout": "EnCrYpTeD", "stderr": "Traceback",
+        "return_code": 1, "content": [{"type": "code_execution_output", "file_id": "file_9"}]}});
+    let server = server(vec![in_container(
+        message(
+            "msg_1",
+            json!([
+                run_code("srvtoolu_1", "search()"),
+                encrypted.clone(),
+                text("It failed.")
+            ]),
+            "end_turn",
+        ),
+        "container_1",
+    )])
+    .await;
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![query_sales])
+        .message_threads(false);
+    while runner.next().await.is_some() {}
+    let runs = runner.code_executions();
+    assert_eq!(
+        runs[0].outcome,
+        Some(CodeExecutionOutcome::Encrypted {
+            encrypted_stdout: "EnCrYpTeD".into(),
+            stderr: "Traceback".into(),
+            return_code: 1,
+            file_ids: vec!["file_9".into()],
+        })
+    );
+    assert!(runs[0].is_failure());
+    assert_eq!(runs[0].output_files(), ["file_9"]);
+}
