@@ -848,3 +848,29 @@ async fn a_body_that_is_not_a_message_is_a_decode_error_and_ends_the_loop() {
     );
     assert_eq!(server.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn a_retry_after_of_zero_gets_backoff_not_an_instant_retry() {
+    // A zero delay would only meet the same answer: back off instead, as the
+    // official SDKs do (the first backoff is 375 to 500 ms).
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::error(429, "rate_limit_error", "slow down").header("retry-after", "0"),
+        Reply::message(message("msg_1", json!([text("hi")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(server.url())
+        .max_retries(1)
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    client.create_message(&params()).await.expect("retried");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(350),
+        "retried after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.requests().len(), 2);
+}
