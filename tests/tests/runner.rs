@@ -874,3 +874,41 @@ async fn a_retry_after_of_zero_gets_backoff_not_an_instant_retry() {
     );
     assert_eq!(server.requests().len(), 2);
 }
+
+/// Look up the weather.
+#[tool(input_examples = [{"city": "Paris"}, {"city": "Oslo", "days": 3}], eager_input_streaming)]
+fn forecast(city: String, days: Option<u32>) -> String {
+    format!("{city}: sunny for {} days", days.unwrap_or(1))
+}
+
+#[tokio::test]
+async fn input_examples_and_eager_streaming_go_out_in_the_documented_shape() {
+    let server = ScriptedServer::start(Sequence::new([Reply::message(message(
+        "msg_1",
+        json!([text("hi")]),
+        "end_turn",
+    ))]))
+    .await
+    .unwrap();
+    client(&server)
+        .tool_runner(params(), toolset![forecast])
+        .message_threads(false)
+        .until_done()
+        .await
+        .unwrap();
+    let tool = &server.requests()[0]["tools"][0];
+    assert_eq!(
+        tool["input_examples"],
+        json!([{"city": "Paris"}, {"city": "Oslo", "days": 3}])
+    );
+    assert_eq!(tool["eager_input_streaming"], true);
+}
+
+#[test]
+fn a_definition_keeps_the_fields_it_does_not_model() {
+    let wire = json!({"name": "lookup", "description": "Look up.", "input_schema": {"type": "object"},
+                      "input_examples": [{"q": "x"}], "eager_input_streaming": false,
+                      "future_option": {"level": 2}});
+    let def: toolrunner::ToolDefinition = serde_json::from_value(wire.clone()).unwrap();
+    assert_eq!(def.to_wire("code_execution_20260120"), wire);
+}
