@@ -88,8 +88,10 @@ pub struct ToolDefinition {
     pub allowed_callers: Option<Vec<AllowedCaller>>,
     /// Ask the API to guarantee that inputs match the schema. On the wire,
     /// the schema of a strict tool is adapted to what strict mode accepts:
-    /// objects closed, no numeric or length bounds, no `format` on numbers
-    /// (the input is still checked against them when it is read).
+    /// every object closed (maps too), `oneOf` sent as `anyOf`, and keywords
+    /// strict mode lacks (numeric and length bounds, `maxItems`, formats it
+    /// does not know, ...) moved into the description, so the model still
+    /// reads them.
     pub strict: bool,
     /// Leave the tool out of the model's context until tool search finds it.
     pub defer_loading: bool,

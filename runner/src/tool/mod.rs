@@ -12,6 +12,7 @@ mod definition;
 mod output;
 pub(crate) mod schema;
 mod state;
+mod strict;
 
 use std::future::Future;
 use std::pin::Pin;
