@@ -912,3 +912,52 @@ fn a_definition_keeps_the_fields_it_does_not_model() {
     let def: toolrunner::ToolDefinition = serde_json::from_value(wire.clone()).unwrap();
     assert_eq!(def.to_wire("code_execution_20260120"), wire);
 }
+
+/// A label between 1 and 5 characters.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Label {
+    #[schemars(length(min = 1, max = 5))]
+    text: String,
+}
+
+/// Print a label, strictly.
+#[tool(strict)]
+fn print_label(label: Label) -> String {
+    label.text
+}
+
+#[tokio::test]
+async fn a_strict_tools_bounds_leave_the_wire_schema_but_are_enforced_on_read() {
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::message(message(
+            "msg_1",
+            json!([tool_use(
+                "toolu_1",
+                "print_label",
+                json!({"label": {"text": "far too long"}})
+            )]),
+            "tool_use",
+        )),
+        Reply::message(message("msg_2", json!([text("ok")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    client(&server)
+        .tool_runner(params(), toolset![print_label])
+        .message_threads(false)
+        .until_done()
+        .await
+        .unwrap();
+    let requests = server.requests();
+    let text_schema =
+        &requests[0]["tools"][0]["input_schema"]["properties"]["label"]["properties"]["text"];
+    assert_eq!(
+        *text_schema,
+        json!({"type": "string", "description": "{minLength: 1, maxLength: 5}"})
+    );
+    assert_eq!(
+        requests[1]["messages"][2]["content"][0],
+        json!({"type": "tool_result", "tool_use_id": "toolu_1", "is_error": true,
+               "content": "invalid input for tool `print_label`: `input.label.text` has 12 characters, but must have at most 5"})
+    );
+}

@@ -6,6 +6,7 @@
 
 mod args;
 mod auth;
+pub(crate) mod bounds;
 mod call;
 mod code_version;
 mod definition;
