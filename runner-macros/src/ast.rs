@@ -40,6 +40,9 @@ pub(crate) struct ToolFn {
     pub(crate) allowed_callers: Option<Vec<Caller>>,
     pub(crate) strict: bool,
     pub(crate) defer_loading: bool,
+    /// `input_examples`, each as JSON tokens.
+    pub(crate) input_examples: Vec<TokenStream>,
+    pub(crate) eager_input_streaming: Option<bool>,
     /// The span of `inline`, when given.
     pub(crate) inline: Option<Span>,
     pub(crate) is_async: bool,
@@ -214,6 +217,8 @@ impl ToolFn {
             allowed_callers: attrs.allowed_callers,
             strict: attrs.strict,
             defer_loading: attrs.defer_loading,
+            input_examples: attrs.input_examples,
+            eager_input_streaming: attrs.eager_input_streaming,
             inline: attrs.inline,
             is_async,
             has_receiver,

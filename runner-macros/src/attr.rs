@@ -14,6 +14,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Meta, Token};
 
 use crate::ctxt::Ctxt;
+use crate::rules::is_code_execution_version;
 use crate::symbol::{self, Symbol};
 
 /// The options of `#[tool(...)]` on the function.
@@ -29,6 +30,10 @@ pub(crate) struct ToolAttrs {
     pub(crate) strict: bool,
     /// `defer_loading` or `defer_loading = true`.
     pub(crate) defer_loading: bool,
+    /// `input_examples = [{...}, ...]`: each example's JSON tokens.
+    pub(crate) input_examples: Vec<TokenStream>,
+    /// `eager_input_streaming` or `eager_input_streaming = bool`.
+    pub(crate) eager_input_streaming: Option<bool>,
     /// `inline` or `inline = true`, with the key's span for errors.
     pub(crate) inline: Option<Span>,
 }
@@ -95,6 +100,8 @@ pub(crate) fn tool_attrs(cx: &Ctxt, args: TokenStream) -> ToolAttrs {
     let mut strict = Once::new(symbol::STRICT);
     let mut defer_loading = Once::new(symbol::DEFER_LOADING);
     let mut inline = Once::new(symbol::INLINE);
+    let mut input_examples = Once::new(symbol::INPUT_EXAMPLES);
+    let mut eager_input_streaming = Once::new(symbol::EAGER_INPUT_STREAMING);
 
     let parser = syn::meta::parser(|meta| {
         let path = &meta.path;
@@ -117,6 +124,14 @@ pub(crate) fn tool_attrs(cx: &Ctxt, args: TokenStream) -> ToolAttrs {
         } else if *path == symbol::DEFER_LOADING {
             if let Some(flag) = flag_value(cx, &meta, symbol::DEFER_LOADING)? {
                 defer_loading.set(cx, path, flag);
+            }
+        } else if *path == symbol::INPUT_EXAMPLES {
+            if let Some(examples) = examples_value(cx, &meta)? {
+                input_examples.set(cx, path, examples);
+            }
+        } else if *path == symbol::EAGER_INPUT_STREAMING {
+            if let Some(flag) = flag_value(cx, &meta, symbol::EAGER_INPUT_STREAMING)? {
+                eager_input_streaming.set(cx, path, flag);
             }
         } else if *path == symbol::INLINE {
             if let Some(flag) = flag_value(cx, &meta, symbol::INLINE)? {
@@ -142,8 +157,54 @@ pub(crate) fn tool_attrs(cx: &Ctxt, args: TokenStream) -> ToolAttrs {
         allowed_callers: allowed_callers.value,
         strict: strict.value.unwrap_or(false),
         defer_loading: defer_loading.value.unwrap_or(false),
+        input_examples: input_examples.value.unwrap_or_default(),
+        eager_input_streaming: eager_input_streaming.value,
         inline: inline.value.flatten(),
     }
+}
+
+/// Reads `input_examples = [{"a": 1}, ...]`: a list of JSON objects, each
+/// kept as tokens for `serde_json::json!`, which checks them at compile time.
+fn examples_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Vec<TokenStream>>> {
+    let expected = "expected a list of example inputs, each a JSON object:                     `input_examples = [{\"a\": 1}, {\"a\": 2}]`";
+    if !meta.input.peek(Token![=]) {
+        cx.error_spanned_by(&meta.path, expected);
+        return Ok(None);
+    }
+    let group: proc_macro2::Group = meta.value()?.parse()?;
+    if group.delimiter() != proc_macro2::Delimiter::Bracket {
+        cx.error_spanned_by(&group, expected);
+        return Ok(None);
+    }
+    let mut examples = Vec::new();
+    let mut current = TokenStream::new();
+    let mut items = Vec::new();
+    for token in group.stream() {
+        match &token {
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => {
+                items.push(std::mem::take(&mut current));
+            }
+            _ => current.extend([token]),
+        }
+    }
+    if !current.is_empty() {
+        items.push(current);
+    }
+    for item in items {
+        let mut tokens = item.clone().into_iter();
+        match (tokens.next(), tokens.next()) {
+            (Some(proc_macro2::TokenTree::Group(object)), None)
+                if object.delimiter() == proc_macro2::Delimiter::Brace =>
+            {
+                examples.push(item);
+            }
+            _ => cx.error_spanned_by(
+                &item,
+                "an input example is a JSON object, like `{\"a\": 1}`",
+            ),
+        }
+    }
+    Ok(Some(examples))
 }
 
 /// Reads the options and doc comment of one parameter, and removes from
@@ -361,13 +422,6 @@ fn unknown(what: &str, path: &syn::Path, options: &[Symbol], accepts: &str) -> S
         "unknown {what} `{given}`; {hint}{accepts} {}",
         symbol::one_of(options)
     )
-}
-
-/// Whether `s` is `code_execution_` followed by eight digits, the form the
-/// Messages API uses for code-execution tool versions.
-fn is_code_execution_version(s: &str) -> bool {
-    s.strip_prefix(symbol::CODE_EXECUTION_PREFIX)
-        .is_some_and(|date| date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Consumes the value of an unknown option, whatever its shape (`key`,

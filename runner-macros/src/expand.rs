@@ -199,6 +199,13 @@ fn definition(tool: &ToolFn) -> TokenStream {
     if tool.defer_loading {
         options.extend(quote!(.with_defer_loading(true)));
     }
+    if !tool.input_examples.is_empty() {
+        let examples = &tool.input_examples;
+        options.extend(quote!(.with_input_examples([#(#p::serde_json::json!(#examples)),*])));
+    }
+    if let Some(eager) = tool.eager_input_streaming {
+        options.extend(quote!(.with_eager_input_streaming(#eager)));
+    }
 
     quote! {
         #p::ToolDefinition::new(#name, #description, #schema) #options

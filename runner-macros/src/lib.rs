@@ -12,6 +12,7 @@ mod attr;
 mod ctxt;
 mod expand;
 mod fallback;
+mod rules;
 mod symbol;
 mod toolset;
 mod valid;

@@ -24,6 +24,8 @@ pub(crate) const DESCRIPTION: Symbol = Symbol("description");
 pub(crate) const ALLOWED_CALLERS: Symbol = Symbol("allowed_callers");
 pub(crate) const STRICT: Symbol = Symbol("strict");
 pub(crate) const DEFER_LOADING: Symbol = Symbol("defer_loading");
+pub(crate) const INPUT_EXAMPLES: Symbol = Symbol("input_examples");
+pub(crate) const EAGER_INPUT_STREAMING: Symbol = Symbol("eager_input_streaming");
 pub(crate) const INLINE: Symbol = Symbol("inline");
 
 /// Every function option, in the order error messages list them.
@@ -33,6 +35,8 @@ pub(crate) const TOOL_OPTIONS: &[Symbol] = &[
     ALLOWED_CALLERS,
     STRICT,
     DEFER_LOADING,
+    INPUT_EXAMPLES,
+    EAGER_INPUT_STREAMING,
     INLINE,
 ];
 
@@ -46,8 +50,6 @@ pub(crate) const PARAM_OPTIONS: &[Symbol] = &[RENAME, DEFAULT];
 // Callers accepted in `allowed_callers`.
 pub(crate) const DIRECT: &str = "direct";
 pub(crate) const CODE: &str = "code";
-/// The prefix of a dated code-execution version such as `code_execution_20260120`.
-pub(crate) const CODE_EXECUTION_PREFIX: &str = "code_execution_";
 /// A code-execution version to show in error messages.
 pub(crate) const CODE_EXECUTION_EXAMPLE: &str = "code_execution_20260120";
 

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use crate::ast::ToolFn;
 use crate::ctxt::Ctxt;
+use crate::rules::is_valid_tool_name;
 
 impl ToolFn {
     /// Records every problem found.
@@ -77,12 +78,4 @@ impl ToolFn {
             }
         }
     }
-}
-
-/// Whether `name` matches `^[a-zA-Z0-9_-]{1,64}$`.
-pub(crate) fn is_valid_tool_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }

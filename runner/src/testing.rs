@@ -49,8 +49,10 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 mod files;
+mod wire;
 
 pub use files::ScriptedFile;
+pub use wire::parse_sse;
 
 /// What the server answers to one request.
 #[derive(Clone, Debug)]

@@ -227,6 +227,18 @@ impl Toolset {
             let Some(entry) = found else {
                 return unknown.unwrap_or_default();
             };
+            // The wire schema of a strict tool lost its bounds (see
+            // `ToolDefinition::strict`): they are enforced here instead.
+            let definition = entry.tool.definition();
+            if definition.strict
+                && let Some(broken) =
+                    crate::tool::bounds::violation(&definition.input_schema, &input)
+            {
+                return ToolOutput::error(format!(
+                    "invalid input for tool `{}`: {broken}",
+                    entry.name
+                ));
+            }
             let cx = ToolContext::new(call, Arc::clone(&entry.name), states);
             // A panic while building the future is caught as well as one
             // while polling it.

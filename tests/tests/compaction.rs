@@ -211,3 +211,93 @@ async fn server_side_compaction_passes_through_and_its_blocks_go_back_as_receive
     );
     assert_eq!(requests[1]["messages"].as_array().unwrap().len(), 2);
 }
+
+/// Total sales of a region, for code.
+#[tool(allowed_callers = ["direct", "code"])]
+fn sales(region: String) -> u64 {
+    region.len() as u64
+}
+
+#[tokio::test]
+async fn compaction_waits_for_a_code_run_and_never_cuts_it_apart() {
+    let code_call = |id: &str| {
+        json!({"type": "tool_use", "id": id, "name": "sales", "input": {"region": "north"},
+               "caller": {"type": "code_execution_20260120", "tool_id": "srvtoolu_1"}})
+    };
+    let replies = [
+        message_with_usage(
+            "msg_1",
+            json!([tool_use("toolu_0", "sales", json!({"region": "x"}))]),
+            "tool_use",
+            10,
+            5,
+        ),
+        // Over the threshold, while code waits for a result.
+        message_with_usage(
+            "msg_2",
+            json!([{"type": "server_tool_use", "id": "srvtoolu_1", "name": "code_execution", "input": {"code": "..."}},
+                   code_call("toolu_1")]),
+            "tool_use",
+            900,
+            150,
+        ),
+        message_with_usage("msg_3", json!([code_call("toolu_2")]), "tool_use", 10, 5),
+        // The code run is over: now compaction may happen.
+        message_with_usage(
+            "msg_4",
+            json!([{"type": "code_execution_tool_result", "tool_use_id": "srvtoolu_1", "content": {
+                       "type": "code_execution_result", "stdout": "10", "stderr": "", "return_code": 0, "content": []}},
+                   tool_use("toolu_3", "sales", json!({"region": "south"}))]),
+            "tool_use",
+            10,
+            5,
+        ),
+        message_with_usage(
+            "msg_s",
+            json!([text("Sales were looked up.")]),
+            "end_turn",
+            10,
+            5,
+        ),
+        message_with_usage("msg_5", json!([text("Done.")]), "end_turn", 10, 5),
+    ];
+    let server = ScriptedServer::start(Sequence::new(replies.map(|m| {
+        let mut m = m;
+        m["container"] = json!({"id": "container_1", "expires_at": "2026-11-21T12:00:00Z"});
+        Reply::message(m)
+    })))
+    .await
+    .unwrap();
+    client(&server)
+        .tool_runner(params(), toolset![sales])
+        .message_threads(false)
+        .compaction(Compaction::new().threshold(1000))
+        .until_done()
+        .await
+        .unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 6);
+    for waiting in &requests[2..4] {
+        assert_ne!(
+            waiting["tool_choice"],
+            json!({"type": "none"}),
+            "no summary while code waits"
+        );
+    }
+    let summary = &requests[4];
+    assert_eq!(summary["tool_choice"], json!({"type": "none"}));
+    let summarised = summary["messages"].as_array().unwrap();
+    // Only what came before the code run is summarised, and the prompt
+    // follows a message that answers a direct call.
+    assert_eq!(summarised.len(), 4);
+    assert_eq!(summarised[2]["content"][0]["tool_use_id"], "toolu_0");
+    assert_eq!(summarised[3]["content"], DEFAULT_COMPACTION_PROMPT);
+    let after = requests[5]["messages"].as_array().unwrap();
+    assert_eq!(
+        after.len(),
+        7,
+        "summary, then the whole code run and the last turn"
+    );
+    assert_eq!(after[1]["content"][0]["id"], "srvtoolu_1");
+    assert_eq!(after[2]["content"][0]["tool_use_id"], "toolu_1");
+}

@@ -186,3 +186,46 @@ async fn a_panicking_hook_fails_the_call_not_the_run() {
         "the after-call hook for tool `echo` failed: hook bug"
     );
 }
+
+/// Fail without saying why.
+#[tool]
+fn fail_silently(how: String) -> Result<ToolOutput, String> {
+    match how.as_str() {
+        "err" => Err(String::new()),
+        _ => Ok(ToolOutput::error("")),
+    }
+}
+
+#[tokio::test]
+async fn error_results_without_a_message_never_go_out_empty() {
+    // The API rejects `is_error: true` with empty content, and the bad
+    // result would stay in the history.
+    let server = two_turns(json!([
+        tool_use("toolu_1", "fail_silently", json!({"how": "err"})),
+        tool_use("toolu_2", "fail_silently", json!({"how": "output"})),
+        tool_use("toolu_3", "echo", json!({"text": "denied"})),
+    ]))
+    .await;
+    client(&server)
+        .tool_runner(params(), toolset![fail_silently, echo])
+        .message_threads(false)
+        .before_tool_call(|call: PendingCall| async move {
+            if call.name == "echo" {
+                Decision::deny("")
+            } else {
+                Decision::Allow
+            }
+        })
+        .until_done()
+        .await
+        .unwrap();
+    let failed = "the tool failed without an error message";
+    assert_eq!(
+        server.requests()[1]["messages"][2]["content"],
+        json!([
+            {"type": "tool_result", "tool_use_id": "toolu_1", "content": failed, "is_error": true},
+            {"type": "tool_result", "tool_use_id": "toolu_2", "content": failed, "is_error": true},
+            {"type": "tool_result", "tool_use_id": "toolu_3", "content": failed, "is_error": true}
+        ])
+    );
+}

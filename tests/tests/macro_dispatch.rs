@@ -434,3 +434,55 @@ fn sync_tools_run_inline_outside_a_runtime() {
     ));
     assert_eq!(out.map(|o| o.text_content()), Some("2".to_owned()));
 }
+
+/// The macro crate's own copy of the API's rules, compiled here on its own so
+/// that one test can hold it against the runtime's.
+#[path = "../../runner-macros/src/rules.rs"]
+mod macro_rules;
+
+#[test]
+fn the_macro_and_the_runtime_agree_on_tool_names_and_caller_versions() {
+    let long = "a".repeat(64);
+    let too_long = "a".repeat(65);
+    let names = [
+        "",
+        "a",
+        "get_weather",
+        "get-weather",
+        "A9",
+        "with space",
+        "dot.ted",
+        "é",
+        "naïve",
+        long.as_str(),
+        too_long.as_str(),
+        "code_execution_20260120",
+    ];
+    for name in names {
+        assert_eq!(
+            macro_rules::is_valid_tool_name(name),
+            toolrunner::is_valid_tool_name(name),
+            "tool name {name:?}"
+        );
+    }
+    let versions = [
+        "code_execution_20260120",
+        "code_execution_20260521",
+        "code_execution_20250825",
+        "code_execution_2026012",
+        "code_execution_202601200",
+        "code_execution_2026012x",
+        "code_execution_",
+        "code",
+        "direct",
+        "Code_execution_20260120",
+        "code_execution_２0260120",
+    ];
+    for version in versions {
+        assert_eq!(
+            macro_rules::is_code_execution_version(version),
+            toolrunner::is_code_execution_version(version),
+            "caller version {version:?}"
+        );
+    }
+}

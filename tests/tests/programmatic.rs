@@ -677,3 +677,89 @@ async fn answering_pending_code_calls_with_anything_but_tool_results_is_refused(
     );
     assert_eq!(server.requests().len(), 1, "the bad request was not sent");
 }
+
+#[tokio::test]
+async fn calls_from_code_under_20260521_are_answered_though_tagged_20260120() {
+    // The API tags calls from code with `code_execution_20260120` whichever of
+    // the interchangeable versions the request declared.
+    let server = server(vec![
+        in_container(
+            message(
+                "msg_1",
+                json!([
+                    run_code("srvtoolu_1", "print(query_sales('north'))"),
+                    from_code("toolu_1", "query_sales", json!({"region": "north"}), "srvtoolu_1"),
+                    // A truly different caller is still refused.
+                    json!({"type": "tool_use", "id": "toolu_2", "name": "add", "input": {"a": 1, "b": 1},
+                           "caller": {"type": "code_execution_20250825", "tool_id": "srvtoolu_1"}}),
+                ]),
+                "tool_use",
+            ),
+            "container_1",
+        ),
+        message("msg_2", json!([text("done")]), "end_turn"),
+    ])
+    .await;
+    client(&server)
+        .tool_runner(params(), toolset![query_sales, add])
+        .message_threads(false)
+        .code_execution_version("code_execution_20260521")
+        .until_done()
+        .await
+        .expect("run");
+    let requests = server.requests();
+    assert_eq!(
+        requests[0]["tools"][0],
+        json!({"type": "code_execution_20260521", "name": "code_execution"})
+    );
+    let results = &requests[1]["messages"][2]["content"];
+    assert_eq!(
+        results[0],
+        json!({"type": "tool_result", "tool_use_id": "toolu_1", "content": "120"})
+    );
+    assert_eq!(results[1]["is_error"], true);
+    assert!(
+        results[1]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("tool `add` cannot be called from code (code_execution_20250825)"),
+        "{}",
+        results[1]
+    );
+}
+
+#[tokio::test]
+async fn an_encrypted_result_is_read_and_its_return_code_counts() {
+    let encrypted = json!({"type": "code_execution_tool_result", "tool_use_id": "srvtoolu_1", "content": {
+        "type": "encrypted_code_execution_result", "encrypted_stdout": "EnCrYpTeD", "stderr": "Traceback",
+        "return_code": 1, "content": [{"type": "code_execution_output", "file_id": "file_9"}]}});
+    let server = server(vec![in_container(
+        message(
+            "msg_1",
+            json!([
+                run_code("srvtoolu_1", "search()"),
+                encrypted.clone(),
+                text("It failed.")
+            ]),
+            "end_turn",
+        ),
+        "container_1",
+    )])
+    .await;
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![query_sales])
+        .message_threads(false);
+    while runner.next().await.is_some() {}
+    let runs = runner.code_executions();
+    assert_eq!(
+        runs[0].outcome,
+        Some(CodeExecutionOutcome::Encrypted {
+            encrypted_stdout: "EnCrYpTeD".into(),
+            stderr: "Traceback".into(),
+            return_code: 1,
+            file_ids: vec!["file_9".into()],
+        })
+    );
+    assert!(runs[0].is_failure());
+    assert_eq!(runs[0].output_files(), ["file_9"]);
+}

@@ -848,3 +848,116 @@ async fn a_body_that_is_not_a_message_is_a_decode_error_and_ends_the_loop() {
     );
     assert_eq!(server.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn a_retry_after_of_zero_gets_backoff_not_an_instant_retry() {
+    // A zero delay would only meet the same answer: back off instead, as the
+    // official SDKs do (the first backoff is 375 to 500 ms).
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::error(429, "rate_limit_error", "slow down").header("retry-after", "0"),
+        Reply::message(message("msg_1", json!([text("hi")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(server.url())
+        .max_retries(1)
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    client.create_message(&params()).await.expect("retried");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(350),
+        "retried after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+/// Look up the weather.
+#[tool(input_examples = [{"city": "Paris"}, {"city": "Oslo", "days": 3}], eager_input_streaming)]
+fn forecast(city: String, days: Option<u32>) -> String {
+    format!("{city}: sunny for {} days", days.unwrap_or(1))
+}
+
+#[tokio::test]
+async fn input_examples_and_eager_streaming_go_out_in_the_documented_shape() {
+    let server = ScriptedServer::start(Sequence::new([Reply::message(message(
+        "msg_1",
+        json!([text("hi")]),
+        "end_turn",
+    ))]))
+    .await
+    .unwrap();
+    client(&server)
+        .tool_runner(params(), toolset![forecast])
+        .message_threads(false)
+        .until_done()
+        .await
+        .unwrap();
+    let tool = &server.requests()[0]["tools"][0];
+    assert_eq!(
+        tool["input_examples"],
+        json!([{"city": "Paris"}, {"city": "Oslo", "days": 3}])
+    );
+    assert_eq!(tool["eager_input_streaming"], true);
+}
+
+#[test]
+fn a_definition_keeps_the_fields_it_does_not_model() {
+    let wire = json!({"name": "lookup", "description": "Look up.", "input_schema": {"type": "object"},
+                      "input_examples": [{"q": "x"}], "eager_input_streaming": false,
+                      "future_option": {"level": 2}});
+    let def: toolrunner::ToolDefinition = serde_json::from_value(wire.clone()).unwrap();
+    assert_eq!(def.to_wire("code_execution_20260120"), wire);
+}
+
+/// A label between 1 and 5 characters.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Label {
+    #[schemars(length(min = 1, max = 5))]
+    text: String,
+}
+
+/// Print a label, strictly.
+#[tool(strict)]
+fn print_label(label: Label) -> String {
+    label.text
+}
+
+#[tokio::test]
+async fn a_strict_tools_bounds_leave_the_wire_schema_but_are_enforced_on_read() {
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::message(message(
+            "msg_1",
+            json!([tool_use(
+                "toolu_1",
+                "print_label",
+                json!({"label": {"text": "far too long"}})
+            )]),
+            "tool_use",
+        )),
+        Reply::message(message("msg_2", json!([text("ok")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    client(&server)
+        .tool_runner(params(), toolset![print_label])
+        .message_threads(false)
+        .until_done()
+        .await
+        .unwrap();
+    let requests = server.requests();
+    let text_schema =
+        &requests[0]["tools"][0]["input_schema"]["properties"]["label"]["properties"]["text"];
+    assert_eq!(
+        *text_schema,
+        json!({"type": "string", "description": "{minLength: 1, maxLength: 5}"})
+    );
+    assert_eq!(
+        requests[1]["messages"][2]["content"][0],
+        json!({"type": "tool_result", "tool_use_id": "toolu_1", "is_error": true,
+               "content": "invalid input for tool `print_label`: `input.label.text` has 12 characters, but must have at most 5"})
+    );
+}

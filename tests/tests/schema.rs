@@ -295,3 +295,75 @@ fn every_schema_has_the_shape_the_api_wants() {
         }
     }
 }
+
+/// A shape, with data in each variant.
+#[derive(Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Figure {
+    /// A circle.
+    Circle {
+        /// The radius, above zero.
+        #[schemars(range(min = 0.1))]
+        radius: f64,
+    },
+    /// A rectangle.
+    Rect { width: u32, height: u32 },
+}
+
+/// A node of a tree.
+#[derive(Deserialize, JsonSchema)]
+struct TreeNode {
+    /// The node's name.
+    #[schemars(length(min = 1, max = 40))]
+    name: String,
+    children: Vec<TreeNode>,
+}
+
+/// A nested configuration.
+#[derive(Deserialize, JsonSchema)]
+struct Layout {
+    margins: Margins,
+    /// Tags, at least two.
+    #[schemars(length(min = 2))]
+    tags: Vec<String>,
+    /// Where to send the result.
+    #[schemars(email)]
+    notify: Option<String>,
+    #[schemars(url)]
+    link: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Margins {
+    top: u8,
+    bottom: u8,
+}
+
+/// Draw shapes, strictly.
+#[tool(strict)]
+fn draw(shapes: Vec<Figure>, weights: HashMap<String, f32>, layout: Layout) -> String {
+    format!(
+        "{} shapes, {} weights, {} tags",
+        shapes.len(),
+        weights.len(),
+        layout.tags.len()
+    )
+}
+
+/// Store a tree, strictly.
+#[tool(strict)]
+fn store_tree(root: TreeNode) -> String {
+    root.name
+}
+
+#[test]
+fn strict_schemas_of_enums_with_data_maps_and_nested_types() {
+    let tools = toolset![draw];
+    insta::assert_json_snapshot!("strict_draw", wire(&tools, "draw"));
+}
+
+#[test]
+fn strict_schemas_of_recursive_types() {
+    let tools = toolset![store_tree];
+    insta::assert_json_snapshot!("strict_store_tree", wire(&tools, "store_tree"));
+}

@@ -435,3 +435,310 @@ async fn early_tool_start_runs_tools_while_the_tail_streams_and_never_twice() {
         "tools ran after the turn: {late:?}"
     );
 }
+
+/// A streamed reply of one `tool_use` block whose input is streamed as
+/// `fragments`, stopping for `stop_reason`.
+fn streamed_tool_call(id: &str, name: &str, fragments: &[&str], stop_reason: &str) -> Reply {
+    let mut events = vec![
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {"id": id, "type": "message", "role": "assistant", "model": "m",
+                "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 3, "output_tokens": 1}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0,
+                "content_block": {"type": "tool_use", "id": "toolu_1", "name": name, "input": {}}}),
+        ),
+    ];
+    for fragment in fragments {
+        events.push((
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": fragment}}),
+        ));
+    }
+    events.push((
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": 0}),
+    ));
+    events.push((
+        "message_delta",
+        json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null}, "usage": {"output_tokens": 9}}),
+    ));
+    events.push(("message_stop", json!({"type": "message_stop"})));
+    Reply::stream(
+        events
+            .into_iter()
+            .map(|(name, data)| Part::Chunk(format!("event: {name}\ndata: {data}\n\n"))),
+    )
+}
+
+#[tokio::test]
+async fn a_tool_input_cut_by_max_tokens_ends_the_turn_with_its_stop_reason_and_what_was_read() {
+    let server = ScriptedServer::start(Sequence::new([streamed_tool_call(
+        "msg_1",
+        "add",
+        &[r#"{"a": 40, "#, r#""b": 2, "note": "unfin"#],
+        "max_tokens",
+    )]))
+    .await
+    .unwrap();
+    let message = client_with_retries(&server, 0)
+        .tool_runner(params(), toolset![add])
+        .streaming()
+        .until_done()
+        .await
+        .expect("a cut input is not a broken stream");
+    assert_eq!(message.stop_reason, Some(StopReason::MaxTokens));
+    assert_eq!(
+        message.tool_uses().next().unwrap().input,
+        json!({"a": 40, "b": 2, "note": "unfin"})
+    );
+    assert_eq!(server.requests().len(), 1, "nothing is requested again");
+}
+
+static EAGER_ADDS: AtomicUsize = AtomicUsize::new(0);
+
+/// Add two integers, counting calls.
+#[tool]
+fn counted_add(a: i64, b: i64) -> i64 {
+    EAGER_ADDS.fetch_add(1, Ordering::SeqCst);
+    a + b
+}
+
+#[tokio::test]
+async fn a_tool_input_that_is_not_json_gets_an_error_result_and_the_loop_goes_on() {
+    // With eager input streaming the API may stop for tools on an input
+    // that is not valid JSON.
+    let server = ScriptedServer::start(Sequence::new([
+        streamed_tool_call("msg_1", "counted_add", &[r#"{"a": 1, "b": "#], "tool_use"),
+        Reply::stream_message(&message("msg_2", json!([text("Sorry.")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let done = client_with_retries(&server, 0)
+        .tool_runner(params(), toolset![counted_add])
+        .message_threads(false)
+        .streaming()
+        .until_done()
+        .await
+        .expect("run");
+    assert_eq!(done.text(), "Sorry.");
+    assert_eq!(EAGER_ADDS.load(Ordering::SeqCst), 0, "the tool never ran");
+    let second = &server.requests()[1];
+    assert_eq!(
+        second["messages"][1]["content"][0]["input"],
+        json!({"a": 1}),
+        "the history keeps what could be read, as an object"
+    );
+    let result = &second["messages"][2]["content"][0];
+    assert_eq!(result["tool_use_id"], "toolu_1");
+    assert_eq!(result["is_error"], true);
+    let says = result["content"].as_str().unwrap();
+    assert!(
+        says.starts_with("the input of tool `counted_add` was not valid JSON ("),
+        "{says}"
+    );
+}
+
+/// An SSE body of `(event, data)` pairs, one chunk each.
+fn sse(events: Vec<(&str, serde_json::Value)>) -> Reply {
+    Reply::stream(
+        events
+            .into_iter()
+            .map(|(name, data)| Part::Chunk(format!("event: {name}\ndata: {data}\n\n"))),
+    )
+}
+
+#[tokio::test]
+async fn compaction_summaries_stop_details_and_unknown_deltas_are_kept_from_the_stream() {
+    let first = sse(vec![
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+            "model": "m", "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 3, "output_tokens": 1}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "compaction", "content": null, "signature": "sig_c", "tool_changes": []}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "compaction_delta", "content": "The user asked for sums.", "encrypted_content": "enc_1"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 1,
+            "content_block": {"type": "future_block", "value": ""}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 1,
+            "delta": {"type": "future_delta", "more": "x"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 1}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 2,
+            "content_block": {"type": "tool_use", "id": "toolu_1", "name": "add", "input": {}}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 2,
+            "delta": {"type": "input_json_delta", "partial_json": "{\"a\": 1, \"b\": 2}"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 2}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta",
+            "delta": {"stop_reason": "tool_use", "stop_sequence": null, "stop_details": {"type": "refusal", "category": null, "explanation": null}},
+            "context_management": {"applied_edits": []},
+            "usage": {"output_tokens": 9}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ]);
+    let server = ScriptedServer::start(Sequence::new([
+        first,
+        Reply::stream_message(&message("msg_2", json!([text("3")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let mut runner = client_with_retries(&server, 0)
+        .tool_runner(params(), toolset![add])
+        .message_threads(false)
+        .streaming();
+    let turn = runner.next_turn().await.unwrap().unwrap();
+    let mut unknown_deltas = Vec::new();
+    while let Some(event) = turn.next().await {
+        if let StreamEvent::ContentBlockDelta {
+            delta: Delta::Other(raw),
+            ..
+        } = event.unwrap()
+        {
+            unknown_deltas.push(raw);
+        }
+    }
+    assert_eq!(
+        unknown_deltas,
+        [json!({"type": "future_delta", "more": "x"})]
+    );
+    let message = turn.message().await.unwrap().clone();
+    assert_eq!(
+        message.extra["stop_details"],
+        json!({"type": "refusal", "category": null, "explanation": null})
+    );
+    assert_eq!(
+        message.extra["context_management"],
+        json!({"applied_edits": []})
+    );
+    let toolrunner::ContentBlock::Other(future) = &message.content[1] else {
+        panic!("an unknown block is kept raw: {:?}", message.content[1]);
+    };
+    assert_eq!(
+        future.deltas(),
+        [json!({"type": "future_delta", "more": "x"})]
+    );
+    runner.until_done().await.unwrap();
+    let sent_back = &server.requests()[1]["messages"][1]["content"];
+    assert_eq!(
+        sent_back[0],
+        json!({"type": "compaction", "content": "The user asked for sums.", "signature": "sig_c",
+               "tool_changes": [], "encrypted_content": "enc_1"})
+    );
+    assert_eq!(sent_back[1], json!({"type": "future_block", "value": ""}));
+}
+
+/// A streamed text reply whose events come `gap` apart, `pieces` text deltas in all.
+fn slow_stream(pieces: usize, gap: Duration) -> (Reply, String) {
+    let mut parts = vec![Part::Chunk(format!(
+        "event: message_start\ndata: {}\n\n",
+        json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+            "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 3, "output_tokens": 1}}})
+    ))];
+    let block = json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}});
+    parts.push(Part::Chunk(format!(
+        "event: content_block_start\ndata: {block}\n\n"
+    )));
+    let mut expected = String::new();
+    for i in 0..pieces {
+        parts.push(Part::Delay(gap));
+        let piece = format!("{i} ");
+        expected.push_str(&piece);
+        let delta = json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}});
+        parts.push(Part::Chunk(format!(
+            "event: content_block_delta\ndata: {delta}\n\n"
+        )));
+    }
+    for (name, data) in [
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 9}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ] {
+        parts.push(Part::Chunk(format!("event: {name}\ndata: {data}\n\n")));
+    }
+    (Reply::stream(parts), expected)
+}
+
+#[tokio::test]
+async fn a_stream_longer_than_the_request_timeout_arrives_complete() {
+    // 14 events 250 ms apart: 3.5 s of body under a 1 s timeout.
+    let (reply, expected) = slow_stream(14, Duration::from_millis(250));
+    let server = ScriptedServer::start(Sequence::new([reply])).await.unwrap();
+    let client = toolrunner::Client::builder()
+        .api_key("test-key")
+        .base_url(server.url())
+        .max_retries(0)
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut stream = client
+        .stream_message(&params())
+        .await
+        .expect("headers in time");
+    let message = stream
+        .message()
+        .await
+        .expect("the whole body, however long");
+    assert!(started.elapsed() >= Duration::from_millis(3500));
+    assert_eq!(message.text(), expected);
+    assert_eq!(server.requests().len(), 1, "never requested again");
+}
+
+#[tokio::test]
+async fn a_stream_silent_for_longer_than_the_idle_timeout_is_broken() {
+    let (reply, _) = slow_stream(2, Duration::from_millis(600));
+    let server = ScriptedServer::start(Sequence::new([reply])).await.unwrap();
+    let client = toolrunner::Client::builder()
+        .api_key("test-key")
+        .base_url(server.url())
+        .max_retries(0)
+        .stream_idle_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let mut stream = client.stream_message(&params()).await.unwrap();
+    let error = stream.message().await.unwrap_err();
+    assert!(error.is_stream_broken(), "{error}");
+    assert!(
+        error.to_string().contains("nothing was received for 200ms"),
+        "{error}"
+    );
+}

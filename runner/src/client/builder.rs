@@ -60,6 +60,7 @@ struct Config {
     base_url: Url,
     default_headers: HeaderMap,
     timeout: Duration,
+    stream_idle_timeout: Option<Duration>,
     max_retries: u32,
     anthropic_version: String,
     http: Option<reqwest::Client>,
@@ -85,6 +86,7 @@ impl ClientBuilder {
                 base_url: Url::parse(DEFAULT_BASE_URL).expect("the default base URL is valid"),
                 default_headers: HeaderMap::new(),
                 timeout: DEFAULT_TIMEOUT,
+                stream_idle_timeout: None,
                 max_retries: DEFAULT_MAX_RETRIES,
                 anthropic_version: DEFAULT_VERSION.to_owned(),
                 http: None,
@@ -215,11 +217,23 @@ impl ClientBuilder {
         self
     }
 
-    /// Sets the timeout of each HTTP request, from sending it to reading
-    /// the whole response (default 10 minutes). Each retry gets the full
-    /// timeout again.
+    /// Sets the timeout of each HTTP request (default 10 minutes): for a
+    /// message, from sending it to reading the whole response; for a stream,
+    /// from sending it to receiving the response's headers. A streamed body
+    /// is bounded by [`stream_idle_timeout`](Self::stream_idle_timeout)
+    /// instead, never by its length, so a long generation is not cut. Each
+    /// retry gets the full timeout again.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.timeout = timeout;
+        self
+    }
+
+    /// Sets how long a streamed body may go without sending anything before
+    /// it is given up as broken (default: the [`timeout`](Self::timeout)).
+    /// The API sends `ping` events while the model is busy, so a live stream
+    /// is never idle for long.
+    pub fn stream_idle_timeout(mut self, idle: Duration) -> Self {
+        self.config.stream_idle_timeout = Some(idle);
         self
     }
 
@@ -341,6 +355,7 @@ impl ClientBuilder {
                 anthropic_version: config.anthropic_version,
                 tokens: minted,
                 timeout: config.timeout,
+                stream_idle_timeout: config.stream_idle_timeout.unwrap_or(config.timeout),
                 retry: RetryPolicy {
                     max_retries: config.max_retries,
                 },
@@ -378,6 +393,7 @@ impl fmt::Debug for ClientBuilder {
                 &c.default_headers.keys().collect::<Vec<_>>(),
             )
             .field("timeout", &c.timeout)
+            .field("stream_idle_timeout", &c.stream_idle_timeout)
             .field("max_retries", &c.max_retries)
             .field("anthropic_version", &c.anthropic_version)
             .field("http_client", &c.http.is_some())

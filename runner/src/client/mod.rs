@@ -69,6 +69,8 @@ struct ClientRef {
     /// Minted tokens, when credentials come from a profile or federation.
     tokens: Option<credentials::TokenCache>,
     timeout: Duration,
+    /// How long a streamed body may send nothing.
+    stream_idle_timeout: Duration,
     retry: RetryPolicy,
 }
 
@@ -206,7 +208,13 @@ impl Client {
             Ok((status, headers, body))
         };
         let ((status, headers, body), attempts) = self
-            .execute(&span, request.body.clone(), &request.betas, read)
+            .execute(
+                &span,
+                request.body.clone(),
+                &request.betas,
+                Deadline::WholeResponse,
+                read,
+            )
             .instrument(span.clone())
             .await?;
         let _entered = span.enter();
@@ -250,7 +258,12 @@ impl Client {
                 (client.clone(), model.clone(), body.clone(), betas.clone());
             Box::pin(async move { client.send_raw(&model, body, &betas).await })
         };
-        Ok(MessageStream::new(response, resend, self.max_retries()))
+        Ok(MessageStream::new(
+            response,
+            resend,
+            self.max_retries(),
+            self.inner.stream_idle_timeout,
+        ))
     }
 
     /// What happens before a Messages request is sent: refusing what the
@@ -274,10 +287,12 @@ impl Client {
         betas: &[String],
     ) -> Result<reqwest::Response, Error> {
         let span = request_span(model);
-        self.execute(&span, body, betas, async |response| Ok(response))
-            .instrument(span.clone())
-            .await
-            .map(|(response, _)| response)
+        self.execute(&span, body, betas, Deadline::Headers, async |response| {
+            Ok(response)
+        })
+        .instrument(span.clone())
+        .await
+        .map(|(response, _)| response)
     }
 
     /// The retry loop shared by all requests: sends `body` until a response
@@ -290,6 +305,7 @@ impl Client {
         span: &tracing::Span,
         body: Bytes,
         betas: &[String],
+        deadline: Deadline,
         finish: impl AsyncFn(reqwest::Response) -> Result<T, reqwest::Error>,
     ) -> Result<(T, u32), Error> {
         let inner = &*self.inner;
@@ -302,7 +318,7 @@ impl Client {
                 .headers(headers.clone())
                 .body(body.clone()))
         };
-        self.execute_request(span, &inner.messages_url, request, finish)
+        self.execute_request_with(span, &inner.messages_url, deadline, request, finish)
             .await
     }
 
@@ -313,6 +329,19 @@ impl Client {
         &self,
         span: &tracing::Span,
         url: &Url,
+        request: impl Fn() -> Result<reqwest::RequestBuilder, Error>,
+        finish: impl AsyncFn(reqwest::Response) -> Result<T, reqwest::Error>,
+    ) -> Result<(T, u32), Error> {
+        self.execute_request_with(span, url, Deadline::WholeResponse, request, finish)
+            .await
+    }
+
+    /// The retry loop, with the timeout bounding what `deadline` says.
+    async fn execute_request_with<T>(
+        &self,
+        span: &tracing::Span,
+        url: &Url,
+        deadline: Deadline,
         request: impl Fn() -> Result<reqwest::RequestBuilder, Error>,
         finish: impl AsyncFn(reqwest::Response) -> Result<T, reqwest::Error>,
     ) -> Result<(T, u32), Error> {
@@ -335,8 +364,30 @@ impl Client {
             if let Some(token) = &minted {
                 builder = builder.bearer_auth(token);
             }
-            let sent = builder.timeout(inner.timeout).send().await;
             let retries_left = attempt < max_attempts;
+            let sent = match deadline {
+                Deadline::WholeResponse => builder.timeout(inner.timeout).send().await,
+                // reqwest's own timeout would go on bounding the body.
+                Deadline::Headers => {
+                    match tokio::time::timeout(inner.timeout, builder.send()).await {
+                        Ok(sent) => sent,
+                        Err(_elapsed) if retries_left => {
+                            let delay = inner.retry.delay(attempt, None);
+                            tracing::debug!(
+                                attempt,
+                                delay_ms = delay.as_millis() as u64,
+                                "no response headers in time; retrying request"
+                            );
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                        Err(_elapsed) => {
+                            let url = Some(without_password(url));
+                            return Err(Error::timeout(None, url, Some(inner.timeout), attempt));
+                        }
+                    }
+                }
+            };
 
             // Each arm either returns or says why to retry, with the
             // response's headers when there was a response.
@@ -456,9 +507,21 @@ impl fmt::Debug for Client {
             .field("anthropic_version", &inner.anthropic_version)
             .field("default_headers", &inner.default_header_names)
             .field("timeout", &inner.timeout)
+            .field("stream_idle_timeout", &inner.stream_idle_timeout)
             .field("max_retries", &inner.retry.max_retries)
             .finish()
     }
+}
+
+/// What a request's timeout bounds.
+#[derive(Clone, Copy, Debug)]
+enum Deadline {
+    /// Sending the request and reading the whole response.
+    WholeResponse,
+    /// Sending the request and receiving the response's headers: a streamed
+    /// body is bounded by the stream's idle timeout instead, since a long
+    /// generation may stream for longer than any fixed limit.
+    Headers,
 }
 
 /// Why an attempt is retried, for the log.

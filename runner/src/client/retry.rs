@@ -2,7 +2,8 @@
 //!
 //! The policy is the official SDKs': exponential backoff from 0.5 s,
 //! doubling up to 8 s, less up to 25% jitter; a `retry-after-ms` or
-//! `retry-after` header under a minute takes precedence, and an
+//! `retry-after` header asking for more than nothing and at most a minute
+//! takes precedence, and an
 //! `x-should-retry` header overrides the status-based decision.
 
 use std::time::{Duration, SystemTime};
@@ -12,7 +13,7 @@ use reqwest::header::HeaderMap;
 
 const INITIAL_DELAY: Duration = Duration::from_millis(500);
 const MAX_DELAY: Duration = Duration::from_secs(8);
-/// Server-requested delays at or above this are ignored in favour of backoff,
+/// Server-requested delays above this are ignored in favour of backoff,
 /// so one odd header cannot stall a request for long.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
@@ -46,8 +47,9 @@ pub(crate) fn should_retry(status: StatusCode, headers: &HeaderMap) -> bool {
 }
 
 /// The delay the server asked for in `retry-after-ms` (milliseconds, may be
-/// fractional) or `retry-after` (seconds, or an HTTP date), if it is under
-/// a minute.
+/// fractional) or `retry-after` (seconds, or an HTTP date), if it is more
+/// than zero and at most a minute. A zero or negative delay gets backoff, as
+/// in the official SDKs: retrying at once would only meet the same answer.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| {
         headers
@@ -68,7 +70,7 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     } else {
         None
     };
-    delay.filter(|d| *d < MAX_RETRY_AFTER)
+    delay.filter(|d| !d.is_zero() && *d <= MAX_RETRY_AFTER)
 }
 
 /// Exponential backoff for retry number `retry` (from 1), less up to 25%
@@ -121,8 +123,10 @@ mod tests {
         let secs = headers(&[("retry-after", "2")]);
         assert_eq!(retry_after(&secs, now), Some(Duration::from_secs(2)));
         let zero = headers(&[("retry-after", "0")]);
-        assert_eq!(retry_after(&zero, now), Some(Duration::ZERO));
-        let too_long = headers(&[("retry-after", "60")]);
+        assert_eq!(retry_after(&zero, now), None);
+        let a_minute = headers(&[("retry-after", "60")]);
+        assert_eq!(retry_after(&a_minute, now), Some(Duration::from_secs(60)));
+        let too_long = headers(&[("retry-after", "60.5")]);
         assert_eq!(retry_after(&too_long, now), None);
         let negative = headers(&[("retry-after-ms", "-5")]);
         assert_eq!(retry_after(&negative, now), None);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::compaction_split::split_point;
 use crate::types::{ContentBlock, Message, MessageParam, MessageParams, Role, TextBlock};
 
 /// The prompt that asks for a summary, unless replaced.
@@ -31,6 +32,12 @@ type Callback = Arc<dyn Fn(&[MessageParam], &[MessageParam]) + Send + Sync>;
 /// history with the summary, followed by that last turn and its tool
 /// results, so no pending call loses its result. The system prompt and
 /// tools stay as they were. The summary request counts as an iteration.
+///
+/// Programmatic tool calling is kept intact: while code the model wrote is
+/// waiting for tool results, compaction waits for the code run to finish;
+/// the prompt is never merged into a message answering calls from code; and
+/// the `server_tool_use` block of a code run stays as long as a kept call
+/// names it (more of the history is kept then).
 ///
 /// ```
 /// use toolrunner::Compaction;
@@ -106,11 +113,11 @@ impl Compaction {
     /// The parameters of the summary request, when there is anything
     /// before the last turn to summarise. The last two messages are the
     /// turn and its tool results.
+    ///
+    /// With calls from code in the history, more may be kept: see
+    /// [`split_point`].
     pub(crate) fn request(&self, params: &MessageParams) -> Option<MessageParams> {
-        let kept = params.messages.len().checked_sub(2)?;
-        if kept == 0 {
-            return None;
-        }
+        let kept = split_point(&params.messages)?;
         let mut summary = params.clone();
         summary.messages.truncate(kept);
         // Consecutive user messages are merged by the API, so the prompt
@@ -128,7 +135,9 @@ impl Compaction {
     /// Replaces everything before the last turn with `summary`.
     pub(crate) fn apply(&self, params: &mut MessageParams, summary: &Message) {
         let before = params.messages.clone();
-        let kept = before.len().saturating_sub(2);
+        let Some(kept) = split_point(&before) else {
+            return;
+        };
         let text = format!(
             "This conversation continues an earlier one that was cut to save space. Summary of the earlier part:\n\n<summary>\n{}\n</summary>",
             summary.text().trim()

@@ -160,6 +160,14 @@ fn run_one(
 ) -> impl Future<Output = ToolResultBlock> + Send + 'static + use<> {
     let caller = block.caller();
     let refusal = refuse_caller(toolset, &block.name, &caller, &config.code_version);
+    // A call whose input is not valid JSON never runs; it is answered like a refusal.
+    let refusal = refusal.or_else(|| block.input_error.as_deref().map(|error| {
+        tracing::warn!(tool = %block.name, id = %block.id, error, "tool input is not valid JSON");
+        ToolOutput::error(format!(
+            "the input of tool `{}` was not valid JSON ({error}); the tool did not run: call it again with a complete JSON object",
+            block.name
+        ))
+    }));
     let span = tracing::info_span!(
         "tool_call",
         tool = %block.name,

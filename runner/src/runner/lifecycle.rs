@@ -218,7 +218,8 @@ impl Lifecycle {
                 self.expired = Some(container);
             }
         }
-        self.compact_due = self.compaction.as_ref().is_some_and(|c| c.is_due(&message));
+        // A compaction put off for a code run stays due.
+        self.compact_due |= self.compaction.as_ref().is_some_and(|c| c.is_due(&message));
         self.turn = Some(LastReply {
             message,
             tool_response: None,
@@ -467,9 +468,16 @@ impl Lifecycle {
     /// The summary request, when compaction is due and there is something
     /// to summarise.
     fn summary_request(&mut self) -> Option<Result<Request, Error>> {
-        if !std::mem::take(&mut self.compact_due) {
+        if !self.compact_due {
             return None;
         }
+        // Code the model wrote is waiting for these results inside the
+        // container: summarising now would cut its run apart.
+        if super::compaction_split::code_run_pending(&self.params.messages) {
+            tracing::debug!("compaction waits for the code run to finish");
+            return None;
+        }
+        self.compact_due = false;
         let summary_params = self.compaction.as_ref()?.request(&self.params)?;
         tracing::info!(
             messages = self.params.messages.len(),

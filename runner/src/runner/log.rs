@@ -23,6 +23,19 @@ pub(super) fn code_execution(run: &CodeExecution) {
             stderr,
             ..
         }) => tracing::warn!(id = %run.id, return_code, stderr = %stderr, "code execution failed"),
+        Some(CodeExecutionOutcome::Encrypted {
+            return_code,
+            stderr,
+            ..
+        }) if *return_code != 0 => {
+            tracing::warn!(id = %run.id, return_code, stderr = %stderr, "code execution failed")
+        }
+        Some(CodeExecutionOutcome::Encrypted { file_ids, .. }) => tracing::info!(
+            id = %run.id,
+            tool_calls = run.tool_calls.len(),
+            files = file_ids.len(),
+            "code execution finished (output encrypted)"
+        ),
         Some(CodeExecutionOutcome::Error { error_code }) => {
             tracing::warn!(id = %run.id, error_code = %error_code, "code execution failed")
         }

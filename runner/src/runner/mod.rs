@@ -14,6 +14,7 @@
 
 mod artifacts;
 mod compaction;
+mod compaction_split;
 mod dispatch;
 mod hooks;
 mod lifecycle;

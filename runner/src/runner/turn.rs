@@ -100,6 +100,9 @@ impl Turn {
         if let Some(Ok(StreamEvent::ContentBlockStop { index })) = &item
             && let Some(early) = self.early.as_mut()
             && let Some(ContentBlock::ToolUse(call)) = self.stream.block(*index)
+            // Input that is not valid JSON was cut short: never run a tool on
+            // it; the call is answered with an error if the turn stops for tools.
+            && call.input_error.is_none()
         {
             let started = start_early(&early.toolset, call.clone(), &early.config, &early.cancel);
             early.started.insert(call.id.clone(), started);

@@ -23,7 +23,7 @@ impl Accumulator {
     /// # Errors
     ///
     /// A broken-stream error when the events do not fit together (a delta
-    /// before its block, tool input that is not JSON).
+    /// before its block, a block that never started).
     pub(crate) fn apply(&mut self, event: &StreamEvent) -> Result<(), Error> {
         match event {
             StreamEvent::MessageStart { message } => self.message = Some(message.clone()),
@@ -69,6 +69,14 @@ impl Accumulator {
                     (ContentBlock::Thinking(thinking), Delta::Signature(signature)) => {
                         thinking.signature.clone_from(signature);
                     }
+                    (ContentBlock::Other(other), Delta::Compaction(fields))
+                        if other.kind() == "compaction" =>
+                    {
+                        set_fields(other, fields)?;
+                    }
+                    // A block this crate does not model keeps every delta it
+                    // was sent, so that nothing streamed is lost.
+                    (ContentBlock::Other(other), delta) => other.push_delta(delta.to_value()),
                     (block, delta) => {
                         tracing::debug!(
                             kind = block.kind(),
@@ -80,8 +88,13 @@ impl Accumulator {
             }
             StreamEvent::ContentBlockStop { index } => {
                 if let Some(json) = self.partial_json.remove(index) {
-                    let input = parse_input(*index, &json)?;
-                    set_input(self.block_mut(*index)?, input)?;
+                    let (input, error) = parse_input(&json);
+                    let block = self.block_mut(*index)?;
+                    if let (ContentBlock::ToolUse(call), Some(error)) = (&mut *block, &error) {
+                        tracing::debug!(id = %call.id, %error, "streamed tool input is not valid JSON");
+                        call.input_error = Some(error.clone());
+                    }
+                    set_input(block, input)?;
                 }
             }
             StreamEvent::MessageDelta {
@@ -89,6 +102,7 @@ impl Accumulator {
                 stop_sequence,
                 usage,
                 raw,
+                extra,
             } => {
                 let message = self.message_mut("message_delta")?;
                 if stop_reason.is_some() {
@@ -102,6 +116,18 @@ impl Accumulator {
                 }
                 if let Some(container) = raw.get("container").filter(|c| !c.is_null()) {
                     message.container = serde_json::from_value::<Container>(container.clone()).ok();
+                }
+                // The non-streamed message carries these at its top level:
+                // `stop_details` from the delta, the rest from the event.
+                if let Some(details) = raw.get("stop_details") {
+                    message
+                        .extra
+                        .insert("stop_details".to_owned(), details.clone());
+                }
+                for (key, value) in extra {
+                    if !value.is_null() {
+                        message.extra.insert(key.clone(), value.clone());
+                    }
                 }
             }
             StreamEvent::MessageStop => self.stopped = true,
@@ -152,16 +178,25 @@ impl Accumulator {
     }
 }
 
-/// The streamed input text of block `index` as JSON; no text means `{}`.
-fn parse_input(index: usize, json: &str) -> Result<Value, Error> {
+/// The streamed input text of a block as JSON; no text means `{}`.
+///
+/// Text that is not valid JSON is normal when the model ran out of tokens
+/// mid-input, so it is not an error of the stream: the input is what could
+/// be read of it, and the second value says why it is not the whole.
+fn parse_input(json: &str) -> (Value, Option<String>) {
     if json.trim().is_empty() {
-        return Ok(Value::Object(serde_json::Map::new()));
+        return (Value::Object(serde_json::Map::new()), None);
     }
-    serde_json::from_str(json).map_err(|e| {
-        Error::stream_broken(format!(
-            "the streamed input of content block {index} is not valid JSON ({e}): {json}"
-        ))
-    })
+    match serde_json::from_str(json) {
+        Ok(input) => (input, None),
+        Err(e) => {
+            // The API requires an object as a tool's input in the history.
+            let partial = super::partial_json::parse_partial(json)
+                .filter(Value::is_object)
+                .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+            (partial, Some(format!("{e}")))
+        }
+    }
 }
 
 fn set_input(block: &mut ContentBlock, input: Value) -> Result<(), Error> {
@@ -179,6 +214,29 @@ fn set_input(block: &mut ContentBlock, input: Value) -> Result<(), Error> {
             *other = OtherBlock::from_json(&text).map_err(Error::encode)?;
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Replaces fields of an unmodelled block, keeping its other fields and
+/// their order; a null field does not erase one already there.
+fn set_fields(
+    block: &mut OtherBlock,
+    fields: &serde_json::Map<String, Value>,
+) -> Result<(), Error> {
+    let mut value = block.to_value();
+    if let Some(object) = value.as_object_mut() {
+        for (key, field) in fields {
+            if !field.is_null() || !object.contains_key(key) {
+                object.insert(key.clone(), field.clone());
+            }
+        }
+    }
+    let text = serde_json::to_string(&value).map_err(Error::encode)?;
+    let deltas = block.deltas().to_vec();
+    *block = OtherBlock::from_json(&text).map_err(Error::encode)?;
+    for delta in deltas {
+        block.push_delta(delta);
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The typed events of a streamed response.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::types::{ContentBlock, Message, StopReason};
 
@@ -41,8 +41,12 @@ pub enum StreamEvent {
         stop_sequence: Option<String>,
         /// Usage so far, e.g. `{"output_tokens": 15}`; counts are cumulative.
         usage: Option<Value>,
-        /// The whole `delta` object, with any fields this crate does not model.
+        /// The whole `delta` object, with any fields this crate does not model
+        /// (such as `stop_details` and `container`).
         raw: Value,
+        /// The event's other fields besides `type`, `delta` and `usage`, such
+        /// as `context_management` and `input_transformations`.
+        extra: Map<String, Value>,
     },
     /// The message is complete.
     MessageStop,
@@ -72,6 +76,10 @@ pub enum Delta {
     InputJson(String),
     /// A citation to add to a text block.
     Citation(Value),
+    /// The summary of a server-side `compaction` block: the delta's fields
+    /// besides `type` (`content`, `encrypted_content`), which replace the
+    /// block's.
+    Compaction(Map<String, Value>),
     /// A delta this crate does not know yet, kept as received.
     Other(Value),
 }
@@ -102,6 +110,8 @@ pub(crate) fn parse_event(event: &str, data: &str) -> Result<StreamEvent, ParseE
         delta: Value,
         #[serde(default)]
         usage: Option<Value>,
+        #[serde(flatten)]
+        extra: Map<String, Value>,
     }
     #[derive(Deserialize)]
     struct ApiError {
@@ -141,7 +151,8 @@ pub(crate) fn parse_event(event: &str, data: &str) -> Result<StreamEvent, ParseE
             index: serde_json::from_str::<BlockStop>(data).map_err(bad)?.index,
         },
         "message_delta" => {
-            let d: MsgDelta = serde_json::from_str(data).map_err(bad)?;
+            let mut d: MsgDelta = serde_json::from_str(data).map_err(bad)?;
+            d.extra.shift_remove("type");
             let stop_reason = d
                 .delta
                 .get("stop_reason")
@@ -158,6 +169,7 @@ pub(crate) fn parse_event(event: &str, data: &str) -> Result<StreamEvent, ParseE
                 stop_sequence,
                 usage: d.usage,
                 raw: d.delta,
+                extra: d.extra,
             }
         }
         "message_stop" => StreamEvent::MessageStop,
@@ -192,7 +204,52 @@ fn read_delta(delta: Value) -> Delta {
         Some("citations_delta") => {
             Delta::Citation(delta.get("citation").cloned().unwrap_or(Value::Null))
         }
+        Some("compaction_delta") => match delta {
+            Value::Object(mut fields) => {
+                fields.shift_remove("type");
+                Delta::Compaction(fields)
+            }
+            other => Delta::Other(other),
+        },
         _ => Delta::Other(delta),
+    }
+}
+
+impl Delta {
+    /// The delta as the API sent it, such as
+    /// `{"type": "text_delta", "text": "..."}`.
+    pub fn to_value(&self) -> Value {
+        let typed = |kind: &str, key: &str, value: Value| {
+            let mut fields = Map::new();
+            fields.insert("type".to_owned(), Value::String(kind.to_owned()));
+            fields.insert(key.to_owned(), value);
+            Value::Object(fields)
+        };
+        match self {
+            Delta::Text(text) => typed("text_delta", "text", Value::String(text.clone())),
+            Delta::Thinking(text) => {
+                typed("thinking_delta", "thinking", Value::String(text.clone()))
+            }
+            Delta::Signature(text) => {
+                typed("signature_delta", "signature", Value::String(text.clone()))
+            }
+            Delta::InputJson(text) => typed(
+                "input_json_delta",
+                "partial_json",
+                Value::String(text.clone()),
+            ),
+            Delta::Citation(citation) => typed("citations_delta", "citation", citation.clone()),
+            Delta::Compaction(fields) => {
+                let mut all = Map::new();
+                all.insert(
+                    "type".to_owned(),
+                    Value::String("compaction_delta".to_owned()),
+                );
+                all.extend(fields.clone());
+                Value::Object(all)
+            }
+            Delta::Other(value) => value.clone(),
+        }
     }
 }
 

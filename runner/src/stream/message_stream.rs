@@ -4,9 +4,11 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
+use tokio::time::Sleep;
 
 use super::accumulate::Accumulator;
 use super::event::{ParseError, StreamEvent, parse_event};
@@ -43,6 +45,10 @@ pub struct MessageStream {
     /// Whether `message_start` was read.
     started: bool,
     failed: bool,
+    /// How long the body may send nothing, and the timer that measures it,
+    /// reset by every chunk: a long stream is fine, a silent one is broken.
+    idle: Duration,
+    idle_timer: Pin<Box<Sleep>>,
 }
 
 enum Source {
@@ -59,6 +65,7 @@ impl MessageStream {
         response: reqwest::Response,
         resend: impl FnMut() -> Sending + Send + 'static,
         resends: u32,
+        idle: Duration,
     ) -> Self {
         MessageStream {
             source: Source::Body(Box::pin(response.bytes_stream())),
@@ -71,6 +78,8 @@ impl MessageStream {
             delivered: false,
             started: false,
             failed: false,
+            idle,
+            idle_timer: Box::pin(tokio::time::sleep(idle)),
         }
     }
 
@@ -141,38 +150,62 @@ impl MessageStream {
             match &mut self.source {
                 Source::Done => return Poll::Ready(None),
                 Source::Sending(sending) => match ready!(sending.as_mut().poll(cx)) {
-                    Ok(response) => self.source = Source::Body(Box::pin(response.bytes_stream())),
+                    Ok(response) => {
+                        self.source = Source::Body(Box::pin(response.bytes_stream()));
+                        self.reset_idle_timer();
+                    }
                     Err(e) => return Poll::Ready(Some(Err(self.fail(e)))),
                 },
-                Source::Body(body) => match ready!(body.as_mut().poll_next(cx)) {
-                    Some(Ok(chunk)) => {
+                Source::Body(body) => match body.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        self.reset_idle_timer();
                         if let Err(e) = self.read_chunk(&chunk) {
                             return Poll::Ready(Some(Err(self.fail(e))));
                         }
                     }
-                    cut => {
+                    Poll::Pending => {
+                        ready!(self.idle_timer.as_mut().poll(cx));
+                        let cause = format!(
+                            ": nothing was received for {:?} (the stream idle timeout)",
+                            self.idle
+                        );
+                        if let Some(error) = self.on_cut(cause) {
+                            return Poll::Ready(Some(Err(error)));
+                        }
+                    }
+                    Poll::Ready(cut) => {
                         let cause = match cut {
                             Some(Err(e)) => format!(": {e}"),
                             _ => String::new(),
                         };
-                        // Requesting the reply again is safe only while
-                        // nobody has seen any of it.
-                        if !self.delivered && self.resends_left > 0 {
-                            tracing::debug!(
-                                cause,
-                                "stream broke off before any event was read; requesting it again"
-                            );
-                            self.restart();
-                            continue;
+                        if let Some(error) = self.on_cut(cause) {
+                            return Poll::Ready(Some(Err(error)));
                         }
-                        let error = Error::stream_broken(format!(
-                            "the stream ended before `message_stop`{cause}"
-                        ));
-                        return Poll::Ready(Some(Err(self.fail(error))));
                     }
                 },
             }
         }
+    }
+
+    /// A body that broke off, or went silent: requested again while that is
+    /// safe (then `None`), an error after.
+    fn on_cut(&mut self, cause: String) -> Option<Error> {
+        // Requesting the reply again is safe only while nobody has seen any of it.
+        if !self.delivered && self.resends_left > 0 {
+            tracing::debug!(
+                cause,
+                "stream broke off before any event was read; requesting it again"
+            );
+            self.restart();
+            return None;
+        }
+        let error = Error::stream_broken(format!("the stream ended before `message_stop`{cause}"));
+        Some(self.fail(error))
+    }
+
+    fn reset_idle_timer(&mut self) {
+        let deadline = tokio::time::Instant::now() + self.idle;
+        self.idle_timer.as_mut().reset(deadline);
     }
 
     fn read_chunk(&mut self, chunk: &[u8]) -> Result<(), Error> {

@@ -5,8 +5,35 @@
 mod accumulate;
 mod event;
 mod message_stream;
+mod partial_json;
 mod sse;
 
 pub use event::{Delta, StreamEvent};
 pub use message_stream::MessageStream;
 pub(crate) use message_stream::Sending;
+
+/// The events of an SSE body read in `chunks`, each parsed or the reason it
+/// could not be; for tests, through `testing::parse_sse`.
+#[cfg(feature = "testing")]
+pub(crate) fn sse_events_of<'a>(
+    chunks: impl IntoIterator<Item = &'a [u8]>,
+) -> Vec<Result<StreamEvent, String>> {
+    let mut parser = sse::SseParser::default();
+    let mut raw = Vec::new();
+    for chunk in chunks {
+        parser.feed(chunk, &mut raw);
+    }
+    raw.into_iter()
+        .map(|sse| {
+            event::parse_event(&sse.event, &sse.data).map_err(|e| match e {
+                event::ParseError::Api {
+                    error_type,
+                    message,
+                } => format!("{error_type}: {message}"),
+                event::ParseError::Malformed { event, detail } => {
+                    format!("malformed `{event}` event: {detail}")
+                }
+            })
+        })
+        .collect()
+}

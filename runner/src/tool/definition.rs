@@ -88,8 +88,10 @@ pub struct ToolDefinition {
     pub allowed_callers: Option<Vec<AllowedCaller>>,
     /// Ask the API to guarantee that inputs match the schema. On the wire,
     /// the schema of a strict tool is adapted to what strict mode accepts:
-    /// objects closed, no numeric or length bounds, no `format` on numbers
-    /// (the input is still checked against them when it is read).
+    /// every object closed (maps too), `oneOf` sent as `anyOf`, and keywords
+    /// strict mode lacks (numeric and length bounds, `maxItems`, formats it
+    /// does not know, ...) moved into the description, so the model still
+    /// reads them.
     pub strict: bool,
     /// Leave the tool out of the model's context until tool search finds it.
     pub defer_loading: bool,
@@ -104,6 +106,17 @@ pub struct ToolDefinition {
     /// Fields sent with a typed tool besides its type and name, such as the
     /// text editor's `max_characters`.
     pub type_options: serde_json::Map<String, Value>,
+    /// Example inputs that show the model how to call the tool, sent as
+    /// `input_examples` when there are any.
+    pub input_examples: Vec<Value>,
+    /// Whether the tool's input is streamed as the model writes it, unchecked
+    /// (`eager_input_streaming`); `None` leaves the API's default. An input
+    /// streamed this way may not be valid JSON: the runner answers such a
+    /// call with an error result.
+    pub eager_input_streaming: Option<bool>,
+    /// Fields of a custom tool this crate does not model, sent as given, so
+    /// that a definition read from JSON goes back with everything it had.
+    pub extra: serde_json::Map<String, Value>,
 }
 
 impl ToolDefinition {
@@ -123,6 +136,9 @@ impl ToolDefinition {
             cache_control: None,
             tool_type: None,
             type_options: serde_json::Map::new(),
+            input_examples: Vec::new(),
+            eager_input_streaming: None,
+            extra: serde_json::Map::new(),
         }
     }
 
@@ -178,6 +194,20 @@ impl ToolDefinition {
         self
     }
 
+    /// Sets the example inputs sent as `input_examples`.
+    #[must_use]
+    pub fn with_input_examples(mut self, examples: impl IntoIterator<Item = Value>) -> Self {
+        self.input_examples = examples.into_iter().collect();
+        self
+    }
+
+    /// Sets `eager_input_streaming`.
+    #[must_use]
+    pub fn with_eager_input_streaming(mut self, eager: bool) -> Self {
+        self.eager_input_streaming = Some(eager);
+        self
+    }
+
     /// Whether the model may call the tool with a `tool_use` block.
     pub fn allows_direct(&self) -> bool {
         match &self.allowed_callers {
@@ -191,17 +221,22 @@ impl ToolDefinition {
     ///
     /// A call from code in another version is refused even for a `"code"`
     /// tool: the request declared the tool callable from `code_version`
-    /// only. Code mode (the client-side sandbox) is admitted by `"code"`.
+    /// only. Versions the API tags alike (see [`same_code_caller`]) count as
+    /// one. Code mode (the client-side sandbox) is admitted by `"code"`.
+    ///
+    /// [`same_code_caller`]: super::same_code_caller
     pub fn allows_caller(&self, caller: &Caller, code_version: &str) -> bool {
         let Some(callers) = &self.allowed_callers else {
             return caller.is_direct();
         };
         callers.iter().any(|allowed| match (allowed, caller) {
             (AllowedCaller::Direct, Caller::Direct) => true,
-            (AllowedCaller::Code, Caller::CodeExecution { version, .. }) => version == code_version,
+            (AllowedCaller::Code, Caller::CodeExecution { version, .. }) => {
+                super::same_code_caller(version, code_version)
+            }
             (AllowedCaller::Code, Caller::CodeMode) => true,
             (AllowedCaller::CodeExecution(v), Caller::CodeExecution { version, .. }) => {
-                v == version
+                super::same_code_caller(version, v)
             }
             _ => false,
         })
@@ -278,8 +313,17 @@ impl ToolDefinition {
         if self.defer_loading {
             map.serialize_entry("defer_loading", &true)?;
         }
+        if !self.input_examples.is_empty() {
+            map.serialize_entry("input_examples", &self.input_examples)?;
+        }
+        if let Some(eager) = self.eager_input_streaming {
+            map.serialize_entry("eager_input_streaming", &eager)?;
+        }
         if let Some(cache_control) = &self.cache_control {
             map.serialize_entry("cache_control", cache_control)?;
+        }
+        for (key, value) in &self.extra {
+            map.serialize_entry(key, value)?;
         }
         map.end()
     }
@@ -322,6 +366,10 @@ impl<'de> Deserialize<'de> for ToolDefinition {
             defer_loading: bool,
             #[serde(default)]
             cache_control: Option<Value>,
+            #[serde(default)]
+            input_examples: Vec<Value>,
+            #[serde(default)]
+            eager_input_streaming: Option<bool>,
             #[serde(flatten)]
             rest: serde_json::Map<String, Value>,
         }
@@ -333,10 +381,12 @@ impl<'de> Deserialize<'de> for ToolDefinition {
             (None, Some(_)) => serde_json::json!({"type": "object"}),
             (None, None) => return Err(serde::de::Error::missing_field("input_schema")),
         };
-        let type_options = if tool_type.is_some() {
-            wire.rest
+        // What is not modelled goes back as it came: with a typed tool as its
+        // options, with a custom tool as extra fields.
+        let (type_options, extra) = if tool_type.is_some() {
+            (wire.rest, serde_json::Map::new())
         } else {
-            serde_json::Map::new()
+            (serde_json::Map::new(), wire.rest)
         };
         let allowed_callers = wire
             .allowed_callers
@@ -358,6 +408,9 @@ impl<'de> Deserialize<'de> for ToolDefinition {
             cache_control: wire.cache_control,
             tool_type,
             type_options,
+            input_examples: wire.input_examples,
+            eager_input_streaming: wire.eager_input_streaming,
+            extra,
         })
     }
 }

@@ -6,11 +6,14 @@
 
 mod args;
 mod auth;
+pub(crate) mod bounds;
 mod call;
+mod code_version;
 mod definition;
 mod output;
 pub(crate) mod schema;
 mod state;
+mod strict;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,6 +24,7 @@ use serde_json::Value;
 pub use args::ArgsReader;
 pub use auth::AuthInfo;
 pub use call::{Caller, ToolCall};
+pub use code_version::same_code_caller;
 pub(crate) use definition::WireDefinition;
 pub use definition::{
     AllowedCaller, DEFAULT_CODE_EXECUTION, ToolDefinition, is_code_execution_version,

@@ -8,6 +8,10 @@ use crate::types::{
     ContentBlock, DocumentBlock, ImageBlock, TextBlock, ToolResultBlock, ToolResultContent,
 };
 
+/// What the model reads for an error result that came without a message, such
+/// as `Err(String::new())` or a hook's empty denial.
+pub(crate) const FAILED_WITHOUT_MESSAGE: &str = "the tool failed without an error message";
+
 /// The result of one tool call: content blocks for the model, and whether the
 /// call failed.
 ///
@@ -107,8 +111,20 @@ impl ToolOutput {
 
     /// The `tool_result` block answering `tool_use_id`. A single plain text
     /// block is sent as a string; anything else as a list of blocks.
+    ///
+    /// An error result is never sent empty: the API rejects `is_error: true`
+    /// without content, and the bad result would stay in the history, so
+    /// blank text is dropped and an error left with nothing says that the
+    /// tool failed without an error message.
     pub fn into_result_block(self, tool_use_id: impl Into<String>) -> ToolResultBlock {
-        let content = match <[ContentBlock; 1]>::try_from(self.content) {
+        let mut blocks = self.content;
+        if self.is_error {
+            blocks.retain(|b| b.as_text().is_none_or(|text| !text.trim().is_empty()));
+            if blocks.is_empty() {
+                blocks.push(ContentBlock::Text(TextBlock::new(FAILED_WITHOUT_MESSAGE)));
+            }
+        }
+        let content = match <[ContentBlock; 1]>::try_from(blocks) {
             Ok([ContentBlock::Text(text)])
                 if text.cache_control.is_none() && text.extra.is_empty() =>
             {

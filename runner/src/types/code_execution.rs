@@ -43,6 +43,19 @@ pub enum CodeExecutionOutcome {
         /// Ids of the files the run wrote (download them with the Files API).
         file_ids: Vec<String>,
     },
+    /// The code ran to its end, with standard output encrypted: the API sends
+    /// `encrypted_code_execution_result` instead of `code_execution_result`
+    /// when the code called the web search tool.
+    Encrypted {
+        /// Standard output, encrypted; only the model can read it.
+        encrypted_stdout: String,
+        /// Standard error.
+        stderr: String,
+        /// The process's exit status; anything but 0 is a failure.
+        return_code: i64,
+        /// Ids of the files the run wrote.
+        file_ids: Vec<String>,
+    },
     /// The container could not run the code: `unavailable`,
     /// `execution_time_exceeded`, `container_expired`, `invalid_tool_input`,
     /// `too_many_requests`, `output_file_too_large`, or a code this crate
@@ -61,7 +74,10 @@ impl CodeExecution {
     /// whatever the model says about it.
     pub fn is_failure(&self) -> bool {
         match &self.outcome {
-            Some(CodeExecutionOutcome::Finished { return_code, .. }) => *return_code != 0,
+            Some(
+                CodeExecutionOutcome::Finished { return_code, .. }
+                | CodeExecutionOutcome::Encrypted { return_code, .. },
+            ) => *return_code != 0,
             Some(CodeExecutionOutcome::Error { .. }) => true,
             Some(CodeExecutionOutcome::Other(_)) | None => false,
         }
@@ -95,7 +111,10 @@ impl CodeExecution {
     /// ```
     pub fn output_files(&self) -> &[String] {
         match &self.outcome {
-            Some(CodeExecutionOutcome::Finished { file_ids, .. }) => file_ids,
+            Some(
+                CodeExecutionOutcome::Finished { file_ids, .. }
+                | CodeExecutionOutcome::Encrypted { file_ids, .. },
+            ) => file_ids,
             _ => &[],
         }
     }
@@ -177,36 +196,49 @@ fn read_outcome(content: Value) -> CodeExecutionOutcome {
             .to_owned();
         return CodeExecutionOutcome::Error { error_code };
     }
-    if kind == "code_execution_result" || kind == "bash_code_execution_result" {
-        let text = |key: &str| {
-            content
-                .get(key)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
+    let text = |key: &str| {
+        content
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let return_code = content
+        .get("return_code")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if kind == "encrypted_code_execution_result" {
+        return CodeExecutionOutcome::Encrypted {
+            encrypted_stdout: text("encrypted_stdout"),
+            stderr: text("stderr"),
+            return_code,
+            file_ids: output_file_ids(&content),
         };
-        let file_ids = content
-            .get("content")
-            .and_then(Value::as_array)
-            .map(|outputs| {
-                outputs
-                    .iter()
-                    .filter_map(|o| o.get("file_id").and_then(Value::as_str))
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+    }
+    if kind == "code_execution_result" || kind == "bash_code_execution_result" {
         return CodeExecutionOutcome::Finished {
             stdout: text("stdout"),
             stderr: text("stderr"),
-            return_code: content
-                .get("return_code")
-                .and_then(Value::as_i64)
-                .unwrap_or(0),
-            file_ids,
+            return_code,
+            file_ids: output_file_ids(&content),
         };
     }
     CodeExecutionOutcome::Other(content)
+}
+
+/// The ids of the files listed in a result's `content`.
+fn output_file_ids(content: &Value) -> Vec<String> {
+    content
+        .get("content")
+        .and_then(Value::as_array)
+        .map(|outputs| {
+            outputs
+                .iter()
+                .filter_map(|o| o.get("file_id").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -266,6 +266,12 @@ pub struct ToolUseBlock {
     /// Fields this crate does not model, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// Why the streamed input was not valid JSON, when it was not (a stream
+    /// cut by `max_tokens`, or eager input streaming); `input` then holds
+    /// what could be read of it. Never sent: the runner answers such a call
+    /// with an error result instead of running the tool.
+    #[serde(skip)]
+    pub input_error: Option<String>,
 }
 
 impl ToolUseBlock {
@@ -278,6 +284,7 @@ impl ToolUseBlock {
             caller: None,
             cache_control: None,
             extra: Map::new(),
+            input_error: None,
         }
     }
 
@@ -460,6 +467,9 @@ impl<'de> Deserialize<'de> for ToolResultContent {
 pub struct OtherBlock {
     kind: String,
     raw: Box<RawValue>,
+    /// Stream deltas sent for this block that this crate cannot apply,
+    /// kept for the user to read; never sent.
+    deltas: Vec<Value>,
 }
 
 impl OtherBlock {
@@ -471,7 +481,22 @@ impl OtherBlock {
     pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
         let raw = RawValue::from_string(json.to_owned())?;
         let kind = read_kind(&raw)?.into_owned();
-        Ok(OtherBlock { kind, raw })
+        Ok(OtherBlock {
+            kind,
+            raw,
+            deltas: Vec::new(),
+        })
+    }
+
+    /// The stream deltas sent for this block that this crate could not apply
+    /// to it (a delta type it does not model), as received, in order. They
+    /// are not part of the block's JSON.
+    pub fn deltas(&self) -> &[Value] {
+        &self.deltas
+    }
+
+    pub(crate) fn push_delta(&mut self, delta: Value) {
+        self.deltas.push(delta);
     }
 
     /// The block's `type`.
@@ -528,7 +553,13 @@ impl<'de> Deserialize<'de> for ContentBlock {
         };
         // A known type in a shape we do not expect is kept raw rather than
         // rejected: the API may add to a block before this crate learns of it.
-        Ok(typed.unwrap_or_else(|_| ContentBlock::Other(OtherBlock { kind, raw })))
+        Ok(typed.unwrap_or_else(|_| {
+            ContentBlock::Other(OtherBlock {
+                kind,
+                raw,
+                deltas: Vec::new(),
+            })
+        }))
     }
 }
 
