@@ -37,6 +37,7 @@ use crate::types::{
 
 use super::compaction::Compaction;
 use super::request::{self, Messages, RequestBuilder, Wire};
+use super::structured;
 use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
 use super::{DEFAULT_MAX_ITERATIONS, log};
 
@@ -142,6 +143,13 @@ impl Lifecycle {
 
     pub(crate) fn set_message_threads(&mut self, enabled: bool) {
         self.thread.set_enabled(enabled);
+    }
+
+    /// Asks every request from now on for an answer in `format` (an
+    /// `output_config.format`). Sent with each request, threaded or not,
+    /// since it is a request field rather than part of the conversation.
+    pub(crate) fn set_output_format(&mut self, format: serde_json::Value) {
+        structured::set_format(&mut self.params, format);
     }
 
     /// What to do next; applies the previous turn to the history first.
@@ -470,7 +478,9 @@ impl Lifecycle {
         if !std::mem::take(&mut self.compact_due) {
             return None;
         }
-        let summary_params = self.compaction.as_ref()?.request(&self.params)?;
+        let mut summary_params = self.compaction.as_ref()?.request(&self.params)?;
+        // The summary is prose for the model, not the typed answer.
+        structured::clear_format(&mut summary_params);
         tracing::info!(
             messages = self.params.messages.len(),
             "compacting the conversation"

@@ -21,6 +21,7 @@ mod log;
 mod programmatic;
 mod request;
 mod streaming;
+mod structured;
 mod thread;
 mod turn;
 
@@ -316,6 +317,50 @@ impl ToolRunner {
             last = Some(message?);
         }
         last.ok_or_else(|| self.core.limit_error())
+    }
+
+    /// Runs the loop to its end with every request asking for an answer
+    /// shaped as `T` (structured output), and parses the last message's
+    /// text into `T`. Tools run as usual on the way.
+    ///
+    /// The requests carry `output_config.format = {"type": "json_schema",
+    /// "schema": ...}` with `T`'s schema, adapted as for strict tools
+    /// (numeric and length bounds dropped: parsing still checks them).
+    ///
+    /// ```no_run
+    /// use serde::Deserialize;
+    /// use toolrunner::{toolset, Client, MessageParams};
+    ///
+    /// #[derive(Deserialize, schemars::JsonSchema)]
+    /// struct Verdict {
+    ///     ok: bool,
+    ///     reason: Option<String>,
+    /// }
+    ///
+    /// # async fn run() -> Result<(), toolrunner::Error> {
+    /// let client = Client::from_env()?;
+    /// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("Is 42 even?");
+    /// let verdict: Verdict = client
+    ///     .tool_runner(params, toolset![])
+    ///     .until_done_parsed()
+    ///     .await?;
+    /// println!("{} ({:?})", verdict.ok, verdict.reason);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`until_done`](Self::until_done); and a parse error
+    /// ([`Error::is_parse`]) when the last message's text is not a `T`,
+    /// keeping the text ([`Error::parse_text`]) and the field path where it
+    /// failed ([`Error::parse_path`]).
+    pub async fn until_done_parsed<T>(mut self) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned + schemars::JsonSchema,
+    {
+        self.core.set_output_format(structured::format_for::<T>());
+        let message = self.until_done().await?;
+        structured::parse(&message)
     }
 }
 

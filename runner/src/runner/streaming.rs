@@ -187,6 +187,22 @@ impl StreamingToolRunner {
         last.ok_or_else(|| self.core.limit_error())
     }
 
+    /// As [`ToolRunner::until_done_parsed`](crate::ToolRunner::until_done_parsed),
+    /// reading every turn as a stream.
+    ///
+    /// # Errors
+    ///
+    /// As [`ToolRunner::until_done_parsed`](crate::ToolRunner::until_done_parsed).
+    pub async fn until_done_parsed<T>(mut self) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned + schemars::JsonSchema,
+    {
+        self.core
+            .set_output_format(super::structured::format_for::<T>());
+        let message = self.until_done().await?;
+        super::structured::parse(&message)
+    }
+
     /// The parameters of the next request, including the history so far.
     pub fn params(&self) -> &MessageParams {
         self.core.params()
