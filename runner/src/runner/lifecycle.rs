@@ -35,7 +35,7 @@ use crate::types::{
     code_executions,
 };
 
-use super::compaction::Compaction;
+use super::compaction::{self, Compaction};
 use super::request::{self, Messages, RequestBuilder, Wire};
 use super::structured;
 use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
@@ -77,6 +77,11 @@ pub(crate) struct Lifecycle {
     thread: ThreadState,
     /// Whether the last turn was large enough to compact before the next request.
     compact_due: bool,
+    /// Whether the caller asked for compaction before the next turn.
+    compact_requested: bool,
+    /// Whether the last turn paused mid-turn and must stay last, so that
+    /// compaction waits until it is resumed.
+    paused: bool,
     /// The container a reply reported expired, to be reported as an error.
     expired: Option<Option<String>>,
     /// The container the request in flight named, for its errors.
@@ -123,6 +128,8 @@ impl Lifecycle {
             touched: false,
             thread: ThreadState::new(true),
             compact_due: false,
+            compact_requested: false,
+            paused: false,
             expired: None,
             in_flight_container: None,
             finished: false,
@@ -134,7 +141,22 @@ impl Lifecycle {
     }
 
     pub(crate) fn set_compaction(&mut self, compaction: Compaction) {
+        if compaction.is_server() {
+            compaction.install(&mut self.params);
+        }
         self.compaction = Some(compaction);
+    }
+
+    /// Asks for compaction before the model's next turn: a client-side
+    /// summary with [`Compaction::new`], else a one-off `compaction`
+    /// request to the API. A paused turn is resumed first.
+    pub(crate) fn compact_before_next_turn(&mut self) -> Result<(), Error> {
+        let client_side = self.compaction.as_ref().is_some_and(|c| !c.is_server());
+        if !client_side && compaction::has_compaction_edit(&self.params) {
+            return Err(compaction::conflicts_with_edit());
+        }
+        self.compact_requested = true;
+        Ok(())
     }
 
     pub(crate) fn set_code_version(&mut self, version: String) {
@@ -266,9 +288,16 @@ impl Lifecycle {
     /// place of the history it summarises.
     pub(crate) fn on_summary(&mut self, summary: &Message) {
         self.iterations += 1;
-        if let Some(compaction) = &self.compaction {
-            compaction.apply(&mut self.params, summary);
-            self.thread.on_compacted();
+        match &self.compaction {
+            Some(compaction) if !compaction.is_server() => {
+                compaction.apply(&mut self.params, summary);
+                self.thread.on_compacted();
+            }
+            _ => {
+                if compaction::apply_summarized(&mut self.params, summary) {
+                    self.thread.on_compacted();
+                }
+            }
         }
     }
 
@@ -276,7 +305,10 @@ impl Lifecycle {
     /// next action tries the summary again if the error is worth it.
     pub(crate) fn on_summary_error(&mut self, error: Error) -> Action {
         let error = request::classify_container_error(error, self.in_flight_container.clone());
-        self.compact_due = error.is_retryable();
+        if error.is_retryable() {
+            // Whichever asked for it, the next action tries again.
+            self.compact_requested = true;
+        }
         self.finished = !error.is_retryable();
         Action::Fail(error)
     }
@@ -421,6 +453,7 @@ impl Lifecycle {
             self.params.messages.push(message);
             self.params.messages.push(response);
             self.turn = None;
+            self.paused = false;
             return Step::Send;
         }
         // Only a turn whose tool results are in the history is compacted
@@ -430,6 +463,7 @@ impl Lifecycle {
             turn.message.stop_reason,
             Some(StopReason::PauseTurn | StopReason::Compaction)
         );
+        self.paused = resume;
         // The history keeps the model's last word, so that a caller can carry
         // the conversation on after the loop.
         self.params
@@ -475,10 +509,19 @@ impl Lifecycle {
     /// The summary request, when compaction is due and there is something
     /// to summarise.
     fn summary_request(&mut self) -> Option<Result<Request, Error>> {
-        if !std::mem::take(&mut self.compact_due) {
+        let due = std::mem::take(&mut self.compact_due);
+        // The API cannot compact a conversation that ends mid-turn: a paused
+        // turn is resumed first, and the request waits.
+        let requested = self.compact_requested && !self.paused;
+        if !due && !requested {
             return None;
         }
-        let mut summary_params = self.compaction.as_ref()?.request(&self.params)?;
+        self.compact_requested &= !requested;
+        let mut summary_params = match &self.compaction {
+            Some(compaction) if !compaction.is_server() => compaction.request(&self.params)?,
+            _ if requested => compaction::summarize_request(&self.params),
+            _ => return None,
+        };
         // The summary is prose for the model, not the typed answer.
         structured::clear_format(&mut summary_params);
         tracing::info!(

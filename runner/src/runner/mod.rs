@@ -188,13 +188,45 @@ impl ToolRunner {
         self
     }
 
-    /// Compacts the conversation on the client when a turn grows past a
-    /// token threshold: see [`Compaction`]. For the API's own (server-side)
-    /// compaction, set [`MessageParams::context_management`] instead; its
-    /// `compaction` stop reason is handled like `pause_turn`.
+    /// Compacts the conversation when it grows: on the client
+    /// ([`Compaction::new`]: the runner asks for a summary past a token
+    /// threshold) or on the server ([`Compaction::server`]: each request
+    /// carries the API's `compact_20260112` edit). A `compaction` stop
+    /// reason is handled like `pause_turn`.
     pub fn compaction(mut self, compaction: Compaction) -> Self {
         self.core.set_compaction(compaction);
         self
+    }
+
+    /// Compacts the conversation before the model's next turn, once the
+    /// current turn's tools have run (a paused turn is resumed first).
+    /// With [`Compaction::new`] this is the client-side summary, whatever
+    /// the threshold. Otherwise the runner sends one request with the whole
+    /// history and `compaction: {"type": "summarize"}` (beta
+    /// `compact-2026-09-04`), and goes on from the `compaction` block the
+    /// API returns. The compaction request counts as an iteration and is
+    /// not yielded.
+    ///
+    /// ```no_run
+    /// # use futures_util::StreamExt;
+    /// # use toolrunner::{toolset, Client, MessageParams};
+    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
+    /// let mut runner = client.tool_runner(params, toolset![]);
+    /// while let Some(message) = runner.next().await {
+    ///     if message?.usage.input_tokens > 150_000 {
+    ///         runner.compact_before_next_turn()?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// An invalid-request error when the parameters carry a compaction edit
+    /// (as [`Compaction::server`] adds) and no client-side compaction is
+    /// set: the API does not accept a summarized conversation with one.
+    pub fn compact_before_next_turn(&mut self) -> Result<(), Error> {
+        self.core.compact_before_next_turn()
     }
 
     /// Whether requests use message threads (beta

@@ -228,6 +228,15 @@ impl StreamingToolRunner {
         self.core.set_messages(messages);
     }
 
+    /// As [`ToolRunner::compact_before_next_turn`](crate::ToolRunner::compact_before_next_turn).
+    ///
+    /// # Errors
+    ///
+    /// As [`ToolRunner::compact_before_next_turn`](crate::ToolRunner::compact_before_next_turn).
+    pub fn compact_before_next_turn(&mut self) -> Result<(), Error> {
+        self.core.compact_before_next_turn()
+    }
+
     /// The number of requests answered so far.
     pub fn iterations(&self) -> usize {
         self.core.iterations()
