@@ -111,6 +111,20 @@ impl Toolset {
         Ok(self)
     }
 
+    /// Removes the tool `name`, returning it; `None` when there is none.
+    pub(crate) fn remove(&mut self, name: &str) -> Option<Arc<dyn Tool>> {
+        let at = *self.registry.index.get(name)?;
+        let registry = Arc::make_mut(&mut self.registry);
+        let entry = registry.tools.remove(at);
+        registry.index = registry
+            .tools
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (Arc::clone(&e.name), i))
+            .collect();
+        Some(Arc::clone(&entry.tool))
+    }
+
     /// Gives the tools a shared value of type `T`, read by `State<T>`
     /// parameters. A second value of the same type replaces the first.
     #[must_use]

@@ -39,6 +39,7 @@ use super::compaction::{self, Compaction};
 use super::request::{self, Messages, RequestBuilder, Wire};
 use super::structured;
 use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
+use super::tool_changes::ToolChanges;
 use super::{DEFAULT_MAX_ITERATIONS, log};
 
 /// What the driver is to do next.
@@ -60,7 +61,15 @@ pub(crate) enum Action {
 /// The loop's state and its rules.
 pub(crate) struct Lifecycle {
     params: MessageParams,
+    /// The tools the runner runs now.
     toolset: Toolset,
+    /// The tools the `tools` parameter declares: fixed once a request went
+    /// out, so that changes do not miss the prompt cache.
+    declared: Toolset,
+    /// Tools added or removed since the last request.
+    changes: ToolChanges,
+    /// Whether a request was built, fixing `declared`.
+    declared_sent: bool,
     requests: RequestBuilder,
     max_iterations: usize,
     compaction: Option<Compaction>,
@@ -118,7 +127,10 @@ impl Lifecycle {
     pub(crate) fn new(params: MessageParams, toolset: Toolset) -> Self {
         Lifecycle {
             params,
+            declared: toolset.clone(),
             toolset,
+            changes: ToolChanges::default(),
+            declared_sent: false,
             requests: RequestBuilder::new(),
             max_iterations: DEFAULT_MAX_ITERATIONS,
             compaction: None,
@@ -145,6 +157,45 @@ impl Lifecycle {
             compaction.install(&mut self.params);
         }
         self.compaction = Some(compaction);
+    }
+
+    /// Runs `added`'s tools from now on (in place of tools of the same
+    /// name); the next request tells the model in a `system`-role message.
+    /// Before any request, they simply join the declared tools.
+    pub(crate) fn add_tools(&mut self, added: Toolset) -> Result<(), Error> {
+        if !self.declared_sent {
+            for tool in added.tools() {
+                let name = &tool.definition().name;
+                self.toolset.remove(name);
+                self.declared.remove(name);
+                let _ = self.toolset.add_arc(tool.clone());
+                let _ = self.declared.add_arc(tool.clone());
+            }
+            return Ok(());
+        }
+        let version = self.requests.code_version().to_owned();
+        self.changes.add(&mut self.toolset, added, &version)
+    }
+
+    /// Stops running the tools `names`; the next request tells the model.
+    pub(crate) fn remove_tools<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        if !self.declared_sent {
+            let names: Vec<&str> = names.into_iter().collect();
+            if let Some(unknown) = names.iter().find(|n| !self.toolset.contains(n)) {
+                return Err(Error::invalid_request(format!(
+                    "cannot remove tool `{unknown}`: the runner has no tool of that name"
+                )));
+            }
+            for name in names {
+                self.toolset.remove(name);
+                self.declared.remove(name);
+            }
+            return Ok(());
+        }
+        self.changes.remove(&mut self.toolset, &self.params, names)
     }
 
     /// Asks for compaction before the model's next turn: a client-side
@@ -206,8 +257,14 @@ impl Lifecycle {
                         Err(error) => self.on_summary_error(error),
                     };
                 }
+                // A paused turn is sent back to be continued, so it stays
+                // last; the changes wait for the turn after it.
+                if !self.paused {
+                    self.changes.flush(&mut self.params);
+                }
                 match self.request() {
                     Ok(request) => {
+                        self.declared_sent = true;
                         // The caller's changes are in this request; any later
                         // one is about its reply.
                         self.taken_over = false;
@@ -503,7 +560,7 @@ impl Lifecycle {
             thread: plan.thread.as_ref(),
             beta: plan.beta.then_some(MESSAGE_THREADS_BETA),
         };
-        self.requests.build(&self.params, &self.toolset, wire)
+        self.requests.build(&self.params, &self.declared, wire)
     }
 
     /// The summary request, when compaction is due and there is something
@@ -528,9 +585,11 @@ impl Lifecycle {
             messages = self.params.messages.len(),
             "compacting the conversation"
         );
-        let request =
-            self.requests
-                .build(&summary_params, &self.toolset, Wire::whole(&summary_params));
+        let request = self.requests.build(
+            &summary_params,
+            &self.declared,
+            Wire::whole(&summary_params),
+        );
         if let Ok(request) = &request {
             self.in_flight_container = request.container.clone();
         }

@@ -23,6 +23,7 @@ mod request;
 mod streaming;
 mod structured;
 mod thread;
+mod tool_changes;
 mod turn;
 
 pub use artifacts::Artifacts;
@@ -196,6 +197,58 @@ impl ToolRunner {
     pub fn compaction(mut self, compaction: Compaction) -> Self {
         self.core.set_compaction(compaction);
         self
+    }
+
+    /// Gives the model more tools from the next request on, without
+    /// changing the `tools` parameter (which would miss the prompt cache,
+    /// and which a continued message thread does not take): the next
+    /// request carries a `system`-role message of `tool_addition` blocks
+    /// (`{"type": "tool_definition", "definition": ...}`) and the betas
+    /// `mid-conversation-tool-changes-2026-07-01` and
+    /// `inline-tools-2026-09-15`. The tools run at once, in place of tools
+    /// of the same name, even for calls of the current turn not yet run.
+    /// After a `pause_turn` stop the message waits for the turn after.
+    /// Before the first request, the tools simply join `tools`.
+    ///
+    /// ```no_run
+    /// # use futures_util::StreamExt;
+    /// # use toolrunner::{tool, toolset, Client, MessageParams};
+    /// /// Deploy the build.
+    /// #[tool]
+    /// fn deploy() -> String { "deployed".into() }
+    ///
+    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
+    /// let mut runner = client.tool_runner(params, toolset![]);
+    /// while let Some(message) = runner.next().await {
+    ///     if message?.text().contains("ready to deploy") {
+    ///         runner.add_tools(toolset![deploy])?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// An encoding error for a definition that cannot be serialized.
+    pub fn add_tools(&mut self, toolset: Toolset) -> Result<(), Error> {
+        self.core.add_tools(toolset)
+    }
+
+    /// Takes tools away from the next request on, as
+    /// [`add_tools`](Self::add_tools) adds them: a `system`-role message of
+    /// `tool_removal` blocks (`{"type": "tool_reference", "name": ...}`).
+    /// The tools stop running at once: a later call gets an `is_error`
+    /// result naming the tool.
+    ///
+    /// # Errors
+    ///
+    /// An invalid-request error naming a tool the runner has not got;
+    /// nothing is removed then.
+    pub fn remove_tools<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        self.core.remove_tools(names)
     }
 
     /// Compacts the conversation before the model's next turn, once the

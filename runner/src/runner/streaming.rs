@@ -11,6 +11,7 @@ use super::run_pending_tools;
 use super::turn::{EarlyStart, Ending, Turn};
 use crate::client::Client;
 use crate::error::Error;
+use crate::toolset::Toolset;
 use crate::types::{CodeExecution, Message, MessageParam, MessageParams};
 
 /// The agentic loop with each turn streamed: [`next_turn`](Self::next_turn)
@@ -226,6 +227,27 @@ impl StreamingToolRunner {
     /// As [`ToolRunner::set_messages`](crate::ToolRunner::set_messages): takes over the history for this iteration.
     pub fn set_messages(&mut self, messages: Vec<MessageParam>) {
         self.core.set_messages(messages);
+    }
+
+    /// As [`ToolRunner::add_tools`](crate::ToolRunner::add_tools).
+    ///
+    /// # Errors
+    ///
+    /// As [`ToolRunner::add_tools`](crate::ToolRunner::add_tools).
+    pub fn add_tools(&mut self, toolset: Toolset) -> Result<(), Error> {
+        self.core.add_tools(toolset)
+    }
+
+    /// As [`ToolRunner::remove_tools`](crate::ToolRunner::remove_tools).
+    ///
+    /// # Errors
+    ///
+    /// As [`ToolRunner::remove_tools`](crate::ToolRunner::remove_tools).
+    pub fn remove_tools<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        self.core.remove_tools(names)
     }
 
     /// As [`ToolRunner::compact_before_next_turn`](crate::ToolRunner::compact_before_next_turn).
