@@ -210,6 +210,10 @@ impl Lifecycle {
         Ok(())
     }
 
+    pub(crate) fn set_tool_search(&mut self, search: super::ToolSearch) {
+        self.requests.set_tool_search(search);
+    }
+
     pub(crate) fn set_code_version(&mut self, version: String) {
         self.requests.set_code_version(version);
     }

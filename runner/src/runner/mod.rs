@@ -24,12 +24,15 @@ mod streaming;
 mod structured;
 mod thread;
 mod tool_changes;
+mod tool_search;
 mod turn;
 
 pub use artifacts::Artifacts;
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
 pub use streaming::StreamingToolRunner;
+pub use tool_search::ToolSearch;
+pub(crate) use tool_search::with_defer_loading;
 pub use turn::Turn;
 
 use std::collections::HashMap;
@@ -304,6 +307,23 @@ impl ToolRunner {
     /// ```
     pub fn message_threads(mut self, enabled: bool) -> Self {
         self.core.set_message_threads(enabled);
+        self
+    }
+
+    /// Sets the tool search the runner declares when some tool has
+    /// `defer_loading` (see [`Toolset::defer_loading`]) and the parameters
+    /// declare no tool-search tool: [`ToolSearch::Regex`] by default.
+    ///
+    /// ```no_run
+    /// # use toolrunner::{toolset, Client, MessageParams, ToolSearch, Toolset};
+    /// # fn f(client: Client, params: MessageParams, many: Toolset) {
+    /// let runner = client
+    ///     .tool_runner(params, many.defer_loading(true))
+    ///     .tool_search(ToolSearch::Bm25);
+    /// # }
+    /// ```
+    pub fn tool_search(mut self, search: ToolSearch) -> Self {
+        self.core.set_tool_search(search);
         self
     }
 
