@@ -38,6 +38,7 @@ use crate::types::{
 use super::compaction::{self, Compaction};
 use super::request::{self, Messages, RequestBuilder, Wire};
 use super::structured;
+use super::telemetry;
 use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
 use super::tool_changes::ToolChanges;
 use super::{DEFAULT_MAX_ITERATIONS, log};
@@ -95,6 +96,12 @@ pub(crate) struct Lifecycle {
     expired: Option<Option<String>>,
     /// The container the request in flight named, for its errors.
     in_flight_container: Option<String>,
+    /// The span of the whole run.
+    run_span: tracing::Span,
+    /// The span of the request in flight.
+    request_span: Option<tracing::Span>,
+    /// Whether spans record message contents.
+    record_content: bool,
     finished: bool,
 }
 
@@ -126,6 +133,7 @@ enum Step {
 impl Lifecycle {
     pub(crate) fn new(params: MessageParams, toolset: Toolset) -> Self {
         Lifecycle {
+            run_span: telemetry::run_span(&params.model),
             params,
             declared: toolset.clone(),
             toolset,
@@ -144,6 +152,8 @@ impl Lifecycle {
             paused: false,
             expired: None,
             in_flight_container: None,
+            request_span: None,
+            record_content: false,
             finished: false,
         }
     }
@@ -210,6 +220,42 @@ impl Lifecycle {
         Ok(())
     }
 
+    /// Whether spans record message contents (they may hold secrets).
+    pub(crate) fn set_record_content(&mut self, record: bool) {
+        self.record_content = record;
+    }
+
+    /// The span of the whole run, for the driver to enter.
+    pub(crate) fn span(&self) -> &tracing::Span {
+        &self.run_span
+    }
+
+    /// The span of the request in flight, for the driver to send it in.
+    pub(crate) fn request_span(&self) -> tracing::Span {
+        self.request_span
+            .clone()
+            .unwrap_or_else(tracing::Span::none)
+    }
+
+    /// Opens the span of the request about to go out.
+    fn open_request_span(&mut self) {
+        let input = self
+            .record_content
+            .then_some(self.params.messages.as_slice());
+        self.request_span = Some(telemetry::chat_span(
+            &self.run_span,
+            &self.params.model,
+            input,
+        ));
+    }
+
+    /// Closes the request's span with `error`.
+    fn close_request_span_with(&mut self, error: &Error) {
+        if let Some(span) = self.request_span.take() {
+            telemetry::record_error(&span, error);
+        }
+    }
+
     pub(crate) fn set_tool_search(&mut self, search: super::ToolSearch) {
         self.requests.set_tool_search(search);
     }
@@ -257,7 +303,10 @@ impl Lifecycle {
                 }
                 if let Some(summary) = self.summary_request() {
                     return match summary {
-                        Ok(request) => Action::Compact(request),
+                        Ok(request) => {
+                            self.open_request_span();
+                            Action::Compact(request)
+                        }
                         Err(error) => self.on_summary_error(error),
                     };
                 }
@@ -269,6 +318,7 @@ impl Lifecycle {
                 match self.request() {
                     Ok(request) => {
                         self.declared_sent = true;
+                        self.open_request_span();
                         // The caller's changes are in this request; any later
                         // one is about its reply.
                         self.taken_over = false;
@@ -288,6 +338,9 @@ impl Lifecycle {
     /// makes it the current turn.
     pub(crate) fn on_response(&mut self, message: Message) {
         self.iterations += 1;
+        if let Some(span) = self.request_span.take() {
+            telemetry::record_response(&span, &message, self.record_content);
+        }
         self.thread.on_reply(&self.params, &message);
         if let Some(container) = &message.container {
             request::carry_container(&mut self.params, &container.id);
@@ -324,6 +377,7 @@ impl Lifecycle {
     /// the next action sends the same request; after any other the loop is
     /// over.
     pub(crate) fn on_send_error(&mut self, error: Error) -> Option<Error> {
+        self.close_request_span_with(&error);
         if self.thread.recovers_from(&error) {
             return None;
         }
@@ -337,6 +391,7 @@ impl Lifecycle {
     /// begun (`message_start` was read): the server holds all of it or
     /// none, so the next request starts a new thread.
     pub(crate) fn on_stream_error(&mut self, error: Error, started: bool) -> Error {
+        self.close_request_span_with(&error);
         if started {
             self.thread.on_partial_reply();
         }
@@ -349,6 +404,9 @@ impl Lifecycle {
     /// place of the history it summarises.
     pub(crate) fn on_summary(&mut self, summary: &Message) {
         self.iterations += 1;
+        if let Some(span) = self.request_span.take() {
+            telemetry::record_response(&span, summary, self.record_content);
+        }
         match &self.compaction {
             Some(compaction) if !compaction.is_server() => {
                 compaction.apply(&mut self.params, summary);
@@ -365,6 +423,7 @@ impl Lifecycle {
     /// Takes in the compaction request's error and says to yield it; the
     /// next action tries the summary again if the error is worth it.
     pub(crate) fn on_summary_error(&mut self, error: Error) -> Action {
+        self.close_request_span_with(&error);
         let error = request::classify_container_error(error, self.in_flight_container.clone());
         if error.is_retryable() {
             // Whichever asked for it, the next action tries again.

@@ -22,6 +22,7 @@ mod programmatic;
 mod request;
 mod streaming;
 mod structured;
+mod telemetry;
 mod thread;
 mod tool_changes;
 mod tool_search;
@@ -42,6 +43,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use futures_util::{Stream, StreamExt};
+use tracing::Instrument;
 
 use crate::client::Client;
 use crate::error::Error;
@@ -135,10 +137,11 @@ enum Phase {
 
 impl ToolRunner {
     fn new(client: Client, params: MessageParams, toolset: Toolset) -> Self {
-        let span = tracing::info_span!("tool_runner", model = %params.model);
+        let core = Lifecycle::new(params, toolset);
+        let span = core.span().clone();
         ToolRunner {
             client,
-            core: Lifecycle::new(params, toolset),
+            core,
             dispatcher: Dispatcher::new(DEFAULT_TOOL_CONCURRENCY),
             phase: Phase::Idle,
             span,
@@ -324,6 +327,25 @@ impl ToolRunner {
     /// ```
     pub fn tool_search(mut self, search: ToolSearch) -> Self {
         self.core.set_tool_search(search);
+        self
+    }
+
+    /// Whether the run's spans record message contents, tool arguments and
+    /// results (`gen_ai.input.messages`, `gen_ai.output.messages`,
+    /// `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`); off by
+    /// default, since they may hold secrets.
+    ///
+    /// The runner always records spans in the OpenTelemetry GenAI
+    /// conventions: `invoke_agent` for the run; under it, `chat` for each
+    /// model request (`gen_ai.operation.name`, `gen_ai.provider.name =
+    /// "anthropic"`, `gen_ai.request.model`, `gen_ai.response.id`,
+    /// `gen_ai.usage.input_tokens` / `output_tokens`,
+    /// `gen_ai.response.finish_reasons`, `error.type` on failure) and
+    /// `execute_tool` for each tool call (`gen_ai.tool.name`,
+    /// `gen_ai.tool.call.id`, `error.type`).
+    pub fn record_content(mut self, record: bool) -> Self {
+        self.core.set_record_content(record);
+        self.dispatcher.record_content = record;
         self
     }
 
@@ -540,13 +562,17 @@ impl Stream for ToolRunner {
                     }
                     Action::Send(request) => {
                         let client = this.client.clone();
-                        this.phase =
-                            Phase::Sending(Box::pin(async move { client.send(&request).await }));
+                        let span = this.core.request_span();
+                        this.phase = Phase::Sending(Box::pin(
+                            async move { client.send(&request).await }.instrument(span),
+                        ));
                     }
                     Action::Compact(request) => {
                         let client = this.client.clone();
-                        this.phase =
-                            Phase::Compacting(Box::pin(async move { client.send(&request).await }));
+                        let span = this.core.request_span();
+                        this.phase = Phase::Compacting(Box::pin(
+                            async move { client.send(&request).await }.instrument(span),
+                        ));
                     }
                 },
             }

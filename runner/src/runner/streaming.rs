@@ -108,7 +108,8 @@ impl StreamingToolRunner {
                         .await;
                 }
                 Action::Compact(request) => {
-                    match self.client.send(&request).instrument(span.clone()).await {
+                    let request_span = self.core.request_span();
+                    match self.client.send(&request).instrument(request_span).await {
                         Ok(summary) => self.core.on_summary(&summary),
                         Err(error) => {
                             if let Action::Fail(error) = self.core.on_summary_error(error) {
@@ -121,7 +122,7 @@ impl StreamingToolRunner {
                     let opened = self
                         .client
                         .open_stream(&request)
-                        .instrument(span.clone())
+                        .instrument(self.core.request_span())
                         .await;
                     let stream = match opened {
                         Ok(stream) => stream,
