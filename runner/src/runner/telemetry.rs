@@ -81,20 +81,15 @@ pub(crate) fn record_response(span: &Span, message: &Message, content: bool) {
 /// Records a failed request on its span: `error.type` is the API's error
 /// type when there is one, else the kind of failure.
 pub(crate) fn record_error(span: &Span, error: &Error) {
-    let kind = error.api_error_type().map_or_else(
-        || {
-            if error.is_timeout() {
-                "timeout"
-            } else if error.is_connection() {
-                "connection"
-            } else if error.is_stream_error() || error.is_stream_broken() {
-                "stream"
-            } else {
-                "_OTHER"
-            }
-        },
-        |t| t,
-    );
+    let kind = error.api_error_type().unwrap_or(if error.is_timeout() {
+        "timeout"
+    } else if error.is_connection() {
+        "connection"
+    } else if error.is_stream_error() || error.is_stream_broken() {
+        "stream"
+    } else {
+        "_OTHER"
+    });
     span.record("error.type", kind);
 }
 
