@@ -99,6 +99,8 @@ enum Kind {
     },
     /// Reading or writing a local file failed.
     Io { action: &'static str, path: PathBuf },
+    /// The model's final answer did not parse into the type asked for.
+    Parse { text: String, path: String },
 }
 
 struct ApiError {
@@ -403,6 +405,34 @@ impl Error {
         )
     }
 
+    /// The final answer `text` did not parse; `path` is where, `source` why.
+    pub(crate) fn parse(text: String, path: String, source: serde_json::Error) -> Self {
+        Error::new(Kind::Parse { text, path }, Some(Box::new(source)), 0)
+    }
+
+    /// Whether the model's final answer did not parse into the type asked
+    /// for (see [`ToolRunner::until_done_parsed`](crate::ToolRunner::until_done_parsed)).
+    pub fn is_parse(&self) -> bool {
+        matches!(self.inner.kind, Kind::Parse { .. })
+    }
+
+    /// The answer that did not parse, for a parse error.
+    pub fn parse_text(&self) -> Option<&str> {
+        match &self.inner.kind {
+            Kind::Parse { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Where the answer stopped parsing, as a field path such as
+    /// `city.forecast[2].kind` (`.` for the whole answer), for a parse error.
+    pub fn parse_path(&self) -> Option<&str> {
+        match &self.inner.kind {
+            Kind::Parse { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
     /// Whether the request was refused before sending because the API would
     /// reject it (for example, `strict` on a tool callable from code).
     pub fn is_invalid_request(&self) -> bool {
@@ -485,7 +515,8 @@ impl Error {
             | Kind::MaxIterations { .. }
             | Kind::InvalidRequest { .. }
             | Kind::ContainerExpired { .. }
-            | Kind::Io { .. } => false,
+            | Kind::Io { .. }
+            | Kind::Parse { .. } => false,
         }
     }
 
@@ -654,6 +685,10 @@ impl fmt::Display for Error {
             Kind::Io { action, path } => {
                 write!(f, "could not {action} {}", path.display())
             }
+            Kind::Parse { path, .. } => match &self.inner.source {
+                Some(source) => write!(f, "the final answer does not parse at `{path}`: {source}"),
+                None => write!(f, "the final answer does not parse at `{path}`"),
+            },
         }
     }
 }
@@ -733,6 +768,11 @@ impl fmt::Debug for Error {
                 d.field("kind", &"Io")
                     .field("action", action)
                     .field("path", path);
+            }
+            Kind::Parse { text, path } => {
+                d.field("kind", &"Parse")
+                    .field("path", path)
+                    .field("text", text);
             }
         }
         d.field("attempts", &self.inner.attempts);

@@ -94,7 +94,7 @@ pub use error::Error;
 pub use runner::{
     AfterToolCall, Artifacts, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
     DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
-    PendingCall, StreamingToolRunner, ToolRunner, Turn,
+    PendingCall, StreamingToolRunner, ToolRunner, ToolSearch, Turn,
 };
 pub use tool::{
     AllowedCaller, ArgsReader, AuthInfo, Caller, DEFAULT_CODE_EXECUTION, FromToolContext,

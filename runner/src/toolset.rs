@@ -111,6 +111,49 @@ impl Toolset {
         Ok(self)
     }
 
+    /// Sets `defer_loading` on every tool: deferred tools are not put in
+    /// front of the model, which finds them through tool search (the runner
+    /// declares a search tool when none is; see
+    /// [`ToolRunner::tool_search`](crate::ToolRunner::tool_search)). For
+    /// large toolsets, such as an MCP server's.
+    ///
+    /// ```
+    /// use toolrunner::{tool, toolset};
+    ///
+    /// /// Add two integers.
+    /// #[tool]
+    /// fn add(a: i64, b: i64) -> i64 { a + b }
+    ///
+    /// let tools = toolset![add].defer_loading(true);
+    /// assert!(tools.definitions().all(|d| d.defer_loading));
+    /// ```
+    #[must_use]
+    pub fn defer_loading(mut self, defer: bool) -> Self {
+        let registry = Arc::make_mut(&mut self.registry);
+        for entry in &mut registry.tools {
+            let tool = crate::runner::with_defer_loading(Arc::clone(&entry.tool), defer);
+            *entry = Arc::new(Entry {
+                name: Arc::clone(&entry.name),
+                tool,
+            });
+        }
+        self
+    }
+
+    /// Removes the tool `name`, returning it; `None` when there is none.
+    pub(crate) fn remove(&mut self, name: &str) -> Option<Arc<dyn Tool>> {
+        let at = *self.registry.index.get(name)?;
+        let registry = Arc::make_mut(&mut self.registry);
+        let entry = registry.tools.remove(at);
+        registry.index = registry
+            .tools
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (Arc::clone(&e.name), i))
+            .collect();
+        Some(Arc::clone(&entry.tool))
+    }
+
     /// Gives the tools a shared value of type `T`, read by `State<T>`
     /// parameters. A second value of the same type replaces the first.
     #[must_use]

@@ -301,3 +301,199 @@ async fn compaction_waits_for_a_code_run_and_never_cuts_it_apart() {
     assert_eq!(after[1]["content"][0]["id"], "srvtoolu_1");
     assert_eq!(after[2]["content"][0]["tool_use_id"], "toolu_1");
 }
+
+/// A compaction block as the API returns it.
+fn compaction_block(summary: &str) -> serde_json::Value {
+    json!({"type": "compaction", "content": summary})
+}
+
+#[tokio::test]
+async fn server_compaction_sends_the_edit_and_beta_and_sends_blocks_back() {
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::message(message(
+            "msg_1",
+            json!([compaction_block("Adding things up.")]),
+            "compaction",
+        )),
+        Reply::message(message("msg_2", json!([text("Done.")]), "end_turn")),
+    ]))
+    .await
+    .expect("bind loopback");
+    let params =
+        params().context_management(json!({"edits": [{"type": "clear_tool_uses_20250919"}]}));
+    let runner = client(&server)
+        .tool_runner(params, toolset![add])
+        .message_threads(false)
+        .compaction(
+            Compaction::server()
+                .threshold(120_000)
+                .instructions("Keep the numbers.")
+                .pause_after_compaction(true),
+        );
+    runner.until_done().await.expect("run");
+
+    let edits = json!({"edits": [
+        {"type": "clear_tool_uses_20250919"},
+        {"type": "compact_20260112", "trigger": {"type": "input_tokens", "value": 120000},
+         "instructions": "Keep the numbers.", "pause_after_compaction": true}
+    ]});
+    let requests = server.recorded();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        let body: serde_json::Value = serde_json::from_str(&request.body).expect("json");
+        assert_eq!(body["context_management"], edits);
+        assert_eq!(request.header("anthropic-beta"), Some("compact-2026-01-12"));
+    }
+    let second: serde_json::Value = serde_json::from_str(&requests[1].body).expect("json");
+    assert_eq!(
+        second["messages"],
+        json!([
+            {"role": "user", "content": "Add things up."},
+            {"role": "assistant", "content": [compaction_block("Adding things up.")]}
+        ])
+    );
+}
+
+#[tokio::test]
+async fn server_compaction_defaults_to_the_apis_trigger_and_works_threaded() {
+    let server = server(vec![
+        message(
+            "msg_1",
+            json!([compaction_block("So far: nothing.")]),
+            "compaction",
+        ),
+        message("msg_2", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .compaction(Compaction::server());
+    runner.until_done().await.expect("run");
+    let requests = server.recorded();
+    let betas = requests[0].header("anthropic-beta").expect("betas");
+    assert!(betas.contains("compact-2026-01-12"), "{betas}");
+    assert!(betas.contains("message-threads"), "{betas}");
+    for request in server.requests() {
+        assert_eq!(
+            request["context_management"],
+            json!({"edits": [{"type": "compact_20260112"}]})
+        );
+    }
+    // The second request continues the thread, which holds the block.
+    assert_eq!(server.requests()[1]["thread"]["type"], "continue");
+    let conversation = server.conversation("msg_2").expect("thread");
+    assert_eq!(
+        conversation[1],
+        json!({"role": "assistant", "content": [compaction_block("So far: nothing.")]})
+    );
+}
+
+#[tokio::test]
+async fn compact_before_next_turn_sends_one_summarize_request_and_goes_on_from_its_block() {
+    let server = server(vec![
+        message(
+            "msg_1",
+            json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]),
+            "tool_use",
+        ),
+        message(
+            "msg_c",
+            json!([compaction_block("1 + 2 = 3.")]),
+            "compaction",
+        ),
+        message("msg_2", json!([text("3.")]), "end_turn"),
+    ])
+    .await;
+    let mut params = params();
+    params
+        .extra
+        .insert("output_config".into(), json!({"effort": "low"}));
+    params.tool_choice = Some(json!({"type": "any"}));
+    let mut runner = client(&server)
+        .tool_runner(params, toolset![add])
+        .message_threads(false);
+    let first = futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    assert_eq!(first.id, "msg_1");
+    runner
+        .compact_before_next_turn()
+        .expect("no compaction edit");
+    let rest: Vec<_> = futures_util::StreamExt::collect::<Vec<_>>(&mut runner).await;
+    assert_eq!(rest.len(), 1, "the compaction is not yielded");
+    assert_eq!(runner.iterations(), 3);
+
+    let recorded = server.recorded();
+    let summarize: serde_json::Value = serde_json::from_str(&recorded[1].body).expect("json");
+    assert_eq!(summarize["compaction"], json!({"type": "summarize"}));
+    assert_eq!(summarize["output_config"], json!({"effort": "low"}));
+    assert!(summarize.get("tool_choice").is_none());
+    assert_eq!(summarize["messages"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        recorded[1].header("anthropic-beta"),
+        Some("compact-2026-09-04")
+    );
+    // The next turn goes on from the compaction block alone, without the
+    // one-off parameter.
+    let next: serde_json::Value = serde_json::from_str(&recorded[2].body).expect("json");
+    assert_eq!(
+        next["messages"],
+        json!([{"role": "assistant", "content": [compaction_block("1 + 2 = 3.")]}])
+    );
+    assert!(next.get("compaction").is_none());
+    assert_eq!(next["tool_choice"], json!({"type": "any"}));
+    assert_eq!(recorded[2].header("anthropic-beta"), None);
+    assert_eq!(runner.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn compact_before_next_turn_refuses_next_to_a_compaction_edit() {
+    let server = server(vec![]).await;
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .compaction(Compaction::server());
+    let error = runner.compact_before_next_turn().expect_err("edit");
+    assert!(error.is_invalid_request(), "{error}");
+    assert!(error.to_string().contains("compact_before_next_turn()"));
+}
+
+#[tokio::test]
+async fn compact_before_next_turn_forces_the_client_summary() {
+    let server = server(vec![
+        message(
+            "msg_1",
+            json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]),
+            "tool_use",
+        ),
+        message(
+            "msg_2",
+            json!([tool_use("toolu_2", "add", json!({"a": 3, "b": 4}))]),
+            "tool_use",
+        ),
+        message("msg_s", json!([text("Sums so far: 3.")]), "end_turn"),
+        message("msg_3", json!([text("7.")]), "end_turn"),
+    ])
+    .await;
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .message_threads(false)
+        .compaction(Compaction::new().threshold(u64::MAX));
+    futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    runner.compact_before_next_turn().expect("client side");
+    let last = futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    assert_eq!(last.text(), "7.");
+    let requests = server.requests();
+    assert_eq!(requests[2]["messages"].as_array().map(Vec::len), Some(4));
+    assert_eq!(requests[2]["tool_choice"], json!({"type": "none"}));
+}

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
+use super::telemetry;
 
 use crate::tool::{Caller, ToolCall, ToolOutput};
 use crate::toolset::Toolset;
@@ -26,6 +27,8 @@ pub(crate) struct Dispatcher {
     pub(crate) concurrency: usize,
     pub(crate) before: Option<Arc<dyn BeforeToolCall>>,
     pub(crate) after: Option<Arc<dyn AfterToolCall>>,
+    /// Whether tool spans record arguments and results.
+    pub(crate) record_content: bool,
     cancel: CancellationToken,
 }
 
@@ -35,6 +38,7 @@ impl Dispatcher {
             concurrency,
             before: None,
             after: None,
+            record_content: false,
             cancel: CancellationToken::new(),
         }
     }
@@ -46,6 +50,7 @@ impl Dispatcher {
             code_version: code_version.to_owned(),
             before: self.before.clone(),
             after: self.after.clone(),
+            record_content: self.record_content,
         }
     }
 
@@ -89,6 +94,7 @@ pub(crate) struct DispatchConfig {
     pub(crate) code_version: String,
     pub(crate) before: Option<Arc<dyn BeforeToolCall>>,
     pub(crate) after: Option<Arc<dyn AfterToolCall>>,
+    pub(crate) record_content: bool,
 }
 
 /// A call started while its turn was still streaming. Dropping it aborts
@@ -168,14 +174,9 @@ fn run_one(
             block.name
         ))
     }));
-    let span = tracing::info_span!(
-        "tool_call",
-        tool = %block.name,
-        id = %block.id,
-        caller = %caller,
-        is_error = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-    );
+    let span = telemetry::tool_span(&block.name, &block.id, &caller.to_string());
+    let record_content = config.record_content;
+    let input = record_content.then(|| block.input.clone());
     let to_code_container = matches!(caller, Caller::CodeExecution { .. });
     let name = block.name.clone();
     let toolset = toolset.clone();
@@ -239,7 +240,8 @@ fn run_one(
             output
         };
         let span = tracing::Span::current();
-        span.record("is_error", output.is_error);
+        let input = input.unwrap_or_default();
+        telemetry::record_tool_output(&span, &input, &output, record_content);
         span.record("duration_ms", started.elapsed().as_millis() as u64);
         if output.is_error {
             tracing::debug!(error = %output, "tool call failed");

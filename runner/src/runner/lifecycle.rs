@@ -35,9 +35,12 @@ use crate::types::{
     code_executions,
 };
 
-use super::compaction::Compaction;
+use super::compaction::{self, Compaction};
 use super::request::{self, Messages, RequestBuilder, Wire};
+use super::structured;
+use super::telemetry;
 use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
+use super::tool_changes::ToolChanges;
 use super::{DEFAULT_MAX_ITERATIONS, log};
 
 /// What the driver is to do next.
@@ -59,7 +62,15 @@ pub(crate) enum Action {
 /// The loop's state and its rules.
 pub(crate) struct Lifecycle {
     params: MessageParams,
+    /// The tools the runner runs now.
     toolset: Toolset,
+    /// The tools the `tools` parameter declares: fixed once a request went
+    /// out, so that changes do not miss the prompt cache.
+    declared: Toolset,
+    /// Tools added or removed since the last request.
+    changes: ToolChanges,
+    /// Whether a request was built, fixing `declared`.
+    declared_sent: bool,
     requests: RequestBuilder,
     max_iterations: usize,
     compaction: Option<Compaction>,
@@ -76,10 +87,21 @@ pub(crate) struct Lifecycle {
     thread: ThreadState,
     /// Whether the last turn was large enough to compact before the next request.
     compact_due: bool,
+    /// Whether the caller asked for compaction before the next turn.
+    compact_requested: bool,
+    /// Whether the last turn paused mid-turn and must stay last, so that
+    /// compaction waits until it is resumed.
+    paused: bool,
     /// The container a reply reported expired, to be reported as an error.
     expired: Option<Option<String>>,
     /// The container the request in flight named, for its errors.
     in_flight_container: Option<String>,
+    /// The span of the whole run.
+    run_span: tracing::Span,
+    /// The span of the request in flight.
+    request_span: Option<tracing::Span>,
+    /// Whether spans record message contents.
+    record_content: bool,
     finished: bool,
 }
 
@@ -111,8 +133,12 @@ enum Step {
 impl Lifecycle {
     pub(crate) fn new(params: MessageParams, toolset: Toolset) -> Self {
         Lifecycle {
+            run_span: telemetry::run_span(&params.model),
             params,
+            declared: toolset.clone(),
             toolset,
+            changes: ToolChanges::default(),
+            declared_sent: false,
             requests: RequestBuilder::new(),
             max_iterations: DEFAULT_MAX_ITERATIONS,
             compaction: None,
@@ -122,8 +148,12 @@ impl Lifecycle {
             touched: false,
             thread: ThreadState::new(true),
             compact_due: false,
+            compact_requested: false,
+            paused: false,
             expired: None,
             in_flight_container: None,
+            request_span: None,
+            record_content: false,
             finished: false,
         }
     }
@@ -133,7 +163,101 @@ impl Lifecycle {
     }
 
     pub(crate) fn set_compaction(&mut self, compaction: Compaction) {
+        if compaction.is_server() {
+            compaction.install(&mut self.params);
+        }
         self.compaction = Some(compaction);
+    }
+
+    /// Runs `added`'s tools from now on (in place of tools of the same
+    /// name); the next request tells the model in a `system`-role message.
+    /// Before any request, they simply join the declared tools.
+    pub(crate) fn add_tools(&mut self, added: Toolset) -> Result<(), Error> {
+        if !self.declared_sent {
+            for tool in added.tools() {
+                let name = &tool.definition().name;
+                self.toolset.remove(name);
+                self.declared.remove(name);
+                let _ = self.toolset.add_arc(tool.clone());
+                let _ = self.declared.add_arc(tool.clone());
+            }
+            return Ok(());
+        }
+        let version = self.requests.code_version().to_owned();
+        self.changes.add(&mut self.toolset, added, &version)
+    }
+
+    /// Stops running the tools `names`; the next request tells the model.
+    pub(crate) fn remove_tools<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        if !self.declared_sent {
+            let names: Vec<&str> = names.into_iter().collect();
+            if let Some(unknown) = names.iter().find(|n| !self.toolset.contains(n)) {
+                return Err(Error::invalid_request(format!(
+                    "cannot remove tool `{unknown}`: the runner has no tool of that name"
+                )));
+            }
+            for name in names {
+                self.toolset.remove(name);
+                self.declared.remove(name);
+            }
+            return Ok(());
+        }
+        self.changes.remove(&mut self.toolset, &self.params, names)
+    }
+
+    /// Asks for compaction before the model's next turn: a client-side
+    /// summary with [`Compaction::new`], else a one-off `compaction`
+    /// request to the API. A paused turn is resumed first.
+    pub(crate) fn compact_before_next_turn(&mut self) -> Result<(), Error> {
+        let client_side = self.compaction.as_ref().is_some_and(|c| !c.is_server());
+        if !client_side && compaction::has_compaction_edit(&self.params) {
+            return Err(compaction::conflicts_with_edit());
+        }
+        self.compact_requested = true;
+        Ok(())
+    }
+
+    /// Whether spans record message contents (they may hold secrets).
+    pub(crate) fn set_record_content(&mut self, record: bool) {
+        self.record_content = record;
+    }
+
+    /// The span of the whole run, for the driver to enter.
+    pub(crate) fn span(&self) -> &tracing::Span {
+        &self.run_span
+    }
+
+    /// The span of the request in flight, for the driver to send it in.
+    pub(crate) fn request_span(&self) -> tracing::Span {
+        self.request_span
+            .clone()
+            .unwrap_or_else(tracing::Span::none)
+    }
+
+    /// Opens the span of the request about to go out.
+    fn open_request_span(&mut self) {
+        let input = self
+            .record_content
+            .then_some(self.params.messages.as_slice());
+        self.request_span = Some(telemetry::chat_span(
+            &self.run_span,
+            &self.params.model,
+            input,
+        ));
+    }
+
+    /// Closes the request's span with `error`.
+    fn close_request_span_with(&mut self, error: &Error) {
+        if let Some(span) = self.request_span.take() {
+            telemetry::record_error(&span, error);
+        }
+    }
+
+    pub(crate) fn set_tool_search(&mut self, search: super::ToolSearch) {
+        self.requests.set_tool_search(search);
     }
 
     pub(crate) fn set_code_version(&mut self, version: String) {
@@ -142,6 +266,13 @@ impl Lifecycle {
 
     pub(crate) fn set_message_threads(&mut self, enabled: bool) {
         self.thread.set_enabled(enabled);
+    }
+
+    /// Asks every request from now on for an answer in `format` (an
+    /// `output_config.format`). Sent with each request, threaded or not,
+    /// since it is a request field rather than part of the conversation.
+    pub(crate) fn set_output_format(&mut self, format: serde_json::Value) {
+        structured::set_format(&mut self.params, format);
     }
 
     /// What to do next; applies the previous turn to the history first.
@@ -172,12 +303,22 @@ impl Lifecycle {
                 }
                 if let Some(summary) = self.summary_request() {
                     return match summary {
-                        Ok(request) => Action::Compact(request),
+                        Ok(request) => {
+                            self.open_request_span();
+                            Action::Compact(request)
+                        }
                         Err(error) => self.on_summary_error(error),
                     };
                 }
+                // A paused turn is sent back to be continued, so it stays
+                // last; the changes wait for the turn after it.
+                if !self.paused {
+                    self.changes.flush(&mut self.params);
+                }
                 match self.request() {
                     Ok(request) => {
+                        self.declared_sent = true;
+                        self.open_request_span();
                         // The caller's changes are in this request; any later
                         // one is about its reply.
                         self.taken_over = false;
@@ -197,6 +338,9 @@ impl Lifecycle {
     /// makes it the current turn.
     pub(crate) fn on_response(&mut self, message: Message) {
         self.iterations += 1;
+        if let Some(span) = self.request_span.take() {
+            telemetry::record_response(&span, &message, self.record_content);
+        }
         self.thread.on_reply(&self.params, &message);
         if let Some(container) = &message.container {
             request::carry_container(&mut self.params, &container.id);
@@ -234,6 +378,7 @@ impl Lifecycle {
     /// the next action sends the same request; after any other the loop is
     /// over.
     pub(crate) fn on_send_error(&mut self, error: Error) -> Option<Error> {
+        self.close_request_span_with(&error);
         if self.thread.recovers_from(&error) {
             return None;
         }
@@ -247,6 +392,7 @@ impl Lifecycle {
     /// begun (`message_start` was read): the server holds all of it or
     /// none, so the next request starts a new thread.
     pub(crate) fn on_stream_error(&mut self, error: Error, started: bool) -> Error {
+        self.close_request_span_with(&error);
         if started {
             self.thread.on_partial_reply();
         }
@@ -259,17 +405,31 @@ impl Lifecycle {
     /// place of the history it summarises.
     pub(crate) fn on_summary(&mut self, summary: &Message) {
         self.iterations += 1;
-        if let Some(compaction) = &self.compaction {
-            compaction.apply(&mut self.params, summary);
-            self.thread.on_compacted();
+        if let Some(span) = self.request_span.take() {
+            telemetry::record_response(&span, summary, self.record_content);
+        }
+        match &self.compaction {
+            Some(compaction) if !compaction.is_server() => {
+                compaction.apply(&mut self.params, summary);
+                self.thread.on_compacted();
+            }
+            _ => {
+                if compaction::apply_summarized(&mut self.params, summary) {
+                    self.thread.on_compacted();
+                }
+            }
         }
     }
 
     /// Takes in the compaction request's error and says to yield it; the
     /// next action tries the summary again if the error is worth it.
     pub(crate) fn on_summary_error(&mut self, error: Error) -> Action {
+        self.close_request_span_with(&error);
         let error = request::classify_container_error(error, self.in_flight_container.clone());
-        self.compact_due = error.is_retryable();
+        if error.is_retryable() {
+            // Whichever asked for it, the next action tries again.
+            self.compact_requested = true;
+        }
         self.finished = !error.is_retryable();
         Action::Fail(error)
     }
@@ -414,6 +574,7 @@ impl Lifecycle {
             self.params.messages.push(message);
             self.params.messages.push(response);
             self.turn = None;
+            self.paused = false;
             return Step::Send;
         }
         // Only a turn whose tool results are in the history is compacted
@@ -423,6 +584,7 @@ impl Lifecycle {
             turn.message.stop_reason,
             Some(StopReason::PauseTurn | StopReason::Compaction)
         );
+        self.paused = resume;
         // The history keeps the model's last word, so that a caller can carry
         // the conversation on after the loop.
         self.params
@@ -462,13 +624,17 @@ impl Lifecycle {
             thread: plan.thread.as_ref(),
             beta: plan.beta.then_some(MESSAGE_THREADS_BETA),
         };
-        self.requests.build(&self.params, &self.toolset, wire)
+        self.requests.build(&self.params, &self.declared, wire)
     }
 
     /// The summary request, when compaction is due and there is something
     /// to summarise.
     fn summary_request(&mut self) -> Option<Result<Request, Error>> {
-        if !self.compact_due {
+        let due = self.compact_due;
+        // The API cannot compact a conversation that ends mid-turn: a paused
+        // turn is resumed first, and the request waits.
+        let requested = self.compact_requested && !self.paused;
+        if !due && !requested {
             return None;
         }
         // Code the model wrote is waiting for these results inside the
@@ -478,14 +644,23 @@ impl Lifecycle {
             return None;
         }
         self.compact_due = false;
-        let summary_params = self.compaction.as_ref()?.request(&self.params)?;
+        self.compact_requested &= !requested;
+        let mut summary_params = match &self.compaction {
+            Some(compaction) if !compaction.is_server() => compaction.request(&self.params)?,
+            _ if requested => compaction::summarize_request(&self.params),
+            _ => return None,
+        };
+        // The summary is prose for the model, not the typed answer.
+        structured::clear_format(&mut summary_params);
         tracing::info!(
             messages = self.params.messages.len(),
             "compacting the conversation"
         );
-        let request =
-            self.requests
-                .build(&summary_params, &self.toolset, Wire::whole(&summary_params));
+        let request = self.requests.build(
+            &summary_params,
+            &self.declared,
+            Wire::whole(&summary_params),
+        );
         if let Ok(request) = &request {
             self.in_flight_container = request.container.clone();
         }

@@ -22,13 +22,19 @@ mod log;
 mod programmatic;
 mod request;
 mod streaming;
+mod structured;
+mod telemetry;
 mod thread;
+mod tool_changes;
+mod tool_search;
 mod turn;
 
 pub use artifacts::Artifacts;
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
 pub use streaming::StreamingToolRunner;
+pub use tool_search::ToolSearch;
+pub(crate) use tool_search::with_defer_loading;
 pub use turn::Turn;
 
 use std::collections::HashMap;
@@ -38,6 +44,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use futures_util::{Stream, StreamExt};
+use tracing::Instrument;
 
 use crate::client::Client;
 use crate::error::Error;
@@ -131,10 +138,11 @@ enum Phase {
 
 impl ToolRunner {
     fn new(client: Client, params: MessageParams, toolset: Toolset) -> Self {
-        let span = tracing::info_span!("tool_runner", model = %params.model);
+        let core = Lifecycle::new(params, toolset);
+        let span = core.span().clone();
         ToolRunner {
             client,
-            core: Lifecycle::new(params, toolset),
+            core,
             dispatcher: Dispatcher::new(DEFAULT_TOOL_CONCURRENCY),
             phase: Phase::Idle,
             span,
@@ -188,13 +196,97 @@ impl ToolRunner {
         self
     }
 
-    /// Compacts the conversation on the client when a turn grows past a
-    /// token threshold: see [`Compaction`]. For the API's own (server-side)
-    /// compaction, set [`MessageParams::context_management`] instead; its
-    /// `compaction` stop reason is handled like `pause_turn`.
+    /// Compacts the conversation when it grows: on the client
+    /// ([`Compaction::new`]: the runner asks for a summary past a token
+    /// threshold) or on the server ([`Compaction::server`]: each request
+    /// carries the API's `compact_20260112` edit). A `compaction` stop
+    /// reason is handled like `pause_turn`.
     pub fn compaction(mut self, compaction: Compaction) -> Self {
         self.core.set_compaction(compaction);
         self
+    }
+
+    /// Gives the model more tools from the next request on, without
+    /// changing the `tools` parameter (which would miss the prompt cache,
+    /// and which a continued message thread does not take): the next
+    /// request carries a `system`-role message of `tool_addition` blocks
+    /// (`{"type": "tool_definition", "definition": ...}`) and the betas
+    /// `mid-conversation-tool-changes-2026-07-01` and
+    /// `inline-tools-2026-09-15`. The tools run at once, in place of tools
+    /// of the same name, even for calls of the current turn not yet run.
+    /// After a `pause_turn` stop the message waits for the turn after.
+    /// Before the first request, the tools simply join `tools`.
+    ///
+    /// ```no_run
+    /// # use futures_util::StreamExt;
+    /// # use toolrunner::{tool, toolset, Client, MessageParams};
+    /// /// Deploy the build.
+    /// #[tool]
+    /// fn deploy() -> String { "deployed".into() }
+    ///
+    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
+    /// let mut runner = client.tool_runner(params, toolset![]);
+    /// while let Some(message) = runner.next().await {
+    ///     if message?.text().contains("ready to deploy") {
+    ///         runner.add_tools(toolset![deploy])?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// An encoding error for a definition that cannot be serialized.
+    pub fn add_tools(&mut self, toolset: Toolset) -> Result<(), Error> {
+        self.core.add_tools(toolset)
+    }
+
+    /// Takes tools away from the next request on, as
+    /// [`add_tools`](Self::add_tools) adds them: a `system`-role message of
+    /// `tool_removal` blocks (`{"type": "tool_reference", "name": ...}`).
+    /// The tools stop running at once: a later call gets an `is_error`
+    /// result naming the tool.
+    ///
+    /// # Errors
+    ///
+    /// An invalid-request error naming a tool the runner has not got;
+    /// nothing is removed then.
+    pub fn remove_tools<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        self.core.remove_tools(names)
+    }
+
+    /// Compacts the conversation before the model's next turn, once the
+    /// current turn's tools have run (a paused turn is resumed first).
+    /// With [`Compaction::new`] this is the client-side summary, whatever
+    /// the threshold. Otherwise the runner sends one request with the whole
+    /// history and `compaction: {"type": "summarize"}` (beta
+    /// `compact-2026-09-04`), and goes on from the `compaction` block the
+    /// API returns. The compaction request counts as an iteration and is
+    /// not yielded.
+    ///
+    /// ```no_run
+    /// # use futures_util::StreamExt;
+    /// # use toolrunner::{toolset, Client, MessageParams};
+    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
+    /// let mut runner = client.tool_runner(params, toolset![]);
+    /// while let Some(message) = runner.next().await {
+    ///     if message?.usage.input_tokens > 150_000 {
+    ///         runner.compact_before_next_turn()?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// An invalid-request error when the parameters carry a compaction edit
+    /// (as [`Compaction::server`] adds) and no client-side compaction is
+    /// set: the API does not accept a summarized conversation with one.
+    pub fn compact_before_next_turn(&mut self) -> Result<(), Error> {
+        self.core.compact_before_next_turn()
     }
 
     /// Whether requests use message threads (beta
@@ -219,6 +311,42 @@ impl ToolRunner {
     /// ```
     pub fn message_threads(mut self, enabled: bool) -> Self {
         self.core.set_message_threads(enabled);
+        self
+    }
+
+    /// Sets the tool search the runner declares when some tool has
+    /// `defer_loading` (see [`Toolset::defer_loading`]) and the parameters
+    /// declare no tool-search tool: [`ToolSearch::Regex`] by default.
+    ///
+    /// ```no_run
+    /// # use toolrunner::{toolset, Client, MessageParams, ToolSearch, Toolset};
+    /// # fn f(client: Client, params: MessageParams, many: Toolset) {
+    /// let runner = client
+    ///     .tool_runner(params, many.defer_loading(true))
+    ///     .tool_search(ToolSearch::Bm25);
+    /// # }
+    /// ```
+    pub fn tool_search(mut self, search: ToolSearch) -> Self {
+        self.core.set_tool_search(search);
+        self
+    }
+
+    /// Whether the run's spans record message contents, tool arguments and
+    /// results (`gen_ai.input.messages`, `gen_ai.output.messages`,
+    /// `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`); off by
+    /// default, since they may hold secrets.
+    ///
+    /// The runner always records spans in the OpenTelemetry GenAI
+    /// conventions: `invoke_agent` for the run; under it, `chat` for each
+    /// model request (`gen_ai.operation.name`, `gen_ai.provider.name =
+    /// "anthropic"`, `gen_ai.request.model`, `gen_ai.response.id`,
+    /// `gen_ai.usage.input_tokens` / `output_tokens`,
+    /// `gen_ai.response.finish_reasons`, `error.type` on failure) and
+    /// `execute_tool` for each tool call (`gen_ai.tool.name`,
+    /// `gen_ai.tool.call.id`, `error.type`).
+    pub fn record_content(mut self, record: bool) -> Self {
+        self.core.set_record_content(record);
+        self.dispatcher.record_content = record;
         self
     }
 
@@ -318,6 +446,50 @@ impl ToolRunner {
         }
         last.ok_or_else(|| self.core.limit_error())
     }
+
+    /// Runs the loop to its end with every request asking for an answer
+    /// shaped as `T` (structured output), and parses the last message's
+    /// text into `T`. Tools run as usual on the way.
+    ///
+    /// The requests carry `output_config.format = {"type": "json_schema",
+    /// "schema": ...}` with `T`'s schema, adapted as for strict tools
+    /// (numeric and length bounds dropped: parsing still checks them).
+    ///
+    /// ```no_run
+    /// use serde::Deserialize;
+    /// use toolrunner::{toolset, Client, MessageParams};
+    ///
+    /// #[derive(Deserialize, schemars::JsonSchema)]
+    /// struct Verdict {
+    ///     ok: bool,
+    ///     reason: Option<String>,
+    /// }
+    ///
+    /// # async fn run() -> Result<(), toolrunner::Error> {
+    /// let client = Client::from_env()?;
+    /// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("Is 42 even?");
+    /// let verdict: Verdict = client
+    ///     .tool_runner(params, toolset![])
+    ///     .until_done_parsed()
+    ///     .await?;
+    /// println!("{} ({:?})", verdict.ok, verdict.reason);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`until_done`](Self::until_done); and a parse error
+    /// ([`Error::is_parse`]) when the last message's text is not a `T`,
+    /// keeping the text ([`Error::parse_text`]) and the field path where it
+    /// failed ([`Error::parse_path`]).
+    pub async fn until_done_parsed<T>(mut self) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned + schemars::JsonSchema,
+    {
+        self.core.set_output_format(structured::format_for::<T>());
+        let message = self.until_done().await?;
+        structured::parse(&message)
+    }
 }
 
 /// Runs the current turn's calls, if they have not run, and hands the
@@ -391,17 +563,17 @@ impl Stream for ToolRunner {
                     }
                     Action::Send(request) => {
                         let client = this.client.clone();
-                        this.phase =
-                            Phase::Sending(Box::pin(
-                                async move { client.complete(&request).await },
-                            ));
+                        let span = this.core.request_span();
+                        this.phase = Phase::Sending(Box::pin(
+                            async move { client.complete(&request).await }.instrument(span),
+                        ));
                     }
                     Action::Compact(request) => {
                         let client = this.client.clone();
-                        this.phase =
-                            Phase::Compacting(Box::pin(
-                                async move { client.complete(&request).await },
-                            ));
+                        let span = this.core.request_span();
+                        this.phase = Phase::Compacting(Box::pin(
+                            async move { client.complete(&request).await }.instrument(span),
+                        ));
                     }
                 },
             }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::programmatic;
+use super::tool_search::{self, ToolSearch};
 use crate::client::Request;
 use crate::error::Error;
 use crate::tool::{DEFAULT_CODE_EXECUTION, ToolDefinition};
@@ -24,6 +25,8 @@ pub(crate) struct RequestBuilder {
     /// The version `"code"` stood for in the last request, for checking callers.
     version_in_use: String,
     wire_tools: Option<(String, Arc<[Box<RawValue>]>)>,
+    /// The tool search to declare when some tool is deferred.
+    tool_search: ToolSearch,
 }
 
 /// How much of the conversation a request sends, and under which thread.
@@ -64,7 +67,13 @@ impl RequestBuilder {
             configured_version: None,
             version_in_use: DEFAULT_CODE_EXECUTION.to_owned(),
             wire_tools: None,
+            tool_search: ToolSearch::default(),
         }
+    }
+
+    /// Sets the tool search declared when some tool is deferred.
+    pub(crate) fn set_tool_search(&mut self, search: ToolSearch) {
+        self.tool_search = search;
     }
 
     /// Sets the code-execution version that `"code"` stands for.
@@ -101,7 +110,12 @@ impl RequestBuilder {
         };
         let mut buf = Vec::with_capacity(4096);
         let mut serializer = serde_json::Serializer::new(&mut buf);
-        let (added_tools, more_tools) = (setup.added_tool.as_slice(), &tools[..]);
+        let added: Vec<Value> = setup
+            .added_tool
+            .into_iter()
+            .chain(tool_search::search_tool(self.tool_search, params, toolset))
+            .collect();
+        let (added_tools, more_tools) = (added.as_slice(), &tools[..]);
         let (system_and_tools, thread) = (wire.system_and_tools, wire.thread);
         match wire.messages {
             Messages::Params(messages) => Body {

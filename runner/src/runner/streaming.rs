@@ -11,6 +11,7 @@ use super::run_pending_tools;
 use super::turn::{EarlyStart, Ending, Turn};
 use crate::client::Client;
 use crate::error::Error;
+use crate::toolset::Toolset;
 use crate::types::{CodeExecution, Message, MessageParam, MessageParams};
 
 /// The agentic loop with each turn streamed: [`next_turn`](Self::next_turn)
@@ -107,10 +108,11 @@ impl StreamingToolRunner {
                         .await;
                 }
                 Action::Compact(request) => {
+                    let request_span = self.core.request_span();
                     match self
                         .client
                         .complete(&request)
-                        .instrument(span.clone())
+                        .instrument(request_span)
                         .await
                     {
                         Ok(summary) => self.core.on_summary(&summary),
@@ -125,7 +127,7 @@ impl StreamingToolRunner {
                     let opened = self
                         .client
                         .open_stream(&request)
-                        .instrument(span.clone())
+                        .instrument(self.core.request_span())
                         .await;
                     let stream = match opened {
                         Ok(stream) => stream,
@@ -192,6 +194,22 @@ impl StreamingToolRunner {
         last.ok_or_else(|| self.core.limit_error())
     }
 
+    /// As [`ToolRunner::until_done_parsed`](crate::ToolRunner::until_done_parsed),
+    /// reading every turn as a stream.
+    ///
+    /// # Errors
+    ///
+    /// As [`ToolRunner::until_done_parsed`](crate::ToolRunner::until_done_parsed).
+    pub async fn until_done_parsed<T>(mut self) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned + schemars::JsonSchema,
+    {
+        self.core
+            .set_output_format(super::structured::format_for::<T>());
+        let message = self.until_done().await?;
+        super::structured::parse(&message)
+    }
+
     /// The parameters of the next request, including the history so far.
     pub fn params(&self) -> &MessageParams {
         self.core.params()
@@ -215,6 +233,36 @@ impl StreamingToolRunner {
     /// As [`ToolRunner::set_messages`](crate::ToolRunner::set_messages): takes over the history for this iteration.
     pub fn set_messages(&mut self, messages: Vec<MessageParam>) {
         self.core.set_messages(messages);
+    }
+
+    /// As [`ToolRunner::add_tools`](crate::ToolRunner::add_tools).
+    ///
+    /// # Errors
+    ///
+    /// As [`ToolRunner::add_tools`](crate::ToolRunner::add_tools).
+    pub fn add_tools(&mut self, toolset: Toolset) -> Result<(), Error> {
+        self.core.add_tools(toolset)
+    }
+
+    /// As [`ToolRunner::remove_tools`](crate::ToolRunner::remove_tools).
+    ///
+    /// # Errors
+    ///
+    /// As [`ToolRunner::remove_tools`](crate::ToolRunner::remove_tools).
+    pub fn remove_tools<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        self.core.remove_tools(names)
+    }
+
+    /// As [`ToolRunner::compact_before_next_turn`](crate::ToolRunner::compact_before_next_turn).
+    ///
+    /// # Errors
+    ///
+    /// As [`ToolRunner::compact_before_next_turn`](crate::ToolRunner::compact_before_next_turn).
+    pub fn compact_before_next_turn(&mut self) -> Result<(), Error> {
+        self.core.compact_before_next_turn()
     }
 
     /// The number of requests answered so far.

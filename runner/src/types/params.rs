@@ -16,6 +16,9 @@ pub enum Role {
     User,
     /// The model.
     Assistant,
+    /// The client, mid-conversation: a `system`-role message, such as the
+    /// runner's tool changes (`tool_addition` / `tool_removal` blocks).
+    System,
 }
 
 /// One message of the conversation sent to the API.

@@ -1,0 +1,118 @@
+//! Tools added and removed mid-run.
+//!
+//! Changing the `tools` parameter would miss the prompt cache (and a
+//! continued message thread does not take `tools` at all), so changes go
+//! into the conversation instead: one `system`-role message of
+//! `tool_addition` and `tool_removal` blocks before the next request.
+//! Dispatch follows each change at once.
+
+use serde_json::{Value, json};
+
+use crate::error::Error;
+use crate::tool::WireDefinition;
+use crate::toolset::Toolset;
+use crate::types::{ContentBlock, MessageParam, MessageParams, OtherBlock, Role};
+
+/// The beta for `tool_addition` / `tool_removal` blocks.
+pub(crate) const TOOL_CHANGES_BETA: &str = "mid-conversation-tool-changes-2026-07-01";
+
+/// The beta for tools defined inline in a `tool_addition` block.
+pub(crate) const INLINE_TOOLS_BETA: &str = "inline-tools-2026-09-15";
+
+/// Changes made since the last request, in order.
+#[derive(Default)]
+pub(crate) struct ToolChanges {
+    pending: Vec<Value>,
+}
+
+impl ToolChanges {
+    /// Runs `added`'s tools from now on, in place of any of the same name,
+    /// and tells the model with the next request.
+    ///
+    /// # Errors
+    ///
+    /// When a definition cannot be serialized (it cannot: definitions are
+    /// JSON values and strings).
+    pub(crate) fn add(
+        &mut self,
+        live: &mut Toolset,
+        added: Toolset,
+        code_version: &str,
+    ) -> Result<(), Error> {
+        for tool in added.tools() {
+            let def = tool.definition();
+            let definition = serde_json::to_value(WireDefinition { def, code_version })
+                .map_err(Error::encode)?;
+            self.pending.push(json!({
+                "type": "tool_addition",
+                "tool": {"type": "tool_definition", "definition": definition},
+            }));
+            live.remove(&def.name);
+            // The name is free now, and the toolset checked it when it was built.
+            let _ = live.add_arc(tool.clone());
+        }
+        Ok(())
+    }
+
+    /// Stops running the tools `names` at once, and tells the model with the
+    /// next request.
+    ///
+    /// # Errors
+    ///
+    /// An invalid-request error naming a tool the runner has not got, in
+    /// its toolset or in the parameters' `tools`; nothing is removed then.
+    pub(crate) fn remove<'a>(
+        &mut self,
+        live: &mut Toolset,
+        params: &MessageParams,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        let names: Vec<&str> = names.into_iter().collect();
+        let added = |name: &str| {
+            self.pending.iter().any(|change| {
+                change["type"] == "tool_addition" && change["tool"]["definition"]["name"] == name
+            })
+        };
+        let declared = |name: &str| params.tools.iter().any(|t| t["name"] == name);
+        if let Some(unknown) = names
+            .iter()
+            .find(|n| !live.contains(n) && !declared(n) && !added(n))
+        {
+            return Err(Error::invalid_request(format!(
+                "cannot remove tool `{unknown}`: the runner has no tool of that name"
+            )));
+        }
+        for name in names {
+            live.remove(name);
+            self.pending.push(json!({
+                "type": "tool_removal",
+                "tool": {"type": "tool_reference", "name": name},
+            }));
+        }
+        Ok(())
+    }
+
+    /// Appends the pending changes to the history as one `system`-role
+    /// message, and the betas they need to the parameters (kept for every
+    /// later request, since the history now holds the blocks).
+    pub(crate) fn flush(&mut self, params: &mut MessageParams) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let inline = self.pending.iter().any(|c| c["type"] == "tool_addition");
+        let blocks = std::mem::take(&mut self.pending)
+            .into_iter()
+            .filter_map(|change| OtherBlock::from_json(&change.to_string()).ok())
+            .map(ContentBlock::Other)
+            .collect();
+        params
+            .messages
+            .push(MessageParam::blocks(Role::System, blocks));
+        let betas = [Some(TOOL_CHANGES_BETA), inline.then_some(INLINE_TOOLS_BETA)];
+        for beta in betas.into_iter().flatten() {
+            if !params.betas.iter().any(|b| b == beta) {
+                params.betas.push(beta.to_owned());
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Large toolsets: tools loaded on demand through the API's tool search.
+//!
+//! A tool with `defer_loading` is declared but not put in front of the
+//! model; the model finds it with a tool-search tool, whose results
+//! (`tool_reference` blocks) load the definitions it asked for. When some
+//! tool is deferred and the request declares no search tool, the runner
+//! declares one, so that deferring is all a caller has to do.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::tool::{Tool, ToolContext, ToolDefinition, ToolFuture};
+use crate::toolset::Toolset;
+use crate::types::MessageParams;
+
+/// The tool search the runner declares when some tool is deferred, for
+/// [`ToolRunner::tool_search`](crate::ToolRunner::tool_search).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ToolSearch {
+    /// `tool_search_tool_regex_20251119`: the model searches names and
+    /// descriptions with a regular expression (the default).
+    #[default]
+    Regex,
+    /// `tool_search_tool_bm25_20251119`: the model searches in natural
+    /// language.
+    Bm25,
+}
+
+impl ToolSearch {
+    /// The tool's definition, as sent in `tools`.
+    pub(crate) fn definition(self) -> Value {
+        match self {
+            ToolSearch::Regex => {
+                json!({"type": "tool_search_tool_regex_20251119", "name": "tool_search_tool_regex"})
+            }
+            ToolSearch::Bm25 => {
+                json!({"type": "tool_search_tool_bm25_20251119", "name": "tool_search_tool_bm25"})
+            }
+        }
+    }
+}
+
+/// The search tool to declare for a request: `None` when no tool is
+/// deferred, or when the parameters declare a search tool already.
+pub(crate) fn search_tool(
+    search: ToolSearch,
+    params: &MessageParams,
+    toolset: &Toolset,
+) -> Option<Value> {
+    let declared = params.tools.iter().any(|tool| {
+        tool["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("tool_search_tool_"))
+    });
+    let deferred = toolset.definitions().any(|d| d.defer_loading)
+        || params.tools.iter().any(|t| t["defer_loading"] == true);
+    (deferred && !declared).then(|| search.definition())
+}
+
+/// `tool` with its definition's `defer_loading` set to `defer`.
+pub(crate) fn with_defer_loading(tool: Arc<dyn Tool>, defer: bool) -> Arc<dyn Tool> {
+    if tool.definition().defer_loading == defer {
+        return tool;
+    }
+    let definition = tool.definition().clone().with_defer_loading(defer);
+    Arc::new(Deferred { tool, definition })
+}
+
+/// A tool run as it is, with another definition.
+struct Deferred {
+    tool: Arc<dyn Tool>,
+    definition: ToolDefinition,
+}
+
+impl Tool for Deferred {
+    fn definition(&self) -> &ToolDefinition {
+        &self.definition
+    }
+
+    fn call<'a>(&'a self, input: Value, cx: ToolContext) -> ToolFuture<'a> {
+        self.tool.call(input, cx)
+    }
+}

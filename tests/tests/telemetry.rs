@@ -1,0 +1,178 @@
+//! Telemetry: the span tree and OpenTelemetry GenAI attributes of a
+//! two-turn run, read by a small capturing `tracing` layer.
+
+mod support;
+
+use support::*;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+use toolrunner::{tool, toolset};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+/// A span as captured: its name, its parent's name and its fields.
+#[derive(Clone, Debug, Default)]
+struct Captured {
+    name: String,
+    parent: Option<String>,
+    fields: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<(u64, Captured)>>>);
+
+struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+}
+
+impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Capture {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, cx: Context<'_, S>) {
+        let parent = cx
+            .span(id)
+            .and_then(|s| s.parent())
+            .map(|p| p.name().to_owned());
+        let mut captured = Captured {
+            name: attrs.metadata().name().to_owned(),
+            parent,
+            fields: BTreeMap::new(),
+        };
+        attrs.record(&mut Fields(&mut captured.fields));
+        self.0.lock().unwrap().push((id.into_u64(), captured));
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, _cx: Context<'_, S>) {
+        let mut spans = self.0.lock().unwrap();
+        if let Some((_, captured)) = spans.iter_mut().rev().find(|(i, _)| *i == id.into_u64()) {
+            values.record(&mut Fields(&mut captured.fields));
+        }
+    }
+}
+
+impl Capture {
+    fn named(&self, name: &str) -> Vec<Captured> {
+        let spans = self.0.lock().unwrap();
+        spans
+            .iter()
+            .filter(|(_, s)| s.name == name)
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
+}
+
+/// Add two integers.
+#[tool]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// Always fails.
+#[tool]
+fn broken() -> Result<String, String> {
+    Err("disk full".into())
+}
+
+async fn two_turns(record_content: bool) -> Capture {
+    let server = server(vec![
+        message_with_usage(
+            "msg_1",
+            json!([
+                tool_use("toolu_1", "add", json!({"a": 2, "b": 40})),
+                tool_use("toolu_2", "broken", json!({}))
+            ]),
+            "tool_use",
+            100,
+            20,
+        ),
+        message_with_usage("msg_2", json!([text("42.")]), "end_turn", 150, 5),
+    ])
+    .await;
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+    client(&server)
+        .tool_runner(params(), toolset![add, broken])
+        .record_content(record_content)
+        .until_done()
+        .await
+        .expect("run");
+    capture
+}
+
+#[tokio::test]
+async fn a_two_turn_run_has_genai_spans() {
+    let capture = two_turns(false).await;
+
+    let runs = capture.named("invoke_agent");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].parent, None);
+    assert_eq!(runs[0].fields["gen_ai.operation.name"], "invoke_agent");
+    assert_eq!(runs[0].fields["gen_ai.provider.name"], "anthropic");
+
+    let chats = capture.named("chat");
+    assert_eq!(chats.len(), 2);
+    let expected = [
+        ("msg_1", "100", "20", r#"["tool_use"]"#),
+        ("msg_2", "150", "5", r#"["end_turn"]"#),
+    ];
+    for (chat, (id, input, output, reasons)) in chats.iter().zip(expected) {
+        assert_eq!(chat.parent.as_deref(), Some("invoke_agent"));
+        let f = &chat.fields;
+        assert_eq!(f["otel.name"], "chat claude-test");
+        assert_eq!(f["gen_ai.operation.name"], "chat");
+        assert_eq!(f["gen_ai.provider.name"], "anthropic");
+        assert_eq!(f["gen_ai.request.model"], "claude-test");
+        assert_eq!(f["gen_ai.response.id"], id);
+        assert_eq!(f["gen_ai.usage.input_tokens"], input);
+        assert_eq!(f["gen_ai.usage.output_tokens"], output);
+        assert_eq!(f["gen_ai.response.finish_reasons"], reasons);
+        assert!(
+            !f.contains_key("gen_ai.input.messages"),
+            "contents are opt-in"
+        );
+        assert!(!f.contains_key("gen_ai.output.messages"));
+    }
+
+    let tools = capture.named("execute_tool");
+    assert_eq!(tools.len(), 2);
+    let (ok, failed) = (&tools[0], &tools[1]);
+    assert_eq!(ok.parent.as_deref(), Some("invoke_agent"));
+    assert_eq!(ok.fields["gen_ai.operation.name"], "execute_tool");
+    assert_eq!(ok.fields["gen_ai.tool.name"], "add");
+    assert_eq!(ok.fields["gen_ai.tool.call.id"], "toolu_1");
+    assert!(!ok.fields.contains_key("error.type"));
+    assert!(!ok.fields.contains_key("gen_ai.tool.call.arguments"));
+    assert_eq!(failed.fields["gen_ai.tool.name"], "broken");
+    assert_eq!(failed.fields["error.type"], "tool_error");
+}
+
+#[tokio::test]
+async fn contents_are_recorded_on_opt_in() {
+    let capture = two_turns(true).await;
+    let chats = capture.named("chat");
+    assert_eq!(
+        chats[0].fields["gen_ai.input.messages"],
+        r#"[{"role":"user","content":"Go."}]"#
+    );
+    assert_eq!(
+        chats[1].fields["gen_ai.output.messages"],
+        r#"[{"role":"assistant","content":[{"type":"text","text":"42."}]}]"#
+    );
+    let tools = capture.named("execute_tool");
+    assert_eq!(
+        tools[0].fields["gen_ai.tool.call.arguments"],
+        r#"{"a":2,"b":40}"#
+    );
+    assert_eq!(tools[0].fields["gen_ai.tool.call.result"], "42");
+}
