@@ -38,17 +38,18 @@ struct Answer {
     note: Option<String>,
 }
 
-/// `Answer`'s schema as sent: closed objects, no bounds, no number formats.
+/// `Answer`'s schema as sent: closed objects; bounds and number formats,
+/// which structured outputs do not take, moved into descriptions.
 fn answer_format() -> serde_json::Value {
     json!({"type": "json_schema", "schema": {
         "type": "object",
         "properties": {
-            "sum": {"type": "integer"},
+            "sum": {"type": "integer", "description": "{format: \"int64\"}"},
             "detail": {
                 "type": "object",
                 "properties": {
                     "parity": {"type": "string", "enum": ["even", "odd"]},
-                    "digits": {"type": "integer"}
+                    "digits": {"type": "integer", "description": "{format: \"uint8\", minimum: 0, maximum: 255}"}
                 },
                 "required": ["parity", "digits"],
                 "additionalProperties": false
