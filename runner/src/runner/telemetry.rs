@@ -48,8 +48,7 @@ pub(crate) fn chat_span(run: &Span, model: &str, input: Option<&[MessageParam]>)
         gen_ai.output.messages = Empty,
         error.type = Empty,
     );
-    // Through a `Value`: `MessageParam`'s derived `Serialize` writes a text
-    // block's `type` twice, which a map collapses.
+    // Recorded as one JSON string: `tracing` fields hold no nested values.
     if let Some(messages) = input
         && let Ok(json) = serde_json::to_value(messages)
     {

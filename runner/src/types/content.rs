@@ -39,6 +39,21 @@ pub enum ContentBlock {
 }
 
 impl ContentBlock {
+    /// The fields a typed block keeps without modelling them.
+    fn extra_mut(&mut self) -> Option<&mut Map<String, Value>> {
+        match self {
+            ContentBlock::Text(b) => Some(&mut b.extra),
+            ContentBlock::Image(b) => Some(&mut b.extra),
+            ContentBlock::Document(b) => Some(&mut b.extra),
+            ContentBlock::Thinking(b) => Some(&mut b.extra),
+            ContentBlock::RedactedThinking(b) => Some(&mut b.extra),
+            ContentBlock::ToolUse(b) => Some(&mut b.extra),
+            ContentBlock::ServerToolUse(b) => Some(&mut b.extra),
+            ContentBlock::ToolResult(b) => Some(&mut b.extra),
+            ContentBlock::Other(_) => None,
+        }
+    }
+
     /// A text block.
     pub fn text(text: impl Into<String>) -> Self {
         ContentBlock::Text(TextBlock::new(text))
@@ -551,6 +566,15 @@ impl<'de> Deserialize<'de> for ContentBlock {
             "tool_result" => serde_json::from_str(json).map(ContentBlock::ToolResult),
             _ => Err(de::Error::custom("unknown")),
         };
+        // The derived readers keep every field they do not model, the tag
+        // included; it is written from the variant, so it must not stay in
+        // `extra` too or the block would go back with two `type`s.
+        let typed = typed.map(|mut block| {
+            if let Some(extra) = block.extra_mut() {
+                extra.shift_remove("type");
+            }
+            block
+        });
         // A known type in a shape we do not expect is kept raw rather than
         // rejected: the API may add to a block before this crate learns of it.
         Ok(typed.unwrap_or_else(|_| {
@@ -590,6 +614,31 @@ impl Serialize for ContentBlock {
             ContentBlock::ServerToolUse(b) => tagged(serializer, "server_tool_use", b),
             ContentBlock::ToolResult(b) => tagged(serializer, "tool_result", b),
             ContentBlock::Other(b) => b.raw.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod type_once_tests {
+    use super::*;
+
+    /// Every typed block read from the API is written back with one `type`.
+    #[test]
+    fn a_block_read_and_written_back_has_one_type() {
+        for json in [
+            r#"{"type":"text","text":"hi"}"#,
+            r#"{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AA=="}}"#,
+            r#"{"type":"thinking","thinking":"t","signature":"s"}"#,
+            r#"{"type":"tool_use","id":"toolu_1","name":"add","input":{}}"#,
+            r#"{"type":"tool_result","tool_use_id":"toolu_1","content":"3"}"#,
+        ] {
+            let block: ContentBlock = serde_json::from_str(json).unwrap();
+            let written = serde_json::to_string(&block).unwrap();
+            assert_eq!(
+                written.matches("\"type\":").count(),
+                json.matches("\"type\":").count(),
+                "{written}"
+            );
         }
     }
 }
