@@ -20,11 +20,10 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use futures_util::StreamExt;
 use serde_json::{Value, json};
 use toolrunner::builtin::MemoryTool;
 use toolrunner::testing::Reply;
-use toolrunner::{Client, ContentBlock, MessageParams, Toolset};
+use toolrunner::{Client, MessageParams, Toolset};
 
 const FIRST: &str = "I'm planning my week. For the record: I only drink green tea, never coffee.";
 const SECOND: &str = "I'm at the café. What should I order?";
@@ -68,27 +67,7 @@ async fn converse(
     let tools = Toolset::from(MemoryTool::local(dir)?);
     let params = MessageParams::new(support::model(), 1024).user(prompt);
     let mut runner = client.tool_runner(params, tools).max_iterations(10);
-    while let Some(message) = runner.next().await {
-        let message = message?;
-        for block in &message.content {
-            match block {
-                ContentBlock::Text(text) => println!("assistant: {}", text.text),
-                ContentBlock::ToolUse(call) => println!("  -> {}({})", call.name, call.input),
-                _ => {}
-            }
-        }
-        if let Some(results) = runner.tool_response().await {
-            for block in results.content_blocks().iter() {
-                if let Some(result) = block.as_tool_result() {
-                    let mark = if result.is_error { "error" } else { "ok" };
-                    println!(
-                        "  <- [{mark}] {}",
-                        result.text().replace('\n', "\n         ")
-                    );
-                }
-            }
-        }
-    }
+    support::print_run(&mut runner).await?;
     Ok(())
 }
 

@@ -13,12 +13,11 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use futures_util::StreamExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use toolrunner::testing::Reply;
-use toolrunner::{ContentBlock, MessageParams, tool, toolset};
+use toolrunner::{MessageParams, tool, toolset};
 
 /// A temperature unit.
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
@@ -96,26 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .tool_runner(params, toolset![get_weather, celsius_to_fahrenheit])
         .max_iterations(10);
 
-    while let Some(message) = runner.next().await {
-        let message = message?;
-        for block in &message.content {
-            match block {
-                ContentBlock::Text(text) => println!("assistant: {}", text.text),
-                ContentBlock::ToolUse(call) => println!("  -> {}({})", call.name, call.input),
-                _ => {}
-            }
-        }
-        // Run this turn's tools now to show their results; the runner reuses
-        // them instead of running the tools again.
-        if let Some(results) = runner.tool_response().await {
-            for block in results.content_blocks().iter() {
-                if let Some(result) = block.as_tool_result() {
-                    let mark = if result.is_error { "error" } else { "ok" };
-                    println!("  <- [{mark}] {}", result.text());
-                }
-            }
-        }
-    }
+    support::print_run(&mut runner).await?;
     println!("\n({} requests)", runner.iterations());
     Ok(())
 }

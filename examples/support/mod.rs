@@ -1,9 +1,10 @@
 //! Shared by the examples: logging setup and scripted-model helpers.
 #![allow(dead_code)]
 
+use futures_util::StreamExt;
 use serde_json::{Value, json};
-use toolrunner::Client;
 use toolrunner::testing::{Script, ScriptedServer};
+use toolrunner::{Client, ContentBlock, Error, ToolRunner};
 
 /// A client for the real API when `ANTHROPIC_API_KEY` or
 /// `ANTHROPIC_AUTH_TOKEN` is set. Otherwise it
@@ -97,4 +98,33 @@ pub fn assistant_turns(request: &Value) -> usize {
         .as_array()
         .map(|m| m.iter().filter(|m| m["role"] == "assistant").count())
         .unwrap_or(0)
+}
+
+/// Drives `runner` to the end, printing each turn: the model's text, the
+/// calls it makes and their results (later lines of a result indented).
+pub async fn print_run(runner: &mut ToolRunner) -> Result<(), Error> {
+    while let Some(message) = runner.next().await {
+        let message = message?;
+        for block in &message.content {
+            match block {
+                ContentBlock::Text(text) => println!("assistant: {}", text.text),
+                ContentBlock::ToolUse(call) => println!("  -> {}({})", call.name, call.input),
+                _ => {}
+            }
+        }
+        // Run this turn's tools now to show their results; the runner reuses
+        // them instead of running the tools again.
+        if let Some(results) = runner.tool_response().await {
+            for block in results.content_blocks().iter() {
+                if let Some(result) = block.as_tool_result() {
+                    let mark = if result.is_error { "error" } else { "ok" };
+                    println!(
+                        "  <- [{mark}] {}",
+                        result.text().replace('\n', "\n         ")
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
 }
