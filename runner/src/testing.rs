@@ -556,10 +556,15 @@ impl Threads {
             Some(Value::Array(messages)) => std::mem::take(messages),
             _ => Vec::new(),
         };
+        // `seen` is done with: its `system` and `tools` move into the thread.
+        let (system, tools) = match seen.as_object_mut() {
+            Some(fields) => (fields.remove("system"), fields.remove("tools")),
+            None => (None, None),
+        };
         let thread = |messages| Thread {
             messages,
-            system: seen.get("system").cloned(),
-            tools: seen.get("tools").cloned(),
+            system,
+            tools,
         };
         let kept = reply.message.as_ref().and_then(|message| {
             let id = message["id"].as_str()?;

@@ -41,7 +41,7 @@ impl Request {
             body: Bytes::from(body),
             betas: params.betas.clone(),
             container: None,
-            rejected: rejected_fields(params),
+            rejected: rejected_fields(params, 0),
         })
     }
 

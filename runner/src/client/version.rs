@@ -54,7 +54,11 @@ impl fmt::Display for Rejected {
 }
 
 /// Everything in `params` that `2026-10-21` rejects, in request order.
-pub(crate) fn rejected_fields(params: &MessageParams) -> Vec<Rejected> {
+///
+/// Only the messages from `from` on are looked at: the ones a request
+/// sends. A thread continued on the server was checked when it was sent;
+/// scanning it again would make every turn cost as much as the history.
+pub(crate) fn rejected_fields(params: &MessageParams, from: usize) -> Vec<Rejected> {
     let mut found = Vec::new();
     let sampling = [
         ("temperature", params.temperature.is_some()),
@@ -67,7 +71,8 @@ pub(crate) fn rejected_fields(params: &MessageParams) -> Vec<Rejected> {
             .filter(|(_, set)| *set)
             .map(|(field, _)| Rejected::Sampling(field)),
     );
-    for (index, message) in params.messages.iter().enumerate() {
+    let sent = params.messages.iter().enumerate().skip(from);
+    for (index, message) in sent {
         let Content::Blocks(blocks) = &message.content else {
             continue;
         };
@@ -153,17 +158,17 @@ mod tests {
     fn sampling_fields_are_named_in_order() {
         let params = MessageParams::new("m", 1).temperature(1.0).top_k(5);
         assert_eq!(
-            rejected_fields(&params),
+            rejected_fields(&params, 0),
             [
                 Rejected::Sampling("temperature"),
                 Rejected::Sampling("top_k")
             ]
         );
-        let err = check(CURRENT, &rejected_fields(&params)).unwrap_err();
+        let err = check(CURRENT, &rejected_fields(&params, 0)).unwrap_err();
         assert!(err.is_invalid_request());
         assert!(err.to_string().contains("`temperature`"), "{err}");
         assert!(err.to_string().contains(CURRENT), "{err}");
-        assert!(check(LEGACY, &rejected_fields(&params)).is_ok());
+        assert!(check(LEGACY, &rejected_fields(&params, 0)).is_ok());
     }
 
     #[test]
@@ -173,7 +178,7 @@ mod tests {
             {"type": "text", "text": "a", "citations": []},
             {"type": "text", "text": "b", "citations": null}
         ])));
-        assert_eq!(rejected_fields(&params), []);
+        assert_eq!(rejected_fields(&params, 0), []);
     }
 
     #[test]
@@ -187,8 +192,29 @@ mod tests {
             }]
         }])));
         assert_eq!(
-            rejected_fields(&params),
+            rejected_fields(&params, 0),
             [Rejected::UserCitations { message: 0 }]
         );
+    }
+
+    #[test]
+    fn only_the_messages_sent_are_looked_at_and_named_by_their_place_in_the_history() {
+        let cited = json!([{"type": "text", "text": "a", "citations": [{"type": "char_location"}]}]);
+        let mut params = MessageParams::new("m", 1);
+        params.messages.push(user_blocks(cited.clone()));
+        params.messages.push(user_blocks(json!("plain")));
+        params.messages.push(user_blocks(cited));
+        assert_eq!(
+            rejected_fields(&params, 0),
+            [
+                Rejected::UserCitations { message: 0 },
+                Rejected::UserCitations { message: 2 }
+            ]
+        );
+        assert_eq!(
+            rejected_fields(&params, 1),
+            [Rejected::UserCitations { message: 2 }]
+        );
+        assert_eq!(rejected_fields(&params, 3), []);
     }
 }

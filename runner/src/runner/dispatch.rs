@@ -215,9 +215,13 @@ fn run_one(
                         if let Decision::Replace(input) = decision {
                             pending.input = input;
                         }
-                        let output = toolset
-                            .call(&pending.name, pending.input.clone(), call)
-                            .await;
+                        // The input goes to the tool; a copy is kept only
+                        // for an after-hook, which sees the call whole.
+                        let input = match after {
+                            Some(_) => pending.input.clone(),
+                            None => std::mem::take(&mut pending.input),
+                        };
+                        let output = toolset.call(&pending.name, input, call).await;
                         match &after {
                             Some(hook) => {
                                 let name = pending.name.clone();

@@ -117,6 +117,11 @@ impl RequestBuilder {
             .collect();
         let (added_tools, more_tools) = (added.as_slice(), &tools[..]);
         let (system_and_tools, thread) = (wire.system_and_tools, wire.thread);
+        // Messages sent as they are held are a suffix of the history.
+        let first_sent = match wire.messages {
+            Messages::Params(sent) => params.messages.len() - sent.len(),
+            Messages::Values(_) => 0,
+        };
         match wire.messages {
             Messages::Params(messages) => Body {
                 params,
@@ -151,7 +156,7 @@ impl RequestBuilder {
             body: Bytes::from(buf),
             betas,
             container: container_id(params),
-            rejected: crate::client::rejected_fields(params),
+            rejected: crate::client::rejected_fields(params, first_sent),
         })
     }
 }
