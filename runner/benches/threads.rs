@@ -68,24 +68,38 @@ fn add(a: i64, b: i64) -> i64 {
 /// It counts turns in the conversation as the server holds it, so it
 /// answers threaded and unthreaded runs alike.
 fn script(turns: usize) -> impl FnMut(&Value) -> Reply + Send + 'static {
+    // Replies are copied from two templates and patched: the server stands
+    // in for the API, and its cost should weigh as little as can be on the
+    // runner's side of the same machine.
+    let call = json!({
+        "id": "", "type": "message", "role": "assistant", "model": "bench",
+        "content": [
+            {"type": "text", "text": "Adding the next number to the running total."},
+            {"type": "tool_use", "id": "", "name": "add", "input": {"a": 0, "b": 1}}
+        ],
+        "stop_reason": "tool_use", "stop_sequence": null,
+        "usage": {"input_tokens": 100, "output_tokens": 10}
+    });
+    let answer = json!({
+        "id": "", "type": "message", "role": "assistant", "model": "bench",
+        "content": [{"type": "text", "text": "Done."}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 100, "output_tokens": 10}
+    });
     move |request: &Value| {
         let done = request["messages"].as_array().map_or(0, |m| m.len() / 2);
-        let last = done + 1 >= turns;
-        let content = if last {
-            json!([{"type": "text", "text": "Done."}])
+        let mut reply = if done + 1 >= turns {
+            answer.clone()
         } else {
-            json!([
-                {"type": "text", "text": "Adding the next number to the running total."},
-                {"type": "tool_use", "id": format!("toolu_{done}"), "name": "add", "input": {"a": done, "b": 1}}
-            ])
+            let mut reply = call.clone();
+            let tool_use = &mut reply["content"][1];
+            tool_use["id"] = Value::String(format!("toolu_{done}"));
+            tool_use["input"]["a"] = Value::from(done);
+            reply
         };
         // Ids unique across runs, as the API's are: threads are keyed by them.
-        let id = format!("msg_{:016x}", ID.fetch_add(1, Ordering::Relaxed));
-        Reply::message(json!({
-            "id": id, "type": "message", "role": "assistant", "model": "bench",
-            "content": content, "stop_reason": if last { "end_turn" } else { "tool_use" },
-            "stop_sequence": null, "usage": {"input_tokens": 100, "output_tokens": 10}
-        }))
+        reply["id"] = Value::String(format!("msg_{:016x}", ID.fetch_add(1, Ordering::Relaxed)));
+        Reply::message(reply)
     }
 }
 

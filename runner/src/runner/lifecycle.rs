@@ -570,10 +570,11 @@ impl Lifecycle {
                 }
                 return Step::RunTools;
             };
-            let message = MessageParam::from(turn.message.clone());
-            self.params.messages.push(message);
+            // The turn is done with: its message moves into the history.
+            if let Some(done) = self.turn.take() {
+                self.params.messages.push(MessageParam::from(done.message));
+            }
             self.params.messages.push(response);
-            self.turn = None;
             self.paused = false;
             return Step::Send;
         }
@@ -587,13 +588,15 @@ impl Lifecycle {
         self.paused = resume;
         // The history keeps the model's last word, so that a caller can carry
         // the conversation on after the loop.
-        self.params
-            .messages
-            .push(MessageParam::from(turn.message.clone()));
         if resume {
-            self.turn = None;
+            if let Some(done) = self.turn.take() {
+                self.params.messages.push(MessageParam::from(done.message));
+            }
             Step::Send
         } else {
+            self.params
+                .messages
+                .push(MessageParam::from(turn.message.clone()));
             turn.appended = true;
             Step::Finish
         }

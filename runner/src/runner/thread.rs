@@ -14,7 +14,9 @@ use std::hash::{DefaultHasher, Hasher};
 use serde_json::{Value, json};
 
 use crate::error::Error;
-use crate::types::{Message, MessageParam, MessageParams, StopReason};
+use serde::Serialize;
+
+use crate::types::{ContentBlock, Message, MessageParam, MessageParams, Role, StopReason};
 
 /// The beta that message threads need.
 pub(crate) const MESSAGE_THREADS_BETA: &str = "message-threads-2026-08-12";
@@ -190,7 +192,11 @@ impl ThreadState {
             return;
         }
         let sent = &params.messages[..self.sending.min(params.messages.len())];
-        let reply_param = MessageParam::from(reply.clone());
+        // The reply as the history will hold it, borrowed rather than copied.
+        let reply_param = AsParam {
+            role: reply.role,
+            content: &reply.content,
+        };
         let (fingerprint, replaces_lost) = match &self.position {
             Position::Continue(held) if held.len <= sent.len() => {
                 (fold(held.fingerprint, &sent[held.len..]), false)
@@ -206,7 +212,7 @@ impl ThreadState {
         self.position = Position::Continue(Held {
             previous_message_id: reply.id.clone(),
             len: sent.len() + 1,
-            fingerprint: fold(fingerprint, std::slice::from_ref(&reply_param)),
+            fingerprint: fold(fingerprint, [&reply_param]),
             created_with,
             replaces_lost,
         });
@@ -306,7 +312,7 @@ const SEED: u64 = 0x6d65_7373_6167_6573;
 
 /// Folds `messages`, as sent, into the hash `seed`: folding a history in
 /// parts gives the hash of the whole.
-fn fold(seed: u64, messages: &[MessageParam]) -> u64 {
+fn fold<'a, T: Serialize + 'a>(seed: u64, messages: impl IntoIterator<Item = &'a T>) -> u64 {
     let mut hash = seed;
     for message in messages {
         let mut hasher = DefaultHasher::new();
@@ -317,6 +323,14 @@ fn fold(seed: u64, messages: &[MessageParam]) -> u64 {
         hash = hasher.finish();
     }
     hash
+}
+
+/// A reply as [`MessageParam::from`] makes it, borrowed: it serializes to
+/// the same bytes, so it folds to the same hash.
+#[derive(Serialize)]
+struct AsParam<'a> {
+    role: Role,
+    content: &'a [ContentBlock],
 }
 
 /// A hash of the fields a thread takes from its `create`.
@@ -417,6 +431,31 @@ mod tests {
             1,
             false,
         )
+    }
+
+    #[test]
+    fn a_borrowed_reply_folds_as_the_history_will_hold_it() {
+        let reply: Message = serde_json::from_value(json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+            "content": [
+                {"type": "text", "text": "a", "citations": [{"type": "char_location"}]},
+                {"type": "tool_use", "id": "t", "name": "n", "input": {"b": 1, "a": [2]}},
+                {"type": "brand_new_block", "x": {"y": null}}
+            ],
+            "stop_reason": "tool_use", "stop_sequence": null,
+            "usage": {"input_tokens": 1, "output_tokens": 1}
+        }))
+        .unwrap();
+        let borrowed = AsParam {
+            role: reply.role,
+            content: &reply.content,
+        };
+        let held = MessageParam::from(reply.clone());
+        assert_eq!(
+            serde_json::to_string(&borrowed).unwrap(),
+            serde_json::to_string(&held).unwrap()
+        );
+        assert_eq!(fold(SEED, [&borrowed]), fold(SEED, &[held]));
     }
 
     fn reply(id: &str) -> Message {

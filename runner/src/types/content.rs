@@ -126,7 +126,8 @@ impl From<ToolResultBlock> for ContentBlock {
 }
 
 /// A `text` block.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// Read by hand (`block_de`): the derived reader buffers the whole block.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TextBlock {
     /// The text.
     pub text: String,
@@ -264,7 +265,8 @@ pub struct RedactedThinkingBlock {
 }
 
 /// A `tool_use` block: the model asks for a client tool to be run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// Read by hand (`block_de`): the derived reader buffers the whole block.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ToolUseBlock {
     /// The call's id; its `tool_result` names it.
     pub id: String,
@@ -544,7 +546,23 @@ struct Kind<'a> {
 }
 
 fn read_kind(raw: &RawValue) -> Result<Cow<'_, str>, serde_json::Error> {
-    serde_json::from_str::<Kind<'_>>(raw.get()).map(|k| k.kind)
+    match leading_kind(raw.get()) {
+        Some(kind) => Ok(Cow::Borrowed(kind)),
+        None => serde_json::from_str::<Kind<'_>>(raw.get()).map(|k| k.kind),
+    }
+}
+
+/// The tag of a block that begins with it, `{"type": "text", ...`, as the
+/// API writes every block: read off the front rather than by parsing the
+/// whole block (tool input included) once more. Anything else, such as a
+/// tag further in or one with escapes, is `None` and left to the parser.
+fn leading_kind(json: &str) -> Option<&str> {
+    let rest = json.trim_start().strip_prefix('{')?.trim_start();
+    let rest = rest.strip_prefix("\"type\"")?.trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let end = rest.find(['"', '\\'])?;
+    (rest.as_bytes()[end] == b'"').then(|| &rest[..end])
 }
 
 impl<'de> Deserialize<'de> for ContentBlock {
@@ -621,6 +639,27 @@ impl Serialize for ContentBlock {
 #[cfg(test)]
 mod type_once_tests {
     use super::*;
+
+    #[test]
+    fn the_leading_tag_is_read_off_the_front_and_anything_else_is_parsed() {
+        assert_eq!(leading_kind(r#"{"type":"text","text":"a"}"#), Some("text"));
+        assert_eq!(
+            leading_kind(" {\n \"type\" :\t\"tool_use\" }"),
+            Some("tool_use")
+        );
+        assert_eq!(leading_kind(r#"{"text":"a","type":"text"}"#), None);
+        assert_eq!(leading_kind(r#"{"type":"te\u0078t"}"#), None);
+        assert_eq!(leading_kind(r#"{"type":1}"#), None);
+        assert_eq!(leading_kind(r#"{"type":"unterminated"#), None);
+        // The slow path reads what the fast one leaves, to the same answer.
+        for json in [
+            r#"{"text":"a","type":"text"}"#,
+            r#"{"type":"te\u0078t","text":"a"}"#,
+        ] {
+            let block: ContentBlock = serde_json::from_str(json).unwrap();
+            assert!(matches!(block, ContentBlock::Text(_)), "{json}");
+        }
+    }
 
     /// Every typed block read from the API is written back with one `type`.
     #[test]

@@ -4,6 +4,7 @@
 //! crate does not know are kept as their exact JSON text, and unknown fields of
 //! known blocks are kept in an `extra` map and sent back with the block.
 
+mod block_de;
 mod caller;
 mod code_execution;
 mod content;
