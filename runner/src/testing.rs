@@ -572,7 +572,11 @@ impl Threads {
         });
         match (kept, on.previous) {
             (Some((id, content)), previous) => {
-                messages.push(serde_json::json!({"role": "assistant", "content": content}));
+                // Built as a map: `json!` would copy `content` by serializing it.
+                let mut turn = serde_json::Map::new();
+                turn.insert("role".into(), "assistant".into());
+                turn.insert("content".into(), content);
+                messages.push(Value::Object(turn));
                 self.held.insert(id, thread(messages));
                 if let Some(previous) = previous {
                     self.continued.insert(previous);
