@@ -54,6 +54,22 @@ fn put<T, E: de::Error>(slot: &mut Option<T>, field: &'static str, value: T) -> 
     Ok(())
 }
 
+/// The fields both blocks read alike: `cache_control`, and the rest into
+/// `extra`.
+fn shared<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    key: Cow<'de, str>,
+    cache_control: &mut Option<Option<Value>>,
+    extra: &mut Map<String, Value>,
+) -> Result<(), A::Error> {
+    if key == "cache_control" {
+        put(cache_control, "cache_control", map.next_value()?)
+    } else {
+        extra.insert(key.into_owned(), map.next_value()?);
+        Ok(())
+    }
+}
+
 impl<'de> Deserialize<'de> for TextBlock {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct TextVisitor;
@@ -71,14 +87,7 @@ impl<'de> Deserialize<'de> for TextBlock {
                 while let Some(Key(key)) = map.next_key()? {
                     match &*key {
                         "text" => put(&mut text, "text", map.next_value::<String>()?)?,
-                        "cache_control" => put(
-                            &mut cache_control,
-                            "cache_control",
-                            map.next_value::<Option<Value>>()?,
-                        )?,
-                        _ => {
-                            extra.insert(key.into_owned(), map.next_value()?);
-                        }
+                        _ => shared(&mut map, key, &mut cache_control, &mut extra)?,
                     }
                 }
                 Ok(TextBlock {
@@ -118,14 +127,7 @@ impl<'de> Deserialize<'de> for ToolUseBlock {
                             "caller",
                             map.next_value::<Option<CallerInfo>>()?,
                         )?,
-                        "cache_control" => put(
-                            &mut cache_control,
-                            "cache_control",
-                            map.next_value::<Option<Value>>()?,
-                        )?,
-                        _ => {
-                            extra.insert(key.into_owned(), map.next_value()?);
-                        }
+                        _ => shared(&mut map, key, &mut cache_control, &mut extra)?,
                     }
                 }
                 Ok(ToolUseBlock {
