@@ -353,7 +353,7 @@ impl Client {
         let mut reauthorized = false;
         loop {
             attempt += 1;
-            span.record("attempt", attempt);
+            span.record("attempt", i64::from(attempt));
             tracing::debug!("sending request");
 
             let mut builder = request()?;

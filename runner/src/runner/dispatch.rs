@@ -246,7 +246,10 @@ fn run_one(
         let span = tracing::Span::current();
         let input = input.unwrap_or_default();
         telemetry::record_tool_output(&span, &input, &output, record_content);
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        span.record(
+            "duration_ms",
+            i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        );
         if output.is_error {
             tracing::debug!(error = %output, "tool call failed");
         }
