@@ -500,7 +500,13 @@ async fn run_pending_tools(
     early: HashMap<String, dispatch::Early>,
 ) {
     if let Some(calls) = core.calls_to_run() {
-        let run = dispatcher.run(core.toolset(), calls, core.code_version(), early);
+        let run = dispatcher.run(
+            core.toolset(),
+            calls,
+            core.code_version(),
+            early,
+            core.span(),
+        );
         core.on_tool_results(run.await);
     }
 }
@@ -558,6 +564,7 @@ impl Stream for ToolRunner {
                             calls,
                             core.code_version(),
                             HashMap::new(),
+                            core.span(),
                         );
                         this.phase = Phase::RunningTools(Box::pin(run));
                     }

@@ -101,9 +101,12 @@ pub(crate) fn record_error(span: &Span, error: &Error) {
     span.record("error.type", kind);
 }
 
-/// The span of one tool call, under the current span (the run's).
-pub(crate) fn tool_span(name: &str, id: &str, caller: &str) -> Span {
+/// The span of one tool call, under the run's span `run`, whichever task
+/// starts the call (a tool started early runs from the caller's polling of
+/// the stream, outside the run's span).
+pub(crate) fn tool_span(run: &Span, name: &str, id: &str, caller: &str) -> Span {
     tracing::info_span!(
+        parent: run,
         "execute_tool",
         otel.name = format!("execute_tool {name}"),
         gen_ai.operation.name = "execute_tool",
