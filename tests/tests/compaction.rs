@@ -462,8 +462,7 @@ async fn compact_before_next_turn_refuses_next_to_a_compaction_edit_of_the_calle
 
 /// The compaction edit of the request `n` the server got.
 fn sent_edit(server: &ScriptedServer, n: usize) -> serde_json::Value {
-    let body: serde_json::Value =
-        serde_json::from_str(&server.recorded()[n].body).expect("json");
+    let body: serde_json::Value = serde_json::from_str(&server.recorded()[n].body).expect("json");
     assert!(body.get("compaction").is_none(), "no one-off request");
     body["context_management"]["edits"][0].clone()
 }

@@ -382,8 +382,7 @@ impl Lifecycle {
         }
         // A compaction put off for a code run stays due.
         self.compact_due |= self.compaction.as_ref().is_some_and(|c| c.is_due(&message));
-        self.last_context_tokens =
-            message.usage.total_input_tokens() + message.usage.output_tokens;
+        self.last_context_tokens = message.usage.total_input_tokens() + message.usage.output_tokens;
         if std::mem::take(&mut self.compaction_forced) {
             self.compact_requested = false;
         }

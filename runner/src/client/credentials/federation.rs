@@ -74,7 +74,10 @@ impl fmt::Debug for Granted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Granted")
             .field("token", &self.token)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -116,7 +119,8 @@ impl Federation {
         if let Some(id) = &self.workspace_id {
             body["workspace_id"] = id.clone().into();
         }
-        let granted = post_token_request(http, base_url, &body, &[OAUTH_BETA, FEDERATION_BETA]).await?;
+        let granted =
+            post_token_request(http, base_url, &body, &[OAUTH_BETA, FEDERATION_BETA]).await?;
         Ok(granted.token)
     }
 }

@@ -98,9 +98,8 @@ impl Profile {
             )));
         }
         let path = config_path(dir, name);
-        let bad = |what: String| {
-            Error::config(format!("profile {name:?}: {} {what}", path.display()))
-        };
+        let bad =
+            |what: String| Error::config(format!("profile {name:?}: {} {what}", path.display()));
         let Value::Object(mut config) = read_json(&path)? else {
             return Err(bad("is not a JSON object".to_owned()));
         };
@@ -288,16 +287,14 @@ impl Profile {
         let path = &self.credentials_path;
         owner_only(path)?;
         match read_json(path)? {
-            Value::Object(credentials) => {
-                match credentials.get("type").and_then(Value::as_str) {
-                    Some(kind) if kind != CREDENTIALS_TYPE => Err(Error::config(format!(
-                        "profile {:?}: {} has type {kind:?}; expected \"{CREDENTIALS_TYPE}\"",
-                        self.name,
-                        path.display()
-                    ))),
-                    _ => Ok(credentials),
-                }
-            }
+            Value::Object(credentials) => match credentials.get("type").and_then(Value::as_str) {
+                Some(kind) if kind != CREDENTIALS_TYPE => Err(Error::config(format!(
+                    "profile {:?}: {} has type {kind:?}; expected \"{CREDENTIALS_TYPE}\"",
+                    self.name,
+                    path.display()
+                ))),
+                _ => Ok(credentials),
+            },
             _ => Err(Error::config(format!(
                 "profile {:?}: {} is not a JSON object",
                 self.name,
@@ -328,13 +325,16 @@ impl fmt::Debug for Profile {
             .field("credentials_path", &self.credentials_path)
             .field(
                 "base_url",
-                &self.base_url.as_ref().map(|u| super::super::without_password(u)),
+                &self
+                    .base_url
+                    .as_ref()
+                    .map(|u| super::super::without_password(u)),
             )
             .field("workspace_id", &self.workspace_id);
         match &self.auth {
-            Auth::UserOauth { client_id } => s
-                .field("type", &USER_OAUTH)
-                .field("client_id", client_id),
+            Auth::UserOauth { client_id } => {
+                s.field("type", &USER_OAUTH).field("client_id", client_id)
+            }
             Auth::OidcFederation(federation) => s.field("federation", federation),
         };
         s.finish()

@@ -98,7 +98,11 @@ fn write_config(dir: &Path, name: &str, config: &serde_json::Value) {
 }
 
 /// Writes profile `name`'s credentials file under `dir`, owner-only.
-fn write_credentials(dir: &Path, name: &str, credentials: &serde_json::Value) -> std::path::PathBuf {
+fn write_credentials(
+    dir: &Path,
+    name: &str,
+    credentials: &serde_json::Value,
+) -> std::path::PathBuf {
     std::fs::create_dir_all(dir.join("credentials")).unwrap();
     let path = dir.join("credentials").join(format!("{name}.json"));
     std::fs::write(&path, credentials.to_string()).unwrap();
@@ -249,7 +253,10 @@ fn an_unknown_authentication_type_is_an_error() {
     ]))
     .unwrap_err();
     let shown = err.to_string();
-    assert!(shown.contains(r#"authentication type Some("api_key")"#), "{shown}");
+    assert!(
+        shown.contains(r#"authentication type Some("api_key")"#),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -659,7 +666,8 @@ mod wire {
 
         // Too close to expiry to be used: the request fails, naming the
         // status and no secret.
-        let server = super::wire::server(vec![Reply::error(500, "api_error", "refresh-1 rejected")]).await;
+        let server =
+            super::wire::server(vec![Reply::error(500, "api_error", "refresh-1 rejected")]).await;
         let (dir, _path) = oauth_profile(json!({"client_id": "client-1"}), json!({}), 10);
         let client = client_from(pairs(&[
             (CONFIG_DIR_VAR, dir.path().to_str().unwrap()),
@@ -724,12 +732,18 @@ mod wire {
         let recorded = server.recorded();
         assert_eq!(recorded.len(), 1);
         assert_eq!(recorded[0].target, "/v1/messages");
-        assert_eq!(recorded[0].header("authorization"), Some("Bearer old-token"));
+        assert_eq!(
+            recorded[0].header("authorization"),
+            Some("Bearer old-token")
+        );
         assert_eq!(
             recorded[0].header("anthropic-workspace-id"),
             Some("wrkspc_profile")
         );
-        assert_eq!(recorded[0].header("anthropic-beta"), Some("oauth-2025-04-20"));
+        assert_eq!(
+            recorded[0].header("anthropic-beta"),
+            Some("oauth-2025-04-20")
+        );
 
         // A custom header wins over the profile's; an explicit base URL over
         // its host.
@@ -737,7 +751,10 @@ mod wire {
         let client = client_from(pairs(&[
             (CONFIG_DIR_VAR, &config_dir),
             (BASE_URL_VAR, &other.url()),
-            ("ANTHROPIC_CUSTOM_HEADERS", "anthropic-workspace-id: wrkspc_custom"),
+            (
+                "ANTHROPIC_CUSTOM_HEADERS",
+                "anthropic-workspace-id: wrkspc_custom",
+            ),
         ]));
         client.create_message(&params()).await.unwrap();
         assert_eq!(server.recorded().len(), 1);
@@ -818,10 +835,14 @@ mod wire {
 
         // The token is cached on disk, owner-only, for the next process.
         let cached = dir.path().join("credentials").join("ci.json");
-        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&cached).unwrap()).unwrap();
+        let saved: Value =
+            serde_json::from_str(&std::fs::read_to_string(&cached).unwrap()).unwrap();
         assert_eq!(saved["access_token"], "minted-1");
         assert_eq!(saved["type"], "oauth_token");
-        client_from(environment).create_message(&params()).await.unwrap();
+        client_from(environment)
+            .create_message(&params())
+            .await
+            .unwrap();
         assert_eq!(
             log(&server),
             [
@@ -845,6 +866,9 @@ mod wire {
         assert!(err.is_config(), "{err}");
         let shown = err.to_string();
         assert!(shown.contains("must use https"), "{shown}");
-        assert!(shown.contains("http://api.example/v1/oauth/token"), "{shown}");
+        assert!(
+            shown.contains("http://api.example/v1/oauth/token"),
+            "{shown}"
+        );
     }
 }
