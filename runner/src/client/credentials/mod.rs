@@ -99,7 +99,7 @@ pub(crate) enum Source {
     /// access token.
     Federation(Federation),
     /// A profile on disk.
-    Profile(Profile),
+    Profile(Box<Profile>),
 }
 
 impl fmt::Debug for Credential {
@@ -137,7 +137,7 @@ pub(crate) fn resolve(env: &Env) -> Result<Option<Credential>, Error> {
     if let Some(name) = env.get(PROFILE_VAR) {
         let dir = env.config_dir().ok_or_else(no_config_dir)?;
         let profile = Profile::load(&dir, name, env)?;
-        return Ok(Some(Credential::Minted(Source::Profile(profile))));
+        return Ok(Some(Credential::Minted(Source::Profile(Box::new(profile)))));
     }
     if let Some(federation) = federation_from(env)? {
         return Ok(Some(Credential::Minted(Source::Federation(federation))));
@@ -155,7 +155,7 @@ pub(crate) fn resolve(env: &Env) -> Result<Option<Credential>, Error> {
         return Ok(None);
     }
     match Profile::load(&dir, &name, env) {
-        Ok(profile) => Ok(Some(Credential::Minted(Source::Profile(profile)))),
+        Ok(profile) => Ok(Some(Credential::Minted(Source::Profile(Box::new(profile))))),
         Err(e) if user_configured => Err(e),
         Err(e) => {
             tracing::debug!(error = %e, "skipping the profile found on disk");

@@ -109,7 +109,7 @@ impl Profile {
         fill_from_env(&mut config, &mut auth, env);
 
         let base_url = match string(&config, "base_url") {
-            Some(url) => Some(parse_base_url(url).map_err(|why| bad(why))?),
+            Some(url) => Some(parse_base_url(url).map_err(&bad)?),
             None => None,
         };
         let credentials_path = match string(&auth, "credentials_path") {
@@ -325,10 +325,7 @@ impl fmt::Debug for Profile {
             .field("credentials_path", &self.credentials_path)
             .field(
                 "base_url",
-                &self
-                    .base_url
-                    .as_ref()
-                    .map(|u| super::super::without_password(u)),
+                &self.base_url.as_ref().map(super::super::without_password),
             )
             .field("workspace_id", &self.workspace_id);
         match &self.auth {
