@@ -100,6 +100,7 @@ impl Profile {
         let path = config_path(dir, name);
         let bad =
             |what: String| Error::config(format!("profile {name:?}: {} {what}", path.display()));
+        not_writable_by_others(&path)?;
         let Value::Object(mut config) = read_json(&path)? else {
             return Err(bad("is not a JSON object".to_owned()));
         };
@@ -462,6 +463,29 @@ fn owner_only(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses a config file its group or others may write: whoever can write
+/// it can send the profile's tokens to another host (`base_url`).
+fn not_writable_by_others(path: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // A missing file is reported when it is read.
+        if let Ok(metadata) = std::fs::metadata(path) {
+            let mode = metadata.permissions().mode() & 0o777;
+            if mode & 0o022 != 0 {
+                return Err(Error::config(format!(
+                    "config file {} has mode {mode:03o}, writable beyond its owner: run `chmod go-w {}`",
+                    path.display(),
+                    path.display()
+                )));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// Replaces `path` with `value`, atomically, readable by its owner only
 /// from the moment it exists.
 fn write_owner_only(path: &Path, value: &Value) -> Result<(), Error> {
@@ -472,7 +496,14 @@ fn write_owner_only(path: &Path, value: &Value) -> Result<(), Error> {
         )
     };
     let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(failed)?;
+    let mut directory = std::fs::DirBuilder::new();
+    directory.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        directory.mode(0o700);
+    }
+    directory.create(parent).map_err(failed)?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

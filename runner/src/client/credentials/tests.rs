@@ -239,6 +239,19 @@ fn a_federation_profile_without_an_identity_token_names_what_to_set() {
     assert!(shown.contains(IDENTITY_TOKEN_FILE_VAR), "{shown}");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_config_file_others_may_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = profile_dir("default", "token", 0o600);
+    let config = dir.path().join("configs").join("default.json");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let err = resolve(&env(&[(CONFIG_DIR_VAR, dir.path().to_str().unwrap())])).unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("mode 664"), "{shown}");
+    assert!(shown.contains("chmod go-w"), "{shown}");
+}
+
 #[test]
 fn an_unknown_authentication_type_is_an_error() {
     let dir = TempDir::new();
