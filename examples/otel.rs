@@ -46,8 +46,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tracer = provider.tracer("toolrunner-example");
     // The runner's spans are at `info`; its debug events stay out.
     let filter = tracing_subscriber::EnvFilter::new("toolrunner=info");
+    // Source locations, threads and busy/idle times are left out, so that
+    // the printed spans show the conventions' attributes.
+    let layer = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_location(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_tracked_inactivity(false);
     tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(layer)
         .with(filter)
         .init();
 
