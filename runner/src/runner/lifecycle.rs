@@ -216,7 +216,8 @@ impl Lifecycle {
     }
 
     /// Asks for compaction before the model's next turn: a client-side
-    /// summary with [`Compaction::new`], else a one-off `compaction`
+    /// summary with [`Compaction::new`], the next request's edit made to
+    /// fire with [`Compaction::server`], else a one-off `compaction`
     /// request to the API. A paused turn is resumed first.
     pub(crate) fn compact_before_next_turn(&mut self) -> Result<(), Error> {
         // With `Compaction::server()` the runner owns the edit, and makes
