@@ -314,11 +314,11 @@ async fn dropped_connections_are_retried_then_reported() {
         .unwrap();
 
     let log = Capture::default();
-    let guard = tracing::subscriber::set_default(log.clone());
+    let guard = log.start();
     let err = client.create_message(&params()).await.unwrap_err();
     drop(guard);
     server.abort();
-    let log = log.0.lock().unwrap().clone();
+    let log = log.text();
     assert!(log.contains("reason=error sending request: "), "{log}");
 
     assert!(err.is_connection(), "{err:?}");
@@ -487,12 +487,12 @@ async fn logs_never_show_the_key_or_bodies() {
     let client = client(&server);
 
     let log = Capture::default();
-    let guard = tracing::subscriber::set_default(log.clone());
+    let guard = log.start();
     let result = client.create_message(&params()).await;
     drop(guard);
     result.unwrap();
 
-    let log = log.0.lock().unwrap().clone();
+    let log = log.text();
     assert!(!log.contains(KEY), "{log}");
     assert!(!log.contains("What's 2 + 2?"), "{log}");
     assert!(log.contains("model=claude-test"), "{log}");
@@ -513,9 +513,60 @@ fn futures_and_errors_can_cross_threads() {
     is_send(&client.create_message(&params));
 }
 
-/// A subscriber that writes every span field and event field to a string.
+/// The log lines of this thread while a capture is on, every span field and
+/// event field written out.
+///
+/// A scoped subscriber (`tracing::subscriber::set_default`) would miss
+/// events now and then: `tracing` caches each callsite's interest globally,
+/// and a callsite first hit by a test on another thread while this one was
+/// installing its subscriber could be cached as "never". Instead one
+/// global subscriber, installed once for this test binary, answers
+/// "sometimes" for every callsite, so that each event is checked as it
+/// happens, and keeps those of the threads capturing.
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<String>>, Arc<AtomicU64>);
+struct Capture(Arc<Mutex<String>>);
+
+thread_local! {
+    static CAPTURING: std::cell::RefCell<Option<Capture>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Ends a capture when dropped.
+struct Capturing;
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURING.with(|c| c.borrow_mut().take());
+    }
+}
+
+impl Capture {
+    /// Captures this thread's log lines until the guard is dropped. The
+    /// tests run on tokio's current-thread runtime, so the client's code
+    /// runs on this thread.
+    fn start(&self) -> Capturing {
+        static INSTALLED: std::sync::Once = std::sync::Once::new();
+        INSTALLED.call_once(|| {
+            tracing::subscriber::set_global_default(Forward(AtomicU64::new(0)))
+                .expect("no other global subscriber in this test binary");
+            tracing::callsite::rebuild_interest_cache();
+        });
+        CAPTURING.with(|c| *c.borrow_mut() = Some(self.clone()));
+        Capturing
+    }
+
+    fn text(&self) -> String {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Writes `f`'s output to the capture of this thread, if any.
+fn captured(f: impl FnOnce(&mut String)) {
+    CAPTURING.with(|c| {
+        if let Some(capture) = c.borrow().as_ref() {
+            f(&mut capture.0.lock().unwrap());
+        }
+    });
+}
 
 struct Fields<'a>(&'a mut String);
 
@@ -529,30 +580,43 @@ impl tracing::field::Visit for Fields<'_> {
     }
 }
 
-impl tracing::Subscriber for Capture {
+/// The global subscriber behind [`Capture`].
+struct Forward(AtomicU64);
+
+impl tracing::Subscriber for Forward {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+
     fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
+        CAPTURING.with(|c| c.borrow().is_some())
     }
 
     fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let mut log = self.0.lock().unwrap();
-        let _ = write!(log, "\nspan {}: ", span.metadata().name());
-        span.record(&mut Fields(&mut log));
-        tracing::span::Id::from_u64(self.1.fetch_add(1, Ordering::Relaxed) + 1)
+        captured(|log| {
+            let _ = write!(log, "\nspan {}: ", span.metadata().name());
+            span.record(&mut Fields(log));
+        });
+        tracing::span::Id::from_u64(self.0.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
     fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
-        let mut log = self.0.lock().unwrap();
-        log.push_str("\nrecord: ");
-        values.record(&mut Fields(&mut log));
+        captured(|log| {
+            log.push_str("\nrecord: ");
+            values.record(&mut Fields(log));
+        });
     }
 
     fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
 
     fn event(&self, event: &tracing::Event<'_>) {
-        let mut log = self.0.lock().unwrap();
-        let _ = write!(log, "\n{}: ", event.metadata().level());
-        event.record(&mut Fields(&mut log));
+        captured(|log| {
+            let _ = write!(log, "\n{}: ", event.metadata().level());
+            event.record(&mut Fields(log));
+        });
     }
 
     fn enter(&self, _: &tracing::span::Id) {}

@@ -448,14 +448,110 @@ async fn compact_before_next_turn_sends_one_summarize_request_and_goes_on_from_i
 }
 
 #[tokio::test]
-async fn compact_before_next_turn_refuses_next_to_a_compaction_edit() {
+async fn compact_before_next_turn_refuses_next_to_a_compaction_edit_of_the_callers_own() {
     let server = server(vec![]).await;
+    let mut params = params();
+    params.context_management = Some(json!({"edits": [{"type": "compact_20260112"}]}));
+    let mut runner = client(&server).tool_runner(params, toolset![add]);
+    let error = runner.compact_before_next_turn().expect_err("edit");
+    assert!(error.is_invalid_request(), "{error}");
+    let shown = error.to_string();
+    assert!(shown.contains("compact_before_next_turn()"), "{shown}");
+    assert!(shown.contains("Compaction::server()"), "{shown}");
+}
+
+/// The compaction edit of the request `n` the server got.
+fn sent_edit(server: &ScriptedServer, n: usize) -> serde_json::Value {
+    let body: serde_json::Value = serde_json::from_str(&server.recorded()[n].body).expect("json");
+    assert!(body.get("compaction").is_none(), "no one-off request");
+    body["context_management"]["edits"][0].clone()
+}
+
+#[tokio::test]
+async fn compact_before_next_turn_with_server_compaction_makes_the_next_edit_fire() {
+    let server = server(vec![
+        message_with_usage(
+            "msg_1",
+            json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]),
+            "tool_use",
+            80_000,
+            500,
+        ),
+        message(
+            "msg_2",
+            json!([tool_use("toolu_2", "add", json!({"a": 3, "b": 4}))]),
+            "tool_use",
+        ),
+        message("msg_3", json!([text("7.")]), "end_turn"),
+    ])
+    .await;
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .compaction(
+            Compaction::server()
+                .threshold(150_000)
+                .instructions("Keep the sums."),
+        );
+    futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    runner
+        .compact_before_next_turn()
+        .expect("the runner owns the edit");
+    let rest: Vec<_> = futures_util::StreamExt::collect::<Vec<_>>(&mut runner).await;
+    assert_eq!(rest.len(), 2);
+    assert_eq!(runner.iterations(), 3, "no extra request");
+
+    let configured = json!({
+        "type": "compact_20260112",
+        "trigger": {"type": "input_tokens", "value": 150_000},
+        "instructions": "Keep the sums."
+    });
+    assert_eq!(sent_edit(&server, 0), configured);
+    // The request after the call fires at what the last turn held, which
+    // it holds at least.
+    assert_eq!(
+        sent_edit(&server, 1),
+        json!({
+            "type": "compact_20260112",
+            "trigger": {"type": "input_tokens", "value": 80_500},
+            "instructions": "Keep the sums."
+        })
+    );
+    assert_eq!(
+        server.recorded()[1].header("anthropic-beta"),
+        Some("compact-2026-01-12,message-threads-2026-08-12")
+    );
+    // Then the configured trigger again.
+    assert_eq!(sent_edit(&server, 2), configured);
+}
+
+#[tokio::test]
+async fn a_server_compaction_asked_for_on_a_small_conversation_uses_the_smallest_trigger() {
+    let server = server(vec![
+        message(
+            "msg_1",
+            json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]),
+            "tool_use",
+        ),
+        message("msg_2", json!([text("3.")]), "end_turn"),
+    ])
+    .await;
     let mut runner = client(&server)
         .tool_runner(params(), toolset![add])
         .compaction(Compaction::server());
-    let error = runner.compact_before_next_turn().expect_err("edit");
-    assert!(error.is_invalid_request(), "{error}");
-    assert!(error.to_string().contains("compact_before_next_turn()"));
+    futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    runner.compact_before_next_turn().expect("server side");
+    runner.until_done().await.expect("done");
+    assert_eq!(sent_edit(&server, 0), json!({"type": "compact_20260112"}));
+    assert_eq!(
+        sent_edit(&server, 1),
+        json!({"type": "compact_20260112", "trigger": {"type": "input_tokens", "value": 50_000}})
+    );
 }
 
 #[tokio::test]

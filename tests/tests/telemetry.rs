@@ -176,3 +176,55 @@ async fn contents_are_recorded_on_opt_in() {
     );
     assert_eq!(tools[0].fields["gen_ai.tool.call.result"], "42");
 }
+
+#[tokio::test]
+async fn a_tool_started_early_while_streaming_has_its_span_under_the_run() {
+    use futures_util::StreamExt;
+    use toolrunner::testing::{Reply, Sequence};
+
+    let server = toolrunner::testing::ScriptedServer::start(Sequence::new([
+        Reply::stream_message(&message_with_usage(
+            "msg_1",
+            json!([tool_use("toolu_early", "add", json!({"a": 1, "b": 2}))]),
+            "tool_use",
+            10,
+            5,
+        )),
+        Reply::stream_message(&message_with_usage(
+            "msg_2",
+            json!([text("3.")]),
+            "end_turn",
+            20,
+            2,
+        )),
+    ]))
+    .await
+    .unwrap();
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .streaming()
+        .early_tool_start(true);
+    // The caller reads each turn's events itself, outside any span of the
+    // runner: the tool starts from this loop, while the turn streams.
+    while let Some(turn) = runner.next_turn().await {
+        let turn = turn.expect("turn");
+        while let Some(event) = turn.next().await {
+            event.expect("event");
+        }
+    }
+
+    let tools = capture.named("execute_tool");
+    assert_eq!(tools.len(), 1, "{tools:?}");
+    let tool = &tools[0];
+    assert_eq!(tool.parent.as_deref(), Some("invoke_agent"));
+    assert_eq!(tool.fields["gen_ai.operation.name"], "execute_tool");
+    assert_eq!(tool.fields["gen_ai.tool.name"], "add");
+    assert_eq!(tool.fields["gen_ai.tool.call.id"], "toolu_early");
+    assert_eq!(tool.fields["is_error"], "false");
+    assert!(tool.fields.contains_key("duration_ms"));
+    assert_eq!(capture.named("chat").len(), 2);
+    assert_eq!(capture.named("invoke_agent").len(), 1);
+}

@@ -14,7 +14,7 @@ use crate::error::Error;
 
 use super::credentials::{self, API_KEY_VAR, AUTH_TOKEN_VAR, Credential};
 
-pub(crate) const BASE_URL_VAR: &str = "ANTHROPIC_BASE_URL";
+pub(crate) use super::credentials::BASE_URL_VAR;
 pub(crate) const CUSTOM_HEADERS_VAR: &str = "ANTHROPIC_CUSTOM_HEADERS";
 const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 const DEFAULT_VERSION: &str = super::version::CURRENT;
@@ -110,7 +110,14 @@ impl ClientBuilder {
         match credentials::resolve(&env) {
             Ok(Some(Credential::ApiKey(key))) => builder = builder.api_key(key),
             Ok(Some(Credential::AuthToken(token))) => builder = builder.auth_token(token),
-            Ok(Some(Credential::Minted(source))) => builder.config.minted = Some(source),
+            Ok(Some(Credential::Minted(source))) => {
+                // A profile's host is the client's unless one is set
+                // explicitly (`ANTHROPIC_BASE_URL`, below, or the builder).
+                if let Some(url) = source.base_url() {
+                    builder = builder.base_url(url.as_str());
+                }
+                builder.config.minted = Some(source);
+            }
             Ok(None) => builder.fail(Error::config(format!(
                 "no credentials: neither {API_KEY_VAR} nor {AUTH_TOKEN_VAR} is set, \
                  and no profile or workload identity federation is configured"
@@ -314,6 +321,17 @@ impl ClientBuilder {
         // or token takes precedence over a profile, so it is not needed then.
         let minted = match config.minted {
             Some(source) if config.api_key.is_none() && config.auth_token.is_none() => {
+                // The profile's headers (its workspace), under the
+                // caller's own default headers, as the official SDKs do.
+                for (name, value) in source.headers() {
+                    if config.default_headers.contains_key(name) {
+                        continue;
+                    }
+                    let value = HeaderValue::from_str(&value).map_err(|e| {
+                        Error::config_with(format!("invalid {name} in the profile"), e)
+                    })?;
+                    headers.insert(name, value);
+                }
                 let beta = headers.get("anthropic-beta").and_then(|v| v.to_str().ok());
                 let beta = match beta {
                     Some(betas) if !betas.trim().is_empty() => {

@@ -85,14 +85,21 @@ impl Client {
     /// A client configured from the environment, as the official SDKs do:
     /// the API key from `ANTHROPIC_API_KEY`, or else a bearer token from
     /// `ANTHROPIC_AUTH_TOKEN` (sent as `Authorization: Bearer`, for
-    /// gateways), and the base URL from `ANTHROPIC_BASE_URL` if it is set.
-    /// When both credentials are set the key wins, with a warning.
-    /// Everything else has its default; see [`ClientBuilder::new`].
+    /// gateways); else the profile `ANTHROPIC_PROFILE` names, workload
+    /// identity federation (`ANTHROPIC_IDENTITY_TOKEN[_FILE]`,
+    /// `ANTHROPIC_FEDERATION_RULE_ID`, `ANTHROPIC_ORGANIZATION_ID`), or the
+    /// active profile under `ANTHROPIC_CONFIG_DIR` (`~/.config/anthropic`),
+    /// whose tokens are minted, cached and refreshed. The base URL is
+    /// `ANTHROPIC_BASE_URL` if it is set, else a profile's `base_url`;
+    /// `ANTHROPIC_CUSTOM_HEADERS` adds headers. When both static
+    /// credentials are set the key wins, with a warning. Everything else
+    /// has its default; see [`ClientBuilder::new`].
     ///
     /// # Errors
     ///
-    /// A configuration error ([`Error::is_config`]) when neither credential
-    /// is set (or both are empty), or when a variable is invalid.
+    /// A configuration error ([`Error::is_config`]) when no credential is
+    /// found, when a profile that was named or pointed at cannot be used,
+    /// or when a variable is invalid.
     ///
     /// # Examples
     ///
@@ -353,7 +360,7 @@ impl Client {
         let mut reauthorized = false;
         loop {
             attempt += 1;
-            span.record("attempt", attempt);
+            span.record("attempt", i64::from(attempt));
             tracing::debug!("sending request");
 
             let mut builder = request()?;

@@ -20,6 +20,10 @@ pub(crate) const COMPACT_EDIT: &str = "compact_20260112";
 /// The beta the compaction edit needs.
 pub(crate) const COMPACT_BETA: &str = "compact-2026-01-12";
 
+/// The smallest trigger the API accepts for the compaction edit, in input
+/// tokens (its documented minimum; the default is 150,000).
+pub(crate) const SERVER_MIN_TRIGGER: u64 = 50_000;
+
 /// The beta a one-off `compaction` request needs
 /// ([`ToolRunner::compact_before_next_turn`](crate::ToolRunner::compact_before_next_turn)
 /// without client-side compaction).
@@ -205,6 +209,28 @@ impl Compaction {
         }
     }
 
+    /// Puts in `params` this edit, with a trigger that fires at the next
+    /// request: `context` tokens (what the last reply's turn held, input
+    /// and output; the next request holds at least as much), or the
+    /// API's smallest trigger when the conversation is smaller, so that
+    /// the API compacts as soon as it can. A lower configured trigger
+    /// is kept.
+    pub(crate) fn install_forced(&self, params: &mut MessageParams, context: u64) {
+        let forced = context.max(SERVER_MIN_TRIGGER);
+        if context < SERVER_MIN_TRIGGER {
+            tracing::info!(
+                tokens = context,
+                minimum = SERVER_MIN_TRIGGER,
+                "compaction asked for below the smallest trigger the API accepts; the API compacts once the conversation reaches it"
+            );
+        }
+        let edit = Compaction {
+            threshold: Some(self.threshold.map_or(forced, |t| t.min(forced))),
+            ..self.clone()
+        };
+        edit.install(params);
+    }
+
     /// Replaces the prompt that asks for the summary.
     #[must_use]
     pub fn prompt(mut self, prompt: impl Into<String>) -> Self {
@@ -344,10 +370,11 @@ pub(crate) fn apply_summarized(params: &mut MessageParams, response: &Message) -
     true
 }
 
-/// The error for a forced compaction next to a compaction edit.
+/// The error for a forced compaction next to a compaction edit the runner
+/// did not add.
 pub(crate) fn conflicts_with_edit() -> Error {
     Error::invalid_request(
-        "`compact_before_next_turn()` cannot be used while `context_management` has a compaction edit (as `Compaction::server()` adds): the API does not accept a summarized conversation together with one",
+        "`compact_before_next_turn()` cannot be used while `context_management` has a compaction edit of your own: the API does not accept a summarized conversation together with one; set `Compaction::server()` instead of the edit, and the next request's edit compacts",
     )
 }
 

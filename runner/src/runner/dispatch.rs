@@ -55,13 +55,15 @@ impl Dispatcher {
     }
 
     /// Runs `calls`, reusing those in `early`, and returns the user message
-    /// answering all of them.
+    /// answering all of them. The calls' spans go under `run`, the run's
+    /// span, whoever polls the future.
     pub(crate) fn run(
         &self,
         toolset: &Toolset,
         calls: Vec<ToolUseBlock>,
         code_version: &str,
         early: HashMap<String, Early>,
+        run: &tracing::Span,
     ) -> impl Future<Output = MessageParam> + Send + 'static + use<> {
         run_tools(
             toolset.clone(),
@@ -69,6 +71,7 @@ impl Dispatcher {
             self.config(code_version),
             self.cancel.clone(),
             early,
+            run.clone(),
         )
     }
 
@@ -114,15 +117,17 @@ impl Future for Early {
     }
 }
 
-/// Starts one call now, on its own task, for a turn still being streamed.
+/// Starts one call now, on its own task, for a turn still being streamed;
+/// its span goes under `run`, the run's span.
 pub(crate) fn start_early(
     toolset: &Toolset,
     call: ToolUseBlock,
     config: &DispatchConfig,
     cancel: &CancellationToken,
+    run: &tracing::Span,
 ) -> Early {
-    tracing::debug!(tool = %call.name, id = %call.id, "tool started early, while the turn streams");
-    Early(tokio::spawn(run_one(toolset, call, config, cancel)))
+    tracing::debug!(parent: run, tool = %call.name, id = %call.id, "tool started early, while the turn streams");
+    Early(tokio::spawn(run_one(toolset, call, config, cancel, run)))
 }
 
 /// Runs the calls and returns the user message answering all of them.
@@ -134,6 +139,7 @@ async fn run_tools(
     config: DispatchConfig,
     cancel: CancellationToken,
     mut early: HashMap<String, Early>,
+    run: tracing::Span,
 ) -> MessageParam {
     let concurrency = config.concurrency.max(1);
     let results: Vec<ToolResultBlock> = stream::iter(calls)
@@ -147,7 +153,7 @@ async fn run_tools(
                     })
                 }))
             }
-            None => Either::Right(run_one(&toolset, call, &config, &cancel)),
+            None => Either::Right(run_one(&toolset, call, &config, &cancel, &run)),
         })
         .buffered(concurrency)
         .collect()
@@ -163,6 +169,7 @@ fn run_one(
     block: ToolUseBlock,
     config: &DispatchConfig,
     cancel: &CancellationToken,
+    run: &tracing::Span,
 ) -> impl Future<Output = ToolResultBlock> + Send + 'static + use<> {
     let caller = block.caller();
     let refusal = refuse_caller(toolset, &block.name, &caller, &config.code_version);
@@ -174,7 +181,7 @@ fn run_one(
             block.name
         ))
     }));
-    let span = telemetry::tool_span(&block.name, &block.id, &caller.to_string());
+    let span = telemetry::tool_span(run, &block.name, &block.id, &caller.to_string());
     let record_content = config.record_content;
     let input = record_content.then(|| block.input.clone());
     let to_code_container = matches!(caller, Caller::CodeExecution { .. });
@@ -246,7 +253,10 @@ fn run_one(
         let span = tracing::Span::current();
         let input = input.unwrap_or_default();
         telemetry::record_tool_output(&span, &input, &output, record_content);
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        span.record(
+            "duration_ms",
+            i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        );
         if output.is_error {
             tracing::debug!(error = %output, "tool call failed");
         }

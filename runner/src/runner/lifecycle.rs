@@ -89,6 +89,11 @@ pub(crate) struct Lifecycle {
     compact_due: bool,
     /// Whether the caller asked for compaction before the next turn.
     compact_requested: bool,
+    /// The tokens of the last reply's turn, input and output: at least
+    /// what the next request holds, for a server-side compaction asked for.
+    last_context_tokens: u64,
+    /// Whether the request in flight carries the edit made to fire now.
+    compaction_forced: bool,
     /// Whether the last turn paused mid-turn and must stay last, so that
     /// compaction waits until it is resumed.
     paused: bool,
@@ -149,6 +154,8 @@ impl Lifecycle {
             thread: ThreadState::new(true),
             compact_due: false,
             compact_requested: false,
+            last_context_tokens: 0,
+            compaction_forced: false,
             paused: false,
             expired: None,
             in_flight_container: None,
@@ -209,15 +216,27 @@ impl Lifecycle {
     }
 
     /// Asks for compaction before the model's next turn: a client-side
-    /// summary with [`Compaction::new`], else a one-off `compaction`
+    /// summary with [`Compaction::new`], the next request's edit made to
+    /// fire with [`Compaction::server`], else a one-off `compaction`
     /// request to the API. A paused turn is resumed first.
     pub(crate) fn compact_before_next_turn(&mut self) -> Result<(), Error> {
-        let client_side = self.compaction.as_ref().is_some_and(|c| !c.is_server());
-        if !client_side && compaction::has_compaction_edit(&self.params) {
+        // With `Compaction::server()` the runner owns the edit, and makes
+        // the next request's fire (see `request`); an edit of the caller's
+        // own cannot be paired with a one-off `compaction` request.
+        if self.compaction.is_none() && compaction::has_compaction_edit(&self.params) {
             return Err(compaction::conflicts_with_edit());
         }
         self.compact_requested = true;
         Ok(())
+    }
+
+    /// The server-side compaction settings, when the caller asked for
+    /// compaction at the next request and it may go now (a paused turn
+    /// is resumed first).
+    fn forced_server_compaction(&self) -> Option<&Compaction> {
+        self.compaction
+            .as_ref()
+            .filter(|c| c.is_server() && self.compact_requested && !self.paused)
     }
 
     /// Whether spans record message contents (they may hold secrets).
@@ -364,6 +383,10 @@ impl Lifecycle {
         }
         // A compaction put off for a code run stays due.
         self.compact_due |= self.compaction.as_ref().is_some_and(|c| c.is_due(&message));
+        self.last_context_tokens = message.usage.total_input_tokens() + message.usage.output_tokens;
+        if std::mem::take(&mut self.compaction_forced) {
+            self.compact_requested = false;
+        }
         self.turn = Some(LastReply {
             message,
             tool_response: None,
@@ -602,9 +625,28 @@ impl Lifecycle {
         }
     }
 
+    /// The request for the current state, with a compaction edit that
+    /// fires now when the caller asked for server-side compaction.
+    fn request(&mut self) -> Result<Request, Error> {
+        let Some(compaction) = self.forced_server_compaction() else {
+            return self.plain_request();
+        };
+        // Only this request's edit fires early: the parameters keep the
+        // configured one.
+        let compaction = compaction.clone();
+        let configured = self.params.context_management.clone();
+        compaction.install_forced(&mut self.params, self.last_context_tokens);
+        let request = self.plain_request();
+        self.params.context_management = configured;
+        // Asked for until a reply comes: a request sent again after an
+        // error fires too.
+        self.compaction_forced = request.is_ok();
+        request
+    }
+
     /// The request for the current state: on a thread, only what the
     /// server lacks.
-    fn request(&mut self) -> Result<Request, Error> {
+    fn plain_request(&mut self) -> Result<Request, Error> {
         if self.thread.is_threading() && self.params.extra.contains_key("thread") {
             return Err(Error::invalid_request(
                 "`thread` is set in the parameters' extra fields, but the runner sets it for each request itself; to run without a message thread, use `message_threads(false)`",
@@ -634,6 +676,10 @@ impl Lifecycle {
     /// to summarise.
     fn summary_request(&mut self) -> Option<Result<Request, Error>> {
         let due = self.compact_due;
+        if self.compaction.as_ref().is_some_and(Compaction::is_server) {
+            // The API compacts within the next request (see `request`).
+            return None;
+        }
         // The API cannot compact a conversation that ends mid-turn: a paused
         // turn is resumed first, and the request waits.
         let requested = self.compact_requested && !self.paused;

@@ -261,11 +261,15 @@ impl ToolRunner {
     /// Compacts the conversation before the model's next turn, once the
     /// current turn's tools have run (a paused turn is resumed first).
     /// With [`Compaction::new`] this is the client-side summary, whatever
-    /// the threshold. Otherwise the runner sends one request with the whole
-    /// history and `compaction: {"type": "summarize"}` (beta
-    /// `compact-2026-09-04`), and goes on from the `compaction` block the
-    /// API returns. The compaction request counts as an iteration and is
-    /// not yielded.
+    /// the threshold. With [`Compaction::server`] the next request's
+    /// compaction edit is made to fire: its trigger is set to the tokens
+    /// the last turn held (at least the API's smallest trigger, 50,000
+    /// input tokens, so a smaller conversation is compacted once it gets
+    /// there), for that request only; no extra request is sent. Otherwise
+    /// the runner sends one request with the whole history and
+    /// `compaction: {"type": "summarize"}` (beta `compact-2026-09-04`), and
+    /// goes on from the `compaction` block the API returns. That request
+    /// counts as an iteration and is not yielded.
     ///
     /// ```no_run
     /// # use futures_util::StreamExt;
@@ -283,8 +287,8 @@ impl ToolRunner {
     /// # Errors
     ///
     /// An invalid-request error when the parameters carry a compaction edit
-    /// (as [`Compaction::server`] adds) and no client-side compaction is
-    /// set: the API does not accept a summarized conversation with one.
+    /// of the caller's own and no [`Compaction`] is set: the API does not
+    /// accept a summarized conversation with one.
     pub fn compact_before_next_turn(&mut self) -> Result<(), Error> {
         self.core.compact_before_next_turn()
     }
@@ -500,7 +504,13 @@ async fn run_pending_tools(
     early: HashMap<String, dispatch::Early>,
 ) {
     if let Some(calls) = core.calls_to_run() {
-        let run = dispatcher.run(core.toolset(), calls, core.code_version(), early);
+        let run = dispatcher.run(
+            core.toolset(),
+            calls,
+            core.code_version(),
+            early,
+            core.span(),
+        );
         core.on_tool_results(run.await);
     }
 }
@@ -558,6 +568,7 @@ impl Stream for ToolRunner {
                             calls,
                             core.code_version(),
                             HashMap::new(),
+                            core.span(),
                         );
                         this.phase = Phase::RunningTools(Box::pin(run));
                     }

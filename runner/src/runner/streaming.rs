@@ -143,6 +143,7 @@ impl StreamingToolRunner {
                         config: self.dispatcher.config(self.core.code_version()),
                         cancel: self.dispatcher.cancellation().clone(),
                         started: HashMap::new(),
+                        span: self.span.clone(),
                     });
                     let turn = Turn::new(stream, request.container, early);
                     return Some(Ok(self.turn.insert(turn)));

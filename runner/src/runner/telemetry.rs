@@ -69,12 +69,21 @@ pub(crate) fn record_response(span: &Span, message: &Message, content: bool) {
     }
     span.record(
         "gen_ai.usage.input_tokens",
-        message.usage.total_input_tokens(),
+        int(message.usage.total_input_tokens()),
     );
-    span.record("gen_ai.usage.output_tokens", message.usage.output_tokens);
+    span.record(
+        "gen_ai.usage.output_tokens",
+        int(message.usage.output_tokens),
+    );
     if content && let Ok(json) = serde_json::to_value([MessageParam::from(message.clone())]) {
         span.record("gen_ai.output.messages", json.to_string());
     }
+}
+
+/// `n` as an `i64`: `tracing-opentelemetry` exports an `i64` field as an
+/// integer attribute, as the conventions want, but a `u64` as a string.
+pub(crate) fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Records a failed request on its span: `error.type` is the API's error
@@ -92,9 +101,12 @@ pub(crate) fn record_error(span: &Span, error: &Error) {
     span.record("error.type", kind);
 }
 
-/// The span of one tool call, under the current span (the run's).
-pub(crate) fn tool_span(name: &str, id: &str, caller: &str) -> Span {
+/// The span of one tool call, under the run's span `run`, whichever task
+/// starts the call (a tool started early runs from the caller's polling of
+/// the stream, outside the run's span).
+pub(crate) fn tool_span(run: &Span, name: &str, id: &str, caller: &str) -> Span {
     tracing::info_span!(
+        parent: run,
         "execute_tool",
         otel.name = format!("execute_tool {name}"),
         gen_ai.operation.name = "execute_tool",

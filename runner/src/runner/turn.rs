@@ -42,6 +42,8 @@ pub(crate) struct EarlyStart {
     pub(crate) config: DispatchConfig,
     pub(crate) cancel: CancellationToken,
     pub(crate) started: HashMap<String, Early>,
+    /// The run's span, for the calls' spans.
+    pub(crate) span: tracing::Span,
 }
 
 /// How a turn ended, for the runner.
@@ -104,7 +106,13 @@ impl Turn {
             // it; the call is answered with an error if the turn stops for tools.
             && call.input_error.is_none()
         {
-            let started = start_early(&early.toolset, call.clone(), &early.config, &early.cancel);
+            let started = start_early(
+                &early.toolset,
+                call.clone(),
+                &early.config,
+                &early.cancel,
+                &early.span,
+            );
             early.started.insert(call.id.clone(), started);
             // A tool has started from this reply: it must not be requested again.
             self.stream.hold();

@@ -5,27 +5,29 @@ use std::fmt;
 use reqwest::Url;
 use tokio::sync::Mutex;
 
-use super::{AccessToken, Source, now};
+use super::{ADVISORY_REFRESH_SECS, AccessToken, MANDATORY_REFRESH_SECS, Source, now};
 use crate::error::Error;
-
-/// A token this close to expiring is refreshed before it is used...
-const ADVISORY_REFRESH_SECS: u64 = 120;
-/// ...and one this close is not used at all, even if refreshing fails.
-const MANDATORY_REFRESH_SECS: u64 = 30;
 
 /// The current token of a [`Source`]. The lock is held while refreshing, so
 /// that concurrent requests wait for one refresh instead of each starting
 /// their own.
 pub(crate) struct TokenCache {
     source: Source,
-    current: Mutex<Option<AccessToken>>,
+    current: Mutex<Current>,
+}
+
+#[derive(Default)]
+struct Current {
+    token: Option<AccessToken>,
+    /// The API refused the last token: the next fetch must not return it.
+    refused: bool,
 }
 
 impl TokenCache {
     pub(crate) fn new(source: Source) -> Self {
         TokenCache {
             source,
-            current: Mutex::new(None),
+            current: Mutex::new(Current::default()),
         }
     }
 
@@ -47,17 +49,23 @@ impl TokenCache {
                 .expires_at
                 .map_or(u64::MAX, |at| at.saturating_sub(now()))
         };
-        if let Some(token) = current.as_ref().filter(|t| left(t) > ADVISORY_REFRESH_SECS) {
+        if let Some(token) = current
+            .token
+            .as_ref()
+            .filter(|t| left(t) > ADVISORY_REFRESH_SECS)
+        {
             return Ok(token.token.clone());
         }
-        match self.source.fetch(http, base_url).await {
+        match self.source.fetch(http, base_url, current.refused).await {
             Ok(token) => {
                 tracing::debug!(expires_at = token.expires_at, "minted an access token");
                 let fresh = token.token.clone();
-                *current = Some(token);
+                current.token = Some(token);
+                current.refused = false;
                 Ok(fresh)
             }
             Err(error) => match current
+                .token
                 .as_ref()
                 .filter(|t| left(t) > MANDATORY_REFRESH_SECS)
             {
@@ -74,8 +82,9 @@ impl TokenCache {
     /// another; a token minted meanwhile by another request is kept.
     pub(crate) async fn invalidate(&self, token: &str) {
         let mut current = self.current.lock().await;
-        if current.as_ref().is_some_and(|t| t.token == token) {
-            *current = None;
+        if current.token.as_ref().is_some_and(|t| t.token == token) {
+            current.token = None;
+            current.refused = true;
         }
     }
 }

@@ -19,6 +19,8 @@ const FEDERATION_BETA: &str = "oidc-federation-2026-04-01";
 /// A token exchange is one small request; it should not wait as long as a
 /// generation does.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The lifetime of a granted token whose response does not say.
+const DEFAULT_EXPIRES_IN_SECS: u64 = 3600;
 
 /// Where the identity token is.
 pub(crate) enum Identity {
@@ -56,8 +58,28 @@ impl fmt::Debug for Federation {
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
-    expires_in: u64,
+    expires_in: Option<u64>,
     token_type: Option<String>,
+    refresh_token: Option<String>,
+}
+
+/// What the token endpoint granted: an access token, and for the
+/// refresh-token grant, the refresh token to use next when it rotated.
+pub(crate) struct Granted {
+    pub(crate) token: AccessToken,
+    pub(crate) refresh_token: Option<String>,
+}
+
+impl fmt::Debug for Granted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Granted")
+            .field("token", &self.token)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 impl Federation {
@@ -97,24 +119,33 @@ impl Federation {
         if let Some(id) = &self.workspace_id {
             body["workspace_id"] = id.clone().into();
         }
-        post_token_request(http, base_url, &body, &[OAUTH_BETA, FEDERATION_BETA]).await
+        let granted =
+            post_token_request(http, base_url, &body, &[OAUTH_BETA, FEDERATION_BETA]).await?;
+        Ok(granted.token)
     }
 }
 
 /// Posts `body` to the token endpoint and reads the token it answers with.
+/// The endpoint must be `https`, or `http` on loopback (for tests and
+/// local servers): the body carries an assertion or a refresh token.
 ///
 /// # Errors
 ///
-/// As [`Federation::exchange`].
+/// As [`Federation::exchange`]; also for a token endpoint in the clear.
 pub(crate) async fn post_token_request(
     http: &reqwest::Client,
     base_url: &Url,
     body: &serde_json::Value,
     betas: &[&str],
-) -> Result<AccessToken, Error> {
+) -> Result<Granted, Error> {
     let base = base_url.as_str().trim_end_matches('/');
     let url = format!("{base}/{TOKEN_PATH}");
     let shown = super::super::without_password(base_url);
+    if !encrypted_or_loopback(base_url) {
+        return Err(Error::config(format!(
+            "refusing the token endpoint {shown}{TOKEN_PATH}: it must use https (http only on localhost), since the request carries a secret"
+        )));
+    }
     let failed = |what: String| {
         Error::config(format!(
             "token exchange at {shown}{TOKEN_PATH} failed: {what}"
@@ -144,7 +175,9 @@ pub(crate) async fn post_token_request(
         return Err(failed(format!("status {}{id}", status.as_u16())));
     }
     let parsed: TokenResponse = serde_json::from_slice(&bytes)
-        .map_err(|_| failed("the response has no access_token and expires_in".to_owned()))?;
+        .ok()
+        .filter(|r: &TokenResponse| !r.access_token.is_empty())
+        .ok_or_else(|| failed("the response has no access_token".to_owned()))?;
     if let Some(kind) = parsed
         .token_type
         .as_deref()
@@ -152,8 +185,33 @@ pub(crate) async fn post_token_request(
     {
         return Err(failed(format!("token_type {kind:?} is not bearer")));
     }
-    Ok(AccessToken {
-        token: parsed.access_token,
-        expires_at: Some(now().saturating_add(parsed.expires_in)),
+    // RFC 6749 makes `expires_in` optional; the official SDKs take an hour
+    // when it is left out.
+    let expires_in = parsed.expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS);
+    Ok(Granted {
+        token: AccessToken {
+            token: parsed.access_token,
+            expires_at: Some(now().saturating_add(expires_in)),
+        },
+        refresh_token: parsed.refresh_token.filter(|t| !t.is_empty()),
     })
+}
+
+/// Whether `url` is `https`, or `http` to this machine.
+fn encrypted_or_loopback(url: &Url) -> bool {
+    let loopback = || {
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    };
+    match url.scheme() {
+        "https" => true,
+        "http" => loopback(),
+        _ => false,
+    }
 }

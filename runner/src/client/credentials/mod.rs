@@ -21,6 +21,7 @@ use crate::error::Error;
 
 pub(crate) const API_KEY_VAR: &str = "ANTHROPIC_API_KEY";
 pub(crate) const AUTH_TOKEN_VAR: &str = "ANTHROPIC_AUTH_TOKEN";
+pub(crate) const BASE_URL_VAR: &str = "ANTHROPIC_BASE_URL";
 const PROFILE_VAR: &str = "ANTHROPIC_PROFILE";
 const CONFIG_DIR_VAR: &str = "ANTHROPIC_CONFIG_DIR";
 const IDENTITY_TOKEN_VAR: &str = "ANTHROPIC_IDENTITY_TOKEN";
@@ -34,6 +35,7 @@ const WORKSPACE_ID_VAR: &str = "ANTHROPIC_WORKSPACE_ID";
 pub(crate) const VARS: &[&str] = &[
     API_KEY_VAR,
     AUTH_TOKEN_VAR,
+    BASE_URL_VAR,
     PROFILE_VAR,
     CONFIG_DIR_VAR,
     IDENTITY_TOKEN_VAR,
@@ -44,8 +46,15 @@ pub(crate) const VARS: &[&str] = &[
     WORKSPACE_ID_VAR,
 ];
 
-/// The beta every request authorized by a minted token carries.
+/// The beta every request authorized by a minted token carries, and the
+/// refresh-token grant too.
 pub(crate) const OAUTH_BETA: &str = "oauth-2025-04-20";
+
+/// A token this close to expiring (in seconds) is refreshed before it is
+/// used...
+const ADVISORY_REFRESH_SECS: u64 = 120;
+/// ...and one this close is not used at all, even if refreshing fails.
+const MANDATORY_REFRESH_SECS: u64 = 30;
 
 /// A snapshot of the variables [`resolve`] reads, and the home directory.
 #[derive(Default)]
@@ -57,7 +66,7 @@ pub(crate) struct Env {
 }
 
 impl Env {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.vars
             .get(name)
             .map(String::as_str)
@@ -90,7 +99,7 @@ pub(crate) enum Source {
     /// access token.
     Federation(Federation),
     /// A profile on disk.
-    Profile(Profile),
+    Profile(Box<Profile>),
 }
 
 impl fmt::Debug for Credential {
@@ -127,8 +136,8 @@ pub(crate) fn resolve(env: &Env) -> Result<Option<Credential>, Error> {
     }
     if let Some(name) = env.get(PROFILE_VAR) {
         let dir = env.config_dir().ok_or_else(no_config_dir)?;
-        let profile = Profile::load(&dir, name)?;
-        return Ok(Some(Credential::Minted(Source::Profile(profile))));
+        let profile = Profile::load(&dir, name, env)?;
+        return Ok(Some(Credential::Minted(Source::Profile(Box::new(profile)))));
     }
     if let Some(federation) = federation_from(env)? {
         return Ok(Some(Credential::Minted(Source::Federation(federation))));
@@ -145,8 +154,8 @@ pub(crate) fn resolve(env: &Env) -> Result<Option<Credential>, Error> {
     if !user_configured && !profile::exists(&dir, &name) {
         return Ok(None);
     }
-    match Profile::load(&dir, &name) {
-        Ok(profile) => Ok(Some(Credential::Minted(Source::Profile(profile)))),
+    match Profile::load(&dir, &name, env) {
+        Ok(profile) => Ok(Some(Credential::Minted(Source::Profile(Box::new(profile))))),
         Err(e) if user_configured => Err(e),
         Err(e) => {
             tracing::debug!(error = %e, "skipping the profile found on disk");
@@ -218,7 +227,8 @@ pub(crate) fn now() -> u64 {
 }
 
 impl Source {
-    /// A fresh access token.
+    /// A fresh access token. `force` says the API refused the last one, so
+    /// a token that still looks valid (in a profile's file) is not it.
     ///
     /// # Errors
     ///
@@ -228,10 +238,29 @@ impl Source {
         &self,
         http: &reqwest::Client,
         base_url: &reqwest::Url,
+        force: bool,
     ) -> Result<AccessToken, Error> {
         match self {
             Source::Federation(federation) => federation.exchange(http, base_url).await,
-            Source::Profile(profile) => profile.fetch(http, base_url).await,
+            Source::Profile(profile) => profile.fetch(http, base_url, force).await,
+        }
+    }
+
+    /// The API host the source's profile names, for a client whose base
+    /// URL is not set explicitly.
+    pub(crate) fn base_url(&self) -> Option<&reqwest::Url> {
+        match self {
+            Source::Profile(profile) => profile.base_url.as_ref(),
+            Source::Federation(_) => None,
+        }
+    }
+
+    /// Headers the source's profile adds to every request; the client's
+    /// own default headers win over them.
+    pub(crate) fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Source::Profile(profile) => profile.headers(),
+            Source::Federation(_) => Vec::new(),
         }
     }
 }
