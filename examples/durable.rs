@@ -84,7 +84,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
 
-    println!("no Restate server here: run `cargo run --example durable --features restate -- serve` next to one (see the README).");
+    println!(
+        "no Restate server here: run `cargo run --example durable --features restate -- serve` next to one (see the README)."
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -104,14 +106,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Runs the same agent with the ordinary runner, in this process.
 async fn preview(client: Client) -> Result<(), Box<dyn std::error::Error>> {
     let params = params(&prompt())?;
-    let mut runner = client
-        .tool_runner(params, tools())
-        .before_tool_call(|call: PendingCall| async move {
-            if call.name == "send_email" {
-                println!("  (a durable run waits here until someone approves `send_email`)");
-            }
-            Decision::Allow
-        });
+    let mut runner =
+        client
+            .tool_runner(params, tools())
+            .before_tool_call(|call: PendingCall| async move {
+                if call.name == "send_email" {
+                    println!("  (a durable run waits here until someone approves `send_email`)");
+                }
+                Decision::Allow
+            });
     support::print_run(&mut runner).await?;
     Ok(())
 }
@@ -130,7 +133,9 @@ fn print_commands(address: SocketAddr) {
         "  approve:       {run}/decide --json '{{\"call_id\": \"<id>\", \"decision\": \"approve\"}}'"
     );
     println!("  the answer:    curl localhost:8080/restate/workflow/Durable/trip-1/attach");
-    println!("Kill this process at any point and start it again: the run goes on from its journal.");
+    println!(
+        "Kill this process at any point and start it again: the run goes on from its journal."
+    );
 }
 
 /// The scripted model: book and email, then sum up what it was told.

@@ -34,7 +34,10 @@ async fn a_run_completes_with_each_request_sent_as_the_runner_builds_it() {
     let model = support::server(vec![
         message(
             "msg_1",
-            json!([text("Noting."), tool_use("toolu_1", "note", json!({"text": "hello"}))]),
+            json!([
+                text("Noting."),
+                tool_use("toolu_1", "note", json!({"text": "hello"}))
+            ]),
             "tool_use",
         ),
         message("msg_2", json!([text("Noted it.")]), "end_turn"),
@@ -107,7 +110,10 @@ async fn a_run_killed_mid_turn_resumes_without_running_a_finished_call_or_sendin
     let mut agent = restate.serve_agent("Killed", &model.url(), &files, &[("BLOCK_SLOW", "1")]);
     restate.register(&agent).await;
     restate
-        .call("Killed/run-1/run/send", &json!({"prompt": "Do three things."}))
+        .call(
+            "Killed/run-1/run/send",
+            &json!({"prompt": "Do three things."}),
+        )
         .await;
 
     // `slow` has started: the turn's first call finished, its third has not run.
@@ -121,13 +127,20 @@ async fn a_run_killed_mid_turn_resumes_without_running_a_finished_call_or_sendin
     assert_eq!(output["content"], json!([text("All three done.")]));
     // The call in flight when the process died ran again (it had no result
     // in the journal); the finished one did not.
-    assert_eq!(lines(&files.join("started")), ["slow:second", "slow:second"]);
+    assert_eq!(
+        lines(&files.join("started")),
+        ["slow:second", "slow:second"]
+    );
     assert_eq!(
         lines(&files.join("effects")),
         ["note:first", "slow:second", "note:third"]
     );
     let requests = model.requests();
-    assert_eq!(requests.len(), 2, "each request is sent once: {requests:#?}");
+    assert_eq!(
+        requests.len(),
+        2,
+        "each request is sent once: {requests:#?}"
+    );
     assert_eq!(
         requests[1]["messages"][0]["content"],
         json!([
@@ -188,7 +201,13 @@ async fn deferred_calls_wait_for_a_human_who_approves_or_denies_them_through_the
         )
         .await;
     assert_eq!(unknown.0, 404, "{}", unknown.1);
-    assert!(unknown.1.contains("no call `toolu_9` is waiting for approval"), "{}", unknown.1);
+    assert!(
+        unknown
+            .1
+            .contains("no call `toolu_9` is waiting for approval"),
+        "{}",
+        unknown.1
+    );
 
     restate
         .call(
@@ -271,7 +290,10 @@ impl Drop for Restate {
 
 /// Says visibly (past libtest's capture) why a test did not run.
 fn skip(reason: &str) {
-    let _ = writeln!(std::io::stderr(), "skipped: Restate is not available: {reason}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: Restate is not available: {reason}"
+    );
 }
 
 /// The `restate-server` binary, installed on first use.
@@ -281,8 +303,7 @@ fn restate_server() -> Result<PathBuf, String> {
     }
     let package = "@restatedev/restate-server";
     let dir = support::npm::install(package, RESTATE_VERSION, "package.json")?;
-    let binary = dir
-        .join("node_modules/@restatedev/restate-server-linux-x64/bin/restate-server");
+    let binary = dir.join("node_modules/@restatedev/restate-server-linux-x64/bin/restate-server");
     if binary.exists() {
         Ok(binary)
     } else {
@@ -368,7 +389,9 @@ pgsql-bind-address = "127.0.0.1:{pgsql}"
         let started = Instant::now();
         loop {
             let admin_up = restate.ok(&format!("{}/health", restate.admin)).await;
-            let ingress_up = restate.ok(&format!("{}/restate/health", restate.ingress)).await;
+            let ingress_up = restate
+                .ok(&format!("{}/restate/health", restate.ingress))
+                .await;
             if admin_up && ingress_up {
                 break;
             }
@@ -409,7 +432,11 @@ pgsql-bind-address = "127.0.0.1:{pgsql}"
             ("EFFECTS".to_owned(), path("effects")),
             ("STARTED".to_owned(), path("started")),
         ];
-        envs.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        envs.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         spawn_agent(port, envs)
     }
 
@@ -417,7 +444,11 @@ pgsql-bind-address = "127.0.0.1:{pgsql}"
     /// variables but for `extra` in place of the first start's extras.
     fn restart_agent(&self, killed: AgentProcess, extra: &[(&str, &str)]) -> AgentProcess {
         let mut envs: Vec<(String, String)> = killed.envs[..5].to_vec();
-        envs.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        envs.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let port = killed.port;
         drop(killed);
         spawn_agent(port, envs)
@@ -495,7 +526,10 @@ fn spawn_agent(port: u16, envs: Vec<(String, String)>) -> AgentProcess {
         if let Ok(Some(status)) = agent.child.try_wait() {
             panic!("the agent's endpoint exited: {status}");
         }
-        assert!(started.elapsed() < PATIENCE, "the agent's endpoint did not start");
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the agent's endpoint did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     agent

@@ -29,6 +29,11 @@
 //! ([`ToolCall::id`](crate::ToolCall::id)), which is the same on every try.
 //! Calls run one after another, so at most one call per run is ever in flight.
 //!
+//! A step that takes longer than Restate's inactivity and abort timeouts
+//! together (1 and 10 minutes by default) is interrupted and tried again:
+//! for slow tools or long model replies, raise them with the
+//! [`ServiceOptions`](sdk::endpoint::ServiceOptions) shown on [`Agent`].
+//!
 //! # The workflow's handlers
 //!
 //! With `NAME` the agent's name and `RUN` the run id, through the ingress
@@ -37,7 +42,7 @@
 //! - `POST /NAME/RUN/run` starts the run with the JSON body as its input and
 //!   answers with the model's last message (`/run/send` starts it without
 //!   waiting; `GET /restate/workflow/NAME/RUN/output` waits for it later);
-//! - `GET`/`POST /NAME/RUN/pending` lists the calls awaiting approval
+//! - `POST /NAME/RUN/pending` lists the calls awaiting approval
 //!   ([`PendingApproval`]);
 //! - `POST /NAME/RUN/decide` with an [`ApprovalRequest`] approves or denies one.
 //!
@@ -306,4 +311,49 @@ pub struct PendingApproval {
     pub name: String,
     /// The input the model wrote.
     pub input: Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        Client::builder().api_key("test").build().unwrap()
+    }
+
+    fn params(_: &Value) -> Result<MessageParams, String> {
+        Ok(MessageParams::new("m", 1))
+    }
+
+    #[test]
+    fn an_agent_needs_a_name_restate_accepts() {
+        let agent = Agent::new("Agent_1", client(), Toolset::new(), params).unwrap();
+        assert_eq!(agent.name(), "Agent_1");
+        for bad in ["", "has space", "a/b"] {
+            let error = Agent::new(bad, client(), Toolset::new(), params).unwrap_err();
+            assert!(error.is_config(), "{bad:?}: {error}");
+            assert!(
+                error.to_string().contains("cannot name a Restate service"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn approvals_read_as_documented() {
+        let approve: ApprovalRequest = serde_json::from_value(
+            serde_json::json!({"call_id": "toolu_1", "decision": "approve"}),
+        )
+        .unwrap();
+        assert_eq!(approve, ApprovalRequest::approve("toolu_1"));
+        let deny = ApprovalRequest::deny("toolu_2", "no");
+        assert_eq!(
+            serde_json::to_value(&deny).unwrap(),
+            serde_json::json!({"call_id": "toolu_2", "decision": "deny", "message": "no"})
+        );
+        let unknown = serde_json::from_value::<ApprovalRequest>(
+            serde_json::json!({"call_id": "toolu_1", "decision": "maybe"}),
+        );
+        assert!(unknown.is_err());
+    }
 }

@@ -144,11 +144,20 @@ impl JournaledError {
 
     fn into_error(self) -> Error {
         let mut headers = HeaderMap::new();
-        if let Some(id) = self.request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        if let Some(id) = self
+            .request_id
+            .and_then(|id| HeaderValue::from_str(&id).ok())
+        {
             headers.insert("request-id", id);
         }
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY);
-        Error::api(status, &headers, Bytes::from(self.body), self.attempts, false)
+        Error::api(
+            status,
+            &headers,
+            Bytes::from(self.body),
+            self.attempts,
+            false,
+        )
     }
 }
 
@@ -334,4 +343,56 @@ fn denied(call: &ToolUseBlock, message: String) -> ToolResultBlock {
 fn failed(error: &Error) -> HandlerError {
     let code = error.status().map_or(500, |s| s.as_u16());
     TerminalError::new_with_code(code, error.to_string()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_journaled_api_error_comes_back_as_the_same_error() {
+        let body = r#"{"type":"error","error":{"type":"invalid_request_error","message":"thread not found","details":{"error_code":"thread_not_found"}}}"#;
+        let mut headers = HeaderMap::new();
+        headers.insert("request-id", HeaderValue::from_static("req_1"));
+        let error = Error::api(StatusCode::NOT_FOUND, &headers, Bytes::from(body), 1, false);
+        let journaled =
+            serde_json::to_string(&Reply::ApiError(JournaledError::of(&error))).unwrap();
+        let Reply::ApiError(back) = serde_json::from_str(&journaled).unwrap() else {
+            panic!("not an API error: {journaled}");
+        };
+        let back = back.into_error();
+        assert_eq!(back.status(), Some(StatusCode::NOT_FOUND));
+        assert_eq!(back.request_id(), Some("req_1"));
+        assert_eq!(back.api_message(), Some("thread not found"));
+        assert_eq!(back.body(), Some(body.as_bytes()));
+        assert!(!back.is_retryable());
+    }
+
+    #[test]
+    fn a_status_that_is_not_one_becomes_bad_gateway() {
+        let journaled = JournaledError {
+            status: 1000,
+            body: "not json".into(),
+            request_id: Some("bad\nheader".into()),
+            attempts: 0,
+        };
+        let error = journaled.into_error();
+        assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
+        assert_eq!(error.request_id(), None);
+    }
+
+    #[test]
+    fn every_decision_has_a_verdict() {
+        let json = |d: Decision| serde_json::to_value(Verdict::from(d)).unwrap();
+        assert_eq!(json(Decision::Allow), serde_json::json!("Allow"));
+        assert_eq!(json(Decision::Defer), serde_json::json!("Defer"));
+        assert_eq!(
+            json(Decision::deny("no")),
+            serde_json::json!({"Deny": "no"})
+        );
+        assert_eq!(
+            json(Decision::Replace(serde_json::json!({"a": 1}))),
+            serde_json::json!({"Replace": {"a": 1}})
+        );
+    }
 }

@@ -82,7 +82,10 @@ impl restate_sdk::service::Service for Workflow {
 }
 
 /// Writes the handler's result and ends the invocation.
-fn finish<T: restate_sdk::serde::Serialize>(ctx: &ContextInternal, result: Result<T, HandlerError>) {
+fn finish<T: restate_sdk::serde::Serialize>(
+    ctx: &ContextInternal,
+    result: Result<T, HandlerError>,
+) {
     ctx.handle_handler_result(result);
     ctx.end();
 }
@@ -106,7 +109,9 @@ async fn decide(ctx: &ContextInternal, request: ApprovalRequest) -> Result<(), H
 
 /// The calls awaiting approval.
 async fn pending(ctx: &ContextInternal) -> Result<Vec<PendingApproval>, HandlerError> {
-    let state = ctx.get::<Payload<Vec<PendingApproval>>>(PENDING_STATE).await?;
+    let state = ctx
+        .get::<Payload<Vec<PendingApproval>>>(PENDING_STATE)
+        .await?;
     Ok(state.map(|Payload(list)| list).unwrap_or_default())
 }
 

@@ -264,10 +264,12 @@ pub(crate) fn run_one(
 
 /// Whether a before-call hook would see `block`: calls refused for their
 /// caller or for input that is not JSON are answered without it.
+#[cfg(feature = "restate")]
 pub(crate) fn reaches_hook(toolset: &Toolset, block: &ToolUseBlock, code_version: &str) -> bool {
-    let allowed = toolset
-        .get(&block.name)
-        .is_none_or(|tool| tool.definition().allows_caller(&block.caller(), code_version));
+    let allowed = toolset.get(&block.name).is_none_or(|tool| {
+        tool.definition()
+            .allows_caller(&block.caller(), code_version)
+    });
     allowed && block.input_error.is_none()
 }
 
