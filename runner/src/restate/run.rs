@@ -117,7 +117,7 @@ pub(super) async fn run(
 /// A model request's outcome, as the journal keeps it.
 #[derive(Serialize, Deserialize)]
 enum Reply {
-    Message(Message),
+    Message(Box<Message>),
     /// An API error no retry would cure: kept, because the lifecycle
     /// recovers from some (a thread the server lost).
     ApiError(JournaledError),
@@ -175,7 +175,7 @@ async fn send(
     let Payload(reply) = ctx
         .run(move || async move {
             match client.complete(&request).instrument(span).await {
-                Ok(message) => Ok(Payload(Reply::Message(message))),
+                Ok(message) => Ok(Payload(Reply::Message(Box::new(message)))),
                 Err(error) if error.is_retryable() => Err(HandlerError::from(error)),
                 Err(error) if error.is_api() => {
                     Ok(Payload(Reply::ApiError(JournaledError::of(&error))))
@@ -186,7 +186,7 @@ async fn send(
         .name(step)
         .await?;
     Ok(match reply {
-        Reply::Message(message) => Ok(message),
+        Reply::Message(message) => Ok(*message),
         Reply::ApiError(error) => Err(error.into_error()),
     })
 }
