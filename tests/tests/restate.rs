@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::{message, text, tool_use};
 
-/// The Restate server the tests run against: pinned, and compatible with
-/// the SDK (`restate-sdk` 0.13 needs a 1.7 server for its ingress client).
+/// The Restate server the tests run against: pinned, a 1.7 release, the
+/// series `restate-sdk` 0.13 is made for.
 const RESTATE_VERSION: &str = "1.7.12";
 
 /// How long any one wait in these tests may take.

@@ -264,6 +264,10 @@ pub enum Approval {
 
 /// The body of the workflow's `decide` handler: which call, and the answer.
 ///
+/// A call takes the first answer it is given; a later one is ignored, or
+/// refused with status 404 once the call no longer waits. So is an answer
+/// for a call that does not wait for one.
+///
 /// ```
 /// use toolrunner::restate::{Approval, ApprovalRequest};
 ///
