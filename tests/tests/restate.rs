@@ -192,8 +192,12 @@ async fn deferred_calls_wait_for_a_human_who_approves_or_denies_them_through_the
             {"call_id": "toolu_2", "name": "deploy", "input": {"target": "production"}},
         ])
     );
-    // The call no one needs to approve ran; the deferred ones wait.
+    // The call no one needs to approve ran; the deferred ones wait, and
+    // keep waiting across a new process.
     assert_eq!(lines(&files.join("effects")), ["note:deploying"]);
+    let mut agent = agent;
+    agent.kill();
+    let agent = restate.restart_agent(agent, &[("DEFER", "deploy")]);
     let unknown = restate
         .post(
             "Deferred/run-1/decide",
