@@ -62,6 +62,8 @@
 //!   your tools, run in an embedded sandbox (`CodeMode`).
 //! - `mcp` (feature `mcp`): MCP servers' tools in a toolset, and a toolset
 //!   served over MCP.
+//! - `restate` (feature `restate`): durable runs on Restate, each model
+//!   request and tool call a journaled step (`restate::Agent`).
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
@@ -73,6 +75,8 @@ mod error;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 pub mod models;
+#[cfg(feature = "restate")]
+pub mod restate;
 mod runner;
 pub mod stream;
 #[cfg(feature = "testing")]

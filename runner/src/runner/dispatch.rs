@@ -164,7 +164,7 @@ async fn run_tools(
     )
 }
 
-fn run_one(
+pub(crate) fn run_one(
     toolset: &Toolset,
     block: ToolUseBlock,
     config: &DispatchConfig,
@@ -218,6 +218,13 @@ fn run_one(
                         tracing::info!(tool = %pending.name, "call denied by a hook");
                         ToolOutput::error(message)
                     }
+                    Decision::Defer => {
+                        tracing::warn!(tool = %pending.name, "call deferred by a hook, but this runner cannot wait for an approval");
+                        ToolOutput::error(format!(
+                            "tool `{}` needs a human's approval, which this runner cannot wait for; the tool did not run",
+                            pending.name
+                        ))
+                    }
                     decision => {
                         if let Decision::Replace(input) = decision {
                             pending.input = input;
@@ -265,6 +272,17 @@ fn run_one(
     .instrument(span)
 }
 
+/// Whether a before-call hook would see `block`: calls refused for their
+/// caller or for input that is not JSON are answered without it.
+#[cfg(feature = "restate")]
+pub(crate) fn reaches_hook(toolset: &Toolset, block: &ToolUseBlock, code_version: &str) -> bool {
+    let allowed = toolset.get(&block.name).is_none_or(|tool| {
+        tool.definition()
+            .allows_caller(&block.caller(), code_version)
+    });
+    allowed && block.input_error.is_none()
+}
+
 /// The error result for a call its tool does not allow from this caller, or
 /// `None` when the call may run. Unknown tools pass, and get the toolset's
 /// own "unknown tool" result.
@@ -308,7 +326,7 @@ fn text_only_for_code(tool: &str, output: &ToolOutput) -> ToolOutput {
 }
 
 /// The message for a hook that panicked.
-fn hook_panicked(which: &str, tool: &str, panic: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn hook_panicked(which: &str, tool: &str, panic: &(dyn std::any::Any + Send)) -> String {
     let message = crate::toolset::panic_message(panic);
     tracing::error!(
         hook = which,

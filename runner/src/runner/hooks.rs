@@ -33,6 +33,8 @@ pub enum Decision {
     Deny(String),
     /// Run it with this input instead.
     Replace(Value),
+    /// Wait for a human's approval; a durable runner holds the call until it is given.
+    Defer,
 }
 
 impl Decision {

@@ -15,9 +15,9 @@
 mod artifacts;
 mod compaction;
 mod compaction_split;
-mod dispatch;
+pub(crate) mod dispatch;
 mod hooks;
-mod lifecycle;
+pub(crate) mod lifecycle;
 mod log;
 mod programmatic;
 mod request;

@@ -1,0 +1,117 @@
+//! A Restate endpoint serving one agent, for the Restate tests: they run it
+//! as a child process, kill it mid-run and start it again.
+//!
+//! Configured by environment variables:
+//!
+//! - `AGENT_NAME`: the workflow's name;
+//! - `AGENT_PORT`: the loopback port to serve on;
+//! - `MODEL_URL`: the scripted Messages API server's URL;
+//! - `EFFECTS`: a file each tool appends its side effect to, one line each;
+//! - `STARTED`: a file `slow` appends a line to each time it starts;
+//! - `BLOCK_SLOW`: when set, `slow` blocks for good once it has started,
+//!   until the test kills the process;
+//! - `DEFER`: tool names, comma-separated, whose calls wait for approval.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use toolrunner::restate::{Agent, sdk};
+use toolrunner::{Client, Decision, MessageParams, PendingCall, tool, toolset};
+
+/// Appends `line` to the file named by the environment variable `var`.
+fn append(var: &str, line: &str) -> Result<(), String> {
+    let path = std::env::var(var).map_err(|_| format!("{var} is not set"))?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {path}: {e}"))?;
+    writeln!(file, "{line}")
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {path}: {e}"))
+}
+
+/// Note something down.
+#[tool]
+fn note(text: String) -> Result<String, String> {
+    append("EFFECTS", &format!("note:{text}"))?;
+    Ok(format!("noted {text}"))
+}
+
+/// Do something slowly.
+#[tool]
+async fn slow(text: String) -> Result<String, String> {
+    append("STARTED", &format!("slow:{text}"))?;
+    if std::env::var_os("BLOCK_SLOW").is_some() {
+        std::future::pending::<()>().await;
+    }
+    append("EFFECTS", &format!("slow:{text}"))?;
+    Ok(format!("slowly did {text}"))
+}
+
+/// Deploy to an environment.
+#[tool]
+fn deploy(target: String) -> Result<String, String> {
+    append("EFFECTS", &format!("deploy:{target}"))?;
+    Ok(format!("deployed to {target}"))
+}
+
+fn var(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|_| format!("{name} is not set"))
+}
+
+async fn serve() -> Result<(), String> {
+    let name = var("AGENT_NAME")?;
+    let port: u16 = var("AGENT_PORT")?
+        .parse()
+        .map_err(|e| format!("AGENT_PORT: {e}"))?;
+    let client = Client::builder()
+        .api_key("test-key")
+        .base_url(var("MODEL_URL")?)
+        .max_retries(0)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let deferred: Vec<String> = std::env::var("DEFER")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let agent = Agent::new(name, client, toolset![note, slow, deploy], |input| {
+        let prompt = input["prompt"]
+            .as_str()
+            .ok_or("the input needs a `prompt` string")?;
+        Ok(MessageParams::new("claude-test", 256).user(prompt))
+    })
+    .map_err(|e| e.to_string())?
+    .before_tool_call(move |call: PendingCall| {
+        let defer = deferred.contains(&call.name);
+        async move {
+            if defer {
+                Decision::Defer
+            } else {
+                Decision::Allow
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .map_err(|e| format!("cannot listen on port {port}: {e}"))?;
+    let endpoint = sdk::endpoint::Endpoint::builder().bind(agent).build();
+    sdk::http_server::HttpServer::new(endpoint)
+        .serve(listener)
+        .await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match serve().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("restate-agent: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
