@@ -94,11 +94,13 @@ pub(super) async fn run(
             Action::RunTools(calls) => {
                 let toolset = core.toolset().clone();
                 let code_version = core.code_version().to_owned();
+                let run_span = core.span().clone();
                 let turn = Turn {
                     agent,
                     ctx,
                     toolset: &toolset,
                     cancel: &cancel,
+                    run_span: &run_span,
                     config: DispatchConfig {
                         concurrency: 1,
                         code_version,
@@ -217,6 +219,8 @@ struct Turn<'a> {
     ctx: &'a ContextInternal,
     toolset: &'a Toolset,
     cancel: &'a CancellationToken,
+    /// The run's span, parent of each call's.
+    run_span: &'a tracing::Span,
     config: DispatchConfig,
 }
 
@@ -322,10 +326,12 @@ impl Turn<'_> {
     async fn call(&self, call: ToolUseBlock) -> Result<ToolResultBlock, HandlerError> {
         let step = format!("tool {} {}", call.name, call.id);
         let (toolset, config, cancel) = (self.toolset, &self.config, self.cancel);
+        let run_span = self.run_span;
         let Payload(block) = self
             .ctx
             .run(move || {
-                dispatch::run_one(toolset, call, config, cancel).map(|block| Ok(Payload(block)))
+                dispatch::run_one(toolset, call, config, cancel, run_span)
+                    .map(|block| Ok(Payload(block)))
             })
             .name(step)
             .await?;
