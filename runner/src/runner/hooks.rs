@@ -33,6 +33,18 @@ pub enum Decision {
     Deny(String),
     /// Run it with this input instead.
     Replace(Value),
+    /// Hold the call for a human's approval; see
+    /// [`ToolRunner::pending_approvals`](crate::ToolRunner::pending_approvals).
+    ///
+    /// The turn's other calls still run; then the runner stops (its stream
+    /// ends) with the deferred calls listed, and its
+    /// [`state`](crate::ToolRunner::state) can be kept. Approve or deny
+    /// each call on the state ([`RunState::approve`](crate::RunState::approve),
+    /// [`RunState::deny`](crate::RunState::deny)) and
+    /// [`resume`](crate::Client::resume) it: an approved call runs without
+    /// asking the hook again, a denied one is answered with the message as
+    /// an `is_error` result.
+    Defer,
 }
 
 impl Decision {

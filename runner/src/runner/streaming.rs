@@ -6,6 +6,8 @@ use std::fmt;
 use tracing::Instrument;
 
 use super::dispatch::{Dispatcher, Early};
+use super::hooks::PendingCall;
+use super::state::RunState;
 use super::lifecycle::{Action, Lifecycle};
 use super::run_pending_tools;
 use super::turn::{EarlyStart, Ending, Turn};
@@ -103,9 +105,14 @@ impl StreamingToolRunner {
                 Action::Fail(error) => return Some(Err(error)),
                 Action::RunTools(_) => {
                     let early = std::mem::take(&mut self.early);
-                    run_pending_tools(&mut self.core, &self.dispatcher, early)
+                    let ran = run_pending_tools(&mut self.core, &self.dispatcher, early)
                         .instrument(span.clone())
                         .await;
+                    // A failed checkpoint; the results are kept, and the
+                    // next call goes on.
+                    if let Err(error) = ran {
+                        return Some(Err(error));
+                    }
                 }
                 Action::Compact(request) => {
                     let request_span = self.core.request_span();
@@ -160,7 +167,10 @@ impl StreamingToolRunner {
             Ending::Complete(message, early) => {
                 self.core.on_response(*message);
                 self.early = early;
-                Ok(())
+                match &self.dispatcher.checkpoint {
+                    Some(checkpoint) => checkpoint.save(self.core.state()).await,
+                    None => Ok(()),
+                }
             }
             // Worth sending again, if the error says so: the next call
             // requests the turn anew.
@@ -177,8 +187,19 @@ impl StreamingToolRunner {
     pub async fn tool_response(&mut self) -> Result<Option<&mut MessageParam>, Error> {
         self.finish_turn().await?;
         let early = std::mem::take(&mut self.early);
-        run_pending_tools(&mut self.core, &self.dispatcher, early).await;
+        run_pending_tools(&mut self.core, &self.dispatcher, early).await?;
         Ok(self.core.tool_response_mut())
+    }
+
+    /// As [`ToolRunner::state`](crate::ToolRunner::state); take it between
+    /// turns, after a turn was read to its end.
+    pub fn state(&self) -> RunState {
+        self.core.state()
+    }
+
+    /// As [`ToolRunner::pending_approvals`](crate::ToolRunner::pending_approvals).
+    pub fn pending_approvals(&self) -> Vec<PendingCall> {
+        self.core.pending_approvals()
     }
 
     /// Runs the loop to its end, reading every turn, and returns the last message.

@@ -1,0 +1,139 @@
+//! The lifecycle as a [`RunState`], and back.
+//!
+//! A snapshot copies the fields that decide what the loop does and sends
+//! next; what only lives while a request is in flight (its span, its
+//! container) and the runner's settings that are code (hooks, compaction)
+//! are left out: a resumed runner is given those again.
+
+use super::{Lifecycle, LastReply};
+use crate::error::Error;
+use crate::runner::compaction;
+use crate::runner::request::RequestBuilder;
+use crate::runner::state::{Expired, RunState, Saved, SavedTools, SavedTurn};
+use crate::runner::telemetry;
+use crate::runner::tool_changes::ToolChanges;
+use crate::toolset::Toolset;
+
+impl Lifecycle {
+    /// The state to keep, as it stands.
+    pub(crate) fn state(&self) -> RunState {
+        let names = |tools: &Toolset| tools.names().map(str::to_owned).collect();
+        let turn = self.turn.as_ref().map(|t| SavedTurn {
+            message: t.message.clone(),
+            tool_response: t.tool_response.clone(),
+            appended: t.appended,
+            finished: t.finished.clone(),
+            approvals: t.approvals.clone(),
+        });
+        RunState {
+            saved: Saved {
+                params: self.params.clone(),
+                iterations: self.iterations,
+                max_iterations: self.max_iterations,
+                turn,
+                thread: self.thread.clone(),
+                tools: SavedTools {
+                    declared: names(&self.declared),
+                    live: names(&self.toolset),
+                    declared_sent: self.declared_sent,
+                    pending_changes: self.changes.pending().to_vec(),
+                    configured_code_version: self.requests.configured_code_version(),
+                    code_version: self.requests.code_version().to_owned(),
+                    tool_search: self.requests.tool_search(),
+                },
+                taken_over: self.taken_over,
+                touched: self.touched,
+                compact_due: self.compact_due,
+                compact_requested: self.compact_requested,
+                paused: self.paused,
+                expired: self.expired.clone().map(|container| Expired { container }),
+                finished: self.finished,
+            },
+        }
+    }
+
+    /// The lifecycle `state` was taken from, running the tools of
+    /// `toolset` (which must hold every tool the state names).
+    pub(crate) fn restore(state: RunState, toolset: Toolset) -> Result<Self, Error> {
+        let Saved {
+            params,
+            iterations,
+            max_iterations,
+            turn,
+            thread,
+            tools,
+            taken_over,
+            touched,
+            compact_due,
+            compact_requested,
+            paused,
+            expired,
+            finished,
+        } = state.saved;
+        let declared = only(&toolset, &tools.declared)?;
+        let live = only(&toolset, &tools.live)?;
+        let mut requests = RequestBuilder::new();
+        requests.restore(
+            tools.configured_code_version,
+            tools.code_version,
+            tools.tool_search,
+        );
+        let turn = turn.map(|t| LastReply {
+            message: t.message,
+            tool_response: t.tool_response,
+            appended: t.appended,
+            finished: t.finished,
+            approvals: t.approvals,
+        });
+        Ok(Lifecycle {
+            run_span: telemetry::run_span(&params.model),
+            params,
+            toolset: live,
+            declared,
+            changes: ToolChanges::restore(tools.pending_changes),
+            declared_sent: tools.declared_sent,
+            requests,
+            max_iterations,
+            compaction: None::<compaction::Compaction>,
+            iterations,
+            turn,
+            taken_over,
+            touched,
+            thread,
+            compact_due,
+            compact_requested,
+            paused,
+            expired: expired.map(|e| e.container),
+            in_flight_container: None,
+            request_span: None,
+            record_content: false,
+            finished,
+        })
+    }
+}
+
+/// `toolset` cut down to `names`, in `toolset`'s order (the order the
+/// runner declared them in, given the same toolset).
+fn only(toolset: &Toolset, names: &[String]) -> Result<Toolset, Error> {
+    if let Some(missing) = names.iter().find(|n| !toolset.contains(n)) {
+        let given: Vec<&str> = toolset.names().collect();
+        return Err(Error::run_state(format!(
+            "the run state needs tool `{missing}`, and the toolset given to resume it has only: {}",
+            if given.is_empty() {
+                "no tools".to_owned()
+            } else {
+                given.join(", ")
+            }
+        )));
+    }
+    let mut kept = toolset.clone();
+    let extra: Vec<String> = toolset
+        .names()
+        .filter(|n| !names.iter().any(|k| k == n))
+        .map(str::to_owned)
+        .collect();
+    for name in extra {
+        kept.remove(&name);
+    }
+    Ok(kept)
+}
