@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::types::Role;
+use crate::types::{Role, ToolUseBlock};
 
 fn reply(id: &str, stop: &str, content: Value) -> Message {
     serde_json::from_value(json!({
@@ -225,8 +225,8 @@ fn a_state_taken_mid_turn_sends_what_the_run_would_have() {
     let sent: Value = serde_json::from_slice(&b.body).unwrap();
     // On the same thread, the results in call order.
     assert_eq!(sent["thread"]["previous_message_id"], "msg_1");
-    assert_eq!(sent["messages"][1]["content"][0]["tool_use_id"], "toolu_a");
-    assert_eq!(sent["messages"][1]["content"][1]["tool_use_id"], "toolu_b");
+    assert_eq!(sent["messages"][0]["content"][0]["tool_use_id"], "toolu_a");
+    assert_eq!(sent["messages"][0]["content"][1]["tool_use_id"], "toolu_b");
     assert_eq!(resumed.iterations(), 1);
 }
 
