@@ -516,7 +516,7 @@ impl Lifecycle {
         let Some(turn) = self.turn.as_mut() else {
             return;
         };
-        if turn.tool_response.is_some() {
+        if !turn.wants_tools() || turn.tool_response.is_some() {
             return;
         }
         let ids: Vec<&str> = turn.message.tool_uses().map(|c| c.id.as_str()).collect();

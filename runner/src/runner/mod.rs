@@ -636,6 +636,9 @@ async fn run_pending_tools(
     early: HashMap<String, dispatch::Early>,
 ) -> Result<(), Error> {
     let Some(batch) = core.batch() else {
+        // Every call may have finished before a state was kept, with the
+        // results not yet put together: do that now.
+        core.on_calls_done();
         return Ok(());
     };
     let mut outcomes = dispatcher.run(core.toolset(), batch, core.code_version(), early);
