@@ -107,8 +107,17 @@ fn wait_to_be_killed() -> ! {
     }
 }
 
+/// How long a child may live: one that hangs fails its test rather than
+/// holding it up forever.
+const LIFETIME: Duration = Duration::from_secs(120);
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    std::thread::spawn(|| {
+        std::thread::sleep(LIFETIME);
+        eprintln!("durable-child: still running after {LIFETIME:?}; giving up");
+        std::process::exit(3);
+    });
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
