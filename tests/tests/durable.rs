@@ -19,7 +19,6 @@ use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer};
 use toolrunner::{Decision, FileStore, PendingCall, RunId, RunStore, tool, toolset};
 
-
 /// The checkpoints of the scripted run: a response with two calls, each
 /// call, a response with one call, that call, and the final answer.
 const CHECKPOINTS: usize = 6;
@@ -54,7 +53,8 @@ async fn scripted_model() -> ScriptedServer {
 
 /// A fresh directory under the system's temp directory.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("toolrunner-durable-{name}-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("toolrunner-durable-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
@@ -158,12 +158,18 @@ async fn uninterrupted(mode: &'static str) -> (Value, Vec<String>) {
 /// Runs blocking process work off the runtime's threads, so that the
 /// scripted server goes on answering.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(work).await.expect("blocking task")
+    tokio::task::spawn_blocking(work)
+        .await
+        .expect("blocking task")
 }
 
 /// Kills a run at checkpoint `n`, resumes it in a new process, and checks
 /// it against the uninterrupted run.
-async fn kill_at_checkpoint_and_resume(mode: &'static str, n: usize, expected: &(Value, Vec<String>)) {
+async fn kill_at_checkpoint_and_resume(
+    mode: &'static str,
+    n: usize,
+    expected: &(Value, Vec<String>),
+) {
     let server = scripted_model().await;
     let dir = temp_dir(&format!("{mode}-{n}"));
     let url = server.url();
@@ -202,8 +208,16 @@ async fn kill_at_checkpoint_and_resume(mode: &'static str, n: usize, expected: &
         ("order-7:toolu_b".to_owned(), 1),
         ("order-7:toolu_c".to_owned(), 1),
     ];
-    assert_eq!(lines_per_key(&dir.join("attempts.log")), once, "killed at checkpoint {n}");
-    assert_eq!(lines_per_key(&dir.join("effects.log")), once, "killed at checkpoint {n}");
+    assert_eq!(
+        lines_per_key(&dir.join("attempts.log")),
+        once,
+        "killed at checkpoint {n}"
+    );
+    assert_eq!(
+        lines_per_key(&dir.join("effects.log")),
+        once,
+        "killed at checkpoint {n}"
+    );
     // The same conversation as the run that was never killed.
     assert_eq!(conversation, expected.0, "killed at checkpoint {n}");
     // The same requests, byte for byte: those answered before the kill
@@ -212,8 +226,15 @@ async fn kill_at_checkpoint_and_resume(mode: &'static str, n: usize, expected: &
     let bodies: Vec<String> = server.recorded().into_iter().map(|r| r.body).collect();
     assert_eq!(bodies.len(), expected.1.len(), "killed at checkpoint {n}");
     for (i, (got, want)) in bodies.iter().zip(&expected.1).enumerate() {
-        let sent_by = if i < answered { "the killed child" } else { "the resumed child" };
-        assert_eq!(got, want, "request {i}, sent by {sent_by}, killed at checkpoint {n}");
+        let sent_by = if i < answered {
+            "the killed child"
+        } else {
+            "the resumed child"
+        };
+        assert_eq!(
+            got, want,
+            "request {i}, sent by {sent_by}, killed at checkpoint {n}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -321,10 +342,7 @@ async fn refunds_need_a_human(call: PendingCall) -> Decision {
 /// until the runner stops for approval; then lets `decide` approve or deny
 /// on the stored state, resumes from the store, and returns the request the
 /// resumed runner sent.
-async fn defer_then(
-    name: &str,
-    decide: impl FnOnce(&mut toolrunner::RunState, &str),
-) -> Value {
+async fn defer_then(name: &str, decide: impl FnOnce(&mut toolrunner::RunState, &str)) -> Value {
     let server = support::server(vec![
         message(
             "msg_1",
@@ -340,7 +358,10 @@ async fn defer_then(
     let dir = temp_dir(name);
     let store = std::sync::Arc::new(FileStore::new(&dir));
     let run = RunId::new("order-7").unwrap();
-    let (lookups, refunds) = (LOOKUPS.load(Ordering::SeqCst), REFUNDS.load(Ordering::SeqCst));
+    let (lookups, refunds) = (
+        LOOKUPS.load(Ordering::SeqCst),
+        REFUNDS.load(Ordering::SeqCst),
+    );
 
     let mut runner = client(&server)
         .tool_runner(params(), toolset![lookup, refund])
@@ -359,7 +380,11 @@ async fn defer_then(
     let pending = runner.pending_approvals();
     assert_eq!(pending.len(), 1);
     assert_eq!(
-        (pending[0].id.as_str(), pending[0].name.as_str(), &pending[0].input),
+        (
+            pending[0].id.as_str(),
+            pending[0].name.as_str(),
+            &pending[0].input
+        ),
         ("toolu_refund", "refund", &json!({"order": 7}))
     );
     drop(runner);
@@ -395,7 +420,11 @@ async fn defer_then(
 async fn a_deferred_call_waits_for_a_human_across_processes() {
     let refunds = REFUNDS.load(Ordering::SeqCst);
     let approved = defer_then("approve", |state, id| state.approve(id).unwrap()).await;
-    assert_eq!(REFUNDS.load(Ordering::SeqCst), refunds + 1, "the approved refund ran");
+    assert_eq!(
+        REFUNDS.load(Ordering::SeqCst),
+        refunds + 1,
+        "the approved refund ran"
+    );
     // On the same thread, the results of both calls, in call order.
     assert_eq!(
         approved["thread"],
@@ -413,7 +442,11 @@ async fn a_deferred_call_waits_for_a_human_across_processes() {
         state.deny(id, "a human refused the refund").unwrap();
     })
     .await;
-    assert_eq!(REFUNDS.load(Ordering::SeqCst), refunds + 1, "the denied refund never ran");
+    assert_eq!(
+        REFUNDS.load(Ordering::SeqCst),
+        refunds + 1,
+        "the denied refund never ran"
+    );
     assert_eq!(
         denied["messages"],
         json!([{"role": "user", "content": [

@@ -44,6 +44,11 @@ pub enum Decision {
     /// [`resume`](crate::Client::resume) it: an approved call runs without
     /// asking the hook again, a denied one is answered with the message as
     /// an `is_error` result.
+    ///
+    /// [`until_done`](crate::ToolRunner::until_done) then returns the
+    /// turn's message: to keep the state, checkpoint
+    /// ([`ToolRunner::checkpoint`](crate::ToolRunner::checkpoint)) or read
+    /// the stream and take [`state`](crate::ToolRunner::state) after it.
     Defer,
 }
 

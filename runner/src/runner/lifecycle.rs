@@ -35,15 +35,15 @@ use crate::client::Request;
 use crate::error::Error;
 use crate::toolset::Toolset;
 use crate::types::{
-    CodeExecution, ContentBlock, Message, MessageParam, MessageParams, StopReason,
-    ToolResultBlock, code_executions,
+    CodeExecution, ContentBlock, Message, MessageParam, MessageParams, StopReason, ToolResultBlock,
+    code_executions,
 };
 
 use super::compaction::{self, Compaction};
 use super::dispatch::{self, Batch, Outcome};
 use super::hooks::PendingCall;
-use super::state::Deferred;
 use super::request::{self, Messages, RequestBuilder, Wire};
+use super::state::Deferred;
 use super::structured;
 use super::telemetry;
 use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};

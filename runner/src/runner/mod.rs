@@ -262,13 +262,54 @@ impl ToolRunner {
     /// do them once. A model request the process died waiting for is sent
     /// again; one whose response was saved never is.
     ///
+    /// The README's example: a run that goes on where another process
+    /// left it, with refunds held for a human.
+    ///
     /// ```no_run
-    /// # use toolrunner::{toolset, Client, FileStore, MessageParams, RunId};
-    /// # fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
-    /// let runner = client
-    ///     .tool_runner(params, toolset![])
-    ///     .checkpoint(FileStore::new("runs"), RunId::new("order-7")?);
-    /// # Ok(()) }
+    /// use futures_util::StreamExt;
+    /// use toolrunner::{tool, toolset, Client, Decision, FileStore, MessageParams, PendingCall, RunId, RunStore, ToolCall};
+    ///
+    /// /// Refund an order.
+    /// #[tool]
+    /// async fn refund(call: ToolCall, order: u32) -> String {
+    ///     // Hand the key to the payment API: a call run twice refunds once.
+    ///     let key = call.idempotency_key().unwrap_or(call.id());
+    ///     format!("refunded order {order} (idempotency key {key})")
+    /// }
+    ///
+    /// async fn run(client: Client) -> Result<(), toolrunner::Error> {
+    ///     let store = FileStore::new("runs");
+    ///     let run = RunId::new("order-7")?;
+    ///     let runner = match store.load(&run).await? {
+    ///         // Another process got this far: go on where it stopped.
+    ///         Some(state) => client.resume(state, toolset![refund])?,
+    ///         None => {
+    ///             let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("Refund order 7.");
+    ///             client.tool_runner(params, toolset![refund])
+    ///         }
+    ///     };
+    ///     let mut runner = runner
+    ///         .before_tool_call(|call: PendingCall| async move {
+    ///             if call.name == "refund" { Decision::Defer } else { Decision::Allow }
+    ///         })
+    ///         .checkpoint(store.clone(), run.clone());
+    ///     while let Some(message) = runner.next().await {
+    ///         println!("{}", message?.text());
+    ///     }
+    ///     for call in runner.pending_approvals() {
+    ///         println!("waiting for a human: {} {}", call.name, call.input);
+    ///     }
+    ///     Ok(())
+    /// }
+    ///
+    /// // A human approves later, from anywhere that reaches the store.
+    /// async fn approve(store: FileStore, run: RunId) -> Result<(), toolrunner::Error> {
+    ///     let Some(mut state) = store.load(&run).await? else { return Ok(()) };
+    ///     for call in state.pending_approvals() {
+    ///         state.approve(&call.id)?; // or state.deny(&call.id, "why not")?
+    ///     }
+    ///     store.save(&run, &state).await
+    /// }
     /// ```
     pub fn checkpoint(mut self, store: impl RunStore, run: RunId) -> Self {
         self.dispatcher.checkpoint = Some(store::Checkpoint {

@@ -7,9 +7,9 @@ use tracing::Instrument;
 
 use super::dispatch::{Dispatcher, Early};
 use super::hooks::PendingCall;
-use super::state::RunState;
 use super::lifecycle::{Action, Lifecycle};
 use super::run_pending_tools;
+use super::state::RunState;
 use super::turn::{EarlyStart, Ending, Turn};
 use crate::client::Client;
 use crate::error::Error;

@@ -45,7 +45,10 @@ fn append(logs: State<Logs>, call: ToolCall, word: String) -> Result<String, Str
     // its key and does nothing twice.
     let effects = logs.dir.join("effects.log");
     let done = std::fs::read_to_string(&effects).unwrap_or_default();
-    if !done.lines().any(|l| l.split('\t').next() == Some(key.as_str())) {
+    if !done
+        .lines()
+        .any(|l| l.split('\t').next() == Some(key.as_str()))
+    {
         write_line(&effects, &line)?;
     }
     if logs.pause_in.as_deref() == Some(word.as_str()) {
@@ -130,7 +133,9 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [url, store_dir, run_id, log_dir, mode] = args.as_slice() else {
-        return Err("usage: durable-child <url> <store dir> <run id> <log dir> <plain|streaming>".into());
+        return Err(
+            "usage: durable-child <url> <store dir> <run id> <log dir> <plain|streaming>".into(),
+        );
     };
     let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
     let store = Announcing {

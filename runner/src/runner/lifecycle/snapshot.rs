@@ -5,7 +5,7 @@
 //! container) and the runner's settings that are code (hooks, compaction)
 //! are left out: a resumed runner is given those again.
 
-use super::{Lifecycle, LastReply};
+use super::{LastReply, Lifecycle};
 use crate::error::Error;
 use crate::runner::compaction;
 use crate::runner::request::RequestBuilder;

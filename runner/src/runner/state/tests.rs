@@ -51,14 +51,15 @@ fn what_is_not_a_state_says_so() {
     );
     let error = RunState::from_json(b"[1, 2").unwrap_err();
     assert!(error.is_run_state());
-    assert!(error.to_string().starts_with("could not read the run state: "));
+    assert!(
+        error
+            .to_string()
+            .starts_with("could not read the run state: ")
+    );
     let mut json: Value = serde_json::from_slice(&state().to_json().unwrap()).unwrap();
     json["run"]["iterations"] = json!("many");
     let error = RunState::from_json(json.to_string().as_bytes()).unwrap_err();
-    assert!(
-        error.to_string().contains("at `iterations`"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("at `iterations`"), "{error}");
 }
 
 #[test]

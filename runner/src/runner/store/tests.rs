@@ -19,7 +19,9 @@ fn temp_dir(name: &str) -> PathBuf {
 
 #[test]
 fn run_ids_cannot_leave_the_directory() {
-    for bad in ["", ".", "..", "../x", "a/b", "a\\b", ".hidden", "a b", "é", "x\0"] {
+    for bad in [
+        "", ".", "..", "../x", "a/b", "a\\b", ".hidden", "a b", "é", "x\0",
+    ] {
         let error = RunId::new(bad).unwrap_err();
         assert!(error.is_run_state(), "{bad:?}");
         assert!(error.to_string().starts_with("invalid run id "), "{error}");
@@ -68,7 +70,11 @@ async fn a_temporary_file_left_by_a_crash_is_never_read_as_the_run() {
     let run = RunId::new("run-1").unwrap();
     store.save(&run, &state()).await.unwrap();
     // A process killed mid-write leaves a partial temporary file behind.
-    std::fs::write(dir.join(".run-1.json.00000000000000ff.tmp"), b"{\"format_ver").unwrap();
+    std::fs::write(
+        dir.join(".run-1.json.00000000000000ff.tmp"),
+        b"{\"format_ver",
+    )
+    .unwrap();
     assert_eq!(store.load(&run).await.unwrap(), Some(state()));
     // Saving again still works, and the leftover never takes the run's place.
     store.save(&run, &state()).await.unwrap();
