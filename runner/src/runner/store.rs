@@ -11,6 +11,13 @@ use std::sync::Arc;
 use super::state::RunState;
 use crate::error::Error;
 
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<RunState>();
+    assert_send_sync::<RunId>();
+    assert_send_sync::<FileStore>();
+};
+
 /// The future a [`RunStore`] method returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
