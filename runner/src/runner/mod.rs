@@ -252,7 +252,9 @@ impl ToolRunner {
     /// process that dies can be replaced by one that goes on with
     /// [`Client::resume`] from the last checkpoint. A failed save is
     /// yielded as an error ([`Error::is_store`] or [`Error::is_io`]); the
-    /// run goes on when polled again.
+    /// run goes on when polled again. Set it before
+    /// [`streaming`](Self::streaming) to checkpoint a streamed run (after
+    /// each turn is read to its end).
     ///
     /// What can run twice: only a tool call the process died in the middle
     /// of, after the call began and before the checkpoint that follows it.

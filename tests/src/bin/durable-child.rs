@@ -3,7 +3,7 @@
 //! kill it at a checkpoint or in the middle of a call, and start it again
 //! to resume.
 //!
-//! `durable-child <server url> <store dir> <run id> <log dir> <plain|streaming>`
+//! `durable-child <server url> <store dir> <run id> <log dir> <plain|concurrent|streaming>`
 //!
 //! - The tool `append` writes `<idempotency key>\t<word>` to `effects.log`
 //!   (its side effect, done once per key) and to `attempts.log` (every
@@ -159,11 +159,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         None => client.tool_runner(MessageParams::new("claude-test", 256).user("Go."), tools),
     }
     .checkpoint(store, run)
-    // One call at a time: at each checkpoint no other call is in flight,
-    // so every call is to run exactly once. (With calls running at once, a
-    // kill may catch another call of the turn mid-flight: that call runs
-    // again on resume, with the same idempotency key.)
-    .tool_concurrency(1);
+    // One call at a time, but in `concurrent` mode: at each checkpoint no
+    // other call is in flight then, so every call is to run exactly once.
+    // With calls running at once, a kill may catch another call of the
+    // turn mid-flight: that call runs again on resume, with the same
+    // idempotency key.
+    .tool_concurrency(if mode == "concurrent" { 2 } else { 1 });
     let messages = if mode == "streaming" {
         let mut runner = runner.streaming();
         while let Some(turn) = runner.next_turn().await {
