@@ -166,9 +166,10 @@ fn run_tools(
         calls,
         mut approvals,
     } = batch;
-    let runs: Vec<_> = calls
-        .into_iter()
-        .map(|call| match early.remove(&call.id) {
+    // Each call's future is made when the stream reaches it, so that its
+    // span starts when the call does, not while it waits for a slot.
+    stream::iter(calls)
+        .map(move |call| match early.remove(&call.id) {
             Some(started) => {
                 let id = call.id;
                 Either::Left(started.map(move |joined| {
@@ -185,8 +186,8 @@ fn run_tools(
                 Either::Right(run_one(&toolset, call, &config, &cancel, approval))
             }
         })
-        .collect();
-    stream::iter(runs).buffer_unordered(concurrency).boxed()
+        .buffer_unordered(concurrency)
+        .boxed()
 }
 
 /// The user message answering a turn's calls: `results`, put in the order
