@@ -193,6 +193,8 @@ enum AfterSave {
     Yield(Box<Message>),
     /// Go on with the turn's calls.
     RunTools(BoxStream<'static, Outcome>),
+    /// Go on to the next action.
+    GoOn,
 }
 
 impl ToolRunner {
@@ -248,7 +250,8 @@ impl ToolRunner {
     }
 
     /// Saves the run's [`RunState`] in `store` as `run` after every model
-    /// response and every finished (or deferred) tool call, so that a
+    /// response (compaction summaries included) and every finished (or
+    /// deferred) tool call, so that a
     /// process that dies can be replaced by one that goes on with
     /// [`Client::resume`] from the last checkpoint. A failed save is
     /// yielded as an error ([`Error::is_store`] or [`Error::is_io`]); the
@@ -737,7 +740,16 @@ impl Stream for ToolRunner {
                     let result = ready!(summary.as_mut().poll(cx));
                     this.phase = Phase::Idle;
                     match result {
-                        Ok(summary) => this.core.on_summary(&summary),
+                        Ok(summary) => {
+                            this.core.on_summary(&summary);
+                            // A summary is paid for like a turn: kept too.
+                            if let Some(save) = this.save() {
+                                this.phase = Phase::Saving {
+                                    save,
+                                    then: AfterSave::GoOn,
+                                };
+                            }
+                        }
                         Err(error) => {
                             if let Action::Fail(error) = this.core.on_summary_error(error) {
                                 return Poll::Ready(Some(Err(error)));
@@ -771,6 +783,7 @@ impl Stream for ToolRunner {
                         this.phase = match then {
                             AfterSave::Yield(message) => Phase::Yielding(message),
                             AfterSave::RunTools(outcomes) => Phase::RunningTools(outcomes),
+                            AfterSave::GoOn => Phase::Idle,
                         };
                     }
                     // The error first; the message or the calls follow when

@@ -122,7 +122,15 @@ impl StreamingToolRunner {
                         .instrument(request_span)
                         .await
                     {
-                        Ok(summary) => self.core.on_summary(&summary),
+                        Ok(summary) => {
+                            self.core.on_summary(&summary);
+                            // A summary is paid for like a turn: kept too.
+                            if let Some(checkpoint) = &self.dispatcher.checkpoint
+                                && let Err(error) = checkpoint.save(self.core.state()).await
+                            {
+                                return Some(Err(error));
+                            }
+                        }
                         Err(error) => {
                             if let Action::Fail(error) = self.core.on_summary_error(error) {
                                 return Some(Err(error));

@@ -7,7 +7,6 @@
 
 use super::{LastReply, Lifecycle};
 use crate::error::Error;
-use crate::runner::compaction;
 use crate::runner::request::RequestBuilder;
 use crate::runner::state::{Expired, RunState, Saved, SavedTools, SavedTurn};
 use crate::runner::telemetry;
@@ -94,7 +93,7 @@ impl Lifecycle {
             declared_sent: tools.declared_sent,
             requests,
             max_iterations,
-            compaction: None::<compaction::Compaction>,
+            compaction: None,
             iterations,
             turn,
             taken_over,
