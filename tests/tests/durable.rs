@@ -20,8 +20,9 @@ use toolrunner::testing::{Reply, ScriptedServer};
 use toolrunner::{Decision, FileStore, PendingCall, RunId, RunStore, tool, toolset};
 
 /// The checkpoints of the scripted run: a response with two calls, each
-/// call, a response with one call, that call, and the final answer.
-const CHECKPOINTS: usize = 6;
+/// call, a response with one call, that call, the final answer, and the
+/// end of the run.
+const CHECKPOINTS: usize = 7;
 
 /// The model's side of the kill tests: what it says depends on how far
 /// the conversation is (never on how many requests came), so that a
@@ -467,4 +468,83 @@ async fn a_deferred_call_waits_for_a_human_across_processes() {
             {"type": "tool_result", "tool_use_id": "toolu_refund", "content": "a human refused the refund", "is_error": true}
         ]}])
     );
+}
+
+/// A file store whose first save fails, as a full disk would.
+struct FirstSaveFails {
+    saves: AtomicUsize,
+    inner: FileStore,
+}
+
+impl RunStore for FirstSaveFails {
+    fn load<'a>(
+        &'a self,
+        run: &'a RunId,
+    ) -> toolrunner::StoreFuture<'a, Option<toolrunner::RunState>> {
+        self.inner.load(run)
+    }
+
+    fn save<'a>(
+        &'a self,
+        run: &'a RunId,
+        state: &'a toolrunner::RunState,
+    ) -> toolrunner::StoreFuture<'a, ()> {
+        Box::pin(async move {
+            if self.saves.fetch_add(1, Ordering::SeqCst) == 0 {
+                let full = std::io::Error::other("no space left on device");
+                return Err(toolrunner::Error::store(
+                    format!("could not save run `{run}`"),
+                    full,
+                ));
+            }
+            self.inner.save(run, state).await
+        })
+    }
+
+    fn delete<'a>(&'a self, run: &'a RunId) -> toolrunner::StoreFuture<'a, ()> {
+        self.inner.delete(run)
+    }
+}
+
+#[tokio::test]
+async fn a_failed_checkpoint_is_yielded_and_the_run_goes_on() {
+    let server = support::server(vec![
+        message(
+            "msg_1",
+            json!([tool_use("toolu_lookup", "lookup", json!({"order": 1}))]),
+            "tool_use",
+        ),
+        message("msg_2", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let dir = temp_dir("failed-save");
+    let store = std::sync::Arc::new(FirstSaveFails {
+        saves: AtomicUsize::new(0),
+        inner: FileStore::new(&dir),
+    });
+    let run = RunId::new("order-1").unwrap();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![lookup])
+        .checkpoint(store.clone(), run.clone());
+    let mut seen = Vec::new();
+    while let Some(item) = runner.next().await {
+        seen.push(
+            item.map(|m| m.id)
+                .map_err(|e| (e.is_store(), e.to_string())),
+        );
+    }
+    // The error, then the message it followed: nothing is lost.
+    assert_eq!(
+        seen,
+        [
+            Err((true, "could not save run `order-1`".to_owned())),
+            Ok("msg_1".to_owned()),
+            Ok("msg_2".to_owned()),
+        ]
+    );
+    // Later checkpoints went through: the store has the run's end.
+    let kept = store.load(&run).await.unwrap().expect("a kept state");
+    assert_eq!(kept, runner.state());
+    assert!(kept.is_finished());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -109,6 +109,8 @@ pub(crate) struct Lifecycle {
     /// Whether spans record message contents.
     record_content: bool,
     finished: bool,
+    /// Whether the driver was told to keep the finished run's state.
+    end_kept: bool,
 }
 
 /// The last reply, as the loop holds it.
@@ -205,6 +207,7 @@ impl Lifecycle {
             request_span: None,
             record_content: false,
             finished: false,
+            end_kept: false,
         }
     }
 
@@ -610,6 +613,12 @@ impl Lifecycle {
 
     pub(crate) fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// Whether the loop is over and its end is still to be kept: `true`
+    /// once, for a runner that checkpoints to save its last state.
+    pub(crate) fn take_end_to_keep(&mut self) -> bool {
+        self.finished && !std::mem::replace(&mut self.end_kept, true)
     }
 
     pub(crate) fn toolset(&self) -> &Toolset {

@@ -250,8 +250,9 @@ impl ToolRunner {
     }
 
     /// Saves the run's [`RunState`] in `store` as `run` after every model
-    /// response (compaction summaries included) and every finished (or
-    /// deferred) tool call, so that a
+    /// response (compaction summaries included), every finished (or
+    /// deferred) tool call, and once more when the run is over
+    /// ([`RunState::is_finished`]), so that a
     /// process that dies can be replaced by one that goes on with
     /// [`Client::resume`] from the last checkpoint. A failed save is
     /// yielded as an error ([`Error::is_store`] or [`Error::is_io`]); the
@@ -800,7 +801,20 @@ impl Stream for ToolRunner {
                     }
                 }
                 Phase::Idle => match this.core.next_action() {
-                    Action::Finish => return Poll::Ready(None),
+                    Action::Finish => {
+                        // The end is kept too, so that the store says the
+                        // run is over.
+                        if this.core.take_end_to_keep()
+                            && let Some(save) = this.save()
+                        {
+                            this.phase = Phase::Saving {
+                                save,
+                                then: AfterSave::GoOn,
+                            };
+                            continue;
+                        }
+                        return Poll::Ready(None);
+                    }
                     Action::Fail(error) => return Poll::Ready(Some(Err(error))),
                     Action::RunTools(batch) => {
                         let core = &this.core;

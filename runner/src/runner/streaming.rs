@@ -101,7 +101,16 @@ impl StreamingToolRunner {
         }
         loop {
             match self.core.next_action() {
-                Action::Finish => return None,
+                Action::Finish => {
+                    // The end is kept too, so that the store says the run is over.
+                    if self.core.take_end_to_keep()
+                        && let Some(checkpoint) = &self.dispatcher.checkpoint
+                        && let Err(error) = checkpoint.save(self.core.state()).await
+                    {
+                        return Some(Err(error));
+                    }
+                    return None;
+                }
                 Action::Fail(error) => return Some(Err(error)),
                 Action::RunTools(_) => {
                     let early = std::mem::take(&mut self.early);

@@ -107,6 +107,7 @@ impl Lifecycle {
             request_span: None,
             record_content: false,
             finished,
+            end_kept: false,
         })
     }
 }
