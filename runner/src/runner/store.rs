@@ -26,8 +26,7 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Se
 ///
 /// A runner with [`checkpoint`](crate::ToolRunner::checkpoint) saves its
 /// [`RunState`] after every model response, every finished call and at
-/// the end; a
-/// later process loads it and goes on with
+/// the end; a later process loads it and goes on with
 /// [`Client::resume`](crate::Client::resume). A `save` must replace the
 /// previous state whole or not at all: a state half written is a run lost.
 ///
