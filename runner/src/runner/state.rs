@@ -217,6 +217,11 @@ pub(crate) struct SavedTurn {
     /// Results of the turn's calls that finished, in the order they did.
     pub(crate) finished: Vec<ToolResultBlock>,
     pub(crate) approvals: Vec<Deferred>,
+    /// Why the input of a call was not valid JSON, by `tool_use` id: the
+    /// block itself never serializes it (it is never sent), and a resumed
+    /// run must still refuse to run a tool on such input.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) input_errors: Vec<(String, String)>,
 }
 
 /// A call a hook deferred, and what a human decided about it, if anything yet.

@@ -12,17 +12,32 @@ use crate::runner::state::{Expired, RunState, Saved, SavedTools, SavedTurn};
 use crate::runner::telemetry;
 use crate::runner::tool_changes::ToolChanges;
 use crate::toolset::Toolset;
+use crate::types::ContentBlock;
 
 impl Lifecycle {
     /// The state to keep, as it stands.
     pub(crate) fn state(&self) -> RunState {
         let names = |tools: &Toolset| tools.names().map(str::to_owned).collect();
-        let turn = self.turn.as_ref().map(|t| SavedTurn {
-            message: t.message.clone(),
-            tool_response: t.tool_response.clone(),
-            appended: t.appended,
-            finished: t.finished.clone(),
-            approvals: t.approvals.clone(),
+        let turn = self.turn.as_ref().map(|t| {
+            // Input errors are kept beside the message, as it serializes
+            // without them: a state reads the same before and after a store.
+            let mut message = t.message.clone();
+            let mut input_errors = Vec::new();
+            for block in &mut message.content {
+                if let ContentBlock::ToolUse(call) = block
+                    && let Some(error) = call.input_error.take()
+                {
+                    input_errors.push((call.id.clone(), error));
+                }
+            }
+            SavedTurn {
+                message,
+                tool_response: t.tool_response.clone(),
+                appended: t.appended,
+                finished: t.finished.clone(),
+                approvals: t.approvals.clone(),
+                input_errors,
+            }
         });
         RunState {
             saved: Saved {
@@ -77,12 +92,23 @@ impl Lifecycle {
             tools.code_version,
             tools.tool_search,
         );
-        let turn = turn.map(|t| LastReply {
-            message: t.message,
-            tool_response: t.tool_response,
-            appended: t.appended,
-            finished: t.finished,
-            approvals: t.approvals,
+        let turn = turn.map(|mut t| {
+            for (id, error) in t.input_errors {
+                let call = t.message.content.iter_mut().find_map(|block| match block {
+                    ContentBlock::ToolUse(call) if call.id == id => Some(call),
+                    _ => None,
+                });
+                if let Some(call) = call {
+                    call.input_error = Some(error);
+                }
+            }
+            LastReply {
+                message: t.message,
+                tool_response: t.tool_response,
+                appended: t.appended,
+                finished: t.finished,
+                approvals: t.approvals,
+            }
         });
         Ok(Lifecycle {
             run_span: telemetry::run_span(&params.model),

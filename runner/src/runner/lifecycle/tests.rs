@@ -281,3 +281,20 @@ fn resuming_needs_every_tool_the_run_named() {
         "the run state needs tool `charge`, and the toolset given to resume it has only: no tools"
     );
 }
+
+#[test]
+fn a_call_whose_input_was_cut_short_stays_refused_after_a_resume() {
+    let mut core = core();
+    let _ = core.next_action();
+    let mut message = two_calls("msg_1");
+    if let Some(ContentBlock::ToolUse(call)) = message.content.get_mut(0) {
+        call.input_error = Some("EOF while parsing".into());
+    }
+    core.on_response(message);
+    let resumed = through_state(&core);
+    let kept = resumed.last_message().and_then(|m| m.tool_uses().next());
+    assert_eq!(
+        kept.and_then(|c| c.input_error.as_deref()),
+        Some("EOF while parsing")
+    );
+}
