@@ -107,3 +107,26 @@ async fn a_save_into_a_path_that_is_a_file_is_an_io_error_naming_it() {
     assert_eq!(error.path(), Some(dir.as_path()));
     let _ = std::fs::remove_file(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saves_racing_for_one_run_leave_one_whole_state() {
+    let dir = temp_dir("race");
+    let store = std::sync::Arc::new(FileStore::new(&dir));
+    let run = RunId::new("run-1").unwrap();
+    let saves: Vec<_> = (0..16)
+        .map(|i| {
+            let (store, run) = (store.clone(), run.clone());
+            let mut state = state();
+            state.saved.iterations = i;
+            tokio::spawn(async move { store.save(&run, &state).await })
+        })
+        .collect();
+    for save in saves {
+        save.await.unwrap().unwrap();
+    }
+    // Each save had its own temporary file: one of them won, whole.
+    let kept = store.load(&run).await.unwrap().unwrap();
+    assert!(kept.iterations() < 16);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
