@@ -101,6 +101,11 @@ enum Kind {
     Io { action: &'static str, path: PathBuf },
     /// The model's final answer did not parse into the type asked for.
     Parse { text: String, path: String },
+    /// A run state that cannot be used: another format version, or an
+    /// approval for a call that is not waiting for one.
+    RunState { message: String },
+    /// A run store could not load, save or delete a run's state.
+    Store { message: String },
 }
 
 struct ApiError {
@@ -410,6 +415,48 @@ impl Error {
         Error::new(Kind::Parse { text, path }, Some(Box::new(source)), 0)
     }
 
+    /// A run state that cannot be used, saying why.
+    pub(crate) fn run_state(message: impl Into<String>) -> Self {
+        let kind = Kind::RunState {
+            message: message.into(),
+        };
+        Error::new(kind, None, 0)
+    }
+
+    /// A [`RunStore`](crate::RunStore) failed: `message` says what it was
+    /// doing (lower-case, naming the run), `source` why. For stores of your
+    /// own.
+    ///
+    /// ```
+    /// let cause = std::io::Error::other("connection refused");
+    /// let e = toolrunner::Error::store("could not save run `order-7`", cause);
+    /// assert!(e.is_store());
+    /// assert_eq!(e.to_string(), "could not save run `order-7`");
+    /// ```
+    pub fn store(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        let kind = Kind::Store {
+            message: message.into(),
+        };
+        Error::new(kind, Some(source.into()), 0)
+    }
+
+    /// Whether a run state could not be used: it was written in another
+    /// format version, or it was asked to approve or deny a call that is
+    /// not waiting for approval. The message names the versions or the call.
+    pub fn is_run_state(&self) -> bool {
+        matches!(self.inner.kind, Kind::RunState { .. })
+    }
+
+    /// Whether a [`RunStore`](crate::RunStore) failed to load, save or
+    /// delete a run (a [`FileStore`](crate::FileStore)'s I/O errors are
+    /// [`is_io`](Self::is_io) instead, with the path).
+    pub fn is_store(&self) -> bool {
+        matches!(self.inner.kind, Kind::Store { .. })
+    }
+
     /// Whether the model's final answer did not parse into the type asked
     /// for (see [`ToolRunner::until_done_parsed`](crate::ToolRunner::until_done_parsed)).
     pub fn is_parse(&self) -> bool {
@@ -502,7 +549,8 @@ impl Error {
             Kind::Connection { .. }
             | Kind::Timeout { .. }
             | Kind::StreamBroken { .. }
-            | Kind::DownloadIncomplete { .. } => true,
+            | Kind::DownloadIncomplete { .. }
+            | Kind::Store { .. } => true,
             Kind::StreamError { error_type, .. } => {
                 matches!(
                     error_type.as_str(),
@@ -516,6 +564,7 @@ impl Error {
             | Kind::InvalidRequest { .. }
             | Kind::ContainerExpired { .. }
             | Kind::Io { .. }
+            | Kind::RunState { .. }
             | Kind::Parse { .. } => false,
         }
     }
@@ -685,6 +734,7 @@ impl fmt::Display for Error {
             Kind::Io { action, path } => {
                 write!(f, "could not {action} {}", path.display())
             }
+            Kind::RunState { message } | Kind::Store { message } => f.write_str(message),
             Kind::Parse { path, .. } => match &self.inner.source {
                 Some(source) => write!(f, "the final answer does not parse at `{path}`: {source}"),
                 None => write!(f, "the final answer does not parse at `{path}`"),
@@ -768,6 +818,12 @@ impl fmt::Debug for Error {
                 d.field("kind", &"Io")
                     .field("action", action)
                     .field("path", path);
+            }
+            Kind::RunState { message } => {
+                d.field("kind", &"RunState").field("message", message);
+            }
+            Kind::Store { message } => {
+                d.field("kind", &"Store").field("message", message);
             }
             Kind::Parse { text, path } => {
                 d.field("kind", &"Parse")

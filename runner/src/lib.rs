@@ -52,6 +52,8 @@
 //!   the code-execution container, and the files the container wrote.
 //! - [`ToolRunner`]: the agentic loop ([`Client::tool_runner`]);
 //!   [`StreamingToolRunner`] yields each [`Turn`] as it streams.
+//! - [`RunState`], [`RunStore`], [`FileStore`]: durable runs, kept between
+//!   processes and resumed ([`Client::resume`]).
 //! - [`stream`]: streaming on the wire ([`Client::stream_message`]).
 //! - [`types`]: the Messages API's wire types.
 //! - [`builtin`]: the memory tool and the text editor, run on your machine
@@ -98,7 +100,8 @@ pub use error::Error;
 pub use runner::{
     AfterToolCall, Artifacts, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
     DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
-    PendingCall, StreamingToolRunner, ToolRunner, ToolSearch, Turn,
+    FileStore, PendingCall, RunId, RunState, RunStore, StoreFuture, StreamingToolRunner,
+    ToolRunner, ToolSearch, Turn,
 };
 pub use tool::{
     AllowedCaller, ArgsReader, AuthInfo, Caller, DEFAULT_CODE_EXECUTION, FromToolContext,

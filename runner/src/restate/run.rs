@@ -25,12 +25,12 @@ use super::payload::Payload;
 use super::{AgentConfig, Approval, PendingApproval};
 use crate::client::Request;
 use crate::error::Error;
-use crate::runner::dispatch::{self, DispatchConfig};
+use crate::runner::dispatch::{self, DispatchConfig, Outcome};
 use crate::runner::lifecycle::{Action, Lifecycle};
 use crate::runner::{BeforeToolCall, Decision, PendingCall};
 use crate::tool::ToolOutput;
 use crate::toolset::Toolset;
-use crate::types::{ContentBlock, Message, MessageParam, Role, ToolResultBlock, ToolUseBlock};
+use crate::types::{Message, ToolResultBlock, ToolUseBlock};
 
 /// The workflow state listing the calls that wait for approval.
 pub(super) const PENDING_STATE: &str = "pending_approvals";
@@ -40,12 +40,15 @@ pub(super) fn approval_promise(call_id: &str) -> String {
     format!("approval:{call_id}")
 }
 
-/// Runs the agent on `input` to its end and returns the model's last message.
+/// Runs the agent on `input` to its end and returns the model's last
+/// message. `run_id`, the workflow's key, makes the calls' idempotency keys.
 pub(super) async fn run(
     agent: &AgentConfig,
     ctx: &ContextInternal,
     input: Value,
+    run_id: &str,
 ) -> Result<Message, HandlerError> {
+    let run_id: std::sync::Arc<str> = run_id.into();
     let params = (agent.params)(&input).map_err(|message| {
         TerminalError::new_with_code(400, format!("cannot start the run: {message}"))
     })?;
@@ -91,7 +94,7 @@ pub(super) async fn run(
                     }
                 }
             }
-            Action::RunTools(calls) => {
+            Action::RunTools(batch) => {
                 let toolset = core.toolset().clone();
                 let code_version = core.code_version().to_owned();
                 let run_span = core.span().clone();
@@ -107,10 +110,15 @@ pub(super) async fn run(
                         before: None,
                         after: agent.after.clone(),
                         record_content: false,
+                        run_id: Some(std::sync::Arc::clone(&run_id)),
                     },
                 };
-                let response = turn.run(calls).await?;
-                core.on_tool_results(response);
+                // Approvals are the journal's business here (durable
+                // promises), so a batch carries none for this path.
+                for result in turn.run(batch.calls).await? {
+                    core.on_call(Outcome::Done(result));
+                }
+                core.on_calls_done();
             }
         }
     }
@@ -225,10 +233,9 @@ struct Turn<'a> {
 }
 
 impl Turn<'_> {
-    /// Runs `calls` and returns the user message answering all of them, in
-    /// call order. Calls the hook deferred wait for their approvals after
-    /// the others have run.
-    async fn run(&self, calls: Vec<ToolUseBlock>) -> Result<MessageParam, HandlerError> {
+    /// Runs `calls` and returns their results, in call order. Calls the
+    /// hook deferred wait for their approvals after the others have run.
+    async fn run(&self, calls: Vec<ToolUseBlock>) -> Result<Vec<ToolResultBlock>, HandlerError> {
         let mut verdicts = Vec::with_capacity(calls.len());
         for call in &calls {
             let verdict = match &self.agent.before {
@@ -282,12 +289,7 @@ impl Turn<'_> {
                 Approval::Deny { message } => denied(call, message),
             });
         }
-        let blocks = results
-            .into_iter()
-            .flatten()
-            .map(ContentBlock::ToolResult)
-            .collect();
-        Ok(MessageParam::blocks(Role::User, blocks))
+        Ok(results.into_iter().flatten().collect())
     }
 
     /// Asks the hook about `call`, as a journaled step.
@@ -330,8 +332,17 @@ impl Turn<'_> {
         let Payload(block) = self
             .ctx
             .run(move || {
-                dispatch::run_one(toolset, call, config, cancel, run_span)
-                    .map(|block| Ok(Payload(block)))
+                // The hook was asked in a step of its own, so no call here
+                // can be deferred; were one, it would be answered, not lost.
+                dispatch::run_one(toolset, call, config, cancel, None, run_span).map(|outcome| {
+                    Ok(Payload(match outcome {
+                        Outcome::Done(block) => block,
+                        Outcome::Deferred(id) => ToolOutput::error(
+                            "the call was deferred for approval a second time; it did not run",
+                        )
+                        .into_result_block(id),
+                    }))
+                })
             })
             .name(step)
             .await?;

@@ -55,8 +55,8 @@ impl restate_sdk::service::Service for Workflow {
         Box::pin(async move {
             match ctx.handler_name() {
                 RUN => {
-                    let (Payload(input), _) = ctx.input::<Payload<Value>>().await;
-                    let result = run::run(&agent, &ctx, input).await.map(Payload);
+                    let (Payload(input), meta) = ctx.input::<Payload<Value>>().await;
+                    let result = run::run(&agent, &ctx, input, &meta.key).await.map(Payload);
                     finish(&ctx, result);
                 }
                 DECIDE => {

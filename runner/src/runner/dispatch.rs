@@ -8,13 +8,15 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures_util::future::Either;
-use futures_util::stream;
+use futures_util::stream::{self, BoxStream};
 use futures_util::{FutureExt, StreamExt};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
+use super::state::Approval;
+use super::store::Checkpoint;
 use super::telemetry;
 
 use crate::tool::{Caller, ToolCall, ToolOutput};
@@ -29,7 +31,26 @@ pub(crate) struct Dispatcher {
     pub(crate) after: Option<Arc<dyn AfterToolCall>>,
     /// Whether tool spans record arguments and results.
     pub(crate) record_content: bool,
+    /// Where the runner keeps its state, and under which run id.
+    pub(crate) checkpoint: Option<Checkpoint>,
     cancel: CancellationToken,
+}
+
+/// What came of one call of a turn.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// It was answered: it ran, or was refused or denied.
+    Done(ToolResultBlock),
+    /// A before-call hook deferred it to a human; this is its `tool_use` id.
+    Deferred(String),
+}
+
+/// Calls of the current turn to run, with what a human decided about
+/// those a hook deferred before.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub(crate) calls: Vec<ToolUseBlock>,
+    pub(crate) approvals: HashMap<String, Approval>,
 }
 
 impl Dispatcher {
@@ -39,6 +60,7 @@ impl Dispatcher {
             before: None,
             after: None,
             record_content: false,
+            checkpoint: None,
             cancel: CancellationToken::new(),
         }
     }
@@ -51,23 +73,24 @@ impl Dispatcher {
             before: self.before.clone(),
             after: self.after.clone(),
             record_content: self.record_content,
+            run_id: self.checkpoint.as_ref().map(|c| c.run.as_arc()),
         }
     }
 
-    /// Runs `calls`, reusing those in `early`, and returns the user message
-    /// answering all of them. The calls' spans go under `run`, the run's
-    /// span, whoever polls the future.
+    /// Runs the calls of `batch`, reusing those in `early`, and yields what
+    /// came of each as it finishes. The calls' spans go under `run`, the
+    /// run's span, whoever polls the stream.
     pub(crate) fn run(
         &self,
         toolset: &Toolset,
-        calls: Vec<ToolUseBlock>,
+        batch: Batch,
         code_version: &str,
         early: HashMap<String, Early>,
         run: &tracing::Span,
-    ) -> impl Future<Output = MessageParam> + Send + 'static + use<> {
+    ) -> BoxStream<'static, Outcome> {
         run_tools(
             toolset.clone(),
-            calls,
+            batch,
             self.config(code_version),
             self.cancel.clone(),
             early,
@@ -98,11 +121,13 @@ pub(crate) struct DispatchConfig {
     pub(crate) before: Option<Arc<dyn BeforeToolCall>>,
     pub(crate) after: Option<Arc<dyn AfterToolCall>>,
     pub(crate) record_content: bool,
+    /// The run id, when the runner checkpoints: calls get idempotency keys.
+    pub(crate) run_id: Option<Arc<str>>,
 }
 
 /// A call started while its turn was still streaming. Dropping it aborts
 /// the task, so an abandoned turn leaves nothing running.
-pub(crate) struct Early(JoinHandle<ToolResultBlock>);
+pub(crate) struct Early(JoinHandle<Outcome>);
 
 impl Drop for Early {
     fn drop(&mut self) {
@@ -111,7 +136,7 @@ impl Drop for Early {
 }
 
 impl Future for Early {
-    type Output = Result<ToolResultBlock, tokio::task::JoinError>;
+    type Output = Result<Outcome, tokio::task::JoinError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.0).poll(cx)
     }
@@ -127,50 +152,75 @@ pub(crate) fn start_early(
     run: &tracing::Span,
 ) -> Early {
     tracing::debug!(parent: run, tool = %call.name, id = %call.id, "tool started early, while the turn streams");
-    Early(tokio::spawn(run_one(toolset, call, config, cancel, run)))
+    Early(tokio::spawn(run_one(
+        toolset, call, config, cancel, None, run,
+    )))
 }
 
-/// Runs the calls and returns the user message answering all of them.
+/// Runs the calls and yields what came of each, as each finishes (so that
+/// a checkpoint can follow every one).
 ///
 /// Calls already started early are not run again: their results are awaited.
-async fn run_tools(
+fn run_tools(
     toolset: Toolset,
-    calls: Vec<ToolUseBlock>,
+    batch: Batch,
     config: DispatchConfig,
     cancel: CancellationToken,
     mut early: HashMap<String, Early>,
     run: tracing::Span,
-) -> MessageParam {
+) -> BoxStream<'static, Outcome> {
     let concurrency = config.concurrency.max(1);
-    let results: Vec<ToolResultBlock> = stream::iter(calls)
-        .map(|call| match early.remove(&call.id) {
+    let Batch {
+        calls,
+        mut approvals,
+    } = batch;
+    // Each call's future is made when the stream reaches it, so that its
+    // span starts when the call does, not while it waits for a slot.
+    stream::iter(calls)
+        .map(move |call| match early.remove(&call.id) {
             Some(started) => {
                 let id = call.id;
                 Either::Left(started.map(move |joined| {
                     joined.unwrap_or_else(|e| {
-                        ToolOutput::error(format!("the call's task failed: {e}"))
-                            .into_result_block(id)
+                        Outcome::Done(
+                            ToolOutput::error(format!("the call's task failed: {e}"))
+                                .into_result_block(id),
+                        )
                     })
                 }))
             }
-            None => Either::Right(run_one(&toolset, call, &config, &cancel, &run)),
+            None => {
+                let approval = approvals.remove(&call.id);
+                Either::Right(run_one(&toolset, call, &config, &cancel, approval, &run))
+            }
         })
-        .buffered(concurrency)
-        .collect()
-        .await;
-    MessageParam::blocks(
-        Role::User,
-        results.into_iter().map(ContentBlock::ToolResult).collect(),
-    )
+        .buffer_unordered(concurrency)
+        .boxed()
 }
 
+/// The user message answering a turn's calls: `results`, put in the order
+/// of `calls`.
+pub(crate) fn answer(calls: &[&str], mut results: Vec<ToolResultBlock>) -> MessageParam {
+    let mut ordered = Vec::with_capacity(results.len());
+    for id in calls {
+        if let Some(at) = results.iter().position(|r| r.tool_use_id == *id) {
+            ordered.push(ContentBlock::ToolResult(results.swap_remove(at)));
+        }
+    }
+    MessageParam::blocks(Role::User, ordered)
+}
+
+/// Runs one call. `approval` is what a human decided about it after a hook
+/// deferred it: approved calls skip the before-call hook, denied ones do
+/// not run. Its span goes under `run`, the run's span.
 pub(crate) fn run_one(
     toolset: &Toolset,
     block: ToolUseBlock,
     config: &DispatchConfig,
     cancel: &CancellationToken,
+    approval: Option<Approval>,
     run: &tracing::Span,
-) -> impl Future<Output = ToolResultBlock> + Send + 'static + use<> {
+) -> impl Future<Output = Outcome> + Send + 'static + use<> {
     let caller = block.caller();
     let refusal = refuse_caller(toolset, &block.name, &caller, &config.code_version);
     // A call whose input is not valid JSON never runs; it is answered like a refusal.
@@ -188,9 +238,12 @@ pub(crate) fn run_one(
     let name = block.name.clone();
     let toolset = toolset.clone();
     let (before, after) = (config.before.clone(), config.after.clone());
-    let call = ToolCall::new(block.id.clone())
+    let mut call = ToolCall::new(block.id.clone())
         .with_caller(caller.clone())
         .with_cancellation(cancel.clone());
+    if let Some(run) = &config.run_id {
+        call = call.with_idempotency_key(format!("{run}:{}", block.id));
+    }
     let id = block.id;
     let mut pending = PendingCall {
         id: id.clone(),
@@ -204,26 +257,25 @@ pub(crate) fn run_one(
             Some(refused) => refused,
             None => {
                 // Hooks are user code: a panic in one fails this call, not the run.
-                let decision = match &before {
-                    Some(hook) => std::panic::AssertUnwindSafe(hook.before(pending.clone()))
+                let decision = match (approval, &before) {
+                    (Some(Approval::Approved), _) => Decision::Allow,
+                    (Some(Approval::Denied { message }), _) => Decision::Deny(message),
+                    (None, Some(hook)) => std::panic::AssertUnwindSafe(hook.before(pending.clone()))
                         .catch_unwind()
                         .await
                         .unwrap_or_else(|panic| {
                             Decision::Deny(hook_panicked("before", &pending.name, &*panic))
                         }),
-                    None => Decision::Allow,
+                    (None, None) => Decision::Allow,
                 };
                 match decision {
+                    Decision::Defer => {
+                        tracing::info!(tool = %pending.name, id = %id, "call deferred for approval");
+                        return Outcome::Deferred(id);
+                    }
                     Decision::Deny(message) => {
                         tracing::info!(tool = %pending.name, "call denied by a hook");
                         ToolOutput::error(message)
-                    }
-                    Decision::Defer => {
-                        tracing::warn!(tool = %pending.name, "call deferred by a hook, but this runner cannot wait for an approval");
-                        ToolOutput::error(format!(
-                            "tool `{}` needs a human's approval, which this runner cannot wait for; the tool did not run",
-                            pending.name
-                        ))
                     }
                     decision => {
                         if let Decision::Replace(input) = decision {
@@ -267,7 +319,7 @@ pub(crate) fn run_one(
         if output.is_error {
             tracing::debug!(error = %output, "tool call failed");
         }
-        output.into_result_block(id)
+        Outcome::Done(output.into_result_block(id))
     }
     .instrument(span)
 }

@@ -33,7 +33,26 @@ pub enum Decision {
     Deny(String),
     /// Run it with this input instead.
     Replace(Value),
-    /// Wait for a human's approval; a durable runner holds the call until it is given.
+    /// Hold the call for a human's approval; see
+    /// [`ToolRunner::pending_approvals`](crate::ToolRunner::pending_approvals).
+    ///
+    /// The turn's other calls still run; then the runner stops (its stream
+    /// ends) with the deferred calls listed, and its
+    /// [`state`](crate::ToolRunner::state) can be kept. Approve or deny
+    /// each call on the state ([`RunState::approve`](crate::RunState::approve),
+    /// [`RunState::deny`](crate::RunState::deny)) and
+    /// [`resume`](crate::Client::resume) it: an approved call runs without
+    /// asking the hook again, a denied one is answered with the message as
+    /// an `is_error` result.
+    ///
+    /// [`until_done`](crate::ToolRunner::until_done) then returns the
+    /// turn's message: to keep the state, checkpoint
+    /// ([`ToolRunner::checkpoint`](crate::ToolRunner::checkpoint)) or read
+    /// the stream and take [`state`](crate::ToolRunner::state) after it.
+    ///
+    /// An agent served on Restate (feature `restate`) waits for the
+    /// decision instead, on a durable promise a human resolves through
+    /// Restate's ingress.
     Defer,
 }
 

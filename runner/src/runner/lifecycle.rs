@@ -19,8 +19,12 @@
 //!    turn, or the error ([`on_send_error`](Lifecycle::on_send_error)).
 //!    The driver yields the reply; the caller may change the state.
 //! 3. If the turn stopped for `tool_use`, the next action is
-//!    [`Action::RunTools`]; the driver runs them and hands back the user
-//!    message answering them ([`on_tool_results`](Lifecycle::on_tool_results)).
+//!    [`Action::RunTools`]; the driver runs them and hands back what came
+//!    of each as it finishes ([`on_call`](Lifecycle::on_call)), then says
+//!    the batch is over ([`on_calls_done`](Lifecycle::on_calls_done)): the
+//!    results become the user message answering the turn. Calls a hook
+//!    deferred wait for a human: the next action is [`Action::Finish`]
+//!    until a resumed state brings the decisions.
 //! 4. Unless the caller took over the history, the turn and its tool
 //!    results are appended, and the loop goes back to step 1. A turn that
 //!    stopped for `pause_turn` or `compaction` is appended and sent back
@@ -31,12 +35,15 @@ use crate::client::Request;
 use crate::error::Error;
 use crate::toolset::Toolset;
 use crate::types::{
-    CodeExecution, ContentBlock, Message, MessageParam, MessageParams, StopReason, ToolUseBlock,
+    CodeExecution, ContentBlock, Message, MessageParam, MessageParams, StopReason, ToolResultBlock,
     code_executions,
 };
 
 use super::compaction::{self, Compaction};
+use super::dispatch::{self, Batch, Outcome};
+use super::hooks::PendingCall;
 use super::request::{self, Messages, RequestBuilder, Wire};
+use super::state::Deferred;
 use super::structured;
 use super::telemetry;
 use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
@@ -50,9 +57,8 @@ pub(crate) enum Action {
     Send(Request),
     /// Send this summary request; hand back the summary or the error.
     Compact(Request),
-    /// Run these calls of the current turn; hand back the user message
-    /// answering them.
-    RunTools(Vec<ToolUseBlock>),
+    /// Run these calls of the current turn; hand back what came of each.
+    RunTools(Batch),
     /// Yield this error. Whether the loop is over is decided already.
     Fail(Error),
     /// The loop is over.
@@ -108,6 +114,8 @@ pub(crate) struct Lifecycle {
     /// Whether spans record message contents.
     record_content: bool,
     finished: bool,
+    /// Whether the driver was told to keep the finished run's state.
+    end_kept: bool,
 }
 
 /// The last reply, as the loop holds it.
@@ -116,13 +124,55 @@ struct LastReply {
     tool_response: Option<MessageParam>,
     /// Whether the message is in the history already (the loop ended on it).
     appended: bool,
+    /// Results of the turn's calls that finished, in the order they did,
+    /// until all have and they become `tool_response`.
+    finished: Vec<ToolResultBlock>,
+    /// Calls a hook deferred to a human, and what the human decided.
+    approvals: Vec<Deferred>,
 }
 
 impl LastReply {
+    fn new(message: Message) -> Self {
+        LastReply {
+            message,
+            tool_response: None,
+            appended: false,
+            finished: Vec::new(),
+            approvals: Vec::new(),
+        }
+    }
+
     /// Whether this turn's tools are to be run: only for `tool_use` stops.
     fn wants_tools(&self) -> bool {
         self.message.stop_reason == Some(StopReason::ToolUse)
             && self.message.tool_uses().next().is_some()
+    }
+
+    fn has_result(&self, id: &str) -> bool {
+        self.finished.iter().any(|r| r.tool_use_id == id)
+    }
+
+    /// Whether call `id` waits for a human's decision.
+    fn awaits_approval(&self, id: &str) -> bool {
+        self.approvals
+            .iter()
+            .any(|a| a.id == id && a.decision.is_none())
+    }
+
+    /// The calls still to run, with the decisions about deferred ones.
+    fn batch(&self) -> Batch {
+        let calls = self
+            .message
+            .tool_uses()
+            .filter(|c| !self.has_result(&c.id) && !self.awaits_approval(&c.id))
+            .cloned()
+            .collect();
+        let approvals = self
+            .approvals
+            .iter()
+            .filter_map(|a| Some((a.id.clone(), a.decision.clone()?)))
+            .collect();
+        Batch { calls, approvals }
     }
 }
 
@@ -133,6 +183,8 @@ enum Step {
     Finish,
     LimitReached,
     ContainerExpired(Option<String>),
+    /// The turn's calls that could run have; the rest wait for a human.
+    AwaitApproval,
 }
 
 impl Lifecycle {
@@ -162,6 +214,7 @@ impl Lifecycle {
             request_span: None,
             record_content: false,
             finished: false,
+            end_kept: false,
         }
     }
 
@@ -310,12 +363,14 @@ impl Lifecycle {
                 self.fail(Error::container_expired(container, None))
             }
             Step::RunTools => match &self.turn {
-                Some(turn) => Action::RunTools(turn.message.tool_uses().cloned().collect()),
+                Some(turn) => Action::RunTools(turn.batch()),
                 None => {
                     self.finished = true;
                     Action::Finish
                 }
             },
+            // Not finished: a resumed state with the decisions goes on.
+            Step::AwaitApproval => Action::Finish,
             Step::Send => {
                 if self.iterations >= self.max_iterations {
                     return self.fail(self.limit_error());
@@ -387,11 +442,7 @@ impl Lifecycle {
         if std::mem::take(&mut self.compaction_forced) {
             self.compact_requested = false;
         }
-        self.turn = Some(LastReply {
-            message,
-            tool_response: None,
-            appended: false,
-        });
+        self.turn = Some(LastReply::new(message));
     }
 
     /// Takes in the error of the request in flight and returns it to
@@ -458,18 +509,76 @@ impl Lifecycle {
     }
 
     /// Takes in the user message answering the current turn's calls.
+    #[cfg(test)]
     pub(crate) fn on_tool_results(&mut self, response: MessageParam) {
         if let Some(turn) = self.turn.as_mut() {
             turn.tool_response = Some(response);
         }
     }
 
+    /// Takes in what came of one of the current turn's calls.
+    pub(crate) fn on_call(&mut self, outcome: Outcome) {
+        let Some(turn) = self.turn.as_mut() else {
+            return;
+        };
+        match outcome {
+            Outcome::Done(result) => {
+                if !turn.has_result(&result.tool_use_id) {
+                    turn.finished.push(result);
+                }
+            }
+            Outcome::Deferred(id) => {
+                if !turn.approvals.iter().any(|a| a.id == id) {
+                    turn.approvals.push(Deferred { id, decision: None });
+                }
+            }
+        }
+    }
+
+    /// Takes in the end of a batch of calls: once every call of the turn
+    /// has its result, the results become the user message answering it,
+    /// in call order.
+    pub(crate) fn on_calls_done(&mut self) {
+        let Some(turn) = self.turn.as_mut() else {
+            return;
+        };
+        if !turn.wants_tools() || turn.tool_response.is_some() {
+            return;
+        }
+        let ids: Vec<&str> = turn.message.tool_uses().map(|c| c.id.as_str()).collect();
+        if ids.iter().all(|id| turn.has_result(id)) {
+            let results = std::mem::take(&mut turn.finished);
+            turn.tool_response = Some(dispatch::answer(&ids, results));
+            turn.approvals.clear();
+        }
+    }
+
     /// The calls of the current turn still to run: `None` when it asks for
-    /// none or they have run.
-    pub(crate) fn calls_to_run(&self) -> Option<Vec<ToolUseBlock>> {
+    /// none, they have run, or those left wait for a human's approval.
+    pub(crate) fn batch(&self) -> Option<Batch> {
         let turn = self.turn.as_ref()?;
-        (turn.wants_tools() && turn.tool_response.is_none())
-            .then(|| turn.message.tool_uses().cloned().collect())
+        if !turn.wants_tools() || turn.tool_response.is_some() {
+            return None;
+        }
+        Some(turn.batch()).filter(|b| !b.calls.is_empty())
+    }
+
+    /// The calls of the current turn that a hook deferred and no one has
+    /// decided about yet, in call order.
+    pub(crate) fn pending_approvals(&self) -> Vec<PendingCall> {
+        let Some(turn) = &self.turn else {
+            return Vec::new();
+        };
+        turn.message
+            .tool_uses()
+            .filter(|c| turn.awaits_approval(&c.id))
+            .map(|c| PendingCall {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                input: c.input.clone(),
+                caller: c.caller(),
+            })
+            .collect()
     }
 
     /// The user message answering the current turn, once its tools ran.
@@ -527,6 +636,12 @@ impl Lifecycle {
 
     pub(crate) fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// Whether the loop is over and its end is still to be kept: `true`
+    /// once, for a runner that checkpoints to save its last state.
+    pub(crate) fn take_end_to_keep(&mut self) -> bool {
+        self.finished && !std::mem::replace(&mut self.end_kept, true)
     }
 
     pub(crate) fn toolset(&self) -> &Toolset {
@@ -590,6 +705,11 @@ impl Lifecycle {
                 // Results that could never be sent are not worth running.
                 if self.iterations >= self.max_iterations {
                     return Step::LimitReached;
+                }
+                if turn.batch().calls.is_empty()
+                    && turn.approvals.iter().any(|a| a.decision.is_none())
+                {
+                    return Step::AwaitApproval;
                 }
                 return Step::RunTools;
             };
@@ -716,6 +836,8 @@ impl Lifecycle {
         Some(request)
     }
 }
+
+mod snapshot;
 
 #[cfg(test)]
 mod tests;

@@ -21,6 +21,8 @@ pub(crate) mod lifecycle;
 mod log;
 mod programmatic;
 mod request;
+mod state;
+mod store;
 mod streaming;
 mod structured;
 mod telemetry;
@@ -32,6 +34,8 @@ mod turn;
 pub use artifacts::Artifacts;
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
+pub use state::RunState;
+pub use store::{FileStore, RunId, RunStore, StoreFuture};
 pub use streaming::StreamingToolRunner;
 pub use tool_search::ToolSearch;
 pub(crate) use tool_search::with_defer_loading;
@@ -43,6 +47,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
+use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use tracing::Instrument;
 
@@ -50,7 +55,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::toolset::Toolset;
 use crate::types::{CodeExecution, Message, MessageParam, MessageParams};
-use dispatch::Dispatcher;
+use dispatch::{Dispatcher, Outcome};
 use lifecycle::{Action, Lifecycle};
 
 /// The number of requests a runner sends unless told otherwise.
@@ -85,7 +90,45 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn tool_runner(&self, params: MessageParams, toolset: Toolset) -> ToolRunner {
-        ToolRunner::new(self.clone(), params, toolset)
+        ToolRunner::from_core(self.clone(), Lifecycle::new(params, toolset))
+    }
+
+    /// A runner that goes on with a run kept as a [`RunState`], running the
+    /// tools of `toolset`: calls that finished are not run again, and the
+    /// next request is the one the run would have sent (on the same message
+    /// thread). Call [`streaming`](ToolRunner::streaming) on it to stream.
+    ///
+    /// The state keeps data, not code: set the hooks, compaction and tool
+    /// concurrency again, and [`checkpoint`](ToolRunner::checkpoint) to go
+    /// on keeping the run. The iteration limit and the message-thread,
+    /// tool-search and code-execution settings come from the state.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// use toolrunner::{toolset, Client, FileStore, RunId, RunStore};
+    ///
+    /// # async fn run() -> Result<(), toolrunner::Error> {
+    /// let client = Client::from_env()?;
+    /// let store = FileStore::new("runs");
+    /// let run = RunId::new("order-7")?;
+    /// if let Some(state) = store.load(&run).await? {
+    ///     let mut runner = client.resume(state, toolset![])?.checkpoint(store, run);
+    ///     while let Some(message) = runner.next().await {
+    ///         println!("{}", message?.text());
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A run-state error ([`Error::is_run_state`]) when `toolset` lacks a
+    /// tool the run declared or runs, naming it.
+    pub fn resume(&self, state: RunState, toolset: Toolset) -> Result<ToolRunner, Error> {
+        Ok(ToolRunner::from_core(
+            self.clone(),
+            Lifecycle::restore(state, toolset)?,
+        ))
     }
 }
 
@@ -133,12 +176,29 @@ enum Phase {
     Idle,
     Compacting(BoxFuture<Result<Message, Error>>),
     Sending(BoxFuture<Result<Message, Error>>),
-    RunningTools(BoxFuture<MessageParam>),
+    /// What came of each call, as each finishes.
+    RunningTools(BoxStream<'static, Outcome>),
+    /// Saving a checkpoint; then going on as `then` says.
+    Saving {
+        save: BoxFuture<Result<(), Error>>,
+        then: AfterSave,
+    },
+    /// A message to yield, saved first.
+    Yielding(Box<Message>),
+}
+
+/// What a runner does once a checkpoint is saved.
+enum AfterSave {
+    /// Yield the message it followed.
+    Yield(Box<Message>),
+    /// Go on with the turn's calls.
+    RunTools(BoxStream<'static, Outcome>),
+    /// Go on to the next action.
+    GoOn,
 }
 
 impl ToolRunner {
-    fn new(client: Client, params: MessageParams, toolset: Toolset) -> Self {
-        let core = Lifecycle::new(params, toolset);
+    fn from_core(client: Client, core: Lifecycle) -> Self {
         let span = core.span().clone();
         ToolRunner {
             client,
@@ -187,6 +247,123 @@ impl ToolRunner {
     pub fn before_tool_call(mut self, hook: impl BeforeToolCall) -> Self {
         self.dispatcher.before = Some(Arc::new(hook));
         self
+    }
+
+    /// Saves the run's [`RunState`] in `store` as `run` after every model
+    /// response (compaction summaries included), every finished (or
+    /// deferred) tool call, and once more when the run is over
+    /// ([`RunState::is_finished`]), so that a
+    /// process that dies can be replaced by one that goes on with
+    /// [`Client::resume`] from the last checkpoint. A failed save is
+    /// yielded as an error ([`Error::is_store`] or [`Error::is_io`]); the
+    /// run goes on when polled again. Set it before
+    /// [`streaming`](Self::streaming) to checkpoint a streamed run (after
+    /// each turn is read to its end).
+    ///
+    /// What can run twice: only a tool call the process died in the middle
+    /// of, after the call began and before the checkpoint that follows it.
+    /// Such a call runs again on resume with the same
+    /// [`ToolCall::idempotency_key`](crate::ToolCall::idempotency_key)
+    /// (`<run id>:<tool_use id>`), which a tool with side effects uses to
+    /// do them once. A model request the process died waiting for is sent
+    /// again; one whose response was saved never is.
+    ///
+    /// The README's example: a run that goes on where another process
+    /// left it, with refunds held for a human.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// use toolrunner::{tool, toolset, Client, Decision, FileStore, MessageParams, PendingCall, RunId, RunStore, ToolCall};
+    ///
+    /// /// Refund an order.
+    /// #[tool]
+    /// async fn refund(call: ToolCall, order: u32) -> String {
+    ///     // Hand the key to the payment API: a call run twice refunds once.
+    ///     let key = call.idempotency_key().unwrap_or(call.id());
+    ///     format!("refunded order {order} (idempotency key {key})")
+    /// }
+    ///
+    /// async fn run(client: Client) -> Result<(), toolrunner::Error> {
+    ///     let store = FileStore::new("runs");
+    ///     let run = RunId::new("order-7")?;
+    ///     let runner = match store.load(&run).await? {
+    ///         // Another process got this far: go on where it stopped.
+    ///         Some(state) => client.resume(state, toolset![refund])?,
+    ///         None => {
+    ///             let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("Refund order 7.");
+    ///             client.tool_runner(params, toolset![refund])
+    ///         }
+    ///     };
+    ///     let mut runner = runner
+    ///         .before_tool_call(|call: PendingCall| async move {
+    ///             if call.name == "refund" { Decision::Defer } else { Decision::Allow }
+    ///         })
+    ///         .checkpoint(store.clone(), run.clone());
+    ///     while let Some(message) = runner.next().await {
+    ///         println!("{}", message?.text());
+    ///     }
+    ///     for call in runner.pending_approvals() {
+    ///         println!("waiting for a human: {} {}", call.name, call.input);
+    ///     }
+    ///     Ok(())
+    /// }
+    ///
+    /// // A human approves later, from anywhere that reaches the store.
+    /// async fn approve(store: FileStore, run: RunId) -> Result<(), toolrunner::Error> {
+    ///     let Some(mut state) = store.load(&run).await? else { return Ok(()) };
+    ///     for call in state.pending_approvals() {
+    ///         state.approve(&call.id)?; // or state.deny(&call.id, "why not")?
+    ///     }
+    ///     store.save(&run, &state).await
+    /// }
+    /// ```
+    pub fn checkpoint(mut self, store: impl RunStore, run: RunId) -> Self {
+        self.dispatcher.checkpoint = Some(store::Checkpoint {
+            store: Arc::new(store),
+            run,
+        });
+        self
+    }
+
+    /// The run's state as it stands, to keep and go on with later
+    /// ([`Client::resume`]). Take it between iterations: after a message
+    /// was yielded, or once the stream has ended (with calls waiting for
+    /// approval, say).
+    pub fn state(&self) -> RunState {
+        self.core.state()
+    }
+
+    /// The calls of the current turn that a before-call hook deferred
+    /// ([`Decision::Defer`]) and that wait for a human, in call order. When
+    /// some do, the runner's stream ends once the turn's other calls have
+    /// run: keep its [`state`](Self::state), and approve or deny them on it
+    /// ([`RunState::approve`], [`RunState::deny`]) before resuming.
+    ///
+    /// ```no_run
+    /// # use futures_util::StreamExt;
+    /// # use toolrunner::{toolset, Client, Decision, MessageParams, PendingCall};
+    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
+    /// let mut runner = client
+    ///     .tool_runner(params, toolset![])
+    ///     .before_tool_call(|call: PendingCall| async move {
+    ///         if call.name == "refund" { Decision::Defer } else { Decision::Allow }
+    ///     });
+    /// while let Some(message) = runner.next().await {
+    ///     message?;
+    /// }
+    /// for call in runner.pending_approvals() {
+    ///     println!("{} wants to run {} with {}", call.id, call.name, call.input);
+    /// }
+    /// let mut state = runner.state();
+    /// // ... days later, perhaps in another process:
+    /// for call in state.pending_approvals() {
+    ///     state.deny(&call.id, "a human refused the refund")?;
+    /// }
+    /// let runner = client.resume(state, toolset![])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn pending_approvals(&self) -> Vec<PendingCall> {
+        self.core.pending_approvals()
     }
 
     /// Runs `hook` after each tool call that ran; what it returns is sent in
@@ -433,7 +610,11 @@ impl ToolRunner {
     ///
     /// `None` when the current message asks for no tools.
     pub async fn tool_response(&mut self) -> Option<&mut MessageParam> {
-        run_pending_tools(&mut self.core, &self.dispatcher, HashMap::new()).await;
+        let ran = run_pending_tools(&mut self.core, &self.dispatcher, HashMap::new()).await;
+        if let Err(error) = ran {
+            // The results are kept in memory; the next checkpoint has them.
+            tracing::warn!(%error, "checkpoint after a tool call failed");
+        }
         self.core.tool_response_mut()
     }
 
@@ -496,23 +677,39 @@ impl ToolRunner {
     }
 }
 
-/// Runs the current turn's calls, if they have not run, and hands the
-/// results to the lifecycle.
+/// Runs the current turn's calls that have not run, hands what came of
+/// each to the lifecycle, and saves a checkpoint after each when the
+/// runner keeps one. A failed save does not stop the calls: the first
+/// such error is returned once they are done.
 async fn run_pending_tools(
     core: &mut Lifecycle,
     dispatcher: &Dispatcher,
     early: HashMap<String, dispatch::Early>,
-) {
-    if let Some(calls) = core.calls_to_run() {
-        let run = dispatcher.run(
-            core.toolset(),
-            calls,
-            core.code_version(),
-            early,
-            core.span(),
-        );
-        core.on_tool_results(run.await);
+) -> Result<(), Error> {
+    let Some(batch) = core.batch() else {
+        // Every call may have finished before a state was kept, with the
+        // results not yet put together: do that now.
+        core.on_calls_done();
+        return Ok(());
+    };
+    let mut outcomes = dispatcher.run(
+        core.toolset(),
+        batch,
+        core.code_version(),
+        early,
+        core.span(),
+    );
+    let mut failed = None;
+    while let Some(outcome) = outcomes.next().await {
+        core.on_call(outcome);
+        if let Some(checkpoint) = &dispatcher.checkpoint
+            && let Err(error) = checkpoint.save(core.state()).await
+        {
+            failed.get_or_insert(error);
+        }
     }
+    core.on_calls_done();
+    failed.map_or(Ok(()), Err)
 }
 
 impl Stream for ToolRunner {
@@ -530,7 +727,16 @@ impl Stream for ToolRunner {
                     match result {
                         Ok(message) => {
                             this.core.on_response(message.clone());
-                            return Poll::Ready(Some(Ok(message)));
+                            let message = Box::new(message);
+                            match this.save() {
+                                Some(save) => {
+                                    this.phase = Phase::Saving {
+                                        save,
+                                        then: AfterSave::Yield(message),
+                                    }
+                                }
+                                None => return Poll::Ready(Some(Ok(*message))),
+                            }
                         }
                         Err(error) => {
                             // `None`: a thread the server rejected; the next
@@ -545,7 +751,16 @@ impl Stream for ToolRunner {
                     let result = ready!(summary.as_mut().poll(cx));
                     this.phase = Phase::Idle;
                     match result {
-                        Ok(summary) => this.core.on_summary(&summary),
+                        Ok(summary) => {
+                            this.core.on_summary(&summary);
+                            // A summary is paid for like a turn: kept too.
+                            if let Some(save) = this.save() {
+                                this.phase = Phase::Saving {
+                                    save,
+                                    then: AfterSave::GoOn,
+                                };
+                            }
+                        }
                         Err(error) => {
                             if let Action::Fail(error) = this.core.on_summary_error(error) {
                                 return Poll::Ready(Some(Err(error)));
@@ -553,24 +768,74 @@ impl Stream for ToolRunner {
                         }
                     }
                 }
-                Phase::RunningTools(tools) => {
-                    let response = ready!(tools.as_mut().poll(cx));
-                    this.phase = Phase::Idle;
-                    this.core.on_tool_results(response);
+                Phase::RunningTools(outcomes) => match ready!(outcomes.poll_next_unpin(cx)) {
+                    Some(outcome) => {
+                        this.core.on_call(outcome);
+                        if let Some(save) = this.save()
+                            && let Phase::RunningTools(outcomes) =
+                                std::mem::replace(&mut this.phase, Phase::Idle)
+                        {
+                            this.phase = Phase::Saving {
+                                save,
+                                then: AfterSave::RunTools(outcomes),
+                            };
+                        }
+                    }
+                    None => {
+                        this.phase = Phase::Idle;
+                        this.core.on_calls_done();
+                    }
+                },
+                Phase::Saving { save, .. } => {
+                    let saved = ready!(save.as_mut().poll(cx));
+                    if let Phase::Saving { then, .. } =
+                        std::mem::replace(&mut this.phase, Phase::Idle)
+                    {
+                        this.phase = match then {
+                            AfterSave::Yield(message) => Phase::Yielding(message),
+                            AfterSave::RunTools(outcomes) => Phase::RunningTools(outcomes),
+                            AfterSave::GoOn => Phase::Idle,
+                        };
+                    }
+                    // The error first; the message or the calls follow when
+                    // polled again, so that nothing is lost.
+                    if let Err(error) = saved {
+                        return Poll::Ready(Some(Err(error)));
+                    }
+                }
+                Phase::Yielding(_) => {
+                    if let Phase::Yielding(message) =
+                        std::mem::replace(&mut this.phase, Phase::Idle)
+                    {
+                        return Poll::Ready(Some(Ok(*message)));
+                    }
                 }
                 Phase::Idle => match this.core.next_action() {
-                    Action::Finish => return Poll::Ready(None),
+                    Action::Finish => {
+                        // The end is kept too, so that the store says the
+                        // run is over.
+                        if this.core.take_end_to_keep()
+                            && let Some(save) = this.save()
+                        {
+                            this.phase = Phase::Saving {
+                                save,
+                                then: AfterSave::GoOn,
+                            };
+                            continue;
+                        }
+                        return Poll::Ready(None);
+                    }
                     Action::Fail(error) => return Poll::Ready(Some(Err(error))),
-                    Action::RunTools(calls) => {
+                    Action::RunTools(batch) => {
                         let core = &this.core;
                         let run = this.dispatcher.run(
                             core.toolset(),
-                            calls,
+                            batch,
                             core.code_version(),
                             HashMap::new(),
                             core.span(),
                         );
-                        this.phase = Phase::RunningTools(Box::pin(run));
+                        this.phase = Phase::RunningTools(run);
                     }
                     Action::Send(request) => {
                         let client = this.client.clone();
@@ -589,6 +854,14 @@ impl Stream for ToolRunner {
                 },
             }
         }
+    }
+}
+
+impl ToolRunner {
+    /// The save of the state as it stands, when the runner checkpoints.
+    fn save(&self) -> Option<BoxFuture<Result<(), Error>>> {
+        let checkpoint = self.dispatcher.checkpoint.as_ref()?;
+        Some(checkpoint.save(self.core.state()))
     }
 }
 

@@ -86,6 +86,29 @@ impl RequestBuilder {
         &self.version_in_use
     }
 
+    /// The code-execution version set explicitly, if any.
+    pub(crate) fn configured_code_version(&self) -> Option<String> {
+        self.configured_version.clone()
+    }
+
+    /// The tool search declared when some tool is deferred.
+    pub(crate) fn tool_search(&self) -> ToolSearch {
+        self.tool_search
+    }
+
+    /// Takes back the settings and the version in use a run state kept;
+    /// the serialized definitions are written again on the next request.
+    pub(crate) fn restore(
+        &mut self,
+        configured: Option<String>,
+        in_use: String,
+        search: ToolSearch,
+    ) {
+        self.configured_version = configured;
+        self.version_in_use = in_use;
+        self.tool_search = search;
+    }
+
     /// Checks and builds a request for `params`, sending what `wire` says.
     ///
     /// # Errors

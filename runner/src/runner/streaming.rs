@@ -6,8 +6,10 @@ use std::fmt;
 use tracing::Instrument;
 
 use super::dispatch::{Dispatcher, Early};
+use super::hooks::PendingCall;
 use super::lifecycle::{Action, Lifecycle};
 use super::run_pending_tools;
+use super::state::RunState;
 use super::turn::{EarlyStart, Ending, Turn};
 use crate::client::Client;
 use crate::error::Error;
@@ -99,13 +101,27 @@ impl StreamingToolRunner {
         }
         loop {
             match self.core.next_action() {
-                Action::Finish => return None,
+                Action::Finish => {
+                    // The end is kept too, so that the store says the run is over.
+                    if self.core.take_end_to_keep()
+                        && let Some(checkpoint) = &self.dispatcher.checkpoint
+                        && let Err(error) = checkpoint.save(self.core.state()).await
+                    {
+                        return Some(Err(error));
+                    }
+                    return None;
+                }
                 Action::Fail(error) => return Some(Err(error)),
                 Action::RunTools(_) => {
                     let early = std::mem::take(&mut self.early);
-                    run_pending_tools(&mut self.core, &self.dispatcher, early)
+                    let ran = run_pending_tools(&mut self.core, &self.dispatcher, early)
                         .instrument(span.clone())
                         .await;
+                    // A failed checkpoint; the results are kept, and the
+                    // next call goes on.
+                    if let Err(error) = ran {
+                        return Some(Err(error));
+                    }
                 }
                 Action::Compact(request) => {
                     let request_span = self.core.request_span();
@@ -115,7 +131,15 @@ impl StreamingToolRunner {
                         .instrument(request_span)
                         .await
                     {
-                        Ok(summary) => self.core.on_summary(&summary),
+                        Ok(summary) => {
+                            self.core.on_summary(&summary);
+                            // A summary is paid for like a turn: kept too.
+                            if let Some(checkpoint) = &self.dispatcher.checkpoint
+                                && let Err(error) = checkpoint.save(self.core.state()).await
+                            {
+                                return Some(Err(error));
+                            }
+                        }
                         Err(error) => {
                             if let Action::Fail(error) = self.core.on_summary_error(error) {
                                 return Some(Err(error));
@@ -161,7 +185,10 @@ impl StreamingToolRunner {
             Ending::Complete(message, early) => {
                 self.core.on_response(*message);
                 self.early = early;
-                Ok(())
+                match &self.dispatcher.checkpoint {
+                    Some(checkpoint) => checkpoint.save(self.core.state()).await,
+                    None => Ok(()),
+                }
             }
             // Worth sending again, if the error says so: the next call
             // requests the turn anew.
@@ -178,8 +205,19 @@ impl StreamingToolRunner {
     pub async fn tool_response(&mut self) -> Result<Option<&mut MessageParam>, Error> {
         self.finish_turn().await?;
         let early = std::mem::take(&mut self.early);
-        run_pending_tools(&mut self.core, &self.dispatcher, early).await;
+        run_pending_tools(&mut self.core, &self.dispatcher, early).await?;
         Ok(self.core.tool_response_mut())
+    }
+
+    /// As [`ToolRunner::state`](crate::ToolRunner::state); take it between
+    /// turns, after a turn was read to its end.
+    pub fn state(&self) -> RunState {
+        self.core.state()
+    }
+
+    /// As [`ToolRunner::pending_approvals`](crate::ToolRunner::pending_approvals).
+    pub fn pending_approvals(&self) -> Vec<PendingCall> {
+        self.core.pending_approvals()
     }
 
     /// Runs the loop to its end, reading every turn, and returns the last message.

@@ -11,18 +11,22 @@
 
 use std::hash::{DefaultHasher, Hasher};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::Error;
-use serde::Serialize;
 
 use crate::types::{ContentBlock, Message, MessageParam, MessageParams, Role, StopReason};
 
 /// The beta that message threads need.
 pub(crate) const MESSAGE_THREADS_BETA: &str = "message-threads-2026-08-12";
 
-/// Where the conversation stands on a server-held thread.
-#[derive(Debug)]
+/// Where the conversation stands on a server-held thread. Kept in a
+/// [`RunState`](crate::RunState), so that a resumed run continues the same
+/// thread. The hashes come from `DefaultHasher`, stable within a build of
+/// Rust; should another build hash differently, a changed history is
+/// merely taken for a rewritten one, and a new thread starts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ThreadState {
     position: Position,
     /// How many messages of the history the server has answered: those up
@@ -33,7 +37,8 @@ pub(crate) struct ThreadState {
     sending: usize,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 enum Position {
     /// Threads are off: every request sends the whole history.
     Off,
@@ -50,7 +55,7 @@ enum Position {
 }
 
 /// What the server holds of a thread.
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Held {
     previous_message_id: String,
     /// The number of messages of the history it holds, the reply included.
@@ -125,8 +130,13 @@ impl ThreadState {
         }
     }
 
-    /// Turns threads on or off before the first request.
+    /// Turns threads on or off before the first request. Asking for what
+    /// is already so changes nothing, so that setting it again on a resumed
+    /// run keeps the thread it continues.
     pub(crate) fn set_enabled(&mut self, enabled: bool) {
+        if enabled != matches!(self.position, Position::Off) {
+            return;
+        }
         *self = ThreadState::new(enabled);
     }
 

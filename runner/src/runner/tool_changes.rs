@@ -26,6 +26,16 @@ pub(crate) struct ToolChanges {
 }
 
 impl ToolChanges {
+    /// Changes a run state kept, not yet sent.
+    pub(crate) fn restore(pending: Vec<Value>) -> Self {
+        ToolChanges { pending }
+    }
+
+    /// The changes not yet sent, in order.
+    pub(crate) fn pending(&self) -> &[Value] {
+        &self.pending
+    }
+
     /// Runs `added`'s tools from now on, in place of any of the same name,
     /// and tells the model with the next request.
     ///

@@ -16,7 +16,8 @@ use crate::types::MessageParams;
 
 /// The tool search the runner declares when some tool is deferred, for
 /// [`ToolRunner::tool_search`](crate::ToolRunner::tool_search).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ToolSearch {
     /// `tool_search_tool_regex_20251119`: the model searches names and

@@ -35,6 +35,8 @@ pub struct ToolCall {
     cancellation: OnceLock<CancellationToken>,
     /// Shared: every call of one HTTP request carries the same identity.
     auth: Option<Arc<AuthInfo>>,
+    /// Set by a runner that checkpoints: `<run id>:<tool_use id>`.
+    idempotency_key: Option<Arc<str>>,
 }
 
 impl ToolCall {
@@ -45,6 +47,7 @@ impl ToolCall {
             caller: Caller::Direct,
             cancellation: OnceLock::new(),
             auth: None,
+            idempotency_key: None,
         }
     }
 
@@ -68,6 +71,46 @@ impl ToolCall {
     pub fn with_auth(mut self, auth: impl Into<Arc<AuthInfo>>) -> Self {
         self.auth = Some(auth.into());
         self
+    }
+
+    /// Sets the call's idempotency key; a runner that checkpoints sets it
+    /// for every call (see [`idempotency_key`](Self::idempotency_key)).
+    #[must_use]
+    pub fn with_idempotency_key(mut self, key: impl Into<Arc<str>>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// A key that is the same every time this call is run, in any process:
+    /// `<run id>:<tool_use id>`. Set when the runner checkpoints
+    /// ([`ToolRunner::checkpoint`](crate::ToolRunner::checkpoint)); `None`
+    /// otherwise.
+    ///
+    /// A checkpointing runner never runs a finished call again: its result
+    /// is in the checkpoint taken right after it. The one call that can run
+    /// twice is one the process died in the middle of, after the call began
+    /// and before that checkpoint was written: the resumed run does not know
+    /// whether it happened, so it runs it again, with the same key. A tool
+    /// with side effects (a payment, an email) hands the key to the service
+    /// it calls, or records it, so that the second run does nothing twice.
+    ///
+    /// ```
+    /// use toolrunner::{tool, ToolCall};
+    ///
+    /// /// Charge the customer.
+    /// #[tool]
+    /// fn charge(call: ToolCall, cents: u64) -> String {
+    ///     // Payment APIs take an idempotency key for exactly this.
+    ///     let key = call.idempotency_key().unwrap_or(call.id());
+    ///     format!("charged {cents} cents (request key {key})")
+    /// }
+    ///
+    /// let call = ToolCall::new("toolu_1").with_idempotency_key("order-7:toolu_1");
+    /// assert_eq!(call.idempotency_key(), Some("order-7:toolu_1"));
+    /// assert_eq!(ToolCall::new("toolu_1").idempotency_key(), None);
+    /// ```
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
     }
 
     /// The id of the `tool_use` block this call answers.

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::types::Role;
+use crate::types::{Role, ToolUseBlock};
 
 fn reply(id: &str, stop: &str, content: Value) -> Message {
     serde_json::from_value(json!({
@@ -60,7 +60,7 @@ fn a_tool_turn_then_an_answer() {
     let first = core.next_action();
     assert_eq!(body(&first)["messages"].as_array().unwrap().len(), 1);
     core.on_response(tool_call("msg_1"));
-    let Action::RunTools(calls) = core.next_action() else {
+    let Action::RunTools(Batch { calls, .. }) = core.next_action() else {
         panic!("expected tools to run");
     };
     assert_eq!(calls[0].id, "toolu_msg_1");
@@ -147,7 +147,7 @@ fn on_a_thread_each_request_sends_only_what_is_new() {
         json!({"type": "create"})
     );
     core.on_response(tool_call("msg_1"));
-    let Action::RunTools(calls) = core.next_action() else {
+    let Action::RunTools(Batch { calls, .. }) = core.next_action() else {
         panic!("expected tools to run");
     };
     core.on_tool_results(results(&calls));
@@ -166,4 +166,135 @@ fn on_a_thread_each_request_sends_only_what_is_new() {
     assert_eq!(resumed["messages"], json!([]));
     // The whole conversation is still the runner's.
     assert_eq!(core.params().messages.len(), 4);
+}
+
+fn two_calls(id: &str) -> Message {
+    reply(
+        id,
+        "tool_use",
+        json!([
+            {"type": "tool_use", "id": "toolu_a", "name": "add", "input": {"n": 1}},
+            {"type": "tool_use", "id": "toolu_b", "name": "add", "input": {"n": 2}}
+        ]),
+    )
+}
+
+fn done(id: &str, text: &str) -> Outcome {
+    Outcome::Done(crate::ToolOutput::text(text).into_result_block(id.to_owned()))
+}
+
+/// A lifecycle on a message thread, through a kept state and back: the
+/// JSON round trip included, as a store would do it.
+fn through_state(core: &Lifecycle) -> Lifecycle {
+    let json = core.state().to_json().unwrap();
+    let state = crate::RunState::from_json(&json).unwrap();
+    assert_eq!(state, core.state());
+    Lifecycle::restore(state, Toolset::new()).unwrap()
+}
+
+#[test]
+fn a_state_taken_mid_turn_sends_what_the_run_would_have() {
+    // Two runs, one kept and resumed after the first of two calls finished.
+    let mut straight = Lifecycle::new(MessageParams::new("m", 10).user("hi"), Toolset::new());
+    let mut kept = Lifecycle::new(MessageParams::new("m", 10).user("hi"), Toolset::new());
+    for core in [&mut straight, &mut kept] {
+        let _ = core.next_action();
+        core.on_response(two_calls("msg_1"));
+        let Action::RunTools(batch) = core.next_action() else {
+            panic!("expected tools to run");
+        };
+        assert_eq!(batch.calls.len(), 2);
+        // The second call finishes first.
+        core.on_call(done("toolu_b", "two"));
+    }
+    let mut resumed = through_state(&kept);
+    straight.on_call(done("toolu_a", "one"));
+    straight.on_calls_done();
+    // Only the call that had not finished runs again.
+    let Action::RunTools(batch) = resumed.next_action() else {
+        panic!("expected the unfinished call to run");
+    };
+    let ids: Vec<&str> = batch.calls.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["toolu_a"]);
+    resumed.on_call(done("toolu_a", "one"));
+    resumed.on_calls_done();
+    let (Action::Send(a), Action::Send(b)) = (straight.next_action(), resumed.next_action()) else {
+        panic!("expected both to send");
+    };
+    assert_eq!(a.body, b.body, "the resumed request differs");
+    let sent: Value = serde_json::from_slice(&b.body).unwrap();
+    // On the same thread, the results in call order.
+    assert_eq!(sent["thread"]["previous_message_id"], "msg_1");
+    assert_eq!(sent["messages"][0]["content"][0]["tool_use_id"], "toolu_a");
+    assert_eq!(sent["messages"][0]["content"][1]["tool_use_id"], "toolu_b");
+    assert_eq!(resumed.iterations(), 1);
+}
+
+#[test]
+fn deferred_calls_wait_and_decisions_run_or_answer_them() {
+    let mut core = core();
+    let _ = core.next_action();
+    core.on_response(two_calls("msg_1"));
+    let _ = core.next_action();
+    core.on_call(Outcome::Deferred("toolu_b".into()));
+    core.on_call(done("toolu_a", "one"));
+    core.on_calls_done();
+    // The loop waits, and is not over.
+    assert!(matches!(core.next_action(), Action::Finish));
+    assert!(!core.is_finished());
+    let pending = core.pending_approvals();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].id, "toolu_b");
+    assert_eq!(pending[0].input, json!({"n": 2}));
+
+    let mut state = core.state();
+    let unknown = state.approve("toolu_zz").unwrap_err();
+    assert!(unknown.is_run_state());
+    assert_eq!(
+        unknown.to_string(),
+        "no call `toolu_zz` waits for approval in this run state (waiting: `toolu_b`)"
+    );
+    state.deny("toolu_b", "not today").unwrap();
+    assert!(state.pending_approvals().is_empty());
+    let mut resumed = Lifecycle::restore(state, Toolset::new()).unwrap();
+    let Action::RunTools(batch) = resumed.next_action() else {
+        panic!("expected the decided call to run");
+    };
+    assert_eq!(batch.calls.len(), 1);
+    assert_eq!(
+        batch.approvals.get("toolu_b"),
+        Some(&crate::runner::state::Approval::Denied {
+            message: "not today".into()
+        })
+    );
+}
+
+#[test]
+fn resuming_needs_every_tool_the_run_named() {
+    let toolset = Toolset::new();
+    let mut state = core().state();
+    state.saved.tools.declared = vec!["charge".into()];
+    let error = Lifecycle::restore(state, toolset).err().unwrap();
+    assert!(error.is_run_state());
+    assert_eq!(
+        error.to_string(),
+        "the run state needs tool `charge`, and the toolset given to resume it has only: no tools"
+    );
+}
+
+#[test]
+fn a_call_whose_input_was_cut_short_stays_refused_after_a_resume() {
+    let mut core = core();
+    let _ = core.next_action();
+    let mut message = two_calls("msg_1");
+    if let Some(ContentBlock::ToolUse(call)) = message.content.get_mut(0) {
+        call.input_error = Some("EOF while parsing".into());
+    }
+    core.on_response(message);
+    let resumed = through_state(&core);
+    let kept = resumed.last_message().and_then(|m| m.tool_uses().next());
+    assert_eq!(
+        kept.and_then(|c| c.input_error.as_deref()),
+        Some("EOF while parsing")
+    );
 }

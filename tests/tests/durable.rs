@@ -1,0 +1,550 @@
+//! Durable runs: a run killed at any checkpoint goes on in a new process
+//! as if nothing happened; deferred calls wait for a human across processes.
+//!
+//! The kill tests run `durable-child` (tests/src/bin) against a scripted
+//! server in this process, kill it with SIGKILL where it stops on cue, and
+//! start it again to resume from its file store.
+
+mod support;
+use support::*;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use toolrunner::testing::{Reply, ScriptedServer};
+use toolrunner::{Decision, FileStore, PendingCall, RunId, RunStore, tool, toolset};
+
+/// The checkpoints of the scripted run: a response with two calls, each
+/// call, a response with one call, that call, the final answer, and the
+/// end of the run.
+const CHECKPOINTS: usize = 7;
+
+/// The model's side of the kill tests: what it says depends on how far
+/// the conversation is (never on how many requests came), so that a
+/// request sent twice would be answered alike, and seen in the record.
+async fn scripted_model() -> ScriptedServer {
+    ScriptedServer::start(|request: &Value| {
+        let turns = request["messages"]
+            .as_array()
+            .map_or(0, |m| m.iter().filter(|m| m["role"] == "assistant").count());
+        let append = |id: &str, word: &str| tool_use(id, "append", json!({"word": word}));
+        let reply = match turns {
+            0 => message(
+                "msg_1",
+                json!([append("toolu_a", "a"), append("toolu_b", "b")]),
+                "tool_use",
+            ),
+            1 => message("msg_2", json!([append("toolu_c", "c")]), "tool_use"),
+            _ => message("msg_3", json!([text("All appended.")]), "end_turn"),
+        };
+        if request["stream"] == true {
+            Reply::stream_message(&reply)
+        } else {
+            Reply::message(reply)
+        }
+    })
+    .await
+    .expect("bind loopback")
+}
+
+/// A fresh directory under the system's temp directory.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("toolrunner-durable-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// How a child is started, and where it is to stop for the kill.
+struct Child<'a> {
+    url: &'a str,
+    dir: &'a Path,
+    mode: &'a str,
+    /// `(variable, value)`: where to stop; `None` to run to the end.
+    pause: Option<(&'a str, String)>,
+}
+
+/// What a child said.
+enum Ending {
+    /// It stopped on cue and was killed with SIGKILL.
+    Killed,
+    /// It ran to the end: the conversation.
+    Done(Value),
+}
+
+impl Child<'_> {
+    /// Runs the child; when it says `wait_for`, kills it.
+    fn run(&self, wait_for: Option<&str>) -> Ending {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_durable-child"));
+        command
+            .args([self.url, &path(&self.dir.join("store")), "order-7"])
+            .arg(path(self.dir))
+            .arg(self.mode)
+            .env_remove("DURABLE_PAUSE_AT")
+            .env_remove("DURABLE_PAUSE_IN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some((name, value)) = &self.pause {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("start durable-child");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        for line in stdout.lines() {
+            let line = line.expect("read the child's stdout");
+            if Some(line.as_str()) == wait_for {
+                child.kill().expect("SIGKILL the child");
+                let status = child.wait().expect("reap the child");
+                assert!(!status.success(), "the child was killed: {status}");
+                return Ending::Killed;
+            }
+            if let Some(conversation) = line.strip_prefix("done ") {
+                let status = child.wait().expect("reap the child");
+                assert!(status.success(), "{status}");
+                return Ending::Done(serde_json::from_str(conversation).expect("conversation"));
+            }
+        }
+        let status = child.wait().expect("reap the child");
+        panic!("the child ended without a word for the test: {status}");
+    }
+}
+
+fn path(p: &Path) -> String {
+    p.to_str().expect("a UTF-8 temp path").to_owned()
+}
+
+/// Each key of `log` with how many lines it has, in order of first line.
+fn lines_per_key(log: &Path) -> Vec<(String, usize)> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for key in text.lines().filter_map(|l| l.split('\t').next()) {
+        match counts.iter_mut().find(|(k, _)| k == key) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((key.to_owned(), 1)),
+        }
+    }
+    counts.sort();
+    counts
+}
+
+/// One uninterrupted run in a child: its conversation and the request
+/// bodies the server received, byte for byte.
+async fn uninterrupted(mode: &'static str) -> (Value, Vec<String>) {
+    let server = scripted_model().await;
+    let dir = temp_dir(&format!("straight-{mode}"));
+    let (url, child_dir) = (server.url(), dir.clone());
+    let ending = blocking(move || {
+        let child = Child {
+            url: &url,
+            dir: &child_dir,
+            mode,
+            pause: None,
+        };
+        child.run(None)
+    })
+    .await;
+    let Ending::Done(conversation) = ending else {
+        panic!("a child without a pause runs to the end");
+    };
+    let bodies = server.recorded().into_iter().map(|r| r.body).collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    (conversation, bodies)
+}
+
+/// Runs blocking process work off the runtime's threads, so that the
+/// scripted server goes on answering.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(work)
+        .await
+        .expect("blocking task")
+}
+
+/// Kills a run at checkpoint `n`, resumes it in a new process, and checks
+/// it against the uninterrupted run.
+async fn kill_at_checkpoint_and_resume(
+    mode: &'static str,
+    n: usize,
+    expected: &(Value, Vec<String>),
+) {
+    let server = scripted_model().await;
+    let dir = temp_dir(&format!("{mode}-{n}"));
+    let url = server.url();
+    let (killed_dir, killed_url) = (dir.clone(), url.clone());
+    let killed = blocking(move || {
+        let child = Child {
+            url: &killed_url,
+            dir: &killed_dir,
+            mode,
+            pause: Some(("DURABLE_PAUSE_AT", n.to_string())),
+        };
+        child.run(Some(&format!("checkpoint {n}")))
+    })
+    .await;
+    assert!(matches!(killed, Ending::Killed), "checkpoint {n}");
+    let answered = server.recorded().len();
+
+    let (resumed_dir, resumed_url) = (dir.clone(), url.clone());
+    let resumed = blocking(move || {
+        let child = Child {
+            url: &resumed_url,
+            dir: &resumed_dir,
+            mode,
+            pause: None,
+        };
+        child.run(None)
+    })
+    .await;
+    let Ending::Done(conversation) = resumed else {
+        panic!("the resumed child did not finish");
+    };
+
+    // Every call's side effect happened once.
+    let once = vec![
+        ("order-7:toolu_a".to_owned(), 1),
+        ("order-7:toolu_b".to_owned(), 1),
+        ("order-7:toolu_c".to_owned(), 1),
+    ];
+    let effects = lines_per_key(&dir.join("effects.log"));
+    assert_eq!(effects, once, "killed at checkpoint {n}");
+    let attempts = lines_per_key(&dir.join("attempts.log"));
+    if mode == "concurrent" {
+        // A call still running beside the one checkpointed was cut off
+        // mid-flight, and ran again; no call ran more than that.
+        assert!(
+            attempts.iter().all(|(_, n)| (1..=2).contains(n)),
+            "{attempts:?}"
+        );
+    } else {
+        // One call at a time: none was in flight at a checkpoint, so each
+        // ran exactly once.
+        assert_eq!(attempts, once, "killed at checkpoint {n}");
+    }
+    // The same conversation as the run that was never killed.
+    assert_eq!(conversation, expected.0, "killed at checkpoint {n}");
+    // The same requests, byte for byte: those answered before the kill
+    // were not sent again, and the resumed ones are those the run would
+    // have sent.
+    let bodies: Vec<String> = server.recorded().into_iter().map(|r| r.body).collect();
+    assert_eq!(bodies.len(), expected.1.len(), "killed at checkpoint {n}");
+    for (i, (got, want)) in bodies.iter().zip(&expected.1).enumerate() {
+        let sent_by = if i < answered {
+            "the killed child"
+        } else {
+            "the resumed child"
+        };
+        assert_eq!(
+            got, want,
+            "request {i}, sent by {sent_by}, killed at checkpoint {n}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_at_any_checkpoint_resumes_as_if_never_killed() {
+    let expected = uninterrupted("plain").await;
+    assert_eq!(expected.1.len(), 3, "three model requests");
+    assert_eq!(expected.0.as_array().map(Vec::len), Some(6));
+    for n in 1..=CHECKPOINTS {
+        kill_at_checkpoint_and_resume("plain", n, &expected).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_with_calls_at_once_killed_at_any_checkpoint_does_each_side_effect_once() {
+    let expected = uninterrupted("concurrent").await;
+    for n in 1..=CHECKPOINTS {
+        kill_at_checkpoint_and_resume("concurrent", n, &expected).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_run_killed_at_any_checkpoint_resumes_as_if_never_killed() {
+    let expected = uninterrupted("streaming").await;
+    for n in 1..=CHECKPOINTS {
+        kill_at_checkpoint_and_resume("streaming", n, &expected).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_killed_mid_flight_runs_again_with_the_same_idempotency_key() {
+    let expected = uninterrupted("plain").await;
+    let server = scripted_model().await;
+    let dir = temp_dir("mid-call");
+    let url = server.url();
+    let (killed_dir, killed_url) = (dir.clone(), url.clone());
+    let killed = blocking(move || {
+        let child = Child {
+            url: &killed_url,
+            dir: &killed_dir,
+            mode: "plain",
+            pause: Some(("DURABLE_PAUSE_IN", "c".to_owned())),
+        };
+        child.run(Some("in call c"))
+    })
+    .await;
+    assert!(matches!(killed, Ending::Killed));
+    let resumed = blocking(move || {
+        let child = Child {
+            url: &url,
+            dir: &dir,
+            mode: "plain",
+            pause: None,
+        };
+        (child.run(None), dir)
+    })
+    .await;
+    let (Ending::Done(conversation), dir) = resumed else {
+        panic!("the resumed child did not finish");
+    };
+    // The call the process died in ran twice, with one key; its side
+    // effect happened once. The calls that finished before did not run again.
+    assert_eq!(
+        lines_per_key(&dir.join("attempts.log")),
+        [
+            ("order-7:toolu_a".to_owned(), 1),
+            ("order-7:toolu_b".to_owned(), 1),
+            ("order-7:toolu_c".to_owned(), 2),
+        ]
+    );
+    assert_eq!(
+        lines_per_key(&dir.join("effects.log")),
+        [
+            ("order-7:toolu_a".to_owned(), 1),
+            ("order-7:toolu_b".to_owned(), 1),
+            ("order-7:toolu_c".to_owned(), 1),
+        ]
+    );
+    assert_eq!(conversation, expected.0);
+    let bodies: Vec<String> = server.recorded().into_iter().map(|r| r.body).collect();
+    assert_eq!(bodies, expected.1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+static LOOKUPS: AtomicUsize = AtomicUsize::new(0);
+static REFUNDS: AtomicUsize = AtomicUsize::new(0);
+
+/// Look up an order.
+#[tool]
+fn lookup(order: u32) -> String {
+    LOOKUPS.fetch_add(1, Ordering::SeqCst);
+    format!("order {order}: paid")
+}
+
+/// Refund an order.
+#[tool]
+fn refund(order: u32) -> String {
+    REFUNDS.fetch_add(1, Ordering::SeqCst);
+    format!("order {order}: refunded")
+}
+
+/// Holds every refund for a human.
+async fn refunds_need_a_human(call: PendingCall) -> Decision {
+    if call.name == "refund" {
+        Decision::Defer
+    } else {
+        Decision::Allow
+    }
+}
+
+/// Runs a turn that asks for a lookup and a refund, with refunds deferred,
+/// until the runner stops for approval; then lets `decide` approve or deny
+/// on the stored state, resumes from the store, and returns the request the
+/// resumed runner sent.
+async fn defer_then(name: &str, decide: impl FnOnce(&mut toolrunner::RunState, &str)) -> Value {
+    let server = support::server(vec![
+        message(
+            "msg_1",
+            json!([
+                tool_use("toolu_lookup", "lookup", json!({"order": 7})),
+                tool_use("toolu_refund", "refund", json!({"order": 7}))
+            ]),
+            "tool_use",
+        ),
+        message("msg_2", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let dir = temp_dir(name);
+    let store = std::sync::Arc::new(FileStore::new(&dir));
+    let run = RunId::new("order-7").unwrap();
+    let (lookups, refunds) = (
+        LOOKUPS.load(Ordering::SeqCst),
+        REFUNDS.load(Ordering::SeqCst),
+    );
+
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![lookup, refund])
+        .before_tool_call(refunds_need_a_human)
+        .checkpoint(store.clone(), run.clone());
+    let mut yielded = 0;
+    while let Some(message) = runner.next().await {
+        message.unwrap();
+        yielded += 1;
+    }
+    // The lookup ran; the refund waits, and the runner stopped for it.
+    assert_eq!(yielded, 1);
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(LOOKUPS.load(Ordering::SeqCst), lookups + 1);
+    assert_eq!(REFUNDS.load(Ordering::SeqCst), refunds);
+    let pending = runner.pending_approvals();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (
+            pending[0].id.as_str(),
+            pending[0].name.as_str(),
+            &pending[0].input
+        ),
+        ("toolu_refund", "refund", &json!({"order": 7}))
+    );
+    drop(runner);
+
+    // Later, elsewhere: a human decides on the stored state.
+    let mut state = store.load(&run).await.unwrap().expect("a stored state");
+    assert_eq!(state.pending_approvals(), pending);
+    assert!(state.approve("toolu_nope").unwrap_err().is_run_state());
+    decide(&mut state, "toolu_refund");
+    store.save(&run, &state).await.unwrap();
+
+    // And the run goes on from the store, with the same hook.
+    let state = store.load(&run).await.unwrap().expect("a stored state");
+    let last = client(&server)
+        .resume(state, toolset![lookup, refund])
+        .unwrap()
+        .before_tool_call(refunds_need_a_human)
+        .checkpoint(store.clone(), run.clone())
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(last.text(), "Done.");
+    // The lookup did not run again.
+    assert_eq!(LOOKUPS.load(Ordering::SeqCst), lookups + 1);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+    requests[1].clone()
+}
+
+// One test for both, since they count calls of the same tools.
+#[tokio::test]
+async fn a_deferred_call_waits_for_a_human_across_processes() {
+    let refunds = REFUNDS.load(Ordering::SeqCst);
+    let approved = defer_then("approve", |state, id| state.approve(id).unwrap()).await;
+    assert_eq!(
+        REFUNDS.load(Ordering::SeqCst),
+        refunds + 1,
+        "the approved refund ran"
+    );
+    // On the same thread, the results of both calls, in call order.
+    assert_eq!(
+        approved["thread"],
+        json!({"type": "continue", "previous_message_id": "msg_1"})
+    );
+    assert_eq!(
+        approved["messages"],
+        json!([{"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_lookup", "content": "order 7: paid"},
+            {"type": "tool_result", "tool_use_id": "toolu_refund", "content": "order 7: refunded"}
+        ]}])
+    );
+
+    let denied = defer_then("deny", |state, id| {
+        state.deny(id, "a human refused the refund").unwrap();
+    })
+    .await;
+    assert_eq!(
+        REFUNDS.load(Ordering::SeqCst),
+        refunds + 1,
+        "the denied refund never ran"
+    );
+    assert_eq!(
+        denied["messages"],
+        json!([{"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_lookup", "content": "order 7: paid"},
+            {"type": "tool_result", "tool_use_id": "toolu_refund", "content": "a human refused the refund", "is_error": true}
+        ]}])
+    );
+}
+
+/// A file store whose first save fails, as a full disk would.
+struct FirstSaveFails {
+    saves: AtomicUsize,
+    inner: FileStore,
+}
+
+impl RunStore for FirstSaveFails {
+    fn load<'a>(
+        &'a self,
+        run: &'a RunId,
+    ) -> toolrunner::StoreFuture<'a, Option<toolrunner::RunState>> {
+        self.inner.load(run)
+    }
+
+    fn save<'a>(
+        &'a self,
+        run: &'a RunId,
+        state: &'a toolrunner::RunState,
+    ) -> toolrunner::StoreFuture<'a, ()> {
+        Box::pin(async move {
+            if self.saves.fetch_add(1, Ordering::SeqCst) == 0 {
+                let full = std::io::Error::other("no space left on device");
+                return Err(toolrunner::Error::store(
+                    format!("could not save run `{run}`"),
+                    full,
+                ));
+            }
+            self.inner.save(run, state).await
+        })
+    }
+
+    fn delete<'a>(&'a self, run: &'a RunId) -> toolrunner::StoreFuture<'a, ()> {
+        self.inner.delete(run)
+    }
+}
+
+#[tokio::test]
+async fn a_failed_checkpoint_is_yielded_and_the_run_goes_on() {
+    let server = support::server(vec![
+        message(
+            "msg_1",
+            json!([tool_use("toolu_lookup", "lookup", json!({"order": 1}))]),
+            "tool_use",
+        ),
+        message("msg_2", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let dir = temp_dir("failed-save");
+    let store = std::sync::Arc::new(FirstSaveFails {
+        saves: AtomicUsize::new(0),
+        inner: FileStore::new(&dir),
+    });
+    let run = RunId::new("order-1").unwrap();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![lookup])
+        .checkpoint(store.clone(), run.clone());
+    let mut seen = Vec::new();
+    while let Some(item) = runner.next().await {
+        seen.push(
+            item.map(|m| m.id)
+                .map_err(|e| (e.is_store(), e.to_string())),
+        );
+    }
+    // The error, then the message it followed: nothing is lost.
+    assert_eq!(
+        seen,
+        [
+            Err((true, "could not save run `order-1`".to_owned())),
+            Ok("msg_1".to_owned()),
+            Ok("msg_2".to_owned()),
+        ]
+    );
+    // Later checkpoints went through: the store has the run's end.
+    let kept = store.load(&run).await.unwrap().expect("a kept state");
+    assert_eq!(kept, runner.state());
+    assert!(kept.is_finished());
+    let _ = std::fs::remove_dir_all(&dir);
+}
