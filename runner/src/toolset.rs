@@ -170,7 +170,6 @@ impl Toolset {
     }
 
     /// The toolset's state.
-    #[cfg(feature = "code-mode")]
     pub(crate) fn state_map(&self) -> &Arc<StateMap> {
         &self.states
     }

@@ -185,12 +185,13 @@ fn run_one(
         .with_caller(caller.clone())
         .with_cancellation(cancel.clone());
     let id = block.id;
-    let mut pending = PendingCall {
-        id: id.clone(),
-        name: block.name,
-        input: block.input,
+    let mut pending = PendingCall::new(
+        id.clone(),
+        block.name,
+        block.input,
         caller,
-    };
+        Arc::clone(toolset.state_map()),
+    );
     async move {
         let started = Instant::now();
         let output = match refusal {
