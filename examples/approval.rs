@@ -87,16 +87,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         println!();
-        if let Some(results) = runner.tool_response().await? {
-            for block in results.content_blocks().iter() {
-                if let Some(result) = block.as_tool_result() {
-                    println!(
-                        "  <- {}{}",
-                        if result.is_error { "[denied] " } else { "" },
-                        result.text()
-                    );
-                }
-            }
+        for (call, result) in runner.tool_results().await? {
+            println!(
+                "  <- {}: {}{}",
+                call.name,
+                if result.is_error { "[denied] " } else { "" },
+                result.text()
+            );
         }
     }
     Ok(())

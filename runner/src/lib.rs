@@ -101,10 +101,11 @@ pub use tool::{
     IntoToolOutput, SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture,
     ToolOutput, is_code_execution_version, is_valid_tool_name, same_code_caller,
 };
+pub use stream::{Delta, StreamEvent};
 pub use toolset::{Toolset, ToolsetError};
 pub use types::{
     ContentBlock, DocumentBlock, ImageBlock, Message, MessageParam, MessageParams, Role,
-    StopReason, TextBlock, ToolResultBlock, ToolUseBlock,
+    StopReason, TextBlock, ToolResultBlock, ToolUseBlock, Usage,
 };
 
 /// Turns a function into a tool. See the crate docs for an example.

@@ -278,7 +278,7 @@ async fn tool_response_runs_tools_once_and_edits_are_sent() {
     let first = runner.next().await.unwrap().unwrap();
     assert_eq!(first.id, "msg_1");
     {
-        let response = runner.tool_response().await.expect("tools wanted");
+        let response = runner.tool_response().await.unwrap().expect("tools wanted");
         let toolrunner::types::Content::Blocks(blocks) = &mut response.content else {
             panic!("tool results are blocks");
         };
@@ -288,7 +288,7 @@ async fn tool_response_runs_tools_once_and_edits_are_sent() {
         result.cache_control = Some(json!({"type": "ephemeral"}));
     }
     // A second call reuses the cached result.
-    let again = runner.tool_response().await.expect("cached");
+    let again = runner.tool_response().await.unwrap().expect("cached");
     assert_eq!(
         again.content_blocks()[0].as_tool_result().unwrap().text(),
         "counted"
@@ -366,7 +366,7 @@ async fn terminal_stop_reasons_end_the_loop_without_running_tools() {
             Some(stop)
         );
         assert!(
-            runner.tool_response().await.is_none(),
+            runner.tool_response().await.unwrap().is_none(),
             "{stop}: no tools to run"
         );
         assert!(runner.next().await.is_none(), "{stop}: the loop ends");
