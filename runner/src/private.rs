@@ -276,7 +276,8 @@ pub const fn assert_context<T: FromToolContext>() {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a tool parameter",
     label = "this type must implement `serde::Deserialize` and `schemars::JsonSchema`",
-    note = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to the type, or use a type that has both"
+    note = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to the type, or use a type that has both",
+    note = "toolrunner reads schemas with schemars 1.x (`toolrunner::schemars`): a `JsonSchema` from schemars 0.8 does not count, so depend on `schemars = \"1\"`"
 )]
 pub trait ToolParam {}
 impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ToolParam for T {}
