@@ -961,3 +961,57 @@ async fn a_strict_tools_bounds_leave_the_wire_schema_but_are_enforced_on_read() 
                "content": "invalid input for tool `print_label`: `input.label.text` has 12 characters, but must have at most 5"})
     );
 }
+
+#[tokio::test]
+async fn tool_results_pair_each_call_with_its_result_in_call_order() {
+    let server = server(vec![
+        message(
+            "msg_1",
+            json!([
+                text("Two sums and a weather."),
+                tool_use("toolu_1", "add", json!({"a": 1, "b": 2})),
+                tool_use("toolu_2", "weather", json!({"city": "Oslo"})),
+                tool_use("toolu_3", "add", json!({"a": "x", "b": 2}))
+            ]),
+            "tool_use",
+        ),
+        message("msg_2", json!([text("done")]), "end_turn"),
+    ])
+    .await;
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add, weather])
+        .message_threads(false);
+    runner.next().await.unwrap().unwrap();
+    let pairs: Vec<(String, String, String, bool)> = runner
+        .tool_results()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(call, result)| {
+            assert_eq!(call.id, result.tool_use_id);
+            (
+                call.id.clone(),
+                call.name.clone(),
+                result.text(),
+                result.is_error,
+            )
+        })
+        .collect();
+    assert_eq!(pairs.len(), 3);
+    assert_eq!(pairs[0], ("toolu_1".into(), "add".into(), "3".into(), false));
+    assert_eq!(
+        pairs[1],
+        ("toolu_2".into(), "weather".into(), "sunny in Oslo".into(), false)
+    );
+    assert!(pairs[2].3, "a bad input is an error result");
+    // The results are reused, not run again, and the turn after wants none.
+    let last = runner.next().await.unwrap().unwrap();
+    assert_eq!(last.id, "msg_2");
+    assert!(runner.tool_results().await.unwrap().is_empty());
+    assert_eq!(
+        server.requests()[1]["messages"][2]["content"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+}
