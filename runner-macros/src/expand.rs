@@ -7,8 +7,8 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::{ItemFn, Visibility};
 use syn::spanned::Spanned;
+use syn::{ItemFn, Visibility};
 
 use crate::ast::{Param, ParamKind, Plain, Read, Return, ToolFn};
 use crate::attr::{Caller, DefaultValue};

@@ -96,12 +96,12 @@ pub use runner::{
     DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
     PendingCall, StreamingToolRunner, ToolRunner, ToolSearch, Turn,
 };
+pub use stream::{Delta, StreamEvent};
 pub use tool::{
     AllowedCaller, ArgsReader, AuthInfo, Caller, DEFAULT_CODE_EXECUTION, FromToolContext,
     IntoToolOutput, SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture,
     ToolOutput, is_code_execution_version, is_valid_tool_name, same_code_caller,
 };
-pub use stream::{Delta, StreamEvent};
 pub use toolset::{Toolset, ToolsetError};
 pub use types::{
     ContentBlock, DocumentBlock, ImageBlock, Message, MessageParam, MessageParams, Role,

@@ -660,7 +660,12 @@ async fn answering_pending_code_calls_with_anything_but_tool_results_is_refused(
     .await;
     let mut runner = client(&server).tool_runner(params(), toolset![query_sales]);
     let first = runner.next().await.unwrap().unwrap();
-    let results = runner.tool_response().await.unwrap().expect("tools").clone();
+    let results = runner
+        .tool_response()
+        .await
+        .unwrap()
+        .expect("tools")
+        .clone();
     let mut answer = results.content_blocks().into_owned();
     answer.push(toolrunner::ContentBlock::text("And a note."));
     runner.push_messages([

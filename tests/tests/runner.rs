@@ -998,10 +998,18 @@ async fn tool_results_pair_each_call_with_its_result_in_call_order() {
         })
         .collect();
     assert_eq!(pairs.len(), 3);
-    assert_eq!(pairs[0], ("toolu_1".into(), "add".into(), "3".into(), false));
+    assert_eq!(
+        pairs[0],
+        ("toolu_1".into(), "add".into(), "3".into(), false)
+    );
     assert_eq!(
         pairs[1],
-        ("toolu_2".into(), "weather".into(), "sunny in Oslo".into(), false)
+        (
+            "toolu_2".into(),
+            "weather".into(),
+            "sunny in Oslo".into(),
+            false
+        )
     );
     assert!(pairs[2].3, "a bad input is an error result");
     // The results are reused, not run again, and the turn after wants none.

@@ -34,33 +34,33 @@ pub(crate) fn download(
     runs: Vec<CodeExecution>,
     dir: &Path,
 ) -> impl Future<Output = Result<Artifacts, Error>> + Send + 'static + use<> {
-        let dir: PathBuf = dir.to_owned();
-        let mut ids: Vec<String> = Vec::new();
-        for run in runs {
-            for id in run.output_files() {
-                // A file may be named by more than one result block.
-                if !ids.contains(id) {
-                    ids.push(id.clone());
+    let dir: PathBuf = dir.to_owned();
+    let mut ids: Vec<String> = Vec::new();
+    for run in runs {
+        for id in run.output_files() {
+            // A file may be named by more than one result block.
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+    }
+    async move {
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| Error::io("create the directory", &dir, e))?;
+        let mut artifacts = Artifacts {
+            saved: Vec::new(),
+            failed: Vec::new(),
+        };
+        for id in ids {
+            match files.download_to_dir(&id, &dir).await {
+                Ok(saved) => artifacts.saved.push(saved),
+                Err(e) => {
+                    tracing::warn!(file_id = %id, error = %e, "could not download artifact");
+                    artifacts.failed.push((id, e));
                 }
             }
         }
-        async move {
-            tokio::fs::create_dir_all(&dir)
-                .await
-                .map_err(|e| Error::io("create the directory", &dir, e))?;
-            let mut artifacts = Artifacts {
-                saved: Vec::new(),
-                failed: Vec::new(),
-            };
-            for id in ids {
-                match files.download_to_dir(&id, &dir).await {
-                    Ok(saved) => artifacts.saved.push(saved),
-                    Err(e) => {
-                        tracing::warn!(file_id = %id, error = %e, "could not download artifact");
-                        artifacts.failed.push((id, e));
-                    }
-                }
-            }
-            Ok(artifacts)
-        }
+        Ok(artifacts)
+    }
 }
