@@ -51,7 +51,7 @@ async fn ask(call: PendingCall) -> Decision {
     .ok()
     .flatten();
     match answer.as_deref() {
-        Some("y" | "yes") => Decision::Allow,
+        Some("y" | "yes") => Decision::allow(),
         Some(_) => Decision::deny("the user declined this tool call"),
         None => {
             println!("(no answer: denied)");

@@ -52,7 +52,11 @@
 //!   the code-execution container, and the files the container wrote.
 //! - [`ToolRunner`]: the agentic loop ([`Client::tool_runner`]);
 //!   [`StreamingToolRunner`] yields each [`Turn`] as it streams.
-//! - [`stream`]: streaming on the wire ([`Client::stream_message`]).
+//! - [`stream`]: streaming on the wire ([`Client::stream_message`]); its
+//!   [`StreamEvent`] and [`Delta`] are at the root too.
+//! - [`prelude`]: what most programs name, in one `use`.
+//! - [`schemars`], [`serde`], [`serde_json`]: the versions toolrunner uses,
+//!   re-exported for derives and values.
 //! - [`types`]: the Messages API's wire types.
 //! - [`builtin`]: the memory tool and the text editor, run on your machine
 //!   and confined to a directory.
@@ -128,7 +132,7 @@ pub use types::{
 /// `#[tool(rename = "...")]` changes its property name. `State<T>` and
 /// [`ToolCall`] parameters come from the call's context, not the input.
 /// Parameter types need `serde::Deserialize` and `schemars::JsonSchema`
-/// (schemars 1.x: see [`schemars`](crate::schemars)).
+/// (schemars 1.x: see [`schemars`]).
 ///
 /// A tool listed by a [`toolset!`] in another module must be visible there,
 /// as any function called from there: make it `pub` (or `pub(crate)`).
