@@ -109,7 +109,7 @@ pub(crate) fn marker_struct(tool: &ToolFn) -> TokenStream {
     quote! {
         #[doc(hidden)]
         // It is named after the function and is only ever used as a type.
-        #[allow(non_camel_case_types, dead_code, unreachable_pub)]
+        #[allow(non_camel_case_types, dead_code, unreachable_pub, clippy::redundant_pub_crate)]
         #vis struct #ident {}
     }
 }
