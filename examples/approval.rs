@@ -51,7 +51,7 @@ async fn ask(call: PendingCall) -> Decision {
     .ok()
     .flatten();
     match answer.as_deref() {
-        Some("y" | "yes") => Decision::Allow,
+        Some("y" | "yes") => Decision::allow(),
         Some(_) => Decision::deny("the user declined this tool call"),
         None => {
             println!("(no answer: denied)");
@@ -87,16 +87,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         println!();
-        if let Some(results) = runner.tool_response().await? {
-            for block in results.content_blocks().iter() {
-                if let Some(result) = block.as_tool_result() {
-                    println!(
-                        "  <- {}{}",
-                        if result.is_error { "[denied] " } else { "" },
-                        result.text()
-                    );
-                }
-            }
+        for (call, result) in runner.tool_results().await? {
+            println!(
+                "  <- {}: {}{}",
+                call.name,
+                if result.is_error { "[denied] " } else { "" },
+                result.text()
+            );
         }
     }
     Ok(())

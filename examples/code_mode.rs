@@ -163,13 +163,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         // Run this turn's tools now to show their results; the runner reuses
         // them instead of running the tools again.
-        if let Some(results) = runner.tool_response().await {
-            for block in results.content_blocks().iter() {
-                if let Some(result) = block.as_tool_result() {
-                    let mark = if result.is_error { "error" } else { "ok" };
-                    println!("  <- [{mark}]\n{}\n", indent(&result.text()));
-                }
-            }
+        for (_, result) in runner.tool_results().await? {
+            let mark = if result.is_error { "error" } else { "ok" };
+            println!("  <- [{mark}]\n{}\n", indent(&result.text()));
         }
     }
     println!("({} requests to the model)", runner.iterations());

@@ -61,14 +61,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         // Run this turn's calls now, to decide on their results; the runner
         // sends them without running the tools again.
-        let passed = match runner.tool_response().await {
-            Some(results) => results.content_blocks().iter().any(|block| {
-                block
-                    .as_tool_result()
-                    .is_some_and(|r| !r.is_error && r.text().contains("0 failed"))
-            }),
-            None => false,
-        };
+        let passed = runner
+            .tool_results()
+            .await?
+            .iter()
+            .any(|(_, result)| !result.is_error && result.text().contains("0 failed"));
         if passed && !deploy_unlocked {
             deploy_unlocked = true;
             println!("  (tests passed: adding `deploy`, removing `run_tests`)");

@@ -114,16 +114,12 @@ pub async fn print_run(runner: &mut ToolRunner) -> Result<(), Error> {
         }
         // Run this turn's tools now to show their results; the runner reuses
         // them instead of running the tools again.
-        if let Some(results) = runner.tool_response().await {
-            for block in results.content_blocks().iter() {
-                if let Some(result) = block.as_tool_result() {
-                    let mark = if result.is_error { "error" } else { "ok" };
-                    println!(
-                        "  <- [{mark}] {}",
-                        result.text().replace('\n', "\n         ")
-                    );
-                }
-            }
+        for (_, result) in runner.tool_results().await? {
+            let mark = if result.is_error { "error" } else { "ok" };
+            println!(
+                "  <- [{mark}] {}",
+                result.text().replace('\n', "\n         ")
+            );
         }
     }
     Ok(())

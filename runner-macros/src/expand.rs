@@ -7,8 +7,8 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::ItemFn;
 use syn::spanned::Spanned;
+use syn::{ItemFn, Visibility};
 
 use crate::ast::{Param, ParamKind, Plain, Read, Return, ToolFn};
 use crate::attr::{Caller, DefaultValue};
@@ -94,14 +94,22 @@ fn expand(tool: &ToolFn) -> TokenStream {
 /// The hidden struct that shares the function's name. A braced struct lives
 /// only in the type namespace, so it does not clash with the function, and
 /// one `use` imports both.
+///
+/// A `pub` function's struct is `pub`; any other's is `pub(crate)`, never
+/// less. Whether a `toolset!` may list the tool is the function's
+/// visibility, checked there on the function's path, so that listing a
+/// private tool from another module fails with "function `x` is private",
+/// about the function, rather than about a struct the user never wrote.
 pub(crate) fn marker_struct(tool: &ToolFn) -> TokenStream {
-    let vis = &tool.vis;
+    let vis = match &tool.vis {
+        Visibility::Public(_) => quote!(pub),
+        _ => quote!(pub(crate)),
+    };
     let ident = &tool.ident;
     quote! {
         #[doc(hidden)]
-        // It is named after the function, is only ever used as a type, and
-        // shares the function's visibility, whether or not that is reachable.
-        #[allow(non_camel_case_types, dead_code, unreachable_pub)]
+        // It is named after the function and is only ever used as a type.
+        #[allow(non_camel_case_types, dead_code, unreachable_pub, clippy::redundant_pub_crate)]
         #vis struct #ident {}
     }
 }

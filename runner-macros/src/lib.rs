@@ -19,13 +19,15 @@ mod valid;
 
 use proc_macro::TokenStream;
 
-/// Turns a function into a tool. See `toolrunner::tool`.
+// Turns a function into a tool. Documented where `toolrunner` re-exports
+// it: a doc comment here would be appended to that page.
 #[proc_macro_attribute]
 pub fn tool(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::tool(args.into(), input.into()).into()
 }
 
-/// Collects `#[tool]` functions into a toolset. See `toolrunner::toolset!`.
+// Collects `#[tool]` functions into a toolset; documented where
+// `toolrunner` re-exports it, as `tool` is.
 #[proc_macro]
 pub fn toolset(input: TokenStream) -> TokenStream {
     toolset::toolset(input.into()).into()

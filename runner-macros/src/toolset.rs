@@ -51,6 +51,13 @@ pub(crate) fn toolset(input: TokenStream) -> TokenStream {
         let (path, alias) = (paths[i], alias(i));
         quote_spanned!(path.span()=> type #alias = #path;)
     });
+    // The hidden struct of a tool is visible crate-wide; the function's own
+    // visibility says who may list it. Naming the function checks that, and
+    // a private one fails as "function `x` is private", on its path.
+    let visibility_checks = paths.iter().map(|path| {
+        let span = last_ident_span(path);
+        quote_spanned!(span=> let _ = #path;)
+    });
 
     // Paths written the same way are the same tool: one clear error, and
     // the name check below skips the repeat (it would fire too).
@@ -77,6 +84,7 @@ pub(crate) fn toolset(input: TokenStream) -> TokenStream {
     quote! {{
         #errors
         #(#declarations)*
+        #(#visibility_checks)*
         #checks
         #p::toolset(#p::Vec::from([#(#tools),*]))
     }}

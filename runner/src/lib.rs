@@ -54,7 +54,11 @@
 //!   [`StreamingToolRunner`] yields each [`Turn`] as it streams.
 //! - [`RunState`], [`RunStore`], [`FileStore`]: durable runs, kept between
 //!   processes and resumed ([`Client::resume`]).
-//! - [`stream`]: streaming on the wire ([`Client::stream_message`]).
+//! - [`stream`]: streaming on the wire ([`Client::stream_message`]); its
+//!   [`StreamEvent`] and [`Delta`] are at the root too.
+//! - [`prelude`]: what most programs name, in one `use`.
+//! - [`schemars`], [`serde`], [`serde_json`]: the versions toolrunner uses,
+//!   re-exported for derives and values.
 //! - [`types`]: the Messages API's wire types.
 //! - [`builtin`]: the memory tool and the text editor, run on your machine
 //!   and confined to a directory.
@@ -103,6 +107,7 @@ pub use runner::{
     FileStore, PendingCall, RunId, RunState, RunStore, StoreFuture, StreamingToolRunner,
     ToolRunner, ToolSearch, Turn,
 };
+pub use stream::{Delta, StreamEvent};
 pub use tool::{
     AllowedCaller, ArgsReader, AuthInfo, Caller, DEFAULT_CODE_EXECUTION, FromToolContext,
     IntoToolOutput, SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture,
@@ -111,10 +116,10 @@ pub use tool::{
 pub use toolset::{Toolset, ToolsetError};
 pub use types::{
     ContentBlock, DocumentBlock, ImageBlock, Message, MessageParam, MessageParams, Role,
-    StopReason, TextBlock, ToolResultBlock, ToolUseBlock,
+    StopReason, TextBlock, ToolResultBlock, ToolUseBlock, Usage,
 };
 
-/// Turns a function into a tool. See the crate docs for an example.
+/// Turns a function into a tool.
 ///
 /// The function stays as written and callable directly. Next to it the macro
 /// adds a hidden type of the same name that [`toolset!`] uses. Options, all
@@ -124,6 +129,8 @@ pub use types::{
 /// - `description = "..."`: what the tool does (default: the doc comment).
 /// - `allowed_callers = ["direct", "code"]`: who may call it (default `["direct"]`).
 /// - `strict = true`, `defer_loading = true`: passed to the API.
+/// - `input_examples = [{...}]`, `eager_input_streaming`: example inputs and
+///   eager input streaming, sent as the API documents them.
 /// - `inline = true`: run a synchronous function on the async runtime instead
 ///   of the blocking pool; only for fast functions that never block.
 ///
@@ -131,6 +138,66 @@ pub use types::{
 /// `#[tool(default)]` or `#[tool(default = expr)]` makes it optional;
 /// `#[tool(rename = "...")]` changes its property name. `State<T>` and
 /// [`ToolCall`] parameters come from the call's context, not the input.
+/// Parameter types need `serde::Deserialize` and `schemars::JsonSchema`
+/// (schemars 1.x: see [`schemars`]).
+///
+/// A tool listed by a [`toolset!`] in another module must be visible there,
+/// as any function called from there: make it `pub` (or `pub(crate)`).
+///
+/// # Examples
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use toolrunner::{tool, toolset, State, ToolCall};
+///
+/// #[derive(Deserialize, schemars::JsonSchema)]
+/// #[serde(rename_all = "lowercase")]
+/// enum Unit {
+///     Celsius,
+///     Fahrenheit,
+/// }
+///
+/// #[derive(Serialize)]
+/// struct Reading {
+///     city: String,
+///     degrees: f64,
+/// }
+///
+/// struct Thermometers(Vec<(&'static str, f64)>);
+///
+/// /// Read the temperature in a city.
+/// #[tool(name = "temperature", allowed_callers = ["direct", "code"])]
+/// async fn read_temperature(
+///     thermometers: State<Thermometers>,
+///     /// The city, e.g. "Oslo".
+///     city: String,
+///     /// The unit; celsius when left out.
+///     unit: Option<Unit>,
+///     /// How many decimals to keep.
+///     #[tool(default = 1)]
+///     decimals: u8,
+/// ) -> Result<Reading, String> {
+///     let (_, celsius) = thermometers.0.iter().find(|(name, _)| *name == city)
+///         .ok_or_else(|| format!("no thermometer in {city}"))?;
+///     let degrees = match unit {
+///         Some(Unit::Fahrenheit) => celsius * 9.0 / 5.0 + 32.0,
+///         _ => *celsius,
+///     };
+///     let scale = 10f64.powi(i32::from(decimals));
+///     Ok(Reading { city, degrees: (degrees * scale).round() / scale })
+/// }
+///
+/// let tools = toolset![read_temperature].with_state(Thermometers(vec![("Oslo", 21.5)]));
+/// let definition = tools.get("temperature").unwrap().definition();
+/// assert_eq!(definition.description, "Read the temperature in a city.");
+/// assert_eq!(definition.input_schema["required"], serde_json::json!(["city"]));
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let input = serde_json::json!({"city": "Oslo", "unit": "fahrenheit"});
+/// let out = tools.call("temperature", input, ToolCall::new("toolu_1")).await;
+/// assert_eq!(out.text_content(), r#"{"city":"Oslo","degrees":70.7}"#);
+/// # });
+/// ```
 pub use toolrunner_macros::tool;
 
 /// The whole of a code-mode worker binary: put
@@ -162,5 +229,137 @@ macro_rules! code_mode_worker {
 
 /// Collects `#[tool]` functions into a [`Toolset`]: `toolset![a, b, c]`.
 ///
-/// Two tools with the same name are a compile error.
+/// It takes paths to functions marked [`#[tool]`](macro@tool), as a call
+/// would name them (`weather::get_weather`, or the name alone after a
+/// `use`), and checks at compile time that they are tools, that each is
+/// visible where it is listed, and that no two share a name: each of
+/// these mistakes is a compile error on the path at fault. `toolset![]` is
+/// an empty toolset.
+///
+/// # Examples
+///
+/// ```
+/// use toolrunner::{tool, toolset};
+///
+/// mod math {
+///     use toolrunner::tool;
+///
+///     /// Multiply two integers.
+///     #[tool]
+///     pub fn mul(a: i64, b: i64) -> i64 {
+///         a * b
+///     }
+///
+///     /// Add two integers; named `add_int` for the model.
+///     #[tool(name = "add_int")]
+///     pub fn add(a: i64, b: i64) -> i64 {
+///         a + b
+///     }
+/// }
+///
+/// /// Add two numbers.
+/// #[tool]
+/// fn add(a: f64, b: f64) -> f64 {
+///     a + b
+/// }
+///
+/// // Two functions named `add`, but their tools' names differ.
+/// let tools = toolset![add, math::add, math::mul];
+/// assert_eq!(tools.names().collect::<Vec<_>>(), ["add", "add_int", "mul"]);
+///
+/// // Toolsets combine; shared state goes with `with_state`.
+/// let more = toolset![].merge(tools).unwrap();
+/// assert_eq!(more.len(), 3);
+/// ```
+///
+/// Listing two tools with one name does not compile:
+///
+/// ```compile_fail
+/// use toolrunner::{tool, toolset};
+///
+/// /// Add two integers.
+/// #[tool]
+/// fn add(a: i64, b: i64) -> i64 { a + b }
+///
+/// /// Also add.
+/// #[tool(name = "add")]
+/// fn plus(a: i64, b: i64) -> i64 { a + b }
+///
+/// let _ = toolset![add, plus]; // two tools in this toolset are named `add`
+/// ```
 pub use toolrunner_macros::toolset;
+
+/// schemars 1.x, which `#[tool]` reads parameter schemas with. A type with
+/// `schemars::JsonSchema` from another major version (0.8, say) is not a
+/// parameter type: depend on `schemars = "1"`, or derive through this
+/// re-export.
+///
+/// ```
+/// use toolrunner::{schemars, tool};
+///
+/// // No direct dependency on serde or schemars needed: derive through the
+/// // re-exports, and tell the derives where the crates are.
+/// #[derive(toolrunner::serde::Deserialize, schemars::JsonSchema)]
+/// #[serde(crate = "toolrunner::serde")]
+/// #[schemars(crate = "toolrunner::schemars")]
+/// struct Order {
+///     /// The item's id.
+///     item: String,
+///     quantity: u32,
+/// }
+///
+/// /// Place an order.
+/// #[tool]
+/// fn place(order: Order) -> String {
+///     format!("{} x {}", order.quantity, order.item)
+/// }
+/// ```
+pub use ::schemars;
+
+/// serde, which tools read their input with and serialize their output with.
+pub use ::serde;
+
+/// serde_json, whose `Value` tool inputs and results are.
+pub use ::serde_json;
+
+/// What most programs using toolrunner name: `use toolrunner::prelude::*;`.
+///
+/// The macros, the client and its parameters, the runner and its hooks,
+/// what a tool sees, the streamed events, and futures' `StreamExt` and
+/// `TryStreamExt` for `runner.next()` and `turn.next()`. Everything else is
+/// at the crate root.
+///
+/// ```no_run
+/// use toolrunner::prelude::*;
+///
+/// /// Add two integers.
+/// #[tool]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// # async fn run() -> Result<(), toolrunner::Error> {
+/// let client = Client::from_env()?;
+/// let params = MessageParams::new(models::CURRENT, 1024).user("What is 2 + 40?");
+/// let mut runner = client.tool_runner(params, toolset![add]);
+/// while let Some(message) = runner.next().await {
+///     println!("{}", message?.text());
+/// }
+/// # Ok(()) }
+/// ```
+pub mod prelude {
+    pub use crate::models;
+    pub use crate::stream::{Delta, StreamEvent};
+    pub use crate::{
+        AfterToolCall, BeforeToolCall, Client, ContentBlock, Decision, Message, MessageParam,
+        MessageParams, PendingCall, State, StreamingToolRunner, ToolCall, ToolOutput, ToolRunner,
+        Toolset, Turn, tool, toolset,
+    };
+    pub use futures_util::{StreamExt, TryStreamExt};
+}
+
+/// The README's examples, compiled as doc tests: the first one must build
+/// as written with only the dependencies its install section lists.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -86,15 +86,20 @@ pub fn toolset(tools: Vec<Arc<dyn Tool>>) -> Toolset {
 /// found and described at compile time: `toolset!` emits one check per tool
 /// that panics with [`NameClash::message`] when [`NameClash::found`].
 pub struct NameClash {
-    /// The paths of the two tools, as written; empty when there is no clash.
+    /// The paths of the two tools, as written, and the name they share;
+    /// all empty when there is no clash.
     first: &'static str,
     second: &'static str,
+    name: &'static str,
 }
 
 impl NameClash {
-    const PREFIX: &'static str = "tools `";
-    const MIDDLE: &'static str = "` and `";
-    const SUFFIX: &'static str = "` have the same name; rename one with #[tool(name = \"...\")]";
+    const PARTS: [&'static str; 4] = [
+        "two tools in this toolset are named `",
+        "`: `",
+        "` and `",
+        "`; a toolset's names must be unique, so rename one with #[tool(name = \"...\")]",
+    ];
 
     /// Compares tool `index` with every tool before it.
     pub const fn find(names: &[&'static str], paths: &[&'static str], index: usize) -> NameClash {
@@ -104,6 +109,7 @@ impl NameClash {
                 return NameClash {
                     first: paths[i],
                     second: paths[index],
+                    name: names[index],
                 };
             }
             i += 1;
@@ -111,6 +117,7 @@ impl NameClash {
         NameClash {
             first: "",
             second: "",
+            name: "",
         }
     }
 
@@ -119,16 +126,25 @@ impl NameClash {
         !self.second.is_empty()
     }
 
+    /// The message's pieces, in order.
+    const fn pieces(&self) -> [&'static str; 7] {
+        let p = Self::PARTS;
+        [p[0], self.name, p[1], self.first, p[2], self.second, p[3]]
+    }
+
     /// The length of [`NameClash::message`] in bytes.
     pub const fn message_len(&self) -> usize {
         if !self.found() {
             return 0;
         }
-        Self::PREFIX.len()
-            + self.first.len()
-            + Self::MIDDLE.len()
-            + self.second.len()
-            + Self::SUFFIX.len()
+        let pieces = self.pieces();
+        let mut len = 0;
+        let mut i = 0;
+        while i < pieces.len() {
+            len += pieces[i].len();
+            i += 1;
+        }
+        len
     }
 
     /// The error message, as UTF-8 bytes: constant evaluation cannot
@@ -136,11 +152,13 @@ impl NameClash {
     pub const fn message<const LEN: usize>(&self) -> [u8; LEN] {
         let mut out = [0; LEN];
         if self.found() {
-            let mut at = copy(&mut out, 0, Self::PREFIX);
-            at = copy(&mut out, at, self.first);
-            at = copy(&mut out, at, Self::MIDDLE);
-            at = copy(&mut out, at, self.second);
-            copy(&mut out, at, Self::SUFFIX);
+            let pieces = self.pieces();
+            let mut at = 0;
+            let mut i = 0;
+            while i < pieces.len() {
+                at = copy(&mut out, at, pieces[i]);
+                i += 1;
+            }
         }
         out
     }
@@ -258,7 +276,8 @@ pub const fn assert_context<T: FromToolContext>() {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a tool parameter",
     label = "this type must implement `serde::Deserialize` and `schemars::JsonSchema`",
-    note = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to the type, or use a type that has both"
+    note = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to the type, or use a type that has both",
+    note = "toolrunner reads schemas with schemars 1.x (`toolrunner::schemars`): a `JsonSchema` from schemars 0.8 does not count, so depend on `schemars = \"1\"`"
 )]
 pub trait ToolParam {}
 impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ToolParam for T {}

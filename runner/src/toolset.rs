@@ -18,6 +18,42 @@ use crate::tool::{
 /// tools known only at run time with [`add`](Self::add), and give shared
 /// state with [`with_state`](Self::with_state). Cloning is cheap.
 ///
+/// Every change comes in two forms: `with_*` takes the toolset and returns
+/// it, to build one in a single expression ([`with_tool`](Self::with_tool),
+/// [`with_state`](Self::with_state)); the other changes one in place
+/// through `&mut` ([`add`](Self::add), [`insert_state`](Self::insert_state)).
+/// They do the same, and fail the same way.
+///
+/// ```
+/// use toolrunner::{tool, toolset, State, Toolset};
+///
+/// struct Unit(&'static str);
+///
+/// /// Convert meters to the configured unit.
+/// #[tool]
+/// fn convert(unit: State<Unit>, meters: f64) -> String {
+///     format!("{meters} m in {}", unit.0)
+/// }
+///
+/// /// Add two integers.
+/// #[tool]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// // In one expression...
+/// let built = toolset![convert].with_state(Unit("feet"));
+/// # let _ = built;
+///
+/// // ...or step by step, as when what to add is known only at run time.
+/// let mut tools: Toolset = toolset![convert];
+/// tools.insert_state(Unit("feet"));
+/// if tools.len() < 2 {
+///     tools = tools.merge(toolset![add]).expect("no name is taken twice");
+/// }
+/// assert_eq!(tools.len(), 2);
+/// ```
+///
 /// ```
 /// use serde_json::json;
 /// use toolrunner::{tool, toolset, ToolCall};
@@ -87,6 +123,17 @@ impl Toolset {
     /// a valid tool name; the toolset is left unchanged.
     pub fn add(&mut self, tool: impl Tool) -> Result<&mut Self, ToolsetError> {
         self.add_arc(Arc::new(tool))
+    }
+
+    /// Adds a tool, taking the toolset and returning it: [`add`](Self::add)
+    /// for a chain of calls.
+    ///
+    /// # Errors
+    ///
+    /// As [`add`](Self::add); the toolset is dropped with the error.
+    pub fn with_tool(mut self, tool: impl Tool) -> Result<Self, ToolsetError> {
+        self.add(tool)?;
+        Ok(self)
     }
 
     /// Adds a shared tool.
@@ -162,6 +209,13 @@ impl Toolset {
         self
     }
 
+    /// Gives the tools a shared value of type `T`, in place:
+    /// [`with_state`](Self::with_state) through `&mut`.
+    pub fn insert_state<T: Send + Sync + 'static>(&mut self, state: T) -> &mut Self {
+        Arc::make_mut(&mut self.states).insert(Arc::new(state));
+        self
+    }
+
     /// Like [`with_state`](Self::with_state), with a value already shared.
     #[must_use]
     pub fn with_shared_state<T: Send + Sync + 'static>(mut self, state: Arc<T>) -> Self {
@@ -170,7 +224,6 @@ impl Toolset {
     }
 
     /// The toolset's state.
-    #[cfg(feature = "code-mode")]
     pub(crate) fn state_map(&self) -> &Arc<StateMap> {
         &self.states
     }

@@ -229,3 +229,65 @@ async fn error_results_without_a_message_never_go_out_empty() {
         ])
     );
 }
+
+/// The tools a human approved, kept in the toolset's state.
+struct Approved(Vec<&'static str>);
+
+#[tokio::test]
+async fn hooks_capture_state_and_read_the_toolsets() {
+    let server = two_turns(json!([
+        tool_use("toolu_1", "delete_file", json!({"path": "/tmp/x"})),
+        tool_use("toolu_2", "echo", json!({"text": "rude words"}))
+    ]))
+    .await;
+    let deletes_before = DELETES.load(Ordering::SeqCst);
+    // Captured by an async closure whose body uses it: no clone inside.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    // Captured by a closure whose async block moves it.
+    let outputs = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&outputs);
+    client(&server)
+        .tool_runner(
+            params(),
+            toolset![delete_file, echo].with_state(Approved(vec!["echo"])),
+        )
+        .message_threads(false)
+        .before_tool_call(async move |call: PendingCall| {
+            log.lock().unwrap().push(call.name.clone());
+            let approved = call.state::<Approved>().expect("the toolset's state");
+            if !approved.0.contains(&call.name.as_str()) {
+                return Decision::deny(format!("`{}` is not approved", call.name));
+            }
+            let text = call.input["text"].as_str().unwrap_or_default();
+            Decision::replace(json!({ "text": text.replace("rude", "kind") }))
+        })
+        .after_tool_call(move |call: PendingCall, output: ToolOutput| async move {
+            count.fetch_add(1, Ordering::SeqCst);
+            assert!(call.state::<Approved>().is_some());
+            output
+        })
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(*seen.lock().unwrap(), ["delete_file", "echo"]);
+    assert_eq!(outputs.load(Ordering::SeqCst), 1, "only the call that ran");
+    assert_eq!(DELETES.load(Ordering::SeqCst), deletes_before);
+    assert_eq!(
+        server.requests()[1]["messages"][2]["content"],
+        json!([
+            {"type": "tool_result", "tool_use_id": "toolu_1", "content": "`delete_file` is not approved", "is_error": true},
+            {"type": "tool_result", "tool_use_id": "toolu_2", "content": "kind words"}
+        ])
+    );
+}
+
+#[test]
+fn decisions_have_constructors() {
+    assert_eq!(Decision::allow(), Decision::Allow);
+    assert_eq!(Decision::deny("no"), Decision::Deny("no".into()));
+    assert_eq!(
+        Decision::replace(json!({"a": 1})),
+        Decision::Replace(json!({"a": 1}))
+    );
+}

@@ -185,6 +185,23 @@ pub mod tools {
     }
 }
 
+mod hidden {
+    //! A private tool in a private module: its hidden struct is wider than
+    //! the function, and must not warn for it.
+
+    /// Private to this module.
+    #[toolrunner::tool]
+    const fn secret() -> u8 {
+        1
+    }
+
+    #[test]
+    fn a_private_tool_builds_without_warnings() {
+        assert_eq!(toolrunner::toolset![secret].len(), 1);
+        assert_eq!(secret(), 1);
+    }
+}
+
 #[test]
 fn the_tools_build_without_warnings() {
     let tools = tools::all();

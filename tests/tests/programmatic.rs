@@ -420,7 +420,7 @@ async fn pause_turn_in_the_middle_of_a_code_run_resumes_in_the_same_container() 
     let first = runner.next().await.unwrap().unwrap();
     assert_eq!(first.id, "msg_1");
     assert!(
-        runner.tool_response().await.is_none(),
+        runner.tool_response().await.unwrap().is_none(),
         "a paused turn runs no tools"
     );
     assert!(runner.code_executions()[0].is_pending());
@@ -660,7 +660,12 @@ async fn answering_pending_code_calls_with_anything_but_tool_results_is_refused(
     .await;
     let mut runner = client(&server).tool_runner(params(), toolset![query_sales]);
     let first = runner.next().await.unwrap().unwrap();
-    let results = runner.tool_response().await.expect("tools").clone();
+    let results = runner
+        .tool_response()
+        .await
+        .unwrap()
+        .expect("tools")
+        .clone();
     let mut answer = results.content_blocks().into_owned();
     answer.push(toolrunner::ContentBlock::text("And a note."));
     runner.push_messages([

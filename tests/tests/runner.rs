@@ -278,7 +278,7 @@ async fn tool_response_runs_tools_once_and_edits_are_sent() {
     let first = runner.next().await.unwrap().unwrap();
     assert_eq!(first.id, "msg_1");
     {
-        let response = runner.tool_response().await.expect("tools wanted");
+        let response = runner.tool_response().await.unwrap().expect("tools wanted");
         let toolrunner::types::Content::Blocks(blocks) = &mut response.content else {
             panic!("tool results are blocks");
         };
@@ -288,7 +288,7 @@ async fn tool_response_runs_tools_once_and_edits_are_sent() {
         result.cache_control = Some(json!({"type": "ephemeral"}));
     }
     // A second call reuses the cached result.
-    let again = runner.tool_response().await.expect("cached");
+    let again = runner.tool_response().await.unwrap().expect("cached");
     assert_eq!(
         again.content_blocks()[0].as_tool_result().unwrap().text(),
         "counted"
@@ -366,7 +366,7 @@ async fn terminal_stop_reasons_end_the_loop_without_running_tools() {
             Some(stop)
         );
         assert!(
-            runner.tool_response().await.is_none(),
+            runner.tool_response().await.unwrap().is_none(),
             "{stop}: no tools to run"
         );
         assert!(runner.next().await.is_none(), "{stop}: the loop ends");
@@ -959,5 +959,67 @@ async fn a_strict_tools_bounds_leave_the_wire_schema_but_are_enforced_on_read() 
         requests[1]["messages"][2]["content"][0],
         json!({"type": "tool_result", "tool_use_id": "toolu_1", "is_error": true,
                "content": "invalid input for tool `print_label`: `input.label.text` has 12 characters, but must have at most 5"})
+    );
+}
+
+#[tokio::test]
+async fn tool_results_pair_each_call_with_its_result_in_call_order() {
+    let server = server(vec![
+        message(
+            "msg_1",
+            json!([
+                text("Two sums and a weather."),
+                tool_use("toolu_1", "add", json!({"a": 1, "b": 2})),
+                tool_use("toolu_2", "weather", json!({"city": "Oslo"})),
+                tool_use("toolu_3", "add", json!({"a": "x", "b": 2}))
+            ]),
+            "tool_use",
+        ),
+        message("msg_2", json!([text("done")]), "end_turn"),
+    ])
+    .await;
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add, weather])
+        .message_threads(false);
+    runner.next().await.unwrap().unwrap();
+    let pairs: Vec<(String, String, String, bool)> = runner
+        .tool_results()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(call, result)| {
+            assert_eq!(call.id, result.tool_use_id);
+            (
+                call.id.clone(),
+                call.name.clone(),
+                result.text(),
+                result.is_error,
+            )
+        })
+        .collect();
+    assert_eq!(pairs.len(), 3);
+    assert_eq!(
+        pairs[0],
+        ("toolu_1".into(), "add".into(), "3".into(), false)
+    );
+    assert_eq!(
+        pairs[1],
+        (
+            "toolu_2".into(),
+            "weather".into(),
+            "sunny in Oslo".into(),
+            false
+        )
+    );
+    assert!(pairs[2].3, "a bad input is an error result");
+    // The results are reused, not run again, and the turn after wants none.
+    let last = runner.next().await.unwrap().unwrap();
+    assert_eq!(last.id, "msg_2");
+    assert!(runner.tool_results().await.unwrap().is_empty());
+    assert_eq!(
+        server.requests()[1]["messages"][2]["content"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
     );
 }

@@ -742,3 +742,93 @@ async fn a_stream_silent_for_longer_than_the_idle_timeout_is_broken() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_streaming_runner_is_configured_as_the_plain_one() {
+    let first = message(
+        "msg_1",
+        json!([
+            tool_use("toolu_1", "add", json!({"a": 1, "b": 2})),
+            tool_use("toolu_2", "add", json!({"a": 3, "b": 4}))
+        ]),
+        "tool_use",
+    );
+    let server = ScriptedServer::start(Sequence::new([Reply::stream_message(&first)]))
+        .await
+        .unwrap();
+    let denied = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&denied);
+    // Every setting after `streaming()`, as on the plain runner.
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .streaming()
+        .message_threads(false)
+        .max_iterations(1)
+        .tool_concurrency(1)
+        .before_tool_call(async move |call: toolrunner::PendingCall| {
+            if call.input["a"] == 3 {
+                count.fetch_add(1, Ordering::SeqCst);
+                toolrunner::Decision::deny("no threes")
+            } else {
+                toolrunner::Decision::allow()
+            }
+        })
+        .after_tool_call(
+            async |_call: toolrunner::PendingCall, output: toolrunner::ToolOutput| {
+                toolrunner::ToolOutput::text(format!("[{}]", output.text_content()))
+            },
+        );
+    assert_eq!(runner.toolset().len(), 1);
+    assert!(runner.last_message().is_none());
+
+    runner.next_turn().await.unwrap().expect("turn");
+    // The same type as the plain runner's, which reads the turn first.
+    let response: Result<Option<&mut toolrunner::MessageParam>, toolrunner::Error> =
+        runner.tool_response().await;
+    assert!(response.unwrap().is_some());
+    assert_eq!(runner.last_message().map(|m| m.id.as_str()), Some("msg_1"));
+    let pairs: Vec<(String, String, bool)> = runner
+        .tool_results()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(call, result)| (call.id.clone(), result.text(), result.is_error))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("toolu_1".to_owned(), "[3]".to_owned(), false),
+            ("toolu_2".to_owned(), "no threes".to_owned(), true)
+        ]
+    );
+    assert_eq!(denied.load(Ordering::SeqCst), 1, "the tools ran once");
+    // `max_iterations(1)`: no second request.
+    let error = runner.next_turn().await.expect("an error").unwrap_err();
+    assert!(error.is_max_iterations(), "{error}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn message_delta_usage_is_typed_and_merged_into_the_message() {
+    let first = message("msg_1", json!([text("Hi.")]), "end_turn");
+    let server = ScriptedServer::start(Sequence::new([Reply::stream_message(&first)]))
+        .await
+        .unwrap();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![])
+        .message_threads(false)
+        .streaming();
+    let turn = runner.next_turn().await.unwrap().expect("turn");
+    let mut delta_usage = None;
+    while let Some(event) = turn.next().await {
+        // At the crate root too.
+        if let toolrunner::StreamEvent::MessageDelta { usage, .. } = event.unwrap() {
+            delta_usage = usage;
+        }
+    }
+    let usage: toolrunner::Usage = delta_usage.expect("usage in message_delta");
+    let message = turn.message().await.unwrap();
+    assert_eq!(usage.output_tokens, message.usage.output_tokens);
+    assert!(message.usage.input_tokens > 0, "the start's count is kept");
+    let _: Option<toolrunner::Delta> = None;
+}

@@ -299,12 +299,13 @@ impl Turn<'_> {
         call: &ToolUseBlock,
     ) -> Result<Verdict, HandlerError> {
         let hook = Arc::clone(hook);
-        let pending = PendingCall {
-            id: call.id.clone(),
-            name: call.name.clone(),
-            input: call.input.clone(),
-            caller: call.caller(),
-        };
+        let pending = PendingCall::new(
+            call.id.clone(),
+            call.name.clone(),
+            call.input.clone(),
+            call.caller(),
+            Arc::clone(self.toolset.state_map()),
+        );
         let Payload(verdict) = self
             .ctx
             .run(move || async move {

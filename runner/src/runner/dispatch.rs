@@ -245,12 +245,13 @@ pub(crate) fn run_one(
         call = call.with_idempotency_key(format!("{run}:{}", block.id));
     }
     let id = block.id;
-    let mut pending = PendingCall {
-        id: id.clone(),
-        name: block.name,
-        input: block.input,
+    let mut pending = PendingCall::new(
+        id.clone(),
+        block.name,
+        block.input,
         caller,
-    };
+        Arc::clone(toolset.state_map()),
+    );
     async move {
         let started = Instant::now();
         let output = match refusal {

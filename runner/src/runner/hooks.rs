@@ -1,15 +1,24 @@
 //! Hooks around tool calls: approve, deny or rewrite a call before it runs,
 //! and rewrite its result after.
+//!
+//! A hook is a closure, cloned for each call: the async closure
+//! `async move |call: PendingCall| { ... }` and the closure returning a future
+//! `move |call: PendingCall| async move { ... }` both work, and may capture
+//! what they need (an `Arc`, a channel's sender). Since each call gets its own
+//! clone, a captured value should be cheap to clone. The toolset's shared
+//! state is at hand too, without capturing anything: [`PendingCall::state`].
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::tool::{Caller, ToolOutput};
+use crate::tool::{Caller, State, StateMap, ToolOutput};
 
 /// A tool call about to run, as a hook sees it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct PendingCall {
     /// The `tool_use` id.
@@ -21,6 +30,78 @@ pub struct PendingCall {
     pub input: Value,
     /// Who made the call.
     pub caller: Caller,
+    /// The shared state of the toolset that runs the call.
+    states: Arc<StateMap>,
+}
+
+impl PendingCall {
+    pub(crate) fn new(
+        id: String,
+        name: String,
+        input: Value,
+        caller: Caller,
+        states: Arc<StateMap>,
+    ) -> Self {
+        PendingCall {
+            id,
+            name,
+            input,
+            caller,
+            states,
+        }
+    }
+
+    /// The toolset's shared state of type `T` (given with
+    /// [`Toolset::with_state`](crate::Toolset::with_state)), as a tool's
+    /// [`State<T>`] parameter would get it; `None` when the toolset has no `T`.
+    ///
+    /// ```
+    /// use std::collections::HashSet;
+    /// use std::sync::Mutex;
+    /// use toolrunner::{Decision, PendingCall};
+    ///
+    /// /// Tools a human approved for the whole session.
+    /// struct Approved(Mutex<HashSet<String>>);
+    ///
+    /// // Captures nothing: the approvals live in the toolset.
+    /// let hook = async |call: PendingCall| {
+    ///     let approved = call
+    ///         .state::<Approved>()
+    ///         .is_some_and(|approved| approved.0.lock().unwrap().contains(&call.name));
+    ///     if approved {
+    ///         Decision::allow()
+    ///     } else {
+    ///         Decision::deny(format!("`{}` was not approved", call.name))
+    ///     }
+    /// };
+    /// # fn takes(_: impl toolrunner::BeforeToolCall) {}
+    /// # takes(hook);
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<State<T>> {
+        self.states.get::<T>()
+    }
+}
+
+impl fmt::Debug for PendingCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingCall")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("input", &self.input)
+            .field("caller", &self.caller)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Two calls are equal when their id, name, input and caller are; the
+/// toolset's state is not compared.
+impl PartialEq for PendingCall {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.name == other.name
+            && self.input == other.input
+            && self.caller == other.caller
+    }
 }
 
 /// What a before-call hook decides.
@@ -57,9 +138,20 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// Denies the call with a message for the model.
+    /// Runs the call as it is: [`Decision::Allow`].
+    pub fn allow() -> Self {
+        Decision::Allow
+    }
+
+    /// Denies the call with a message for the model: [`Decision::Deny`].
     pub fn deny(message: impl Into<String>) -> Self {
         Decision::Deny(message.into())
+    }
+
+    /// Runs the call with `input` in place of the model's:
+    /// [`Decision::Replace`]. The history keeps the call as the model wrote it.
+    pub fn replace(input: impl Into<Value>) -> Self {
+        Decision::Replace(input.into())
     }
 }
 
@@ -67,39 +159,86 @@ type HookFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A hook that runs before each tool call.
 ///
-/// Implemented for async closures `Fn(PendingCall) -> impl Future<Output = Decision>`:
+/// Implemented for closures that take a [`PendingCall`] and return a
+/// `Send` future of a [`Decision`]: async closures
+/// (`async move |call: PendingCall| ...`) and closures returning an async
+/// block (`move |call: PendingCall| async move { ... }`). They may capture
+/// state, as long as it is `Clone + Send + Sync`: the closure is cloned for
+/// each call, so capture an `Arc` rather than what it holds. A type of your
+/// own can implement the trait too.
 ///
 /// ```
+/// use std::sync::{Arc, Mutex};
 /// use toolrunner::{Decision, PendingCall};
 ///
-/// let hook = |call: PendingCall| async move {
+/// // Every call the hook saw, shared with the rest of the program.
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = Arc::clone(&seen);
+/// let hook = async move |call: PendingCall| {
+///     log.lock().unwrap().push(call.name.clone());
 ///     if call.name == "delete_everything" {
 ///         Decision::deny("this tool needs a human's approval, and none was given")
 ///     } else {
-///         Decision::Allow
+///         Decision::allow()
 ///     }
 /// };
 /// # fn takes(_: impl toolrunner::BeforeToolCall) {}
 /// # takes(hook);
+/// # assert!(seen.lock().unwrap().is_empty());
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a before-call hook",
+    label = "expected `async |call: PendingCall| -> Decision`",
+    note = "a before-call hook is a `Clone + Send + Sync + 'static` closure taking a `PendingCall` and returning a `Send` future of a `Decision`"
+)]
 pub trait BeforeToolCall: Send + Sync + 'static {
     /// Decides about `call`.
     fn before(&self, call: PendingCall) -> HookFuture<Decision>;
 }
 
+// `FnOnce` on a clone, not `Fn`: an async closure whose body uses what it
+// captured implements only `AsyncFn`, whose future's `Send`-ness cannot be
+// named on stable Rust, and a closure whose async block moves a capture
+// implements only `FnOnce`. Calling a fresh clone serves both, and plain
+// closures as before.
 impl<F, Fut> BeforeToolCall for F
 where
-    F: Fn(PendingCall) -> Fut + Send + Sync + 'static,
+    F: FnOnce(PendingCall) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Decision> + Send + 'static,
 {
     fn before(&self, call: PendingCall) -> HookFuture<Decision> {
-        Box::pin(self(call))
+        Box::pin((self.clone())(call))
     }
 }
 
 /// A hook that runs after each tool call that ran, and may replace its result.
 ///
-/// Implemented for async closures `Fn(PendingCall, ToolOutput) -> impl Future<Output = ToolOutput>`.
+/// Implemented for closures that take a [`PendingCall`] and the
+/// [`ToolOutput`] and return a `Send` future of the output to send, as
+/// [`BeforeToolCall`] is: async closures and closures returning an async
+/// block, cloned for each call.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use toolrunner::{PendingCall, ToolOutput};
+///
+/// let failures = Arc::new(AtomicUsize::new(0));
+/// let count = Arc::clone(&failures);
+/// let hook = async move |call: PendingCall, output: ToolOutput| {
+///     if output.is_error {
+///         count.fetch_add(1, Ordering::Relaxed);
+///     }
+///     output
+/// };
+/// # fn takes(_: impl toolrunner::AfterToolCall) {}
+/// # takes(hook);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an after-call hook",
+    label = "expected `async |call: PendingCall, output: ToolOutput| -> ToolOutput`",
+    note = "an after-call hook is a `Clone + Send + Sync + 'static` closure taking a `PendingCall` and a `ToolOutput` and returning a `Send` future of a `ToolOutput`"
+)]
 pub trait AfterToolCall: Send + Sync + 'static {
     /// The result to send in place of `output`.
     fn after(&self, call: PendingCall, output: ToolOutput) -> HookFuture<ToolOutput>;
@@ -107,10 +246,10 @@ pub trait AfterToolCall: Send + Sync + 'static {
 
 impl<F, Fut> AfterToolCall for F
 where
-    F: Fn(PendingCall, ToolOutput) -> Fut + Send + Sync + 'static,
+    F: FnOnce(PendingCall, ToolOutput) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = ToolOutput> + Send + 'static,
 {
     fn after(&self, call: PendingCall, output: ToolOutput) -> HookFuture<ToolOutput> {
-        Box::pin(self(call, output))
+        Box::pin((self.clone())(call, output))
     }
 }

@@ -35,8 +35,8 @@ use crate::client::Request;
 use crate::error::Error;
 use crate::toolset::Toolset;
 use crate::types::{
-    CodeExecution, ContentBlock, Message, MessageParam, MessageParams, StopReason, ToolResultBlock,
-    code_executions,
+    CodeExecution, Content, ContentBlock, Message, MessageParam, MessageParams, StopReason,
+    ToolResultBlock, ToolUseBlock, code_executions,
 };
 
 use super::compaction::{self, Compaction};
@@ -572,11 +572,14 @@ impl Lifecycle {
         turn.message
             .tool_uses()
             .filter(|c| turn.awaits_approval(&c.id))
-            .map(|c| PendingCall {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                input: c.input.clone(),
-                caller: c.caller(),
+            .map(|c| {
+                PendingCall::new(
+                    c.id.clone(),
+                    c.name.clone(),
+                    c.input.clone(),
+                    c.caller(),
+                    std::sync::Arc::clone(self.toolset.state_map()),
+                )
             })
             .collect()
     }
@@ -588,6 +591,27 @@ impl Lifecycle {
             return None;
         }
         turn.tool_response.as_mut()
+    }
+
+    /// The current turn's calls, each with the result answering it, in call
+    /// order; empty before its tools ran or when it wants none.
+    pub(crate) fn tool_results(&self) -> Vec<(&ToolUseBlock, &ToolResultBlock)> {
+        let Some(turn) = self.turn.as_ref().filter(|turn| turn.wants_tools()) else {
+            return Vec::new();
+        };
+        let Some(Content::Blocks(blocks)) = turn.tool_response.as_ref().map(|r| &r.content) else {
+            return Vec::new();
+        };
+        turn.message
+            .tool_uses()
+            .filter_map(|call| {
+                blocks
+                    .iter()
+                    .filter_map(ContentBlock::as_tool_result)
+                    .find(|result| result.tool_use_id == call.id)
+                    .map(|result| (call, result))
+            })
+            .collect()
     }
 
     /// The error for a loop that ended without any message, or at its limit.

@@ -21,6 +21,7 @@ pub(crate) mod lifecycle;
 mod log;
 mod programmatic;
 mod request;
+mod shared;
 mod state;
 mod store;
 mod streaming;
@@ -54,7 +55,7 @@ use tracing::Instrument;
 use crate::client::Client;
 use crate::error::Error;
 use crate::toolset::Toolset;
-use crate::types::{CodeExecution, Message, MessageParam, MessageParams};
+use crate::types::{Message, MessageParams};
 use dispatch::{Dispatcher, Outcome};
 use lifecycle::{Action, Lifecycle};
 
@@ -209,44 +210,11 @@ impl ToolRunner {
         }
     }
 
-    /// Sets the most requests the runner sends (default
-    /// [`DEFAULT_MAX_ITERATIONS`]). When the limit is reached the runner
-    /// yields an error instead of sending another request, and does not run
-    /// tools whose results could not be sent.
-    pub fn max_iterations(mut self, max: usize) -> Self {
-        self.core.set_max_iterations(max);
-        self
-    }
-
-    /// Sets how many tool calls of one turn run at once (default
-    /// [`DEFAULT_TOOL_CONCURRENCY`]; at least 1). Results keep call order.
-    pub fn tool_concurrency(mut self, n: usize) -> Self {
-        self.dispatcher.concurrency = n.max(1);
-        self
-    }
-
-    /// Runs `hook` before each tool call: it sees the tool's name, input and
-    /// caller, and may allow the call, deny it (the model sees the message
-    /// as an `is_error` result) or replace its input. Calls a tool's
-    /// `allowed_callers` refuse never reach the hook.
-    ///
-    /// ```no_run
-    /// # use toolrunner::{toolset, Client, Decision, MessageParams, PendingCall};
-    /// # fn f(client: Client, params: MessageParams) {
-    /// let runner = client
-    ///     .tool_runner(params, toolset![])
-    ///     .before_tool_call(|call: PendingCall| async move {
-    ///         if call.name.starts_with("delete") {
-    ///             Decision::deny("deleting needs a human's approval")
-    ///         } else {
-    ///             Decision::Allow
-    ///         }
-    ///     });
-    /// # }
-    /// ```
-    pub fn before_tool_call(mut self, hook: impl BeforeToolCall) -> Self {
-        self.dispatcher.before = Some(Arc::new(hook));
-        self
+    /// Finishes the current turn: nothing to do, since a plain runner
+    /// yields only complete messages, and no call starts early.
+    #[allow(clippy::unused_async)]
+    async fn settle_turn(&mut self) -> Result<HashMap<String, dispatch::Early>, Error> {
+        Ok(HashMap::new())
     }
 
     /// Saves the run's [`RunState`] in `store` as `run` after every model
@@ -325,297 +293,9 @@ impl ToolRunner {
         self
     }
 
-    /// The run's state as it stands, to keep and go on with later
-    /// ([`Client::resume`]). Take it between iterations: after a message
-    /// was yielded, or once the stream has ended (with calls waiting for
-    /// approval, say).
-    pub fn state(&self) -> RunState {
-        self.core.state()
-    }
-
-    /// The calls of the current turn that a before-call hook deferred
-    /// ([`Decision::Defer`]) and that wait for a human, in call order. When
-    /// some do, the runner's stream ends once the turn's other calls have
-    /// run: keep its [`state`](Self::state), and approve or deny them on it
-    /// ([`RunState::approve`], [`RunState::deny`]) before resuming.
-    ///
-    /// ```no_run
-    /// # use futures_util::StreamExt;
-    /// # use toolrunner::{toolset, Client, Decision, MessageParams, PendingCall};
-    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
-    /// let mut runner = client
-    ///     .tool_runner(params, toolset![])
-    ///     .before_tool_call(|call: PendingCall| async move {
-    ///         if call.name == "refund" { Decision::Defer } else { Decision::Allow }
-    ///     });
-    /// while let Some(message) = runner.next().await {
-    ///     message?;
-    /// }
-    /// for call in runner.pending_approvals() {
-    ///     println!("{} wants to run {} with {}", call.id, call.name, call.input);
-    /// }
-    /// let mut state = runner.state();
-    /// // ... days later, perhaps in another process:
-    /// for call in state.pending_approvals() {
-    ///     state.deny(&call.id, "a human refused the refund")?;
-    /// }
-    /// let runner = client.resume(state, toolset![])?;
-    /// # Ok(()) }
-    /// ```
-    pub fn pending_approvals(&self) -> Vec<PendingCall> {
-        self.core.pending_approvals()
-    }
-
-    /// Runs `hook` after each tool call that ran; what it returns is sent in
-    /// place of the tool's result.
-    pub fn after_tool_call(mut self, hook: impl AfterToolCall) -> Self {
-        self.dispatcher.after = Some(Arc::new(hook));
-        self
-    }
-
-    /// Compacts the conversation when it grows: on the client
-    /// ([`Compaction::new`]: the runner asks for a summary past a token
-    /// threshold) or on the server ([`Compaction::server`]: each request
-    /// carries the API's `compact_20260112` edit). A `compaction` stop
-    /// reason is handled like `pause_turn`.
-    pub fn compaction(mut self, compaction: Compaction) -> Self {
-        self.core.set_compaction(compaction);
-        self
-    }
-
-    /// Gives the model more tools from the next request on, without
-    /// changing the `tools` parameter (which would miss the prompt cache,
-    /// and which a continued message thread does not take): the next
-    /// request carries a `system`-role message of `tool_addition` blocks
-    /// (`{"type": "tool_definition", "definition": ...}`) and the betas
-    /// `mid-conversation-tool-changes-2026-07-01` and
-    /// `inline-tools-2026-09-15`. The tools run at once, in place of tools
-    /// of the same name, even for calls of the current turn not yet run.
-    /// After a `pause_turn` stop the message waits for the turn after.
-    /// Before the first request, the tools simply join `tools`.
-    ///
-    /// ```no_run
-    /// # use futures_util::StreamExt;
-    /// # use toolrunner::{tool, toolset, Client, MessageParams};
-    /// /// Deploy the build.
-    /// #[tool]
-    /// fn deploy() -> String { "deployed".into() }
-    ///
-    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
-    /// let mut runner = client.tool_runner(params, toolset![]);
-    /// while let Some(message) = runner.next().await {
-    ///     if message?.text().contains("ready to deploy") {
-    ///         runner.add_tools(toolset![deploy])?;
-    ///     }
-    /// }
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// An encoding error for a definition that cannot be serialized.
-    pub fn add_tools(&mut self, toolset: Toolset) -> Result<(), Error> {
-        self.core.add_tools(toolset)
-    }
-
-    /// Takes tools away from the next request on, as
-    /// [`add_tools`](Self::add_tools) adds them: a `system`-role message of
-    /// `tool_removal` blocks (`{"type": "tool_reference", "name": ...}`).
-    /// The tools stop running at once: a later call gets an `is_error`
-    /// result naming the tool.
-    ///
-    /// # Errors
-    ///
-    /// An invalid-request error naming a tool the runner has not got;
-    /// nothing is removed then.
-    pub fn remove_tools<'a>(
-        &mut self,
-        names: impl IntoIterator<Item = &'a str>,
-    ) -> Result<(), Error> {
-        self.core.remove_tools(names)
-    }
-
-    /// Compacts the conversation before the model's next turn, once the
-    /// current turn's tools have run (a paused turn is resumed first).
-    /// With [`Compaction::new`] this is the client-side summary, whatever
-    /// the threshold. With [`Compaction::server`] the next request's
-    /// compaction edit is made to fire: its trigger is set to the tokens
-    /// the last turn held (at least the API's smallest trigger, 50,000
-    /// input tokens, so a smaller conversation is compacted once it gets
-    /// there), for that request only; no extra request is sent. Otherwise
-    /// the runner sends one request with the whole history and
-    /// `compaction: {"type": "summarize"}` (beta `compact-2026-09-04`), and
-    /// goes on from the `compaction` block the API returns. That request
-    /// counts as an iteration and is not yielded.
-    ///
-    /// ```no_run
-    /// # use futures_util::StreamExt;
-    /// # use toolrunner::{toolset, Client, MessageParams};
-    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
-    /// let mut runner = client.tool_runner(params, toolset![]);
-    /// while let Some(message) = runner.next().await {
-    ///     if message?.usage.input_tokens > 150_000 {
-    ///         runner.compact_before_next_turn()?;
-    ///     }
-    /// }
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// An invalid-request error when the parameters carry a compaction edit
-    /// of the caller's own and no [`Compaction`] is set: the API does not
-    /// accept a summarized conversation with one.
-    pub fn compact_before_next_turn(&mut self) -> Result<(), Error> {
-        self.core.compact_before_next_turn()
-    }
-
-    /// Whether requests use message threads (beta
-    /// `message-threads-2026-08-12`; on by default): the server holds the
-    /// conversation, and each request sends only what was added since the
-    /// last reply, however long the history grows. [`messages`](Self::messages)
-    /// is always the whole conversation.
-    ///
-    /// The runner starts a new thread, with the whole history, when the
-    /// server has lost the thread, after a refusal, after a reply written by
-    /// a fallback model or cut off mid-stream, after compaction, and when
-    /// you change what the server holds (appending, as
-    /// [`push_messages`](Self::push_messages) does, continues the thread). If
-    /// the server cannot thread a request, the runner goes on without.
-    ///
-    /// ```no_run
-    /// # use toolrunner::{toolset, Client, MessageParams};
-    /// # fn f(client: Client, params: MessageParams) {
-    /// // Send the whole history with every request instead.
-    /// let runner = client.tool_runner(params, toolset![]).message_threads(false);
-    /// # }
-    /// ```
-    pub fn message_threads(mut self, enabled: bool) -> Self {
-        self.core.set_message_threads(enabled);
-        self
-    }
-
-    /// Sets the tool search the runner declares when some tool has
-    /// `defer_loading` (see [`Toolset::defer_loading`]) and the parameters
-    /// declare no tool-search tool: [`ToolSearch::Regex`] by default.
-    ///
-    /// ```no_run
-    /// # use toolrunner::{toolset, Client, MessageParams, ToolSearch, Toolset};
-    /// # fn f(client: Client, params: MessageParams, many: Toolset) {
-    /// let runner = client
-    ///     .tool_runner(params, many.defer_loading(true))
-    ///     .tool_search(ToolSearch::Bm25);
-    /// # }
-    /// ```
-    pub fn tool_search(mut self, search: ToolSearch) -> Self {
-        self.core.set_tool_search(search);
-        self
-    }
-
-    /// Whether the run's spans record message contents, tool arguments and
-    /// results (`gen_ai.input.messages`, `gen_ai.output.messages`,
-    /// `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`); off by
-    /// default, since they may hold secrets.
-    ///
-    /// The runner always records spans in the OpenTelemetry GenAI
-    /// conventions: `invoke_agent` for the run; under it, `chat` for each
-    /// model request (`gen_ai.operation.name`, `gen_ai.provider.name =
-    /// "anthropic"`, `gen_ai.request.model`, `gen_ai.response.id`,
-    /// `gen_ai.usage.input_tokens` / `output_tokens`,
-    /// `gen_ai.response.finish_reasons`, `error.type` on failure) and
-    /// `execute_tool` for each tool call (`gen_ai.tool.name`,
-    /// `gen_ai.tool.call.id`, `error.type`).
-    pub fn record_content(mut self, record: bool) -> Self {
-        self.core.set_record_content(record);
-        self.dispatcher.record_content = record;
-        self
-    }
-
     /// Streams each turn: see [`StreamingToolRunner`].
     pub fn streaming(self) -> StreamingToolRunner {
         StreamingToolRunner::new(self.client, self.core, self.dispatcher, self.span)
-    }
-
-    /// Sets the code-execution tool version that `allowed_callers = ["code"]`
-    /// stands for, such as `code_execution_20250825`.
-    ///
-    /// Without it, `"code"` stands for the version of a code-execution tool
-    /// declared in the parameters, else for
-    /// [`DEFAULT_CODE_EXECUTION`](crate::DEFAULT_CODE_EXECUTION). When some
-    /// tool may be called from code and the request declares no
-    /// code-execution tool, the runner adds `{"type": VERSION, "name":
-    /// "code_execution"}` and any beta header that version needs; a tool
-    /// you declared is left alone.
-    pub fn code_execution_version(mut self, version: impl Into<String>) -> Self {
-        self.core.set_code_version(version.into());
-        self
-    }
-
-    /// The parameters of the next request, including the history so far.
-    pub fn params(&self) -> &MessageParams {
-        self.core.params()
-    }
-
-    /// The conversation so far.
-    pub fn messages(&self) -> &[MessageParam] {
-        &self.core.params().messages
-    }
-
-    /// The parameters, to change. This takes over the history for the
-    /// current iteration: the runner appends nothing and sends your state
-    /// as it is.
-    pub fn params_mut(&mut self) -> &mut MessageParams {
-        self.core.params_mut()
-    }
-
-    /// Appends messages, taking over the history for the current iteration:
-    /// the runner appends neither the assistant message nor tool results;
-    /// append them yourself if the turn should count.
-    pub fn push_messages(&mut self, messages: impl IntoIterator<Item = MessageParam>) {
-        self.core.push_messages(messages);
-    }
-
-    /// Replaces the history, taking over for the current iteration.
-    pub fn set_messages(&mut self, messages: Vec<MessageParam>) {
-        self.core.set_messages(messages);
-    }
-
-    /// The last message the model sent.
-    pub fn last_message(&self) -> Option<&Message> {
-        self.core.last_message()
-    }
-
-    /// Every code-execution run of the conversation so far, in order: its
-    /// code, output, return code, files and the tool calls it made. A run
-    /// with a non-zero return code or an error result is a failure
-    /// ([`CodeExecution::is_failure`]), whatever the model says of it.
-    pub fn code_executions(&self) -> Vec<CodeExecution> {
-        self.core.code_executions()
-    }
-
-    /// The number of requests answered so far.
-    pub fn iterations(&self) -> usize {
-        self.core.iterations()
-    }
-
-    /// The runner's tools.
-    pub fn toolset(&self) -> &Toolset {
-        self.core.toolset()
-    }
-
-    /// The tool results answering the current message: the user message the
-    /// runner will send next. The tools run on the first call, once; later
-    /// calls, and the runner itself, reuse the result, so edits made through
-    /// the returned reference (adding `cache_control`, say) are what is sent.
-    ///
-    /// `None` when the current message asks for no tools.
-    pub async fn tool_response(&mut self) -> Option<&mut MessageParam> {
-        let ran = run_pending_tools(&mut self.core, &self.dispatcher, HashMap::new()).await;
-        if let Err(error) = ran {
-            // The results are kept in memory; the next checkpoint has them.
-            tracing::warn!(%error, "checkpoint after a tool call failed");
-        }
-        self.core.tool_response_mut()
     }
 
     /// Runs the loop to its end and returns the model's last message.
@@ -631,50 +311,10 @@ impl ToolRunner {
         }
         last.ok_or_else(|| self.core.limit_error())
     }
+}
 
-    /// Runs the loop to its end with every request asking for an answer
-    /// shaped as `T` (structured output), and parses the last message's
-    /// text into `T`. Tools run as usual on the way.
-    ///
-    /// The requests carry `output_config.format = {"type": "json_schema",
-    /// "schema": ...}` with `T`'s schema, adapted as for strict tools
-    /// (numeric and length bounds dropped: parsing still checks them).
-    ///
-    /// ```no_run
-    /// use serde::Deserialize;
-    /// use toolrunner::{toolset, Client, MessageParams};
-    ///
-    /// #[derive(Deserialize, schemars::JsonSchema)]
-    /// struct Verdict {
-    ///     ok: bool,
-    ///     reason: Option<String>,
-    /// }
-    ///
-    /// # async fn run() -> Result<(), toolrunner::Error> {
-    /// let client = Client::from_env()?;
-    /// let params = MessageParams::new("claude-sonnet-4-5", 1024).user("Is 42 even?");
-    /// let verdict: Verdict = client
-    ///     .tool_runner(params, toolset![])
-    ///     .until_done_parsed()
-    ///     .await?;
-    /// println!("{} ({:?})", verdict.ok, verdict.reason);
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// As [`until_done`](Self::until_done); and a parse error
-    /// ([`Error::is_parse`]) when the last message's text is not a `T`,
-    /// keeping the text ([`Error::parse_text`]) and the field path where it
-    /// failed ([`Error::parse_path`]).
-    pub async fn until_done_parsed<T>(mut self) -> Result<T, Error>
-    where
-        T: serde::de::DeserializeOwned + schemars::JsonSchema,
-    {
-        self.core.set_output_format(structured::format_for::<T>());
-        let message = self.until_done().await?;
-        structured::parse(&message)
-    }
+impl ToolRunner {
+    shared::shared_runner_methods!();
 }
 
 /// Runs the current turn's calls that have not run, hands what came of

@@ -104,11 +104,16 @@ impl RunState {
                     .iter()
                     .any(|a| a.id == call.id && a.decision.is_none())
             })
-            .map(|call| PendingCall {
-                id: call.id.clone(),
-                name: call.name.clone(),
-                input: call.input.clone(),
-                caller: call.caller(),
+            // A state holds data only: the calls it lists carry no toolset
+            // states (a runner's `pending_approvals` has them).
+            .map(|call| {
+                PendingCall::new(
+                    call.id.clone(),
+                    call.name.clone(),
+                    call.input.clone(),
+                    call.caller(),
+                    std::sync::Arc::default(),
+                )
             })
             .collect()
     }

@@ -6,19 +6,20 @@ use std::fmt;
 use tracing::Instrument;
 
 use super::dispatch::{Dispatcher, Early};
-use super::hooks::PendingCall;
 use super::lifecycle::{Action, Lifecycle};
 use super::run_pending_tools;
-use super::state::RunState;
 use super::turn::{EarlyStart, Ending, Turn};
 use crate::client::Client;
 use crate::error::Error;
-use crate::toolset::Toolset;
-use crate::types::{CodeExecution, Message, MessageParam, MessageParams};
+use crate::types::Message;
 
 /// The agentic loop with each turn streamed: [`next_turn`](Self::next_turn)
 /// yields a [`Turn`], a stream of typed events that also builds the turn's
-/// message. The lifecycle is [`ToolRunner`](crate::ToolRunner)'s.
+/// message. The lifecycle is [`ToolRunner`](crate::ToolRunner)'s, and so
+/// are the settings and accessors: both runners have the same methods
+/// besides how they are driven (`next` there, [`next_turn`](Self::next_turn)
+/// here), so settings made before or after
+/// [`streaming`](crate::ToolRunner::streaming) are the same.
 ///
 /// ```no_run
 /// use futures_util::StreamExt;
@@ -196,28 +197,11 @@ impl StreamingToolRunner {
         }
     }
 
-    /// The tool results answering the current turn, as
-    /// [`ToolRunner::tool_response`](crate::ToolRunner::tool_response); the turn is read to its end first.
-    ///
-    /// # Errors
-    ///
-    /// The turn's stream failed.
-    pub async fn tool_response(&mut self) -> Result<Option<&mut MessageParam>, Error> {
+    /// Reads the current turn to its end and takes the calls it started
+    /// early, for running the turn's tools.
+    async fn settle_turn(&mut self) -> Result<HashMap<String, Early>, Error> {
         self.finish_turn().await?;
-        let early = std::mem::take(&mut self.early);
-        run_pending_tools(&mut self.core, &self.dispatcher, early).await?;
-        Ok(self.core.tool_response_mut())
-    }
-
-    /// As [`ToolRunner::state`](crate::ToolRunner::state); take it between
-    /// turns, after a turn was read to its end.
-    pub fn state(&self) -> RunState {
-        self.core.state()
-    }
-
-    /// As [`ToolRunner::pending_approvals`](crate::ToolRunner::pending_approvals).
-    pub fn pending_approvals(&self) -> Vec<PendingCall> {
-        self.core.pending_approvals()
+        Ok(std::mem::take(&mut self.early))
     }
 
     /// Runs the loop to its end, reading every turn, and returns the last message.
@@ -232,87 +216,10 @@ impl StreamingToolRunner {
         }
         last.ok_or_else(|| self.core.limit_error())
     }
+}
 
-    /// As [`ToolRunner::until_done_parsed`](crate::ToolRunner::until_done_parsed),
-    /// reading every turn as a stream.
-    ///
-    /// # Errors
-    ///
-    /// As [`ToolRunner::until_done_parsed`](crate::ToolRunner::until_done_parsed).
-    pub async fn until_done_parsed<T>(mut self) -> Result<T, Error>
-    where
-        T: serde::de::DeserializeOwned + schemars::JsonSchema,
-    {
-        self.core
-            .set_output_format(super::structured::format_for::<T>());
-        let message = self.until_done().await?;
-        super::structured::parse(&message)
-    }
-
-    /// The parameters of the next request, including the history so far.
-    pub fn params(&self) -> &MessageParams {
-        self.core.params()
-    }
-
-    /// The conversation so far.
-    pub fn messages(&self) -> &[MessageParam] {
-        &self.core.params().messages
-    }
-
-    /// As [`ToolRunner::params_mut`](crate::ToolRunner::params_mut): takes over the history for this iteration.
-    pub fn params_mut(&mut self) -> &mut MessageParams {
-        self.core.params_mut()
-    }
-
-    /// As [`ToolRunner::push_messages`](crate::ToolRunner::push_messages): takes over the history for this iteration.
-    pub fn push_messages(&mut self, messages: impl IntoIterator<Item = MessageParam>) {
-        self.core.push_messages(messages);
-    }
-
-    /// As [`ToolRunner::set_messages`](crate::ToolRunner::set_messages): takes over the history for this iteration.
-    pub fn set_messages(&mut self, messages: Vec<MessageParam>) {
-        self.core.set_messages(messages);
-    }
-
-    /// As [`ToolRunner::add_tools`](crate::ToolRunner::add_tools).
-    ///
-    /// # Errors
-    ///
-    /// As [`ToolRunner::add_tools`](crate::ToolRunner::add_tools).
-    pub fn add_tools(&mut self, toolset: Toolset) -> Result<(), Error> {
-        self.core.add_tools(toolset)
-    }
-
-    /// As [`ToolRunner::remove_tools`](crate::ToolRunner::remove_tools).
-    ///
-    /// # Errors
-    ///
-    /// As [`ToolRunner::remove_tools`](crate::ToolRunner::remove_tools).
-    pub fn remove_tools<'a>(
-        &mut self,
-        names: impl IntoIterator<Item = &'a str>,
-    ) -> Result<(), Error> {
-        self.core.remove_tools(names)
-    }
-
-    /// As [`ToolRunner::compact_before_next_turn`](crate::ToolRunner::compact_before_next_turn).
-    ///
-    /// # Errors
-    ///
-    /// As [`ToolRunner::compact_before_next_turn`](crate::ToolRunner::compact_before_next_turn).
-    pub fn compact_before_next_turn(&mut self) -> Result<(), Error> {
-        self.core.compact_before_next_turn()
-    }
-
-    /// The number of requests answered so far.
-    pub fn iterations(&self) -> usize {
-        self.core.iterations()
-    }
-
-    /// As [`ToolRunner::code_executions`](crate::ToolRunner::code_executions).
-    pub fn code_executions(&self) -> Vec<CodeExecution> {
-        self.core.code_executions()
-    }
+impl StreamingToolRunner {
+    super::shared::shared_runner_methods!();
 }
 
 impl fmt::Debug for StreamingToolRunner {
@@ -320,7 +227,9 @@ impl fmt::Debug for StreamingToolRunner {
         f.debug_struct("StreamingToolRunner")
             .field("model", &self.core.params().model)
             .field("messages", &self.core.params().messages.len())
+            .field("toolset", self.core.toolset())
             .field("iterations", &self.core.iterations())
+            .field("max_iterations", &self.core.max_iterations())
             .field("finished", &self.core.is_finished())
             .field("turn", &self.turn)
             .field("early_start", &self.early_start)

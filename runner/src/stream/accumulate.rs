@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::event::{Delta, StreamEvent};
 use crate::error::Error;
-use crate::types::{Container, ContentBlock, Message, OtherBlock};
+use crate::types::{Container, ContentBlock, Message, OtherBlock, Usage};
 
 /// Applies events, in order, to the message they describe.
 #[derive(Debug, Default)]
@@ -241,20 +241,26 @@ fn set_fields(
     Ok(())
 }
 
-/// Usage in a `message_delta` is cumulative: its fields replace the start's.
-fn merge_usage(message: &mut Message, delta: &Value) {
-    let Some(fields) = delta.as_object() else {
-        return;
-    };
-    let mut usage = serde_json::to_value(&message.usage).unwrap_or(Value::Null);
-    if let Some(current) = usage.as_object_mut() {
-        for (key, value) in fields {
-            if !value.is_null() {
-                current.insert(key.clone(), value.clone());
-            }
-        }
+/// Usage in a `message_delta` is cumulative: the counts it carries replace
+/// the start's. A count it leaves out reads as 0 and keeps the start's
+/// value; a cumulative count never goes back to 0.
+fn merge_usage(message: &mut Message, delta: &Usage) {
+    let usage = &mut message.usage;
+    if delta.input_tokens != 0 {
+        usage.input_tokens = delta.input_tokens;
     }
-    if let Ok(merged) = serde_json::from_value(usage) {
-        message.usage = merged;
+    if delta.output_tokens != 0 {
+        usage.output_tokens = delta.output_tokens;
+    }
+    if delta.cache_creation_input_tokens.is_some() {
+        usage.cache_creation_input_tokens = delta.cache_creation_input_tokens;
+    }
+    if delta.cache_read_input_tokens.is_some() {
+        usage.cache_read_input_tokens = delta.cache_read_input_tokens;
+    }
+    for (key, value) in &delta.extra {
+        if !value.is_null() {
+            usage.extra.insert(key.clone(), value.clone());
+        }
     }
 }

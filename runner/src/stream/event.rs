@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::types::{ContentBlock, Message, StopReason};
+use crate::types::{ContentBlock, Message, StopReason, Usage};
 
 /// One event of a streamed response, in the order the API sends them.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,8 +39,10 @@ pub enum StreamEvent {
         stop_reason: Option<StopReason>,
         /// The stop sequence that was hit, if any.
         stop_sequence: Option<String>,
-        /// Usage so far, e.g. `{"output_tokens": 15}`; counts are cumulative.
-        usage: Option<Value>,
+        /// Usage so far, typed as [`Message::usage`]; counts are cumulative,
+        /// and a count the event leaves out reads as 0 here (the message
+        /// keeps its earlier value). `None` when the event has no usage.
+        usage: Option<Usage>,
         /// The whole `delta` object, with any fields this crate does not model
         /// (such as `stop_details` and `container`).
         raw: Value,
@@ -167,7 +169,12 @@ pub(crate) fn parse_event(event: &str, data: &str) -> Result<StreamEvent, ParseE
             StreamEvent::MessageDelta {
                 stop_reason,
                 stop_sequence,
-                usage: d.usage,
+                // Usage the crate cannot read is left out rather than
+                // failing the whole event.
+                usage: d
+                    .usage
+                    .filter(|usage| !usage.is_null())
+                    .and_then(|usage| serde_json::from_value::<Usage>(usage).ok()),
                 raw: d.delta,
                 extra: d.extra,
             }

@@ -61,7 +61,14 @@ pub type ToolFuture<'a> = Pin<Box<dyn Future<Output = ToolOutput> + Send + 'a>>;
 ///
 /// let schema = json!({"type": "object", "properties": {}, "additionalProperties": true});
 /// let mut tools = Toolset::new();
-/// tools.add(Echo(ToolDefinition::new("echo", "Echo the input.", schema))).unwrap();
+/// tools.add(Echo(ToolDefinition::new("echo", "Echo the input.", schema.clone()))).unwrap();
+///
+/// // The same, taking and returning the toolset; a second `echo` is refused.
+/// let tools = Toolset::new()
+///     .with_tool(Echo(ToolDefinition::new("echo", "Echo the input.", schema.clone())))
+///     .unwrap();
+/// let again = tools.with_tool(Echo(ToolDefinition::new("echo", "Echo it again.", schema)));
+/// assert_eq!(again.unwrap_err().to_string(), "the toolset already has a tool named `echo`");
 /// ```
 pub trait Tool: Send + Sync + 'static {
     /// The tool's definition; the same value on every call.

@@ -1,0 +1,105 @@
+//! The README's install section and first example agree: the example names
+//! no crate the install section leaves out, and the `cargo add` line adds
+//! what the `Cargo.toml` block lists. That the example builds is checked by
+//! the doc tests (`ReadmeDoctests` in `runner/src/lib.rs`).
+
+use std::collections::BTreeSet;
+
+const README: &str = include_str!("../../README.md");
+
+/// The body of the first fenced block after `heading` that opens with `fence`.
+fn block_after<'a>(heading: &str, fence: &str) -> &'a str {
+    let from = README
+        .find(heading)
+        .unwrap_or_else(|| panic!("the README has no `{heading}`"));
+    let rest = &README[from..];
+    let start = rest
+        .find(fence)
+        .unwrap_or_else(|| panic!("no {fence} block after `{heading}`"));
+    let body = &rest[start + fence.len()..];
+    let body = &body[body.find('\n').map_or(0, |i| i + 1)..];
+    let end = body.find("\n```").expect("the block ends");
+    &body[..end]
+}
+
+/// The dependencies of the install section's `Cargo.toml`, as crate names
+/// (`futures-util` is `futures_util` in code).
+fn install_dependencies() -> BTreeSet<String> {
+    block_after("## Install", "```toml")
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default().trim())
+        .filter(|line| !line.is_empty() && !line.starts_with('['))
+        .filter_map(|line| line.split('=').next())
+        .map(|name| name.trim().replace('-', "_"))
+        .collect()
+}
+
+/// The first segment of every path in `code` (`std` in `std::sync::Arc`).
+fn path_roots(code: &str) -> BTreeSet<String> {
+    let mut roots = BTreeSet::new();
+    let bytes = code.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while let Some(at) = code[i..].find("::") {
+        let end = i + at;
+        let mut start = end;
+        while start > 0 && ident(bytes[start - 1]) {
+            start -= 1;
+        }
+        // A segment after another `::` is not a root.
+        let after_path = start >= 2 && &code[start - 2..start] == "::";
+        let word = &code[start..end];
+        if !after_path && word.starts_with(|c: char| c.is_ascii_lowercase()) {
+            roots.insert(word.to_owned());
+        }
+        i = end + 2;
+    }
+    roots
+}
+
+#[test]
+fn the_first_example_names_only_crates_the_install_section_lists() {
+    let deps = install_dependencies();
+    for needed in [
+        "toolrunner",
+        "tokio",
+        "futures_util",
+        "serde",
+        "serde_json",
+        "schemars",
+    ] {
+        assert!(deps.contains(needed), "the install block lacks {needed}");
+    }
+    let example = block_after("## A first example", "```rust");
+    // `models` comes from `toolrunner::prelude`; the rest is the standard library.
+    let known: BTreeSet<&str> = ["std", "core", "alloc", "models"].into();
+    for root in path_roots(example) {
+        assert!(
+            deps.contains(&root) || known.contains(root.as_str()),
+            "the first example names `{root}`, which the install section does not list"
+        );
+    }
+    // `#[tokio::main]` needs these two features.
+    let install = block_after("## Install", "```toml");
+    let tokio = install
+        .lines()
+        .find(|line| line.starts_with("tokio"))
+        .expect("tokio");
+    assert!(tokio.contains("\"macros\"") && tokio.contains("\"rt-multi-thread\""));
+    assert!(install.contains("schemars = \"1\""), "schemars 1.x");
+}
+
+#[test]
+fn the_cargo_add_line_adds_what_the_toml_block_lists() {
+    let line = block_after("## Install", "```sh");
+    let added: BTreeSet<String> = line
+        .split_whitespace()
+        .skip(2)
+        .take_while(|word| !word.starts_with('-'))
+        .map(|word| word.split('@').next().unwrap_or(word).replace('-', "_"))
+        .collect();
+    assert_eq!(added, install_dependencies());
+    for feature in ["serde/derive", "tokio/macros", "tokio/rt-multi-thread"] {
+        assert!(line.contains(feature), "`cargo add` lacks {feature}");
+    }
+}
