@@ -270,10 +270,15 @@ impl Toolset {
             let Some(entry) = found else {
                 return unknown.unwrap_or_default();
             };
-            // The wire schema of a strict tool lost its bounds (see
-            // `ToolDefinition::strict`): they are enforced here instead.
             let definition = entry.tool.definition();
-            if definition.strict
+            if definition.validate_input {
+                let problems = definition.input_errors(&input);
+                if !problems.is_empty() {
+                    return invalid_input(&entry.name, &problems);
+                }
+            } else if definition.strict
+                // The wire schema of a strict tool lost its bounds (see
+                // `ToolDefinition::strict`): they are enforced here instead.
                 && let Some(broken) =
                     crate::tool::bounds::violation(&definition.input_schema, &input)
             {
@@ -297,6 +302,51 @@ impl Toolset {
         }
     }
 
+    /// Checks that the toolset holds every state its tools need (the
+    /// `State<T>` parameters of `#[tool]` functions, listed in
+    /// [`ToolDefinition::required_states`]). Runners call it before their
+    /// first request, and MCP servers before serving, so that a forgotten
+    /// [`with_state`](Self::with_state) fails at once rather than as an
+    /// error result for the model.
+    ///
+    /// # Errors
+    ///
+    /// [`ToolsetError::MissingState`] naming the first tool and state type
+    /// missing.
+    ///
+    /// ```
+    /// use toolrunner::{tool, toolset, State};
+    ///
+    /// struct Db;
+    ///
+    /// /// Count the rows.
+    /// #[tool]
+    /// fn count(db: State<Db>) -> u32 {
+    ///     let _ = db;
+    ///     0
+    /// }
+    ///
+    /// let err = toolset![count].check_state().unwrap_err();
+    /// assert!(err.to_string().contains("tool `count` needs a state of type"));
+    /// assert!(toolset![count].with_state(Db).check_state().is_ok());
+    /// ```
+    pub fn check_state(&self) -> Result<(), ToolsetError> {
+        for entry in &self.registry.tools {
+            let definition = entry.tool.definition();
+            if let Some(missing) = definition
+                .required_states
+                .iter()
+                .find(|state| !self.states.contains(state))
+            {
+                return Err(ToolsetError::MissingState {
+                    tool: entry.name.to_string(),
+                    state: missing.type_name(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn unknown_tool(&self, name: &str) -> ToolOutput {
         let names: Vec<&str> = self.names().collect();
         if names.is_empty() {
@@ -308,6 +358,23 @@ impl Toolset {
             ))
         }
     }
+}
+
+/// The error result for an input that breaks its tool's schema: every
+/// problem, one per line when there are several.
+fn invalid_input(tool: &str, problems: &[String]) -> ToolOutput {
+    tracing::debug!(tool, problems = problems.len(), "tool input breaks its schema");
+    let mut message = format!("invalid input for tool `{tool}`:");
+    if let [only] = problems {
+        message.push(' ');
+        message.push_str(only);
+    } else {
+        for problem in problems {
+            message.push_str("\n- ");
+            message.push_str(problem);
+        }
+    }
+    ToolOutput::error(message)
 }
 
 /// The error result for a tool that panicked.
@@ -354,6 +421,13 @@ pub enum ToolsetError {
     Duplicate(String),
     /// The name does not match `^[a-zA-Z0-9_-]{1,64}$`.
     InvalidName(String),
+    /// A tool needs a state the toolset was not given.
+    MissingState {
+        /// The tool's name.
+        tool: String,
+        /// The state's type name.
+        state: &'static str,
+    },
 }
 
 impl fmt::Display for ToolsetError {
@@ -365,6 +439,10 @@ impl fmt::Display for ToolsetError {
             ToolsetError::InvalidName(name) => write!(
                 f,
                 "invalid tool name `{name}`: names are 1 to 64 of a-z, A-Z, 0-9, `_` and `-`"
+            ),
+            ToolsetError::MissingState { tool, state } => write!(
+                f,
+                "tool `{tool}` needs a state of type `{state}`, which the toolset was not given: add it with `.with_state(...)`"
             ),
         }
     }

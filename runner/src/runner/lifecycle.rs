@@ -103,6 +103,8 @@ pub(crate) struct Lifecycle {
     /// Whether spans record message contents.
     record_content: bool,
     finished: bool,
+    /// Whether the toolset was checked for the states its tools need.
+    state_checked: bool,
 }
 
 /// The last reply, as the loop holds it.
@@ -155,6 +157,7 @@ impl Lifecycle {
             request_span: None,
             record_content: false,
             finished: false,
+            state_checked: false,
         }
     }
 
@@ -277,6 +280,15 @@ impl Lifecycle {
 
     /// What to do next; applies the previous turn to the history first.
     pub(crate) fn next_action(&mut self) -> Action {
+        // A forgotten `with_state` is the program's mistake, not the
+        // model's: it ends the run before the first request.
+        if !self.state_checked {
+            self.state_checked = true;
+            if let Err(missing) = self.toolset.check_state() {
+                tracing::error!(error = %missing, "the toolset lacks a state its tools need");
+                return self.fail(Error::config_with(missing.to_string(), missing));
+            }
+        }
         match self.step() {
             Step::Finish => {
                 self.finished = true;
