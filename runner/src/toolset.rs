@@ -35,7 +35,7 @@ use crate::tool::{
 ///
 /// let bad = tools.call("add", json!({"a": 2, "b": "x"}), ToolCall::new("toolu_2")).await;
 /// assert!(bad.is_error);
-/// assert!(bad.text_content().contains(r#"b: invalid type: string "x", expected i64"#));
+/// assert!(bad.text_content().contains(r#"b: "x" is not of type "integer""#));
 /// # });
 /// # fn tokio_test(f: impl std::future::Future) { tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f); }
 /// ```

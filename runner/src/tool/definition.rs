@@ -198,7 +198,7 @@ impl ToolDefinition {
     /// assert!(def.input_errors(&json!({"n": 2})).is_empty());
     /// assert_eq!(
     ///     def.input_errors(&json!({"n": 0, "x": 1})),
-    ///     ["x: unknown field, expected `n`", "n: 0 is less than the minimum of 1"]
+    ///     ["n: 0 is less than the minimum of 1", "x: unknown field, expected `n`"]
     /// );
     /// ```
     pub fn input_errors(&self, input: &Value) -> Vec<String> {

@@ -47,6 +47,9 @@ impl InputValidator {
         }
         let mut problems = Vec::new();
         for error in validator.iter_errors(input) {
+            if is_null_for_absent(schema, &error) {
+                continue;
+            }
             describe(schema, &error, &mut problems);
         }
         problems.dedup();
@@ -93,16 +96,41 @@ impl fmt::Debug for InputValidator {
     }
 }
 
+/// Whether `error` is about a `null` given for a parameter that is not
+/// required: tools read that as the parameter left out (its default), so
+/// the schema's type is not held against it.
+fn is_null_for_absent(schema: &Value, error: &ValidationError<'_>) -> bool {
+    if !error.instance().is_null() {
+        return false;
+    }
+    let mut segments = error.instance_path().iter();
+    let (Some(LocationSegment::Property(name)), None) = (segments.next(), segments.next()) else {
+        return false;
+    };
+    let required = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .is_some_and(|required| required.iter().any(|r| r.as_str() == Some(&*name)));
+    !required
+}
+
 /// Adds the problems `error` stands for to `out`.
 fn describe(schema: &Value, error: &ValidationError<'_>, out: &mut Vec<String>) {
     let path = instance_path(error);
     match error.kind() {
+        // The input itself is not an object: say so plainly.
+        ValidationErrorKind::Type { .. } if path.is_empty() && !error.instance().is_object() => {
+            out.push(format!(
+                "expected a JSON object, got {}",
+                kind_of(error.instance().as_ref())
+            ));
+        }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().map_or_else(|| property.to_string(), str::to_owned);
             out.push(format!("{}: missing required field", join(&path, &name)));
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => {
-            let expected = expected_properties(schema, error);
+            let expected = expected_properties(schema, error, path.is_empty());
             for name in unexpected {
                 out.push(format!(
                     "{}: unknown field{expected}",
@@ -183,7 +211,7 @@ fn located(path: &str, message: &str) -> String {
 
 /// `, expected one of `a`, `b`` for an unknown field: the properties of the
 /// object schema the error comes from, when it can be found.
-fn expected_properties(schema: &Value, error: &ValidationError<'_>) -> String {
+fn expected_properties(schema: &Value, error: &ValidationError<'_>, at_root: bool) -> String {
     let pointer = error.schema_path().as_str();
     let Some(object) = pointer
         .strip_suffix("/additionalProperties")
@@ -196,8 +224,20 @@ fn expected_properties(schema: &Value, error: &ValidationError<'_>) -> String {
     };
     let names: Vec<String> = properties.keys().map(|k| format!("`{k}`")).collect();
     match names.as_slice() {
+        [] if at_root => ", this tool takes no input".to_owned(),
         [] => ", this object takes no fields".to_owned(),
         [only] => format!(", expected {only}"),
         _ => format!(", expected one of {}", names.join(", ")),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }

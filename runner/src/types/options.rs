@@ -568,3 +568,180 @@ wire_enum! {
         Max = "max",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::MessageParams;
+
+    /// The request body of `params`, less the fields every body has.
+    fn body(params: MessageParams) -> Value {
+        let mut body = serde_json::to_value(&params).unwrap();
+        let fields = body.as_object_mut().unwrap();
+        for always in ["model", "max_tokens", "messages"] {
+            fields.shift_remove(always);
+        }
+        body
+    }
+
+    fn params() -> MessageParams {
+        MessageParams::new("m", 4096)
+    }
+
+    #[test]
+    fn every_typed_field_is_sent_in_its_wire_shape() {
+        let sent = body(
+            params()
+                .system("Be terse.")
+                .tool_choice(ToolChoice::any().disable_parallel_tool_use())
+                .thinking(Thinking::enabled(2048).display(ThinkingDisplay::Omitted))
+                .stop_sequences(["END", "STOP"])
+                .metadata(Metadata::user_id("u-1"))
+                .service_tier(ServiceTier::StandardOnly)
+                .speed(Speed::Fast)
+                .inference_geo("us")
+                .cache_control(json!({"type": "ephemeral"}))
+                .top_k(5)
+                .effort(Effort::XHigh)
+                .diagnostics(json!({"previous_message_id": null})),
+        );
+        assert_eq!(
+            sent,
+            json!({
+                "system": "Be terse.",
+                "tool_choice": {"type": "any", "disable_parallel_tool_use": true},
+                "top_k": 5,
+                "stop_sequences": ["END", "STOP"],
+                "metadata": {"user_id": "u-1"},
+                "thinking": {"type": "enabled", "budget_tokens": 2048, "display": "omitted"},
+                "service_tier": "standard_only",
+                "speed": "fast",
+                "inference_geo": "us",
+                "cache_control": {"type": "ephemeral"},
+                "output_config": {"effort": "xhigh"},
+                "diagnostics": {"previous_message_id": null}
+            })
+        );
+    }
+
+    #[test]
+    fn system_blocks_are_tagged_text_blocks() {
+        let mut cached = crate::TextBlock::new("Long rules.");
+        cached.cache_control = Some(json!({"type": "ephemeral"}));
+        let sent = body(params().system(vec![crate::TextBlock::new("Be terse."), cached]));
+        assert_eq!(
+            sent["system"],
+            json!([
+                {"type": "text", "text": "Be terse."},
+                {"type": "text", "text": "Long rules.", "cache_control": {"type": "ephemeral"}}
+            ])
+        );
+    }
+
+    #[test]
+    fn each_tool_choice_has_its_shape() {
+        let cases = [
+            (ToolChoice::auto(), json!({"type": "auto"})),
+            (
+                ToolChoice::auto().disable_parallel_tool_use(),
+                json!({"type": "auto", "disable_parallel_tool_use": true}),
+            ),
+            (ToolChoice::any(), json!({"type": "any"})),
+            (
+                ToolChoice::tool("add"),
+                json!({"type": "tool", "name": "add"}),
+            ),
+            (
+                ToolChoice::tool("add").disable_parallel_tool_use(),
+                json!({"type": "tool", "name": "add", "disable_parallel_tool_use": true}),
+            ),
+            (ToolChoice::none(), json!({"type": "none"})),
+            (
+                ToolChoice::Other(json!({"type": "future", "x": 1})),
+                json!({"type": "future", "x": 1}),
+            ),
+        ];
+        for (choice, wire) in cases {
+            assert_eq!(body(params().tool_choice(choice.clone()))["tool_choice"], wire);
+            // Read back, each lands on the same variant.
+            assert_eq!(ToolChoice::from(wire), choice);
+        }
+    }
+
+    #[test]
+    fn each_thinking_config_has_its_shape() {
+        let cases = [
+            (
+                Thinking::enabled(1024),
+                json!({"type": "enabled", "budget_tokens": 1024}),
+            ),
+            (Thinking::adaptive(), json!({"type": "adaptive"})),
+            (
+                Thinking::adaptive().display(ThinkingDisplay::Summarized),
+                json!({"type": "adaptive", "display": "summarized"}),
+            ),
+            (Thinking::disabled(), json!({"type": "disabled"})),
+            (Thinking::BetweenTools, json!({"type": "between_tools"})),
+            (
+                Thinking::Other(json!({"type": "deep", "depth": 3})),
+                json!({"type": "deep", "depth": 3}),
+            ),
+        ];
+        for (thinking, wire) in cases {
+            assert_eq!(body(params().thinking(thinking.clone()))["thinking"], wire);
+            assert_eq!(Thinking::from(wire), thinking);
+        }
+    }
+
+    #[test]
+    fn raw_json_still_works_and_unknown_shapes_pass_through() {
+        let sent = body(
+            params()
+                .tool_choice(json!({"type": "auto", "disable_parallel_tool_use": true}))
+                .thinking(json!({"type": "enabled", "budget_tokens": 2048, "new_knob": 1})),
+        );
+        assert_eq!(
+            sent["tool_choice"],
+            json!({"type": "auto", "disable_parallel_tool_use": true})
+        );
+        assert_eq!(
+            sent["thinking"],
+            json!({"type": "enabled", "budget_tokens": 2048, "new_knob": 1})
+        );
+        assert!(matches!(
+            params().tool_choice(json!({"type": "auto"})).tool_choice,
+            Some(ToolChoice::Auto {
+                disable_parallel_tool_use: false
+            })
+        ));
+        assert_eq!(
+            serde_json::to_value(ServiceTier::from("premium")).unwrap(),
+            json!("premium")
+        );
+        assert_eq!(
+            serde_json::from_value::<Effort>(json!("max")).unwrap(),
+            Effort::Max
+        );
+    }
+
+    #[test]
+    fn effort_keeps_the_rest_of_output_config() {
+        let mut with_format = params();
+        with_format.extra.insert(
+            "output_config".into(),
+            json!({"format": {"type": "json_schema", "schema": {}}}),
+        );
+        let sent = body(with_format.effort(Effort::Low));
+        assert_eq!(
+            sent["output_config"],
+            json!({"format": {"type": "json_schema", "schema": {}}, "effort": "low"})
+        );
+    }
+
+    #[test]
+    fn unset_fields_are_left_out() {
+        assert_eq!(body(params()), json!({}));
+    }
+}
