@@ -13,22 +13,20 @@
 //! kept, and files added with [`ScriptedServer::add_file`] stand for the
 //! ones the code-execution container writes.
 //!
+//! Replies are built with [`Reply::text`], [`Reply::tool_use`] and
+//! [`Reply::tool_uses`] (ids unique, usage filled in; [`Reply::stop_reason`],
+//! [`Reply::streamed`] to change them), or written as JSON with
+//! [`Reply::message`]. A [`Sequence`] that runs out answers with an error
+//! the client does not retry, saying which request had no reply.
+//!
 //! ```
-//! use serde_json::json;
 //! use toolrunner::testing::{ScriptedServer, Reply};
 //! use toolrunner::{Client, MessageParams};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! let server = ScriptedServer::start(|_request: &serde_json::Value| {
-//!     Reply::message(json!({
-//!         "id": "msg_1", "type": "message", "role": "assistant", "model": "scripted",
-//!         "content": [{"type": "text", "text": "Hello!"}],
-//!         "stop_reason": "end_turn", "stop_sequence": null,
-//!         "usage": {"input_tokens": 1, "output_tokens": 1}
-//!     }))
-//! })
-//! .await
-//! .unwrap();
+//! let server = ScriptedServer::start(|_request: &serde_json::Value| Reply::text("Hello!"))
+//!     .await
+//!     .unwrap();
 //! let client = Client::builder().api_key("test").base_url(server.url()).build().unwrap();
 //! let message = client.create_message(&MessageParams::new("scripted", 64).user("Hi")).await.unwrap();
 //! assert_eq!(message.text(), "Hello!");

@@ -10,8 +10,13 @@ use std::sync::Arc;
 /// [`Toolset::with_state`](crate::Toolset::with_state).
 ///
 /// A `State<T>` parameter of a `#[tool]` function is filled from the toolset
-/// and left out of the tool's input schema. When the toolset holds no `T`, the
-/// call fails with an error result naming the type; the function is not run.
+/// and left out of the tool's input schema. The tool's definition lists `T`
+/// in its [`required_states`](crate::ToolDefinition::required_states): a
+/// runner whose toolset holds no `T` fails before its first request, and an
+/// MCP server before serving, with an error naming the tool and the type
+/// (see [`Toolset::check_state`](crate::Toolset::check_state)). A call made
+/// some other way fails with an error result naming the type; the function
+/// is not run.
 ///
 /// ```
 /// use toolrunner::{tool, toolset, State};
