@@ -3,6 +3,9 @@
 //! schemars does the type work; this module assembles one object schema from
 //! a tool's parameters and strips what the API does not need: `$schema`,
 //! `title`, and `$defs` of types that are not recursive (those are inlined).
+//! Struct-like objects are closed at every depth (`additionalProperties:
+//! false`), as the input object itself is: inputs are checked against this
+//! schema, so a nested struct rejects unknown fields too.
 
 use schemars::JsonSchema;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
