@@ -166,7 +166,10 @@ struct Address {
 /// Place an order.
 #[tool(inline)]
 fn place_order(lines: Vec<Line>, ship_to: Address, note: Option<String>) -> usize {
-    lines.iter().map(|l| l.sku.len() + l.quantity as usize).sum::<usize>()
+    lines
+        .iter()
+        .map(|l| l.sku.len() + l.quantity as usize)
+        .sum::<usize>()
         + ship_to.street.len()
         + ship_to.city.len()
         + ship_to.postcode.len()
@@ -217,7 +220,9 @@ fn toolset_nested_unchecked(bencher: divan::Bencher<'_, '_>) {
     let tool = Arc::clone(checked.get("place_order").expect("the tool"));
     let definition = tool.definition().clone().with_input_validation(false);
     let mut tools = Toolset::new();
-    tools.add(Unchecked(tool, definition)).expect("a valid name");
+    tools
+        .add(Unchecked(tool, definition))
+        .expect("a valid name");
     bencher
         .with_inputs(|| (order_input(), ToolCall::new("toolu_1")))
         .bench_values(|(input, call)| {

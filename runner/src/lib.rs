@@ -98,8 +98,8 @@ pub use runner::{
 };
 pub use tool::{
     AllowedCaller, ArgsReader, AuthInfo, Caller, DEFAULT_CODE_EXECUTION, FromToolContext,
-    IntoToolOutput, SchemaBuilder, State, StateType, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture,
-    ToolOutput, is_code_execution_version, is_valid_tool_name, same_code_caller,
+    IntoToolOutput, SchemaBuilder, State, StateType, Tool, ToolCall, ToolContext, ToolDefinition,
+    ToolFuture, ToolOutput, is_code_execution_version, is_valid_tool_name, same_code_caller,
 };
 pub use toolset::{Toolset, ToolsetError};
 pub use types::{

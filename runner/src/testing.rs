@@ -86,7 +86,10 @@ pub enum Part {
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 fn next_id(prefix: &str) -> String {
-    format!("{prefix}_scripted_{:04}", NEXT_ID.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}_scripted_{:04}",
+        NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl Reply {
@@ -245,7 +248,7 @@ impl Reply {
     pub fn error(status: u16, error_type: &str, message: &str) -> Self {
         Reply::json(
             status,
-            &serde_json::json!({
+            serde_json::json!({
                 "type": "error",
                 "error": {"type": error_type, "message": message}
             }),
@@ -273,7 +276,7 @@ impl Reply {
     ) -> Self {
         Reply::json(
             status,
-            &serde_json::json!({
+            serde_json::json!({
                 "type": "error",
                 "error": {"type": error_type, "message": message, "details": details}
             }),

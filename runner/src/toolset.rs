@@ -363,7 +363,11 @@ impl Toolset {
 /// The error result for an input that breaks its tool's schema: every
 /// problem, one per line when there are several.
 fn invalid_input(tool: &str, problems: &[String]) -> ToolOutput {
-    tracing::debug!(tool, problems = problems.len(), "tool input breaks its schema");
+    tracing::debug!(
+        tool,
+        problems = problems.len(),
+        "tool input breaks its schema"
+    );
     let mut message = format!("invalid input for tool `{tool}`:");
     if let [only] = problems {
         message.push(' ');

@@ -24,8 +24,11 @@ fn params() -> MessageParams {
 #[tokio::test]
 async fn built_replies_drive_a_runner_with_unique_ids() {
     let server = ScriptedServer::start(Sequence::new([
-        Reply::tool_uses([("add", json!({"a": 1, "b": 2})), ("add", json!({"a": 3, "b": 4}))])
-            .with_text("Adding."),
+        Reply::tool_uses([
+            ("add", json!({"a": 1, "b": 2})),
+            ("add", json!({"a": 3, "b": 4})),
+        ])
+        .with_text("Adding."),
         Reply::tool_use("add", json!({"a": 3, "b": 7})),
         Reply::text("10."),
     ]))
@@ -45,7 +48,11 @@ async fn built_replies_drive_a_runner_with_unique_ids() {
     assert!(messages[2].usage.output_tokens > 0);
 
     let mut ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
-    ids.extend(messages.iter().flat_map(|m| m.tool_uses().map(|u| u.id.as_str())));
+    ids.extend(
+        messages
+            .iter()
+            .flat_map(|m| m.tool_uses().map(|u| u.id.as_str())),
+    );
     let count = ids.len();
     ids.sort_unstable();
     ids.dedup();
@@ -62,7 +69,10 @@ async fn stop_reason_usage_and_streaming_can_be_set() {
     let reply = Reply::text("Cut sh").stop_reason("max_tokens").usage(7, 64);
     let message = reply.scripted_message().unwrap().clone();
     assert_eq!(message["stop_reason"], "max_tokens");
-    assert_eq!(message["usage"], json!({"input_tokens": 7, "output_tokens": 64}));
+    assert_eq!(
+        message["usage"],
+        json!({"input_tokens": 7, "output_tokens": 64})
+    );
 
     let server = ScriptedServer::start(Sequence::new([
         Reply::tool_use("add", json!({"a": 1, "b": 1})).streamed(),
@@ -94,7 +104,11 @@ async fn the_builders_take_values_and_references_alike() {
         Reply::json(200, &body),
         Reply::json(200, body.clone()),
     ];
-    assert!(replies.iter().all(|r| r.scripted_message().is_none_or(|m| *m == body)));
+    assert!(
+        replies
+            .iter()
+            .all(|r| r.scripted_message().is_none_or(|m| *m == body))
+    );
 }
 
 #[tokio::test]
@@ -113,7 +127,9 @@ async fn a_script_that_runs_out_fails_at_once_saying_so() {
     assert!(error.is_api(), "{error:?}");
     assert!(!error.is_retryable());
     assert!(
-        error.to_string().contains("the script has no reply for request 2"),
+        error
+            .to_string()
+            .contains("the script has no reply for request 2"),
         "{error}"
     );
     assert_eq!(server.requests().len(), 2);
@@ -127,10 +143,7 @@ async fn a_reply_that_does_not_decode_names_the_cause() {
     let server = ScriptedServer::start(Sequence::new([Reply::json(200, &body)]))
         .await
         .unwrap();
-    let error = client(&server)
-        .create_message(&params())
-        .await
-        .unwrap_err();
+    let error = client(&server).create_message(&params()).await.unwrap_err();
     assert!(error.is_decode(), "{error:?}");
     let shown = error.to_string();
     assert!(

@@ -28,6 +28,14 @@ fn hello() -> &'static str {
     "hello"
 }
 
+/// The error of `result`, which must be one.
+fn error_of<T, E>(result: Result<T, E>) -> E {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(error) => error,
+    }
+}
+
 fn params() -> MessageParams {
     MessageParams::new("claude-test", 64).user("How many?")
 }
@@ -52,7 +60,10 @@ fn the_definition_lists_the_states_the_tool_needs() {
         })
     );
     assert_eq!(tools.check_state().unwrap_err().to_string(), MISSING);
-    assert_eq!(tools.with_state(Inventory { count: 3 }).check_state(), Ok(()));
+    assert_eq!(
+        tools.with_state(Inventory { count: 3 }).check_state(),
+        Ok(())
+    );
 }
 
 #[tokio::test]
@@ -76,12 +87,7 @@ async fn the_streaming_runner_fails_before_its_first_request() {
     let mut runner = client(&server)
         .tool_runner(params(), toolset![stock])
         .streaming();
-    let error = runner
-        .next_turn()
-        .await
-        .expect("an item")
-        .err()
-        .expect("an error");
+    let error = error_of(runner.next_turn().await.expect("an item"));
     assert_eq!(error.to_string(), MISSING);
     assert!(server.requests().is_empty());
 }
@@ -109,23 +115,19 @@ async fn a_runner_with_the_state_runs() {
 
 #[tokio::test]
 async fn the_mcp_server_is_refused_at_build_and_at_serve() {
-    let error = McpServer::try_new(toolset![stock]).err().expect("an error");
+    let error = error_of(McpServer::try_new(toolset![stock]));
     assert!(error.is_serve(), "{error:?}");
     assert_eq!(error.to_string(), format!("could not serve mcp: {MISSING}"));
 
     let (_client_end, server_end) = tokio::io::duplex(1 << 10);
-    let error = McpServer::new(toolset![stock])
-        .serve(server_end)
-        .await
-        .err()
-        .expect("an error");
+    let error = error_of(McpServer::new(toolset![stock]).serve(server_end).await);
     assert_eq!(error.to_string(), format!("could not serve mcp: {MISSING}"));
 
-    let error = McpServer::new(toolset![stock])
-        .serve_http("127.0.0.1:0")
-        .await
-        .err()
-        .expect("an error");
+    let error = error_of(
+        McpServer::new(toolset![stock])
+            .serve_http("127.0.0.1:0")
+            .await,
+    );
     assert_eq!(error.to_string(), format!("could not serve mcp: {MISSING}"));
 
     assert!(McpServer::try_new(toolset![stock].with_state(Inventory { count: 1 })).is_ok());

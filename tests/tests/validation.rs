@@ -57,13 +57,15 @@ async fn result_of_one_call(input: Value) -> (Value, String) {
 
 #[tokio::test]
 async fn a_valid_nested_input_runs_the_tool() {
-    let (result, last) = result_of_one_call(
-        json!({"order": {"item": "tea", "quantity": 2}, "priority": "express"}),
-    )
-    .await;
+    let (result, last) =
+        result_of_one_call(json!({"order": {"item": "tea", "quantity": 2}, "priority": "express"}))
+            .await;
     assert_eq!(last, "Done.");
     assert_eq!(result["content"], "ordered tea x2 (Express)");
-    assert!(result.get("is_error").is_none_or(|e| e == false), "{result}");
+    assert!(
+        result.get("is_error").is_none_or(|e| e == false),
+        "{result}"
+    );
 }
 
 #[tokio::test]
@@ -112,11 +114,7 @@ fn nested_structs_are_closed_in_the_schema_sent() {
 }
 
 fn place_order_definition() -> toolrunner::ToolDefinition {
-    toolset![place_order]
-        .definitions()
-        .next()
-        .unwrap()
-        .clone()
+    toolset![place_order].definitions().next().unwrap().clone()
 }
 
 #[tokio::test]
@@ -133,5 +131,9 @@ async fn what_the_schema_cannot_express_is_still_caught_by_serde() {
         .call("level", json!({"value": 300}), ToolCall::new("toolu_1"))
         .await;
     assert!(out.is_error);
-    assert!(out.text_content().contains("value: "), "{}", out.text_content());
+    assert!(
+        out.text_content().contains("value: "),
+        "{}",
+        out.text_content()
+    );
 }

@@ -199,7 +199,8 @@ mod tests {
 
     #[test]
     fn only_the_messages_sent_are_looked_at_and_named_by_their_place_in_the_history() {
-        let cited = json!([{"type": "text", "text": "a", "citations": [{"type": "char_location"}]}]);
+        let cited =
+            json!([{"type": "text", "text": "a", "citations": [{"type": "char_location"}]}]);
         let mut params = MessageParams::new("m", 1);
         params.messages.push(user_blocks(cited.clone()));
         params.messages.push(user_blocks(json!("plain")));

@@ -205,8 +205,7 @@ impl ToolDefinition {
         if !self.validate_input {
             return Vec::new();
         }
-        self.validator
-            .errors(&self.name, &self.input_schema, input)
+        self.validator.errors(&self.name, &self.input_schema, input)
     }
 
     /// The definition of a tool the API defines, sent as `{"type": tool_type,

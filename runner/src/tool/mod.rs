@@ -33,8 +33,8 @@ pub use definition::{
 };
 pub use output::{IntoToolOutput, ToolOutput};
 pub use schema::SchemaBuilder;
-pub use state::{State, StateType};
 pub(crate) use state::StateMap;
+pub use state::{State, StateType};
 
 /// A boxed future returned by [`Tool::call`].
 pub type ToolFuture<'a> = Pin<Box<dyn Future<Output = ToolOutput> + Send + 'a>>;

@@ -126,16 +126,15 @@ fn describe(schema: &Value, error: &ValidationError<'_>, out: &mut Vec<String>) 
             ));
         }
         ValidationErrorKind::Required { property } => {
-            let name = property.as_str().map_or_else(|| property.to_string(), str::to_owned);
+            let name = property
+                .as_str()
+                .map_or_else(|| property.to_string(), str::to_owned);
             out.push(format!("{}: missing required field", join(&path, &name)));
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let expected = expected_properties(schema, error, path.is_empty());
             for name in unexpected {
-                out.push(format!(
-                    "{}: unknown field{expected}",
-                    join(&path, name)
-                ));
+                out.push(format!("{}: unknown field{expected}", join(&path, name)));
             }
         }
         // An `anyOf` / `oneOf` that failed says only that; when exactly one

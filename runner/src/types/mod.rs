@@ -20,8 +20,8 @@ pub use content::{
 };
 pub use file::{DeletedFile, FILES_BETA, FileMetadata, FilePage};
 pub use message::{Container, Message, StopReason, Usage};
-pub(crate) use params::Body;
 pub use options::{
     Effort, Metadata, ServiceTier, Speed, System, Thinking, ThinkingDisplay, ToolChoice,
 };
+pub(crate) use params::Body;
 pub use params::{Content, MessageParam, MessageParams, Role};

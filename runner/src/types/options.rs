@@ -219,7 +219,9 @@ impl ToolChoice {
                 ..
             } => *disable_parallel_tool_use,
             ToolChoice::None => false,
-            ToolChoice::Other(value) => value.get("disable_parallel_tool_use") == Some(&true.into()),
+            ToolChoice::Other(value) => {
+                value.get("disable_parallel_tool_use") == Some(&true.into())
+            }
         }
     }
 
@@ -664,7 +666,10 @@ mod tests {
             ),
         ];
         for (choice, wire) in cases {
-            assert_eq!(body(params().tool_choice(choice.clone()))["tool_choice"], wire);
+            assert_eq!(
+                body(params().tool_choice(choice.clone()))["tool_choice"],
+                wire
+            );
             // Read back, each lands on the same variant.
             assert_eq!(ToolChoice::from(wire), choice);
         }

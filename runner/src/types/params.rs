@@ -239,7 +239,10 @@ impl MessageParams {
 
     /// Sets the custom stop sequences, replacing any set before.
     #[must_use]
-    pub fn stop_sequences(mut self, sequences: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn stop_sequences(
+        mut self,
+        sequences: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         self.stop_sequences = sequences.into_iter().map(Into::into).collect();
         self
     }

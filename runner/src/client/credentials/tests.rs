@@ -186,7 +186,7 @@ mod wire {
     fn token(n: usize, expires_in: u64) -> Reply {
         Reply::json(
             200,
-            &json!({"access_token": format!("minted-{n}"), "expires_in": expires_in, "token_type": "Bearer"}),
+            json!({"access_token": format!("minted-{n}"), "expires_in": expires_in, "token_type": "Bearer"}),
         )
     }
 
