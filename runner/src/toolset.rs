@@ -347,6 +347,30 @@ impl Toolset {
         Ok(())
     }
 
+    /// Adds every state of `other` this toolset lacks, and checks that
+    /// `other`'s tools then have all they need, before they join this
+    /// toolset's. Nothing changes on an error.
+    pub(crate) fn take_states_for(&mut self, other: &Toolset) -> Result<(), ToolsetError> {
+        let mut states = (*self.states).clone();
+        states.absorb(&other.states);
+        for entry in &other.registry.tools {
+            if let Some(missing) = entry
+                .tool
+                .definition()
+                .required_states
+                .iter()
+                .find(|state| !states.contains(state))
+            {
+                return Err(ToolsetError::MissingState {
+                    tool: entry.name.to_string(),
+                    state: missing.type_name(),
+                });
+            }
+        }
+        self.states = Arc::new(states);
+        Ok(())
+    }
+
     fn unknown_tool(&self, name: &str) -> ToolOutput {
         let names: Vec<&str> = self.names().collect();
         if names.is_empty() {

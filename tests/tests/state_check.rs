@@ -132,3 +132,31 @@ async fn the_mcp_server_is_refused_at_build_and_at_serve() {
 
     assert!(McpServer::try_new(toolset![stock].with_state(Inventory { count: 1 })).is_ok());
 }
+
+#[tokio::test]
+async fn added_tools_bring_their_state_or_are_refused() {
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::tool_use("stock", serde_json::json!({})),
+        Reply::text("Three."),
+    ]))
+    .await
+    .unwrap();
+    let mut runner = client(&server).tool_runner(params(), toolset![hello]);
+    let error = runner.add_tools(toolset![stock]).unwrap_err();
+    assert!(error.is_config(), "{error:?}");
+    assert_eq!(error.to_string(), MISSING);
+    assert!(!runner.toolset().contains("stock"));
+
+    runner
+        .add_tools(toolset![stock].with_state(Inventory { count: 3 }))
+        .unwrap();
+    let mut last = String::new();
+    while let Some(message) = runner.next().await {
+        last = message.unwrap().text();
+    }
+    assert_eq!(last, "Three.");
+    assert_eq!(
+        last_message(&server.requests()[1])["content"][0]["content"],
+        "3"
+    );
+}

@@ -176,6 +176,11 @@ impl Lifecycle {
     /// name); the next request tells the model in a `system`-role message.
     /// Before any request, they simply join the declared tools.
     pub(crate) fn add_tools(&mut self, added: Toolset) -> Result<(), Error> {
+        // The added tools' state comes with them; one still missing is the
+        // program's mistake, reported here rather than to the model.
+        self.toolset
+            .take_states_for(&added)
+            .map_err(|missing| Error::config_with(missing.to_string(), missing))?;
         if !self.declared_sent {
             for tool in added.tools() {
                 let name = &tool.definition().name;
