@@ -214,9 +214,28 @@ fn definition(tool: &ToolFn) -> TokenStream {
     if let Some(eager) = tool.eager_input_streaming {
         options.extend(quote!(.with_eager_input_streaming(#eager)));
     }
+    // The schema is exact for a `#[tool]`: inputs are checked against it.
+    options.extend(quote!(.with_input_validation(true)));
 
-    quote! {
+    let definition = quote! {
         #p::ToolDefinition::new(#name, #description, #schema) #options
+    };
+    // The states the tool needs, so that a runner can report one missing
+    // before the first call rather than the model at the call.
+    let states: Vec<TokenStream> = tool
+        .params
+        .iter()
+        .filter(|param| matches!(param.kind, ParamKind::Context))
+        .map(|param| {
+            let ty = &param.ty;
+            quote!((&#p::Context::<#ty>::new()).__toolrunner_state())
+        })
+        .collect();
+    if states.is_empty() {
+        return definition;
+    }
+    quote! {
+        #p::require_states(#definition, [#(#states),*])
     }
 }
 

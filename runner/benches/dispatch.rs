@@ -6,10 +6,13 @@
 //! cargo bench -p toolrunner --bench dispatch
 //! ```
 
+use std::sync::Arc;
+
 use futures_util::FutureExt;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use toolrunner::{ToolCall, Toolset, tool, toolset};
+use toolrunner::{Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture, Toolset, tool, toolset};
 
 fn main() {
     divan::main();
@@ -143,4 +146,89 @@ fn toolset_add_blocking_pool(bencher: divan::Bencher<'_, '_>) {
     bencher
         .with_inputs(|| (add_input(), ToolCall::new("toolu_1")))
         .bench_values(|(input, call)| runtime.block_on(tools.call("add_blocking", input, call)));
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Line {
+    /// The product.
+    sku: String,
+    /// How many.
+    quantity: u32,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Address {
+    street: String,
+    city: String,
+    postcode: String,
+}
+
+/// Place an order.
+#[tool(inline)]
+fn place_order(lines: Vec<Line>, ship_to: Address, note: Option<String>) -> usize {
+    lines
+        .iter()
+        .map(|l| l.sku.len() + l.quantity as usize)
+        .sum::<usize>()
+        + ship_to.street.len()
+        + ship_to.city.len()
+        + ship_to.postcode.len()
+        + note.map_or(0, |n| n.len())
+}
+
+fn order_input() -> Value {
+    json!({
+        "lines": [
+            {"sku": "TEA-01", "quantity": 2},
+            {"sku": "MUG-07", "quantity": 1},
+            {"sku": "CAKE-3", "quantity": 4}
+        ],
+        "ship_to": {"street": "1 Main St", "city": "Oslo", "postcode": "0150"},
+        "note": "leave at the door"
+    })
+}
+
+/// A tool with a nested input, checked against its schema (the default
+/// for `#[tool]`) and then parsed.
+#[divan::bench]
+fn toolset_nested(bencher: divan::Bencher<'_, '_>) {
+    let tools = toolset![place_order];
+    bencher
+        .with_inputs(|| (order_input(), ToolCall::new("toolu_1")))
+        .bench_values(|(input, call)| {
+            tools
+                .call("place_order", input, call)
+                .now_or_never()
+                .expect("inline tools finish at once")
+        });
+}
+
+/// The same tool with the schema check turned off: parsing alone, as
+/// before inputs were checked against the schema.
+#[divan::bench]
+fn toolset_nested_unchecked(bencher: divan::Bencher<'_, '_>) {
+    struct Unchecked(Arc<dyn Tool>, ToolDefinition);
+    impl Tool for Unchecked {
+        fn definition(&self) -> &ToolDefinition {
+            &self.1
+        }
+        fn call<'a>(&'a self, input: Value, cx: ToolContext) -> ToolFuture<'a> {
+            self.0.call(input, cx)
+        }
+    }
+    let checked = toolset![place_order];
+    let tool = Arc::clone(checked.get("place_order").expect("the tool"));
+    let definition = tool.definition().clone().with_input_validation(false);
+    let mut tools = Toolset::new();
+    tools
+        .add(Unchecked(tool, definition))
+        .expect("a valid name");
+    bencher
+        .with_inputs(|| (order_input(), ToolCall::new("toolu_1")))
+        .bench_values(|(input, call)| {
+            tools
+                .call("place_order", input, call)
+                .now_or_never()
+                .expect("inline tools finish at once")
+        });
 }

@@ -697,7 +697,12 @@ impl fmt::Display for Error {
                     status.as_u16()
                 )?;
                 self.fmt_context(f, request_id.as_deref())?;
-                write!(f, ": {snippet:?}")
+                // The cause (`missing field `id``) is what a reader needs
+                // first; it stays the error's `source()` too.
+                if let Some(cause) = &self.inner.source {
+                    write!(f, ": {cause}")?;
+                }
+                write!(f, "; body: {snippet:?}")
             }
             Kind::Config { message } => f.write_str(message),
             Kind::Encode => f.write_str("could not serialize the request body"),

@@ -110,13 +110,13 @@ pub use runner::{
 pub use stream::{Delta, StreamEvent};
 pub use tool::{
     AllowedCaller, ArgsReader, AuthInfo, Caller, DEFAULT_CODE_EXECUTION, FromToolContext,
-    IntoToolOutput, SchemaBuilder, State, Tool, ToolCall, ToolContext, ToolDefinition, ToolFuture,
-    ToolOutput, is_code_execution_version, is_valid_tool_name, same_code_caller,
+    IntoToolOutput, SchemaBuilder, State, StateType, Tool, ToolCall, ToolContext, ToolDefinition,
+    ToolFuture, ToolOutput, is_code_execution_version, is_valid_tool_name, same_code_caller,
 };
 pub use toolset::{Toolset, ToolsetError};
 pub use types::{
     ContentBlock, DocumentBlock, ImageBlock, Message, MessageParam, MessageParams, Role,
-    StopReason, TextBlock, ToolResultBlock, ToolUseBlock, Usage,
+    StopReason, TextBlock, Thinking, ToolChoice, ToolResultBlock, ToolUseBlock, Usage,
 };
 
 /// Turns a function into a tool.

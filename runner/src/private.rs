@@ -19,8 +19,8 @@ pub use ::std::sync::OnceLock;
 pub use ::std::vec::Vec;
 
 pub use crate::tool::{
-    AllowedCaller, ArgsReader, FromToolContext, IntoToolOutput, SchemaBuilder, Tool, ToolContext,
-    ToolDefinition, ToolFuture, ToolOutput,
+    AllowedCaller, ArgsReader, FromToolContext, IntoToolOutput, SchemaBuilder, StateType, Tool,
+    ToolContext, ToolDefinition, ToolFuture, ToolOutput,
 };
 pub use crate::toolset::Toolset;
 
@@ -245,6 +245,18 @@ pub fn cached(
     init: fn() -> ToolDefinition,
 ) -> &'static ToolDefinition {
     cell.get_or_init(init)
+}
+
+/// Lists the states a `#[tool]` needs in its definition; `None` stands for
+/// a context parameter that needs none (a `ToolCall`).
+pub fn require_states<const N: usize>(
+    mut definition: ToolDefinition,
+    states: [Option<StateType>; N],
+) -> ToolDefinition {
+    for state in states.into_iter().flatten() {
+        definition = definition.with_required_state(state);
+    }
+    definition
 }
 
 /// The result for an argument that was neither read nor reported, which
@@ -539,12 +551,17 @@ pub trait ContextOps {
     type Value;
     /// See [`FromToolContext::from_tool_context`].
     fn __toolrunner_context(&self, cx: &ToolContext) -> Result<Self::Value, ToolOutput>;
+    /// See [`FromToolContext::required_state`].
+    fn __toolrunner_state(&self) -> Option<StateType>;
 }
 
 impl<T: FromToolContext> ContextOps for Context<T> {
     type Value = T;
     fn __toolrunner_context(&self, cx: &ToolContext) -> Result<T, ToolOutput> {
         T::from_tool_context(cx)
+    }
+    fn __toolrunner_state(&self) -> Option<StateType> {
+        T::required_state()
     }
 }
 
@@ -555,6 +572,8 @@ pub trait ContextFallback {
     type Value;
     /// An error result.
     fn __toolrunner_context(&self, cx: &ToolContext) -> Result<Self::Value, ToolOutput>;
+    /// No state.
+    fn __toolrunner_state(&self) -> Option<StateType>;
 }
 
 impl<T> ContextFallback for &Context<T> {
@@ -563,6 +582,9 @@ impl<T> ContextFallback for &Context<T> {
         Err(ToolOutput::error(
             "this parameter cannot be taken from the context",
         ))
+    }
+    fn __toolrunner_state(&self) -> Option<StateType> {
+        None
     }
 }
 

@@ -13,22 +13,20 @@
 //! kept, and files added with [`ScriptedServer::add_file`] stand for the
 //! ones the code-execution container writes.
 //!
+//! Replies are built with [`Reply::text`], [`Reply::tool_use`] and
+//! [`Reply::tool_uses`] (ids unique, usage filled in; [`Reply::stop_reason`],
+//! [`Reply::streamed`] to change them), or written as JSON with
+//! [`Reply::message`]. A [`Sequence`] that runs out answers with an error
+//! the client does not retry, saying which request had no reply.
+//!
 //! ```
-//! use serde_json::json;
 //! use toolrunner::testing::{ScriptedServer, Reply};
 //! use toolrunner::{Client, MessageParams};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! let server = ScriptedServer::start(|_request: &serde_json::Value| {
-//!     Reply::message(json!({
-//!         "id": "msg_1", "type": "message", "role": "assistant", "model": "scripted",
-//!         "content": [{"type": "text", "text": "Hello!"}],
-//!         "stop_reason": "end_turn", "stop_sequence": null,
-//!         "usage": {"input_tokens": 1, "output_tokens": 1}
-//!     }))
-//! })
-//! .await
-//! .unwrap();
+//! let server = ScriptedServer::start(|_request: &serde_json::Value| Reply::text("Hello!"))
+//!     .await
+//!     .unwrap();
 //! let client = Client::builder().api_key("test").base_url(server.url()).build().unwrap();
 //! let message = client.create_message(&MessageParams::new("scripted", 64).user("Hi")).await.unwrap();
 //! assert_eq!(message.text(), "Hello!");
@@ -36,9 +34,11 @@
 //! # });
 //! ```
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -81,20 +81,142 @@ pub enum Part {
     HangUp,
 }
 
+/// Numbers the ids of built replies and their tool calls, so that no two
+/// are alike, even across servers.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id(prefix: &str) -> String {
+    format!(
+        "{prefix}_scripted_{:04}",
+        NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 impl Reply {
-    /// `200 OK` with a message as the JSON body.
-    pub fn message(message: Value) -> Self {
-        let mut reply = Reply::json(200, &message);
-        reply.message = Some(message);
+    /// An assistant message saying `text`, stopping with `end_turn`; its id
+    /// is unique and its usage filled in.
+    ///
+    /// ```
+    /// use toolrunner::testing::{Reply, ScriptedServer, Sequence};
+    /// use toolrunner::{Client, MessageParams};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let server = ScriptedServer::start(Sequence::new([Reply::text("Hello!")])).await.unwrap();
+    /// let client = Client::builder().api_key("test").base_url(server.url()).build().unwrap();
+    /// let message = client.create_message(&MessageParams::new("scripted", 64).user("Hi")).await.unwrap();
+    /// assert_eq!(message.text(), "Hello!");
+    /// # });
+    /// ```
+    pub fn text(text: impl Into<String>) -> Self {
+        let block = serde_json::json!({"type": "text", "text": text.into()});
+        Reply::message(built_message(vec![block], "end_turn"))
+    }
+
+    /// An assistant message calling tool `name` with `input`, stopping
+    /// with `tool_use`; the call's id (`toolu_...`) is unique.
+    pub fn tool_use(name: impl Into<String>, input: impl Borrow<Value>) -> Self {
+        Reply::tool_uses([(name, input)])
+    }
+
+    /// An assistant message calling several tools in one turn, in order.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use toolrunner::testing::Reply;
+    ///
+    /// let reply = Reply::tool_uses([("add", json!({"a": 1, "b": 2})), ("add", json!({"a": 3, "b": 4}))]);
+    /// let message = reply.scripted_message().unwrap();
+    /// assert_eq!(message["stop_reason"], "tool_use");
+    /// assert_ne!(message["content"][0]["id"], message["content"][1]["id"]);
+    /// ```
+    pub fn tool_uses<N: Into<String>, I: Borrow<Value>>(
+        calls: impl IntoIterator<Item = (N, I)>,
+    ) -> Self {
+        let blocks = calls
+            .into_iter()
+            .map(|(name, input)| {
+                serde_json::json!({
+                    "type": "tool_use",
+                    "id": next_id("toolu"),
+                    "name": name.into(),
+                    "input": input.borrow(),
+                })
+            })
+            .collect();
+        Reply::message(built_message(blocks, "tool_use"))
+    }
+
+    /// Sets the message's `stop_reason`, such as `"max_tokens"` or
+    /// `"pause_turn"`. No change to a reply that carries no message.
+    #[must_use]
+    pub fn stop_reason(self, reason: impl Into<String>) -> Self {
+        let reason = Value::String(reason.into());
+        self.edit_message(|message| message["stop_reason"] = reason)
+    }
+
+    /// Puts a text block before the message's other blocks, as the model
+    /// says what it is about to do before calling tools.
+    #[must_use]
+    pub fn with_text(self, text: impl Into<String>) -> Self {
+        let block = serde_json::json!({"type": "text", "text": text.into()});
+        self.edit_message(|message| {
+            if let Some(content) = message["content"].as_array_mut() {
+                content.insert(0, block);
+            }
+        })
+    }
+
+    /// Sets the message's token usage.
+    #[must_use]
+    pub fn usage(self, input_tokens: u64, output_tokens: u64) -> Self {
+        self.edit_message(|message| {
+            message["usage"] =
+                serde_json::json!({"input_tokens": input_tokens, "output_tokens": output_tokens});
+        })
+    }
+
+    /// The message sent as a stream of server-sent events, as the API
+    /// streams one (see [`stream_message`](Self::stream_message)).
+    #[must_use]
+    pub fn streamed(self) -> Self {
+        match self.message {
+            Some(message) => Reply::stream_message(message),
+            None => self,
+        }
+    }
+
+    /// The message the reply carries, if any.
+    pub fn scripted_message(&self) -> Option<&Value> {
+        self.message.as_ref()
+    }
+
+    /// Changes the message the reply carries, and what it sends.
+    fn edit_message(mut self, edit: impl FnOnce(&mut Value)) -> Self {
+        let Some(mut message) = self.message.take() else {
+            return self;
+        };
+        edit(&mut message);
+        if self.parts.is_some() {
+            Reply::stream_message(message)
+        } else {
+            Reply::message(message)
+        }
+    }
+
+    /// `200 OK` with a message as the JSON body. Takes a `Value` or a `&Value`.
+    pub fn message(message: impl Borrow<Value>) -> Self {
+        let message = message.borrow();
+        let mut reply = Reply::json(200, message);
+        reply.message = Some(message.clone());
         reply
     }
 
-    /// Any status with a JSON body.
-    pub fn json(status: u16, body: &Value) -> Self {
+    /// Any status with a JSON body. Takes a `Value` or a `&Value`.
+    pub fn json(status: u16, body: impl Borrow<Value>) -> Self {
         Reply {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
-            body: body.to_string(),
+            body: body.borrow().to_string(),
             close: false,
             parts: None,
             message: None,
@@ -113,8 +235,10 @@ impl Reply {
         }
     }
 
-    /// A streamed response carrying `message` as the API streams one: see [`sse_events`].
-    pub fn stream_message(message: &Value) -> Self {
+    /// A streamed response carrying `message` as the API streams one: see
+    /// [`sse_events`]. Takes a `Value` or a `&Value`.
+    pub fn stream_message(message: impl Borrow<Value>) -> Self {
+        let message = message.borrow();
         let mut reply = Reply::stream(sse_events(message).into_iter().map(Part::Chunk));
         reply.message = Some(message.clone());
         reply
@@ -124,7 +248,7 @@ impl Reply {
     pub fn error(status: u16, error_type: &str, message: &str) -> Self {
         Reply::json(
             status,
-            &serde_json::json!({
+            serde_json::json!({
                 "type": "error",
                 "error": {"type": error_type, "message": message}
             }),
@@ -152,7 +276,7 @@ impl Reply {
     ) -> Self {
         Reply::json(
             status,
-            &serde_json::json!({
+            serde_json::json!({
                 "type": "error",
                 "error": {"type": error_type, "message": message, "details": details}
             }),
@@ -191,6 +315,20 @@ impl Reply {
     }
 }
 
+/// A message from the builders: unique id, the scripted model, some usage.
+fn built_message(content: Vec<Value>, stop_reason: &str) -> Value {
+    serde_json::json!({
+        "id": next_id("msg"),
+        "type": "message",
+        "role": "assistant",
+        "model": "scripted",
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": null,
+        "usage": {"input_tokens": 10, "output_tokens": 5},
+    })
+}
+
 /// The script: called with each request's JSON body, in order.
 pub trait Script: Send + 'static {
     /// The reply to `request`.
@@ -203,26 +341,47 @@ impl<F: FnMut(&Value) -> Reply + Send + 'static> Script for F {
     }
 }
 
-/// Replies from a list, one per request; past its end, a 500 error that says so.
+/// Replies from a list, one per request. Past its end, a request gets
+/// [`Reply::script_exhausted`]: an error the client does not retry, so a
+/// test that runs out of script fails at once, saying so.
 #[derive(Debug)]
-pub struct Sequence(std::collections::VecDeque<Reply>);
+pub struct Sequence {
+    replies: std::collections::VecDeque<Reply>,
+    /// How many requests were answered (or refused) so far.
+    served: usize,
+}
 
 impl Sequence {
     /// The replies, in order.
     pub fn new(replies: impl IntoIterator<Item = Reply>) -> Self {
-        Sequence(replies.into_iter().collect())
+        Sequence {
+            replies: replies.into_iter().collect(),
+            served: 0,
+        }
     }
 }
 
 impl Script for Sequence {
     fn reply(&mut self, _: &Value) -> Reply {
-        self.0.pop_front().unwrap_or_else(|| {
-            Reply::error(
-                500,
-                "api_error",
-                "the scripted server has no reply left for this request",
-            )
-        })
+        self.served += 1;
+        self.replies
+            .pop_front()
+            .unwrap_or_else(|| Reply::script_exhausted(self.served))
+    }
+}
+
+impl Reply {
+    /// What a script answers to request number `request` (from 1) when it
+    /// has no reply for it: a `500` whose message says so, with
+    /// `x-should-retry: false`, so that the client fails at once instead
+    /// of retrying with backoff.
+    pub fn script_exhausted(request: usize) -> Self {
+        Reply::error(
+            500,
+            "api_error",
+            &format!("the script has no reply for request {request}"),
+        )
+        .header("x-should-retry", "false")
     }
 }
 

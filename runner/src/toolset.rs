@@ -71,7 +71,7 @@ use crate::tool::{
 ///
 /// let bad = tools.call("add", json!({"a": 2, "b": "x"}), ToolCall::new("toolu_2")).await;
 /// assert!(bad.is_error);
-/// assert!(bad.text_content().contains(r#"b: invalid type: string "x", expected i64"#));
+/// assert!(bad.text_content().contains(r#"b: "x" is not of type "integer""#));
 /// # });
 /// # fn tokio_test(f: impl std::future::Future) { tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f); }
 /// ```
@@ -323,10 +323,15 @@ impl Toolset {
             let Some(entry) = found else {
                 return unknown.unwrap_or_default();
             };
-            // The wire schema of a strict tool lost its bounds (see
-            // `ToolDefinition::strict`): they are enforced here instead.
             let definition = entry.tool.definition();
-            if definition.strict
+            if definition.validate_input {
+                let problems = definition.input_errors(&input);
+                if !problems.is_empty() {
+                    return invalid_input(&entry.name, &problems);
+                }
+            } else if definition.strict
+                // The wire schema of a strict tool lost its bounds (see
+                // `ToolDefinition::strict`): they are enforced here instead.
                 && let Some(broken) =
                     crate::tool::bounds::violation(&definition.input_schema, &input)
             {
@@ -350,6 +355,75 @@ impl Toolset {
         }
     }
 
+    /// Checks that the toolset holds every state its tools need (the
+    /// `State<T>` parameters of `#[tool]` functions, listed in
+    /// [`ToolDefinition::required_states`]). Runners call it before their
+    /// first request, and MCP servers before serving, so that a forgotten
+    /// [`with_state`](Self::with_state) fails at once rather than as an
+    /// error result for the model.
+    ///
+    /// # Errors
+    ///
+    /// [`ToolsetError::MissingState`] naming the first tool and state type
+    /// missing.
+    ///
+    /// ```
+    /// use toolrunner::{tool, toolset, State};
+    ///
+    /// struct Db;
+    ///
+    /// /// Count the rows.
+    /// #[tool]
+    /// fn count(db: State<Db>) -> u32 {
+    ///     let _ = db;
+    ///     0
+    /// }
+    ///
+    /// let err = toolset![count].check_state().unwrap_err();
+    /// assert!(err.to_string().contains("tool `count` needs a state of type"));
+    /// assert!(toolset![count].with_state(Db).check_state().is_ok());
+    /// ```
+    pub fn check_state(&self) -> Result<(), ToolsetError> {
+        for entry in &self.registry.tools {
+            let definition = entry.tool.definition();
+            if let Some(missing) = definition
+                .required_states
+                .iter()
+                .find(|state| !self.states.contains(state))
+            {
+                return Err(ToolsetError::MissingState {
+                    tool: entry.name.to_string(),
+                    state: missing.type_name(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds every state of `other` this toolset lacks, and checks that
+    /// `other`'s tools then have all they need, before they join this
+    /// toolset's. Nothing changes on an error.
+    pub(crate) fn take_states_for(&mut self, other: &Toolset) -> Result<(), ToolsetError> {
+        let mut states = (*self.states).clone();
+        states.absorb(&other.states);
+        for entry in &other.registry.tools {
+            if let Some(missing) = entry
+                .tool
+                .definition()
+                .required_states
+                .iter()
+                .find(|state| !states.contains(state))
+            {
+                return Err(ToolsetError::MissingState {
+                    tool: entry.name.to_string(),
+                    state: missing.type_name(),
+                });
+            }
+        }
+        self.states = Arc::new(states);
+        Ok(())
+    }
+
     fn unknown_tool(&self, name: &str) -> ToolOutput {
         let names: Vec<&str> = self.names().collect();
         if names.is_empty() {
@@ -361,6 +435,27 @@ impl Toolset {
             ))
         }
     }
+}
+
+/// The error result for an input that breaks its tool's schema: every
+/// problem, one per line when there are several.
+fn invalid_input(tool: &str, problems: &[String]) -> ToolOutput {
+    tracing::debug!(
+        tool,
+        problems = problems.len(),
+        "tool input breaks its schema"
+    );
+    let mut message = format!("invalid input for tool `{tool}`:");
+    if let [only] = problems {
+        message.push(' ');
+        message.push_str(only);
+    } else {
+        for problem in problems {
+            message.push_str("\n- ");
+            message.push_str(problem);
+        }
+    }
+    ToolOutput::error(message)
 }
 
 /// The error result for a tool that panicked.
@@ -407,6 +502,13 @@ pub enum ToolsetError {
     Duplicate(String),
     /// The name does not match `^[a-zA-Z0-9_-]{1,64}$`.
     InvalidName(String),
+    /// A tool needs a state the toolset was not given.
+    MissingState {
+        /// The tool's name.
+        tool: String,
+        /// The state's type name.
+        state: &'static str,
+    },
 }
 
 impl fmt::Display for ToolsetError {
@@ -418,6 +520,10 @@ impl fmt::Display for ToolsetError {
             ToolsetError::InvalidName(name) => write!(
                 f,
                 "invalid tool name `{name}`: names are 1 to 64 of a-z, A-Z, 0-9, `_` and `-`"
+            ),
+            ToolsetError::MissingState { tool, state } => write!(
+                f,
+                "tool `{tool}` needs a state of type `{state}`, which the toolset was not given: add it with `.with_state(...)`"
             ),
         }
     }

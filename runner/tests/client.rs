@@ -378,7 +378,7 @@ async fn a_non_json_success_body_is_a_decode_error() {
     assert_eq!(err.body(), Some(&b"<html>not json</html>"[..]));
     assert_eq!(
         err.to_string(),
-        r#"could not decode 200 response body as a message (request-id req_bad): "<html>not json</html>""#
+        r#"could not decode 200 response body as a message (request-id req_bad): expected value at line 1 column 1; body: "<html>not json</html>""#
     );
     let source = std::error::Error::source(&err).unwrap();
     assert!(source.to_string().contains("expected value"), "{source}");

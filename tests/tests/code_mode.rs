@@ -707,7 +707,9 @@ await lookup(city='Paris')
     // Invalid input is refused by the toolset's validation, as for a direct call.
     let text = err(run(&tools, "await add(a=1, b='x')").await);
     assert!(
-        text.ends_with("RuntimeError: invalid input for tool `add`: b: invalid type: string \"x\", expected i64"),
+        text.ends_with(
+            "RuntimeError: invalid input for tool `add`: b: \"x\" is not of type \"integer\""
+        ),
         "{text}"
     );
     // Arguments the stub does not declare are a TypeError before any call.

@@ -408,7 +408,7 @@ async fn compact_before_next_turn_sends_one_summarize_request_and_goes_on_from_i
     params
         .extra
         .insert("output_config".into(), json!({"effort": "low"}));
-    params.tool_choice = Some(json!({"type": "any"}));
+    params.tool_choice = Some(toolrunner::ToolChoice::any());
     let mut runner = client(&server)
         .tool_runner(params, toolset![add])
         .message_threads(false);

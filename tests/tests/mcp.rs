@@ -691,7 +691,7 @@ async fn the_crates_server_serves_the_same_tools_to_an_rmcp_client() {
     assert_eq!(invalid.is_error, Some(true));
     let text = invalid.content[0].as_text().unwrap().text.clone();
     assert!(
-        text.contains(r#"b: invalid type: string "x", expected i64"#),
+        text.contains(r#"b: "x" is not of type "integer""#),
         "{text}"
     );
     let failed = client

@@ -33,7 +33,7 @@ async fn events_are_typed_and_build_the_message_the_loop_continues_with() {
     );
     let server = ScriptedServer::start(Sequence::new([
         Reply::stream_message(&first),
-        Reply::stream_message(&message("msg_2", json!([text("It is 42.")]), "end_turn")),
+        Reply::stream_message(message("msg_2", json!([text("It is 42.")]), "end_turn")),
     ]))
     .await
     .unwrap();
@@ -131,7 +131,7 @@ async fn a_body_that_reads_part_or_none_of_a_turn_still_gets_a_correct_loop() {
     let server = ScriptedServer::start(Sequence::new([
         Reply::stream_message(&first),
         Reply::stream_message(&second),
-        Reply::stream_message(&message("msg_3", json!([text("Done.")]), "end_turn")),
+        Reply::stream_message(message("msg_3", json!([text("Done.")]), "end_turn")),
     ]))
     .await
     .unwrap();
@@ -282,7 +282,7 @@ async fn a_stream_cut_after_events_were_read_is_an_error_and_not_resent() {
     parts.push(Part::HangUp);
     let server = ScriptedServer::start(Sequence::new([
         Reply::stream(parts),
-        Reply::stream_message(&message(
+        Reply::stream_message(message(
             "msg_2",
             json!([text("never asked for")]),
             "end_turn",
@@ -386,7 +386,7 @@ async fn run_turn(early: bool) -> Vec<String> {
     ));
     let server = ScriptedServer::start(Sequence::new([
         two_tools_then_tail(early.then(|| Arc::clone(&gate))),
-        Reply::stream_message(&message("msg_2", json!([text("done")]), "end_turn")),
+        Reply::stream_message(message("msg_2", json!([text("done")]), "end_turn")),
     ]))
     .await
     .unwrap();
@@ -512,7 +512,7 @@ async fn a_tool_input_that_is_not_json_gets_an_error_result_and_the_loop_goes_on
     // that is not valid JSON.
     let server = ScriptedServer::start(Sequence::new([
         streamed_tool_call("msg_1", "counted_add", &[r#"{"a": 1, "b": "#], "tool_use"),
-        Reply::stream_message(&message("msg_2", json!([text("Sorry.")]), "end_turn")),
+        Reply::stream_message(message("msg_2", json!([text("Sorry.")]), "end_turn")),
     ]))
     .await
     .unwrap();
@@ -611,7 +611,7 @@ async fn compaction_summaries_stop_details_and_unknown_deltas_are_kept_from_the_
     ]);
     let server = ScriptedServer::start(Sequence::new([
         first,
-        Reply::stream_message(&message("msg_2", json!([text("3")]), "end_turn")),
+        Reply::stream_message(message("msg_2", json!([text("3")]), "end_turn")),
     ]))
     .await
     .unwrap();

@@ -183,14 +183,14 @@ async fn a_tool_started_early_while_streaming_has_its_span_under_the_run() {
     use toolrunner::testing::{Reply, Sequence};
 
     let server = toolrunner::testing::ScriptedServer::start(Sequence::new([
-        Reply::stream_message(&message_with_usage(
+        Reply::stream_message(message_with_usage(
             "msg_1",
             json!([tool_use("toolu_early", "add", json!({"a": 1, "b": 2}))]),
             "tool_use",
             10,
             5,
         )),
-        Reply::stream_message(&message_with_usage(
+        Reply::stream_message(message_with_usage(
             "msg_2",
             json!([text("3.")]),
             "end_turn",

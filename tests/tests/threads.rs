@@ -305,7 +305,7 @@ async fn taking_over_by_appending_continues_and_by_rewriting_starts_anew() {
     let mut runner = client(&server).tool_runner(threaded_params(), toolset![add]);
     let first = runner.next().await.unwrap().unwrap();
     runner.push_messages([MessageParam::from(first), MessageParam::user("Again.")]);
-    runner.params_mut().system = Some(json!("Be verbose."));
+    runner.params_mut().system = Some("Be verbose.".into());
     runner.next().await.unwrap().unwrap();
     let requests = server.requests();
     assert_eq!(requests[1]["thread"], create());

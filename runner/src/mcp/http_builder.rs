@@ -384,6 +384,7 @@ impl McpHttpBuilder {
         let addr = listener
             .local_addr()
             .map_err(|e| McpError::serve("could not read the listener's address", e))?;
+        self.server.check_state()?;
         let authenticated = self.auth.is_enabled();
         let exposed = !addr.ip().is_loopback() && !authenticated;
         if exposed && !self.allow_unauthenticated {

@@ -89,6 +89,26 @@ impl McpServer {
         }
     }
 
+    /// Serves `toolset` as [`new`](Self::new) does, after checking that it
+    /// holds every state its tools need ([`Toolset::check_state`]).
+    ///
+    /// # Errors
+    ///
+    /// [`McpError::is_serve`], naming the tool and the missing state's type.
+    pub fn try_new(toolset: Toolset) -> Result<Self, McpError> {
+        let server = McpServer::new(toolset);
+        server.check_state()?;
+        Ok(server)
+    }
+
+    /// The error for a toolset that lacks a state its tools need. Every
+    /// way of serving checks it first.
+    pub(crate) fn check_state(&self) -> Result<(), McpError> {
+        self.toolset
+            .check_state()
+            .map_err(|missing| McpError::invalid_config(missing.to_string()))
+    }
+
     /// Sets the name and version the server gives clients in the handshake.
     #[must_use]
     pub fn with_server_info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
@@ -116,7 +136,8 @@ impl McpServer {
     ///
     /// # Errors
     ///
-    /// When the MCP handshake fails ([`McpError::is_serve`]).
+    /// When the MCP handshake fails, or the toolset lacks a state its tools
+    /// need ([`McpError::is_serve`]).
     pub async fn serve_stdio(self) -> Result<(), McpError> {
         let running = self.serve(rmcp::transport::stdio()).await?;
         running
@@ -142,6 +163,7 @@ impl McpServer {
         T: IntoTransport<RoleServer, E, A>,
         E: std::error::Error + Send + Sync + 'static,
     {
+        self.check_state()?;
         ServiceExt::serve(self, transport)
             .await
             .map_err(|e| McpError::serve("the mcp handshake failed", e))

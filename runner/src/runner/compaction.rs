@@ -277,7 +277,7 @@ impl Compaction {
         summary
             .messages
             .push(MessageParam::user(self.prompt.clone()));
-        summary.tool_choice = Some(json!({"type": "none"}));
+        summary.tool_choice = Some(crate::types::ToolChoice::None);
         if let Some(max_tokens) = self.max_tokens {
             summary.max_tokens = max_tokens;
         }
@@ -338,7 +338,7 @@ pub(crate) fn summarize_request(params: &MessageParams) -> MessageParams {
     if request
         .tool_choice
         .as_ref()
-        .is_some_and(|c| c["type"] == "any" || c["type"] == "tool")
+        .is_some_and(|c| matches!(c.kind(), Some("any" | "tool")))
     {
         request.tool_choice = None;
     }

@@ -116,6 +116,8 @@ pub(crate) struct Lifecycle {
     finished: bool,
     /// Whether the driver was told to keep the finished run's state.
     end_kept: bool,
+    /// Whether the toolset was checked for the states its tools need.
+    state_checked: bool,
 }
 
 /// The last reply, as the loop holds it.
@@ -215,6 +217,7 @@ impl Lifecycle {
             record_content: false,
             finished: false,
             end_kept: false,
+            state_checked: false,
         }
     }
 
@@ -233,6 +236,11 @@ impl Lifecycle {
     /// name); the next request tells the model in a `system`-role message.
     /// Before any request, they simply join the declared tools.
     pub(crate) fn add_tools(&mut self, added: Toolset) -> Result<(), Error> {
+        // The added tools' state comes with them; one still missing is the
+        // program's mistake, reported here rather than to the model.
+        self.toolset
+            .take_states_for(&added)
+            .map_err(|missing| Error::config_with(missing.to_string(), missing))?;
         if !self.declared_sent {
             for tool in added.tools() {
                 let name = &tool.definition().name;
@@ -349,6 +357,15 @@ impl Lifecycle {
 
     /// What to do next; applies the previous turn to the history first.
     pub(crate) fn next_action(&mut self) -> Action {
+        // A forgotten `with_state` is the program's mistake, not the
+        // model's: it ends the run before the first request.
+        if !self.state_checked {
+            self.state_checked = true;
+            if let Err(missing) = self.toolset.check_state() {
+                tracing::error!(error = %missing, "the toolset lacks a state its tools need");
+                return self.fail(Error::config_with(missing.to_string(), missing));
+            }
+        }
         match self.step() {
             Step::Finish => {
                 self.finished = true;

@@ -103,16 +103,13 @@ pub(crate) fn validate(params: &MessageParams, toolset: &Toolset) -> Result<(), 
 
     let any_code = has_code_callers(toolset) || params.tools.iter().any(raw_allows_code);
     if let Some(choice) = &params.tool_choice {
-        if any_code && choice.get("disable_parallel_tool_use") == Some(&Value::Bool(true)) {
+        if any_code && choice.disables_parallel_tool_use() {
             return Err(Error::invalid_request(
                 "`tool_choice.disable_parallel_tool_use` cannot be used with tools callable from code (programmatic tool calling)",
             ));
         }
-        if choice.get("type").and_then(Value::as_str) == Some("tool") {
-            let name = choice
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+        if choice.kind() == Some("tool") {
+            let name = choice.tool_name().unwrap_or_default();
             let direct = match toolset.get(name) {
                 Some(tool) => tool.definition().allows_direct(),
                 None => params

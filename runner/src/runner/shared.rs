@@ -92,7 +92,9 @@ macro_rules! shared_runner_methods {
         /// `inline-tools-2026-09-15`. The tools run at once, in place of tools
         /// of the same name, even for calls of the current turn not yet run.
         /// After a `pause_turn` stop the message waits for the turn after.
-        /// Before the first request, the tools simply join `tools`.
+        /// Before the first request, the tools simply join `tools`. The added
+        /// toolset's state joins the runner's (the runner's wins for a type
+        /// both hold).
         ///
         /// ```no_run
         /// # use futures_util::StreamExt;
@@ -113,7 +115,10 @@ macro_rules! shared_runner_methods {
         ///
         /// # Errors
         ///
-        /// An encoding error for a definition that cannot be serialized.
+        /// An encoding error for a definition that cannot be serialized; a
+        /// configuration error ([`Error::is_config`](crate::Error::is_config))
+        /// naming an added tool and a state it needs that neither toolset
+        /// holds. Nothing is added then.
         pub fn add_tools(&mut self, toolset: crate::Toolset) -> Result<(), crate::Error> {
             self.core.add_tools(toolset)
         }

@@ -319,21 +319,31 @@ impl<'de> Deserialize<'de> for RunState {
 /// request body, which leaves the betas (a header) out.
 mod saved_params {
     use super::*;
+    use crate::types::{Metadata, ServiceTier, Speed, System, Thinking, ToolChoice};
 
     #[derive(Deserialize)]
     struct Fields {
         model: String,
         max_tokens: u32,
         messages: Vec<MessageParam>,
-        system: Option<Value>,
+        system: Option<System>,
         tools: Vec<Value>,
-        tool_choice: Option<Value>,
+        tool_choice: Option<ToolChoice>,
         temperature: Option<f64>,
         top_p: Option<f64>,
         top_k: Option<u32>,
         stop_sequences: Vec<String>,
-        metadata: Option<Value>,
-        thinking: Option<Value>,
+        metadata: Option<Metadata>,
+        thinking: Option<Thinking>,
+        // Fields added after the first format: absent in older states.
+        #[serde(default)]
+        service_tier: Option<ServiceTier>,
+        #[serde(default)]
+        speed: Option<Speed>,
+        #[serde(default)]
+        inference_geo: Option<String>,
+        #[serde(default)]
+        cache_control: Option<Value>,
         container: Option<Value>,
         context_management: Option<Value>,
         betas: Vec<String>,
@@ -346,15 +356,19 @@ mod saved_params {
         model: &'a str,
         max_tokens: u32,
         messages: &'a [MessageParam],
-        system: &'a Option<Value>,
+        system: &'a Option<System>,
         tools: &'a [Value],
-        tool_choice: &'a Option<Value>,
+        tool_choice: &'a Option<ToolChoice>,
         temperature: Option<f64>,
         top_p: Option<f64>,
         top_k: Option<u32>,
         stop_sequences: &'a [String],
-        metadata: &'a Option<Value>,
-        thinking: &'a Option<Value>,
+        metadata: &'a Option<Metadata>,
+        thinking: &'a Option<Thinking>,
+        service_tier: &'a Option<ServiceTier>,
+        speed: &'a Option<Speed>,
+        inference_geo: &'a Option<String>,
+        cache_control: &'a Option<Value>,
         container: &'a Option<Value>,
         context_management: &'a Option<Value>,
         betas: &'a [String],
@@ -378,6 +392,10 @@ mod saved_params {
             stop_sequences: &p.stop_sequences,
             metadata: &p.metadata,
             thinking: &p.thinking,
+            service_tier: &p.service_tier,
+            speed: &p.speed,
+            inference_geo: &p.inference_geo,
+            cache_control: &p.cache_control,
             container: &p.container,
             context_management: &p.context_management,
             betas: &p.betas,
@@ -401,6 +419,10 @@ mod saved_params {
         params.stop_sequences = f.stop_sequences;
         params.metadata = f.metadata;
         params.thinking = f.thinking;
+        params.service_tier = f.service_tier;
+        params.speed = f.speed;
+        params.inference_geo = f.inference_geo;
+        params.cache_control = f.cache_control;
         params.container = f.container;
         params.context_management = f.context_management;
         params.betas = f.betas;

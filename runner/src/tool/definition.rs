@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Caller;
+use super::StateType;
+use super::validate::InputValidator;
 
 /// The code-execution tool version that `"code"` callers map to unless a
 /// runner is told otherwise.
@@ -117,6 +119,17 @@ pub struct ToolDefinition {
     /// Fields of a custom tool this crate does not model, sent as given, so
     /// that a definition read from JSON goes back with everything it had.
     pub extra: serde_json::Map<String, Value>,
+    /// Check every input against `input_schema` before the tool runs, and
+    /// answer one that breaks it with an error result listing every
+    /// violation with its path. `#[tool]` turns this on; see
+    /// [`input_errors`](Self::input_errors). Never sent.
+    pub validate_input: bool,
+    /// The toolset states the tool needs (`State<T>` parameters of a
+    /// `#[tool]` function), checked by [`Toolset::check_state`](crate::Toolset::check_state).
+    /// Never sent.
+    pub required_states: Vec<StateType>,
+    /// `input_schema` compiled, on first use.
+    validator: InputValidator,
 }
 
 impl ToolDefinition {
@@ -139,7 +152,60 @@ impl ToolDefinition {
             input_examples: Vec::new(),
             eager_input_streaming: None,
             extra: serde_json::Map::new(),
+            validate_input: false,
+            required_states: Vec::new(),
+            validator: InputValidator::default(),
         }
+    }
+
+    /// Sets [`validate_input`](Self::validate_input).
+    #[must_use]
+    pub fn with_input_validation(mut self, validate: bool) -> Self {
+        self.validate_input = validate;
+        self
+    }
+
+    /// Adds a state the tool needs to [`required_states`](Self::required_states).
+    #[must_use]
+    pub fn with_required_state(mut self, state: StateType) -> Self {
+        if !self.required_states.contains(&state) {
+            self.required_states.push(state);
+        }
+        self
+    }
+
+    /// Every way `input` breaks the tool's input schema, each as `path:
+    /// problem` (`order.quantity: -1 is less than the minimum of 0`); empty
+    /// when it breaks none, or when [`validate_input`](Self::validate_input)
+    /// is off.
+    ///
+    /// The schema is compiled on the first call and kept with the
+    /// definition (a clone compiles its own). A schema that does not
+    /// compile is logged once and checks nothing. `null` reads as `{}`,
+    /// as tools read it.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use toolrunner::ToolDefinition;
+    ///
+    /// let schema = json!({
+    ///     "type": "object",
+    ///     "properties": {"n": {"type": "integer", "minimum": 1}},
+    ///     "required": ["n"],
+    ///     "additionalProperties": false
+    /// });
+    /// let def = ToolDefinition::new("count", "Count.", schema).with_input_validation(true);
+    /// assert!(def.input_errors(&json!({"n": 2})).is_empty());
+    /// assert_eq!(
+    ///     def.input_errors(&json!({"n": 0, "x": 1})),
+    ///     ["n: 0 is less than the minimum of 1", "x: unknown field, expected `n`"]
+    /// );
+    /// ```
+    pub fn input_errors(&self, input: &Value) -> Vec<String> {
+        if !self.validate_input {
+            return Vec::new();
+        }
+        self.validator.errors(&self.name, &self.input_schema, input)
     }
 
     /// The definition of a tool the API defines, sent as `{"type": tool_type,
@@ -411,6 +477,9 @@ impl<'de> Deserialize<'de> for ToolDefinition {
             input_examples: wire.input_examples,
             eager_input_streaming: wire.eager_input_streaming,
             extra,
+            validate_input: false,
+            required_states: Vec::new(),
+            validator: InputValidator::default(),
         })
     }
 }

@@ -14,6 +14,7 @@ mod output;
 pub(crate) mod schema;
 mod state;
 mod strict;
+mod validate;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,8 +33,8 @@ pub use definition::{
 };
 pub use output::{IntoToolOutput, ToolOutput};
 pub use schema::SchemaBuilder;
-pub use state::State;
 pub(crate) use state::StateMap;
+pub use state::{State, StateType};
 
 /// A boxed future returned by [`Tool::call`].
 pub type ToolFuture<'a> = Pin<Box<dyn Future<Output = ToolOutput> + Send + 'a>>;
@@ -149,6 +150,13 @@ pub trait FromToolContext: Sized {
     /// An error result when the context lacks the value (a state the toolset
     /// was never given).
     fn from_tool_context(cx: &ToolContext) -> Result<Self, ToolOutput>;
+
+    /// The toolset state this parameter needs, if any: `#[tool]` lists it
+    /// in the tool's [`ToolDefinition::required_states`], so that a runner
+    /// or MCP server can report a missing state before the first call.
+    fn required_state() -> Option<StateType> {
+        None
+    }
 }
 
 impl FromToolContext for ToolCall {
@@ -158,6 +166,10 @@ impl FromToolContext for ToolCall {
 }
 
 impl<T: Send + Sync + 'static> FromToolContext for State<T> {
+    fn required_state() -> Option<StateType> {
+        Some(StateType::of::<T>())
+    }
+
     fn from_tool_context(cx: &ToolContext) -> Result<Self, ToolOutput> {
         cx.states.get::<T>().ok_or_else(|| {
             tracing::error!(

@@ -3,6 +3,9 @@
 //! schemars does the type work; this module assembles one object schema from
 //! a tool's parameters and strips what the API does not need: `$schema`,
 //! `title`, and `$defs` of types that are not recursive (those are inlined).
+//! Struct-like objects are closed at every depth (`additionalProperties:
+//! false`), as the input object itself is: inputs are checked against this
+//! schema, so a nested struct rejects unknown fields too.
 
 use schemars::JsonSchema;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
@@ -80,7 +83,50 @@ impl SchemaBuilder {
         }
         let mut root = Value::Object(root);
         strip_noise(&mut root);
+        close_objects(&mut root);
         root
+    }
+}
+
+/// Closes every struct-like object schema below the root (which is closed
+/// already): one with `properties` and nothing else that decides which
+/// other fields it takes. The model is told not to invent fields, and a
+/// tool's input checked against the schema rejects them at every depth, as
+/// it does at the top. Maps (`additionalProperties` set) and compositions
+/// (`allOf`, `anyOf`, `oneOf`, `$ref`), whose properties may come from
+/// elsewhere, are left open.
+fn close_objects(schema: &mut Value) {
+    let Value::Object(map) = schema else { return };
+    const DECIDES_FIELDS: [&str; 8] = [
+        "additionalProperties",
+        "unevaluatedProperties",
+        "patternProperties",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "$ref",
+        "if",
+    ];
+    if map.contains_key("properties") && !DECIDES_FIELDS.iter().any(|k| map.contains_key(*k)) {
+        map.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    for (key, value) in map.iter_mut() {
+        match key.as_str() {
+            "properties" | "$defs" | "definitions" | "patternProperties" | "dependentSchemas" => {
+                if let Value::Object(children) = value {
+                    children.values_mut().for_each(close_objects);
+                }
+            }
+            "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
+                if let Value::Array(children) = value {
+                    children.iter_mut().for_each(close_objects);
+                }
+            }
+            "items" | "additionalProperties" | "not" | "then" | "else" | "contains" => {
+                close_objects(value)
+            }
+            _ => {}
+        }
     }
 }
 

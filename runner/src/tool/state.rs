@@ -10,8 +10,13 @@ use std::sync::Arc;
 /// [`Toolset::with_state`](crate::Toolset::with_state).
 ///
 /// A `State<T>` parameter of a `#[tool]` function is filled from the toolset
-/// and left out of the tool's input schema. When the toolset holds no `T`, the
-/// call fails with an error result naming the type; the function is not run.
+/// and left out of the tool's input schema. The tool's definition lists `T`
+/// in its [`required_states`](crate::ToolDefinition::required_states): a
+/// runner whose toolset holds no `T` fails before its first request, and an
+/// MCP server before serving, with an error naming the tool and the type
+/// (see [`Toolset::check_state`](crate::Toolset::check_state)). A call made
+/// some other way fails with an error result naming the type; the function
+/// is not run.
 ///
 /// ```
 /// use toolrunner::{tool, toolset, State};
@@ -60,6 +65,52 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for State<T> {
     }
 }
 
+/// A state type a tool needs: a `State<T>` parameter of a `#[tool]`
+/// function, listed in its [`ToolDefinition::required_states`](crate::ToolDefinition::required_states).
+///
+/// Runners and MCP servers check, before the first call, that their
+/// toolset holds every state its tools need (see
+/// [`Toolset::check_state`](crate::Toolset::check_state)).
+#[derive(Clone, Copy, Debug)]
+pub struct StateType {
+    id: TypeId,
+    name: &'static str,
+}
+
+impl StateType {
+    /// The state type `T`.
+    pub fn of<T: Send + Sync + 'static>() -> Self {
+        StateType {
+            id: TypeId::of::<T>(),
+            name: type_name::<T>(),
+        }
+    }
+
+    /// The type's id.
+    pub fn type_id(&self) -> TypeId {
+        self.id
+    }
+
+    /// The type's name, as `std::any::type_name` gives it.
+    pub fn type_name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl PartialEq for StateType {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for StateType {}
+
+impl std::hash::Hash for StateType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+
 /// The states a toolset holds, one per type.
 #[derive(Clone, Default)]
 pub(crate) struct StateMap {
@@ -86,6 +137,11 @@ impl StateMap {
     pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<State<T>> {
         let entry = self.entries.get(&TypeId::of::<T>())?;
         Arc::clone(&entry.value).downcast::<T>().ok().map(State)
+    }
+
+    /// Whether a state of type `state` is held.
+    pub(crate) fn contains(&self, state: &StateType) -> bool {
+        self.entries.contains_key(&state.id)
     }
 
     /// Adds every state of `other` that `self` lacks; `self` wins on a clash.

@@ -10,6 +10,7 @@ mod code_execution;
 mod content;
 mod file;
 mod message;
+mod options;
 mod params;
 
 pub use caller::Caller;
@@ -20,5 +21,8 @@ pub use content::{
 };
 pub use file::{DeletedFile, FILES_BETA, FileMetadata, FilePage};
 pub use message::{Container, Message, StopReason, Usage};
+pub use options::{
+    Effort, Metadata, ServiceTier, Speed, System, Thinking, ThinkingDisplay, ToolChoice,
+};
 pub(crate) use params::Body;
 pub use params::{Content, MessageParam, MessageParams, Role};

@@ -7,6 +7,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::content::{ContentBlock, TextBlock};
+use super::options::{Effort, Metadata, ServiceTier, Speed, System, Thinking, ToolChoice};
 
 /// Who wrote a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -117,14 +118,14 @@ pub struct MessageParams {
     pub max_tokens: u32,
     /// The conversation so far.
     pub messages: Vec<MessageParam>,
-    /// The system prompt: a string or an array of text blocks.
-    pub system: Option<Value>,
+    /// The system prompt: a string or text blocks.
+    pub system: Option<System>,
     /// Tools declared as raw JSON, such as server tools
     /// (`{"type": "code_execution_20260120", "name": "code_execution"}`).
     /// A runner's toolset adds its own definitions after these.
     pub tools: Vec<Value>,
-    /// How the model may choose tools, e.g. `{"type": "auto"}`.
-    pub tool_choice: Option<Value>,
+    /// How the model may use tools.
+    pub tool_choice: Option<ToolChoice>,
     /// Sampling temperature.
     pub temperature: Option<f64>,
     /// Nucleus sampling.
@@ -133,10 +134,19 @@ pub struct MessageParams {
     pub top_k: Option<u32>,
     /// Custom stop sequences.
     pub stop_sequences: Vec<String>,
-    /// Request metadata, e.g. `{"user_id": "..."}`.
-    pub metadata: Option<Value>,
-    /// Extended thinking, e.g. `{"type": "enabled", "budget_tokens": 2048}`.
-    pub thinking: Option<Value>,
+    /// Request metadata, such as the end user's opaque id.
+    pub metadata: Option<Metadata>,
+    /// The model's thinking: enabled with a budget, adaptive, or disabled.
+    pub thinking: Option<Thinking>,
+    /// Which capacity serves the request.
+    pub service_tier: Option<ServiceTier>,
+    /// The inference speed.
+    pub speed: Option<Speed>,
+    /// The geographic region for inference, e.g. `"us"`.
+    pub inference_geo: Option<String>,
+    /// A prompt-caching breakpoint put on the last cacheable block, e.g.
+    /// `{"type": "ephemeral"}`.
+    pub cache_control: Option<Value>,
     /// The code-execution container: its id as a string, or an object.
     /// A runner sets the id the API returns, merged into an object you set.
     pub container: Option<Value>,
@@ -164,6 +174,10 @@ impl MessageParams {
             stop_sequences: Vec::new(),
             metadata: None,
             thinking: None,
+            service_tier: None,
+            speed: None,
+            inference_geo: None,
+            cache_control: None,
             container: None,
             context_management: None,
             betas: Vec::new(),
@@ -192,10 +206,11 @@ impl MessageParams {
         self
     }
 
-    /// Sets the system prompt.
+    /// Sets the system prompt: a string, or text blocks
+    /// (`Vec<TextBlock>`), which may carry `cache_control`.
     #[must_use]
-    pub fn system(mut self, system: impl Into<String>) -> Self {
-        self.system = Some(Value::String(system.into()));
+    pub fn system(mut self, system: impl Into<System>) -> Self {
+        self.system = Some(system.into());
         self
     }
 
@@ -206,10 +221,89 @@ impl MessageParams {
         self
     }
 
-    /// Sets `tool_choice`.
+    /// Sets `tool_choice`, such as [`ToolChoice::any()`]. Raw JSON is
+    /// accepted too: a shape this crate does not know is sent as given.
     #[must_use]
-    pub fn tool_choice(mut self, choice: Value) -> Self {
-        self.tool_choice = Some(choice);
+    pub fn tool_choice(mut self, choice: impl Into<ToolChoice>) -> Self {
+        self.tool_choice = Some(choice.into());
+        self
+    }
+
+    /// Sets `thinking`, such as [`Thinking::enabled(2048)`](Thinking::enabled)
+    /// or [`Thinking::adaptive()`]. Raw JSON is accepted too.
+    #[must_use]
+    pub fn thinking(mut self, thinking: impl Into<Thinking>) -> Self {
+        self.thinking = Some(thinking.into());
+        self
+    }
+
+    /// Sets the custom stop sequences, replacing any set before.
+    #[must_use]
+    pub fn stop_sequences(
+        mut self,
+        sequences: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.stop_sequences = sequences.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `metadata`, such as [`Metadata::user_id`].
+    #[must_use]
+    pub fn metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    /// Sets `service_tier`.
+    #[must_use]
+    pub fn service_tier(mut self, tier: ServiceTier) -> Self {
+        self.service_tier = Some(tier);
+        self
+    }
+
+    /// Sets `speed`.
+    #[must_use]
+    pub fn speed(mut self, speed: Speed) -> Self {
+        self.speed = Some(speed);
+        self
+    }
+
+    /// Sets `inference_geo`, the region where inference runs.
+    #[must_use]
+    pub fn inference_geo(mut self, geo: impl Into<String>) -> Self {
+        self.inference_geo = Some(geo.into());
+        self
+    }
+
+    /// Sets the top-level `cache_control`, e.g. `{"type": "ephemeral"}`.
+    #[must_use]
+    pub fn cache_control(mut self, cache_control: Value) -> Self {
+        self.cache_control = Some(cache_control);
+        self
+    }
+
+    /// Sets `output_config.effort`, keeping the rest of `output_config`
+    /// (such as a structured-output `format`).
+    #[must_use]
+    pub fn effort(mut self, effort: Effort) -> Self {
+        let config = self
+            .extra
+            .entry("output_config")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !config.is_object() {
+            *config = Value::Object(Map::new());
+        }
+        if let Value::Object(config) = config {
+            config.insert("effort".into(), Value::String(effort.as_str().to_owned()));
+        }
+        self
+    }
+
+    /// Sets `diagnostics`, e.g. `{"previous_message_id": "msg_..."}` to
+    /// learn why the prompt cache missed.
+    #[must_use]
+    pub fn diagnostics(mut self, diagnostics: Value) -> Self {
+        self.extra.insert("diagnostics".into(), diagnostics);
         self
     }
 
@@ -357,6 +451,18 @@ impl<M: Serialize + ?Sized> Serialize for Body<'_, M> {
         }
         if let Some(v) = &params.thinking {
             map.serialize_entry("thinking", v)?;
+        }
+        if let Some(v) = &params.service_tier {
+            map.serialize_entry("service_tier", v)?;
+        }
+        if let Some(v) = &params.speed {
+            map.serialize_entry("speed", v)?;
+        }
+        if let Some(v) = &params.inference_geo {
+            map.serialize_entry("inference_geo", v)?;
+        }
+        if let Some(v) = &params.cache_control {
+            map.serialize_entry("cache_control", v)?;
         }
         if let Some(v) = &params.container {
             map.serialize_entry("container", v)?;

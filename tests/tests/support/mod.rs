@@ -35,6 +35,14 @@ pub fn tool_use(id: &str, name: &str, input: Value) -> Value {
     json!({"type": "tool_use", "id": id, "name": name, "input": input})
 }
 
+/// The last message a request body sends: on a thread, the only new one.
+pub fn last_message(request: &Value) -> &Value {
+    request["messages"]
+        .as_array()
+        .and_then(|messages| messages.last())
+        .unwrap_or(&Value::Null)
+}
+
 /// A text block.
 pub fn text(t: &str) -> Value {
     json!({"type": "text", "text": t})

@@ -307,7 +307,7 @@ mod wire {
     fn token(n: usize, expires_in: u64) -> Reply {
         Reply::json(
             200,
-            &json!({"access_token": format!("minted-{n}"), "expires_in": expires_in, "token_type": "Bearer"}),
+            json!({"access_token": format!("minted-{n}"), "expires_in": expires_in, "token_type": "Bearer"}),
         )
     }
 
@@ -602,7 +602,7 @@ mod wire {
     async fn the_refresh_grant_replaces_an_expiring_profile_token_and_keeps_the_new_one() {
         let server = server(vec![Reply::json(
             200,
-            &json!({"access_token": "minted-1", "expires_in": 3600, "token_type": "Bearer", "refresh_token": "refresh-2"}),
+            json!({"access_token": "minted-1", "expires_in": 3600, "token_type": "Bearer", "refresh_token": "refresh-2"}),
         )])
         .await;
         let (dir, path) = oauth_profile(json!({"client_id": "client-1"}), json!({}), 60);

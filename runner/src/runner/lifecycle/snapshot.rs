@@ -140,6 +140,8 @@ impl Lifecycle {
             record_content: false,
             finished,
             end_kept: false,
+            // The toolset given to resume is checked as a new one would be.
+            state_checked: false,
         })
     }
 }
