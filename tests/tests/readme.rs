@@ -1,9 +1,13 @@
 //! The README's install section and first example agree: the example names
 //! no crate the install section leaves out, and the `cargo add` line adds
-//! what the `Cargo.toml` block lists. That the example builds is checked by
-//! the doc tests (`ReadmeDoctests` in `runner/src/lib.rs`).
+//! what the `Cargo.toml` block lists. The example builds, as written, in a
+//! fresh crate whose dependencies are exactly the install block's (the doc
+//! tests, `ReadmeDoctests` in `runner/src/lib.rs`, build it inside this
+//! workspace, where more crates are at hand).
 
 use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
 
 const README: &str = include_str!("../../README.md");
 
@@ -102,4 +106,69 @@ fn the_cargo_add_line_adds_what_the_toml_block_lists() {
     for feature in ["serde/derive", "tokio/macros", "tokio/rt-multi-thread"] {
         assert!(line.contains(feature), "`cargo add` lacks {feature}");
     }
+}
+
+/// A new crate, outside this workspace, with the install block as its
+/// `[dependencies]` (toolrunner taken from this checkout) and the first
+/// example as its `main.rs`: `cargo check` must pass. The workspace's lock
+/// file pins the same versions, so nothing is fetched (`--offline`); the
+/// crate has a target directory of its own, since the one this test runs
+/// from is locked by the `cargo test` running it.
+#[test]
+fn the_first_example_builds_in_a_fresh_crate_with_the_install_block() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Ok(cargo) = std::env::var("CARGO") else {
+        eprintln!(
+            "SKIPPED the_first_example_builds_in_a_fresh_crate: CARGO is not set (not run by cargo)"
+        );
+        return;
+    };
+    let runner = root.join("runner").canonicalize().expect("runner/");
+    let dependencies = block_after("## Install", "```toml")
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("toolrunner") {
+                format!(
+                    "toolrunner = {{ path = {:?} }}",
+                    runner.display().to_string()
+                )
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        dependencies.contains("toolrunner = { path"),
+        "{dependencies}"
+    );
+    let dir = root.join("target/tmp/readme-crate");
+    std::fs::create_dir_all(dir.join("src")).expect("crate dir");
+    let manifest = format!(
+        "[package]\nname = \"readme-example\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n{dependencies}\n\n# Not a member of the checkout's workspace.\n[workspace]\n"
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).expect("Cargo.toml");
+    std::fs::write(
+        dir.join("src/main.rs"),
+        block_after("## A first example", "```rust"),
+    )
+    .expect("main.rs");
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("Cargo.lock");
+    let out = Command::new(cargo)
+        .args(["check", "--offline", "--quiet"])
+        .current_dir(&dir)
+        .env(
+            "CARGO_TARGET_DIR",
+            root.join("target/tmp/readme-crate-target"),
+        )
+        // What the outer `cargo test` set must not steer the inner build.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "the README's first example does not build in a fresh crate with the install block's dependencies:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
