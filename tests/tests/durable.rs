@@ -53,9 +53,17 @@ async fn scripted_model() -> ScriptedServer {
 }
 
 /// A fresh directory under the system's temp directory.
+///
+/// Unique per call, not only per name: two tests running at once may both
+/// want an uninterrupted run of the same mode, and sharing a directory
+/// would have each child resume the other's run.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("toolrunner-durable-{name}-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "toolrunner-durable-{name}-{}-{unique}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
