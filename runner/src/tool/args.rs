@@ -156,7 +156,8 @@ fn unknown_field(key: &str, params: &[&str]) -> String {
     }
 }
 
-fn kind_of(value: &Value) -> &'static str {
+/// What a JSON value is, for messages to the model: "a string", "null".
+pub(super) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

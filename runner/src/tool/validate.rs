@@ -15,6 +15,8 @@ use jsonschema::paths::LocationSegment;
 use jsonschema::{ValidationError, Validator};
 use serde_json::{Map, Value};
 
+use super::args::kind_of;
+
 /// At most this many problems are listed; the rest are counted.
 const MAX_ERRORS: usize = 20;
 
@@ -227,16 +229,5 @@ fn expected_properties(schema: &Value, error: &ValidationError<'_>, at_root: boo
         [] => ", this object takes no fields".to_owned(),
         [only] => format!(", expected {only}"),
         _ => format!(", expected one of {}", names.join(", ")),
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
