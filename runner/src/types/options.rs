@@ -311,18 +311,6 @@ impl<'de> Deserialize<'de> for ToolChoice {
     }
 }
 
-/// How thinking appears in the response: `display` of a thinking config.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ThinkingDisplay {
-    /// Thinking is returned (`"summarized"`).
-    Summarized,
-    /// Thinking is redacted, its signature kept (`"omitted"`).
-    Omitted,
-    /// Another value, sent as given.
-    Other(String),
-}
-
 /// The model's thinking: `thinking`.
 ///
 /// ```
@@ -397,11 +385,7 @@ impl From<Value> for Thinking {
         let known = |allowed: &[&str]| fields.keys().all(|k| allowed.contains(&k.as_str()));
         let display = match fields.get("display") {
             None | Some(Value::Null) => Some(None),
-            Some(Value::String(s)) => Some(Some(match s.as_str() {
-                "summarized" => ThinkingDisplay::Summarized,
-                "omitted" => ThinkingDisplay::Omitted,
-                other => ThinkingDisplay::Other(other.to_owned()),
-            })),
+            Some(Value::String(s)) => Some(Some(ThinkingDisplay::from(s.as_str()))),
             Some(_) => None,
         };
         let parsed = match (fields.get("type").and_then(Value::as_str), display) {
@@ -444,11 +428,6 @@ impl Serialize for Thinking {
             map.serialize_entry("budget_tokens", budget)?;
         }
         if let Some(display) = display {
-            let display = match display {
-                ThinkingDisplay::Summarized => "summarized",
-                ThinkingDisplay::Omitted => "omitted",
-                ThinkingDisplay::Other(other) => other,
-            };
             map.serialize_entry("display", display)?;
         }
         map.end()
@@ -532,6 +511,16 @@ macro_rules! wire_enum {
             }
         }
     };
+}
+
+wire_enum! {
+    /// How thinking appears in the response: `display` of a thinking config.
+    ThinkingDisplay {
+        /// Thinking is returned (`"summarized"`).
+        Summarized = "summarized",
+        /// Thinking is redacted, its signature kept (`"omitted"`).
+        Omitted = "omitted",
+    }
 }
 
 wire_enum! {
