@@ -1,12 +1,14 @@
 //! [`McpHttpBuilder`]: who may reach an [`McpServer`] over HTTP, and how.
 
 use std::fmt;
+use std::time::Duration;
 
 use rmcp::transport::streamable_http_server::StreamableHttpServerConfig;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use super::auth::Authenticator;
 use super::http::Gate;
+use super::limits::Limits;
 use super::metadata::ResourceMetadata;
 use super::origin::{Guard, LOOPBACK_ORIGINS};
 use super::scope::RequiredScopes;
@@ -82,6 +84,7 @@ pub struct McpHttpBuilder {
     hosts: Vec<String>,
     metadata: ResourceMetadata,
     allow_unauthenticated: bool,
+    limits: Limits,
 }
 
 impl McpHttpBuilder {
@@ -95,6 +98,7 @@ impl McpHttpBuilder {
             hosts: Vec::new(),
             metadata: ResourceMetadata::default(),
             allow_unauthenticated: false,
+            limits: Limits::default(),
         }
     }
 
@@ -346,6 +350,83 @@ impl McpHttpBuilder {
         self
     }
 
+    /// How long a client may take to send a request's head (request line
+    /// and headers), from its first byte; 10 seconds by default. A client
+    /// still sending then is disconnected: it would otherwise hold a
+    /// connection by trickling a header a byte at a time.
+    ///
+    /// [`serve`](Self::serve) fails on zero.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a connection may stay open with no request in flight and
+    /// nothing received: after connecting, or after its last response;
+    /// 60 seconds by default. The connection is then closed; a client
+    /// connects again for its next request. A response that takes long,
+    /// such as a tool call's event stream or a session's `GET` stream, is
+    /// never cut: the clock runs only between requests.
+    ///
+    /// [`serve`](Self::serve) fails on zero.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.idle_timeout = timeout;
+        self
+    }
+
+    /// How many connections are served at once; 256 by default. Keep it
+    /// below the process's limit on open files.
+    ///
+    /// At the bound, a new connection takes the place of the one idle the
+    /// longest (no request in flight, or a request head still coming in),
+    /// which is closed: clients that connect and send nothing cannot crowd
+    /// out clients that make requests. When every connection has a request
+    /// in flight, the new one waits until one of them finishes, and later
+    /// ones wait in the listener's queue. The same happens when the
+    /// process runs out of file descriptors: the longest idle connection
+    /// is closed to accept the next.
+    ///
+    /// [`serve`](Self::serve) fails on zero.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), toolrunner::mcp::McpError> {
+    /// # use toolrunner::{tool, toolset};
+    /// # /// Add.
+    /// # #[tool] fn add(a: i64, b: i64) -> i64 { a + b }
+    /// use std::time::Duration;
+    /// use toolrunner::mcp::McpServer;
+    ///
+    /// let token = std::env::var("CALC_TOKEN").expect("a token");
+    /// let server = McpServer::new(toolset![add])
+    ///     .http()
+    ///     .bearer_tokens([token])
+    ///     .max_connections(64)
+    ///     .max_requests_per_session(8)
+    ///     .header_read_timeout(Duration::from_secs(5))
+    ///     .idle_timeout(Duration::from_secs(30))
+    ///     .serve("0.0.0.0:8000")
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.limits.max_connections = max;
+        self
+    }
+
+    /// How many requests of one MCP session (one `Mcp-Session-Id`) may be
+    /// in flight at once, its open `GET` event stream included; 32 by
+    /// default. One more is answered `429 Too Many Requests`, saying so,
+    /// until one of them ends. Other sessions are not affected.
+    ///
+    /// [`serve`](Self::serve) fails on zero.
+    pub fn max_requests_per_session(mut self, max: usize) -> Self {
+        self.limits.max_requests_per_session = max;
+        self
+    }
+
     /// rmcp's settings: sessions, JSON responses, keep-alives, body size,
     /// and its `Host` and `Origin` lists, to which this builder's
     /// [`allowed_hosts`](Self::allowed_hosts) and
@@ -385,6 +466,7 @@ impl McpHttpBuilder {
             .local_addr()
             .map_err(|e| McpError::serve("could not read the listener's address", e))?;
         self.server.check_state()?;
+        self.limits.check().map_err(McpError::invalid_config)?;
         let authenticated = self.auth.is_enabled();
         let exposed = !addr.ip().is_loopback() && !authenticated;
         if exposed && !self.allow_unauthenticated {
@@ -467,6 +549,7 @@ impl fmt::Debug for McpHttpBuilder {
             .field("allowed_hosts", &self.hosts)
             .field("metadata", &self.metadata)
             .field("allow_unauthenticated", &self.allow_unauthenticated)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }

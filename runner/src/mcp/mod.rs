@@ -71,6 +71,7 @@ mod error;
 mod from_mcp;
 mod http;
 mod http_builder;
+mod limits;
 mod metadata;
 mod origin;
 mod scope;

@@ -4,6 +4,7 @@
 //! Each test binary uses some of these, so the unused rest is allowed.
 #![allow(dead_code)]
 
+pub mod mcp_http;
 pub mod npm;
 
 use serde_json::{Value, json};
