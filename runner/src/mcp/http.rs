@@ -15,16 +15,21 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::auth::{Authenticator, Refusal, bearer_token};
+use super::connections::{Connections, Slot, Watched};
+use super::held_body::hold_until_sent;
+use super::limits::Limits;
 use super::metadata::{ResourceMetadata, challenge};
 use super::origin::Guard;
 use super::scope::RequiredScopes;
 use super::session_owner::{Owner, SessionOwners};
+use super::session_requests::SessionRequests;
 use super::{McpError, McpServer};
+use crate::AuthInfo;
 
 /// The one path the server answers on.
 pub(crate) const PATH: &str = "/mcp";
@@ -65,6 +70,7 @@ impl McpHttpServer {
         listener: TcpListener,
         config: StreamableHttpServerConfig,
         gate: Gate,
+        limits: Limits,
     ) -> Result<Self, McpError> {
         let addr = listener
             .local_addr()
@@ -75,7 +81,13 @@ impl McpHttpServer {
         let sessions = gate.owners.manager();
         let service: Service =
             StreamableHttpService::new(move || Ok(server.clone()), sessions, config);
-        let task = tokio::spawn(accept(listener, service, Arc::new(gate), shutdown.clone()));
+        let task = tokio::spawn(accept(
+            listener,
+            service,
+            Arc::new(gate),
+            limits,
+            shutdown.clone(),
+        ));
         Ok(McpHttpServer {
             addr,
             shutdown,
@@ -127,42 +139,76 @@ async fn accept(
     listener: TcpListener,
     service: Service,
     gate: Arc<Gate>,
+    limits: Limits,
     shutdown: CancellationToken,
 ) {
+    let connections = Arc::new(Connections::new(limits));
     loop {
         let stream = tokio::select! {
             () = shutdown.cancelled() => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(e) => {
-                    // Accept errors (such as too many open files) pass;
-                    // back off a little instead of spinning on them.
+                    // Out of file descriptors, most likely: an idle
+                    // connection gives one back, so that a client with a
+                    // request gets in. Other accept errors pass; back off a
+                    // little instead of spinning on them.
                     tracing::warn!(error = %e, "mcp http server: accept failed");
+                    connections.evict_longest_idle();
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
         };
+        // Until there is a place for this one, no other is accepted: they
+        // wait in the listener's queue.
+        let slot = tokio::select! {
+            () = shutdown.cancelled() => return,
+            slot = connections.admit() => slot,
+        };
+        tokio::spawn(serve_connection(
+            stream,
+            slot,
+            service.clone(),
+            gate.clone(),
+            shutdown.clone(),
+        ));
+    }
+}
+
+/// Serves one connection until it ends, runs out of time between requests,
+/// makes room for another, or the server shuts down.
+async fn serve_connection(
+    stream: TcpStream,
+    slot: Slot,
+    service: Service,
+    gate: Arc<Gate>,
+    shutdown: CancellationToken,
+) {
+    let watched = slot.connection().clone();
+    let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
         let service = service.clone();
         let gate = gate.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let service = service.clone();
-                let gate = gate.clone();
-                async move { Ok::<_, Infallible>(gate.route(&service, request).await) }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), handler);
-            tokio::select! {
-                result = connection => {
-                    if let Err(e) = result {
-                        tracing::debug!(error = %e, "mcp http server: connection ended with an error");
-                    }
-                }
-                () = shutdown.cancelled() => {}
+        // Busy from the end of the head to the end of the response body.
+        let busy = watched.request();
+        async move {
+            let response = gate.route(&service, request).await;
+            Ok::<_, Infallible>(hold_until_sent(response, busy))
+        }
+    });
+    let io = TokioIo::new(Watched::new(stream, slot.connection().clone()));
+    let connection = hyper::server::conn::http1::Builder::new().serve_connection(io, handler);
+    tokio::select! {
+        result = connection => {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "mcp http server: connection ended with an error");
             }
-        });
+        }
+        ending = slot.ended() => {
+            // No request is in flight: dropping the connection loses nothing.
+            tracing::debug!(%ending, "mcp http server: connection closed");
+        }
+        () = shutdown.cancelled() => {}
     }
 }
 
@@ -177,6 +223,8 @@ pub(crate) struct Gate {
     pub(crate) max_body: usize,
     /// Who opened each session: nobody else may use it.
     pub(crate) owners: SessionOwners,
+    /// How many requests each session has in flight.
+    pub(crate) requests: SessionRequests,
 }
 
 impl Gate {
@@ -198,7 +246,11 @@ impl Gate {
             return text(StatusCode::FORBIDDEN, why);
         }
         if !self.auth.is_enabled() {
-            return service.handle(request).await;
+            let place = match self.requests.enter(request.headers()) {
+                Ok(place) => place,
+                Err(why) => return text(StatusCode::TOO_MANY_REQUESTS, why),
+            };
+            return hold_until_sent(service.handle(request).await, place);
         }
         let auth = match self.auth.authenticate(request.headers()).await {
             Ok(auth) => auth,
@@ -215,9 +267,28 @@ impl Gate {
                 "session not found: the session was opened by another caller".to_owned(),
             );
         }
+        // Counted once the caller is known to own the session, so that
+        // nobody else can use up its places.
+        let place = match self.requests.enter(request.headers()) {
+            Ok(place) => place,
+            Err(why) => return text(StatusCode::TOO_MANY_REQUESTS, why),
+        };
         // rmcp hands the request's parts, extensions included, to the
         // handler: that is how `McpServer` finds who is calling.
         request.extensions_mut().insert(auth.clone());
+        let response = self.authorized(service, request, auth, owner).await;
+        hold_until_sent(response, place)
+    }
+
+    /// Serves a request from the session's owner: checks the scopes of
+    /// the tools it calls, then lets rmcp serve it.
+    async fn authorized(
+        &self,
+        service: &Service,
+        request: Request<Incoming>,
+        auth: Arc<AuthInfo>,
+        owner: Owner,
+    ) -> HttpResponse {
         if self.scopes.is_empty() || request.method() != Method::POST {
             return self.forward(service, request, owner).await;
         }

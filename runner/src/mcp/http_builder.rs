@@ -13,6 +13,7 @@ use super::metadata::ResourceMetadata;
 use super::origin::{Guard, LOOPBACK_ORIGINS};
 use super::scope::RequiredScopes;
 use super::session_owner::SessionOwners;
+use super::session_requests::SessionRequests;
 use super::{McpError, McpHttpServer, McpServer, TokenVerifier};
 use crate::AuthInfo;
 
@@ -517,6 +518,7 @@ impl McpHttpBuilder {
             metadata: self.metadata,
             max_body: self.config.max_request_body_bytes,
             owners: SessionOwners::new(Default::default()),
+            requests: SessionRequests::new(self.limits.max_requests_per_session),
         };
         let server = self.server.with_required_scopes(gate.scopes.clone());
         if exposed {
@@ -525,7 +527,7 @@ impl McpHttpBuilder {
                 "serving mcp tools without authentication on a non-loopback address: anyone who can reach it can call every tool"
             );
         }
-        McpHttpServer::start(server, listener, self.config, gate)
+        McpHttpServer::start(server, listener, self.config, gate, self.limits)
     }
 }
 

@@ -67,8 +67,10 @@
 
 mod auth;
 mod client;
+mod connections;
 mod error;
 mod from_mcp;
+mod held_body;
 mod http;
 mod http_builder;
 mod limits;
@@ -77,6 +79,7 @@ mod origin;
 mod scope;
 mod server;
 mod session_owner;
+mod session_requests;
 mod to_mcp;
 mod tool;
 
