@@ -368,3 +368,40 @@ async fn limits_that_would_refuse_everything_are_refused() {
         assert_eq!(err.to_string(), message);
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn out_of_file_descriptors_idle_connections_make_room() {
+    use std::process::Stdio;
+    use tokio::io::AsyncBufReadExt;
+
+    // The server of the report: at most 64 open files, far below the
+    // connection bound, and 100 silent clients.
+    let mut server = tokio::process::Command::new("sh")
+        .args([
+            "-c",
+            r#"ulimit -n 64 && exec "$0" "$1""#,
+            env!("CARGO_BIN_EXE_mcp-http-server"),
+            TOKEN,
+        ])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the server");
+    let stdout = server.stdout.take().unwrap();
+    let url = tokio::time::timeout(
+        Duration::from_secs(20),
+        tokio::io::BufReader::new(stdout).lines().next_line(),
+    )
+    .await
+    .expect("the server starts")
+    .unwrap()
+    .expect("the server prints its url");
+    let addr = url.trim_start_matches("http://").trim_end_matches("/mcp");
+    let mut idle = Vec::new();
+    for _ in 0..100 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+
+    serves_a_valid_client(&url).await;
+}
