@@ -42,6 +42,17 @@ use crate::AuthInfo;
 /// - **Non-loopback addresses.** Serving on an address other machines can
 ///   reach (such as `0.0.0.0`) without authentication is refused, unless
 ///   you opt out with [`allow_unauthenticated`](Self::allow_unauthenticated).
+/// - **Connections.** Anyone who can connect could otherwise hold the
+///   server without a token by opening sockets and sending nothing. A
+///   request head must arrive within 10 seconds of its first byte
+///   ([`header_read_timeout`](Self::header_read_timeout)); a connection with
+///   no request in flight is closed after 60 seconds
+///   ([`idle_timeout`](Self::idle_timeout)), while a streaming response is
+///   never cut; at most 256 connections are served at once, a new one
+///   taking the place of the one idle the longest
+///   ([`max_connections`](Self::max_connections)); and a session has at
+///   most 32 requests in flight, more getting 429
+///   ([`max_requests_per_session`](Self::max_requests_per_session)).
 ///
 /// # Examples
 ///

@@ -59,6 +59,10 @@
 //! metadata, 403 `insufficient_scope` for a tool that needs a scope
 //! ([`McpHttpBuilder::require_scope`]); tools see the caller through
 //! [`ToolCall::auth`]. [`McpClient::http_with_token`] is the other end.
+//! Silent and slow clients are disconnected, and connections and a
+//! session's requests in flight are bounded
+//! ([`McpHttpBuilder::max_connections`]), so that nobody can hold the
+//! server without a token.
 //!
 //! [`Toolset`]: crate::Toolset
 //! [`Toolset::call`]: crate::Toolset::call
