@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
+use toolrunner::mcp::rmcp::transport::streamable_http_server::StreamableHttpServerConfig;
 use toolrunner::mcp::{McpClient, McpHttpBuilder, McpServer, McpToolOptions};
 use toolrunner::{State, ToolCall, ToolOutput, Toolset, tool, toolset};
 
@@ -204,22 +205,73 @@ async fn a_response_longer_than_the_timeouts_is_not_cut() {
         .serve("127.0.0.1:0")
         .await
         .unwrap();
-    let client = McpClient::http_with_token(server.url(), TOKEN)
+    let url = server.url();
+
+    // The call's event stream stays open five idle timeouts long, on one
+    // connection.
+    let id = session(&url, TOKEN).await;
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("mcp-session-id", &id)
+        .body(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow","arguments":{"ms":1000}}}"#)
+        .send()
         .await
         .unwrap();
-    let tools = client.toolset(&McpToolOptions::new()).await.unwrap();
-    // The call's event stream stays open five idle timeouts long.
-    let slept = tools
-        .call("slow", json!({"ms": 1000}), ToolCall::new("t1"))
-        .await;
-    assert_eq!(slept, ToolOutput::text("slept 1000 ms"));
+    assert_eq!(response.status().as_u16(), 200);
+    let body = tokio::time::timeout(Duration::from_secs(20), response.text())
+        .await
+        .expect("the response ends")
+        .expect("the response is not cut");
+    assert!(body.contains("slept 1000 ms"), "{body}");
 
-    // The client's idle connections are closed meanwhile; it connects again.
+    // A client's idle connections are closed between its calls; it
+    // connects again.
+    let client = McpClient::http_with_token(&url, TOKEN).await.unwrap();
+    let tools = client.toolset(&McpToolOptions::new()).await.unwrap();
     tokio::time::sleep(SHORT * 3).await;
     let sum = tools
         .call("add", json!({"a": 1, "b": 1}), ToolCall::new("t2"))
         .await;
     assert_eq!(sum, ToolOutput::text("2"));
+}
+
+#[tokio::test]
+async fn a_session_stream_outlives_the_idle_timeout() {
+    // Keep-alive comments every 300 ms on the session's GET stream.
+    let config =
+        StreamableHttpServerConfig::default().with_sse_keep_alive(Some(Duration::from_millis(300)));
+    let server = builder()
+        .rmcp_config(config)
+        .idle_timeout(SHORT)
+        .header_read_timeout(SHORT)
+        .serve("127.0.0.1:0")
+        .await
+        .unwrap();
+    let url = server.url();
+    let id = session(&url, TOKEN).await;
+    let mut stream = reqwest::Client::new()
+        .get(&url)
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+
+    // The fifth comes on the same connection long after the idle timeout.
+    let mut received = String::new();
+    while received.lines().filter(|&line| line == ":").count() < 5 {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), stream.chunk())
+            .await
+            .expect("the stream goes on")
+            .expect("the stream is not cut")
+            .expect("the stream is not ended");
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
 }
 
 #[tokio::test]
