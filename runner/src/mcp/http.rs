@@ -197,7 +197,11 @@ async fn serve_connection(
         }
     });
     let io = TokioIo::new(Watched::new(stream, slot.connection().clone()));
-    let connection = hyper::server::conn::http1::Builder::new().serve_connection(io, handler);
+    let connection = hyper::server::conn::http1::Builder::new()
+        // The watcher times heads from their first byte; hyper's clock
+        // would also run between requests (see `connections`).
+        .header_read_timeout(None)
+        .serve_connection(io, handler);
     tokio::select! {
         result = connection => {
             if let Err(e) = result {
