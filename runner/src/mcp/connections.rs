@@ -359,3 +359,69 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn limits(header_read_timeout: Duration, idle_timeout: Duration) -> Limits {
+        Limits {
+            header_read_timeout,
+            idle_timeout,
+            ..Limits::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_heads_clock_starts_at_its_first_byte() {
+        // Idle for longer than the header timeout, far from the idle one:
+        // the head that then begins still has its time.
+        let header = Duration::from_secs(1);
+        let connections = Arc::new(Connections::new(limits(header, Duration::from_secs(600))));
+        let slot = connections.admit().await;
+        tokio::time::sleep(header + header / 5).await;
+        slot.connection().received();
+        let reading = tokio::time::timeout(header / 10, slot.ended()).await;
+        assert!(reading.is_err(), "a fresh head timed out: {reading:?}");
+        assert_eq!(slot.ended().await, Ending::SlowHead);
+    }
+
+    #[tokio::test]
+    async fn the_idle_clock_runs_between_requests_only() {
+        let short = Duration::from_millis(50);
+        let connections = Arc::new(Connections::new(limits(short, short)));
+        let slot = connections.admit().await;
+        let first = slot.connection().request();
+        let second = slot.connection().request();
+        drop(first);
+        let busy = tokio::time::timeout(short * 6, slot.ended()).await;
+        assert!(busy.is_err(), "a busy connection ended: {busy:?}");
+        drop(second);
+        assert_eq!(slot.ended().await, Ending::Idle);
+    }
+
+    #[tokio::test]
+    async fn room_is_made_with_the_longest_idle_connection_never_a_busy_one() {
+        let long = Duration::from_secs(600);
+        let connections = Arc::new(Connections::new(Limits {
+            max_connections: 3,
+            ..limits(long, long)
+        }));
+        let oldest = connections.admit().await;
+        let busy = connections.admit().await;
+        let _request = busy.connection().request();
+        let newest = connections.admit().await;
+
+        assert!(connections.evict_longest_idle());
+        assert_eq!(oldest.ended().await, Ending::Evicted);
+        drop(oldest);
+        assert!(connections.evict_longest_idle());
+        assert_eq!(newest.ended().await, Ending::Evicted);
+        drop(newest);
+        assert!(!connections.evict_longest_idle());
+        let still = tokio::time::timeout(Duration::from_millis(50), busy.ended()).await;
+        assert!(still.is_err(), "the busy connection ended: {still:?}");
+    }
+}
