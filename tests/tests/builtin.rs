@@ -688,6 +688,18 @@ async fn a_failed_create_leaves_no_folder_it_made() {
         .await;
     assert!(err(&out).contains("file name too long"), "{out}");
     assert_eq!(confined::snapshot(dir.path()), before);
+
+    // A store's rename, which makes the destination's folders, alike.
+    use toolrunner::builtin::{LocalStore, MemoryPath, MemoryStore};
+    let store = LocalStore::new(dir.path()).unwrap();
+    let from = MemoryPath::parse_relative("d/keep.md").unwrap();
+    let to = MemoryPath::parse_relative(&format!("moved/deeper/{long_name}")).unwrap();
+    let failed = store.rename(&from, &to).await.unwrap_err();
+    assert!(
+        failed.to_string().contains("file name too long"),
+        "{failed}"
+    );
+    assert_eq!(confined::snapshot(dir.path()), before);
 }
 
 #[tokio::test]
