@@ -216,12 +216,27 @@ fn python_with_httpx2() -> Option<PathBuf> {
         .args(["-m", "venv"])
         .arg(&venv)
         .status();
-    if !created.as_ref().is_ok_and(|s| s.success()) {
-        println!("skipped: no python3 with venv to run httpx2 in ({created:?})");
-        return None;
+    match created {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            println!("skipped: `python3 -m venv` failed ({status}), so httpx2 cannot run");
+            return None;
+        }
+        Err(e) => {
+            println!("skipped: no python3 to run httpx2 with ({e})");
+            return None;
+        }
     }
     let installed = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "httpx2>=2,<3"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        // Offline, give up soon and skip rather than wait on retries.
+        .args(["--retries", "1", "--timeout", "15", "httpx2>=2,<3"])
         .status();
     if !installed.is_ok_and(|s| s.success()) || !has_httpx2(&python) {
         println!(

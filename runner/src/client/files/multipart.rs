@@ -104,11 +104,12 @@ impl Frame {
 }
 
 /// `filename` as a quoted-string in a part header, escaped byte for byte as
-/// the official Python SDK's HTTP client (httpx2, with httpx's rules) escapes it, so that the
-/// API reads the same name from either: `"` as `%22`, `\` as `\\`, and
-/// every C0 control but ESC (0x1b) as `%XX`. ESC, DEL and non-ASCII
-/// characters go as they are (UTF-8). Node's `FormData` escapes only `"`,
-/// CR and LF; the extra escapes keep raw control bytes out of the header.
+/// the official Python SDK's HTTP client (httpx2, with httpx's rules)
+/// escapes it, so that the API reads the same name from either: `"` as
+/// `%22`, `\` as `\\`, and every C0 control but ESC (0x1b) as `%XX`. ESC,
+/// DEL and non-ASCII characters go as they are (UTF-8). Node's `FormData`
+/// escapes only `"`, CR and LF; the extra escapes keep raw control bytes
+/// out of the header.
 fn escape(filename: &str) -> String {
     let mut escaped = String::with_capacity(filename.len());
     for c in filename.chars() {
