@@ -81,6 +81,7 @@ mod error;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 pub mod models;
+mod owner_only;
 #[cfg(feature = "restate")]
 pub mod restate;
 mod runner;

@@ -405,6 +405,13 @@ fn memory_escapes() -> Vec<Value> {
             json!({"command": "delete", "path": "/memories/link_out/sub"}),
             json!({"command": "rename", "old_path": "/memories/link_out/secret.txt", "new_path": "/memories/stolen.txt"}),
             json!({"command": "rename", "old_path": "/memories/file_link", "new_path": "/memories/link_out/planted"}),
+            // The links themselves: refused and kept, like every other command on them.
+            json!({"command": "delete", "path": "/memories/link_out"}),
+            json!({"command": "delete", "path": "/memories/abs_link"}),
+            json!({"command": "delete", "path": "/memories/file_link"}),
+            json!({"command": "delete", "path": "/memories/dangling"}),
+            json!({"command": "rename", "old_path": "/memories/link_out", "new_path": "/memories/moved"}),
+            json!({"command": "rename", "old_path": "/memories/file_link", "new_path": "/memories/moved"}),
         ]);
     }
     cases
@@ -449,6 +456,59 @@ async fn memory_view_of_the_root_hides_links_that_lead_outside() {
         listing.ends_with("5B\t/memories\n5B\t/memories/mine.md"),
         "{listing}"
     );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn memory_delete_of_a_link_leading_outside_is_refused_and_the_link_kept() {
+    let sandbox = Sandbox::new("mem-delete-link");
+    let tool = MemoryTool::local(&sandbox.root).unwrap();
+    std::os::unix::fs::symlink(&sandbox.outside, sandbox.root.join("escape")).unwrap();
+    let out = tool
+        .execute(json!({"command": "delete", "path": "/memories/escape"}))
+        .await;
+    assert_eq!(
+        err(&out),
+        "the path `/memories/escape` is outside the memory directory: it goes through a symbolic link that leads outside"
+    );
+    let link = fs::symlink_metadata(sandbox.root.join("escape")).unwrap();
+    assert!(link.file_type().is_symlink());
+    assert!(sandbox.outside.join("secret.txt").is_file());
+}
+
+#[tokio::test]
+async fn refusals_name_the_path_as_the_model_sent_it() {
+    let sandbox = Sandbox::new("refusal-names");
+    let editor = TextEditor::local(&sandbox.root).unwrap();
+    // Inside the root by its spelling, then climbing out of it.
+    let sent = format!("{}/../outside/new2.txt", editor.root().display());
+    let out = editor
+        .execute(json!({"command": "create", "path": sent, "file_text": "x"}))
+        .await;
+    assert_eq!(
+        err(&out),
+        format!(
+            "the path `{sent}` is outside the editor's directory: it climbs above the root with `..`"
+        )
+    );
+    let relative = editor
+        .execute(json!({"command": "create", "path": "../outside/new2.txt", "file_text": "x"}))
+        .await;
+    assert_eq!(
+        err(&relative),
+        "the path `../outside/new2.txt` is outside the editor's directory: it climbs above the root with `..`"
+    );
+    let memory = MemoryTool::local(&sandbox.root).unwrap();
+    let out = memory
+        .execute(
+            json!({"command": "create", "path": "/memories/../outside/new2.txt", "file_text": "x"}),
+        )
+        .await;
+    assert_eq!(
+        err(&out),
+        "the path `/memories/../outside/new2.txt` is outside the memory directory: it climbs above the root with `..`"
+    );
+    assert!(!sandbox.outside.join("new2.txt").exists());
 }
 
 fn editor_escapes() -> Vec<Value> {
@@ -582,6 +642,64 @@ async fn edits_replace_the_file_atomically_and_leave_no_temporary_file() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["a.md"]);
+}
+
+/// A path too long for the file system (over 4,096 bytes) once some of
+/// its folders are made. The issue's `"d/" * 2100` fails alike, but its
+/// 2,000 folders made and removed take seconds; long names need twenty.
+fn too_deep(prefix: &str) -> String {
+    let part = format!("d{}/", "e".repeat(199));
+    format!("{prefix}d/{}f.md", part.repeat(25))
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_failed_create_leaves_no_folder_it_made() {
+    let dir = TempDir::new("failed-create");
+    // Folders that were there before the write stay.
+    fs::create_dir_all(dir.path().join("d/d")).unwrap();
+    fs::write(dir.path().join("d/keep.md"), "kept\n").unwrap();
+    let before = confined::snapshot(dir.path());
+
+    let memory = MemoryTool::local(dir.path()).unwrap();
+    let out = memory
+        .execute(json!({"command": "create", "path": too_deep("/memories/"), "file_text": "x"}))
+        .await;
+    assert!(err(&out).contains("file name too long"), "{out}");
+    assert_eq!(confined::snapshot(dir.path()), before);
+
+    let editor = TextEditor::local(dir.path()).unwrap();
+    let out = editor
+        .execute(json!({"command": "create", "path": too_deep(""), "file_text": "x"}))
+        .await;
+    assert!(err(&out).contains("file name too long"), "{out}");
+    assert_eq!(confined::snapshot(dir.path()), before);
+
+    // Folders made, then a file name too long for them: they go too.
+    let long_name = "n".repeat(300);
+    let out = memory
+        .execute(json!({"command": "create", "path": format!("/memories/new/deeper/{long_name}"), "file_text": "x"}))
+        .await;
+    assert!(err(&out).contains("file name too long"), "{out}");
+    let out = editor
+        .execute(
+            json!({"command": "create", "path": format!("d/new/{long_name}"), "file_text": "x"}),
+        )
+        .await;
+    assert!(err(&out).contains("file name too long"), "{out}");
+    assert_eq!(confined::snapshot(dir.path()), before);
+
+    // A store's rename, which makes the destination's folders, alike.
+    use toolrunner::builtin::{LocalStore, MemoryPath, MemoryStore};
+    let store = LocalStore::new(dir.path()).unwrap();
+    let from = MemoryPath::parse_relative("d/keep.md").unwrap();
+    let to = MemoryPath::parse_relative(&format!("moved/deeper/{long_name}")).unwrap();
+    let failed = store.rename(&from, &to).await.unwrap_err();
+    assert!(
+        failed.to_string().contains("file name too long"),
+        "{failed}"
+    );
+    assert_eq!(confined::snapshot(dir.path()), before);
 }
 
 #[tokio::test]

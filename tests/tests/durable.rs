@@ -556,3 +556,87 @@ async fn a_failed_checkpoint_is_yielded_and_the_run_goes_on() {
     assert!(kept.is_finished());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---- the file store keeps runs to its owner ----
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// A state worth saving: a run started, nothing sent.
+fn some_state() -> toolrunner::RunState {
+    let client = toolrunner::Client::builder().api_key("k").build().unwrap();
+    client.tool_runner(params(), toolset![lookup]).state()
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn file_store_writes_states_0600_in_folders_it_creates_0700() {
+    let base = temp_dir("modes");
+    let dir = base.join("runs/inner");
+    let store = FileStore::new(&dir);
+    let run = RunId::new("run-1").unwrap();
+    store.save(&run, &some_state()).await.unwrap();
+    assert_eq!(mode(&base.join("runs")), 0o700);
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&store.path(&run)), 0o600);
+    // A save replaces the file with a new one: owner-only as well.
+    store.save(&run, &some_state()).await.unwrap();
+    assert_eq!(mode(&store.path(&run)), 0o600);
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+/// Everything logged while it is set, as plain text.
+#[derive(Clone, Default)]
+struct Logged(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logged {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn file_store_uses_an_existing_open_folder_and_warns_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("open");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let logged = Logged::default();
+    let writer = logged.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let store = FileStore::new(&dir);
+    let run = RunId::new("run-1").unwrap();
+    let state = some_state();
+    store.save(&run, &state).await.unwrap();
+    store.save(&run, &state).await.unwrap();
+    assert_eq!(store.load(&run).await.unwrap(), Some(state));
+    // Used as it is: its mode is the owner's choice; the state is still 0600.
+    assert_eq!(mode(&dir), 0o755);
+    assert_eq!(mode(&store.path(&run)), 0o600);
+
+    let logged = String::from_utf8(logged.0.lock().unwrap().clone()).unwrap();
+    let warnings: Vec<&str> = logged.lines().filter(|l| l.contains(" WARN ")).collect();
+    assert_eq!(warnings.len(), 1, "{logged}");
+    assert!(
+        warnings[0].contains("the run store's directory is open to other users"),
+        "{logged}"
+    );
+    assert!(
+        warnings[0].contains(&format!("dir={}", dir.display())),
+        "{logged}"
+    );
+    assert!(warnings[0].contains("mode=755"), "{logged}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

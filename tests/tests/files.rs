@@ -133,6 +133,168 @@ async fn upload_streams_a_file_from_disk_with_its_type() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Every character whose escaping could differ between clients: each C0
+/// control, `\`, `"`, DEL, and non-ASCII of two, three and four bytes.
+fn awkward_characters() -> Vec<char> {
+    let mut chars: Vec<char> = (0u8..=0x1f).map(char::from).collect();
+    chars.extend(['\\', '"', '\u{7f}', 'é', '日', '😀']);
+    chars
+}
+
+/// The part header the official Python SDK's HTTP client (httpx2) sends
+/// for `c` in a name: `"` as `%22`, `\` doubled, C0 controls as `%XX` but
+/// ESC, which it leaves as it is, like DEL and non-ASCII.
+fn sdk_escaped(c: char) -> String {
+    match c {
+        '"' => "%22".to_owned(),
+        '\\' => "\\\\".to_owned(),
+        '\u{1b}' => c.to_string(),
+        c if c < ' ' => format!("%{:02X}", u32::from(c)),
+        c => c.to_string(),
+    }
+}
+
+/// The content-disposition value of the file part in an upload's body.
+fn disposition(body: &str) -> &str {
+    let start = body.find("content-disposition: ").unwrap() + "content-disposition: ".len();
+    let end = start + body[start..].find("\r\ncontent-type: ").unwrap();
+    &body[start..end]
+}
+
+/// The names uploaded one by one; what our part header says for each.
+async fn uploaded_dispositions(names: &[String]) -> Vec<String> {
+    let server = files_server().await;
+    let client = client(&server);
+    for name in names {
+        let upload = FileUpload::bytes(name.clone(), "x").mime_type("text/plain");
+        client.files().upload(upload).await.unwrap();
+    }
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), names.len());
+    recorded
+        .iter()
+        .map(|r| disposition(&r.body).to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn upload_names_are_escaped_as_the_python_sdk_escapes_them() {
+    let chars = awkward_characters();
+    let names: Vec<String> = chars.iter().map(|c| format!("a{c}b.txt")).collect();
+    let sent = uploaded_dispositions(&names).await;
+    for (c, sent) in chars.iter().zip(&sent) {
+        assert_eq!(
+            *sent,
+            format!(
+                "form-data; name=\"file\"; filename=\"a{}b.txt\"",
+                sdk_escaped(*c)
+            ),
+            "U+{:04X}",
+            u32::from(*c)
+        );
+    }
+}
+
+/// A Python with httpx2 (the HTTP client of the official Python SDK), in a
+/// virtual environment kept under the target directory; `None`, with the
+/// reason printed, when there is no Python or httpx2 cannot be installed.
+fn python_with_httpx2() -> Option<PathBuf> {
+    use std::process::{Command, Stdio};
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("httpx2-venv");
+    let python = venv.join("bin/python");
+    let has_httpx2 = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import httpx2"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if has_httpx2(&python) {
+        return Some(python);
+    }
+    let created = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status();
+    match created {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            println!("skipped: `python3 -m venv` failed ({status}), so httpx2 cannot run");
+            return None;
+        }
+        Err(e) => {
+            println!("skipped: no python3 to run httpx2 with ({e})");
+            return None;
+        }
+    }
+    let installed = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        // Offline, give up soon and skip rather than wait on retries.
+        .args(["--retries", "1", "--timeout", "15", "httpx2>=2,<3"])
+        .status();
+    if !installed.is_ok_and(|s| s.success()) || !has_httpx2(&python) {
+        println!(
+            "skipped: httpx2 could not be installed into {}",
+            venv.display()
+        );
+        return None;
+    }
+    Some(python)
+}
+
+#[tokio::test]
+async fn upload_names_match_httpx2_byte_for_byte() {
+    let Some(python) = python_with_httpx2() else {
+        return;
+    };
+    let names: Vec<String> = awkward_characters()
+        .iter()
+        .map(|c| format!("a{c}b.txt"))
+        .collect();
+    // httpx2 builds the same uploads; its part headers come back as hex, so
+    // that every byte survives the trip.
+    let script = r#"
+import json, sys, httpx2
+out = []
+for name in json.load(sys.stdin):
+    body = httpx2.Request("POST", "http://x/", files={"file": (name, b"x", "text/plain")}).read()
+    head = body.split(b"\r\n")[1]
+    out.append(head.split(b": ", 1)[1].hex())
+print(json.dumps(out))
+"#;
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(serde_json::to_string(&names).unwrap().as_bytes())
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let theirs: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    let ours: Vec<String> = uploaded_dispositions(&names)
+        .await
+        .iter()
+        .map(|d| d.bytes().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    assert_eq!(ours.len(), names.len());
+    for ((name, ours), theirs) in names.iter().zip(&ours).zip(&theirs) {
+        assert_eq!(ours, theirs, "{name:?}");
+    }
+}
+
 #[tokio::test]
 async fn list_pages_through_three_pages_with_limit_and_after_id() {
     let server = files_server().await;

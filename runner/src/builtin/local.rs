@@ -6,20 +6,14 @@
 //! was inspected, and new files are written to a fresh temporary file (which
 //! `create_new` refuses to open through a link) and renamed into place.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::MemoryPath;
 use super::store::{Entry, EntryKind, MemoryStore, StoreError, WriteMode};
-
-/// Mode of the files we create: owner read and write only.
-#[cfg(unix)]
-const FILE_MODE: u32 = 0o600;
-/// Mode of the directories we create: owner only.
-#[cfg(unix)]
-const DIR_MODE: u32 = 0o700;
+use crate::owner_only;
 
 /// The default [`MemoryStore`]: a directory on the local disk.
 ///
@@ -49,11 +43,7 @@ impl LocalStore {
     /// When `dir` cannot be created or is not a directory.
     pub fn new(dir: impl AsRef<Path>) -> io::Result<Self> {
         let dir = dir.as_ref();
-        let mut builder = fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, DIR_MODE);
-        builder.create(dir)?;
+        owner_only::dir_builder().recursive(true).create(dir)?;
         let root = fs::canonicalize(dir)?;
         if !root.is_dir() {
             return Err(io::Error::new(
@@ -114,11 +104,14 @@ impl LocalStore {
         }
     }
 
-    /// Creates the missing directories from the root down to `dir` (0700).
-    fn make_dirs(&self, dir: &Path) -> Result<(), StoreError> {
+    /// Creates the missing directories from the root down to `dir` (0700),
+    /// and hands them back to be removed if what needs them fails. Those
+    /// it created before failing itself are removed before it returns.
+    fn make_dirs(&self, dir: &Path) -> Result<NewDirs, StoreError> {
         let rel = dir
             .strip_prefix(&self.root)
             .map_err(|_| StoreError::Outside("it resolves outside the root".to_owned()))?;
+        let mut created = NewDirs(Vec::new());
         let mut current = self.root.to_path_buf();
         for part in rel.components() {
             current.push(part);
@@ -132,11 +125,9 @@ impl LocalStore {
                 }
                 Ok(_) => return Err(StoreError::NotADirectory),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    let mut builder = fs::DirBuilder::new();
-                    #[cfg(unix)]
-                    std::os::unix::fs::DirBuilderExt::mode(&mut builder, DIR_MODE);
-                    match builder.create(&current) {
-                        Ok(()) => {}
+                    match owner_only::dir_builder().create(&current) {
+                        Ok(()) => created.0.push(current.clone()),
+                        // Made meanwhile by someone else: theirs to keep.
                         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                             if !fs::symlink_metadata(&current).is_ok_and(|m| m.is_dir()) {
                                 return Err(StoreError::NotADirectory);
@@ -148,7 +139,7 @@ impl LocalStore {
                 Err(e) => return Err(io_error(e)),
             }
         }
-        Ok(())
+        Ok(created)
     }
 
     fn stat_blocking(&self, path: &MemoryPath) -> Result<Option<EntryKind>, StoreError> {
@@ -227,7 +218,7 @@ impl LocalStore {
             .parent()
             .filter(|p| p.starts_with(&self.root))
             .ok_or(StoreError::IsADirectory)?;
-        self.make_dirs(parent)?;
+        let new_dirs = self.make_dirs(parent)?;
         match fs::symlink_metadata(&target) {
             Ok(meta) if meta.is_dir() => return Err(StoreError::IsADirectory),
             Ok(_) if mode == WriteMode::CreateNew => return Err(StoreError::AlreadyExists),
@@ -240,7 +231,9 @@ impl LocalStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_error(e)),
         }
-        self.write_atomic(parent, &target, text.as_bytes(), mode)
+        self.write_atomic(parent, &target, text.as_bytes(), mode)?;
+        new_dirs.keep();
+        Ok(())
     }
 
     /// Writes `bytes` to a new temporary file in `dir`, syncs it, and moves
@@ -260,13 +253,7 @@ impl LocalStore {
             std::process::id(),
             fastrand::u64(..)
         ));
-        let mut options = OpenOptions::new();
-        // `create_new` fails on an existing name, a link included: the file
-        // opened is the one created here.
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
-        let mut file = options.open(&temp).map_err(io_error)?;
+        let mut file = owner_only::create_new_file(&temp).map_err(io_error)?;
         let written = self.check_opened(&file).and_then(|()| {
             file.write_all(bytes).map_err(io_error)?;
             file.sync_all().map_err(io_error)
@@ -314,10 +301,21 @@ impl LocalStore {
         Ok(())
     }
 
+    /// Refuses `link` when it is a symbolic link that does not lead inside:
+    /// a command that only touches the link itself (delete, rename) is
+    /// refused like any other on such a path, the link kept.
+    fn check_link(&self, link: &Path, meta: &fs::Metadata) -> Result<(), StoreError> {
+        if meta.file_type().is_symlink() {
+            self.inside(link)?;
+        }
+        Ok(())
+    }
+
     fn delete_blocking(&self, path: &MemoryPath) -> Result<(), StoreError> {
         // A link is removed itself, never what it points to.
         let real = self.resolve(path, false)?;
         let meta = fs::symlink_metadata(&real).map_err(io_error)?;
+        self.check_link(&real, &meta)?;
         if meta.is_dir() {
             // Does not follow links inside the directory.
             fs::remove_dir_all(&real).map_err(io_error)
@@ -329,16 +327,41 @@ impl LocalStore {
     fn rename_blocking(&self, from: &MemoryPath, to: &MemoryPath) -> Result<(), StoreError> {
         let source = self.resolve(from, false)?;
         let target = self.resolve(to, false)?;
-        fs::symlink_metadata(&source).map_err(io_error)?;
+        let meta = fs::symlink_metadata(&source).map_err(io_error)?;
+        self.check_link(&source, &meta)?;
         match fs::symlink_metadata(&target) {
             Ok(_) => return Err(StoreError::AlreadyExists),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_error(e)),
         }
-        if let Some(parent) = target.parent() {
-            self.make_dirs(parent)?;
+        let new_dirs = match target.parent() {
+            Some(parent) => self.make_dirs(parent)?,
+            None => NewDirs(Vec::new()),
+        };
+        fs::rename(&source, &target).map_err(io_error)?;
+        new_dirs.keep();
+        Ok(())
+    }
+}
+
+/// Directories a command created, outermost first: removed again, deepest
+/// first, when the command fails, so that a failed write leaves nothing it
+/// created. Only empty ones go: one that something was put in meanwhile
+/// stays.
+struct NewDirs(Vec<PathBuf>);
+
+impl NewDirs {
+    /// The command succeeded: the directories stay.
+    fn keep(mut self) {
+        self.0.clear();
+    }
+}
+
+impl Drop for NewDirs {
+    fn drop(&mut self) {
+        for dir in self.0.iter().rev() {
+            let _ = fs::remove_dir(dir);
         }
-        fs::rename(&source, &target).map_err(io_error)
     }
 }
 

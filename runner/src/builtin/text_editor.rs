@@ -177,9 +177,15 @@ impl TextEditor {
             });
         match inside {
             Some(rest) => {
-                // Check the whole spelling, then read the rest from the root.
+                // Check the whole spelling, then read the rest from the root;
+                // a refusal names the path as the model wrote it.
                 MemoryPath::parse_relative(raw).map_err(refuse)?;
-                MemoryPath::parse_relative(rest).map_err(refuse)
+                MemoryPath::parse_relative(rest).map_err(|refusal| {
+                    refuse(PathRefusal {
+                        path: raw.to_owned(),
+                        ..refusal
+                    })
+                })
             }
             None => Err(refuse(PathRefusal::new(
                 raw,

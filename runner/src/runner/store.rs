@@ -7,9 +7,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::state::RunState;
 use crate::error::Error;
+use crate::owner_only;
 
 const _: () = {
     const fn assert_send_sync<T: Send + Sync + 'static>() {}
@@ -162,6 +164,12 @@ impl std::str::FromStr for RunId {
 /// process killed at any moment leaves the previous state or the new one,
 /// never a mix. The directory is created on the first save.
 ///
+/// A state holds the whole conversation, tool inputs and results, so on
+/// Unix files are written 0600 and the directories created 0700: only
+/// their owner can read them. A directory that already exists is used as
+/// it is; when others may read it, the first save logs a `tracing`
+/// warning naming it and its mode.
+///
 /// ```no_run
 /// use toolrunner::{FileStore, RunId, RunStore};
 ///
@@ -176,12 +184,18 @@ impl std::str::FromStr for RunId {
 #[derive(Clone, Debug)]
 pub struct FileStore {
     dir: PathBuf,
+    /// Whether the warning about a directory open to others was logged:
+    /// once per store (and its clones) is enough, not once per save.
+    warned: Arc<AtomicBool>,
 }
 
 impl FileStore {
     /// A store keeping runs in `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        FileStore { dir: dir.into() }
+        FileStore {
+            dir: dir.into(),
+            warned: Arc::default(),
+        }
     }
 
     /// The directory the runs are in.
@@ -216,9 +230,28 @@ impl RunStore for FileStore {
         let path = self.path(run);
         // A hidden name cannot be a run's file: run ids never start with `.`.
         let temp = dir.join(format!(".{run}.json.{:016x}.tmp", fastrand::u64(..)));
+        let warned = Arc::clone(&self.warned);
         Box::pin(async move {
             let json = state.to_json()?;
-            blocking(move || write_atomically(&dir, &temp, &path, &json)).await
+            let shown = dir.clone();
+            let open_mode = blocking(move || {
+                let open_mode = make_dir(&dir)?;
+                write_atomically(&dir, &temp, &path, &json)?;
+                Ok(open_mode)
+            })
+            .await?;
+            // Logged here, not on the blocking pool, so that it reaches the
+            // subscriber of the task that saves.
+            if let Some(mode) = open_mode
+                && !warned.swap(true, Ordering::Relaxed)
+            {
+                tracing::warn!(
+                    dir = %shown.display(),
+                    mode = %format_args!("{mode:o}"),
+                    "the run store's directory is open to other users, who may read the runs kept in it; make it 0700"
+                );
+            }
+            Ok(())
         })
     }
 
@@ -239,12 +272,23 @@ impl RunStore for FileStore {
     }
 }
 
+/// Creates `dir` and its missing parents (0700); the mode of `dir` when
+/// others may use it (it was there already, made by someone else).
+fn make_dir(dir: &Path) -> Result<Option<u32>, Error> {
+    owner_only::dir_builder()
+        .recursive(true)
+        .create(dir)
+        .map_err(|e| Error::io("create", dir, e))?;
+    owner_only::open_to_others(dir).map_err(|e| Error::io("inspect", dir, e))
+}
+
 /// Writes `bytes` to `path` through `temp`: write, fsync, rename, fsync the
-/// directory, so that the rename itself survives a crash.
+/// directory, so that the rename itself survives a crash. The temporary
+/// file is created 0600, so the state is never readable by others, not
+/// even while it is written.
 fn write_atomically(dir: &Path, temp: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     let written = (|| {
-        let mut file = std::fs::File::create(temp)?;
+        let mut file = owner_only::create_new_file(temp)?;
         file.write_all(bytes)?;
         file.sync_all()
     })();

@@ -103,13 +103,25 @@ impl Frame {
     }
 }
 
-/// `filename` as a quoted-string in a part header, escaped as browsers do
-/// (WHATWG HTML's form encoding): `"`, CR and LF percent-encoded.
+/// `filename` as a quoted-string in a part header, escaped byte for byte as
+/// the official Python SDK's HTTP client (httpx2, with httpx's rules)
+/// escapes it, so that the API reads the same name from either: `"` as
+/// `%22`, `\` as `\\`, and every C0 control but ESC (0x1b) as `%XX`. ESC,
+/// DEL and non-ASCII characters go as they are (UTF-8). Node's `FormData`
+/// escapes only `"`, CR and LF; the extra escapes keep raw control bytes
+/// out of the header.
 fn escape(filename: &str) -> String {
-    filename
-        .replace('"', "%22")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut escaped = String::with_capacity(filename.len());
+    for c in filename.chars() {
+        match c {
+            '"' => escaped.push_str("%22"),
+            '\\' => escaped.push_str("\\\\"),
+            '\u{1b}' => escaped.push(c),
+            c if c < ' ' => escaped.push_str(&format!("%{:02X}", u32::from(c))),
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 #[cfg(test)]
@@ -119,6 +131,10 @@ mod tests {
     #[test]
     fn filenames_are_escaped() {
         assert_eq!(escape("a\"b\r\nc.csv"), "a%22b%0D%0Ac.csv");
+        assert_eq!(
+            escape("a\\b\u{0}\t\u{1b}\u{1f}\u{7f}"),
+            "a\\\\b%00%09\u{1b}%1F\u{7f}"
+        );
         assert_eq!(escape("ünï.txt"), "ünï.txt");
     }
 

@@ -130,3 +130,23 @@ async fn saves_racing_for_one_run_leave_one_whole_state() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_temporary_file_of_a_save_is_owner_only_before_a_byte_is_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("temp-mode");
+    make_dir(&dir).unwrap();
+    let temp = dir.join(".run-1.json.0000000000000001.tmp");
+    // The call `write_atomically` opens its temporary file with.
+    let file = owner_only::create_new_file(&temp).unwrap();
+    let mode = file.metadata().unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(file.metadata().unwrap().len(), 0);
+    // Never an existing file (or a link planted at its name) reopened.
+    assert_eq!(
+        owner_only::create_new_file(&temp).unwrap_err().kind(),
+        std::io::ErrorKind::AlreadyExists
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
