@@ -337,3 +337,47 @@ async fn a_search_tool_in_tools_already_is_not_added_again_and_bm25_is_kept() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_resumed_run_remembers_the_search_tool_it_added() {
+    let turn = |id: &str, call: &str| {
+        message(
+            id,
+            json!([tool_use(call, "weather", json!({"city": "Oslo"}))]),
+            "tool_use",
+        )
+    };
+    let server = server(vec![
+        turn("msg_1", "toolu_1"),
+        turn("msg_2", "toolu_2"),
+        message("msg_3", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let mut runner = client(&server).tool_runner(params(), toolset![weather]);
+    futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    runner.add_tools(toolset![cancel_booking]).expect("add");
+    futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    let kept = runner.state().to_json().expect("json");
+    drop(runner);
+
+    let state = toolrunner::RunState::from_json(&kept).expect("state");
+    let mut resumed = client(&server)
+        .resume(state, toolset![weather, cancel_booking])
+        .expect("resume");
+    resumed.add_tools(toolset![rebook]).expect("add");
+    resumed.until_done().await.expect("run");
+    assert_eq!(
+        server.requests()[2]["messages"],
+        json!([
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_2", "content": "sunny in Oslo"}]},
+            {"role": "system", "content": [addition(deferred_definition("rebook", "Rebook a flight."))]}
+        ])
+    );
+}
