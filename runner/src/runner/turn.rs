@@ -41,6 +41,10 @@ pub struct Turn {
 }
 
 /// Where a turn's message comes from.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "every turn but a resumed run's first streams: boxing the stream would cost each of them an allocation"
+)]
 enum Source {
     /// A response streaming in.
     Streamed(MessageStream),
