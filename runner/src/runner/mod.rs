@@ -171,7 +171,10 @@ impl Client {
 /// The stream ends after a message without tool calls. Errors are yielded
 /// as they happen: after a request error the stream may be polled again to
 /// resend the same request. Reaching [`max_iterations`](Self::max_iterations)
-/// is yielded as an error ([`Error::is_max_iterations`]) and ends the stream.
+/// is yielded as an error ([`Error::is_max_iterations`]) and ends the stream
+/// (a higher limit goes on from there). Calls a before-call hook deferred
+/// end it too, once the turn's other calls ran: see
+/// [`pending_approvals`](Self::pending_approvals).
 ///
 /// Dropping the runner cancels it: the request in flight and running async
 /// tools are dropped, and every tool's [`ToolCall::cancellation`](crate::ToolCall::cancellation)
