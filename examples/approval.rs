@@ -1,6 +1,13 @@
-//! Human in the loop: every tool call waits for a "y" on stdin. A "n" (or
-//! no answer, as when stdin is closed) denies it, and the model is told so.
-//! The turn's text streams in as the model writes it.
+//! Human in the loop: deleting a file waits for a "y" on stdin; listing
+//! files runs freely. A "n" (or no answer, as when stdin is closed) denies
+//! the deletion, and the model is told so. The turn's text streams in as
+//! the model writes it.
+//!
+//! The before-call hook defers the deletion rather than asking at once: the
+//! run stops with the call waiting, its state in hand, the way a web
+//! service would store it and ask a human who may answer days later. The
+//! decision is made on the state, and a resumed runner goes on: it shows
+//! the decided turn again, with what came of its calls, then carries on.
 //!
 //! With `ANTHROPIC_API_KEY` set it talks to the real API; without it, a
 //! scripted model on loopback asks to delete a file, then to list them.
@@ -18,7 +25,9 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use toolrunner::stream::{Delta, StreamEvent};
 use toolrunner::testing::Reply;
-use toolrunner::{Decision, MessageParams, PendingCall, tool, toolset};
+use toolrunner::{
+    Decision, Error, MessageParams, PendingCall, StreamingToolRunner, Toolset, tool, toolset,
+};
 
 /// List the files in the working folder.
 #[tool]
@@ -35,8 +44,21 @@ fn delete_file(
     format!("deleted {name}")
 }
 
+fn tools() -> Toolset {
+    toolset![list_files, delete_file]
+}
+
+/// Deletions wait for a human; everything else runs.
+async fn deletions_wait(call: PendingCall) -> Decision {
+    if call.name == "delete_file" {
+        Decision::Defer
+    } else {
+        Decision::Allow
+    }
+}
+
 /// Asks on stdin whether `call` may run; blocking reads go to the blocking pool.
-async fn ask(call: PendingCall) -> Decision {
+async fn ask(call: &PendingCall) -> Option<bool> {
     let question = format!("\nallow {}({})? [y/N] ", call.name, call.input);
     let answer = tokio::task::spawn_blocking(move || {
         print!("{question}");
@@ -49,33 +71,16 @@ async fn ask(call: PendingCall) -> Decision {
     })
     .await
     .ok()
-    .flatten();
-    match answer.as_deref() {
-        Some("y" | "yes") => Decision::allow(),
-        Some(_) => Decision::deny("the user declined this tool call"),
-        None => {
-            println!("(no answer: denied)");
-            Decision::deny("the user was not there to approve this tool call")
-        }
-    }
+    .flatten()?;
+    Some(matches!(answer.as_str(), "y" | "yes"))
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    support::init_tracing();
-    // The server, if any, is kept alive for the whole run.
-    let (client, _scripted) = support::client_or_scripted(scripted_model).await?;
-
-    let params = MessageParams::new(support::model(), 1024)
-        .user("Clean up: delete the old backup, then show me what is left.");
-    let mut runner = client
-        .tool_runner(params, toolset![list_files, delete_file])
-        .before_tool_call(ask)
-        .streaming();
-
+/// Streams each turn's text and prints what came of its calls.
+async fn print_turns(runner: &mut StreamingToolRunner) -> Result<(), Error> {
     while let Some(turn) = runner.next_turn().await {
         let turn = turn?;
         print!("\nassistant: ");
+        let mut streamed = false;
         while let Some(event) = turn.next().await {
             if let StreamEvent::ContentBlockDelta {
                 delta: Delta::Text(text),
@@ -84,7 +89,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             {
                 print!("{text}");
                 std::io::stdout().flush().ok();
+                streamed = true;
             }
+        }
+        // A resumed run shows the decided turn again, kept rather than streamed.
+        if !streamed {
+            print!("{}", turn.message().await?.text());
         }
         println!();
         for (call, result) in runner.tool_results().await? {
@@ -97,6 +107,43 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    support::init_tracing();
+    // The server, if any, is kept alive for the whole run.
+    let (client, _scripted) = support::client_or_scripted(scripted_model).await?;
+
+    let params = MessageParams::new(support::model(), 1024)
+        .user("Clean up: delete the old backup, then show me what is left.");
+    let mut runner = client
+        .tool_runner(params, tools())
+        .before_tool_call(deletions_wait)
+        .streaming();
+    loop {
+        print_turns(&mut runner).await?;
+        let pending = runner.pending_approvals();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        // The run stopped; its state is all a later process would need.
+        let mut state = runner.state();
+        for call in &pending {
+            match ask(call).await {
+                Some(true) => state.approve(&call.id)?,
+                Some(false) => state.deny(&call.id, "the user declined this tool call")?,
+                None => {
+                    println!("(no answer: denied)");
+                    state.deny(&call.id, "the user was not there to approve this tool call")?;
+                }
+            }
+        }
+        runner = client
+            .resume(state, tools())?
+            .before_tool_call(deletions_wait)
+            .streaming();
+    }
 }
 
 /// The scripted model: delete, then list, then sum up what it was told.

@@ -106,6 +106,12 @@ enum Kind {
     RunState { message: String },
     /// A run store could not load, save or delete a run's state.
     Store { message: String },
+    /// A tool runner stopped with calls a hook deferred, waiting for a
+    /// human; the state is the run's, to decide on and resume.
+    AwaitingApproval {
+        pending: Vec<crate::PendingCall>,
+        state: Box<crate::RunState>,
+    },
 }
 
 struct ApiError {
@@ -415,6 +421,16 @@ impl Error {
         Error::new(Kind::Parse { text, path }, Some(Box::new(source)), 0)
     }
 
+    /// A run stopped with the calls `pending` waiting for approval, in
+    /// `state`.
+    pub(crate) fn awaiting_approval(
+        pending: Vec<crate::PendingCall>,
+        state: crate::RunState,
+    ) -> Self {
+        let state = Box::new(state);
+        Error::new(Kind::AwaitingApproval { pending, state }, None, 0)
+    }
+
     /// A run state that cannot be used, saying why.
     pub(crate) fn run_state(message: impl Into<String>) -> Self {
         let kind = Kind::RunState {
@@ -448,6 +464,61 @@ impl Error {
     /// not waiting for approval. The message names the versions or the call.
     pub fn is_run_state(&self) -> bool {
         matches!(self.inner.kind, Kind::RunState { .. })
+    }
+
+    /// Whether a tool runner's [`until_done`](crate::ToolRunner::until_done)
+    /// stopped short of the model's answer because calls a before-call
+    /// hook deferred ([`Decision::Defer`](crate::Decision::Defer)) wait for
+    /// a human. The calls are in [`pending_approvals`](Self::pending_approvals);
+    /// the run's state, to approve or deny them on and resume with
+    /// [`Client::resume`](crate::Client::resume), is
+    /// [`approval_state`](Self::approval_state).
+    ///
+    /// ```no_run
+    /// # use toolrunner::{toolset, Client, Decision, MessageParams, PendingCall};
+    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
+    /// let runner = client
+    ///     .tool_runner(params, toolset![])
+    ///     .before_tool_call(|call: PendingCall| async move {
+    ///         if call.name == "refund" { Decision::Defer } else { Decision::Allow }
+    ///     });
+    /// match runner.until_done().await {
+    ///     Ok(answer) => println!("{}", answer.text()),
+    ///     Err(e) if e.is_awaiting_approval() => {
+    ///         let mut state = e.approval_state().cloned().expect("a state");
+    ///         for call in e.pending_approvals() {
+    ///             state.approve(&call.id)?; // a human said yes
+    ///         }
+    ///         let answer = client.resume(state, toolset![])?.until_done().await?;
+    ///         println!("{}", answer.text());
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn is_awaiting_approval(&self) -> bool {
+        matches!(self.inner.kind, Kind::AwaitingApproval { .. })
+    }
+
+    /// The calls waiting for approval, in call order, for an
+    /// [`is_awaiting_approval`](Self::is_awaiting_approval) error; empty
+    /// for any other.
+    pub fn pending_approvals(&self) -> &[crate::PendingCall] {
+        match &self.inner.kind {
+            Kind::AwaitingApproval { pending, .. } => pending,
+            _ => &[],
+        }
+    }
+
+    /// The stopped run's state, for an
+    /// [`is_awaiting_approval`](Self::is_awaiting_approval) error: approve
+    /// or deny its calls ([`RunState::approve`](crate::RunState::approve),
+    /// [`RunState::deny`](crate::RunState::deny)) and resume it.
+    pub fn approval_state(&self) -> Option<&crate::RunState> {
+        match &self.inner.kind {
+            Kind::AwaitingApproval { state, .. } => Some(state),
+            _ => None,
+        }
     }
 
     /// Whether a [`RunStore`](crate::RunStore) failed to load, save or
@@ -565,7 +636,8 @@ impl Error {
             | Kind::ContainerExpired { .. }
             | Kind::Io { .. }
             | Kind::RunState { .. }
-            | Kind::Parse { .. } => false,
+            | Kind::Parse { .. }
+            | Kind::AwaitingApproval { .. } => false,
         }
     }
 
@@ -740,6 +812,19 @@ impl fmt::Display for Error {
                 write!(f, "could not {action} {}", path.display())
             }
             Kind::RunState { message } | Kind::Store { message } => f.write_str(message),
+            Kind::AwaitingApproval { pending, .. } => {
+                let calls: Vec<String> = pending
+                    .iter()
+                    .map(|call| format!("`{}` ({})", call.name, call.id))
+                    .collect();
+                let s = if pending.len() == 1 { "" } else { "s" };
+                write!(
+                    f,
+                    "the run stopped with {} tool call{s} waiting for approval: {}",
+                    pending.len(),
+                    calls.join(", ")
+                )
+            }
             Kind::Parse { path, .. } => match &self.inner.source {
                 Some(source) => write!(f, "the final answer does not parse at `{path}`: {source}"),
                 None => write!(f, "the final answer does not parse at `{path}`"),
@@ -826,6 +911,10 @@ impl fmt::Debug for Error {
             }
             Kind::RunState { message } => {
                 d.field("kind", &"RunState").field("message", message);
+            }
+            Kind::AwaitingApproval { pending, .. } => {
+                d.field("kind", &"AwaitingApproval")
+                    .field("pending", pending);
             }
             Kind::Store { message } => {
                 d.field("kind", &"Store").field("message", message);

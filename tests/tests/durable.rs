@@ -639,4 +639,64 @@ async fn file_store_uses_an_existing_open_folder_and_warns_once() {
     );
     assert!(warnings[0].contains("mode=755"), "{logged}");
     std::fs::remove_dir_all(&dir).unwrap();
+/// Stamp a document.
+#[tool]
+fn stamp(page: u32) -> String {
+    format!("stamped page {page}")
+}
+
+#[tokio::test]
+async fn a_run_stopped_at_its_limit_goes_on_under_a_higher_one() {
+    let server = support::server(vec![
+        message(
+            "msg_1",
+            json!([tool_use("toolu_stamp", "stamp", json!({"page": 1}))]),
+            "tool_use",
+        ),
+        message("msg_2", json!([text("Stamped.")]), "end_turn"),
+    ])
+    .await;
+    let dir = temp_dir("limit");
+    let store = std::sync::Arc::new(FileStore::new(&dir));
+    let run = RunId::new("stamp-1").unwrap();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![stamp])
+        .max_iterations(1)
+        .checkpoint(store.clone(), run.clone());
+    let mut seen = Vec::new();
+    while let Some(item) = runner.next().await {
+        seen.push(item.map(|m| m.id).map_err(|e| e.is_max_iterations()));
+    }
+    assert_eq!(seen, [Ok("msg_1".to_owned()), Err(true)]);
+    drop(runner);
+
+    // The kept state stopped at the limit, with the call not run: not over.
+    let state = store.load(&run).await.unwrap().expect("a kept state");
+    assert!(!state.is_finished());
+    assert_eq!(state.iterations(), 1);
+    assert_eq!(server.requests().len(), 1);
+
+    let resumed = client(&server)
+        .resume(state, toolset![stamp])
+        .unwrap()
+        .max_iterations(5)
+        .checkpoint(store.clone(), run.clone());
+    let last = resumed.until_done().await.unwrap();
+    assert_eq!(last.text(), "Stamped.");
+    // The call of the last turn ran, then the next request went out, on
+    // the run's thread.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[1]["thread"],
+        json!({"type": "continue", "previous_message_id": "msg_1"})
+    );
+    assert_eq!(
+        requests[1]["messages"],
+        json!([{"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_stamp", "content": "stamped page 1"}]}])
+    );
+    let kept = store.load(&run).await.unwrap().expect("a kept state");
+    assert!(kept.is_finished());
+    let _ = std::fs::remove_dir_all(&dir);
 }

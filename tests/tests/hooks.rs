@@ -291,3 +291,177 @@ fn decisions_have_constructors() {
         Decision::Replace(json!({"a": 1}))
     );
 }
+
+/// Refund an order.
+#[tool]
+fn refund(order: u32) -> String {
+    format!("refunded order {order}")
+}
+
+/// Holds every refund for a human.
+async fn refunds_wait(call: PendingCall) -> Decision {
+    if call.name == "refund" {
+        Decision::Defer
+    } else {
+        Decision::Allow
+    }
+}
+
+/// A turn with a call that runs and one that waits, then the answer;
+/// streamed when asked to stream.
+async fn deferring_server() -> ScriptedServer {
+    ScriptedServer::start(|request: &Value| {
+        let answered = request["messages"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["role"] == "assistant"));
+        let reply = if answered {
+            message("msg_2", json!([text("Refunded.")]), "end_turn")
+        } else {
+            message(
+                "msg_1",
+                json!([
+                    text("Refunding."),
+                    tool_use("toolu_echo", "echo", json!({"text": "order 7"})),
+                    tool_use("toolu_refund", "refund", json!({"order": 7}))
+                ]),
+                "tool_use",
+            )
+        };
+        if request["stream"] == true {
+            Reply::stream_message(&reply)
+        } else {
+            Reply::message(reply)
+        }
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_deferred_turn_is_in_the_messages_and_until_done_says_calls_wait() {
+    let server = deferring_server().await;
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![echo, refund])
+        .before_tool_call(refunds_wait);
+    while let Some(message) = futures_util::StreamExt::next(&mut runner).await {
+        message.unwrap();
+    }
+    // The turn holding the waiting call is the conversation's last message.
+    let messages = serde_json::to_value(runner.messages()).unwrap();
+    assert_eq!(
+        messages,
+        json!([
+            {"role": "user", "content": "Go."},
+            {"role": "assistant", "content": [
+                text("Refunding."),
+                tool_use("toolu_echo", "echo", json!({"text": "order 7"})),
+                tool_use("toolu_refund", "refund", json!({"order": 7}))
+            ]}
+        ])
+    );
+    assert_eq!(runner.state().messages(), runner.messages());
+
+    // Run to its end, the run says that calls wait rather than pass the
+    // turn off as the answer.
+    let error = client(&server)
+        .tool_runner(params(), toolset![echo, refund])
+        .before_tool_call(refunds_wait)
+        .until_done()
+        .await
+        .unwrap_err();
+    assert!(error.is_awaiting_approval());
+    assert!(!error.is_max_iterations());
+    assert_eq!(
+        error.to_string(),
+        "the run stopped with 1 tool call waiting for approval: `refund` (toolu_refund)"
+    );
+    let ids: Vec<&str> = error
+        .pending_approvals()
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(ids, ["toolu_refund"]);
+    let state = error.approval_state().expect("the run's state");
+    assert_eq!(state.pending_approvals(), error.pending_approvals());
+    assert!(!state.is_finished());
+    // Only the first request of each run went out.
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_resumed_run_shows_the_decided_turn_with_the_results_of_its_calls() {
+    for streaming in [false, true] {
+        let server = deferring_server().await;
+        let error = client(&server)
+            .tool_runner(params(), toolset![echo, refund])
+            .message_threads(false)
+            .before_tool_call(refunds_wait)
+            .until_done()
+            .await
+            .unwrap_err();
+        let mut state = error.approval_state().cloned().unwrap();
+        state.approve("toolu_refund").unwrap();
+        let resumed = client(&server)
+            .resume(state, toolset![echo, refund])
+            .unwrap()
+            .before_tool_call(refunds_wait);
+
+        let mut shown = Vec::new();
+        let mut reported = Vec::new();
+        if streaming {
+            let mut runner = resumed.streaming();
+            while let Some(turn) = runner.next_turn().await {
+                let turn = turn.unwrap();
+                let mut events = 0;
+                while let Some(event) = futures_util::StreamExt::next(turn).await {
+                    event.unwrap();
+                    events += 1;
+                }
+                let message = turn.message().await.unwrap();
+                shown.push((message.id.clone(), events > 0));
+                for (call, result) in runner.tool_results().await.unwrap() {
+                    reported.push((call.id.clone(), result.text()));
+                }
+            }
+        } else {
+            let mut runner = resumed;
+            while let Some(message) = futures_util::StreamExt::next(&mut runner).await {
+                shown.push((message.unwrap().id, false));
+                for (call, result) in runner.tool_results().await.unwrap() {
+                    reported.push((call.id.clone(), result.text()));
+                }
+            }
+        }
+        // The decided turn first (a kept turn has no events), then the answer.
+        assert_eq!(
+            shown,
+            [("msg_1".to_owned(), false), ("msg_2".to_owned(), streaming)],
+            "streaming: {streaming}"
+        );
+        assert_eq!(
+            reported,
+            [
+                ("toolu_echo".to_owned(), "order 7".to_owned()),
+                ("toolu_refund".to_owned(), "refunded order 7".to_owned())
+            ]
+        );
+        // The turn went out once, followed by both results.
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2);
+        assert_eq!(
+            requests[1]["messages"],
+            json!([
+                {"role": "user", "content": "Go."},
+                {"role": "assistant", "content": [
+                    text("Refunding."),
+                    tool_use("toolu_echo", "echo", json!({"text": "order 7"})),
+                    tool_use("toolu_refund", "refund", json!({"order": 7}))
+                ]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "toolu_echo", "content": "order 7"},
+                    {"type": "tool_result", "tool_use_id": "toolu_refund", "content": "refunded order 7"}
+                ]}
+            ])
+        );
+    }
+}

@@ -7,7 +7,7 @@ mod support;
 use support::*;
 
 use serde_json::{Value, json};
-use toolrunner::{tool, toolset};
+use toolrunner::{ToolSearch, tool, toolset};
 
 /// Add two integers.
 #[tool]
@@ -187,4 +187,197 @@ async fn changes_before_the_first_request_join_tools() {
     let request = &server.requests()[0];
     assert_eq!(request["tools"], json!([weather_definition()]));
     assert_eq!(request["messages"].as_array().map(Vec::len), Some(1));
+}
+
+/// Cancel a booking.
+#[tool(defer_loading = true)]
+fn cancel_booking(
+    /// The booking's reference.
+    reference: String,
+) -> String {
+    format!("cancelled {reference}")
+}
+
+/// Rebook a flight.
+#[tool(defer_loading = true)]
+fn rebook(
+    /// The booking's reference.
+    reference: String,
+) -> String {
+    format!("rebooked {reference}")
+}
+
+fn deferred_definition(name: &str, description: &str) -> Value {
+    json!({"name": name, "description": description, "input_schema": {
+        "type": "object", "properties": {"reference": {"type": "string", "description": "The booking's reference."}},
+        "required": ["reference"], "additionalProperties": false}, "defer_loading": true})
+}
+
+fn addition(definition: Value) -> Value {
+    json!({"type": "tool_addition", "tool": {"type": "tool_definition", "definition": definition}})
+}
+
+#[tokio::test]
+async fn a_deferred_tool_added_mid_run_brings_the_search_tool_which_stays() {
+    let turn = |id: &str, call: &str| {
+        message(
+            id,
+            json!([tool_use(call, "weather", json!({"city": "Oslo"}))]),
+            "tool_use",
+        )
+    };
+    let server = server(vec![
+        turn("msg_1", "toolu_1"),
+        turn("msg_2", "toolu_2"),
+        turn("msg_3", "toolu_3"),
+        message("msg_4", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let mut runner = client(&server).tool_runner(params(), toolset![weather]);
+    let mut turns = 0;
+    while let Some(message) = futures_util::StreamExt::next(&mut runner).await {
+        message.expect("turn");
+        turns += 1;
+        match turns {
+            1 => runner.add_tools(toolset![cancel_booking]).expect("add"),
+            // The last deferred tool goes; the search tool stays.
+            2 => runner.remove_tools(["cancel_booking"]).expect("remove"),
+            // Another deferred tool: the search tool is there already.
+            3 => runner.add_tools(toolset![rebook]).expect("add"),
+            _ => {}
+        }
+    }
+    assert_eq!(turns, 4);
+
+    let requests = server.requests();
+    // Nothing was deferred at first: no search tool in `tools`.
+    assert_eq!(requests[0]["tools"], json!([weather_definition()]));
+    let result = |id: &str| {
+        json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": id, "content": "sunny in Oslo"}]})
+    };
+    assert_eq!(
+        requests[1]["messages"],
+        json!([
+            result("toolu_1"),
+            {"role": "system", "content": [
+                addition(json!({"type": "tool_search_tool_regex_20251119", "name": "tool_search_tool_regex"})),
+                addition(deferred_definition("cancel_booking", "Cancel a booking."))
+            ]}
+        ])
+    );
+    assert_eq!(
+        requests[2]["messages"],
+        json!([
+            result("toolu_2"),
+            {"role": "system", "content": [
+                {"type": "tool_removal", "tool": {"type": "tool_reference", "name": "cancel_booking"}}
+            ]}
+        ])
+    );
+    assert_eq!(
+        requests[3]["messages"],
+        json!([
+            result("toolu_3"),
+            {"role": "system", "content": [addition(deferred_definition("rebook", "Rebook a flight."))]}
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_search_tool_in_tools_already_is_not_added_again_and_bm25_is_kept() {
+    let server = server(vec![
+        message(
+            "msg_1",
+            json!([tool_use("toolu_1", "weather", json!({"city": "Oslo"}))]),
+            "tool_use",
+        ),
+        message("msg_2", json!([text("Done.")]), "end_turn"),
+        message(
+            "msg_3",
+            json!([tool_use("toolu_1", "weather", json!({"city": "Oslo"}))]),
+            "tool_use",
+        ),
+        message("msg_4", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    // Deferred from the start: `tools` has the search tool.
+    let mut runner = client(&server).tool_runner(params(), toolset![weather, rebook]);
+    futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    runner.add_tools(toolset![cancel_booking]).expect("add");
+    runner.until_done().await.expect("run");
+    // Nothing deferred at first, with BM25 chosen: the addition is BM25's.
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![weather])
+        .tool_search(ToolSearch::Bm25);
+    futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    runner.add_tools(toolset![cancel_booking]).expect("add");
+    runner.until_done().await.expect("run");
+
+    let requests = server.requests();
+    assert_eq!(
+        requests[0]["tools"][0],
+        json!({"type": "tool_search_tool_regex_20251119", "name": "tool_search_tool_regex"})
+    );
+    assert_eq!(
+        requests[1]["messages"][1],
+        json!({"role": "system", "content": [
+            addition(deferred_definition("cancel_booking", "Cancel a booking."))]})
+    );
+    assert_eq!(
+        requests[3]["messages"][1]["content"][0],
+        addition(
+            json!({"type": "tool_search_tool_bm25_20251119", "name": "tool_search_tool_bm25"})
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_resumed_run_remembers_the_search_tool_it_added() {
+    let turn = |id: &str, call: &str| {
+        message(
+            id,
+            json!([tool_use(call, "weather", json!({"city": "Oslo"}))]),
+            "tool_use",
+        )
+    };
+    let server = server(vec![
+        turn("msg_1", "toolu_1"),
+        turn("msg_2", "toolu_2"),
+        message("msg_3", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let mut runner = client(&server).tool_runner(params(), toolset![weather]);
+    futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    runner.add_tools(toolset![cancel_booking]).expect("add");
+    futures_util::StreamExt::next(&mut runner)
+        .await
+        .expect("turn")
+        .expect("ok");
+    let kept = runner.state().to_json().expect("json");
+    drop(runner);
+
+    let state = toolrunner::RunState::from_json(&kept).expect("state");
+    let mut resumed = client(&server)
+        .resume(state, toolset![weather, cancel_booking])
+        .expect("resume");
+    resumed.add_tools(toolset![rebook]).expect("add");
+    resumed.until_done().await.expect("run");
+    assert_eq!(
+        server.requests()[2]["messages"],
+        json!([
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_2", "content": "sunny in Oslo"}]},
+            {"role": "system", "content": [addition(deferred_definition("rebook", "Rebook a flight."))]}
+        ])
+    );
 }

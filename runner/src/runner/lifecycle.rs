@@ -13,7 +13,8 @@
 //!    the history (see step 4), then says [`Action::Send`] with the request
 //!    for the current state, or [`Action::Compact`] first when the last turn
 //!    grew past the compaction threshold, or [`Action::Fail`] when the
-//!    iteration limit is reached.
+//!    iteration limit is reached (the loop stops there unfinished: a higher
+//!    limit goes on from that point).
 //! 2. The driver sends it and hands back the reply
 //!    ([`on_response`](Lifecycle::on_response)), which becomes the current
 //!    turn, or the error ([`on_send_error`](Lifecycle::on_send_error)).
@@ -23,8 +24,9 @@
 //!    of each as it finishes ([`on_call`](Lifecycle::on_call)), then says
 //!    the batch is over ([`on_calls_done`](Lifecycle::on_calls_done)): the
 //!    results become the user message answering the turn. Calls a hook
-//!    deferred wait for a human: the next action is [`Action::Finish`]
-//!    until a resumed state brings the decisions.
+//!    deferred wait for a human: the turn goes into the history, and the
+//!    next action is [`Action::Finish`] until a resumed state brings the
+//!    decisions.
 //! 4. Unless the caller took over the history, the turn and its tool
 //!    results are appended, and the loop goes back to step 1. A turn that
 //!    stopped for `pause_turn` or `compaction` is appended and sent back
@@ -48,6 +50,7 @@ use super::structured;
 use super::telemetry;
 use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
 use super::tool_changes::ToolChanges;
+use super::tool_search;
 use super::{DEFAULT_MAX_ITERATIONS, log};
 
 /// What the driver is to do next.
@@ -114,6 +117,9 @@ pub(crate) struct Lifecycle {
     /// Whether spans record message contents.
     record_content: bool,
     finished: bool,
+    /// Whether the loop stopped at the iteration limit. The run is over
+    /// for this limit, not finished: a higher limit goes on from here.
+    at_limit: bool,
     /// Whether the driver was told to keep the finished run's state.
     end_kept: bool,
     /// Whether the toolset was checked for the states its tools need.
@@ -216,13 +222,20 @@ impl Lifecycle {
             request_span: None,
             record_content: false,
             finished: false,
+            at_limit: false,
             end_kept: false,
             state_checked: false,
         }
     }
 
+    /// Sets the iteration limit; a loop stopped at the old one goes on
+    /// under a higher one.
     pub(crate) fn set_max_iterations(&mut self, max: usize) {
         self.max_iterations = max;
+        if self.at_limit && self.iterations < max {
+            self.at_limit = false;
+            self.end_kept = false;
+        }
     }
 
     pub(crate) fn set_compaction(&mut self, compaction: Compaction) {
@@ -252,7 +265,11 @@ impl Lifecycle {
             return Ok(());
         }
         let version = self.requests.code_version().to_owned();
-        self.changes.add(&mut self.toolset, added, &version)
+        // A deferred tool is found with a search tool: one comes with it
+        // unless the `tools` sent offer one.
+        let search = (!tool_search::in_tools(&self.params, &self.declared))
+            .then(|| self.requests.tool_search());
+        self.changes.add(&mut self.toolset, added, &version, search)
     }
 
     /// Stops running the tools `names`; the next request tells the model.
@@ -366,12 +383,15 @@ impl Lifecycle {
                 return self.fail(Error::config_with(missing.to_string(), missing));
             }
         }
+        if self.at_limit {
+            return Action::Finish;
+        }
         match self.step() {
             Step::Finish => {
                 self.finished = true;
                 Action::Finish
             }
-            Step::LimitReached => self.fail(self.limit_error()),
+            Step::LimitReached => self.stop_at_limit(),
             Step::ContainerExpired(container) => {
                 tracing::warn!(
                     container = container.as_deref(),
@@ -390,7 +410,7 @@ impl Lifecycle {
             Step::AwaitApproval => Action::Finish,
             Step::Send => {
                 if self.iterations >= self.max_iterations {
-                    return self.fail(self.limit_error());
+                    return self.stop_at_limit();
                 }
                 if let Some(summary) = self.summary_request() {
                     return match summary {
@@ -601,6 +621,26 @@ impl Lifecycle {
             .collect()
     }
 
+    /// The current turn when a human decided about some of its deferred
+    /// calls and they have not run yet: what a resumed run shows first,
+    /// so that the results of the calls it runs have a message to go with.
+    pub(crate) fn decided_turn(&self) -> Option<&Message> {
+        let turn = self.turn.as_ref()?;
+        let decided = turn.approvals.iter().any(|a| a.decision.is_some());
+        (decided && turn.wants_tools() && turn.tool_response.is_none()).then_some(&turn.message)
+    }
+
+    /// What running the loop to its end comes to, given the last message
+    /// it yielded: that message, or an error when calls wait for approval
+    /// (with the state to decide on) or when there was no message at all.
+    pub(crate) fn outcome(&self, last: Option<Message>) -> Result<Message, Error> {
+        let pending = self.pending_approvals();
+        if !pending.is_empty() {
+            return Err(Error::awaiting_approval(pending, self.state()));
+        }
+        last.ok_or_else(|| self.limit_error())
+    }
+
     /// The user message answering the current turn, once its tools ran.
     pub(crate) fn tool_response_mut(&mut self) -> Option<&mut MessageParam> {
         let turn = self.turn.as_mut()?;
@@ -679,10 +719,11 @@ impl Lifecycle {
         self.finished
     }
 
-    /// Whether the loop is over and its end is still to be kept: `true`
-    /// once, for a runner that checkpoints to save its last state.
+    /// Whether the loop is over (or stopped at its limit) and its end is
+    /// still to be kept: `true` once, for a runner that checkpoints to save
+    /// its last state.
     pub(crate) fn take_end_to_keep(&mut self) -> bool {
-        self.finished && !std::mem::replace(&mut self.end_kept, true)
+        (self.finished || self.at_limit) && !std::mem::replace(&mut self.end_kept, true)
     }
 
     pub(crate) fn toolset(&self) -> &Toolset {
@@ -714,6 +755,14 @@ impl Lifecycle {
     fn fail(&mut self, error: Error) -> Action {
         self.finished = true;
         Action::Fail(error)
+    }
+
+    /// Stops the loop at the iteration limit, unfinished: the turn's calls
+    /// that did not run and the request not sent are what a higher limit
+    /// goes on with, here or in a resumed state.
+    fn stop_at_limit(&mut self) -> Action {
+        self.at_limit = true;
+        Action::Fail(self.limit_error())
     }
 
     /// Applies the previous turn to the history and says what follows.
@@ -750,12 +799,24 @@ impl Lifecycle {
                 if turn.batch().calls.is_empty()
                     && turn.approvals.iter().any(|a| a.decision.is_none())
                 {
+                    // The conversation ends on this turn until a human
+                    // decides: it is in the history, for a caller showing
+                    // them what they decide about.
+                    if !turn.appended {
+                        self.params
+                            .messages
+                            .push(MessageParam::from(turn.message.clone()));
+                        turn.appended = true;
+                    }
                     return Step::AwaitApproval;
                 }
                 return Step::RunTools;
             };
-            // The turn is done with: its message moves into the history.
-            if let Some(done) = self.turn.take() {
+            // The turn is done with: its message moves into the history,
+            // unless it went there while its calls waited for approval.
+            if let Some(done) = self.turn.take()
+                && !done.appended
+            {
                 self.params.messages.push(MessageParam::from(done.message));
             }
             self.params.messages.push(response);

@@ -102,7 +102,18 @@ impl Client {
     /// The state keeps data, not code: set the hooks, compaction and tool
     /// concurrency again, and [`checkpoint`](ToolRunner::checkpoint) to go
     /// on keeping the run. The iteration limit and the message-thread,
-    /// tool-search and code-execution settings come from the state.
+    /// tool-search and code-execution settings come from the state; a run
+    /// that stopped at its limit goes on under a higher
+    /// [`max_iterations`](ToolRunner::max_iterations): the last turn's
+    /// calls run, then the next request goes out.
+    ///
+    /// When a human approved or denied deferred calls on the state
+    /// ([`RunState::approve`], [`RunState::deny`]), the runner first
+    /// yields the turn that made them again (a streaming runner: a
+    /// [`Turn`] with no events, whose [`message`](Turn::message) is that
+    /// turn), so that [`tool_results`](ToolRunner::tool_results) reports
+    /// what came of the decided calls, as after any turn; the next request
+    /// follows.
     ///
     /// ```no_run
     /// use futures_util::StreamExt;
@@ -126,10 +137,14 @@ impl Client {
     /// A run-state error ([`Error::is_run_state`]) when `toolset` lacks a
     /// tool the run declared or runs, naming it.
     pub fn resume(&self, state: RunState, toolset: Toolset) -> Result<ToolRunner, Error> {
-        Ok(ToolRunner::from_core(
-            self.clone(),
-            Lifecycle::restore(state, toolset)?,
-        ))
+        let mut runner = ToolRunner::from_core(self.clone(), Lifecycle::restore(state, toolset)?);
+        // The turn a human decided about is shown again, so that the
+        // results of its calls, run now, have their message: `tool_results`
+        // after the first `next` reports them.
+        if let Some(decided) = runner.core.decided_turn() {
+            runner.phase = Phase::Yielding(Box::new(decided.clone()));
+        }
+        Ok(runner)
     }
 }
 
@@ -156,7 +171,10 @@ impl Client {
 /// The stream ends after a message without tool calls. Errors are yielded
 /// as they happen: after a request error the stream may be polled again to
 /// resend the same request. Reaching [`max_iterations`](Self::max_iterations)
-/// is yielded as an error ([`Error::is_max_iterations`]) and ends the stream.
+/// is yielded as an error ([`Error::is_max_iterations`]) and ends the stream
+/// (a higher limit goes on from there). Calls a before-call hook deferred
+/// end it too, once the turn's other calls ran: see
+/// [`pending_approvals`](Self::pending_approvals).
 ///
 /// Dropping the runner cancels it: the request in flight and running async
 /// tools are dropped, and every tool's [`ToolCall::cancellation`](crate::ToolCall::cancellation)
@@ -295,21 +313,38 @@ impl ToolRunner {
 
     /// Streams each turn: see [`StreamingToolRunner`].
     pub fn streaming(self) -> StreamingToolRunner {
-        StreamingToolRunner::new(self.client, self.core, self.dispatcher, self.span)
+        // A decided turn a resumed runner was to show first is the
+        // streaming runner's first turn.
+        let kept = match self.phase {
+            Phase::Yielding(message) => Some(message),
+            _ => None,
+        };
+        StreamingToolRunner::new(self.client, self.core, self.dispatcher, self.span, kept)
     }
 
-    /// Runs the loop to its end and returns the model's last message.
+    /// Runs the loop to its end and returns the model's last message: its
+    /// answer.
+    ///
+    /// A run that stops short of an answer is an error, so that `?` never
+    /// passes a turn asking for tools off as the answer: at the iteration
+    /// limit, and when calls a before-call hook deferred wait for a human
+    /// ([`Error::is_awaiting_approval`]). That error carries the waiting
+    /// calls and the run's state to decide on and resume, since the runner
+    /// is gone. An error rather than an `Ok` with a status: a caller that
+    /// never defers has nothing new to match, and one that does cannot
+    /// miss it. (The runner's stream itself just ends there; ask
+    /// [`pending_approvals`](Self::pending_approvals).)
     ///
     /// # Errors
     ///
     /// The first error the loop meets: a request that failed after its
-    /// retries, or the iteration limit.
+    /// retries, or the iteration limit; or calls waiting for approval.
     pub async fn until_done(mut self) -> Result<Message, Error> {
         let mut last = None;
         while let Some(message) = self.next().await {
             last = Some(message?);
         }
-        last.ok_or_else(|| self.core.limit_error())
+        self.core.outcome(last)
     }
 }
 

@@ -18,7 +18,10 @@ macro_rules! shared_runner_methods {
         /// [`DEFAULT_MAX_ITERATIONS`](crate::DEFAULT_MAX_ITERATIONS)). When
         /// the limit is reached the runner yields an error instead of
         /// sending another request, and does not run tools whose results
-        /// could not be sent.
+        /// could not be sent. The run stops there without being over: a
+        /// higher limit, set on this runner or on one resumed from its
+        /// [`state`](Self::state), goes on (the last turn's calls run, then
+        /// the next request).
         pub fn max_iterations(mut self, max: usize) -> Self {
             self.core.set_max_iterations(max);
             self
@@ -259,7 +262,10 @@ macro_rules! shared_runner_methods {
             self.core.params()
         }
 
-        /// The conversation so far.
+        /// The conversation so far. It ends on the turn whose calls wait
+        /// for approval when the run stopped for them
+        /// ([`pending_approvals`](Self::pending_approvals)); taking over the
+        /// history then, you answer or remove that turn's calls yourself.
         pub fn messages(&self) -> &[crate::MessageParam] {
             &self.core.params().messages
         }
@@ -308,7 +314,9 @@ macro_rules! shared_runner_methods {
         /// The calls of the current turn that a before-call hook deferred
         /// ([`Decision::Defer`](crate::Decision::Defer)) and that wait for a human, in call order. When
         /// some do, the runner's stream ends once the turn's other calls have
-        /// run: keep its [`state`](Self::state), and approve or deny them on it
+        /// run (and `until_done` returns an
+        /// [`is_awaiting_approval`](crate::Error::is_awaiting_approval) error):
+        /// keep its [`state`](Self::state), and approve or deny them on it
         /// ([`RunState::approve`](crate::RunState::approve), [`RunState::deny`](crate::RunState::deny)) before resuming.
         ///
         /// ```no_run

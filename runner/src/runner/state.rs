@@ -86,7 +86,9 @@ impl RunState {
         self.saved.iterations
     }
 
-    /// Whether the run is over: resuming it yields nothing more.
+    /// Whether the run is over: resuming it yields nothing more. A run that
+    /// stopped at its iteration limit is not: resumed with a higher
+    /// [`max_iterations`](crate::ToolRunner::max_iterations), it goes on.
     pub fn is_finished(&self) -> bool {
         self.saved.finished
     }
@@ -255,6 +257,10 @@ pub(crate) struct SavedTools {
     pub(crate) declared_sent: bool,
     /// Tool changes not yet sent (`tool_addition` / `tool_removal` blocks).
     pub(crate) pending_changes: Vec<Value>,
+    /// Whether a search tool was added mid-run for a deferred tool (absent
+    /// in states written before it was).
+    #[serde(default)]
+    pub(crate) search_added: bool,
     pub(crate) configured_code_version: Option<String>,
     pub(crate) code_version: String,
     pub(crate) tool_search: ToolSearch,

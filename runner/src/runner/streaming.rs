@@ -56,6 +56,9 @@ pub struct StreamingToolRunner {
     turn: Option<Turn>,
     /// Calls of the last turn started while it streamed, by `tool_use` id.
     early: HashMap<String, Early>,
+    /// A decided turn of a resumed run, to yield first (see
+    /// [`Client::resume`](crate::Client::resume)).
+    kept: Option<Box<Message>>,
     early_start: bool,
     span: tracing::Span,
 }
@@ -66,6 +69,7 @@ impl StreamingToolRunner {
         core: Lifecycle,
         dispatcher: Dispatcher,
         span: tracing::Span,
+        kept: Option<Box<Message>>,
     ) -> Self {
         StreamingToolRunner {
             client,
@@ -73,6 +77,7 @@ impl StreamingToolRunner {
             dispatcher,
             turn: None,
             early: HashMap::new(),
+            kept,
             early_start: false,
             span,
         }
@@ -99,6 +104,9 @@ impl StreamingToolRunner {
         let span = self.span.clone();
         if let Err(e) = self.finish_turn().instrument(span.clone()).await {
             return Some(Err(e));
+        }
+        if let Some(message) = self.kept.take() {
+            return Some(Ok(self.turn.insert(Turn::kept(message))));
         }
         loop {
             match self.core.next_action() {
@@ -194,6 +202,8 @@ impl StreamingToolRunner {
             // Worth sending again, if the error says so: the next call
             // requests the turn anew.
             Ending::Failed(error, started) => Err(self.core.on_stream_error(error, started)),
+            // The loop has this turn already.
+            Ending::Kept => Ok(()),
         }
     }
 
@@ -208,13 +218,14 @@ impl StreamingToolRunner {
     ///
     /// # Errors
     ///
-    /// As [`ToolRunner::until_done`](crate::ToolRunner::until_done).
+    /// As [`ToolRunner::until_done`](crate::ToolRunner::until_done),
+    /// calls waiting for approval included.
     pub async fn until_done(mut self) -> Result<Message, Error> {
         let mut last = None;
         while let Some(turn) = self.next_turn().await {
             last = Some(turn?.message().await?.clone());
         }
-        last.ok_or_else(|| self.core.limit_error())
+        self.core.outcome(last)
     }
 }
 

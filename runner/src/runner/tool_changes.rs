@@ -5,9 +5,18 @@
 //! into the conversation instead: one `system`-role message of
 //! `tool_addition` and `tool_removal` blocks before the next request.
 //! Dispatch follows each change at once.
+//!
+//! A deferred tool (`defer_loading`) is found through a tool-search tool.
+//! When the first one arrives mid-run and the request's `tools` offer no
+//! search tool, the search tool arrives with it, as a `tool_addition` of
+//! its own just before the tool's. Removing the last deferred tool leaves
+//! the search tool in place: it then finds nothing, and taking it away
+//! would be one more change to the model's tools for no gain (a deferred
+//! tool added later needs it again).
 
 use serde_json::{Value, json};
 
+use super::tool_search::ToolSearch;
 use crate::error::Error;
 use crate::tool::WireDefinition;
 use crate::toolset::Toolset;
@@ -23,12 +32,23 @@ pub(crate) const INLINE_TOOLS_BETA: &str = "inline-tools-2026-09-15";
 #[derive(Default)]
 pub(crate) struct ToolChanges {
     pending: Vec<Value>,
+    /// Whether a search tool was added for a deferred tool.
+    search_added: bool,
 }
 
 impl ToolChanges {
-    /// Changes a run state kept, not yet sent.
-    pub(crate) fn restore(pending: Vec<Value>) -> Self {
-        ToolChanges { pending }
+    /// Changes a run state kept, not yet sent, and whether the search
+    /// tool was added.
+    pub(crate) fn restore(pending: Vec<Value>, search_added: bool) -> Self {
+        ToolChanges {
+            pending,
+            search_added,
+        }
+    }
+
+    /// Whether a search tool was added for a deferred tool (sent or not).
+    pub(crate) fn search_added(&self) -> bool {
+        self.search_added
     }
 
     /// The changes not yet sent, in order.
@@ -37,7 +57,9 @@ impl ToolChanges {
     }
 
     /// Runs `added`'s tools from now on, in place of any of the same name,
-    /// and tells the model with the next request.
+    /// and tells the model with the next request. `search` is the search
+    /// tool to add with the first deferred tool, `None` when the request's
+    /// `tools` offer one already.
     ///
     /// # Errors
     ///
@@ -48,15 +70,22 @@ impl ToolChanges {
         live: &mut Toolset,
         added: Toolset,
         code_version: &str,
+        search: Option<ToolSearch>,
     ) -> Result<(), Error> {
+        if let Some(search) = search
+            && !self.search_added
+            && added.definitions().any(|d| d.defer_loading)
+        {
+            // Before the deferred tool, so that the tool it is found with
+            // is there when the model reads of it.
+            self.pending.push(addition(search.definition()));
+            self.search_added = true;
+        }
         for tool in added.tools() {
             let def = tool.definition();
             let definition = serde_json::to_value(WireDefinition { def, code_version })
                 .map_err(Error::encode)?;
-            self.pending.push(json!({
-                "type": "tool_addition",
-                "tool": {"type": "tool_definition", "definition": definition},
-            }));
+            self.pending.push(addition(definition));
             live.remove(&def.name);
             // The name is free now, and the toolset checked it when it was built.
             let _ = live.add_arc(tool.clone());
@@ -65,7 +94,7 @@ impl ToolChanges {
     }
 
     /// Stops running the tools `names` at once, and tells the model with the
-    /// next request.
+    /// next request. A search tool added for deferred tools stays.
     ///
     /// # Errors
     ///
@@ -125,4 +154,12 @@ impl ToolChanges {
             }
         }
     }
+}
+
+/// The `tool_addition` block defining `definition` inline.
+fn addition(definition: Value) -> Value {
+    json!({
+        "type": "tool_addition",
+        "tool": {"type": "tool_definition", "definition": definition},
+    })
 }

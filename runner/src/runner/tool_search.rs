@@ -4,7 +4,9 @@
 //! model; the model finds it with a tool-search tool, whose results
 //! (`tool_reference` blocks) load the definitions it asked for. When some
 //! tool is deferred and the request declares no search tool, the runner
-//! declares one, so that deferring is all a caller has to do.
+//! declares one, so that deferring is all a caller has to do. A deferred
+//! tool added mid-run brings the search tool along in the same
+//! `tool_addition` message when `tools` offers none (see `tool_changes`).
 
 use std::sync::Arc;
 
@@ -50,14 +52,27 @@ pub(crate) fn search_tool(
     params: &MessageParams,
     toolset: &Toolset,
 ) -> Option<Value> {
-    let declared = params.tools.iter().any(|tool| {
+    (has_deferred(params, toolset) && !declares_search(params)).then(|| search.definition())
+}
+
+/// Whether the `tools` a request for `params` and `toolset` sends offer a
+/// search tool: one the parameters declare, or the one the runner adds
+/// for a deferred tool.
+pub(crate) fn in_tools(params: &MessageParams, toolset: &Toolset) -> bool {
+    declares_search(params) || has_deferred(params, toolset)
+}
+
+fn declares_search(params: &MessageParams) -> bool {
+    params.tools.iter().any(|tool| {
         tool["type"]
             .as_str()
             .is_some_and(|t| t.starts_with("tool_search_tool_"))
-    });
-    let deferred = toolset.definitions().any(|d| d.defer_loading)
-        || params.tools.iter().any(|t| t["defer_loading"] == true);
-    (deferred && !declared).then(|| search.definition())
+    })
+}
+
+fn has_deferred(params: &MessageParams, toolset: &Toolset) -> bool {
+    toolset.definitions().any(|d| d.defer_loading)
+        || params.tools.iter().any(|t| t["defer_loading"] == true)
 }
 
 /// `tool` with its definition's `defer_loading` set to `defer`.

@@ -29,11 +29,27 @@ use crate::types::{ContentBlock, Message};
 /// once events were yielded, a break is an error
 /// ([`Error::is_stream_broken`]). An `error` event from the API is an error
 /// too ([`Error::is_stream_error`]).
+///
+/// The first turn of a resumed run that a human decided calls of (see
+/// [`Client::resume`](crate::Client::resume)) is the kept turn again: it
+/// has no events, and its [`message`](Self::message) is the kept one.
 pub struct Turn {
-    stream: MessageStream,
+    source: Source,
     /// The container the request named, for errors about it.
     container: Option<String>,
     early: Option<EarlyStart>,
+}
+
+/// Where a turn's message comes from.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "every turn but a resumed run's first streams: boxing the stream would cost each of them an allocation"
+)]
+enum Source {
+    /// A response streaming in.
+    Streamed(MessageStream),
+    /// A turn the loop had already, shown again.
+    Kept(Box<Message>),
 }
 
 /// Starting tools while the turn streams.
@@ -52,6 +68,8 @@ pub(crate) enum Ending {
     Complete(Box<Message>, HashMap<String, Early>),
     /// The error, and whether the reply had begun (`message_start` was read).
     Failed(Error, bool),
+    /// A kept turn, which the loop has already.
+    Kept,
 }
 
 impl Turn {
@@ -61,9 +79,18 @@ impl Turn {
         early: Option<EarlyStart>,
     ) -> Self {
         Turn {
-            stream,
+            source: Source::Streamed(stream),
             container,
             early,
+        }
+    }
+
+    /// A turn the loop had already, shown again with no events.
+    pub(crate) fn kept(message: Box<Message>) -> Self {
+        Turn {
+            source: Source::Kept(message),
+            container: None,
+            early: None,
         }
     }
 
@@ -77,31 +104,51 @@ impl Turn {
             event?;
         }
         let container = self.container.clone();
-        self.stream
-            .message()
-            .await
-            .map_err(|e| classify_container_error(e, container))
+        match &mut self.source {
+            Source::Streamed(stream) => stream
+                .message()
+                .await
+                .map_err(|e| classify_container_error(e, container)),
+            Source::Kept(message) => Ok(&**message),
+        }
     }
 
     /// Reads the turn to its end, for the runner.
     pub(crate) async fn finish(mut self) -> Ending {
         if let Err(error) = self.message().await {
-            return Ending::Failed(error, self.stream.has_started());
+            let started = match &self.source {
+                Source::Streamed(stream) => stream.has_started(),
+                Source::Kept(_) => true,
+            };
+            return Ending::Failed(error, started);
         }
         let early = self.early.take().map(|e| e.started).unwrap_or_default();
-        match self.stream.into_message().await {
+        let Source::Streamed(stream) = self.source else {
+            return Ending::Kept;
+        };
+        match stream.into_message().await {
             Ok(message) => Ending::Complete(Box::new(message), early),
             Err(error) => Ending::Failed(error, true),
+        }
+    }
+
+    /// Marks the turn's reply as seen, so that it is not requested again.
+    fn hold(&mut self) {
+        if let Source::Streamed(stream) = &mut self.source {
+            stream.hold();
         }
     }
 
     /// The next event; starts a tool whose `tool_use` block it completes,
     /// when tools start early.
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<StreamEvent, Error>>> {
-        let item = ready!(self.stream.poll_event(cx));
+        let Source::Streamed(stream) = &mut self.source else {
+            return Poll::Ready(None);
+        };
+        let item = ready!(stream.poll_event(cx));
         if let Some(Ok(StreamEvent::ContentBlockStop { index })) = &item
             && let Some(early) = self.early.as_mut()
-            && let Some(ContentBlock::ToolUse(call)) = self.stream.block(*index)
+            && let Some(ContentBlock::ToolUse(call)) = stream.block(*index)
             // Input that is not valid JSON was cut short: never run a tool on
             // it; the call is answered with an error if the turn stops for tools.
             && call.input_error.is_none()
@@ -115,7 +162,7 @@ impl Turn {
             );
             early.started.insert(call.id.clone(), started);
             // A tool has started from this reply: it must not be requested again.
-            self.stream.hold();
+            stream.hold();
         }
         Poll::Ready(
             item.map(|r| r.map_err(|e| classify_container_error(e, self.container.clone()))),
@@ -130,7 +177,7 @@ impl Stream for Turn {
         let this = self.get_mut();
         let item = ready!(this.poll_event(cx));
         if matches!(item, Some(Ok(_))) {
-            this.stream.hold();
+            this.hold();
         }
         Poll::Ready(item)
     }
@@ -138,9 +185,12 @@ impl Stream for Turn {
 
 impl fmt::Debug for Turn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Turn")
-            .field("stream", &self.stream)
-            .field("container", &self.container)
+        let mut d = f.debug_struct("Turn");
+        match &self.source {
+            Source::Streamed(stream) => d.field("stream", stream),
+            Source::Kept(message) => d.field("kept", &message.id),
+        };
+        d.field("container", &self.container)
             .field("early_start", &self.early.is_some())
             .finish()
     }

@@ -51,6 +51,7 @@ impl Lifecycle {
                     live: names(&self.toolset),
                     declared_sent: self.declared_sent,
                     pending_changes: self.changes.pending().to_vec(),
+                    search_added: self.changes.search_added(),
                     configured_code_version: self.requests.configured_code_version(),
                     code_version: self.requests.code_version().to_owned(),
                     tool_search: self.requests.tool_search(),
@@ -119,7 +120,7 @@ impl Lifecycle {
             params,
             toolset: live,
             declared,
-            changes: ToolChanges::restore(tools.pending_changes),
+            changes: ToolChanges::restore(tools.pending_changes, tools.search_added),
             declared_sent: tools.declared_sent,
             requests,
             max_iterations,
@@ -139,6 +140,9 @@ impl Lifecycle {
             request_span: None,
             record_content: false,
             finished,
+            // Stopped at the limit is not kept: the resumed runner's limit
+            // decides whether the run goes on.
+            at_limit: false,
             end_kept: false,
             // The toolset given to resume is checked as a new one would be.
             state_checked: false,

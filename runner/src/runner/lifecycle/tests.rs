@@ -99,6 +99,65 @@ fn the_limit_stops_before_tools_whose_results_could_not_be_sent() {
 }
 
 #[test]
+fn a_loop_stopped_at_the_limit_is_not_over_and_goes_on_under_a_higher_one() {
+    let mut core = core();
+    core.set_max_iterations(1);
+    core.next_action();
+    core.on_response(tool_call("msg_1"));
+    assert!(matches!(core.next_action(), Action::Fail(_)));
+    assert!(matches!(core.next_action(), Action::Finish));
+    // Its end is kept once, as not finished.
+    assert!(core.take_end_to_keep());
+    assert!(!core.take_end_to_keep());
+    assert!(!core.state().is_finished());
+    // A higher limit, on this lifecycle or a restored one: the calls run,
+    // then the next request.
+    let mut resumed = through_state(&core);
+    for core in [&mut core, &mut resumed] {
+        core.set_max_iterations(2);
+        let Action::RunTools(Batch { calls, .. }) = core.next_action() else {
+            panic!("expected the turn's calls to run");
+        };
+        core.on_tool_results(results(&calls));
+        let messages = body(&core.next_action())["messages"].clone();
+        assert_eq!(messages[2]["content"][0]["tool_use_id"], "toolu_msg_1");
+    }
+}
+
+#[test]
+fn a_deferred_turn_goes_into_the_history_once() {
+    let mut core = core();
+    let _ = core.next_action();
+    core.on_response(two_calls("msg_1"));
+    let _ = core.next_action();
+    core.on_call(Outcome::Deferred("toolu_b".into()));
+    core.on_call(done("toolu_a", "one"));
+    core.on_calls_done();
+    assert!(matches!(core.next_action(), Action::Finish));
+    assert!(matches!(core.next_action(), Action::Finish));
+    assert_eq!(core.params().messages.len(), 2);
+    assert_eq!(core.params().messages[1].role, Role::Assistant);
+    assert!(core.decided_turn().is_none());
+
+    let mut state = core.state();
+    state.approve("toolu_b").unwrap();
+    let mut resumed = Lifecycle::restore(state, Toolset::new()).unwrap();
+    assert_eq!(resumed.decided_turn().map(|m| m.id.as_str()), Some("msg_1"));
+    let _ = resumed.next_action();
+    resumed.on_call(done("toolu_b", "two"));
+    resumed.on_calls_done();
+    assert!(resumed.decided_turn().is_none());
+    let messages = body(&resumed.next_action())["messages"].clone();
+    let roles: Vec<&str> = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["role"].as_str())
+        .collect();
+    assert_eq!(roles, ["user", "assistant", "user"]);
+}
+
+#[test]
 fn taking_over_drops_the_turn_and_sends_the_callers_state() {
     let mut core = core();
     core.next_action();
