@@ -639,6 +639,8 @@ async fn file_store_uses_an_existing_open_folder_and_warns_once() {
     );
     assert!(warnings[0].contains("mode=755"), "{logged}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Stamp a document.
 #[tool]
 fn stamp(page: u32) -> String {
