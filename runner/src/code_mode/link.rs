@@ -188,7 +188,7 @@ impl Dispatcher {
 
     /// Starts call number `seq` of the program, monty's call `id`.
     pub(crate) fn start(&self, id: u32, seq: usize, tool: &str, input: Value) -> CallInFlight {
-        let call = self.parent.from_program(seq, self.token.child_token());
+        let call = self.parent.program_call(seq, self.token.child_token());
         let span =
             tracing::debug_span!("tool_call", tool = %tool, id = %call.id(), caller = "code mode");
         let running = call.run_on(&self.toolset, tool, input);

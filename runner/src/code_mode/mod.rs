@@ -67,6 +67,15 @@
 //! start when they are made, so calls awaited together (`asyncio.gather`)
 //! run concurrently.
 //!
+//! Under a runner, each call from the program meets the runner's before-
+//! and after-call hooks ([`ToolRunner::before_tool_call`](crate::ToolRunner::before_tool_call)),
+//! as a direct call does, in a worker too (the hooks run in this process):
+//! a call a hook denies raises in the program, and so does one a hook
+//! defers, without running (see [`Decision::Defer`](crate::Decision::Defer)).
+//! Under [`ToolRunner::checkpoint`](crate::ToolRunner::checkpoint), each
+//! has the idempotency key of the `run_code` call with its number after it
+//! ([`ToolCall::idempotency_key`](crate::ToolCall::idempotency_key)).
+//!
 //! A result whose text is one JSON value reaches the program as that value
 //! (integers of any size exact); other text arrives as a `str` (so a tool
 //! returning the string `"42"` gives the program the int `42`). A failed

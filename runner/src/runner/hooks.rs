@@ -137,6 +137,12 @@ pub enum Decision {
     /// An agent served on Restate (feature `restate`) waits for the
     /// decision instead, on a durable promise a human resolves through
     /// Restate's ingress.
+    ///
+    /// A call from a code-mode program ([`Caller::CodeMode`]) cannot wait:
+    /// the program runs on while its calls are answered, and cannot be
+    /// kept for days nor taken up in another process. Deferring such a call
+    /// denies it: it does not run, and the program gets an error saying the
+    /// tool needs a human's approval, as for any failed call.
     Defer,
 }
 

@@ -84,7 +84,7 @@ impl ToolCall {
     /// that it meets the hooks this call met. `cancellation` is cancelled
     /// when the program ends.
     #[cfg(feature = "code-mode")]
-    pub(crate) fn from_program(&self, seq: usize, cancellation: CancellationToken) -> Self {
+    pub(crate) fn program_call(&self, seq: usize, cancellation: CancellationToken) -> Self {
         Self {
             id: format!("{}#{seq}", self.id),
             caller: Caller::CodeMode,
