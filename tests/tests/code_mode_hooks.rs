@@ -13,8 +13,8 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use toolrunner::code_mode::{CodeMode, Isolation, Worker};
 use toolrunner::{
-    Caller, Decision, Message, PendingCall, RunId, RunState, RunStore, State, StoreFuture,
-    ToolCall, ToolOutput, ToolRunner, Toolset, tool, toolset,
+    AuthInfo, Caller, Decision, Message, PendingCall, RunId, RunState, RunStore, State,
+    StoreFuture, ToolCall, ToolOutput, ToolRunner, Toolset, tool, toolset,
 };
 
 /// How many times `lookup` ran; the test keeps a clone.
@@ -361,5 +361,31 @@ async fn calls_from_code_carry_idempotency_keys_a_rerun_repeats() {
         *results(&requests[1]),
         json!([{"type": "tool_result", "tool_use_id": "toolu_1",
                 "content": "Last expression (JSON):\n350"}])
+    );
+}
+
+/// Say who the call is for.
+#[tool(allowed_callers = ["code"])]
+fn identity(call: ToolCall) -> Value {
+    json!({
+        "subject": call.auth().and_then(|auth| auth.subject()),
+        "key": call.idempotency_key(),
+    })
+}
+
+#[tokio::test]
+async fn calls_from_code_act_for_whoever_made_the_run_code_call() {
+    // As an MCP server calls `run_code` for an authenticated client: the
+    // program's calls are that client's, not calls without an identity.
+    let tools = code_mode(toolset![identity], Isolation::InProcess);
+    let call = ToolCall::new("mcp_1")
+        .with_auth(AuthInfo::new().with_subject("alice"))
+        .with_idempotency_key("session-9:mcp_1");
+    let out = tools
+        .call("run_code", json!({"code": "await identity()"}), call)
+        .await;
+    assert_eq!(
+        out.text_content(),
+        "Last expression (JSON):\n{\"subject\": \"alice\", \"key\": \"session-9:mcp_1#1\"}"
     );
 }
