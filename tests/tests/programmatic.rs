@@ -13,7 +13,10 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
 use toolrunner::types::CodeExecutionOutcome;
-use toolrunner::{ImageBlock, MessageParam, MessageParams, ToolCall, ToolOutput, tool, toolset};
+use toolrunner::{
+    Caller, Decision, ImageBlock, MessageParam, MessageParams, PendingCall, ToolCall, ToolOutput,
+    tool, toolset,
+};
 
 const V: &str = "code_execution_20260120";
 
@@ -767,4 +770,106 @@ async fn an_encrypted_result_is_read_and_its_return_code_counts() {
     );
     assert!(runs[0].is_failure());
     assert_eq!(runs[0].output_files(), ["file_9"]);
+}
+
+static REFUNDS: AtomicUsize = AtomicUsize::new(0);
+
+/// Refund an order; used by one test alone, which counts its runs.
+#[tool(allowed_callers = ["code"])]
+fn refund(order: u32) -> String {
+    REFUNDS.fetch_add(1, Ordering::SeqCst);
+    format!("order {order} refunded")
+}
+
+/// A before-call hook for calls from the container: refunds of order 1 are
+/// denied, of order 2 deferred; the rest run.
+async fn refunds_checked(call: PendingCall) -> Decision {
+    assert!(call.caller.is_code(), "{:?}", call.caller);
+    match (call.name.as_str(), call.input["order"].as_u64()) {
+        ("refund", Some(1)) => Decision::deny("order 1 is not refundable"),
+        ("refund", Some(2)) => Decision::Defer,
+        _ => Decision::Allow,
+    }
+}
+
+#[tokio::test]
+async fn calls_from_the_container_meet_the_hooks() {
+    let container_turn = |calls: Value| {
+        let mut content = vec![run_code("srvtoolu_1", "refund(...)")];
+        content.extend(calls.as_array().unwrap().iter().cloned());
+        in_container(message("msg_1", json!(content), "tool_use"), "container_1")
+    };
+    let server = server(vec![
+        container_turn(json!([
+            from_code("toolu_1", "refund", json!({"order": 1}), "srvtoolu_1"),
+            from_code("toolu_2", "add", json!({"a": 1, "b": 2}), "srvtoolu_1"),
+        ])),
+        message("msg_2", json!([text("ok")]), "end_turn"),
+        container_turn(json!([from_code(
+            "toolu_3",
+            "refund",
+            json!({"order": 2}),
+            "srvtoolu_1"
+        ),])),
+    ])
+    .await;
+    let refunds = REFUNDS.load(Ordering::SeqCst);
+    client(&server)
+        .tool_runner(params(), toolset![refund, add])
+        .message_threads(false)
+        .before_tool_call(refunds_checked)
+        .after_tool_call(async |call: PendingCall, output: ToolOutput| {
+            ToolOutput::text(format!(
+                "{} (seen by {})",
+                output.text_content(),
+                call.caller
+            ))
+        })
+        .until_done()
+        .await
+        .expect("run");
+    assert_eq!(
+        REFUNDS.load(Ordering::SeqCst),
+        refunds,
+        "the denied refund ran"
+    );
+    assert_eq!(
+        server.requests()[1]["messages"][2]["content"],
+        json!([
+            {"type": "tool_result", "tool_use_id": "toolu_1", "content": "order 1 is not refundable", "is_error": true},
+            {"type": "tool_result", "tool_use_id": "toolu_2", "content": format!("3 (seen by {V} (srvtoolu_1))")}
+        ])
+    );
+
+    // A deferred call from the container waits for a human like a direct one.
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![refund, add])
+        .message_threads(false)
+        .before_tool_call(refunds_checked);
+    while let Some(message) = runner.next().await {
+        message.expect("turn");
+    }
+    assert_eq!(
+        REFUNDS.load(Ordering::SeqCst),
+        refunds,
+        "the deferred refund ran"
+    );
+    let pending = runner.pending_approvals();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (
+            pending[0].id.as_str(),
+            &pending[0].input,
+            &pending[0].caller
+        ),
+        (
+            "toolu_3",
+            &json!({"order": 2}),
+            &Caller::CodeExecution {
+                version: V.into(),
+                tool_id: "srvtoolu_1".into()
+            }
+        )
+    );
+    assert_eq!(server.requests().len(), 3);
 }

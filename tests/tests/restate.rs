@@ -247,6 +247,46 @@ async fn deferred_calls_wait_for_a_human_who_approves_or_denies_them_through_the
     drop(agent);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_from_a_code_mode_program_meet_the_hook_and_cannot_wait() {
+    let Some(restate) = Restate::start("code-mode").await else {
+        return;
+    };
+    let program =
+        "try:\n    await release(version=\"1.2\")\nexcept RuntimeError as e:\n    print(e)\n'done'";
+    let model = support::server(vec![
+        message(
+            "msg_1",
+            json!([tool_use("toolu_1", "run_code", json!({"code": program}))]),
+            "tool_use",
+        ),
+        message("msg_2", json!([text("It needs a human.")]), "end_turn"),
+    ])
+    .await;
+    let files = restate.dir.join("files");
+    let agent = restate.serve_agent(
+        "CodeMode",
+        &model.url(),
+        &files,
+        &[("DEFER", "release"), ("CODE_MODE", "1")],
+    );
+    restate.register(&agent).await;
+    let output = restate
+        .call("CodeMode/run-1/run", &json!({"prompt": "Release 1.2."}))
+        .await;
+    assert_eq!(output["content"], json!([text("It needs a human.")]));
+    // The hook deferred the call from code: it never ran, and nothing waits.
+    assert!(lines(&files.join("effects")).is_empty());
+    assert_eq!(
+        model.requests()[1]["messages"][0]["content"],
+        json!([{"type": "tool_result", "tool_use_id": "toolu_1",
+                "content": "Printed output:\nthe call to tool `release` needs a human's approval, which a call from code cannot wait for; it did not run\n\nLast expression (JSON):\n\"done\""}])
+    );
+    let pending = restate.call("CodeMode/run-1/pending", &Value::Null).await;
+    assert_eq!(pending, json!([]));
+    drop(agent);
+}
+
 // ---------------------------------------------------------------------------
 // The Restate server and the agent's endpoint, as child processes.
 // ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ use tracing::Instrument;
 use super::limits::Stop;
 use super::reply::Reply;
 use super::stubs::Binding;
-use crate::tool::{Caller, ToolCall};
+use crate::tool::ToolCall;
 use crate::toolset::Toolset;
 
 /// The tools a program may call, by Python name.
@@ -164,12 +164,13 @@ pub(crate) struct Outcome {
 /// A tool call under way: its monty call id, and its reply once it is done.
 pub(crate) type CallInFlight = Pin<Box<dyn Future<Output = (u32, Reply)> + Send>>;
 
-/// Starts the calls a program makes, through the toolset's own dispatch.
+/// Starts the calls a program makes, through the toolset's own dispatch and
+/// the hooks of the runner that made the `run_code` call.
 pub(crate) struct Dispatcher {
     toolset: Toolset,
-    /// The id of the `run_code` call; calls from its program are numbered
-    /// after it: `toolu_x#1`, `toolu_x#2`...
-    parent: String,
+    /// The `run_code` call; calls from its program are numbered after it:
+    /// `toolu_x#1`, `toolu_x#2`...
+    parent: ToolCall,
     /// Cancelled when the program ends: calls still running see it.
     token: CancellationToken,
 }
@@ -180,20 +181,17 @@ impl Dispatcher {
     pub(crate) fn new(toolset: Toolset, call: &ToolCall, token: CancellationToken) -> Self {
         Dispatcher {
             toolset,
-            parent: call.id().to_owned(),
+            parent: call.clone(),
             token,
         }
     }
 
     /// Starts call number `seq` of the program, monty's call `id`.
     pub(crate) fn start(&self, id: u32, seq: usize, tool: &str, input: Value) -> CallInFlight {
-        let call_id = format!("{}#{seq}", self.parent);
+        let call = self.parent.program_call(seq, self.token.child_token());
         let span =
-            tracing::debug_span!("tool_call", tool = %tool, id = %call_id, caller = "code mode");
-        let call = ToolCall::new(call_id)
-            .with_caller(Caller::CodeMode)
-            .with_cancellation(self.token.child_token());
-        let running = self.toolset.call(tool, input, call);
+            tracing::debug_span!("tool_call", tool = %tool, id = %call.id(), caller = "code mode");
+        let running = call.run_on(&self.toolset, tool, input);
         let tool = tool.to_owned();
         Box::pin(
             async move {

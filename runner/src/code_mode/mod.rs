@@ -63,9 +63,20 @@
 //! one: its input is validated, [`State`](crate::State) is filled in, a
 //! panic is caught, and [`ToolCall::caller`](crate::ToolCall::caller) is
 //! [`Caller::CodeMode`](crate::Caller::CodeMode), and its id is the
-//! `run_code` call's with the call's number after it (`toolu_1#3`). Calls
-//! start when they are made, so calls awaited together (`asyncio.gather`)
-//! run concurrently.
+//! `run_code` call's with the call's number after it (`toolu_1#3`); it
+//! acts for whoever made the `run_code` call (the same
+//! [`ToolCall::auth`](crate::ToolCall::auth)). Calls start when they are
+//! made, so calls awaited together (`asyncio.gather`) run concurrently.
+//!
+//! Under a runner, each call from the program meets the runner's before-
+//! and after-call hooks
+//! ([`ToolRunner::before_tool_call`](crate::ToolRunner::before_tool_call)),
+//! as a direct call does, in a worker too (the hooks run in this process):
+//! a call a hook denies raises in the program, and so does one a hook
+//! defers, without running (see [`Decision::Defer`](crate::Decision::Defer)).
+//! Under [`ToolRunner::checkpoint`](crate::ToolRunner::checkpoint), each
+//! has the idempotency key of the `run_code` call with its number after it
+//! ([`ToolCall::idempotency_key`](crate::ToolCall::idempotency_key)).
 //!
 //! A result whose text is one JSON value reaches the program as that value
 //! (integers of any size exact); other text arrives as a `str` (so a tool

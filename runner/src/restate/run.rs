@@ -107,7 +107,10 @@ pub(super) async fn run(
                     config: DispatchConfig {
                         concurrency: 1,
                         code_version,
-                        before: None,
+                        // The calls of the turn were decided in journaled
+                        // steps (see `Turn::call`); the hook is here for the
+                        // calls a program run by one of them makes.
+                        before: agent.before.clone(),
                         after: agent.after.clone(),
                         record_content: false,
                         run_id: Some(std::sync::Arc::clone(&run_id)),
@@ -333,9 +336,12 @@ impl Turn<'_> {
         let Payload(block) = self
             .ctx
             .run(move || {
-                // The hook was asked in a step of its own, so no call here
-                // can be deferred; were one, it would be answered, not lost.
-                dispatch::run_one(toolset, call, config, cancel, None, run_span).map(|outcome| {
+                // The hook was asked in a step of its own: the call runs as
+                // one a human approved, without asking it again, so none
+                // can be deferred here; were one, it would be answered,
+                // not lost.
+                let decided = Some(dispatch::Approval::Approved);
+                dispatch::run_one(toolset, call, config, cancel, decided, run_span).map(|outcome| {
                     Ok(Payload(match outcome {
                         Outcome::Done(block) => block,
                         Outcome::Deferred(id) => ToolOutput::error(

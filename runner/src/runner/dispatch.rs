@@ -14,8 +14,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
-use super::state::Approval;
+#[cfg(feature = "restate")]
+pub(crate) use super::hooks::hook_panicked;
+use super::hooks::{AfterToolCall, BeforeToolCall, Hooked, Hooks, PendingCall};
+pub(crate) use super::state::Approval;
 use super::store::Checkpoint;
 use super::telemetry;
 
@@ -237,15 +239,23 @@ pub(crate) fn run_one(
     let to_code_container = matches!(caller, Caller::CodeExecution { .. });
     let name = block.name.clone();
     let toolset = toolset.clone();
-    let (before, after) = (config.before.clone(), config.after.clone());
+    let hooks = Hooks {
+        before: config.before.clone(),
+        after: config.after.clone(),
+    };
     let mut call = ToolCall::new(block.id.clone())
         .with_caller(caller.clone())
         .with_cancellation(cancel.clone());
     if let Some(run) = &config.run_id {
         call = call.with_idempotency_key(format!("{run}:{}", block.id));
     }
+    if !hooks.is_empty() {
+        // A program this call runs (code mode) makes its calls through
+        // the same hooks.
+        call = call.with_gate(Arc::new(hooks.clone()));
+    }
     let id = block.id;
-    let mut pending = PendingCall::new(
+    let pending = PendingCall::new(
         id.clone(),
         block.name,
         block.input,
@@ -256,54 +266,10 @@ pub(crate) fn run_one(
         let started = Instant::now();
         let output = match refusal {
             Some(refused) => refused,
-            None => {
-                // Hooks are user code: a panic in one fails this call, not the run.
-                let decision = match (approval, &before) {
-                    (Some(Approval::Approved), _) => Decision::Allow,
-                    (Some(Approval::Denied { message }), _) => Decision::Deny(message),
-                    (None, Some(hook)) => std::panic::AssertUnwindSafe(hook.before(pending.clone()))
-                        .catch_unwind()
-                        .await
-                        .unwrap_or_else(|panic| {
-                            Decision::Deny(hook_panicked("before", &pending.name, &*panic))
-                        }),
-                    (None, None) => Decision::Allow,
-                };
-                match decision {
-                    Decision::Defer => {
-                        tracing::info!(tool = %pending.name, id = %id, "call deferred for approval");
-                        return Outcome::Deferred(id);
-                    }
-                    Decision::Deny(message) => {
-                        tracing::info!(tool = %pending.name, "call denied by a hook");
-                        ToolOutput::error(message)
-                    }
-                    decision => {
-                        if let Decision::Replace(input) = decision {
-                            pending.input = input;
-                        }
-                        // The input goes to the tool; a copy is kept only
-                        // for an after-hook, which sees the call whole.
-                        let input = match after {
-                            Some(_) => pending.input.clone(),
-                            None => std::mem::take(&mut pending.input),
-                        };
-                        let output = toolset.call(&pending.name, input, call).await;
-                        match &after {
-                            Some(hook) => {
-                                let name = pending.name.clone();
-                                std::panic::AssertUnwindSafe(hook.after(pending, output))
-                                    .catch_unwind()
-                                    .await
-                                    .unwrap_or_else(|panic| {
-                                        ToolOutput::error(hook_panicked("after", &name, &*panic))
-                                    })
-                            }
-                            None => output,
-                        }
-                    }
-                }
-            }
+            None => match hooks.run(toolset, pending, call, approval).await {
+                Hooked::Done(output) => output,
+                Hooked::Deferred => return Outcome::Deferred(id),
+            },
         };
         let output = if to_code_container && output.has_non_text() {
             text_only_for_code(&name, &output)
@@ -376,16 +342,4 @@ fn text_only_for_code(tool: &str, output: &ToolOutput) -> ToolOutput {
         "tool `{tool}` returned {} content, but a call from code can only receive text; return text (or JSON) when `ToolCall::caller()` is code",
         kinds.join(" and ")
     ))
-}
-
-/// The message for a hook that panicked.
-pub(crate) fn hook_panicked(which: &str, tool: &str, panic: &(dyn std::any::Any + Send)) -> String {
-    let message = crate::toolset::panic_message(panic);
-    tracing::error!(
-        hook = which,
-        tool,
-        panic = message,
-        "tool-call hook panicked"
-    );
-    format!("the {which}-call hook for tool `{tool}` failed: {message}")
 }

@@ -13,9 +13,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use serde_json::Value;
 
-use crate::tool::{Caller, State, StateMap, ToolOutput};
+use super::state::Approval;
+use crate::tool::{CallGate, Caller, State, StateMap, ToolCall, ToolOutput};
+use crate::toolset::Toolset;
 
 /// A tool call about to run, as a hook sees it.
 #[derive(Clone)]
@@ -134,6 +137,12 @@ pub enum Decision {
     /// An agent served on Restate (feature `restate`) waits for the
     /// decision instead, on a durable promise a human resolves through
     /// Restate's ingress.
+    ///
+    /// A call from a code-mode program ([`Caller::CodeMode`]) cannot wait:
+    /// the program runs on while its calls are answered, and cannot be
+    /// kept for days nor taken up in another process. Deferring such a call
+    /// denies it: it does not run, and the program gets an error saying the
+    /// tool needs a human's approval, as for any failed call.
     Defer,
 }
 
@@ -252,4 +261,136 @@ where
     fn after(&self, call: PendingCall, output: ToolOutput) -> HookFuture<ToolOutput> {
         Box::pin((self.clone())(call, output))
     }
+}
+
+/// A runner's hooks, and the one place a call meets them: every call the
+/// runner makes for the model, and every call a program run by one of
+/// those makes (code mode), which gets them as its [`CallGate`].
+#[derive(Clone, Default)]
+pub(crate) struct Hooks {
+    pub(crate) before: Option<Arc<dyn BeforeToolCall>>,
+    pub(crate) after: Option<Arc<dyn AfterToolCall>>,
+}
+
+/// What came of a call between the hooks.
+#[derive(Debug)]
+pub(crate) enum Hooked {
+    /// It was answered: it ran, or a hook denied it.
+    Done(ToolOutput),
+    /// The before-call hook deferred it to a human.
+    Deferred,
+}
+
+impl Hooks {
+    /// Whether there is no hook at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.before.is_none() && self.after.is_none()
+    }
+
+    /// Runs `pending` on `toolset` for `call` between the hooks. `approval`
+    /// is what a human decided about it after the hook deferred it:
+    /// approved calls skip the before-call hook, denied ones do not run.
+    pub(crate) async fn run(
+        self,
+        toolset: Toolset,
+        mut pending: PendingCall,
+        call: ToolCall,
+        approval: Option<Approval>,
+    ) -> Hooked {
+        // Hooks are user code: a panic in one fails this call, not the run.
+        let decision = match (approval, &self.before) {
+            (Some(Approval::Approved), _) | (None, None) => Decision::Allow,
+            (Some(Approval::Denied { message }), _) => Decision::Deny(message),
+            (None, Some(hook)) => std::panic::AssertUnwindSafe(hook.before(pending.clone()))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    Decision::Deny(hook_panicked("before", &pending.name, &*panic))
+                }),
+        };
+        match decision {
+            Decision::Defer => {
+                tracing::info!(tool = %pending.name, id = %pending.id, "call deferred for approval");
+                return Hooked::Deferred;
+            }
+            Decision::Deny(message) => {
+                tracing::info!(tool = %pending.name, id = %pending.id, "call denied by a hook");
+                return Hooked::Done(ToolOutput::error(message));
+            }
+            Decision::Replace(input) => pending.input = input,
+            Decision::Allow => {}
+        }
+        // The input goes to the tool; a copy is kept only for an
+        // after-hook, which sees the call whole.
+        let input = match self.after {
+            Some(_) => pending.input.clone(),
+            None => std::mem::take(&mut pending.input),
+        };
+        let output = toolset.call(&pending.name, input, call).await;
+        Hooked::Done(match &self.after {
+            Some(hook) => {
+                let name = pending.name.clone();
+                std::panic::AssertUnwindSafe(hook.after(pending, output))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        ToolOutput::error(hook_panicked("after", &name, &*panic))
+                    })
+            }
+            None => output,
+        })
+    }
+}
+
+/// A call from a program meets the hooks as the model's calls do. It cannot
+/// wait for a human, as a program cannot be paused for days and taken up
+/// in another process: a call the before-call hook defers fails in the
+/// program, without running, and the program may go on without it.
+impl CallGate for Hooks {
+    fn call(
+        &self,
+        toolset: &Toolset,
+        tool: &str,
+        input: Value,
+        call: ToolCall,
+    ) -> HookFuture<ToolOutput> {
+        let pending = PendingCall::new(
+            call.id().to_owned(),
+            tool.to_owned(),
+            input,
+            call.caller().clone(),
+            Arc::clone(toolset.state_map()),
+        );
+        let running = self.clone().run(toolset.clone(), pending, call, None);
+        let tool = tool.to_owned();
+        Box::pin(async move {
+            match running.await {
+                Hooked::Done(output) => output,
+                Hooked::Deferred => ToolOutput::error(format!(
+                    "the call to tool `{tool}` needs a human's approval, which a call from code cannot wait for; it did not run"
+                )),
+            }
+        })
+    }
+}
+
+impl fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hooks")
+            .field("before", &self.before.is_some())
+            .field("after", &self.after.is_some())
+            .finish()
+    }
+}
+
+/// The message for a hook that panicked.
+pub(crate) fn hook_panicked(which: &str, tool: &str, panic: &(dyn std::any::Any + Send)) -> String {
+    let message = crate::toolset::panic_message(panic);
+    tracing::error!(
+        hook = which,
+        tool,
+        panic = message,
+        "tool-call hook panicked"
+    );
+    format!("the {which}-call hook for tool `{tool}` failed: {message}")
 }

@@ -1,10 +1,15 @@
 //! What a tool knows about the call it is serving: [`ToolCall`].
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::AuthInfo;
+use super::{AuthInfo, ToolOutput};
+use crate::toolset::Toolset;
 
 // `Caller` is read off the wire, so it lives with the wire types; tools see
 // it through `ToolCall`.
@@ -35,8 +40,29 @@ pub struct ToolCall {
     cancellation: OnceLock<CancellationToken>,
     /// Shared: every call of one HTTP request carries the same identity.
     auth: Option<Arc<AuthInfo>>,
-    /// Set by a runner that checkpoints: `<run id>:<tool_use id>`.
+    /// Set by a runner that checkpoints: `<run id>:<tool_use id>`, and
+    /// `#<n>` after it for a call from a program.
     idempotency_key: Option<Arc<str>>,
+    /// Set by a runner with hooks: the calls a program run by this call
+    /// makes go through it, so that wrapping a call in code escapes no hook.
+    gate: Option<Arc<dyn CallGate>>,
+}
+
+/// What runs the calls a program makes on behalf of the call that runs it
+/// (code mode's `run_code`): the runner's hooks, which every call it makes
+/// for the model meets. The toolset knows no runner, so the runner hands
+/// its hooks down with the call, behind this trait.
+// Only code mode's programs make calls through it.
+#[cfg_attr(not(feature = "code-mode"), allow(dead_code))]
+pub(crate) trait CallGate: Send + Sync + fmt::Debug {
+    /// Runs `tool` of `toolset` with `input` for `call`, between the hooks.
+    fn call(
+        &self,
+        toolset: &Toolset,
+        tool: &str,
+        input: Value,
+        call: ToolCall,
+    ) -> Pin<Box<dyn Future<Output = ToolOutput> + Send>>;
 }
 
 impl ToolCall {
@@ -48,6 +74,49 @@ impl ToolCall {
             cancellation: OnceLock::new(),
             auth: None,
             idempotency_key: None,
+            gate: None,
+        }
+    }
+
+    /// Call number `seq` of a program this call runs (code mode's
+    /// `run_code`): `<id>#<seq>` from [`Caller::CodeMode`], with the
+    /// idempotency key `<key>#<seq>`, this call's identity and its gate, so
+    /// that it meets the hooks this call met. `cancellation` is cancelled
+    /// when the program ends.
+    #[cfg(feature = "code-mode")]
+    pub(crate) fn program_call(&self, seq: usize, cancellation: CancellationToken) -> Self {
+        Self {
+            id: format!("{}#{seq}", self.id),
+            caller: Caller::CodeMode,
+            cancellation: OnceLock::from(cancellation),
+            auth: self.auth.clone(),
+            idempotency_key: self
+                .idempotency_key
+                .as_ref()
+                .map(|key| format!("{key}#{seq}").into()),
+            gate: self.gate.clone(),
+        }
+    }
+
+    /// Sets what runs the calls of a program this call runs.
+    pub(crate) fn with_gate(mut self, gate: Arc<dyn CallGate>) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
+    /// Runs `tool` of `toolset` with `input` for this call: through its
+    /// gate when it has one (a call from a program a runner's call runs),
+    /// else straight through [`Toolset::call`].
+    #[cfg(feature = "code-mode")]
+    pub(crate) fn run_on(
+        self,
+        toolset: &Toolset,
+        tool: &str,
+        input: Value,
+    ) -> Pin<Box<dyn Future<Output = ToolOutput> + Send>> {
+        match self.gate.clone() {
+            Some(gate) => gate.call(toolset, tool, input, self),
+            None => Box::pin(toolset.call(tool, input, self)),
         }
     }
 
@@ -93,6 +162,15 @@ impl ToolCall {
     /// whether it happened, so it runs it again, with the same key. A tool
     /// with side effects (a payment, an email) hands the key to the service
     /// it calls, or records it, so that the second run does nothing twice.
+    ///
+    /// A code-mode `run_code` call the process died in is such a call: its
+    /// program runs again from the start, calls already made included. Each
+    /// call from a program has the key of its `run_code` call with the
+    /// call's number in the program after it, `<run id>:<tool_use id>#<n>`,
+    /// `n` counting from 1 in the order the program makes its calls. A
+    /// program run again makes the same calls in the same order when its
+    /// tools answer as before (the sandbox has no clock and no randomness),
+    /// so each call gets the key it had the first time.
     ///
     /// ```
     /// use toolrunner::{tool, ToolCall};

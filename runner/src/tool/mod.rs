@@ -24,6 +24,7 @@ use serde_json::Value;
 
 pub use args::ArgsReader;
 pub use auth::AuthInfo;
+pub(crate) use call::CallGate;
 pub use call::{Caller, ToolCall};
 pub use code_version::same_code_caller;
 pub(crate) use definition::WireDefinition;

@@ -10,14 +10,17 @@
 //! - `STARTED`: a file `slow` appends a line to each time it starts;
 //! - `BLOCK_SLOW`: when set, `slow` blocks for good once it has started,
 //!   until the test kills the process;
-//! - `DEFER`: tool names, comma-separated, whose calls wait for approval.
+//! - `DEFER`: tool names, comma-separated, whose calls wait for approval;
+//! - `CODE_MODE`: when set, the tools are `note` and `run_code`, whose
+//!   programs may call `release` (in process).
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use toolrunner::code_mode::{CodeMode, Isolation};
 use toolrunner::restate::{Agent, sdk};
-use toolrunner::{Client, Decision, MessageParams, PendingCall, tool, toolset};
+use toolrunner::{Client, Decision, MessageParams, PendingCall, Toolset, tool, toolset};
 
 /// Appends `line` to the file named by the environment variable `var`.
 fn append(var: &str, line: &str) -> Result<(), String> {
@@ -57,6 +60,24 @@ fn deploy(target: String) -> Result<String, String> {
     Ok(format!("deployed to {target}"))
 }
 
+/// Release a version; callable from code only.
+#[tool(allowed_callers = ["code"])]
+fn release(version: String) -> Result<String, String> {
+    append("EFFECTS", &format!("release:{version}"))?;
+    Ok(format!("released {version}"))
+}
+
+/// The agent's tools, as `CODE_MODE` chooses.
+fn tools() -> Result<Toolset, String> {
+    if std::env::var_os("CODE_MODE").is_none() {
+        return Ok(toolset![note, slow, deploy]);
+    }
+    CodeMode::new(toolset![note, release])
+        .isolation(Isolation::InProcess)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 fn var(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("{name} is not set"))
 }
@@ -78,7 +99,7 @@ async fn serve() -> Result<(), String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    let agent = Agent::new(name, client, toolset![note, slow, deploy], |input| {
+    let agent = Agent::new(name, client, tools()?, |input| {
         let prompt = input["prompt"]
             .as_str()
             .ok_or("the input needs a `prompt` string")?;
