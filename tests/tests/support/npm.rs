@@ -24,6 +24,11 @@ pub fn install(package: &str, version: &str, check: &str) -> Result<PathBuf, Str
     if !node.is_ok_and(|out| out.status.success()) {
         return Err("Node.js (`node`) is not installed".into());
     }
+    // Tests of one binary run on several threads; two `npm install`s into
+    // one prefix race on its package.json (EJSONPARSE), so one installs
+    // while the others wait and then find it installed.
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
     if marker.exists() {
         return Ok(dir);
     }
