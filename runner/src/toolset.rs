@@ -178,7 +178,7 @@ impl Toolset {
     pub fn defer_loading(mut self, defer: bool) -> Self {
         let registry = Arc::make_mut(&mut self.registry);
         for entry in &mut registry.tools {
-            let tool = crate::runner::with_defer_loading(Arc::clone(&entry.tool), defer);
+            let tool = crate::tool::with_defer_loading(Arc::clone(&entry.tool), defer);
             *entry = Arc::new(Entry {
                 name: Arc::clone(&entry.name),
                 tool,

@@ -39,7 +39,6 @@ pub use state::RunState;
 pub use store::{FileStore, RunId, RunStore, StoreFuture};
 pub use streaming::StreamingToolRunner;
 pub use tool_search::ToolSearch;
-pub(crate) use tool_search::with_defer_loading;
 pub use turn::Turn;
 
 use std::collections::HashMap;

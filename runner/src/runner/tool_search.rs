@@ -8,11 +8,8 @@
 //! tool added mid-run brings the search tool along in the same
 //! `tool_addition` message when `tools` offers none (see `tool_changes`).
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 
-use crate::tool::{Tool, ToolContext, ToolDefinition, ToolFuture};
 use crate::toolset::Toolset;
 use crate::types::MessageParams;
 
@@ -73,29 +70,4 @@ fn declares_search(params: &MessageParams) -> bool {
 fn has_deferred(params: &MessageParams, toolset: &Toolset) -> bool {
     toolset.definitions().any(|d| d.defer_loading)
         || params.tools.iter().any(|t| t["defer_loading"] == true)
-}
-
-/// `tool` with its definition's `defer_loading` set to `defer`.
-pub(crate) fn with_defer_loading(tool: Arc<dyn Tool>, defer: bool) -> Arc<dyn Tool> {
-    if tool.definition().defer_loading == defer {
-        return tool;
-    }
-    let definition = tool.definition().clone().with_defer_loading(defer);
-    Arc::new(Deferred { tool, definition })
-}
-
-/// A tool run as it is, with another definition.
-struct Deferred {
-    tool: Arc<dyn Tool>,
-    definition: ToolDefinition,
-}
-
-impl Tool for Deferred {
-    fn definition(&self) -> &ToolDefinition {
-        &self.definition
-    }
-
-    fn call<'a>(&'a self, input: Value, cx: ToolContext) -> ToolFuture<'a> {
-        self.tool.call(input, cx)
-    }
 }

@@ -11,6 +11,7 @@ mod call;
 mod code_version;
 mod definition;
 mod output;
+mod redefined;
 pub(crate) mod schema;
 mod state;
 mod strict;
@@ -33,6 +34,7 @@ pub use definition::{
     is_valid_tool_name,
 };
 pub use output::{IntoToolOutput, ToolOutput};
+pub(crate) use redefined::with_defer_loading;
 pub use schema::SchemaBuilder;
 pub(crate) use state::StateMap;
 pub use state::{State, StateType};
