@@ -71,6 +71,7 @@
 //! - `restate` (feature `restate`): durable runs on Restate, each model
 //!   request and tool call a journaled step (`restate::Agent`).
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 pub mod builtin;
