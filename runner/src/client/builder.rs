@@ -139,6 +139,20 @@ impl ClientBuilder {
         builder
     }
 
+    /// A builder with only the headers of `ANTHROPIC_CUSTOM_HEADERS`, read
+    /// through `var`: what the platform clients of the official SDKs read
+    /// of the first-party environment.
+    #[cfg_attr(not(feature = "bedrock"), allow(dead_code, reason = "for platforms"))]
+    pub(crate) fn from_env_headers(var: impl Fn(&str) -> Option<String>) -> Self {
+        let mut builder = ClientBuilder::new();
+        if let Some(headers) = var(CUSTOM_HEADERS_VAR) {
+            for (name, value) in custom_headers(&headers) {
+                builder = builder.default_header(name, value);
+            }
+        }
+        builder
+    }
+
     /// The value of `name` when set and not empty. A value that is not
     /// unicode is kept as the builder's error; it is not quoted, as it may
     /// be a secret.

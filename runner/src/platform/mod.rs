@@ -19,7 +19,15 @@
     )
 )]
 
+#[cfg(feature = "bedrock")]
+mod aws;
+#[cfg(feature = "bedrock")]
+mod aws_api;
+#[cfg(feature = "bedrock")]
+mod bedrock;
 mod first_party;
+#[cfg(feature = "bedrock")]
+mod mantle;
 
 use std::fmt;
 
@@ -30,7 +38,13 @@ use reqwest::{StatusCode, Url};
 
 use crate::error::Error;
 pub(crate) use crate::stream::Framing;
+#[cfg(feature = "bedrock")]
+pub use aws_api::Aws;
+#[cfg(feature = "bedrock")]
+pub use bedrock::Bedrock;
 pub(crate) use first_party::FirstParty;
+#[cfg(feature = "bedrock")]
+pub use mantle::BedrockMantle;
 
 /// What every platform does to the requests of a [`Client`](crate::Client).
 pub(crate) trait Platform: Send + Sync + fmt::Debug + 'static {
@@ -161,10 +175,22 @@ pub(crate) enum Feature {
     /// The Files API.
     Files,
     /// The Message Batches API.
+    #[allow(
+        dead_code,
+        reason = "the client has no Batches API yet; platforms say whether they offer it"
+    )]
     Batches,
     /// Token counting.
+    #[allow(
+        dead_code,
+        reason = "the client has no token counting yet; platforms say whether they offer it"
+    )]
     CountTokens,
     /// The Models API.
+    #[allow(
+        dead_code,
+        reason = "the client has no Models API yet; platforms say whether they offer it"
+    )]
     Models,
 }
 
