@@ -977,6 +977,57 @@ mod tests {
     }
 
     #[test]
+    fn platform_error_bodies_read_as_api_errors() {
+        // AWS: the type in a header (with its documentation URL), or in
+        // `__type` with a namespace; the request id in `x-amzn-requestid`.
+        let mut aws = HeaderMap::new();
+        aws.insert("x-amzn-requestid", "amzn-1".parse().unwrap());
+        aws.insert(
+            "x-amzn-errortype",
+            "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"
+                .parse()
+                .unwrap(),
+        );
+        let e = Error::api(
+            StatusCode::TOO_MANY_REQUESTS,
+            &aws,
+            Bytes::from(r#"{"message":"Too many requests, please wait."}"#),
+            1,
+            true,
+        );
+        assert_eq!(
+            e.to_string(),
+            "API error 429 ThrottlingException: Too many requests, please wait. (request-id amzn-1)"
+        );
+        let e = Error::api(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            Bytes::from(
+                r#"{"__type":"com.amazon.coral.validate#ValidationException","Message":"bad"}"#,
+            ),
+            1,
+            false,
+        );
+        assert_eq!(e.api_error_type(), Some("ValidationException"));
+        assert_eq!(e.api_message(), Some("bad"));
+        // Google: an envelope, possibly in a list; its status is the type.
+        for body in [
+            r#"{"error":{"code":403,"message":"Permission denied","status":"PERMISSION_DENIED"}}"#,
+            r#"[{"error":{"code":403,"message":"Permission denied","status":"PERMISSION_DENIED"}}]"#,
+        ] {
+            let e = Error::api(
+                StatusCode::FORBIDDEN,
+                &HeaderMap::new(),
+                Bytes::from(body),
+                1,
+                false,
+            );
+            assert_eq!(e.api_error_type(), Some("PERMISSION_DENIED"), "{body}");
+            assert_eq!(e.api_message(), Some("Permission denied"), "{body}");
+        }
+    }
+
+    #[test]
     fn exhausted_api_error_counts_attempts() {
         let body = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_9"}"#;
         let e = Error::api(
