@@ -188,6 +188,8 @@ async fn a_tool_run_with_parallel_calls_goes_to_bedrock_as_bedrock_takes_it() {
         .beta("some-beta-2025-01-01");
     let last = bedrock(&server)
         .tool_runner(params, toolset![weather, clock].with_state(calls.clone()))
+        // Asked for, but Bedrock has no threads: they stay off.
+        .message_threads(true)
         .until_done()
         .await
         .expect("run");
