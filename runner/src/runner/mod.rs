@@ -27,7 +27,7 @@ mod store;
 mod streaming;
 mod structured;
 mod telemetry;
-mod thread;
+pub(crate) mod thread;
 mod tool_changes;
 mod tool_search;
 mod turn;
@@ -90,7 +90,11 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn tool_runner(&self, params: MessageParams, toolset: Toolset) -> ToolRunner {
-        ToolRunner::from_core(self.clone(), Lifecycle::new(params, toolset))
+        let mut core = Lifecycle::new(params, toolset);
+        if !thread::offered_by(self) {
+            core.set_message_threads(false);
+        }
+        ToolRunner::from_core(self.clone(), core)
     }
 
     /// A runner that goes on with a run kept as a [`RunState`], running the
@@ -136,7 +140,11 @@ impl Client {
     /// A run-state error ([`Error::is_run_state`]) when `toolset` lacks a
     /// tool the run declared or runs, naming it.
     pub fn resume(&self, state: RunState, toolset: Toolset) -> Result<ToolRunner, Error> {
-        let mut runner = ToolRunner::from_core(self.clone(), Lifecycle::restore(state, toolset)?);
+        let mut core = Lifecycle::restore(state, toolset)?;
+        if !thread::offered_by(self) {
+            core.set_message_threads(false);
+        }
+        let mut runner = ToolRunner::from_core(self.clone(), core);
         // The turn a human decided about is shown again, so that the
         // results of its calls, run now, have their message: `tool_results`
         // after the first `next` reports them.

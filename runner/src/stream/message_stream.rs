@@ -12,7 +12,7 @@ use tokio::time::Sleep;
 
 use super::accumulate::Accumulator;
 use super::event::{ParseError, StreamEvent, parse_event};
-use super::sse::SseParser;
+use super::framing::{Decoder, Framing};
 use crate::error::Error;
 use crate::types::{ContentBlock, Message};
 
@@ -35,8 +35,11 @@ pub struct MessageStream {
     source: Source,
     resend: Resend,
     resends_left: u32,
-    parser: SseParser,
+    framing: Framing,
+    decoder: Decoder,
     pending: VecDeque<StreamEvent>,
+    /// An error that came after the pending events, read once they are.
+    pending_error: Option<Error>,
     accumulator: Accumulator,
     message: Option<Message>,
     /// Whether anyone outside has seen what was read: after that, the reply
@@ -58,21 +61,24 @@ enum Source {
 }
 
 impl MessageStream {
-    /// A stream reading `response`, the answer to a request that `resend`
-    /// sends again, at most `resends` times, when the body breaks off
-    /// before any event was seen.
+    /// A stream reading `response`, framed as `framing` says, the answer
+    /// to a request that `resend` sends again, at most `resends` times,
+    /// when the body breaks off before any event was seen.
     pub(crate) fn new(
         response: reqwest::Response,
         resend: impl FnMut() -> Sending + Send + 'static,
         resends: u32,
         idle: Duration,
+        framing: Framing,
     ) -> Self {
         MessageStream {
             source: Source::Body(Box::pin(response.bytes_stream())),
             resend: Box::new(resend),
             resends_left: resends,
-            parser: SseParser::default(),
+            framing,
+            decoder: Decoder::new(framing),
             pending: VecDeque::new(),
+            pending_error: None,
             accumulator: Accumulator::default(),
             message: None,
             delivered: false,
@@ -144,6 +150,9 @@ impl MessageStream {
                 self.started |= matches!(event, StreamEvent::MessageStart { .. });
                 return Poll::Ready(Some(Ok(event)));
             }
+            if let Some(error) = self.pending_error.take() {
+                return Poll::Ready(Some(Err(self.fail(error))));
+            }
             if self.failed || self.accumulator.is_complete() || self.message.is_some() {
                 return Poll::Ready(None);
             }
@@ -208,9 +217,23 @@ impl MessageStream {
         self.idle_timer.as_mut().reset(deadline);
     }
 
+    /// Decodes `chunk` into pending events. An error ends the stream, but
+    /// only after the events the chunk carried before it are read.
     fn read_chunk(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        let pending = self.pending.len();
+        let read = self.decode(chunk);
+        match read {
+            Err(error) if self.pending.len() > pending => {
+                self.pending_error = Some(error);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    fn decode(&mut self, chunk: &[u8]) -> Result<(), Error> {
         let mut events = Vec::new();
-        self.parser.feed(chunk, &mut events);
+        let framed = self.decoder.feed(chunk, &mut events);
         for sse in events {
             match parse_event(&sse.event, &sse.data) {
                 Ok(event) => self.pending.push_back(event),
@@ -227,14 +250,15 @@ impl MessageStream {
                 }
             }
         }
-        Ok(())
+        framed
     }
 
     /// Sends the request again, forgetting everything read so far.
     fn restart(&mut self) {
         self.resends_left -= 1;
-        self.parser = SseParser::default();
+        self.decoder = Decoder::new(self.framing);
         self.pending.clear();
+        self.pending_error = None;
         self.accumulator = Accumulator::default();
         self.started = false;
         self.source = Source::Sending((self.resend)());

@@ -6,6 +6,7 @@
 
 pub mod mcp_http;
 pub mod npm;
+pub mod python;
 
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
