@@ -142,6 +142,9 @@ impl Error {
         retryable: bool,
     ) -> Self {
         // The API's error body: {"type":"error","error":{"type":..,"message":..},"request_id":..}.
+        // Google's front ends answer with their own envelope,
+        // {"error":{"code":..,"message":..,"status":"PERMISSION_DENIED"}},
+        // sometimes wrapped in a list; its `status` stands for the type.
         #[derive(serde::Deserialize)]
         struct Body {
             error: Option<Detail>,
@@ -153,17 +156,22 @@ impl Error {
             kind: Option<String>,
             message: Option<String>,
             details: Option<Details>,
+            status: Option<String>,
         }
         #[derive(serde::Deserialize)]
         struct Details {
             error_code: Option<String>,
         }
 
-        let parsed = serde_json::from_slice::<Body>(&body).ok();
+        let parsed = serde_json::from_slice::<Body>(&body).ok().or_else(|| {
+            let mut list = serde_json::from_slice::<Vec<Body>>(&body).ok()?;
+            (!list.is_empty()).then(|| list.swap_remove(0))
+        });
         let (error_type, message, error_code, body_request_id) = match parsed {
             Some(Body { error, request_id }) => {
                 let (kind, message, code) = error.map_or((None, None, None), |d| {
-                    (d.kind, d.message, d.details.and_then(|d| d.error_code))
+                    let details = d.details.and_then(|d| d.error_code);
+                    (d.kind.or(d.status), d.message, details)
                 });
                 (kind, message, code, request_id)
             }
@@ -897,6 +905,39 @@ mod tests {
         assert_eq!(e.api_error_type(), Some("invalid_request_error"));
         assert_eq!(e.request_id(), Some("req_123"));
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn google_error_envelopes_read_as_api_errors() {
+        let body = r#"{"error":{"code":403,"message":"Permission 'aiplatform.endpoints.predict' denied","status":"PERMISSION_DENIED"}}"#;
+        let e = Error::api(
+            StatusCode::FORBIDDEN,
+            &headers("req_g1"),
+            Bytes::from(body),
+            1,
+            false,
+        );
+        assert_eq!(e.api_error_type(), Some("PERMISSION_DENIED"));
+        assert_eq!(
+            e.api_message(),
+            Some("Permission 'aiplatform.endpoints.predict' denied")
+        );
+        assert_eq!(e.request_id(), Some("req_g1"));
+        assert_eq!(e.status(), Some(StatusCode::FORBIDDEN));
+        let listed = format!(
+            "[{}]",
+            body.replace("403", "429")
+                .replace("PERMISSION_DENIED", "RESOURCE_EXHAUSTED")
+        );
+        let e = Error::api(
+            StatusCode::TOO_MANY_REQUESTS,
+            &HeaderMap::new(),
+            Bytes::from(listed),
+            3,
+            true,
+        );
+        assert_eq!(e.api_error_type(), Some("RESOURCE_EXHAUSTED"));
+        assert!(e.is_retryable());
     }
 
     #[test]

@@ -81,6 +81,7 @@ mod error;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 pub mod models;
+pub mod platform;
 #[cfg(feature = "restate")]
 pub mod restate;
 mod runner;
