@@ -207,3 +207,100 @@ impl Credentials {
         Credentials::Provider(SharedProvider(Arc::new(provider)))
     }
 }
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+    use crate::testing::platform_google::{JWT_BEARER_GRANT, TEST_CLIENT_EMAIL, TokenEndpoint};
+
+    fn keyed(endpoint: &TokenEndpoint) -> GoogleAuth {
+        let key = Minted::ServiceAccountKey(Secret(endpoint.service_account_key()));
+        GoogleAuth::new("Vertex AI", Credentials::Minted(key))
+    }
+
+    #[tokio::test]
+    async fn a_service_account_key_is_exchanged_once_and_the_token_cached() {
+        let endpoint = TokenEndpoint::start().await.unwrap();
+        let auth = keyed(&endpoint);
+        let first = auth.token().await.unwrap();
+        let second = auth.token().await.unwrap();
+        assert_eq!(first, second);
+        let grants = endpoint.grants();
+        assert_eq!(grants.len(), 1, "{:?}", endpoint.refusals());
+        assert_eq!(grants[0].access_token, first);
+        assert_eq!(grants[0].claims["iss"], TEST_CLIENT_EMAIL);
+        assert_eq!(grants[0].claims["aud"], endpoint.url());
+        assert_eq!(grants[0].claims["scope"], CLOUD_PLATFORM_SCOPE);
+        assert_eq!(auth.key_project().as_deref(), Some("scripted-project"));
+        let _ = JWT_BEARER_GRANT;
+    }
+
+    #[tokio::test]
+    async fn a_token_near_its_expiry_is_refreshed_before_it_is_sent() {
+        let endpoint = TokenEndpoint::start().await.unwrap();
+        // gcp_auth refreshes a token with 20 seconds or less to live.
+        endpoint.set_expires_in(15);
+        let auth = keyed(&endpoint);
+        let first = auth.token().await.unwrap();
+        let second = auth.token().await.unwrap();
+        assert_ne!(first, second);
+        assert_eq!(endpoint.grants().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_is_replaced_by_a_fresh_grant() {
+        let endpoint = TokenEndpoint::start().await.unwrap();
+        let auth = keyed(&endpoint);
+        let first = auth.token().await.unwrap();
+        assert!(auth.reauthorize());
+        let second = auth.token().await.unwrap();
+        assert_ne!(first, second);
+        assert_eq!(auth.token().await.unwrap(), second);
+        assert_eq!(endpoint.grants().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refused_grant_is_a_config_error_naming_the_platform() {
+        let endpoint = TokenEndpoint::start().await.unwrap();
+        endpoint.refuse_grants();
+        let error = keyed(&endpoint).token().await.unwrap_err();
+        assert!(error.is_config());
+        let shown = error.to_string();
+        assert!(shown.contains("Vertex AI"), "{shown}");
+        assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+        assert!(!endpoint.refusals().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_static_token_cannot_be_refreshed() {
+        let auth = GoogleAuth::new("Vertex AI", Credentials::AccessToken(Secret("t".into())));
+        assert_eq!(auth.token().await.unwrap(), "t");
+        assert!(!auth.reauthorize());
+        let shown = format!("{auth:?}");
+        assert!(!shown.contains("\"t\""), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn a_failing_provider_is_an_error_naming_the_platform() {
+        let provider = || async { Err::<String, _>(std::io::Error::other("broker down")) };
+        let auth = GoogleAuth::new("Vertex AI", Credentials::provider(provider));
+        let error = auth.token().await.unwrap_err();
+        assert!(error.to_string().contains("Vertex AI"), "{error}");
+        assert!(auth.reauthorize());
+    }
+
+    #[tokio::test]
+    async fn a_user_credentials_file_is_refused_with_what_to_do() {
+        let dir = std::env::temp_dir().join(format!("toolrunner-adc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("authorized_user.json");
+        std::fs::write(&file, r#"{"type":"authorized_user","refresh_token":"r"}"#).unwrap();
+        let adc = Minted::ApplicationDefault { file: Some(file) };
+        let error = GoogleAuth::new("Vertex AI", Credentials::Minted(adc))
+            .token()
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("authorized_user"), "{error}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

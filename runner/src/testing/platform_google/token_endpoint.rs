@@ -310,3 +310,66 @@ fn test_key_pair() -> RsaKeyPair {
         .expect("the test key's PEM is base64");
     RsaKeyPair::from_pkcs8(&der).expect("the test key is an RSA PKCS#8 key")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn post(endpoint: &TokenEndpoint, form: &[(&str, &str)]) -> u16 {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let response = reqwest::Client::new()
+            .post(endpoint.url())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        response.status().as_u16()
+    }
+
+    #[tokio::test]
+    async fn forged_or_malformed_grants_are_refused() {
+        let endpoint = TokenEndpoint::start().await.unwrap();
+        let encode = |v: Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let claims = json!({"iss": TEST_CLIENT_EMAIL, "aud": endpoint.url(), "scope": "s", "iat": 1, "exp": 2});
+        let forged = format!(
+            "{}.{}.{}",
+            encode(json!({"alg": "RS256", "typ": "JWT"})),
+            encode(claims),
+            URL_SAFE_NO_PAD.encode([7u8; 256])
+        );
+        assert_eq!(
+            post(
+                &endpoint,
+                &[("grant_type", JWT_BEARER_GRANT), ("assertion", &forged)]
+            )
+            .await,
+            400
+        );
+        assert_eq!(
+            post(
+                &endpoint,
+                &[("grant_type", "refresh_token"), ("assertion", &forged)]
+            )
+            .await,
+            400
+        );
+        assert_eq!(
+            post(
+                &endpoint,
+                &[("grant_type", JWT_BEARER_GRANT), ("assertion", "x.y")]
+            )
+            .await,
+            400
+        );
+        let refusals = endpoint.refusals();
+        assert!(refusals[0].contains("signature"), "{refusals:?}");
+        assert!(refusals[1].contains("grant_type"), "{refusals:?}");
+        assert!(refusals[2].contains("not a JWT"), "{refusals:?}");
+        assert!(endpoint.grants().is_empty());
+    }
+}
