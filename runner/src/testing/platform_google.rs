@@ -4,10 +4,12 @@
 //! front of a scripted model, checking what Vertex checks.
 
 mod token_endpoint;
+mod vertex;
 
 pub use token_endpoint::{
     Grant, JWT_BEARER_GRANT, TEST_CLIENT_EMAIL, TEST_PROJECT_ID, TokenEndpoint,
 };
+pub use vertex::{ScriptedVertex, google_error};
 
 /// TEST ONLY: the private key of the scripted service account, published
 /// here on purpose so that tests and users' own tests can sign grants the

@@ -44,6 +44,26 @@ struct State {
     refuse_all: bool,
 }
 
+impl State {
+    fn is_valid(&self, token: &str) -> bool {
+        self.grants.iter().any(|g| g.access_token == token)
+            && !self.revoked.iter().any(|t| t == token)
+    }
+}
+
+/// The endpoint's tokens, for a platform server to check bearers against.
+#[derive(Clone)]
+pub(super) struct TokenState(Arc<Mutex<State>>);
+
+impl TokenState {
+    pub(super) fn is_valid(&self, token: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_valid(token)
+    }
+}
+
 /// Google's OAuth 2.0 token endpoint on `127.0.0.1`, for a service-account
 /// key whose `token_uri` points at it (see
 /// [`service_account_key`](Self::service_account_key)).
@@ -148,9 +168,7 @@ impl TokenEndpoint {
 
     /// Whether `token` was issued here and is still good.
     pub fn is_valid(&self, token: &str) -> bool {
-        let state = self.lock();
-        state.grants.iter().any(|g| g.access_token == token)
-            && !state.revoked.iter().any(|t| t == token)
+        self.lock().is_valid(token)
     }
 
     /// Makes every token issued so far expired (a platform server that asks
@@ -164,6 +182,11 @@ impl TokenEndpoint {
             .map(|g| g.access_token.clone())
             .collect();
         state.revoked.extend(issued);
+    }
+
+    /// The issued tokens, shared with a platform server that checks them.
+    pub(super) fn state(&self) -> TokenState {
+        TokenState(Arc::clone(&self.state))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
