@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod npm;
+pub mod python;
 
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};

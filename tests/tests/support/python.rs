@@ -1,0 +1,99 @@
+//! Python packages for tests that compare with the official Python SDK:
+//! installed from the registry into a virtual environment in the target
+//! directory on first use, and reused by later runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The Python interpreter of a virtual environment named `name` with
+/// `requirements` installed (once); `Ok(None)` when Python 3 itself is
+/// missing, the one reason a comparison may be skipped. `Err` says what
+/// else failed, and fails the test: a broken install must not pass as a skip.
+///
+/// `check` is Python code that must run once the install is complete (an
+/// import, say). Blocking: call it from `spawn_blocking` in async tests.
+pub fn venv(name: &str, requirements: &[&str], check: &str) -> Result<Option<PathBuf>, String> {
+    let found = Command::new("python3").arg("--version").output();
+    if !found.is_ok_and(|out| out.status.success()) {
+        return Ok(None);
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("py-{name}"));
+    let python = dir.join("bin").join("python");
+    // One installer at a time, across test binaries: the others wait for
+    // its lock to go. A lock older than the longest install is left over
+    // from a killed run.
+    let lock = dir.with_extension("lock");
+    let started = Instant::now();
+    loop {
+        if runs(&python, check) {
+            return Ok(Some(python));
+        }
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let stale = std::fs::metadata(&lock)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > INSTALL_LIMIT));
+                if stale {
+                    let _ = std::fs::remove_file(&lock);
+                } else if started.elapsed() > INSTALL_LIMIT {
+                    return Err(format!("{} was held for too long", lock.display()));
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(e) => return Err(format!("creating {}: {e}", lock.display())),
+        }
+    }
+    let installed = install(&dir, requirements);
+    let _ = std::fs::remove_file(&lock);
+    installed?;
+    if runs(&python, check) {
+        Ok(Some(python))
+    } else {
+        Err(format!("{check:?} fails after installing {}", requirements.join(" ")))
+    }
+}
+
+/// How long an install may take.
+const INSTALL_LIMIT: Duration = Duration::from_secs(600);
+
+/// A fresh virtual environment in `dir` with `requirements`.
+fn install(dir: &Path, requirements: &[&str]) -> Result<(), String> {
+    let _ = std::fs::remove_dir_all(dir);
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(dir)
+        .output()
+        .map_err(|e| format!("running `python3 -m venv`: {e}"))?;
+    if !made.status.success() {
+        return Err(format!(
+            "`python3 -m venv` failed: {}",
+            String::from_utf8_lossy(&made.stderr).trim()
+        ));
+    }
+    let installed = Command::new(dir.join("bin").join("python"))
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args(requirements)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("running pip: {e}"))?;
+    if installed.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`pip install {}` failed: {}",
+            requirements.join(" "),
+            String::from_utf8_lossy(&installed.stderr).trim()
+        ))
+    }
+}
+
+fn runs(python: &Path, check: &str) -> bool {
+    Command::new(python)
+        .args(["-c", check])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
