@@ -83,6 +83,12 @@ enum Kind {
     MaxIterations { limit: usize },
     /// The request breaks a rule of the API; caught before sending.
     InvalidRequest { message: String },
+    /// The client's platform does not offer what the request needs;
+    /// caught before sending.
+    Unsupported {
+        platform: &'static str,
+        feature: String,
+    },
     /// The code-execution container is gone (expired), or a request that
     /// needed one did not name it.
     ContainerExpired { container_id: Option<String> },
@@ -141,42 +147,13 @@ impl Error {
         attempts: u32,
         retryable: bool,
     ) -> Self {
-        // The API's error body: {"type":"error","error":{"type":..,"message":..},"request_id":..}.
-        // Google's front ends answer with their own envelope,
-        // {"error":{"code":..,"message":..,"status":"PERMISSION_DENIED"}},
-        // sometimes wrapped in a list; its `status` stands for the type.
-        #[derive(serde::Deserialize)]
-        struct Body {
-            error: Option<Detail>,
-            request_id: Option<String>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Detail {
-            #[serde(rename = "type")]
-            kind: Option<String>,
-            message: Option<String>,
-            details: Option<Details>,
-            status: Option<String>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Details {
-            error_code: Option<String>,
-        }
-
-        let parsed = serde_json::from_slice::<Body>(&body).ok().or_else(|| {
-            let mut list = serde_json::from_slice::<Vec<Body>>(&body).ok()?;
-            (!list.is_empty()).then(|| list.swap_remove(0))
-        });
-        let (error_type, message, error_code, body_request_id) = match parsed {
-            Some(Body { error, request_id }) => {
-                let (kind, message, code) = error.map_or((None, None, None), |d| {
-                    let details = d.details.and_then(|d| d.error_code);
-                    (d.kind.or(d.status), d.message, details)
-                });
-                (kind, message, code, request_id)
-            }
-            None => (None, None, None, None),
-        };
+        let shape = ErrorShape::of(headers, &body);
+        let (error_type, message, error_code, body_request_id) = (
+            shape.error_type,
+            shape.message,
+            shape.error_code,
+            shape.request_id,
+        );
         let request_id = request_id_of(headers).or(body_request_id);
         let api = ApiError {
             status,
@@ -407,6 +384,12 @@ impl Error {
         )
     }
 
+    /// `feature` is not offered on `platform`, caught before sending.
+    pub(crate) fn unsupported(platform: &'static str, feature: impl Into<String>) -> Self {
+        let feature = feature.into();
+        Error::new(Kind::Unsupported { platform, feature }, None, 0)
+    }
+
     /// The container `container_id` expired or is missing; `source` is the
     /// API's answer, when there was one.
     pub(crate) fn container_expired(container_id: Option<String>, source: Option<Error>) -> Self {
@@ -494,6 +477,14 @@ impl Error {
         matches!(self.inner.kind, Kind::InvalidRequest { .. })
     }
 
+    /// Whether the request was refused before sending because the client's
+    /// platform (Amazon Bedrock, say) does not offer what it needs: the
+    /// Files API, token counting, a beta. The message names the platform
+    /// and the feature.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self.inner.kind, Kind::Unsupported { .. })
+    }
+
     /// Whether the code-execution container expired (or a request that
     /// needed one did not name it). The conversation cannot go on in that
     /// container: start again without it, for example from
@@ -570,6 +561,7 @@ impl Error {
             | Kind::Encode
             | Kind::MaxIterations { .. }
             | Kind::InvalidRequest { .. }
+            | Kind::Unsupported { .. }
             | Kind::ContainerExpired { .. }
             | Kind::Io { .. }
             | Kind::RunState { .. }
@@ -719,6 +711,9 @@ impl fmt::Display for Error {
                 "the tool runner reached its limit of {limit} requests before the model was done"
             ),
             Kind::InvalidRequest { message } => write!(f, "invalid request: {message}"),
+            Kind::Unsupported { platform, feature } => {
+                write!(f, "{feature} is not offered on {platform}")
+            }
             Kind::ContainerExpired {
                 container_id: Some(id),
             } => write!(f, "the code-execution container `{id}` has expired"),
@@ -802,6 +797,11 @@ impl fmt::Debug for Error {
             Kind::InvalidRequest { message } => {
                 d.field("kind", &"InvalidRequest").field("message", message);
             }
+            Kind::Unsupported { platform, feature } => {
+                d.field("kind", &"Unsupported")
+                    .field("platform", platform)
+                    .field("feature", feature);
+            }
             Kind::ContainerExpired { container_id } => {
                 d.field("kind", &"ContainerExpired")
                     .field("container_id", container_id);
@@ -858,10 +858,72 @@ impl StdError for Error {
     }
 }
 
-/// The `request-id` response header.
+/// The request id response header: the API's `request-id`, or the one
+/// AWS platforms send.
 fn request_id_of(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get("request-id")?;
+    let value = headers
+        .get("request-id")
+        .or_else(|| headers.get("x-amzn-requestid"))?;
     value.to_str().ok().map(str::to_owned)
+}
+
+/// What an error body says, whichever of the shapes it has: the API's
+/// `{"type":"error","error":{"type","message","details"},"request_id"}`;
+/// AWS's `{"message"}` with the type in `__type` or the
+/// `x-amzn-errortype` header; Google's `{"error":{"code","message","status"}}`,
+/// possibly wrapped in a list.
+#[derive(Default)]
+struct ErrorShape {
+    error_type: Option<String>,
+    message: Option<String>,
+    error_code: Option<String>,
+    request_id: Option<String>,
+}
+
+impl ErrorShape {
+    fn of(headers: &HeaderMap, body: &[u8]) -> Self {
+        use serde_json::Value;
+        let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
+        let parsed: Option<Value> = serde_json::from_slice(body).ok();
+        let object = match &parsed {
+            Some(Value::Array(items)) => items.first(),
+            other => other.as_ref(),
+        };
+        let object = object.and_then(Value::as_object);
+        let aws_type = headers
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| text(object.and_then(|o| o.get("__type"))))
+            .map(|t| aws_error_type(&t).to_owned());
+        let Some(object) = object else {
+            return ErrorShape {
+                error_type: aws_type,
+                ..ErrorShape::default()
+            };
+        };
+        match object.get("error").and_then(Value::as_object) {
+            Some(error) => ErrorShape {
+                // The API names its type; Google names a status.
+                error_type: text(error.get("type")).or_else(|| text(error.get("status"))),
+                message: text(error.get("message")),
+                error_code: text(error.get("details").and_then(|d| d.get("error_code"))),
+                request_id: text(object.get("request_id")),
+            },
+            None => ErrorShape {
+                error_type: aws_type,
+                message: text(object.get("message").or_else(|| object.get("Message"))),
+                ..ErrorShape::default()
+            },
+        }
+    }
+}
+
+/// An AWS error type without its namespace (`aws.protocols#`) or the
+/// documentation URL after a colon.
+fn aws_error_type(raw: &str) -> &str {
+    let raw = raw.split(':').next().unwrap_or(raw);
+    raw.rsplit('#').next().unwrap_or(raw)
 }
 
 /// The first [`SNIPPET_CHARS`] characters of `body`, lossily decoded, with

@@ -56,6 +56,8 @@
 //!   processes and resumed ([`Client::resume`]).
 //! - [`stream`]: streaming on the wire ([`Client::stream_message`]); its
 //!   [`StreamEvent`] and [`Delta`] are at the root too.
+//! - [`platform`]: Claude on the clouds that serve it (Amazon Bedrock, ...),
+//!   each behind a cargo feature; its builders return the same [`Client`].
 //! - [`prelude`]: what most programs name, in one `use`.
 //! - [`schemars`], [`serde`], [`serde_json`]: the versions toolrunner uses,
 //!   re-exported for derives and values.

@@ -11,12 +11,16 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGE
 use super::retry::RetryPolicy;
 use super::{Client, ClientRef};
 use crate::error::Error;
+use crate::platform::{FirstParty, Platform};
 
 use super::credentials::{self, API_KEY_VAR, AUTH_TOKEN_VAR, Credential};
 
 pub(crate) use super::credentials::BASE_URL_VAR;
 pub(crate) const CUSTOM_HEADERS_VAR: &str = "ANTHROPIC_CUSTOM_HEADERS";
 const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+/// [`DEFAULT_BASE_URL`] as [`Url`] writes it, to tell whether it was changed.
+#[cfg_attr(not(feature = "bedrock"), allow(dead_code, reason = "for platforms"))]
+const DEFAULT_BASE_URL_PARSED: &str = "https://api.anthropic.com/";
 const DEFAULT_VERSION: &str = super::version::CURRENT;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const DEFAULT_MAX_RETRIES: u32 = 2;
@@ -282,44 +286,17 @@ impl ClientBuilder {
         if let Some(error) = self.error {
             return Err(error);
         }
-        let config = self.config;
+        let mut config = self.config;
 
         if config.api_key.is_none() && config.auth_token.is_none() && config.minted.is_none() {
             return Err(Error::config(format!(
                 "no credentials: set an API key with ClientBuilder::api_key or a bearer token with ClientBuilder::auth_token, or use Client::from_env to read {API_KEY_VAR} or {AUTH_TOKEN_VAR}"
             )));
         }
-        let mut headers = HeaderMap::new();
-        // Neither secret is quoted in an error.
-        if let Some(api_key) = &config.api_key {
-            let mut key = HeaderValue::from_str(api_key)
-                .map_err(|e| Error::config_with("invalid API key: not a valid header value", e))?;
-            key.set_sensitive(true);
-            headers.insert("x-api-key", key);
-        }
-        if let Some(token) = &config.auth_token {
-            let mut bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| {
-                Error::config_with("invalid auth token: not a valid header value", e)
-            })?;
-            bearer.set_sensitive(true);
-            headers.insert(reqwest::header::AUTHORIZATION, bearer);
-        }
-        let version = HeaderValue::from_str(&config.anthropic_version).map_err(|e| {
-            Error::config_with(
-                format!("invalid anthropic version {:?}", config.anthropic_version),
-                e,
-            )
-        })?;
-
-        headers.insert("anthropic-version", version);
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        for (name, value) in &config.default_headers {
-            headers.insert(name, value.clone());
-        }
+        let mut extra = HeaderMap::new();
         // A minted token is only accepted with the OAuth beta; a static key
         // or token takes precedence over a profile, so it is not needed then.
-        let minted = match config.minted {
+        let minted = match config.minted.take() {
             Some(source) if config.api_key.is_none() && config.auth_token.is_none() => {
                 // The profile's headers (its workspace), under the
                 // caller's own default headers, as the official SDKs do.
@@ -330,9 +307,12 @@ impl ClientBuilder {
                     let value = HeaderValue::from_str(&value).map_err(|e| {
                         Error::config_with(format!("invalid {name} in the profile"), e)
                     })?;
-                    headers.insert(name, value);
+                    extra.insert(name, value);
                 }
-                let beta = headers.get("anthropic-beta").and_then(|v| v.to_str().ok());
+                let beta = config
+                    .default_headers
+                    .get("anthropic-beta")
+                    .and_then(|v| v.to_str().ok());
                 let beta = match beta {
                     Some(betas) if !betas.trim().is_empty() => {
                         format!("{betas},{}", credentials::OAUTH_BETA)
@@ -341,50 +321,100 @@ impl ClientBuilder {
                 };
                 let beta = HeaderValue::from_str(&beta)
                     .map_err(|e| Error::config_with("invalid anthropic-beta default header", e))?;
-                headers.insert("anthropic-beta", beta);
+                extra.insert("anthropic-beta", beta);
                 Some(credentials::TokenCache::new(source))
             }
             _ => None,
         };
+        let platform = FirstParty::new(
+            config.base_url.clone(),
+            config.api_key.as_deref(),
+            config.auth_token.as_deref(),
+            minted,
+        )?;
+        finish(config, Arc::new(platform), extra)
+    }
 
-        let base = config.base_url.as_str().trim_end_matches('/');
-        let messages_url = Url::parse(&format!("{base}/v1/messages")).map_err(|e| {
-            Error::config_with(
-                format!("invalid base URL {:?}", config.base_url.as_str()),
-                e,
-            )
-        })?;
-
-        let http = match config.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .build()
-                .map_err(|e| Error::config_with("could not create the HTTP client", e))?,
-        };
-
-        Ok(Client {
-            inner: Arc::new(ClientRef {
-                http,
-                messages_url,
-                base_url: config.base_url,
-                headers,
-                default_header_names: config.default_headers.keys().cloned().collect(),
-                anthropic_version: config.anthropic_version,
-                tokens: minted,
-                timeout: config.timeout,
-                stream_idle_timeout: config.stream_idle_timeout.unwrap_or(config.timeout),
-                retry: RetryPolicy {
-                    max_retries: config.max_retries,
-                },
-            }),
-        })
+    /// Builds a client for `platform`, with this builder's HTTP client,
+    /// timeouts, retries, API version and default headers. The first-party
+    /// credentials and base URL are the platform's business, so setting
+    /// them here is an error.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build), and a configuration error naming the
+    /// platform when first-party credentials or a base URL were set.
+    #[cfg_attr(not(feature = "bedrock"), allow(dead_code, reason = "for platforms"))]
+    pub(crate) fn build_on(self, platform: Arc<dyn Platform>) -> Result<Client, Error> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let config = self.config;
+        let first_party = [
+            (config.api_key.is_some(), "an API key"),
+            (config.auth_token.is_some(), "an auth token"),
+            (config.minted.is_some(), "a profile"),
+            (
+                config.base_url.as_str() != DEFAULT_BASE_URL_PARSED,
+                "a base URL",
+            ),
+        ];
+        if let Some((_, what)) = first_party.iter().find(|(set, _)| *set) {
+            return Err(Error::config(format!(
+                "{what} was set on the client builder, but {} takes its own: set it on the platform's builder",
+                platform.name()
+            )));
+        }
+        finish(config, platform, HeaderMap::new())
     }
 
     /// Keeps `error` unless an earlier one is kept already.
     fn fail(&mut self, error: Error) {
         self.error.get_or_insert(error);
     }
+}
+
+/// The client for `platform`: the common headers (version, content type,
+/// user agent, the default headers, then `extra`), the HTTP client, and
+/// the retry policy.
+fn finish(config: Config, platform: Arc<dyn Platform>, extra: HeaderMap) -> Result<Client, Error> {
+    let version = HeaderValue::from_str(&config.anthropic_version).map_err(|e| {
+        Error::config_with(
+            format!("invalid anthropic version {:?}", config.anthropic_version),
+            e,
+        )
+    })?;
+    let mut headers = HeaderMap::new();
+    headers.insert("anthropic-version", version);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    for (name, value) in &config.default_headers {
+        headers.insert(name, value.clone());
+    }
+    for (name, value) in &extra {
+        headers.insert(name, value.clone());
+    }
+    let http = match config.http {
+        Some(http) => http,
+        None => reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()
+            .map_err(|e| Error::config_with("could not create the HTTP client", e))?,
+    };
+    Ok(Client {
+        inner: Arc::new(ClientRef {
+            http,
+            platform,
+            headers,
+            default_header_names: config.default_headers.keys().cloned().collect(),
+            anthropic_version: config.anthropic_version,
+            timeout: config.timeout,
+            stream_idle_timeout: config.stream_idle_timeout.unwrap_or(config.timeout),
+            retry: RetryPolicy {
+                max_retries: config.max_retries,
+            },
+        }),
+    })
 }
 
 /// The headers of `ANTHROPIC_CUSTOM_HEADERS`: one `Name: value` a line,
@@ -438,7 +468,7 @@ mod tests {
         let client = ClientBuilder::from_env_with(env(&[(AUTH_TOKEN_VAR, "tok-1")]))
             .build()
             .unwrap();
-        let headers = &client.inner.headers;
+        let headers = &client.authorized_headers();
         assert_eq!(headers[reqwest::header::AUTHORIZATION], "Bearer tok-1");
         assert!(headers.get("x-api-key").is_none());
         assert_eq!(headers["anthropic-version"], "2026-10-21");
@@ -452,7 +482,7 @@ mod tests {
         ]))
         .build()
         .unwrap();
-        let headers = &client.inner.headers;
+        let headers = &client.authorized_headers();
         assert_eq!(headers["x-api-key"], "sk-test");
         assert!(headers.get(reqwest::header::AUTHORIZATION).is_none());
     }
@@ -492,16 +522,16 @@ mod tests {
         .build()
         .unwrap();
         assert_eq!(
-            client.inner.messages_url.as_str(),
+            client.messages_url().as_str(),
             "http://127.0.0.1:9/proxy/v1/messages"
         );
-        assert_eq!(client.inner.headers["x-api-key"], "sk-test");
+        assert_eq!(client.authorized_headers()["x-api-key"], "sk-test");
 
         let client = ClientBuilder::from_env_with(env(&[(API_KEY_VAR, "sk-test")]))
             .build()
             .unwrap();
         assert_eq!(
-            client.inner.messages_url.as_str(),
+            client.messages_url().as_str(),
             "https://api.anthropic.com/v1/messages"
         );
     }
@@ -517,7 +547,7 @@ mod tests {
         ]))
         .build()
         .unwrap();
-        let headers = &client.inner.headers;
+        let headers = &client.authorized_headers();
         assert_eq!(headers["x-team"], "tools");
         assert_eq!(headers["x-trace"], "a:b");
         assert_eq!(client.inner.default_header_names.len(), 2);

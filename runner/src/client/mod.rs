@@ -24,12 +24,14 @@ use reqwest::{StatusCode, Url};
 use tracing::Instrument;
 
 pub use builder::ClientBuilder;
+pub(crate) use credentials::TokenCache;
 pub use files::{Download, FileList, FileUpload, Files, SavedFile, sanitize_filename};
 pub(crate) use request::Request;
 use retry::RetryPolicy;
 pub(crate) use version::rejected_fields;
 
 use crate::error::Error;
+use crate::platform::{Feature, MessagesCall, Platform, Refused};
 use crate::stream::{MessageStream, Sending};
 use crate::types::{Message, MessageParams};
 
@@ -59,15 +61,13 @@ pub struct Client {
 
 struct ClientRef {
     http: reqwest::Client,
-    messages_url: Url,
-    base_url: Url,
-    /// Headers of every request: key, version, content type, user agent,
-    /// and the default headers.
+    /// Where requests go and how they are authenticated.
+    platform: Arc<dyn Platform>,
+    /// Headers of every request, credentials aside: version, content type,
+    /// user agent, and the default headers.
     headers: HeaderMap,
     default_header_names: Vec<HeaderName>,
     anthropic_version: String,
-    /// Minted tokens, when credentials come from a profile or federation.
-    tokens: Option<credentials::TokenCache>,
     timeout: Duration,
     /// How long a streamed body may send nothing.
     stream_idle_timeout: Duration,
@@ -217,7 +217,9 @@ impl Client {
         let ((status, headers, body), attempts) = self
             .execute(
                 &span,
+                &request.model,
                 request.body.clone(),
+                false,
                 &request.betas,
                 Deadline::WholeResponse,
                 read,
@@ -270,6 +272,7 @@ impl Client {
             resend,
             self.max_retries(),
             self.inner.stream_idle_timeout,
+            self.inner.platform.framing(),
         ))
     }
 
@@ -279,6 +282,16 @@ impl Client {
         version::check(&self.inner.anthropic_version, &request.rejected)?;
         crate::models::warn_if_deprecated(&request.model);
         Ok(())
+    }
+
+    /// Whether the client's platform offers `feature`.
+    pub(crate) fn offers(&self, feature: Feature) -> bool {
+        self.inner.platform.offers(feature)
+    }
+
+    /// The client's platform, for the endpoints it serves.
+    pub(crate) fn platform(&self) -> &dyn Platform {
+        &*self.inner.platform
     }
 
     /// How many times a failed request is sent again.
@@ -294,38 +307,55 @@ impl Client {
         betas: &[String],
     ) -> Result<reqwest::Response, Error> {
         let span = request_span(model);
-        self.execute(&span, body, betas, Deadline::Headers, async |response| {
-            Ok(response)
-        })
-        .instrument(span.clone())
-        .await
-        .map(|(response, _)| response)
+        let open = async |response| Ok(response);
+        self.execute(&span, model, body, true, betas, Deadline::Headers, open)
+            .instrument(span.clone())
+            .await
+            .map(|(response, _)| response)
     }
 
-    /// The retry loop shared by all requests: sends `body` until a response
-    /// has a success status and `finish` has read it, or retries run out.
-    /// Returns what `finish` made, and the number of attempts. Records the
-    /// attempt in `span`, the request's span, which the caller instruments
-    /// this future with.
+    /// The retry loop shared by all Messages requests: has the platform
+    /// rewrite the first-party `body` (`stream` says it asks for a streamed
+    /// reply), then sends it until a response has a success status and
+    /// `finish` has read it, or retries run out. Returns what `finish`
+    /// made, and the number of attempts. Records the attempt in `span`, the
+    /// request's span, which the caller instruments this future with.
+    #[allow(clippy::too_many_arguments, reason = "one private call path")]
     async fn execute<T>(
         &self,
         span: &tracing::Span,
+        model: &str,
         body: Bytes,
+        stream: bool,
         betas: &[String],
         deadline: Deadline,
         finish: impl AsyncFn(reqwest::Response) -> Result<T, reqwest::Error>,
     ) -> Result<(T, u32), Error> {
         let inner = &*self.inner;
-        let headers = self.request_headers(betas)?;
+        let (headers, betas) = self.request_headers(betas)?;
+        let call = MessagesCall {
+            model,
+            body: &body,
+            stream,
+            betas: &betas,
+            anthropic_version: &inner.anthropic_version,
+            headers: &headers,
+        };
+        let platform_request = inner.platform.messages(&call)?;
+        let (url, headers, body) = (
+            platform_request.url,
+            platform_request.headers,
+            platform_request.body,
+        );
         tracing::debug!(request_bytes = body.len(), "request body");
         let request = || {
             Ok(inner
                 .http
-                .post(inner.messages_url.clone())
+                .post(url.clone())
                 .headers(headers.clone())
                 .body(body.clone()))
         };
-        self.execute_request_with(span, &inner.messages_url, deadline, request, finish)
+        self.execute_request_with(span, &url, deadline, request, finish)
             .await
     }
 
@@ -355,8 +385,8 @@ impl Client {
         let inner = &*self.inner;
         let max_attempts = inner.retry.max_retries.saturating_add(1);
         let mut attempt = 0;
-        // A refused minted token is replaced and the request sent again,
-        // once, without counting as a retry.
+        // Credentials the platform refused are replaced and the request
+        // sent again, once, without counting as a retry.
         let mut reauthorized = false;
         loop {
             attempt += 1;
@@ -364,19 +394,25 @@ impl Client {
             tracing::debug!("sending request");
 
             let mut builder = request()?;
-            let minted = match &inner.tokens {
-                Some(tokens) => Some(tokens.token(&inner.http, &inner.base_url).await?),
-                None => None,
-            };
-            if let Some(token) = &minted {
-                builder = builder.bearer_auth(token);
+            if let Deadline::WholeResponse = deadline {
+                builder = builder.timeout(inner.timeout);
             }
+            let mut http_request = builder
+                .build()
+                .map_err(|e| self.transport_error(e, url, attempt))?;
+            inner
+                .platform
+                .authorize(&inner.http, &mut http_request)
+                .await?;
+            // Kept to tell the platform what a refused attempt carried.
+            let sent_headers = http_request.headers().clone();
             let retries_left = attempt < max_attempts;
             let sent = match deadline {
-                Deadline::WholeResponse => builder.timeout(inner.timeout).send().await,
+                Deadline::WholeResponse => inner.http.execute(http_request).await,
                 // reqwest's own timeout would go on bounding the body.
                 Deadline::Headers => {
-                    match tokio::time::timeout(inner.timeout, builder.send()).await {
+                    let sending = inner.http.execute(http_request);
+                    match tokio::time::timeout(inner.timeout, sending).await {
                         Ok(sent) => sent,
                         Err(_elapsed) if retries_left => {
                             let delay = inner.retry.delay(attempt, None);
@@ -417,18 +453,6 @@ impl Client {
                         Err(e) => return Err(self.transport_error(e, url, attempt)),
                     }
                 }
-                Ok(response)
-                    if response.status() == StatusCode::UNAUTHORIZED
-                        && !reauthorized
-                        && let (Some(tokens), Some(token)) = (&inner.tokens, &minted) =>
-                {
-                    let _ = response.bytes().await;
-                    tracing::debug!("the access token was refused; minting another");
-                    tokens.invalidate(token).await;
-                    reauthorized = true;
-                    attempt -= 1;
-                    continue;
-                }
                 Ok(response) => {
                     let status = response.status();
                     let response_headers = response.headers().clone();
@@ -436,6 +460,17 @@ impl Client {
                     // Read the body even when it is dropped, so the
                     // connection goes back to the pool.
                     let body = response.bytes().await.unwrap_or_default();
+                    let refused = Refused {
+                        status,
+                        sent: &sent_headers,
+                        headers: &response_headers,
+                        body: &body,
+                    };
+                    if !reauthorized && inner.platform.reauthorize(&refused).await {
+                        reauthorized = true;
+                        attempt -= 1;
+                        continue;
+                    }
                     if !(retryable && retries_left) {
                         return Err(Error::api(
                             status,
@@ -465,12 +500,10 @@ impl Client {
     }
 
     /// The headers of one request: the client's, and `anthropic-beta` with
-    /// the request's betas merged into any default ones.
-    fn request_headers(&self, betas: &[String]) -> Result<HeaderMap, Error> {
+    /// the request's betas merged into any default ones; and all those
+    /// betas, for platforms that send them elsewhere.
+    fn request_headers(&self, betas: &[String]) -> Result<(HeaderMap, Vec<String>), Error> {
         let mut headers = self.inner.headers.clone();
-        if betas.is_empty() {
-            return Ok(headers);
-        }
         let mut all: Vec<&str> = Vec::new();
         let defaults = self.inner.headers.get_all(&ANTHROPIC_BETA);
         let defaults = defaults.iter().filter_map(|v| v.to_str().ok());
@@ -483,11 +516,15 @@ impl Client {
                 all.push(name);
             }
         }
+        let all: Vec<String> = all.into_iter().map(str::to_owned).collect();
+        if betas.is_empty() {
+            return Ok((headers, all));
+        }
         let joined = all.join(",");
         let value = HeaderValue::from_str(&joined)
             .map_err(|e| Error::config_with(format!("invalid beta names {joined:?}"), e))?;
         headers.insert(ANTHROPIC_BETA, value);
-        Ok(headers)
+        Ok((headers, all))
     }
 
     fn transport_error(&self, e: reqwest::Error, url: &Url, attempts: u32) -> Error {
@@ -509,8 +546,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
         f.debug_struct("Client")
-            .field("base_url", &without_password(&inner.base_url).as_str())
-            .field("api_key", &"<redacted>")
+            .field("platform", &inner.platform)
             .field("anthropic_version", &inner.anthropic_version)
             .field("default_headers", &inner.default_header_names)
             .field("timeout", &inner.timeout)
@@ -557,7 +593,7 @@ impl fmt::Display for Reason {
 }
 
 /// `url` with any password replaced, for errors and `Debug`.
-fn without_password(url: &Url) -> Url {
+pub(crate) fn without_password(url: &Url) -> Url {
     let mut url = url.clone();
     if url.password().is_some() {
         // Cannot fail: the URL has a password, so it can have one.
@@ -583,6 +619,41 @@ fn assert_futures_are_send(client: &Client, params: &MessageParams) {
 }
 
 #[cfg(test)]
+impl Client {
+    /// The headers a Messages request carries once authorized.
+    pub(crate) fn authorized_headers(&self) -> HeaderMap {
+        let inner = &*self.inner;
+        let mut request = inner
+            .http
+            .post(self.messages_url())
+            .headers(inner.headers.clone())
+            .build()
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(inner.platform.authorize(&inner.http, &mut request))
+            .unwrap();
+        request.headers().clone()
+    }
+
+    /// Where a plain Messages request goes.
+    pub(crate) fn messages_url(&self) -> Url {
+        let inner = &*self.inner;
+        let call = MessagesCall {
+            model: "m",
+            body: &Bytes::from_static(br#"{"model":"m"}"#),
+            stream: false,
+            betas: &[],
+            anthropic_version: &inner.anthropic_version,
+            headers: &inner.headers,
+        };
+        inner.platform.messages(&call).unwrap().url
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -593,11 +664,13 @@ mod tests {
             .default_header("anthropic-beta", "a, b")
             .build()
             .unwrap();
-        let headers = client
+        let (headers, betas) = client
             .request_headers(&["b".into(), "c".into(), "c".into()])
             .unwrap();
         assert_eq!(headers[ANTHROPIC_BETA], "a,b,c");
-        let headers = client.request_headers(&[]).unwrap();
+        assert_eq!(betas, ["a", "b", "c"]);
+        let (headers, betas) = client.request_headers(&[]).unwrap();
         assert_eq!(headers[ANTHROPIC_BETA], "a, b");
+        assert_eq!(betas, ["a", "b"]);
     }
 }

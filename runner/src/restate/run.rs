@@ -54,7 +54,8 @@ pub(super) async fn run(
     })?;
     let mut core = Lifecycle::new(params, agent.toolset.clone());
     core.set_max_iterations(agent.max_iterations);
-    core.set_message_threads(agent.message_threads);
+    let offered = crate::runner::thread::offered_by(&agent.client);
+    core.set_message_threads(agent.message_threads && offered);
     // Tools still running when Restate drops the invocation see it cancelled.
     let cancel = CancellationToken::new();
     let _cancel_on_drop = cancel.clone().drop_guard();

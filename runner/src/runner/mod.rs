@@ -27,7 +27,7 @@ mod store;
 mod streaming;
 mod structured;
 mod telemetry;
-mod thread;
+pub(crate) mod thread;
 mod tool_changes;
 mod tool_search;
 mod turn;
@@ -91,7 +91,11 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn tool_runner(&self, params: MessageParams, toolset: Toolset) -> ToolRunner {
-        ToolRunner::from_core(self.clone(), Lifecycle::new(params, toolset))
+        let mut core = Lifecycle::new(params, toolset);
+        if !thread::offered_by(self) {
+            core.set_message_threads(false);
+        }
+        ToolRunner::from_core(self.clone(), core)
     }
 
     /// A runner that goes on with a run kept as a [`RunState`], running the
@@ -126,10 +130,11 @@ impl Client {
     /// A run-state error ([`Error::is_run_state`]) when `toolset` lacks a
     /// tool the run declared or runs, naming it.
     pub fn resume(&self, state: RunState, toolset: Toolset) -> Result<ToolRunner, Error> {
-        Ok(ToolRunner::from_core(
-            self.clone(),
-            Lifecycle::restore(state, toolset)?,
-        ))
+        let mut core = Lifecycle::restore(state, toolset)?;
+        if !thread::offered_by(self) {
+            core.set_message_threads(false);
+        }
+        Ok(ToolRunner::from_core(self.clone(), core))
     }
 }
 

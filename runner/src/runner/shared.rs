@@ -188,7 +188,9 @@ macro_rules! shared_runner_methods {
         /// a fallback model or cut off mid-stream, after compaction, and when
         /// you change what the server holds (appending, as
         /// [`push_messages`](Self::push_messages) does, continues the thread). If
-        /// the server cannot thread a request, the runner goes on without.
+        /// the server cannot thread a request, the runner goes on without. On a
+        /// platform that does not offer threads (Amazon Bedrock, say), they
+        /// stay off, and no request asks for one.
         ///
         /// ```no_run
         /// # use toolrunner::{toolset, Client, MessageParams};
@@ -198,7 +200,8 @@ macro_rules! shared_runner_methods {
         /// # }
         /// ```
         pub fn message_threads(mut self, enabled: bool) -> Self {
-            self.core.set_message_threads(enabled);
+            let offered = $crate::runner::thread::offered_by(&self.client);
+            self.core.set_message_threads(enabled && offered);
             self
         }
 

@@ -14,12 +14,21 @@ use std::hash::{DefaultHasher, Hasher};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::client::Client;
 use crate::error::Error;
+use crate::platform::Feature;
 
 use crate::types::{ContentBlock, Message, MessageParam, MessageParams, Role, StopReason};
 
 /// The beta that message threads need.
 pub(crate) const MESSAGE_THREADS_BETA: &str = "message-threads-2026-08-12";
+
+/// Whether `client`'s platform offers message threads: where it does not,
+/// the runner turns them off before the first request, rather than learn
+/// it from a refused one.
+pub(crate) fn offered_by(client: &Client) -> bool {
+    client.offers(Feature::MessageThreads)
+}
 
 /// Where the conversation stands on a server-held thread. Kept in a
 /// [`RunState`](crate::RunState), so that a resumed run continues the same

@@ -12,7 +12,7 @@ use tokio::time::Sleep;
 
 use super::accumulate::Accumulator;
 use super::event::{ParseError, StreamEvent, parse_event};
-use super::sse::SseParser;
+use super::framing::{Decoder, Framing};
 use crate::error::Error;
 use crate::types::{ContentBlock, Message};
 
@@ -35,7 +35,8 @@ pub struct MessageStream {
     source: Source,
     resend: Resend,
     resends_left: u32,
-    parser: SseParser,
+    framing: Framing,
+    decoder: Decoder,
     pending: VecDeque<StreamEvent>,
     accumulator: Accumulator,
     message: Option<Message>,
@@ -58,20 +59,22 @@ enum Source {
 }
 
 impl MessageStream {
-    /// A stream reading `response`, the answer to a request that `resend`
-    /// sends again, at most `resends` times, when the body breaks off
-    /// before any event was seen.
+    /// A stream reading `response`, framed as `framing` says, the answer
+    /// to a request that `resend` sends again, at most `resends` times,
+    /// when the body breaks off before any event was seen.
     pub(crate) fn new(
         response: reqwest::Response,
         resend: impl FnMut() -> Sending + Send + 'static,
         resends: u32,
         idle: Duration,
+        framing: Framing,
     ) -> Self {
         MessageStream {
             source: Source::Body(Box::pin(response.bytes_stream())),
             resend: Box::new(resend),
             resends_left: resends,
-            parser: SseParser::default(),
+            framing,
+            decoder: Decoder::new(framing),
             pending: VecDeque::new(),
             accumulator: Accumulator::default(),
             message: None,
@@ -210,7 +213,7 @@ impl MessageStream {
 
     fn read_chunk(&mut self, chunk: &[u8]) -> Result<(), Error> {
         let mut events = Vec::new();
-        self.parser.feed(chunk, &mut events);
+        self.decoder.feed(chunk, &mut events)?;
         for sse in events {
             match parse_event(&sse.event, &sse.data) {
                 Ok(event) => self.pending.push_back(event),
@@ -233,7 +236,7 @@ impl MessageStream {
     /// Sends the request again, forgetting everything read so far.
     fn restart(&mut self) {
         self.resends_left -= 1;
-        self.parser = SseParser::default();
+        self.decoder = Decoder::new(self.framing);
         self.pending.clear();
         self.accumulator = Accumulator::default();
         self.started = false;

@@ -4,11 +4,13 @@
 
 mod accumulate;
 mod event;
+mod framing;
 mod message_stream;
 mod partial_json;
 mod sse;
 
 pub use event::{Delta, StreamEvent};
+pub(crate) use framing::Framing;
 pub use message_stream::MessageStream;
 pub(crate) use message_stream::Sending;
 

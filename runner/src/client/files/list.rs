@@ -111,7 +111,7 @@ impl FileList {
 
     /// Requests the page at `cursor`.
     async fn page(&self, cursor: &Cursor) -> Result<FilePage, Error> {
-        let mut url = self.files.url(&[]);
+        let mut url = self.files.url(&[])?;
         {
             let mut query = url.query_pairs_mut();
             if let Some(limit) = self.limit {

@@ -33,6 +33,7 @@ pub use upload::FileUpload;
 
 use super::Client;
 use crate::error::Error;
+use crate::platform::Endpoint;
 use crate::types::{DeletedFile, FILES_BETA, FileMetadata};
 
 impl Client {
@@ -89,7 +90,7 @@ impl Files {
     /// # }
     /// ```
     pub async fn upload(&self, file: FileUpload) -> Result<FileMetadata, Error> {
-        let url = self.url(&[]);
+        let url = self.url(&[])?;
         let headers = self.headers()?;
         let span = tracing::info_span!("files.upload", filename = file.name(), attempt = Empty);
         let request = || {
@@ -177,14 +178,9 @@ impl Files {
     }
 
     /// `{base_url}/v1/files` followed by `segments`, each percent-encoded
-    /// so that an id cannot reach another path.
-    fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.client.inner.messages_url.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            // `messages_url` ends in `/v1/messages`; swap the last segment.
-            path.pop().push("files").extend(segments);
-        }
-        url
+    /// so that an id cannot reach another path; or the platform's refusal.
+    fn url(&self, segments: &[&str]) -> Result<Url, Error> {
+        self.client.platform().endpoint(Endpoint::Files(segments))
     }
 
     /// The URL of file `file_id`, or of its content.
@@ -196,17 +192,17 @@ impl Files {
                 "invalid file id {file_id:?}"
             )));
         }
-        Ok(if content {
+        if content {
             self.url(&[file_id, "content"])
         } else {
             self.url(&[file_id])
-        })
+        }
     }
 
     /// The client's headers with the Files beta added, and without the
     /// JSON content type: these requests have no body, or a multipart one.
     fn headers(&self) -> Result<HeaderMap, Error> {
-        let mut headers = self.client.request_headers(&[FILES_BETA.to_owned()])?;
+        let (mut headers, _) = self.client.request_headers(&[FILES_BETA.to_owned()])?;
         headers.remove(CONTENT_TYPE);
         Ok(headers)
     }
@@ -301,7 +297,7 @@ mod tests {
     fn urls_keep_the_base_path_and_encode_ids() {
         let files = files("http://proxy.local/anthropic/");
         assert_eq!(
-            files.url(&[]).as_str(),
+            files.url(&[]).unwrap().as_str(),
             "http://proxy.local/anthropic/v1/files"
         );
         let url = files.file_url("a/b?c", true).unwrap();
@@ -329,6 +325,5 @@ mod tests {
         let headers = client.files().headers().unwrap();
         assert_eq!(headers["anthropic-beta"], "other-beta,files-api-2025-04-14");
         assert!(headers.get(CONTENT_TYPE).is_none());
-        assert_eq!(headers["x-api-key"], "k");
     }
 }
