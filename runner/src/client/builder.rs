@@ -131,12 +131,19 @@ impl ClientBuilder {
         if let Some(url) = builder.env_string(&var, BASE_URL_VAR) {
             builder = builder.base_url(url);
         }
-        if let Some(headers) = builder.env_string(&var, CUSTOM_HEADERS_VAR) {
+        builder.env_headers(var)
+    }
+
+    /// Adds the headers of `ANTHROPIC_CUSTOM_HEADERS`, read through `var`,
+    /// as default headers: every official client reads them, platform
+    /// clients included.
+    pub(crate) fn env_headers(mut self, var: impl Fn(&str) -> Option<OsString>) -> Self {
+        if let Some(headers) = self.env_string(&var, CUSTOM_HEADERS_VAR) {
             for (name, value) in custom_headers(&headers) {
-                builder = builder.default_header(name, value);
+                self = self.default_header(name, value);
             }
         }
-        builder
+        self
     }
 
     /// The value of `name` when set and not empty. A value that is not

@@ -13,11 +13,18 @@
 //!   threads, files and token counting are.
 
 use std::ffi::OsString;
+use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use reqwest::Url;
+use reqwest::header::{HeaderName, HeaderValue};
 
+use crate::client::{Client, ClientBuilder};
 use crate::error::Error;
-use crate::platform::token::{Secret, SharedProvider, TokenProvider};
+use crate::platform::token::{
+    Secret, SharedProvider, TokenProvider, has_authorization, insert_bearer,
+};
+use crate::platform::{Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, join};
 
 /// The name errors and spans give the platform.
 pub(crate) const NAME: &str = "Microsoft Foundry";
@@ -43,12 +50,83 @@ pub(crate) struct FoundryPlatform {
     pub(crate) auth: FoundryAuth,
 }
 
-impl FoundryPlatform {
-    /// The URL of `path` (such as `v1/messages`) under the base URL.
-    pub(crate) fn url(&self, path: &str) -> Result<Url, Error> {
-        self.base_url
-            .join(path)
-            .map_err(|e| Error::config_with(format!("invalid {NAME} URL for {path:?}"), e))
+const KEY_HEADERS: [HeaderName; 2] = [
+    HeaderName::from_static("x-api-key"),
+    HeaderName::from_static("api-key"),
+];
+
+impl Platform for FoundryPlatform {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn messages(&self, call: &MessagesCall<'_>) -> Result<PlatformRequest, Error> {
+        let url = join(&self.base_url, &["v1", "messages"]);
+        Ok(PlatformRequest::first_party(call, url))
+    }
+
+    fn endpoint(&self, endpoint: Endpoint<'_>) -> Result<Url, Error> {
+        match endpoint {
+            Endpoint::Files(segments) => {
+                let mut all = vec!["v1", "files"];
+                all.extend_from_slice(segments);
+                Ok(join(&self.base_url, &all))
+            }
+        }
+    }
+
+    fn authorize<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            match &self.auth {
+                FoundryAuth::ApiKey(key) => {
+                    let mut value = HeaderValue::from_str(&key.0).map_err(|e| {
+                        Error::config_with(
+                            format!("the API key for {NAME} is not a valid header value"),
+                            e,
+                        )
+                    })?;
+                    value.set_sensitive(true);
+                    // A default header of the same name wins, as in the SDK.
+                    for name in KEY_HEADERS {
+                        request
+                            .headers_mut()
+                            .entry(name)
+                            .or_insert_with(|| value.clone());
+                    }
+                    Ok(())
+                }
+                FoundryAuth::Entra(_) if has_authorization(request) => Ok(()),
+                FoundryAuth::Entra(provider) => {
+                    let token = provider.0.token().await.map_err(|e| {
+                        Error::config_with(format!("the token provider for {NAME} failed"), e)
+                    })?;
+                    if token.is_empty() {
+                        return Err(Error::config(format!(
+                            "the token provider for {NAME} gave an empty token"
+                        )));
+                    }
+                    insert_bearer(request, &token, NAME)
+                }
+            }
+        })
+    }
+
+    fn reauthorize<'a>(&'a self, refused: &'a Refused<'a>) -> BoxFuture<'a, bool> {
+        // The provider is asked again; a key would only be refused again.
+        let again = matches!(self.auth, FoundryAuth::Entra(_))
+            && refused.status == reqwest::StatusCode::UNAUTHORIZED;
+        Box::pin(std::future::ready(again))
+    }
+
+    fn offers(&self, feature: Feature) -> bool {
+        match feature {
+            Feature::MessageThreads | Feature::Files | Feature::CountTokens => true,
+            Feature::Batches | Feature::Models => false,
+        }
     }
 }
 
@@ -71,6 +149,8 @@ pub struct Foundry {
     resource: Option<String>,
     base_url: Option<String>,
     auth: Option<FoundryAuth>,
+    /// The settings every client has: timeouts, retries, headers.
+    client: ClientBuilder,
 }
 
 impl Default for Foundry {
@@ -86,12 +166,14 @@ impl Foundry {
             resource: None,
             base_url: None,
             auth: None,
+            client: ClientBuilder::new(),
         }
     }
 
     /// A builder from the environment, as `AnthropicFoundry` reads it:
     /// `ANTHROPIC_FOUNDRY_API_KEY`, `ANTHROPIC_FOUNDRY_RESOURCE` and
-    /// `ANTHROPIC_FOUNDRY_BASE_URL`. Setters called afterwards win. Empty
+    /// `ANTHROPIC_FOUNDRY_BASE_URL`, and `ANTHROPIC_CUSTOM_HEADERS`. Setters
+    /// called afterwards win. Empty
     /// variables count as unset.
     pub fn from_env() -> Self {
         Foundry::from_env_with(|name| std::env::var_os(name))
@@ -108,6 +190,7 @@ impl Foundry {
             resource: text(RESOURCE_VAR),
             base_url: text(BASE_URL_VAR),
             auth: text(API_KEY_VAR).map(|key| FoundryAuth::ApiKey(Secret(key))),
+            client: ClientBuilder::new().env_headers(&var),
         }
     }
 
@@ -137,9 +220,32 @@ impl Foundry {
     /// Authenticates with Microsoft Entra ID tokens from `provider`, asked
     /// before each request, in place of an API key.
     pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
-        let provider = SharedProvider(std::sync::Arc::new(provider));
+        let provider = SharedProvider(Arc::new(provider));
         self.auth = Some(FoundryAuth::Entra(provider));
         self
+    }
+
+    /// Changes the settings every client has (timeout, retries, default
+    /// headers, HTTP client, API version) through `settings`. An API key,
+    /// auth token or base URL set there is an error at
+    /// [`build`](Self::build): Foundry takes its own.
+    pub fn client(mut self, settings: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
+        self.client = settings(self.client);
+        self
+    }
+
+    /// Builds the client: the ordinary [`Client`], whose requests go to
+    /// Foundry.
+    ///
+    /// # Errors
+    ///
+    /// A configuration error naming the variables and setters when the
+    /// credentials or the resource are missing, a resource and a base URL
+    /// both come from the environment, the URL is invalid, or a client
+    /// setting is.
+    pub fn build(mut self) -> Result<Client, Error> {
+        let client = std::mem::take(&mut self.client);
+        client.build_on(Arc::new(self.resolve()?))
     }
 
     /// Resolves the configuration into the platform.
@@ -217,7 +323,7 @@ mod tests {
         .resolve()
         .unwrap();
         assert_eq!(
-            foundry.url("v1/messages").unwrap().as_str(),
+            join(&foundry.base_url, &["v1", "messages"]).as_str(),
             "https://example-resource.services.ai.azure.com/anthropic/v1/messages"
         );
     }
@@ -230,7 +336,7 @@ mod tests {
             .resolve()
             .unwrap();
         assert_eq!(
-            foundry.url("v1/messages").unwrap().as_str(),
+            join(&foundry.base_url, &["v1", "messages"]).as_str(),
             "http://127.0.0.1:9/anthropic/v1/messages"
         );
     }

@@ -12,7 +12,7 @@
 //! mode all work on it unchanged.
 
 #![cfg_attr(
-    not(any(feature = "bedrock", feature = "vertex", feature = "foundry")),
+    not(feature = "bedrock"),
     allow(
         dead_code,
         reason = "the seam's other users are platforms, each behind a feature"

@@ -6,6 +6,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+
+use crate::error::Error;
 
 /// The error a [`TokenProvider`] fails with.
 pub type TokenError = Box<dyn std::error::Error + Send + Sync>;
@@ -65,4 +68,33 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
     }
+}
+
+/// Puts `Authorization: Bearer {token}` on `request` (marked sensitive, so
+/// never logged), unless the request carries its own `Authorization`, as
+/// the official SDKs let a default header win.
+///
+/// # Errors
+///
+/// A configuration error naming `platform` when the token is not a valid
+/// header value; the token is not quoted.
+pub(crate) fn insert_bearer(
+    request: &mut reqwest::Request,
+    token: &str,
+    platform: &str,
+) -> Result<(), Error> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| {
+        Error::config_with(
+            format!("the token for {platform} is not a valid header value"),
+            e,
+        )
+    })?;
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+    Ok(())
+}
+
+/// Whether `request` carries an `Authorization` header of its own.
+pub(crate) fn has_authorization(request: &reqwest::Request) -> bool {
+    request.headers().contains_key(AUTHORIZATION)
 }

@@ -29,7 +29,11 @@ pub fn venv(name: &str, requirements: &[&str], check: &str) -> Result<Option<Pat
         if runs(&python, check) {
             return Ok(Some(python));
         }
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
             Ok(_) => break,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 let stale = std::fs::metadata(&lock)
@@ -51,7 +55,10 @@ pub fn venv(name: &str, requirements: &[&str], check: &str) -> Result<Option<Pat
     if runs(&python, check) {
         Ok(Some(python))
     } else {
-        Err(format!("{check:?} fails after installing {}", requirements.join(" ")))
+        Err(format!(
+            "{check:?} fails after installing {}",
+            requirements.join(" ")
+        ))
     }
 }
 
@@ -73,7 +80,13 @@ fn install(dir: &Path, requirements: &[&str]) -> Result<(), String> {
         ));
     }
     let installed = Command::new(dir.join("bin").join("python"))
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
         .args(requirements)
         .stdin(Stdio::null())
         .output()

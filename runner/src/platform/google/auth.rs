@@ -16,7 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Mutex;
 
 use crate::error::Error;
-use crate::platform::token::{Secret, SharedProvider, TokenProvider};
+use crate::platform::Refused;
+use crate::platform::token::{
+    Secret, SharedProvider, TokenProvider, has_authorization, insert_bearer,
+};
 
 /// The scope Google's platform clients ask for, as the official SDKs do.
 pub(crate) const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
@@ -87,6 +90,26 @@ impl GoogleAuth {
                 Ok(token.as_str().to_owned())
             }
         }
+    }
+
+    /// Puts a token on `request`, unless it carries its own
+    /// `Authorization` (a default header), which wins as in the SDKs.
+    ///
+    /// # Errors
+    ///
+    /// As [`token`](Self::token).
+    pub(crate) async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), Error> {
+        if has_authorization(request) {
+            return Ok(());
+        }
+        let token = self.token().await?;
+        insert_bearer(request, &token, self.platform)
+    }
+
+    /// After `refused`: a `401` is Google's answer to an expired or revoked
+    /// token, so the cached one is dropped and one more attempt may succeed.
+    pub(crate) fn reauthorize_after(&self, refused: &Refused<'_>) -> bool {
+        refused.status == reqwest::StatusCode::UNAUTHORIZED && self.reauthorize()
     }
 
     /// Drops the cached token after the platform refused it; `true` when

@@ -18,13 +18,17 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use reqwest::Url;
 
 use super::auth::{Credentials, GoogleAuth, Minted};
 use super::path::{checked_path, encode_segment};
+use crate::client::{Client, ClientBuilder};
 use crate::error::Error;
 use crate::platform::token::{Secret, TokenProvider};
+use crate::platform::{Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, join};
 
 /// The name errors and spans give the platform.
 pub(crate) const NAME: &str = "Claude on Google Cloud";
@@ -47,12 +51,56 @@ pub(crate) struct GoogleCloudPlatform {
     pub(crate) auth: Option<GoogleAuth>,
 }
 
-impl GoogleCloudPlatform {
-    /// The URL of `path` (such as `v1/messages`) under the base URL.
-    pub(crate) fn url(&self, path: &str) -> Result<Url, Error> {
-        self.base_url
-            .join(path)
-            .map_err(|e| Error::config_with(format!("invalid {NAME} URL for {path:?}"), e))
+impl Platform for GoogleCloudPlatform {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn messages(&self, call: &MessagesCall<'_>) -> Result<PlatformRequest, Error> {
+        let url = join(&self.base_url, &["v1", "messages"]);
+        Ok(PlatformRequest::first_party(call, url))
+    }
+
+    fn endpoint(&self, endpoint: Endpoint<'_>) -> Result<Url, Error> {
+        match endpoint {
+            Endpoint::Files(segments) => {
+                let mut all = vec!["v1", "files"];
+                all.extend_from_slice(segments);
+                Ok(join(&self.base_url, &all))
+            }
+        }
+    }
+
+    fn authorize<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            match &self.auth {
+                Some(auth) => auth.authorize(request).await,
+                None => Ok(()),
+            }
+        })
+    }
+
+    fn reauthorize<'a>(&'a self, refused: &'a Refused<'a>) -> BoxFuture<'a, bool> {
+        let again = self
+            .auth
+            .as_ref()
+            .is_some_and(|auth| auth.reauthorize_after(refused));
+        Box::pin(std::future::ready(again))
+    }
+
+    fn offers(&self, feature: Feature) -> bool {
+        // The gateway serves the whole first-party API.
+        match feature {
+            Feature::MessageThreads
+            | Feature::Files
+            | Feature::Batches
+            | Feature::CountTokens
+            | Feature::Models => true,
+        }
     }
 }
 
@@ -82,6 +130,8 @@ pub struct GoogleCloud {
     credentials: Option<Credentials>,
     adc_file: Option<PathBuf>,
     skip_auth: bool,
+    /// The settings every client has: timeouts, retries, headers.
+    client: ClientBuilder,
 }
 
 impl Default for GoogleCloud {
@@ -102,13 +152,15 @@ impl GoogleCloud {
             credentials: None,
             adc_file: None,
             skip_auth: false,
+            client: ClientBuilder::new(),
         }
     }
 
     /// A builder from the environment, as `AnthropicGoogleCloud` reads it:
     /// `ANTHROPIC_GOOGLE_CLOUD_PROJECT` (else `GOOGLE_CLOUD_PROJECT`),
     /// `ANTHROPIC_GOOGLE_CLOUD_LOCATION`, `ANTHROPIC_GOOGLE_CLOUD_WORKSPACE_ID`
-    /// and `ANTHROPIC_GOOGLE_CLOUD_BASE_URL`; and, for Application Default
+    /// `ANTHROPIC_GOOGLE_CLOUD_BASE_URL` and `ANTHROPIC_CUSTOM_HEADERS`;
+    /// and, for Application Default
     /// Credentials, `GOOGLE_APPLICATION_CREDENTIALS`. Setters called
     /// afterwards win. Empty variables count as unset.
     pub fn from_env() -> Self {
@@ -132,6 +184,7 @@ impl GoogleCloud {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             skip_auth: false,
+            client: ClientBuilder::new().env_headers(&var),
         }
     }
 
@@ -183,6 +236,28 @@ impl GoogleCloud {
     pub fn skip_auth(mut self) -> Self {
         self.skip_auth = true;
         self
+    }
+
+    /// Changes the settings every client has (timeout, retries, default
+    /// headers, HTTP client, API version) through `settings`. An API key,
+    /// auth token or base URL set there is an error at
+    /// [`build`](Self::build): the gateway takes its own.
+    pub fn client(mut self, settings: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
+        self.client = settings(self.client);
+        self
+    }
+
+    /// Builds the client: the ordinary [`Client`], whose requests go to
+    /// the gateway. No credential is read until the first request.
+    ///
+    /// # Errors
+    ///
+    /// A configuration error naming the variable or setter when the
+    /// project or workspace is missing, the URL is invalid, or a client
+    /// setting is.
+    pub fn build(mut self) -> Result<Client, Error> {
+        let client = std::mem::take(&mut self.client);
+        client.build_on(Arc::new(self.resolve()?))
     }
 
     /// Resolves the configuration into the platform.
@@ -291,7 +366,7 @@ mod tests {
         .resolve()
         .unwrap();
         assert_eq!(
-            cloud.url("v1/messages").unwrap().as_str(),
+            join(&cloud.base_url, &["v1", "messages"]).as_str(),
             "https://claude.googleapis.com/v1/projects/proj/locations/global/workspaces/wrkspc_1/invoke/v1/messages"
         );
     }

@@ -18,13 +18,20 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use reqwest::Url;
 
 use super::auth::{Credentials, GoogleAuth, Minted};
 use super::path::{checked_path, encode_segment};
+use crate::client::{Client, ClientBuilder};
 use crate::error::Error;
 use crate::platform::token::{Secret, TokenProvider};
+use crate::platform::{
+    Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, unsupported_endpoint,
+};
 
 /// The name errors and spans give the platform.
 pub(crate) const NAME: &str = "Vertex AI";
@@ -77,12 +84,6 @@ impl VertexPlatform {
         self.url(&path, "model")
     }
 
-    /// Where token counting goes.
-    pub(crate) fn count_tokens_url(&self) -> Result<Url, Error> {
-        let path = format!("{}/models/count-tokens:rawPredict", self.publisher_path());
-        self.url(&path, "project or region")
-    }
-
     fn publisher_path(&self) -> String {
         format!(
             "/projects/{}/locations/{}/publishers/anthropic",
@@ -91,10 +92,57 @@ impl VertexPlatform {
         )
     }
 
-    fn url(&self, path: &str, what: &str) -> Result<Url, Error> {
+    fn url(&self, path: &str, what: &'static str) -> Result<Url, Error> {
         let path = checked_path(path, NAME, what)?;
         let url = format!("{}{path}", self.base_url);
         Url::parse(&url).map_err(|e| Error::config_with(format!("invalid {NAME} URL {url:?}"), e))
+    }
+}
+
+impl Platform for VertexPlatform {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn messages(&self, call: &MessagesCall<'_>) -> Result<PlatformRequest, Error> {
+        let url = self.messages_url(call.model, call.stream)?;
+        let mut body: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(call.body).map_err(Error::encode)?;
+        vertex_body(&mut body, call.anthropic_version);
+        let body = serde_json::to_vec(&body).map_err(Error::encode)?;
+        let mut headers = call.headers.clone();
+        // The version travels in the body; the SDKs send no such header.
+        headers.remove("anthropic-version");
+        Ok(PlatformRequest {
+            url,
+            body: Bytes::from(body),
+            headers,
+        })
+    }
+
+    fn endpoint(&self, endpoint: Endpoint<'_>) -> Result<Url, Error> {
+        match endpoint {
+            Endpoint::Files(_) => Err(unsupported_endpoint(self, endpoint)),
+        }
+    }
+
+    fn authorize<'a>(
+        &'a self,
+        _http: &'a reqwest::Client,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.auth.authorize(request))
+    }
+
+    fn reauthorize<'a>(&'a self, refused: &'a Refused<'a>) -> BoxFuture<'a, bool> {
+        Box::pin(std::future::ready(self.auth.reauthorize_after(refused)))
+    }
+
+    fn offers(&self, feature: Feature) -> bool {
+        match feature {
+            Feature::CountTokens => true,
+            Feature::MessageThreads | Feature::Files | Feature::Batches | Feature::Models => false,
+        }
     }
 }
 
@@ -140,6 +188,8 @@ pub struct Vertex {
     adc_file: Option<PathBuf>,
     /// `GOOGLE_CLOUD_PROJECT` or `GCLOUD_PROJECT`, for ADC.
     adc_project: Option<String>,
+    /// The settings every client has: timeouts, retries, headers.
+    client: ClientBuilder,
 }
 
 impl Default for Vertex {
@@ -159,13 +209,15 @@ impl Vertex {
             credentials: None,
             adc_file: None,
             adc_project: None,
+            client: ClientBuilder::new(),
         }
     }
 
     /// A builder from the environment, as `AnthropicVertex` reads it:
     /// `CLOUD_ML_REGION`, `ANTHROPIC_VERTEX_PROJECT_ID`,
-    /// `ANTHROPIC_VERTEX_BASE_URL`; and as Google's Application Default
-    /// Credentials do, `GOOGLE_APPLICATION_CREDENTIALS` (a key file) and
+    /// `ANTHROPIC_VERTEX_BASE_URL`, `ANTHROPIC_CUSTOM_HEADERS`; and as
+    /// Google's Application Default Credentials do,
+    /// `GOOGLE_APPLICATION_CREDENTIALS` (a key file) and
     /// `GOOGLE_CLOUD_PROJECT` / `GCLOUD_PROJECT` (the project, when
     /// `ANTHROPIC_VERTEX_PROJECT_ID` is not set). Setters called afterwards
     /// win. Empty variables count as unset.
@@ -189,6 +241,7 @@ impl Vertex {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             adc_project: ADC_PROJECT_VARS.iter().find_map(|name| text(name)),
+            client: ClientBuilder::new().env_headers(&var),
         }
     }
 
@@ -229,6 +282,37 @@ impl Vertex {
         let key = Minted::ServiceAccountKey(Secret(key_json.into()));
         self.credentials = Some(Credentials::Minted(key));
         self
+    }
+
+    /// Changes the settings every client has (timeout, retries, default
+    /// headers, HTTP client, API version) through `settings`. An API key,
+    /// auth token or base URL set there is an error at
+    /// [`build`](Self::build): Vertex AI takes its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toolrunner::platform::Vertex;
+    ///
+    /// let vertex = Vertex::new().client(|c| c.timeout(Duration::from_secs(60)).max_retries(4));
+    /// # drop(vertex);
+    /// ```
+    pub fn client(mut self, settings: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
+        self.client = settings(self.client);
+        self
+    }
+
+    /// Builds the client: the ordinary [`Client`], whose requests go to
+    /// Vertex AI. No request is sent and no credential is read yet: ADC
+    /// and key grants happen on the first request.
+    ///
+    /// # Errors
+    ///
+    /// A configuration error naming the variable or setter when the region
+    /// or project is missing, the base URL is invalid, or a client setting
+    /// is.
+    pub fn build(mut self) -> Result<Client, Error> {
+        let client = std::mem::take(&mut self.client);
+        client.build_on(Arc::new(self.resolve()?))
     }
 
     /// Resolves the configuration into the platform.
@@ -346,8 +430,8 @@ mod tests {
         .resolve()
         .unwrap();
         assert_eq!(
-            vertex.count_tokens_url().unwrap().as_str(),
-            "http://127.0.0.1:9/v1/projects/from-adc/locations/global/publishers/anthropic/models/count-tokens:rawPredict"
+            vertex.messages_url("m", false).unwrap().as_str(),
+            "http://127.0.0.1:9/v1/projects/from-adc/locations/global/publishers/anthropic/models/m:rawPredict"
         );
     }
 
