@@ -110,3 +110,47 @@ fn runs(python: &Path, check: &str) -> bool {
         .status()
         .is_ok_and(|status| status.success())
 }
+
+/// Runs `program` with `python`, `input` on its standard input and only
+/// `env` (and `PATH`) in its environment, so that no variable of the test's
+/// own reaches the SDK; fails with its output when it fails.
+pub fn run(python: &Path, program: &str, input: &str, env: &[(&str, &str)]) {
+    use std::io::Write;
+    let mut command = Command::new(python);
+    command
+        .args(["-c", program])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("start python");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write the program's input");
+    let out = child.wait_with_output().expect("python ran");
+    assert!(
+        out.status.success(),
+        "the Python side failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Headers that tell two clients apart without being part of what a
+/// platform receives: the SDK's identity (`user-agent`, `x-stainless-*`:
+/// language, OS, runtime, retry count, timeout), the HTTP library's own
+/// (`accept`, `accept-encoding`, `connection`). Credentials are compared
+/// by the caller.
+pub fn is_volatile(name: &str) -> bool {
+    matches!(
+        name,
+        "user-agent" | "accept" | "accept-encoding" | "connection"
+    ) || name.starts_with("x-stainless-")
+}

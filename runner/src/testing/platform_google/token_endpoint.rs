@@ -19,6 +19,9 @@ use super::TEST_PRIVATE_KEY_PEM;
 /// The grant type of a service account's signed JWT (RFC 7523).
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
+/// Google's token endpoint, the audience its grants may name.
+const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
+
 /// The service account the test key belongs to.
 pub const TEST_CLIENT_EMAIL: &str = "toolrunner-test@scripted-project.iam.gserviceaccount.com";
 
@@ -71,7 +74,8 @@ impl TokenState {
 /// A `POST` is a grant: `grant_type` must be
 /// `urn:ietf:params:oauth:grant-type:jwt-bearer` and `assertion` a JWT
 /// signed RS256 with the test key (checked with `ring` against the key's
-/// public half), issued by [`TEST_CLIENT_EMAIL`] for this endpoint's URL,
+/// public half), issued by [`TEST_CLIENT_EMAIL`] for this endpoint's URL
+/// (or Google's, `https://oauth2.googleapis.com/token`, as google-auth has it),
 /// asking for a scope, and living no more than an hour. A good grant is
 /// answered with a fresh access token; any other with Google's
 /// `invalid_grant` error. It stops when dropped.
@@ -275,9 +279,11 @@ fn check_grant(method: &str, body: &str, token_uri: &str, state: &State) -> Resu
     if text("iss") != TEST_CLIENT_EMAIL {
         return Err(format!("the JWT's iss is {:?}", text("iss")));
     }
-    if text("aud") != token_uri {
+    // Google takes its token URL as the audience, which google-auth always
+    // names; gcp_auth names the key's `token_uri`, here this endpoint.
+    if text("aud") != token_uri && text("aud") != GOOGLE_TOKEN_URL {
         return Err(format!(
-            "the JWT's aud is {:?}, not {token_uri:?}",
+            "the JWT's aud is {:?}, not {token_uri:?} or {GOOGLE_TOKEN_URL:?}",
             text("aud")
         ));
     }
