@@ -49,6 +49,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 mod files;
+#[cfg(feature = "foundry")]
+pub mod platform_foundry;
 #[cfg(feature = "vertex")]
 pub mod platform_google;
 mod wire;
