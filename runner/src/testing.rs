@@ -394,7 +394,7 @@ impl Reply {
 /// first-party body, or answers in the platform's stead.
 pub(crate) trait Gate: Send + Sync + 'static {
     /// The first-party body of `request`, or the platform's refusal.
-    fn admit(&self, request: &Recorded) -> Result<Value, Reply>;
+    fn admit(&self, request: &Recorded) -> Result<Value, Box<Reply>>;
 }
 
 struct Shared {
@@ -605,7 +605,7 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .resolve(request),
-            Err(refusal) => Err(Box::new(refusal)),
+            Err(refusal) => Err(refusal),
         };
         let reply = match resolved {
             Ok((seen, thread)) => {

@@ -97,12 +97,12 @@ impl std::fmt::Debug for ScriptedFoundry {
 }
 
 impl Gate for FoundryGate {
-    fn admit(&self, request: &Recorded) -> Result<Value, Reply> {
+    fn admit(&self, request: &Recorded) -> Result<Value, Box<Reply>> {
         if request.method != "POST" || request.target != "/anthropic/v1/messages" {
-            return Err(Reply::json(
+            return Err(Box::new(Reply::json(
                 404,
                 json!({"error": {"code": "404", "message": "Resource not found"}}),
-            ));
+            )));
         }
         let good = match &self.accepts {
             Accepts::ApiKey(key) => ["api-key", "x-api-key"]
@@ -114,10 +114,10 @@ impl Gate for FoundryGate {
                 .is_some_and(|token| valid(token)),
         };
         if !good {
-            return Err(Reply::json(
+            return Err(Box::new(Reply::json(
                 401,
                 json!({"error": {"code": "401", "message": "Access denied due to invalid subscription key or wrong API endpoint."}}),
-            ));
+            )));
         }
         Ok(serde_json::from_str(&request.body).unwrap_or(Value::Null))
     }

@@ -136,16 +136,16 @@ pub fn google_error(code: u16, status: &str, message: &str) -> Reply {
 }
 
 impl Gate for VertexGate {
-    fn admit(&self, request: &Recorded) -> Result<Value, Reply> {
+    fn admit(&self, request: &Recorded) -> Result<Value, Box<Reply>> {
         let not_found = || {
-            google_error(
+            Box::new(google_error(
                 404,
                 "NOT_FOUND",
                 &format!(
                     "no Vertex AI route for {} {}",
                     request.method, request.target
                 ),
-            )
+            ))
         };
         let tail = request
             .target
@@ -167,13 +167,13 @@ impl Gate for VertexGate {
             (_, None) => false,
         };
         if !good {
-            return Err(google_error(
+            return Err(Box::new(google_error(
                 401,
                 "UNAUTHENTICATED",
                 "Request had invalid authentication credentials. Expected OAuth 2 access token.",
-            ));
+            )));
         }
-        let invalid = |message: &str| google_error(400, "INVALID_ARGUMENT", message);
+        let invalid = |message: &str| Box::new(google_error(400, "INVALID_ARGUMENT", message));
         let mut body: serde_json::Map<String, Value> = serde_json::from_str(&request.body)
             .map_err(|_| invalid("the body is not a JSON object"))?;
         if body.contains_key("model") {
