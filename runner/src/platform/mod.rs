@@ -19,6 +19,8 @@
     )
 )]
 
+#[cfg(any(feature = "vertex", feature = "foundry"))]
+mod base_url;
 mod first_party;
 #[cfg(feature = "foundry")]
 mod foundry;

@@ -154,3 +154,38 @@ pub fn is_volatile(name: &str) -> bool {
         "user-agent" | "accept" | "accept-encoding" | "connection"
     ) || name.starts_with("x-stainless-")
 }
+
+/// [`venv`] from an async test: the interpreter, or `None` after printing
+/// why the comparison is skipped (Python 3 is missing); any other failure
+/// fails the test.
+pub async fn sdk(
+    name: &'static str,
+    requirements: &'static [&'static str],
+    check: &'static str,
+) -> Option<PathBuf> {
+    let found = tokio::task::spawn_blocking(move || venv(name, requirements, check))
+        .await
+        .expect("the install ran");
+    match found {
+        Ok(Some(python)) => Some(python),
+        Ok(None) => {
+            eprintln!("skipped: python3 is not installed, so the Python SDK cannot be compared");
+            None
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The headers of `recorded` that are the same from any client: all but
+/// the [volatile](is_volatile) ones and those in `skip`.
+pub fn comparable_headers(
+    recorded: &toolrunner::testing::Recorded,
+    skip: &[&str],
+) -> std::collections::BTreeMap<String, String> {
+    recorded
+        .headers
+        .iter()
+        .filter(|(name, _)| !is_volatile(name) && !skip.contains(&name.as_str()))
+        .cloned()
+        .collect()
+}

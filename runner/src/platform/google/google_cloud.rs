@@ -28,7 +28,9 @@ use super::path::{checked_path, encode_segment};
 use crate::client::{Client, ClientBuilder};
 use crate::error::Error;
 use crate::platform::token::{Secret, TokenProvider};
-use crate::platform::{Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, join};
+use crate::platform::{
+    Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, base_url, join,
+};
 
 /// The name errors and spans give the platform.
 pub(crate) const NAME: &str = "Claude on Google Cloud";
@@ -62,13 +64,7 @@ impl Platform for GoogleCloudPlatform {
     }
 
     fn endpoint(&self, endpoint: Endpoint<'_>) -> Result<Url, Error> {
-        match endpoint {
-            Endpoint::Files(segments) => {
-                let mut all = vec!["v1", "files"];
-                all.extend_from_slice(segments);
-                Ok(join(&self.base_url, &all))
-            }
-        }
+        Ok(base_url::first_party_endpoint(&self.base_url, endpoint))
     }
 
     fn authorize<'a>(
@@ -323,21 +319,8 @@ impl GoogleCloud {
                 )
             }
         };
-        let with_slash = if base_url.ends_with('/') {
-            base_url.clone()
-        } else {
-            format!("{base_url}/")
-        };
-        let parsed = Url::parse(&with_slash)
-            .map_err(|e| Error::config_with(format!("invalid base URL {base_url:?}"), e))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::config(format!(
-                "invalid base URL {base_url:?}: scheme {:?} is not http or https",
-                parsed.scheme()
-            )));
-        }
         Ok(GoogleCloudPlatform {
-            base_url: parsed,
+            base_url: base_url::parse(&base_url)?,
             auth,
         })
     }

@@ -30,7 +30,8 @@ use crate::client::{Client, ClientBuilder};
 use crate::error::Error;
 use crate::platform::token::{Secret, TokenProvider};
 use crate::platform::{
-    Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, unsupported_endpoint,
+    Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, base_url,
+    unsupported_endpoint,
 };
 
 /// The name errors and spans give the platform.
@@ -355,14 +356,8 @@ impl Vertex {
                 })?,
         };
         let base_url = self.base_url.unwrap_or_else(|| default_base_url(&region));
-        let parsed = Url::parse(&base_url)
-            .map_err(|e| Error::config_with(format!("invalid base URL {base_url:?}"), e))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::config(format!(
-                "invalid base URL {base_url:?}: scheme {:?} is not http or https",
-                parsed.scheme()
-            )));
-        }
+        // Checked, then kept as text: the path is appended to it, encoded.
+        base_url::parse(&base_url)?;
         Ok(VertexPlatform {
             base_url: base_url.trim_end_matches('/').to_owned(),
             region,
