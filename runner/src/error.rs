@@ -551,9 +551,16 @@ impl Error {
             | Kind::DownloadIncomplete { .. }
             | Kind::Store { .. } => true,
             Kind::StreamError { error_type, .. } => {
+                // The API's retryable types, and the exceptions AWS
+                // event streams name for the same conditions.
                 matches!(
                     error_type.as_str(),
-                    "overloaded_error" | "api_error" | "rate_limit_error"
+                    "overloaded_error"
+                        | "api_error"
+                        | "rate_limit_error"
+                        | "throttlingException"
+                        | "internalServerException"
+                        | "serviceUnavailableException"
                 )
             }
             Kind::Decode { .. }

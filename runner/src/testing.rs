@@ -49,6 +49,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 mod files;
+#[cfg(feature = "bedrock")]
+mod platform_aws;
 #[cfg(feature = "foundry")]
 pub mod platform_foundry;
 #[cfg(feature = "vertex")]
@@ -56,6 +58,11 @@ pub mod platform_google;
 mod wire;
 
 pub use files::ScriptedFile;
+#[cfg(feature = "bedrock")]
+pub use platform_aws::{
+    AwsPlatform, ScriptedAws, TEST_ACCESS_KEY, TEST_API_KEY, TEST_REGION, TEST_SECRET_KEY,
+    TEST_WORKSPACE_ID, chunk_frame, event_stream_body, exception_frame, parse_event_stream,
+};
 pub use wire::parse_sse;
 
 /// What the server answers to one request.

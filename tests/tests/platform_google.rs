@@ -322,6 +322,41 @@ async fn a_static_token_that_is_refused_is_not_sent_again() {
 }
 
 #[tokio::test]
+async fn a_token_provider_is_asked_before_each_request() {
+    let server = ScriptedVertex::start_with_token(
+        Sequence::new([Reply::text("one"), Reply::text("two")]),
+        TEST_PROJECT_ID,
+        REGION,
+        "from-my-broker",
+    )
+    .await
+    .unwrap();
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    let client = Vertex::new()
+        .region(REGION)
+        .project_id(TEST_PROJECT_ID)
+        .base_url(server.base_url())
+        .token_provider(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Ok::<_, std::io::Error>("from-my-broker".to_owned()) }
+        })
+        .client(|c| c.max_retries(0))
+        .build()
+        .unwrap();
+    let params = MessageParams::new(MODEL, 64).user("Hi");
+    client.create_message(&params).await.unwrap();
+    client.create_message(&params).await.unwrap();
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let recorded = server.server().recorded();
+    assert!(
+        recorded
+            .iter()
+            .all(|r| r.header("authorization") == Some("Bearer from-my-broker"))
+    );
+}
+
+#[tokio::test]
 async fn a_403_from_vertex_is_an_api_error_with_googles_status_and_request_id() {
     let denied = google_error(
         403,
@@ -386,13 +421,7 @@ fn a_missing_region_or_project_names_the_variable_to_set() {
 /// Python side (google-auth's ADC) and the same key on ours.
 #[tokio::test]
 async fn vertex_requests_match_the_python_sdks() {
-    let Some(python) = support::python::sdk(
-        "anthropic-vertex-2.17.0",
-        &["anthropic[vertex]==2.17.0"],
-        "import anthropic, google.auth; assert anthropic.__version__ == '2.17.0'",
-    )
-    .await
-    else {
+    let Some(python) = support::python::sdk().await else {
         return;
     };
     let replies = || {
@@ -550,3 +579,97 @@ async fn google_cloud_sends_the_first_party_request_with_a_google_token() {
     assert_eq!(body(&recorded[0])["thread"]["type"], "create");
     assert_eq!(tokens.grants().len(), 1);
 }
+
+/// The official Python SDK's `AnthropicGoogleCloud` and this crate's
+/// `GoogleCloud` send the same calls to one scripted gateway, each with a
+/// grant of its own from the token endpoint.
+#[tokio::test]
+async fn google_cloud_requests_match_the_python_sdks() {
+    let Some(python) = support::python::sdk().await else {
+        return;
+    };
+    let replies = || [Reply::text("plain"), Reply::text("streamed").streamed()];
+    let tokens = TokenEndpoint::start().await.unwrap();
+    let server = ScriptedServer::start(Sequence::new(replies().into_iter().chain(replies())))
+        .await
+        .unwrap();
+    let base = format!(
+        "{}/v1/projects/{TEST_PROJECT_ID}/locations/global/workspaces/wrkspc_1/invoke",
+        server.url()
+    );
+    let params = MessageParams::new("claude-sonnet-4-5", 128)
+        .system("Be brief.")
+        .user("What is 2+2?");
+    let dir = std::env::temp_dir().join(format!("toolrunner-gcloud-py-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key.json");
+    std::fs::write(&key_file, tokens.service_account_key()).unwrap();
+    let input = json!({"params": serde_json::to_value(&params).unwrap()}).to_string();
+    let (key_path, python_base) = (key_file.to_str().unwrap().to_owned(), base.clone());
+    tokio::task::spawn_blocking(move || {
+        support::python::run(
+            &python,
+            PYTHON_GOOGLE_CLOUD,
+            &input,
+            &[
+                ("GOOGLE_APPLICATION_CREDENTIALS", key_path.as_str()),
+                ("ANTHROPIC_GOOGLE_CLOUD_BASE_URL", python_base.as_str()),
+                ("HOME", "/nonexistent"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let client = GoogleCloud::new()
+        .base_url(&base)
+        .service_account_key(tokens.service_account_key())
+        .client(|c| c.max_retries(0))
+        .build()
+        .unwrap();
+    client.create_message(&params).await.unwrap();
+    client
+        .stream_message(&params)
+        .await
+        .unwrap()
+        .message()
+        .await
+        .unwrap();
+
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), 4, "{:?}", tokens.refusals());
+    let (theirs, ours) = recorded.split_at(2);
+    for (theirs, ours) in theirs.iter().zip(ours) {
+        assert_eq!(ours.target, theirs.target);
+        assert_eq!(body(ours), body(theirs));
+        let skip = ["authorization"];
+        assert_eq!(
+            support::python::comparable_headers(ours, &skip),
+            support::python::comparable_headers(theirs, &skip)
+        );
+        for sent in [theirs, ours] {
+            let token = sent
+                .header("authorization")
+                .and_then(|v| v.strip_prefix("Bearer "));
+            assert!(
+                tokens.is_valid(token.unwrap_or_default()),
+                "{:?}",
+                sent.headers
+            );
+        }
+    }
+    assert_eq!(tokens.grants().len(), 2);
+}
+
+const PYTHON_GOOGLE_CLOUD: &str = r#"
+import json, sys
+from anthropic import AnthropicGoogleCloud
+
+cfg = json.load(sys.stdin)
+client = AnthropicGoogleCloud(max_retries=0)
+params = cfg["params"]
+client.messages.create(**params)
+with client.messages.stream(**params) as stream:
+    stream.get_final_message()
+"#;

@@ -131,19 +131,26 @@ impl ClientBuilder {
         if let Some(url) = builder.env_string(&var, BASE_URL_VAR) {
             builder = builder.base_url(url);
         }
-        builder.env_headers(var)
-    }
-
-    /// Adds the headers of `ANTHROPIC_CUSTOM_HEADERS`, read through `var`,
-    /// as default headers: every official client reads them, platform
-    /// clients included.
-    pub(crate) fn env_headers(mut self, var: impl Fn(&str) -> Option<OsString>) -> Self {
-        if let Some(headers) = self.env_string(&var, CUSTOM_HEADERS_VAR) {
+        if let Some(headers) = builder.env_string(&var, CUSTOM_HEADERS_VAR) {
             for (name, value) in custom_headers(&headers) {
-                self = self.default_header(name, value);
+                builder = builder.default_header(name, value);
             }
         }
-        self
+        builder
+    }
+
+    /// A builder with only the headers of `ANTHROPIC_CUSTOM_HEADERS`, read
+    /// through `var`: what the platform clients of the official SDKs read
+    /// of the first-party environment.
+    #[cfg_attr(not(feature = "bedrock"), allow(dead_code, reason = "for platforms"))]
+    pub(crate) fn from_env_headers(var: impl Fn(&str) -> Option<String>) -> Self {
+        let mut builder = ClientBuilder::new();
+        if let Some(headers) = var(CUSTOM_HEADERS_VAR) {
+            for (name, value) in custom_headers(&headers) {
+                builder = builder.default_header(name, value);
+            }
+        }
+        builder
     }
 
     /// The value of `name` when set and not empty. A value that is not

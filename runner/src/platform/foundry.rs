@@ -186,7 +186,7 @@ impl Foundry {
             resource: text(RESOURCE_VAR),
             base_url: text(BASE_URL_VAR),
             auth: text(API_KEY_VAR).map(|key| FoundryAuth::ApiKey(Secret(key))),
-            client: ClientBuilder::new().env_headers(&var),
+            client: ClientBuilder::from_env_headers(text),
         }
     }
 

@@ -19,13 +19,21 @@
     )
 )]
 
+#[cfg(feature = "bedrock")]
+mod aws;
+#[cfg(feature = "bedrock")]
+mod aws_api;
 #[cfg(any(feature = "vertex", feature = "foundry"))]
 mod base_url;
+#[cfg(feature = "bedrock")]
+mod bedrock;
 mod first_party;
 #[cfg(feature = "foundry")]
 mod foundry;
 #[cfg(feature = "vertex")]
 mod google;
+#[cfg(feature = "bedrock")]
+mod mantle;
 #[cfg(any(feature = "vertex", feature = "foundry"))]
 mod token;
 
@@ -38,11 +46,17 @@ use reqwest::{StatusCode, Url};
 
 use crate::error::Error;
 pub(crate) use crate::stream::Framing;
+#[cfg(feature = "bedrock")]
+pub use aws_api::Aws;
+#[cfg(feature = "bedrock")]
+pub use bedrock::Bedrock;
 pub(crate) use first_party::FirstParty;
 #[cfg(feature = "foundry")]
 pub use foundry::Foundry;
 #[cfg(feature = "vertex")]
 pub use google::{GoogleCloud, Vertex};
+#[cfg(feature = "bedrock")]
+pub use mantle::BedrockMantle;
 #[cfg(any(feature = "vertex", feature = "foundry"))]
 pub use token::{TokenError, TokenProvider};
 
@@ -175,10 +189,22 @@ pub(crate) enum Feature {
     /// The Files API.
     Files,
     /// The Message Batches API.
+    #[allow(
+        dead_code,
+        reason = "the client has no Batches API yet; platforms say whether they offer it"
+    )]
     Batches,
     /// Token counting.
+    #[allow(
+        dead_code,
+        reason = "the client has no token counting yet; platforms say whether they offer it"
+    )]
     CountTokens,
     /// The Models API.
+    #[allow(
+        dead_code,
+        reason = "the client has no Models API yet; platforms say whether they offer it"
+    )]
     Models,
 }
 

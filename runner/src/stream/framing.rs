@@ -2,6 +2,8 @@
 //! framing: both yield the same `(event, data)` pairs, so everything above
 //! (event parsing, the message accumulator) is the same on every platform.
 
+#[cfg(feature = "bedrock")]
+use super::event_stream::EventStreamDecoder;
 use super::sse::{SseEvent, SseParser};
 use crate::error::Error;
 
@@ -10,18 +12,25 @@ use crate::error::Error;
 pub(crate) enum Framing {
     /// Server-sent events: the first-party API and most platforms.
     Sse,
+    /// AWS event-stream binary frames: Amazon Bedrock.
+    #[cfg(feature = "bedrock")]
+    AwsEventStream,
 }
 
 /// An incremental decoder for one [`Framing`].
 #[derive(Debug)]
 pub(crate) enum Decoder {
     Sse(SseParser),
+    #[cfg(feature = "bedrock")]
+    AwsEventStream(EventStreamDecoder),
 }
 
 impl Decoder {
     pub(crate) fn new(framing: Framing) -> Self {
         match framing {
             Framing::Sse => Decoder::Sse(SseParser::default()),
+            #[cfg(feature = "bedrock")]
+            Framing::AwsEventStream => Decoder::AwsEventStream(EventStreamDecoder::default()),
         }
     }
 
@@ -37,6 +46,8 @@ impl Decoder {
                 parser.feed(chunk, out);
                 Ok(())
             }
+            #[cfg(feature = "bedrock")]
+            Decoder::AwsEventStream(decoder) => decoder.feed(chunk, out),
         }
     }
 }

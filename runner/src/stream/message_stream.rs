@@ -38,6 +38,8 @@ pub struct MessageStream {
     framing: Framing,
     decoder: Decoder,
     pending: VecDeque<StreamEvent>,
+    /// An error that came after the pending events, read once they are.
+    pending_error: Option<Error>,
     accumulator: Accumulator,
     message: Option<Message>,
     /// Whether anyone outside has seen what was read: after that, the reply
@@ -76,6 +78,7 @@ impl MessageStream {
             framing,
             decoder: Decoder::new(framing),
             pending: VecDeque::new(),
+            pending_error: None,
             accumulator: Accumulator::default(),
             message: None,
             delivered: false,
@@ -147,6 +150,9 @@ impl MessageStream {
                 self.started |= matches!(event, StreamEvent::MessageStart { .. });
                 return Poll::Ready(Some(Ok(event)));
             }
+            if let Some(error) = self.pending_error.take() {
+                return Poll::Ready(Some(Err(self.fail(error))));
+            }
             if self.failed || self.accumulator.is_complete() || self.message.is_some() {
                 return Poll::Ready(None);
             }
@@ -211,9 +217,23 @@ impl MessageStream {
         self.idle_timer.as_mut().reset(deadline);
     }
 
+    /// Decodes `chunk` into pending events. An error ends the stream, but
+    /// only after the events the chunk carried before it are read.
     fn read_chunk(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        let pending = self.pending.len();
+        let read = self.decode(chunk);
+        match read {
+            Err(error) if self.pending.len() > pending => {
+                self.pending_error = Some(error);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    fn decode(&mut self, chunk: &[u8]) -> Result<(), Error> {
         let mut events = Vec::new();
-        self.decoder.feed(chunk, &mut events)?;
+        let framed = self.decoder.feed(chunk, &mut events);
         for sse in events {
             match parse_event(&sse.event, &sse.data) {
                 Ok(event) => self.pending.push_back(event),
@@ -230,7 +250,7 @@ impl MessageStream {
                 }
             }
         }
-        Ok(())
+        framed
     }
 
     /// Sends the request again, forgetting everything read so far.
@@ -238,6 +258,7 @@ impl MessageStream {
         self.resends_left -= 1;
         self.decoder = Decoder::new(self.framing);
         self.pending.clear();
+        self.pending_error = None;
         self.accumulator = Accumulator::default();
         self.started = false;
         self.source = Source::Sending((self.resend)());

@@ -1,10 +1,65 @@
-//! Python packages for tests that compare with the official Python SDK:
-//! installed from the registry into a virtual environment in the target
-//! directory on first use, and reused by later runs.
+//! A Python venv with the official `anthropic` SDK (its Bedrock and Vertex
+//! extras) and botocore, for checks made by an independent implementation
+//! and for comparisons with the SDK's platform clients: installed from PyPI
+//! into the target directory once, and reused by later runs (and CI's
+//! cache).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// What the venv holds: pinned, so that a run is the same run later.
+const PACKAGES: [&str; 2] = ["anthropic[bedrock,vertex]==2.17.0", "botocore==1.44.18"];
+
+/// The venv's Python, installing the venv on first use. `Err` says why
+/// there is none: no `python3`. A failed install panics: with Python
+/// present, the checks must run.
+pub fn python() -> Result<PathBuf, String> {
+    static VENV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let check =
+            "import anthropic, botocore, google.auth; assert anthropic.__version__ == '2.17.0'";
+        match venv("sdk-checks-1", &PACKAGES, check) {
+            Ok(Some(python)) => Ok(python),
+            Ok(None) => Err("python3 is not installed".into()),
+            Err(e) => panic!("{e}"),
+        }
+    })
+    .clone()
+}
+
+/// Runs `aws_check.py <mode>` with `input` on stdin and returns its
+/// output; panics with its stderr when it fails.
+pub fn check(python: &PathBuf, mode: &str, input: &serde_json::Value) -> String {
+    use std::io::Write;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/aws_check.py");
+    let mut child = Command::new(python)
+        .arg(script)
+        .arg(mode)
+        // The SDK must see only what the test gives it.
+        .env_remove("AWS_PROFILE")
+        .env_remove("ANTHROPIC_CUSTOM_HEADERS")
+        .env_remove("AWS_BEARER_TOKEN_BEDROCK")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the venv's python");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.to_string().as_bytes())
+        .expect("write the job");
+    let out = child.wait_with_output().expect("wait for python");
+    assert!(
+        out.status.success(),
+        "aws_check.py {mode} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
 
 /// The Python interpreter of a virtual environment named `name` with
 /// `requirements` installed (once); `Ok(None)` when Python 3 itself is
@@ -155,24 +210,19 @@ pub fn is_volatile(name: &str) -> bool {
     ) || name.starts_with("x-stainless-")
 }
 
-/// [`venv`] from an async test: the interpreter, or `None` after printing
-/// why the comparison is skipped (Python 3 is missing); any other failure
-/// fails the test.
-pub async fn sdk(
-    name: &'static str,
-    requirements: &'static [&'static str],
-    check: &'static str,
-) -> Option<PathBuf> {
-    let found = tokio::task::spawn_blocking(move || venv(name, requirements, check))
+/// [`python`] from an async test: the interpreter, or `None` after
+/// printing why the comparison is skipped (Python 3 is missing); a failed
+/// install fails the test.
+pub async fn sdk() -> Option<PathBuf> {
+    let found = tokio::task::spawn_blocking(python)
         .await
         .expect("the install ran");
     match found {
-        Ok(Some(python)) => Some(python),
-        Ok(None) => {
-            eprintln!("skipped: python3 is not installed, so the Python SDK cannot be compared");
+        Ok(python) => Some(python),
+        Err(reason) => {
+            eprintln!("skipped: {reason}, so the Python SDK cannot be compared");
             None
         }
-        Err(e) => panic!("{e}"),
     }
 }
 

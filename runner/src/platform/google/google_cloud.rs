@@ -180,7 +180,7 @@ impl GoogleCloud {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             skip_auth: false,
-            client: ClientBuilder::new().env_headers(&var),
+            client: ClientBuilder::from_env_headers(text),
         }
     }
 

@@ -242,7 +242,7 @@ impl Vertex {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             adc_project: ADC_PROJECT_VARS.iter().find_map(|name| text(name)),
-            client: ClientBuilder::new().env_headers(&var),
+            client: ClientBuilder::from_env_headers(text),
         }
     }
 

@@ -1,0 +1,901 @@
+//! Amazon Bedrock, Bedrock Mantle and the AWS-hosted API, end to end over
+//! loopback against `testing::ScriptedAws`: what goes on the wire (paths,
+//! moved body fields, headers), SigV4 signatures recomputed by botocore,
+//! the official Python SDK's platform clients side by side, and runs
+//! (parallel tool calls, streamed, resumed, code mode) on Bedrock.
+//!
+//! The botocore and SDK checks need `python3`; without it they print why
+//! they are skipped (the scripted server still checks every signature).
+
+mod support;
+use support::*;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, future};
+use futures_util::StreamExt;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use toolrunner::code_mode::{CodeMode, Isolation, Worker};
+use toolrunner::platform::{Aws, Bedrock, BedrockMantle};
+use toolrunner::stream::StreamEvent;
+use toolrunner::testing::{
+    AwsPlatform, Recorded, Reply, ScriptedAws, Sequence, TEST_ACCESS_KEY, TEST_API_KEY,
+    TEST_REGION, TEST_SECRET_KEY, TEST_WORKSPACE_ID, event_stream_body, exception_frame,
+    parse_event_stream,
+};
+use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, State, tool, toolset};
+
+/// A model id with the characters Bedrock paths must encode (`/`) or keep (`:`).
+const MODEL: &str =
+    "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-test-v1:0";
+const MODEL_IN_PATH: &str =
+    "arn:aws:bedrock:us-east-1:123456789012:inference-profile%2Fus.anthropic.claude-test-v1:0";
+const SESSION_TOKEN: &str = "FwoGZXIvYXdzEXAMPLEsessiontoken";
+
+async fn start(platform: AwsPlatform, script: Sequence) -> ScriptedAws {
+    ScriptedAws::start(platform, script)
+        .await
+        .expect("bind loopback")
+}
+
+/// A Bedrock client for `server`, signing with the test credentials and a
+/// session token.
+fn bedrock(server: &ScriptedAws) -> Client {
+    Bedrock::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, Some(SESSION_TOKEN.into()))
+        .client(Client::builder().max_retries(0))
+        .build()
+        .expect("bedrock client")
+}
+
+/// Recomputes the signature of every signed request `server` received
+/// with botocore, and checks it is the one sent, over the same headers.
+fn verify_with_botocore(server: &ScriptedAws) {
+    let signed: Vec<Recorded> = server
+        .recorded()
+        .into_iter()
+        .filter(|r| {
+            r.header("authorization")
+                .is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256"))
+        })
+        .collect();
+    assert!(!signed.is_empty(), "no signed request to verify");
+    let python = match python::python() {
+        Ok(python) => python,
+        Err(why) => {
+            eprintln!("SKIP botocore SigV4 check: {why}");
+            return;
+        }
+    };
+    let host = server.url();
+    let origin = host.trim_end_matches("/anthropic");
+    let requests: Vec<Value> = signed
+        .iter()
+        .map(|r| {
+            let headers: serde_json::Map<String, Value> = r
+                .headers
+                .iter()
+                .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+                .collect();
+            json!({
+                "method": r.method,
+                "url": format!("{origin}{}", r.target),
+                "headers": headers,
+                "body": r.body,
+            })
+        })
+        .collect();
+    let job = json!({"secret_key": TEST_SECRET_KEY, "requests": requests});
+    let out: Vec<Value> =
+        serde_json::from_str(&python::check(&python, "verify", &job)).expect("botocore's answer");
+    assert_eq!(out.len(), signed.len());
+    for (check, request) in out.iter().zip(&signed) {
+        assert!(check.get("error").is_none(), "{check}");
+        assert_eq!(
+            check["expected"], check["got"],
+            "botocore computes another signature for {} {}",
+            request.method, request.target
+        );
+        assert_eq!(check["signed_by_botocore"], check["signed"]);
+    }
+}
+
+/// The weather in a city.
+#[tool]
+fn weather(city: String) -> String {
+    format!("{city}: sunny")
+}
+
+/// Tool calls counted, to show each ran once.
+struct Calls(AtomicUsize);
+
+/// The time in a city.
+#[tool]
+fn clock(calls: State<Arc<Calls>>, city: String) -> String {
+    calls.0.fetch_add(1, Ordering::SeqCst);
+    format!("{city}: noon")
+}
+
+fn two_calls() -> Value {
+    message(
+        "msg_1",
+        json!([
+            tool_use("toolu_1", "weather", json!({"city": "Oslo"})),
+            tool_use("toolu_2", "clock", json!({"city": "Oslo"})),
+        ]),
+        "tool_use",
+    )
+}
+
+#[tokio::test]
+async fn a_tool_run_with_parallel_calls_goes_to_bedrock_as_bedrock_takes_it() {
+    let server = start(
+        AwsPlatform::Bedrock,
+        Sequence::new([
+            Reply::message(two_calls()),
+            Reply::message(message(
+                "msg_2",
+                json!([text("Sunny at noon.")]),
+                "end_turn",
+            )),
+        ]),
+    )
+    .await;
+    let calls = Arc::new(Calls(AtomicUsize::new(0)));
+    let params = MessageParams::new(MODEL, 256)
+        .system("Be brief.")
+        .user("Weather and time in Oslo?")
+        .beta("some-beta-2025-01-01");
+    let last = bedrock(&server)
+        .tool_runner(params, toolset![weather, clock].with_state(calls.clone()))
+        .until_done()
+        .await
+        .expect("run");
+    assert_eq!(last.text(), "Sunny at noon.");
+    assert_eq!(calls.0.load(Ordering::SeqCst), 1);
+
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), 2);
+    for request in &recorded {
+        assert_eq!(request.target, format!("/model/{MODEL_IN_PATH}/invoke"));
+        let body: Value = serde_json::from_str(&request.body).unwrap();
+        assert_eq!(body["anthropic_version"], "2026-10-21");
+        assert_eq!(body["anthropic_beta"], json!(["some-beta-2025-01-01"]));
+        for gone in ["model", "stream", "thread"] {
+            assert!(body.get(gone).is_none(), "{gone} in {body}");
+        }
+        assert_eq!(body["system"], "Be brief.");
+        assert!(request.header("anthropic-version").is_none());
+        assert_eq!(
+            request.header("anthropic-beta"),
+            Some("some-beta-2025-01-01")
+        );
+        assert_eq!(request.header("x-amz-security-token"), Some(SESSION_TOKEN));
+        let auth = request.header("authorization").unwrap();
+        assert!(
+            auth.contains(&format!("Credential={TEST_ACCESS_KEY}/"))
+                && auth.contains(&format!("/{TEST_REGION}/bedrock/aws4_request")),
+            "{auth}"
+        );
+    }
+    // Both results answer the one turn, in call order; no thread, and the
+    // whole history every time.
+    let second = &server.requests()[1];
+    assert_eq!(second["model"], MODEL);
+    let results: Vec<&str> = second["messages"][2]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["tool_use_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["toolu_1", "toolu_2"]);
+    verify_with_botocore(&server);
+}
+
+#[tokio::test]
+async fn a_streamed_turn_comes_in_event_stream_frames() {
+    let reply = message(
+        "msg_s",
+        json!([
+            text("héllo wörld"),
+            tool_use("toolu_1", "weather", json!({"city": "Rome"}))
+        ]),
+        "tool_use",
+    );
+    let server = start(
+        AwsPlatform::Bedrock,
+        Sequence::new([
+            Reply::stream_message(&reply),
+            Reply::stream_message(message("msg_t", json!([text("Done.")]), "end_turn")),
+        ]),
+    )
+    .await;
+    let mut runner = bedrock(&server)
+        .tool_runner(
+            MessageParams::new(MODEL, 256).user("Go."),
+            toolset![weather],
+        )
+        .streaming();
+    let turn = runner.next_turn().await.unwrap().expect("a turn");
+    let mut deltas = String::new();
+    while let Some(event) = turn.next().await {
+        if let StreamEvent::ContentBlockDelta {
+            delta: toolrunner::Delta::Text(text),
+            ..
+        } = event.expect("event")
+        {
+            deltas.push_str(&text);
+        }
+    }
+    assert_eq!(deltas, "héllo wörld");
+    let message = turn.message().await.unwrap();
+    assert_eq!(
+        message.tool_uses().next().unwrap().input,
+        json!({"city": "Rome"})
+    );
+    let last = runner.next_turn().await.unwrap().unwrap();
+    assert_eq!(last.message().await.unwrap().text(), "Done.");
+    assert!(runner.next_turn().await.is_none());
+
+    let recorded = server.recorded();
+    assert_eq!(
+        recorded[0].target,
+        format!("/model/{MODEL_IN_PATH}/invoke-with-response-stream")
+    );
+    let body: Value = serde_json::from_str(&recorded[0].body).unwrap();
+    assert!(body.get("stream").is_none() && body.get("model").is_none());
+    assert_eq!(server.requests()[0]["stream"], true);
+    verify_with_botocore(&server);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// A body split anywhere decodes to the events of the whole body.
+    #[test]
+    fn event_stream_frames_split_anywhere_decode_alike(cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12)) {
+        let body = sample_body();
+        let whole = parse_event_stream([body.as_slice()]);
+        let mut at: Vec<usize> = cuts.iter().map(|i| i.index(body.len() + 1)).collect();
+        at.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut from = 0;
+        for cut in at {
+            chunks.push(&body[from..cut]);
+            from = cut;
+        }
+        chunks.push(&body[from..]);
+        prop_assert_eq!(parse_event_stream(chunks), whole);
+    }
+}
+
+fn sample_body() -> Vec<u8> {
+    event_stream_body(&message(
+        "msg_p",
+        json!([
+            text("naïve ☃ text"),
+            tool_use("toolu_9", "weather", json!({"city": "Zürich"}))
+        ]),
+        "tool_use",
+    ))
+}
+
+#[test]
+fn event_stream_frames_split_at_every_byte_decode_alike() {
+    let body = sample_body();
+    let whole = parse_event_stream([body.as_slice()]);
+    assert_eq!(whole.len(), 11, "{whole:?}");
+    assert!(whole.iter().all(Result::is_ok), "{whole:?}");
+    for cut in 0..=body.len() {
+        let (a, b) = body.split_at(cut);
+        assert_eq!(parse_event_stream([a, b]), whole, "split at {cut}");
+    }
+    let bytes: Vec<&[u8]> = body.chunks(1).collect();
+    assert_eq!(parse_event_stream(bytes), whole);
+}
+
+#[tokio::test]
+async fn an_exception_frame_mid_stream_is_an_error_naming_it() {
+    let start_event =
+        json!({"type": "message_start", "message": message("msg_x", json!([]), "end_turn")});
+    let sse = format!(
+        "event: message_start\ndata: {start_event}\n\n\
+         event: error\ndata: {{\"type\":\"error\",\"error\":{{\"type\":\"throttlingException\",\"message\":\"Too many tokens, please wait.\"}}}}\n\n"
+    );
+    let server = start(
+        AwsPlatform::Bedrock,
+        Sequence::new([Reply::stream([toolrunner::testing::Part::Chunk(sse)])]),
+    )
+    .await;
+    let client = bedrock(&server);
+    let mut stream = client
+        .stream_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .expect("the stream opens");
+    let first = stream.next().await.unwrap().expect("message_start");
+    assert!(matches!(first, StreamEvent::MessageStart { .. }));
+    let error = stream.next().await.unwrap().expect_err("the exception");
+    assert!(error.is_stream_error(), "{error:?}");
+    assert_eq!(error.api_error_type(), Some("throttlingException"));
+    assert!(error.to_string().contains("Too many tokens"), "{error}");
+    assert!(error.is_retryable());
+
+    // The frame itself, decoded alone, says the same.
+    let frame = exception_frame("modelStreamErrorException", "boom");
+    assert_eq!(
+        parse_event_stream([frame.as_slice()]),
+        vec![Err(
+            "API error event in the stream: modelStreamErrorException: boom".to_owned()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn a_403_from_bedrock_is_an_api_error_with_its_request_id() {
+    let server = start(
+        AwsPlatform::Bedrock,
+        Sequence::new([Reply::aws_error(
+            403,
+            "AccessDeniedException",
+            "You don't have access to the model with the specified model ID.",
+        )]),
+    )
+    .await;
+    let error = bedrock(&server)
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap_err();
+    assert!(error.is_api());
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
+    assert_eq!(error.api_error_type(), Some("AccessDeniedException"));
+    assert!(!error.is_retryable());
+    let request_id = error.request_id().expect("x-amzn-requestid");
+    assert!(request_id.starts_with("aws-req-"), "{request_id}");
+    assert!(
+        error
+            .to_string()
+            .contains("403 AccessDeniedException: You don't have access"),
+        "{error}"
+    );
+    // Not refreshed: a 403 that is not about expiry is final.
+    assert_eq!(server.recorded().len(), 1);
+}
+
+/// Credentials that change each time they are asked for.
+#[derive(Debug)]
+struct Rotating {
+    keys: Vec<&'static str>,
+    asked: AtomicUsize,
+}
+
+impl ProvideCredentials for Rotating {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let n = self.asked.fetch_add(1, Ordering::SeqCst);
+        let key = self.keys[n.min(self.keys.len() - 1)];
+        future::ProvideCredentials::ready(Ok(Credentials::new(
+            key,
+            TEST_SECRET_KEY,
+            None,
+            None,
+            "rotating",
+        )))
+    }
+}
+
+#[tokio::test]
+async fn expired_credentials_are_fetched_again_once_then_the_error_is_clear() {
+    let server = start(
+        AwsPlatform::Bedrock,
+        Sequence::new([Reply::text("fresh"), Reply::text("never")]),
+    )
+    .await;
+    server.accept("AKIDOLD", TEST_SECRET_KEY);
+    server.accept("AKIDNEW", TEST_SECRET_KEY);
+    server.expire("AKIDOLD");
+    let rotating = Arc::new(Rotating {
+        keys: vec!["AKIDOLD", "AKIDNEW"],
+        asked: AtomicUsize::new(0),
+    });
+    let client = Bedrock::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .credentials_provider(SharedRotating(rotating.clone()))
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let params = MessageParams::new(MODEL, 64).user("Hi");
+    let message = client.create_message(&params).await.expect("refreshed");
+    assert_eq!(message.text(), "fresh");
+    assert_eq!(rotating.asked.load(Ordering::SeqCst), 2);
+    let keys: Vec<bool> = server
+        .recorded()
+        .iter()
+        .map(|r| r.header("authorization").unwrap().contains("AKIDNEW"))
+        .collect();
+    assert_eq!(keys, [false, true]);
+
+    // Credentials that stay expired: one refresh, then the platform's error.
+    let stale = Arc::new(Rotating {
+        keys: vec!["AKIDOLD"],
+        asked: AtomicUsize::new(0),
+    });
+    let client = Bedrock::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .credentials_provider(SharedRotating(stale.clone()))
+        .client(Client::builder().max_retries(3))
+        .build()
+        .unwrap();
+    let error = client.create_message(&params).await.unwrap_err();
+    assert_eq!(stale.asked.load(Ordering::SeqCst), 2);
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
+    assert_eq!(
+        error.to_string().split(" (").next().unwrap(),
+        "API error 403 ExpiredTokenException: The security token included in the request is expired"
+    );
+    assert_eq!(server.recorded().len(), 4);
+
+    // A static API key that is refused is not sent again.
+    let client = Bedrock::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .api_key("wrong-key")
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let error = client.create_message(&params).await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(server.recorded().len(), 5);
+}
+
+/// [`Rotating`] shared with the test, which counts what it was asked.
+#[derive(Debug)]
+struct SharedRotating(Arc<Rotating>);
+
+impl ProvideCredentials for SharedRotating {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        self.0.provide_credentials()
+    }
+}
+
+#[tokio::test]
+async fn what_bedrock_lacks_is_refused_before_sending_and_secrets_stay_hidden() {
+    let server = start(AwsPlatform::Bedrock, Sequence::new([])).await;
+    let client = bedrock(&server);
+    let mut pages = std::pin::pin!(client.files().list().pages());
+    let error = pages.next().await.unwrap().unwrap_err();
+    assert!(error.is_unsupported(), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "the Files API is not offered on Amazon Bedrock"
+    );
+    let error = client.files().metadata("file_1").await.unwrap_err();
+    assert!(error.is_unsupported());
+    assert!(server.recorded().is_empty());
+
+    for shown in [
+        format!("{client:?}"),
+        format!(
+            "{:?}",
+            Bedrock::new()
+                .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, Some(SESSION_TOKEN.into()))
+                .api_key(TEST_API_KEY)
+        ),
+    ] {
+        for secret in [
+            TEST_SECRET_KEY,
+            SESSION_TOKEN,
+            TEST_API_KEY,
+            TEST_ACCESS_KEY,
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+    }
+    // A refused signature's error does not quote the credentials either.
+    let wrong = Bedrock::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .credentials(
+            TEST_ACCESS_KEY,
+            "not-the-secret",
+            Some(SESSION_TOKEN.into()),
+        )
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let error = wrong
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.api_error_type(), Some("InvalidSignatureException"));
+    let shown = format!("{error} {error:?}");
+    for secret in ["not-the-secret", SESSION_TOKEN, TEST_SECRET_KEY] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_killed_bedrock_run_resumes_on_a_new_client() {
+    let server = start(
+        AwsPlatform::Bedrock,
+        Sequence::new([
+            Reply::message(two_calls()),
+            Reply::message(message("msg_2", json!([text("Resumed.")]), "end_turn")),
+        ]),
+    )
+    .await;
+    let dir =
+        std::env::temp_dir().join(format!("toolrunner-bedrock-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = RunId::new("bedrock-run").unwrap();
+    let calls = Arc::new(Calls(AtomicUsize::new(0)));
+    let tools = || toolset![weather, clock].with_state(calls.clone());
+    {
+        let mut runner = bedrock(&server)
+            .tool_runner(MessageParams::new(MODEL, 256).user("Go."), tools())
+            .checkpoint(FileStore::new(&dir), run.clone());
+        let first = runner.next().await.unwrap().expect("first message");
+        assert_eq!(first.tool_uses().count(), 2);
+        // The process dies here: the runner is dropped with the first
+        // message checkpointed and its calls not run.
+    }
+    let state = FileStore::new(&dir)
+        .load(&run)
+        .await
+        .unwrap()
+        .expect("a checkpoint");
+    let client = bedrock(&server);
+    let last = client
+        .resume(state, tools())
+        .unwrap()
+        .until_done()
+        .await
+        .expect("resumed run");
+    assert_eq!(last.text(), "Resumed.");
+    assert_eq!(calls.0.load(Ordering::SeqCst), 1, "no call ran twice");
+    assert_eq!(server.recorded().len(), 2);
+    let body: Value = serde_json::from_str(&server.recorded()[1].body).unwrap();
+    assert!(body.get("thread").is_none());
+    assert_eq!(body["messages"].as_array().unwrap().len(), 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The forecast for a city, for programs.
+#[tool(allowed_callers = ["code"])]
+fn forecast(city: String) -> String {
+    format!("{city}: sunny")
+}
+
+#[tokio::test]
+async fn a_code_mode_run_works_on_bedrock() {
+    let program = "print(await forecast(city=\"Lima\"))";
+    let server = start(
+        AwsPlatform::Bedrock,
+        Sequence::new([
+            Reply::message(message(
+                "msg_1",
+                json!([tool_use("toolu_1", "run_code", json!({"code": program}))]),
+                "tool_use",
+            )),
+            Reply::message(message(
+                "msg_2",
+                json!([text("Lima is sunny.")]),
+                "end_turn",
+            )),
+        ]),
+    )
+    .await;
+    let tools = CodeMode::new(toolset![forecast])
+        .isolation(Isolation::Worker(Worker::at(env!(
+            "CARGO_BIN_EXE_code-mode-worker"
+        ))))
+        .build()
+        .unwrap();
+    let last = bedrock(&server)
+        .tool_runner(MessageParams::new(MODEL, 256).user("Lima?"), tools)
+        .until_done()
+        .await
+        .expect("code-mode run");
+    assert_eq!(last.text(), "Lima is sunny.");
+    let second = &server.requests()[1];
+    let result = &second["messages"][2]["content"][0];
+    assert_eq!(result["tool_use_id"], "toolu_1");
+    assert!(
+        result["content"].as_str().unwrap().contains("Lima: sunny"),
+        "{result}"
+    );
+    verify_with_botocore(&server);
+}
+
+#[tokio::test]
+async fn mantle_and_aws_send_the_messages_shape_signed_or_with_a_key() {
+    let reply = || Reply::text("ok");
+    // Mantle, SigV4 for `bedrock-mantle`, then a bearer key.
+    let server = start(AwsPlatform::Mantle, Sequence::new([reply(), reply()])).await;
+    let signed = BedrockMantle::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, None)
+        .build()
+        .unwrap();
+    let params = MessageParams::new("anthropic.claude-test", 64).user("Hi");
+    assert_eq!(signed.create_message(&params).await.unwrap().text(), "ok");
+    let keyed = BedrockMantle::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .api_key(TEST_API_KEY)
+        .build()
+        .unwrap();
+    assert_eq!(keyed.create_message(&params).await.unwrap().text(), "ok");
+    let recorded = server.recorded();
+    for request in &recorded {
+        assert_eq!(request.target, "/anthropic/v1/messages");
+        assert_eq!(request.header("anthropic-version"), Some("2026-10-21"));
+        let body: Value = serde_json::from_str(&request.body).unwrap();
+        assert_eq!(body["model"], "anthropic.claude-test");
+    }
+    assert!(
+        recorded[0]
+            .header("authorization")
+            .unwrap()
+            .contains("/bedrock-mantle/aws4_request")
+    );
+    assert_eq!(
+        recorded[1].header("authorization"),
+        Some(format!("Bearer {TEST_API_KEY}").as_str())
+    );
+    verify_with_botocore(&server);
+
+    // The AWS-hosted API: SigV4 for `aws-external-anthropic`, the workspace
+    // header; then an `x-api-key`; threads offered as first-party.
+    let server = start(AwsPlatform::Aws, Sequence::new([reply(), reply()])).await;
+    let signed = Aws::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .workspace_id(TEST_WORKSPACE_ID)
+        .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, None)
+        .build()
+        .unwrap();
+    let message = signed
+        .tool_runner(params.clone(), toolset![weather])
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(message.text(), "ok");
+    let keyed = Aws::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .workspace_id(TEST_WORKSPACE_ID)
+        .api_key(TEST_API_KEY)
+        .build()
+        .unwrap();
+    assert_eq!(keyed.create_message(&params).await.unwrap().text(), "ok");
+    let recorded = server.recorded();
+    assert_eq!(recorded[0].target, "/v1/messages");
+    assert_eq!(
+        recorded[0].header("anthropic-workspace-id"),
+        Some(TEST_WORKSPACE_ID)
+    );
+    assert!(
+        recorded[0]
+            .header("authorization")
+            .unwrap()
+            .contains("/aws-external-anthropic/aws4_request")
+    );
+    let body: Value = serde_json::from_str(&recorded[0].body).unwrap();
+    assert_eq!(
+        body["thread"]["type"], "create",
+        "AWS offers threads: {body}"
+    );
+    assert_eq!(recorded[1].header("x-api-key"), Some(TEST_API_KEY));
+    verify_with_botocore(&server);
+
+    // No workspace: the error names the variable.
+    let error = Aws::new()
+        .region(TEST_REGION)
+        .api_key(TEST_API_KEY)
+        .build()
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("ANTHROPIC_AWS_WORKSPACE_ID"),
+        "{error}"
+    );
+}
+
+/// Headers that differ between the official Python SDK and toolrunner by
+/// nature, not by what the platform receives:
+const NOT_COMPARED: [&str; 7] = [
+    // The signature covers the time of signing; its scope and signed
+    // headers are compared apart.
+    "authorization",
+    // The time of signing.
+    "x-amz-date",
+    // Names the SDK and its version.
+    "user-agent",
+    // The HTTP libraries' own (httpx, reqwest): compression they accept and
+    // connection reuse.
+    "accept-encoding",
+    "connection",
+    // Both bodies are compared as JSON: key order and spacing may differ.
+    "content-length",
+    // httpx sends `accept: application/json` on every request; reqwest
+    // `*/*` or none; the platform answers the same.
+    "accept",
+];
+
+/// The Python SDK's own telemetry: `x-stainless-lang`, `-package-version`,
+/// `-os`, `-arch`, `-runtime`, `-runtime-version`, `-retry-count`,
+/// `-timeout`, `-read-timeout`, `-async`.
+fn compared(name: &str) -> bool {
+    !NOT_COMPARED.contains(&name) && !name.starts_with("x-stainless-")
+}
+
+fn signing_scope(request: &Recorded) -> (String, String) {
+    let auth = request.header("authorization").unwrap_or_default();
+    let field = |name: &str| {
+        auth.split(", ")
+            .find_map(|p| p.split_once(&format!("{name}=")).map(|(_, v)| v.to_owned()))
+            .unwrap_or_default()
+    };
+    let credential = field("Credential");
+    let scope = credential.split('/').skip(2).collect::<Vec<_>>().join("/");
+    (scope, field("SignedHeaders"))
+}
+
+fn compared_headers(request: &Recorded) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = request
+        .headers
+        .iter()
+        .filter(|(n, _)| compared(n))
+        .cloned()
+        .collect();
+    headers.sort();
+    headers
+}
+
+/// Sends the same conversation with the official Python SDK's client for
+/// `platform` and with toolrunner, and compares what the server received.
+async fn side_by_side(
+    platform: AwsPlatform,
+    name: &str,
+    client: impl Fn(&ScriptedAws) -> Client,
+    stream: bool,
+) {
+    let python = match python::python() {
+        Ok(python) => python,
+        Err(why) => {
+            eprintln!("SKIP side-by-side with the Python SDK ({name}): {why}");
+            return;
+        }
+    };
+    let answer = || {
+        let reply = message("msg_sbs", json!([text("Same.")]), "end_turn");
+        if stream {
+            Reply::stream_message(reply)
+        } else {
+            Reply::message(reply)
+        }
+    };
+    let server = start(platform, Sequence::new([answer(), answer()])).await;
+    let model = if platform == AwsPlatform::Bedrock {
+        MODEL
+    } else {
+        "anthropic.claude-test"
+    };
+    let params = MessageParams::new(model, 300)
+        .system("Answer in one word.")
+        .tool(json!({"name": "weather", "description": "The weather.", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}))
+        .user("Weather in Oslo?")
+        .message(toolrunner::MessageParam::blocks(
+            toolrunner::Role::Assistant,
+            serde_json::from_value(json!([{"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {"city": "Oslo"}}])).unwrap(),
+        ))
+        .message(toolrunner::MessageParam::blocks(
+            toolrunner::Role::User,
+            serde_json::from_value(json!([{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny"}])).unwrap(),
+        ))
+        .beta("fine-grained-tool-streaming-2025-05-14");
+    let mut body = serde_json::to_value(&params).unwrap();
+    body.as_object_mut().unwrap().remove("betas");
+    let job = json!({
+        "platform": name,
+        "base_url": server.url(),
+        "access_key": TEST_ACCESS_KEY,
+        "secret_key": TEST_SECRET_KEY,
+        "session_token": SESSION_TOKEN,
+        "region": TEST_REGION,
+        "workspace_id": TEST_WORKSPACE_ID,
+        "params": body,
+        "betas": params.betas,
+        "stream": stream,
+    });
+    let printed = tokio::task::spawn_blocking(move || python::check(&python, "sdk", &job))
+        .await
+        .unwrap();
+    assert_eq!(printed.trim(), "Same.");
+    let ours = client(&server);
+    let text = if stream {
+        ours.stream_message(&params)
+            .await
+            .unwrap()
+            .into_message()
+            .await
+            .unwrap()
+            .text()
+    } else {
+        ours.create_message(&params).await.unwrap().text()
+    };
+    assert_eq!(text, "Same.");
+
+    let recorded = server.recorded();
+    let (sdk, toolrunner) = (&recorded[0], &recorded[1]);
+    assert_eq!(sdk.method, toolrunner.method);
+    assert_eq!(sdk.target, toolrunner.target, "{name}: paths");
+    let sdk_body: Value = serde_json::from_str(&sdk.body).unwrap();
+    let our_body: Value = serde_json::from_str(&toolrunner.body).unwrap();
+    assert_eq!(sdk_body, our_body, "{name}: bodies");
+    assert_eq!(
+        compared_headers(sdk),
+        compared_headers(toolrunner),
+        "{name}: headers"
+    );
+    // Each signs what it sends; of the headers compared, the same.
+    let (sdk_scope, sdk_signed) = signing_scope(sdk);
+    let (our_scope, our_signed) = signing_scope(toolrunner);
+    assert_eq!(sdk_scope, our_scope, "{name}: signing scope");
+    let kept = |signed: &str| {
+        signed
+            .split(';')
+            .filter(|n| compared(n) || *n == "x-amz-date")
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    assert_eq!(
+        kept(&sdk_signed),
+        kept(&our_signed),
+        "{name}: signed headers"
+    );
+    verify_with_botocore(&server);
+}
+
+#[tokio::test]
+async fn the_python_sdk_and_toolrunner_send_the_same_to_bedrock() {
+    side_by_side(AwsPlatform::Bedrock, "bedrock", bedrock, false).await;
+    side_by_side(AwsPlatform::Bedrock, "bedrock", bedrock, true).await;
+}
+
+#[tokio::test]
+async fn the_python_sdk_and_toolrunner_send_the_same_to_mantle_and_aws() {
+    let mantle = |server: &ScriptedAws| {
+        BedrockMantle::new()
+            .region(TEST_REGION)
+            .base_url(server.url())
+            .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, Some(SESSION_TOKEN.into()))
+            .client(Client::builder().max_retries(0))
+            .build()
+            .expect("client")
+    };
+    side_by_side(AwsPlatform::Mantle, "mantle", mantle, false).await;
+    let aws = |server: &ScriptedAws| {
+        Aws::new()
+            .region(TEST_REGION)
+            .base_url(server.url())
+            .workspace_id(TEST_WORKSPACE_ID)
+            .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, Some(SESSION_TOKEN.into()))
+            .client(Client::builder().max_retries(0))
+            .build()
+            .expect("client")
+    };
+    side_by_side(AwsPlatform::Aws, "aws", aws, false).await;
+}
