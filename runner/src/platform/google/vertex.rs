@@ -10,8 +10,10 @@
 //!   path segment; `model` leaves the body, `anthropic_version` joins it
 //!   (the client's API version) and the `anthropic-version` header is not
 //!   sent; betas stay in the `anthropic-beta` header;
-//! - token counting goes to `.../publishers/anthropic/models/count-tokens:rawPredict`;
-//!   message batches, files, models and message threads are not offered;
+//! - token counting is offered (the SDKs send it to
+//!   `.../publishers/anthropic/models/count-tokens:rawPredict`; this client
+//!   counts no tokens yet); message batches, files, models and message
+//!   threads are not;
 //! - a Google OAuth token (`cloud-platform` scope) is sent as
 //!   `Authorization: Bearer`, from an explicit token, Application Default
 //!   Credentials or a service-account key.
@@ -153,7 +155,8 @@ pub(crate) fn vertex_body(
     body: &mut serde_json::Map<String, serde_json::Value>,
     anthropic_version: &str,
 ) {
-    body.remove("model");
+    // `shift_remove` keeps the other fields in their order.
+    body.shift_remove("model");
     body.entry("anthropic_version")
         .or_insert_with(|| anthropic_version.into());
 }
@@ -485,8 +488,8 @@ mod tests {
         let map = body.as_object_mut().unwrap();
         vertex_body(map, "2026-10-21");
         assert_eq!(
-            body,
-            serde_json::json!({"max_tokens": 5, "stream": true, "anthropic_version": "2026-10-21"})
+            body.to_string(),
+            r#"{"max_tokens":5,"stream":true,"anthropic_version":"2026-10-21"}"#
         );
     }
 
