@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use toolrunner::code_mode::{CodeMode, Isolation, Worker};
 use toolrunner::platform::{GoogleCloud, Vertex};
 use toolrunner::testing::platform_google::{
-    ScriptedVertex, TEST_PROJECT_ID, TokenEndpoint, google_error,
+    ScriptedGoogleCloud, ScriptedVertex, TEST_PROJECT_ID, TokenEndpoint, google_error,
 };
-use toolrunner::testing::{Recorded, Reply, Script, ScriptedServer, Sequence};
+use toolrunner::testing::{Recorded, Reply, Script, Sequence};
 use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, tool, toolset};
 
 const REGION: &str = "us-east5";
@@ -535,16 +535,14 @@ with client.messages.stream(**params) as stream:
 #[tokio::test]
 async fn google_cloud_sends_the_first_party_request_with_a_google_token() {
     let tokens = TokenEndpoint::start().await.unwrap();
-    let server = ScriptedServer::start(Sequence::new([
+    let script = Sequence::new([
         Reply::tool_use("add", json!({"a": 1, "b": 1})),
         Reply::text("2"),
-    ]))
-    .await
-    .unwrap();
-    let base = format!(
-        "{}/v1/projects/{TEST_PROJECT_ID}/locations/global/workspaces/wrkspc_1/invoke",
-        server.url()
-    );
+    ]);
+    let server = ScriptedGoogleCloud::start(script, TEST_PROJECT_ID, "global", "wrkspc_1", &tokens)
+        .await
+        .unwrap();
+    let base = server.base_url();
     let client = GoogleCloud::new()
         .base_url(&base)
         .service_account_key(tokens.service_account_key())
@@ -560,7 +558,7 @@ async fn google_cloud_sends_the_first_party_request_with_a_google_token() {
         .await
         .unwrap();
     assert_eq!(last.text(), "2");
-    let recorded = server.recorded();
+    let recorded = server.server().recorded();
     assert_eq!(recorded.len(), 2);
     let bearer = format!("Bearer {}", tokens.grants()[0].access_token);
     for sent in &recorded {
@@ -590,13 +588,11 @@ async fn google_cloud_requests_match_the_python_sdks() {
     };
     let replies = || [Reply::text("plain"), Reply::text("streamed").streamed()];
     let tokens = TokenEndpoint::start().await.unwrap();
-    let server = ScriptedServer::start(Sequence::new(replies().into_iter().chain(replies())))
+    let script = Sequence::new(replies().into_iter().chain(replies()));
+    let server = ScriptedGoogleCloud::start(script, TEST_PROJECT_ID, "global", "wrkspc_1", &tokens)
         .await
         .unwrap();
-    let base = format!(
-        "{}/v1/projects/{TEST_PROJECT_ID}/locations/global/workspaces/wrkspc_1/invoke",
-        server.url()
-    );
+    let base = server.base_url();
     let params = MessageParams::new("claude-sonnet-4-5", 128)
         .system("Be brief.")
         .user("What is 2+2?");
@@ -637,7 +633,7 @@ async fn google_cloud_requests_match_the_python_sdks() {
         .await
         .unwrap();
 
-    let recorded = server.recorded();
+    let recorded = server.server().recorded();
     assert_eq!(recorded.len(), 4, "{:?}", tokens.refusals());
     let (theirs, ours) = recorded.split_at(2);
     for (theirs, ours) in theirs.iter().zip(ours) {
@@ -673,3 +669,31 @@ client.messages.create(**params)
 with client.messages.stream(**params) as stream:
     stream.get_final_message()
 "#;
+
+#[tokio::test]
+async fn the_gateway_refuses_a_token_it_did_not_issue() {
+    let tokens = TokenEndpoint::start().await.unwrap();
+    let server = ScriptedGoogleCloud::start(
+        Sequence::new([]),
+        TEST_PROJECT_ID,
+        "global",
+        "wrkspc_1",
+        &tokens,
+    )
+    .await
+    .unwrap();
+    let client = GoogleCloud::new()
+        .base_url(server.base_url())
+        .access_token("not-from-google")
+        .client(|c| c.max_retries(0))
+        .build()
+        .unwrap();
+    let error = client
+        .create_message(&MessageParams::new("claude-sonnet-4-5", 64).user("Hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(error.api_error_type(), Some("UNAUTHENTICATED"));
+    // A fixed token cannot be replaced, so it is sent once.
+    assert_eq!(server.server().recorded().len(), 1);
+}

@@ -1,15 +1,24 @@
 //! Google's platforms on loopback: [`TokenEndpoint`], the OAuth token
-//! endpoint a service-account key's `token_uri` points at, and
-//! [`ScriptedVertex`], Vertex AI's `rawPredict` / `streamRawPredict` in
-//! front of a scripted model, checking what Vertex checks.
+//! endpoint a service-account key's `token_uri` points at; and, in front
+//! of a scripted model, checking what each checks, [`ScriptedVertex`]
+//! (Vertex AI's `rawPredict` / `streamRawPredict`) and
+//! [`ScriptedGoogleCloud`] (Claude on Google Cloud's gateway).
 
+use serde_json::json;
+
+use super::Reply;
+
+mod bearer;
+mod gateway;
 mod token_endpoint;
 mod vertex;
+
+pub use gateway::ScriptedGoogleCloud;
 
 pub use token_endpoint::{
     Grant, JWT_BEARER_GRANT, TEST_CLIENT_EMAIL, TEST_PROJECT_ID, TokenEndpoint,
 };
-pub use vertex::{ScriptedVertex, google_error};
+pub use vertex::ScriptedVertex;
 
 /// TEST ONLY: the private key of the scripted service account, published
 /// here on purpose so that tests and users' own tests can sign grants the
@@ -44,3 +53,17 @@ Dk3UV/wgRaik2sSNQKh+4e1AL5B85R9l2UXmghHPbfdB1P/cDr4XEYg8jyb+FGu7\n\
 F3iY8r8wuWghCgMVcoUpJeUFdaEUhnxcsEIcqFsKnArro7B05i+RuuHLX5oyPprf\n\
 6e2v1S8WKZMjwKj8AcqEuA==\n\
 -----END PRIVATE KEY-----\n";
+
+/// Google's error envelope, as Google's front ends answer: `{"error":
+/// {"code", "message", "status"}}`.
+///
+/// ```
+/// let reply = toolrunner::testing::platform_google::google_error(403, "PERMISSION_DENIED", "denied");
+/// # let _ = reply;
+/// ```
+pub fn google_error(code: u16, status: &str, message: &str) -> Reply {
+    Reply::json(
+        code,
+        json!({"error": {"code": code, "message": message, "status": status}}),
+    )
+}

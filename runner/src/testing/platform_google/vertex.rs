@@ -3,19 +3,12 @@
 
 use std::io;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::super::{Gate, Recorded, Reply, Script, ScriptedServer};
-use super::token_endpoint::{TokenEndpoint, TokenState};
-
-/// Which bearer tokens the server accepts.
-#[derive(Clone)]
-enum Accepts {
-    /// Those the token endpoint issued and has not expired.
-    Issued(TokenState),
-    /// This one.
-    Token(String),
-}
+use super::bearer::Accepts;
+use super::google_error;
+use super::token_endpoint::TokenEndpoint;
 
 /// Vertex AI on `127.0.0.1`: a [`ScriptedServer`] that first checks what
 /// Vertex checks, and answers as Google does when a check fails.
@@ -121,20 +114,6 @@ impl std::fmt::Debug for ScriptedVertex {
     }
 }
 
-/// Google's error envelope, as Google's front ends answer: `{"error":
-/// {"code", "message", "status"}}`.
-///
-/// ```
-/// let reply = toolrunner::testing::platform_google::google_error(403, "PERMISSION_DENIED", "denied");
-/// # let _ = reply;
-/// ```
-pub fn google_error(code: u16, status: &str, message: &str) -> Reply {
-    Reply::json(
-        code,
-        json!({"error": {"code": code, "message": message, "status": status}}),
-    )
-}
-
 impl Gate for VertexGate {
     fn admit(&self, request: &Recorded) -> Result<Value, Box<Reply>> {
         let not_found = || {
@@ -158,21 +137,7 @@ impl Gate for VertexGate {
             "streamRawPredict" => true,
             _ => return Err(not_found()),
         };
-        let token = request
-            .header("authorization")
-            .and_then(|value| value.strip_prefix("Bearer "));
-        let good = match (&self.accepts, token) {
-            (Accepts::Issued(state), Some(token)) => state.is_valid(token),
-            (Accepts::Token(expected), Some(token)) => expected == token,
-            (_, None) => false,
-        };
-        if !good {
-            return Err(Box::new(google_error(
-                401,
-                "UNAUTHENTICATED",
-                "Request had invalid authentication credentials. Expected OAuth 2 access token.",
-            )));
-        }
+        self.accepts.check(request)?;
         let invalid = |message: &str| Box::new(google_error(400, "INVALID_ARGUMENT", message));
         let mut body: serde_json::Map<String, Value> = serde_json::from_str(&request.body)
             .map_err(|_| invalid("the body is not a JSON object"))?;
