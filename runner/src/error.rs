@@ -977,36 +977,54 @@ mod tests {
     }
 
     #[test]
-    fn google_error_envelopes_read_as_api_errors() {
-        let body = r#"{"error":{"code":403,"message":"Permission 'aiplatform.endpoints.predict' denied","status":"PERMISSION_DENIED"}}"#;
-        let e = Error::api(
-            StatusCode::FORBIDDEN,
-            &headers("req_g1"),
-            Bytes::from(body),
-            1,
-            false,
-        );
-        assert_eq!(e.api_error_type(), Some("PERMISSION_DENIED"));
-        assert_eq!(
-            e.api_message(),
-            Some("Permission 'aiplatform.endpoints.predict' denied")
-        );
-        assert_eq!(e.request_id(), Some("req_g1"));
-        assert_eq!(e.status(), Some(StatusCode::FORBIDDEN));
-        let listed = format!(
-            "[{}]",
-            body.replace("403", "429")
-                .replace("PERMISSION_DENIED", "RESOURCE_EXHAUSTED")
+    fn platform_error_bodies_read_as_api_errors() {
+        // AWS: the type in a header (with its documentation URL), or in
+        // `__type` with a namespace; the request id in `x-amzn-requestid`.
+        let mut aws = HeaderMap::new();
+        aws.insert("x-amzn-requestid", "amzn-1".parse().unwrap());
+        aws.insert(
+            "x-amzn-errortype",
+            "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"
+                .parse()
+                .unwrap(),
         );
         let e = Error::api(
             StatusCode::TOO_MANY_REQUESTS,
-            &HeaderMap::new(),
-            Bytes::from(listed),
-            3,
+            &aws,
+            Bytes::from(r#"{"message":"Too many requests, please wait."}"#),
+            1,
             true,
         );
-        assert_eq!(e.api_error_type(), Some("RESOURCE_EXHAUSTED"));
-        assert!(e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "API error 429 ThrottlingException: Too many requests, please wait. (request-id amzn-1)"
+        );
+        let e = Error::api(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            Bytes::from(
+                r#"{"__type":"com.amazon.coral.validate#ValidationException","Message":"bad"}"#,
+            ),
+            1,
+            false,
+        );
+        assert_eq!(e.api_error_type(), Some("ValidationException"));
+        assert_eq!(e.api_message(), Some("bad"));
+        // Google: an envelope, possibly in a list; its status is the type.
+        for body in [
+            r#"{"error":{"code":403,"message":"Permission denied","status":"PERMISSION_DENIED"}}"#,
+            r#"[{"error":{"code":403,"message":"Permission denied","status":"PERMISSION_DENIED"}}]"#,
+        ] {
+            let e = Error::api(
+                StatusCode::FORBIDDEN,
+                &HeaderMap::new(),
+                Bytes::from(body),
+                1,
+                false,
+            );
+            assert_eq!(e.api_error_type(), Some("PERMISSION_DENIED"), "{body}");
+            assert_eq!(e.api_message(), Some("Permission denied"), "{body}");
+        }
     }
 
     #[test]

@@ -105,6 +105,41 @@ fn verify_with_botocore(server: &ScriptedAws) {
     }
 }
 
+#[tokio::test]
+async fn botocore_tells_a_tampered_request_from_a_signed_one() {
+    let Ok(python) = python::python() else {
+        eprintln!("SKIP botocore control: python3 is not installed");
+        return;
+    };
+    let server = start(AwsPlatform::Bedrock, Sequence::new([Reply::text("ok")])).await;
+    bedrock(&server)
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap();
+    let sent = &server.recorded()[0];
+    let as_job = |body: &str| {
+        let headers: serde_json::Map<String, Value> = sent
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+            .collect();
+        json!({"secret_key": TEST_SECRET_KEY, "requests": [{
+            "method": sent.method,
+            "url": format!("{}{}", server.url(), sent.target),
+            "headers": headers,
+            "body": body,
+        }]})
+    };
+    let verdict = |body: &str| -> Value {
+        let out = python::check(&python, "verify", &as_job(body));
+        serde_json::from_str::<Vec<Value>>(&out).unwrap().remove(0)
+    };
+    let honest = verdict(&sent.body);
+    assert_eq!(honest["expected"], honest["got"]);
+    let tampered = verdict(&sent.body.replace("Hi", "Ho"));
+    assert_ne!(tampered["expected"], tampered["got"]);
+}
+
 /// The weather in a city.
 #[tool]
 fn weather(city: String) -> String {
@@ -153,6 +188,8 @@ async fn a_tool_run_with_parallel_calls_goes_to_bedrock_as_bedrock_takes_it() {
         .beta("some-beta-2025-01-01");
     let last = bedrock(&server)
         .tool_runner(params, toolset![weather, clock].with_state(calls.clone()))
+        // Asked for, but Bedrock has no threads: they stay off.
+        .message_threads(true)
         .until_done()
         .await
         .expect("run");

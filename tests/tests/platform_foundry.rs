@@ -32,7 +32,7 @@ fn keyed(server: &ScriptedFoundry) -> Client {
     Foundry::new()
         .base_url(server.base_url())
         .api_key(KEY)
-        .client(|c| c.max_retries(0))
+        .client(Client::builder().max_retries(0))
         .build()
         .unwrap()
 }
@@ -91,7 +91,7 @@ async fn entra_tokens_come_from_the_provider_and_a_refused_one_is_asked_for_agai
             let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
             async move { Ok::<_, std::io::Error>(format!("entra-{}", n.min(2))) }
         })
-        .client(|c| c.max_retries(0))
+        .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
     let params = MessageParams::new(MODEL, 64).user("Hi");
@@ -126,7 +126,7 @@ async fn a_key_foundry_refuses_is_a_clear_401_sent_once() {
     let client = Foundry::new()
         .base_url(server.base_url())
         .api_key("wrong-key")
-        .client(|c| c.max_retries(0))
+        .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
     let error = client

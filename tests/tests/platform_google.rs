@@ -41,7 +41,7 @@ fn client_for(tokens: &TokenEndpoint, server: &ScriptedVertex) -> Client {
         .region(REGION)
         .base_url(server.base_url())
         .service_account_key(tokens.service_account_key())
-        .client(|c| c.max_retries(0))
+        .client(Client::builder().max_retries(0))
         .build()
         .unwrap()
 }
@@ -309,7 +309,7 @@ async fn a_static_token_that_is_refused_is_not_sent_again() {
         .project_id(TEST_PROJECT_ID)
         .base_url(server.base_url())
         .access_token("stale-token")
-        .client(|c| c.max_retries(0))
+        .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
     let error = client
@@ -341,7 +341,7 @@ async fn a_token_provider_is_asked_before_each_request() {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             async { Ok::<_, std::io::Error>("from-my-broker".to_owned()) }
         })
-        .client(|c| c.max_retries(0))
+        .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
     let params = MessageParams::new(MODEL, 64).user("Hi");
@@ -471,7 +471,7 @@ async fn vertex_requests_match_the_python_sdks() {
         .region(REGION)
         .base_url(server.base_url())
         .service_account_key(std::fs::read_to_string(&key_file).unwrap())
-        .client(|c| c.max_retries(0))
+        .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
     client.create_message(&params).await.unwrap();
@@ -546,7 +546,7 @@ async fn google_cloud_sends_the_first_party_request_with_a_google_token() {
     let client = GoogleCloud::new()
         .base_url(&base)
         .service_account_key(tokens.service_account_key())
-        .client(|c| c.max_retries(0))
+        .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
     let last = client
@@ -621,7 +621,7 @@ async fn google_cloud_requests_match_the_python_sdks() {
     let client = GoogleCloud::new()
         .base_url(&base)
         .service_account_key(tokens.service_account_key())
-        .client(|c| c.max_retries(0))
+        .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
     client.create_message(&params).await.unwrap();
@@ -685,7 +685,7 @@ async fn the_gateway_refuses_a_token_it_did_not_issue() {
     let client = GoogleCloud::new()
         .base_url(server.base_url())
         .access_token("not-from-google")
-        .client(|c| c.max_retries(0))
+        .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
     let error = client

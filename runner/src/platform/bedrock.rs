@@ -388,6 +388,31 @@ mod tests {
 
     #[cfg(not(feature = "aws-config"))]
     #[test]
+    fn a_profile_needs_the_aws_config_feature() {
+        let e = Bedrock::new()
+            .region("us-east-1")
+            .profile("dev")
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"AWS profile "dev" needs the `aws-config` feature of toolrunner"#
+        );
+    }
+
+    #[cfg(feature = "aws-config")]
+    #[test]
+    fn the_aws_chain_is_used_when_nothing_is_given() {
+        // Nothing is looked up until a request is signed.
+        let client = Bedrock::from_env_with(env(&[("AWS_REGION", "us-east-1")]))
+            .profile("dev")
+            .build()
+            .unwrap();
+        assert!(format!("{client:?}").contains("SigV4"));
+    }
+
+    #[cfg(not(feature = "aws-config"))]
+    #[test]
     fn no_credentials_names_the_variables() {
         let e = Bedrock::from_env_with(env(&[("AWS_REGION", "us-east-1")]))
             .build()

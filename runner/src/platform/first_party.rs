@@ -86,13 +86,7 @@ impl Platform for FirstParty {
     }
 
     fn endpoint(&self, endpoint: Endpoint<'_>) -> Result<Url, Error> {
-        match endpoint {
-            Endpoint::Files(segments) => {
-                let mut all = vec!["v1", "files"];
-                all.extend_from_slice(segments);
-                Ok(join(&self.base_url, &all))
-            }
-        }
+        Ok(endpoint.first_party_url(&self.base_url))
     }
 
     fn authorize<'a>(

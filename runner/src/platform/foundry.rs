@@ -221,12 +221,13 @@ impl Foundry {
         self
     }
 
-    /// Changes the settings every client has (timeout, retries, default
-    /// headers, HTTP client, API version) through `settings`. An API key,
-    /// auth token or base URL set there is an error at
+    /// Sets the settings every client has (timeout, retries, default
+    /// headers, API version, HTTP client) from `builder`, in place of the
+    /// `ANTHROPIC_CUSTOM_HEADERS` that [`from_env`](Self::from_env) read. An
+    /// API key, auth token or base URL set there is an error at
     /// [`build`](Self::build): Foundry takes its own.
-    pub fn client(mut self, settings: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
-        self.client = settings(self.client);
+    pub fn client(mut self, builder: ClientBuilder) -> Self {
+        self.client = builder;
         self
     }
 

@@ -173,6 +173,18 @@ pub(crate) enum Endpoint<'a> {
 }
 
 impl Endpoint<'_> {
+    /// Where the first-party API serves the endpoint under `base`; for
+    /// platforms that keep its paths.
+    pub(crate) fn first_party_url(self, base: &Url) -> Url {
+        match self {
+            Endpoint::Files(segments) => {
+                let mut all = vec!["v1", "files"];
+                all.extend_from_slice(segments);
+                join(base, &all)
+            }
+        }
+    }
+
     /// The feature the endpoint belongs to.
     pub(crate) fn feature(self) -> Feature {
         match self {

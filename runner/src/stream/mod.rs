@@ -16,6 +16,20 @@ pub(crate) use framing::Framing;
 pub use message_stream::MessageStream;
 pub(crate) use message_stream::Sending;
 
+/// Why an event could not be parsed, for tests.
+#[cfg(feature = "testing")]
+fn describe(error: event::ParseError) -> String {
+    match error {
+        event::ParseError::Api {
+            error_type,
+            message,
+        } => format!("{error_type}: {message}"),
+        event::ParseError::Malformed { event, detail } => {
+            format!("malformed `{event}` event: {detail}")
+        }
+    }
+}
+
 /// The events of an SSE body read in `chunks`, each parsed or the reason it
 /// could not be; for tests, through `testing::parse_sse`.
 #[cfg(feature = "testing")]
@@ -28,17 +42,7 @@ pub(crate) fn sse_events_of<'a>(
         parser.feed(chunk, &mut raw);
     }
     raw.into_iter()
-        .map(|sse| {
-            event::parse_event(&sse.event, &sse.data).map_err(|e| match e {
-                event::ParseError::Api {
-                    error_type,
-                    message,
-                } => format!("{error_type}: {message}"),
-                event::ParseError::Malformed { event, detail } => {
-                    format!("malformed `{event}` event: {detail}")
-                }
-            })
-        })
+        .map(|sse| event::parse_event(&sse.event, &sse.data).map_err(describe))
         .collect()
 }
 
@@ -63,17 +67,10 @@ pub(crate) fn event_stream_events_of<'a>(
     for chunk in chunks {
         let mut raw = Vec::new();
         let fed = decoder.feed(chunk, &mut raw);
-        out.extend(raw.into_iter().map(|sse| {
-            event::parse_event(&sse.event, &sse.data).map_err(|e| match e {
-                event::ParseError::Api {
-                    error_type,
-                    message,
-                } => format!("{error_type}: {message}"),
-                event::ParseError::Malformed { event, detail } => {
-                    format!("malformed `{event}` event: {detail}")
-                }
-            })
-        }));
+        out.extend(
+            raw.into_iter()
+                .map(|sse| event::parse_event(&sse.event, &sse.data).map_err(describe)),
+        );
         if let Err(e) = fed {
             out.push(Err(e.to_string()));
             break;

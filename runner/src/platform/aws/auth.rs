@@ -229,11 +229,14 @@ pub(crate) fn process_env() -> Env {
 
 /// Credentials from the standard variables `AWS_ACCESS_KEY_ID`,
 /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, read each time they are
-/// needed, so that rotated ones are picked up.
+/// needed, so that rotated ones are picked up. With feature `aws-config`
+/// the AWS chain reads them instead, first of its sources.
+#[cfg(not(feature = "aws-config"))]
 pub(crate) struct EnvCredentials {
     pub(crate) env: Env,
 }
 
+#[cfg(not(feature = "aws-config"))]
 impl EnvCredentials {
     /// Whether the variables hold credentials now.
     pub(crate) fn present(env: &Env) -> bool {
@@ -241,12 +244,14 @@ impl EnvCredentials {
     }
 }
 
+#[cfg(not(feature = "aws-config"))]
 impl fmt::Debug for EnvCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("EnvCredentials")
     }
 }
 
+#[cfg(not(feature = "aws-config"))]
 impl ProvideCredentials for EnvCredentials {
     fn provide_credentials<'a>(
         &'a self,

@@ -62,13 +62,7 @@ impl Platform for MessagesApi {
         if !self.offers(endpoint.feature()) {
             return Err(unsupported_endpoint(self, endpoint));
         }
-        match endpoint {
-            Endpoint::Files(segments) => {
-                let mut all = vec!["v1", "files"];
-                all.extend_from_slice(segments);
-                Ok(join(&self.base_url, &all))
-            }
-        }
+        Ok(endpoint.first_party_url(&self.base_url))
     }
 
     fn authorize<'a>(

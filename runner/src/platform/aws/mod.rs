@@ -7,7 +7,9 @@ mod messages_api;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 
-pub(crate) use auth::{Auth, Env, EnvCredentials, Signer, process_env};
+#[cfg(not(feature = "aws-config"))]
+pub(crate) use auth::EnvCredentials;
+pub(crate) use auth::{Auth, Env, Signer, process_env};
 pub(crate) use messages_api::MessagesApi;
 
 use crate::client::ClientBuilder;

@@ -288,20 +288,13 @@ impl Vertex {
         self
     }
 
-    /// Changes the settings every client has (timeout, retries, default
-    /// headers, HTTP client, API version) through `settings`. An API key,
-    /// auth token or base URL set there is an error at
+    /// Sets the settings every client has (timeout, retries, default
+    /// headers, API version, HTTP client) from `builder`, in place of the
+    /// `ANTHROPIC_CUSTOM_HEADERS` that [`from_env`](Self::from_env) read. An
+    /// API key, auth token or base URL set there is an error at
     /// [`build`](Self::build): Vertex AI takes its own.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use toolrunner::platform::Vertex;
-    ///
-    /// let vertex = Vertex::new().client(|c| c.timeout(Duration::from_secs(60)).max_retries(4));
-    /// # drop(vertex);
-    /// ```
-    pub fn client(mut self, settings: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
-        self.client = settings(self.client);
+    pub fn client(mut self, builder: ClientBuilder) -> Self {
+        self.client = builder;
         self
     }
 
