@@ -51,6 +51,10 @@ use tokio::task::JoinHandle;
 mod files;
 #[cfg(feature = "bedrock")]
 mod platform_aws;
+#[cfg(feature = "foundry")]
+pub mod platform_foundry;
+#[cfg(feature = "vertex")]
+pub mod platform_google;
 mod wire;
 
 pub use files::ScriptedFile;
@@ -392,7 +396,16 @@ impl Reply {
     }
 }
 
+/// A platform in front of the scripted model (see `platform_*.rs`): it
+/// checks each request as the platform would, and hands the model the
+/// first-party body, or answers in the platform's stead.
+pub(crate) trait Gate: Send + Sync + 'static {
+    /// The first-party body of `request`, or the platform's refusal.
+    fn admit(&self, request: &Recorded) -> Result<Value, Box<Reply>>;
+}
+
 struct Shared {
+    gate: Option<Box<dyn Gate>>,
     script: Mutex<Box<dyn Script>>,
     requests: Mutex<Vec<Recorded>>,
     threads: Mutex<Threads>,
@@ -449,9 +462,18 @@ impl ScriptedServer {
     ///
     /// When no loopback port can be bound.
     pub async fn start(script: impl Script) -> io::Result<Self> {
+        Self::start_gated(script, None).await
+    }
+
+    /// Starts a server whose requests pass `gate` before the script.
+    pub(crate) async fn start_gated(
+        script: impl Script,
+        gate: Option<Box<dyn Gate>>,
+    ) -> io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            gate,
             script: Mutex::new(Box::new(script)),
             requests: Mutex::new(Vec::new()),
             threads: Mutex::new(Threads::default()),
@@ -575,17 +597,23 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
             }
             continue;
         }
-        let request: Value = serde_json::from_str(&recorded.body).unwrap_or(Value::Null);
+        let admitted = match &shared.gate {
+            Some(gate) => gate.admit(&recorded),
+            None => Ok(serde_json::from_str(&recorded.body).unwrap_or(Value::Null)),
+        };
         shared
             .requests
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(recorded);
-        let resolved = shared
-            .threads
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .resolve(request);
+        let resolved = match admitted {
+            Ok(request) => shared
+                .threads
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .resolve(request),
+            Err(refusal) => Err(refusal),
+        };
         let reply = match resolved {
             Ok((seen, thread)) => {
                 let reply = shared
@@ -929,6 +957,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         408 => "Request Timeout",
         409 => "Conflict",

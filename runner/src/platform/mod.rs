@@ -23,11 +23,19 @@
 mod aws;
 #[cfg(feature = "bedrock")]
 mod aws_api;
+#[cfg(any(feature = "vertex", feature = "foundry"))]
+mod base_url;
 #[cfg(feature = "bedrock")]
 mod bedrock;
 mod first_party;
+#[cfg(feature = "foundry")]
+mod foundry;
+#[cfg(feature = "vertex")]
+mod google;
 #[cfg(feature = "bedrock")]
 mod mantle;
+#[cfg(any(feature = "vertex", feature = "foundry"))]
+mod token;
 
 use std::fmt;
 
@@ -43,8 +51,14 @@ pub use aws_api::Aws;
 #[cfg(feature = "bedrock")]
 pub use bedrock::Bedrock;
 pub(crate) use first_party::FirstParty;
+#[cfg(feature = "foundry")]
+pub use foundry::Foundry;
+#[cfg(feature = "vertex")]
+pub use google::{GoogleCloud, Vertex};
 #[cfg(feature = "bedrock")]
 pub use mantle::BedrockMantle;
+#[cfg(any(feature = "vertex", feature = "foundry"))]
+pub use token::{TokenError, TokenProvider};
 
 /// What every platform does to the requests of a [`Client`](crate::Client).
 pub(crate) trait Platform: Send + Sync + fmt::Debug + 'static {

@@ -1,0 +1,10 @@
+//! Google's platforms: Vertex AI and Claude on Google Cloud, sharing
+//! Google OAuth ([`auth`]).
+
+mod auth;
+mod google_cloud;
+mod path;
+mod vertex;
+
+pub use google_cloud::GoogleCloud;
+pub use vertex::Vertex;

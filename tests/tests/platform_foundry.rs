@@ -1,0 +1,360 @@
+//! Microsoft Foundry end to end, over real HTTP on loopback
+//! (`ScriptedFoundry`), with an API key or Entra ID tokens from a
+//! provider, and side by side with the official Python SDK's
+//! `AnthropicFoundry`.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use toolrunner::code_mode::{CodeMode, Isolation, Worker};
+use toolrunner::platform::Foundry;
+use toolrunner::testing::platform_foundry::ScriptedFoundry;
+use toolrunner::testing::{Recorded, Reply, Sequence};
+use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, tool, toolset};
+
+const KEY: &str = "foundry-test-key";
+const MODEL: &str = "claude-sonnet-4-5";
+const MESSAGES: &str = "/anthropic/v1/messages";
+
+async fn foundry(replies: impl IntoIterator<Item = Reply>) -> (ScriptedFoundry, Client) {
+    let server = ScriptedFoundry::start_with_key(Sequence::new(replies), KEY)
+        .await
+        .unwrap();
+    let client = keyed(&server);
+    (server, client)
+}
+
+fn keyed(server: &ScriptedFoundry) -> Client {
+    Foundry::new()
+        .base_url(server.base_url())
+        .api_key(KEY)
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap()
+}
+
+fn body(recorded: &Recorded) -> Value {
+    serde_json::from_str(&recorded.body).unwrap()
+}
+
+/// Add two numbers.
+#[tool]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// Add two numbers, from code.
+#[tool(allowed_callers = ["code"])]
+fn add_up(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+#[tokio::test]
+async fn a_key_goes_in_both_key_headers_and_the_request_keeps_its_first_party_shape() {
+    let (server, client) = foundry([Reply::text("Hello!")]).await;
+    let params = MessageParams::new(MODEL, 64).user("Hi");
+    assert_eq!(
+        client.create_message(&params).await.unwrap().text(),
+        "Hello!"
+    );
+    let sent = &server.server().recorded()[0];
+    assert_eq!(sent.target, MESSAGES);
+    assert_eq!(sent.header("x-api-key"), Some(KEY));
+    assert_eq!(sent.header("api-key"), Some(KEY));
+    assert_eq!(sent.header("authorization"), None);
+    assert_eq!(sent.header("anthropic-version"), Some("2026-10-21"));
+    assert_eq!(
+        body(sent),
+        json!({"model": MODEL, "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]})
+    );
+    assert!(!format!("{client:?}").contains(KEY));
+}
+
+#[tokio::test]
+async fn entra_tokens_come_from_the_provider_and_a_refused_one_is_asked_for_again() {
+    // The resource takes the second token only: the first is "expired".
+    let server = ScriptedFoundry::start_with_entra(
+        Sequence::new([Reply::text("first"), Reply::text("second")]),
+        |token| token == "entra-2",
+    )
+    .await
+    .unwrap();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    let client = Foundry::new()
+        .base_url(server.base_url())
+        .token_provider(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            async move { Ok::<_, std::io::Error>(format!("entra-{}", n.min(2))) }
+        })
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let params = MessageParams::new(MODEL, 64).user("Hi");
+    assert_eq!(
+        client.create_message(&params).await.unwrap().text(),
+        "first"
+    );
+    assert_eq!(
+        client.create_message(&params).await.unwrap().text(),
+        "second"
+    );
+    // Asked for each attempt: the refused one, its replacement, the next.
+    assert_eq!(asked.load(Ordering::SeqCst), 3);
+    let recorded = server.server().recorded();
+    let bearers: Vec<Option<&str>> = recorded.iter().map(|r| r.header("authorization")).collect();
+    assert_eq!(
+        bearers,
+        [
+            Some("Bearer entra-1"),
+            Some("Bearer entra-2"),
+            Some("Bearer entra-2")
+        ]
+    );
+    assert!(recorded.iter().all(|r| r.header("x-api-key").is_none()));
+}
+
+#[tokio::test]
+async fn a_key_foundry_refuses_is_a_clear_401_sent_once() {
+    let server = ScriptedFoundry::start_with_key(Sequence::new([]), KEY)
+        .await
+        .unwrap();
+    let client = Foundry::new()
+        .base_url(server.base_url())
+        .api_key("wrong-key")
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let error = client
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert!(
+        error
+            .api_message()
+            .unwrap_or_default()
+            .contains("Access denied")
+    );
+    assert_eq!(server.server().recorded().len(), 1);
+    assert!(!format!("{error} {error:?}").contains("wrong-key"));
+}
+
+#[tokio::test]
+async fn a_403_from_foundry_is_an_api_error_with_its_request_id() {
+    let denied = Reply::error(
+        403,
+        "permission_error",
+        "this resource may not use the model",
+    )
+    .header("request-id", "req_foundry_403");
+    let (_server, client) = foundry([denied]).await;
+    let error = client
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
+    assert_eq!(error.api_error_type(), Some("permission_error"));
+    assert_eq!(error.request_id(), Some("req_foundry_403"));
+    assert!(!error.is_retryable());
+}
+
+#[tokio::test]
+async fn a_tool_run_with_parallel_calls_uses_threads_on_foundry() {
+    let (server, client) = foundry([
+        Reply::tool_uses([
+            ("add", json!({"a": 1, "b": 2})),
+            ("add", json!({"a": 3, "b": 4})),
+        ]),
+        Reply::text("3 and 7"),
+    ])
+    .await;
+    let last = client
+        .tool_runner(
+            MessageParams::new(MODEL, 256).user("1+2, 3+4?"),
+            toolset![add],
+        )
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(last.text(), "3 and 7");
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 2);
+    assert!(recorded.iter().all(|r| r.target == MESSAGES));
+    // Foundry serves the first-party API, message threads included.
+    assert_eq!(body(&recorded[0])["thread"]["type"], "create");
+    assert_eq!(body(&recorded[1])["thread"]["type"], "continue");
+    // On the thread, the second request sends only what is new.
+    let second = body(&recorded[1]);
+    let results = &support::last_message(&second)["content"];
+    assert_eq!(results[0]["content"], "3");
+    assert_eq!(results[1]["content"], "7");
+}
+
+#[tokio::test]
+async fn a_streaming_tool_run_works_on_foundry() {
+    let (server, client) = foundry([
+        Reply::tool_use("add", json!({"a": 2, "b": 2})).streamed(),
+        Reply::text("4").streamed(),
+    ])
+    .await;
+    let last = client
+        .tool_runner(MessageParams::new(MODEL, 256).user("2+2?"), toolset![add])
+        .streaming()
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(last.text(), "4");
+    let recorded = server.server().recorded();
+    assert!(recorded.iter().all(|r| body(r)["stream"] == true));
+}
+
+#[tokio::test]
+async fn a_run_stopped_after_a_checkpoint_resumes_on_a_new_client() {
+    let (server, client) = foundry([
+        Reply::tool_use("add", json!({"a": 5, "b": 6})),
+        Reply::text("11"),
+    ])
+    .await;
+    let dir =
+        std::env::temp_dir().join(format!("toolrunner-foundry-resume-{}", std::process::id()));
+    let store = Arc::new(FileStore::new(&dir));
+    let run = RunId::new("foundry-run").unwrap();
+    let mut runner = client
+        .tool_runner(MessageParams::new(MODEL, 256).user("5+6?"), toolset![add])
+        .checkpoint(store.clone(), run.clone());
+    runner.next().await.unwrap().unwrap();
+    drop(runner);
+    drop(client);
+
+    let state = store.load(&run).await.unwrap().expect("a checkpoint");
+    let last = keyed(&server)
+        .resume(state, toolset![add])
+        .unwrap()
+        .checkpoint(store.clone(), run.clone())
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(last.text(), "11");
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[1].header("api-key"), Some(KEY));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_code_mode_run_works_on_foundry() {
+    let (server, client) = foundry([
+        Reply::tool_use(
+            "run_code",
+            json!({"code": "print(await add_up(a=20, b=22))"}),
+        ),
+        Reply::text("42"),
+    ])
+    .await;
+    let worker = Isolation::Worker(Worker::at(env!("CARGO_BIN_EXE_code-mode-worker")));
+    let tools = CodeMode::new(toolset![add_up])
+        .isolation(worker)
+        .build()
+        .unwrap();
+    let last = client
+        .tool_runner(MessageParams::new(MODEL, 256).user("20+22 in code"), tools)
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(last.text(), "42");
+    let recorded = server.server().recorded();
+    let second = body(&recorded[1]);
+    let result = &support::last_message(&second)["content"][0];
+    assert_eq!(result["content"], "Printed output:\n42", "{result}");
+}
+
+#[test]
+fn missing_settings_name_the_variables_to_set() {
+    let error = Foundry::new().api_key(KEY).build().unwrap_err();
+    assert!(error.is_config());
+    assert!(
+        error.to_string().contains("ANTHROPIC_FOUNDRY_RESOURCE"),
+        "{error}"
+    );
+    let error = Foundry::new().resource("r").build().unwrap_err();
+    assert!(
+        error.to_string().contains("ANTHROPIC_FOUNDRY_API_KEY"),
+        "{error}"
+    );
+}
+
+/// The official Python SDK's `AnthropicFoundry` and this crate's `Foundry`
+/// send the same calls to one scripted resource: with the key from
+/// `ANTHROPIC_FOUNDRY_API_KEY`, then with an Entra token provider.
+#[tokio::test]
+async fn foundry_requests_match_the_python_sdks() {
+    let Some(python) = support::python::sdk().await else {
+        return;
+    };
+    let replies = || [Reply::text("plain"), Reply::text("streamed").streamed()];
+    let server =
+        ScriptedFoundry::start_with_key(Sequence::new(replies().into_iter().chain(replies())), KEY)
+            .await
+            .unwrap();
+    let params = MessageParams::new(MODEL, 128)
+        .system("Be brief.")
+        .user("What is 2+2?")
+        .beta("token-efficient-tools-2025-02-19");
+    let mut plain = serde_json::to_value(&params).unwrap();
+    let input =
+        json!({"params": plain.take(), "beta": "token-efficient-tools-2025-02-19"}).to_string();
+    let base_url = server.base_url();
+    tokio::task::spawn_blocking(move || {
+        support::python::run(
+            &python,
+            PYTHON_FOUNDRY,
+            &input,
+            &[
+                ("ANTHROPIC_FOUNDRY_API_KEY", KEY),
+                ("ANTHROPIC_FOUNDRY_BASE_URL", base_url.as_str()),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+
+    let client = keyed(&server);
+    client.create_message(&params).await.unwrap();
+    client
+        .stream_message(&params)
+        .await
+        .unwrap()
+        .message()
+        .await
+        .unwrap();
+
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 4);
+    let (theirs, ours) = recorded.split_at(2);
+    for (theirs, ours) in theirs.iter().zip(ours) {
+        assert_eq!(ours.target, theirs.target);
+        assert_eq!(body(ours), body(theirs));
+        // The key headers too: both sides send the same key.
+        assert_eq!(
+            support::python::comparable_headers(ours, &[]),
+            support::python::comparable_headers(theirs, &[])
+        );
+    }
+}
+
+const PYTHON_FOUNDRY: &str = r#"
+import json, sys
+from anthropic import AnthropicFoundry
+
+cfg = json.load(sys.stdin)
+client = AnthropicFoundry(max_retries=0)
+params = cfg["params"]
+client.beta.messages.create(betas=[cfg["beta"]], **params)
+with client.beta.messages.stream(betas=[cfg["beta"]], **params) as stream:
+    stream.get_final_message()
+"#;

@@ -1,0 +1,699 @@
+//! Google's platforms end to end, over real HTTP on loopback: Vertex AI
+//! (`ScriptedVertex`) and Claude on Google Cloud, with OAuth tokens granted
+//! by a loopback token endpoint that checks the service account's signed
+//! JWT, and side by side with the official Python SDK's clients.
+
+mod support;
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use toolrunner::code_mode::{CodeMode, Isolation, Worker};
+use toolrunner::platform::{GoogleCloud, Vertex};
+use toolrunner::testing::platform_google::{
+    ScriptedGoogleCloud, ScriptedVertex, TEST_PROJECT_ID, TokenEndpoint, google_error,
+};
+use toolrunner::testing::{Recorded, Reply, Script, Sequence};
+use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, tool, toolset};
+
+const REGION: &str = "us-east5";
+const MODEL: &str = "claude-sonnet-4-5@20250929";
+
+fn rawpredict(specifier: &str) -> String {
+    format!(
+        "/v1/projects/{TEST_PROJECT_ID}/locations/{REGION}/publishers/anthropic/models/{MODEL}:{specifier}"
+    )
+}
+
+/// A token endpoint, Vertex in front of `script`, and a client for them
+/// with the endpoint's service-account key, never retrying.
+async fn vertex(script: impl Script) -> (TokenEndpoint, ScriptedVertex, Client) {
+    let tokens = TokenEndpoint::start().await.unwrap();
+    let server = ScriptedVertex::start(script, TEST_PROJECT_ID, REGION, &tokens)
+        .await
+        .unwrap();
+    let client = client_for(&tokens, &server);
+    (tokens, server, client)
+}
+
+fn client_for(tokens: &TokenEndpoint, server: &ScriptedVertex) -> Client {
+    Vertex::new()
+        .region(REGION)
+        .base_url(server.base_url())
+        .service_account_key(tokens.service_account_key())
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap()
+}
+
+fn body(recorded: &Recorded) -> Value {
+    serde_json::from_str(&recorded.body).unwrap()
+}
+
+/// Add two numbers.
+#[tool]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+#[tokio::test]
+async fn a_message_goes_to_rawpredict_with_a_granted_token_and_the_version_in_the_body() {
+    let (tokens, server, client) = vertex(Sequence::new([
+        Reply::text("Hello!"),
+        Reply::text("Again."),
+    ]))
+    .await;
+    let params = MessageParams::new(MODEL, 256)
+        .system("Be brief.")
+        .user("Hi")
+        .beta("token-efficient-tools-2025-02-19");
+    let message = client.create_message(&params).await.unwrap();
+    assert_eq!(message.text(), "Hello!");
+    client.create_message(&params).await.unwrap();
+
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 2);
+    let sent = &recorded[0];
+    assert_eq!(sent.method, "POST");
+    assert_eq!(sent.target, rawpredict("rawPredict"));
+    assert_eq!(
+        body(sent),
+        json!({
+            "max_tokens": 256,
+            "system": "Be brief.",
+            "messages": [{"role": "user", "content": "Hi"}],
+            "anthropic_version": "2026-10-21",
+        })
+    );
+    assert_eq!(
+        sent.header("anthropic-beta"),
+        Some("token-efficient-tools-2025-02-19")
+    );
+    assert_eq!(sent.header("anthropic-version"), None);
+    assert_eq!(sent.header("x-api-key"), None);
+    // One grant, checked by the endpoint, and its token on both requests.
+    let grants = tokens.grants();
+    assert_eq!(grants.len(), 1, "{:?}", tokens.refusals());
+    let bearer = format!("Bearer {}", grants[0].access_token);
+    assert_eq!(sent.header("authorization"), Some(bearer.as_str()));
+    assert_eq!(recorded[1].header("authorization"), Some(bearer.as_str()));
+    assert_eq!(
+        grants[0].claims["scope"],
+        "https://www.googleapis.com/auth/cloud-platform"
+    );
+}
+
+#[tokio::test]
+async fn a_streamed_reply_comes_from_streamrawpredict() {
+    let (_tokens, server, client) =
+        vertex(Sequence::new([Reply::text("Streamed hi").streamed()])).await;
+    let params = MessageParams::new(MODEL, 64).user("Hi");
+    let mut stream = client.stream_message(&params).await.unwrap();
+    assert_eq!(stream.message().await.unwrap().text(), "Streamed hi");
+    let recorded = server.server().recorded();
+    assert_eq!(recorded[0].target, rawpredict("streamRawPredict"));
+    assert_eq!(body(&recorded[0])["stream"], true);
+    assert!(body(&recorded[0]).get("model").is_none());
+}
+
+#[tokio::test]
+async fn a_tool_run_with_parallel_calls_sends_no_thread_on_vertex() {
+    let (_tokens, server, client) = vertex(Sequence::new([
+        Reply::tool_uses([
+            ("add", json!({"a": 1, "b": 2})),
+            ("add", json!({"a": 3, "b": 4})),
+        ]),
+        Reply::text("3 and 7"),
+    ]))
+    .await;
+    let params = MessageParams::new(MODEL, 256).user("Add 1+2 and 3+4.");
+    let last = client
+        .tool_runner(params, toolset![add])
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(last.text(), "3 and 7");
+
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 2);
+    for sent in &recorded {
+        assert_eq!(sent.target, rawpredict("rawPredict"));
+        // Vertex has no message threads: none was asked for, none refused.
+        assert!(body(sent).get("thread").is_none(), "{}", sent.body);
+        assert!(body(sent).get("model").is_none());
+    }
+    let results = &body(&recorded[1])["messages"][2]["content"];
+    assert_eq!(results[0]["content"], "3");
+    assert_eq!(results[1]["content"], "7");
+}
+
+#[tokio::test]
+async fn a_streaming_tool_run_streams_each_turn_through_streamrawpredict() {
+    let (_tokens, server, client) = vertex(Sequence::new([
+        Reply::tool_uses([("add", json!({"a": 2, "b": 2}))]).streamed(),
+        Reply::text("4").streamed(),
+    ]))
+    .await;
+    let last = client
+        .tool_runner(MessageParams::new(MODEL, 256).user("2+2?"), toolset![add])
+        .streaming()
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(last.text(), "4");
+    let targets: Vec<String> = server
+        .server()
+        .recorded()
+        .into_iter()
+        .map(|r| r.target)
+        .collect();
+    assert_eq!(targets, vec![rawpredict("streamRawPredict"); 2]);
+}
+
+#[tokio::test]
+async fn a_run_stopped_after_a_checkpoint_resumes_on_a_new_client() {
+    let (tokens, server, client) = vertex(Sequence::new([
+        Reply::tool_uses([("add", json!({"a": 5, "b": 6}))]),
+        Reply::text("11"),
+    ]))
+    .await;
+    let dir = std::env::temp_dir().join(format!("toolrunner-vertex-resume-{}", std::process::id()));
+    let store = Arc::new(FileStore::new(&dir));
+    let run = RunId::new("vertex-run").unwrap();
+    let params = MessageParams::new(MODEL, 256).user("5+6?");
+    let mut runner = client
+        .tool_runner(params, toolset![add])
+        .checkpoint(store.clone(), run.clone());
+    use futures_util::StreamExt;
+    // The first turn and its tool call, then the process "dies".
+    runner.next().await.unwrap().unwrap();
+    drop(runner);
+    drop(client);
+    assert_eq!(server.server().recorded().len(), 1);
+
+    let state = store.load(&run).await.unwrap().expect("a checkpoint");
+    let resumed = client_for(&tokens, &server);
+    let last = resumed
+        .resume(state, toolset![add])
+        .unwrap()
+        .checkpoint(store.clone(), run.clone())
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(last.text(), "11");
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[1].target, rawpredict("rawPredict"));
+    assert_eq!(
+        body(&recorded[1])["messages"][2]["content"][0]["content"],
+        "11"
+    );
+    // The new client got its own token.
+    assert_eq!(tokens.grants().len(), 2);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Add two numbers, from code.
+#[tool(allowed_callers = ["code"])]
+fn add_up(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+#[tokio::test]
+async fn a_code_mode_run_works_on_vertex() {
+    let program = "print(await add_up(a=20, b=22))";
+    let (_tokens, server, client) = vertex(Sequence::new([
+        Reply::tool_use("run_code", json!({"code": program})),
+        Reply::text("42"),
+    ]))
+    .await;
+    let worker = Isolation::Worker(Worker::at(env!("CARGO_BIN_EXE_code-mode-worker")));
+    let tools = CodeMode::new(toolset![add_up])
+        .isolation(worker)
+        .build()
+        .unwrap();
+    let last = client
+        .tool_runner(MessageParams::new(MODEL, 256).user("20+22 in code"), tools)
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(last.text(), "42");
+    let recorded = server.server().recorded();
+    let result = &body(&recorded[1])["messages"][2]["content"][0];
+    assert!(
+        result["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("42"),
+        "{result}"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_token_is_replaced_once_then_the_refusal_is_an_error() {
+    let (tokens, server, client) =
+        vertex(Sequence::new([Reply::text("first"), Reply::text("second")])).await;
+    let params = MessageParams::new(MODEL, 64).user("Hi");
+    client.create_message(&params).await.unwrap();
+    // The cached token outlives its grant: Vertex answers 401, and the
+    // client gets a fresh grant and sends again, once.
+    tokens.expire_issued_tokens();
+    assert_eq!(
+        client.create_message(&params).await.unwrap().text(),
+        "second"
+    );
+    assert_eq!(tokens.grants().len(), 2);
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 3);
+    assert_ne!(
+        recorded[1].header("authorization"),
+        recorded[2].header("authorization")
+    );
+}
+
+#[tokio::test]
+async fn a_token_refused_twice_ends_in_a_clear_401() {
+    let tokens = TokenEndpoint::start().await.unwrap();
+    // A Vertex that accepts one token only, which the endpoint never issues.
+    let server = ScriptedVertex::start_with_token(
+        Sequence::new([]),
+        TEST_PROJECT_ID,
+        REGION,
+        "a-token-nobody-has",
+    )
+    .await
+    .unwrap();
+    let client = client_for(&tokens, &server);
+    let error = client
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(error.api_error_type(), Some("UNAUTHENTICATED"));
+    assert!(!error.is_retryable());
+    // The first token, then one fresh grant for the one more attempt.
+    assert_eq!(tokens.grants().len(), 2);
+    assert_eq!(server.server().recorded().len(), 2);
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("ya29."), "a token leaked: {shown}");
+}
+
+#[tokio::test]
+async fn a_static_token_that_is_refused_is_not_sent_again() {
+    let server =
+        ScriptedVertex::start_with_token(Sequence::new([]), TEST_PROJECT_ID, REGION, "good")
+            .await
+            .unwrap();
+    let client = Vertex::new()
+        .region(REGION)
+        .project_id(TEST_PROJECT_ID)
+        .base_url(server.base_url())
+        .access_token("stale-token")
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let error = client
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(server.server().recorded().len(), 1);
+    assert!(!format!("{error:?}{client:?}").contains("stale-token"));
+}
+
+#[tokio::test]
+async fn a_token_provider_is_asked_before_each_request() {
+    let server = ScriptedVertex::start_with_token(
+        Sequence::new([Reply::text("one"), Reply::text("two")]),
+        TEST_PROJECT_ID,
+        REGION,
+        "from-my-broker",
+    )
+    .await
+    .unwrap();
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    let client = Vertex::new()
+        .region(REGION)
+        .project_id(TEST_PROJECT_ID)
+        .base_url(server.base_url())
+        .token_provider(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Ok::<_, std::io::Error>("from-my-broker".to_owned()) }
+        })
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let params = MessageParams::new(MODEL, 64).user("Hi");
+    client.create_message(&params).await.unwrap();
+    client.create_message(&params).await.unwrap();
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let recorded = server.server().recorded();
+    assert!(
+        recorded
+            .iter()
+            .all(|r| r.header("authorization") == Some("Bearer from-my-broker"))
+    );
+}
+
+#[tokio::test]
+async fn a_403_from_vertex_is_an_api_error_with_googles_status_and_request_id() {
+    let denied = google_error(
+        403,
+        "PERMISSION_DENIED",
+        "Permission 'aiplatform.endpoints.predict' denied on resource",
+    )
+    .header("request-id", "req_vertex_403");
+    let (_tokens, server, client) = vertex(Sequence::new([denied])).await;
+    let error = client
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap_err();
+    assert!(error.is_api());
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
+    assert_eq!(error.api_error_type(), Some("PERMISSION_DENIED"));
+    assert_eq!(
+        error.api_message(),
+        Some("Permission 'aiplatform.endpoints.predict' denied on resource")
+    );
+    assert_eq!(error.request_id(), Some("req_vertex_403"));
+    assert!(!error.is_retryable());
+    // A 403 is not an expired token: no second grant, no second attempt.
+    assert_eq!(server.server().recorded().len(), 1);
+}
+
+#[tokio::test]
+async fn what_vertex_lacks_is_refused_before_sending() {
+    let (_tokens, server, client) = vertex(Sequence::new([])).await;
+    let error = client.files().metadata("file_1").await.unwrap_err();
+    assert!(error.is_unsupported(), "{error}");
+    let shown = error.to_string();
+    assert!(
+        shown.contains("Vertex AI") && shown.contains("Files"),
+        "{shown}"
+    );
+    assert!(server.server().recorded().is_empty());
+}
+
+#[test]
+fn a_missing_region_or_project_names_the_variable_to_set() {
+    let error = Vertex::new()
+        .project_id("p")
+        .access_token("t")
+        .build()
+        .unwrap_err();
+    assert!(error.is_config());
+    assert!(error.to_string().contains("CLOUD_ML_REGION"), "{error}");
+    let error = Vertex::new()
+        .region(REGION)
+        .access_token("t")
+        .build()
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("ANTHROPIC_VERTEX_PROJECT_ID"),
+        "{error}"
+    );
+}
+
+/// The official Python SDK's `AnthropicVertex` and this crate's `Vertex`
+/// send the same calls to one scripted Vertex, each with its own grant
+/// from the token endpoint, through `GOOGLE_APPLICATION_CREDENTIALS` on the
+/// Python side (google-auth's ADC) and the same key on ours.
+#[tokio::test]
+async fn vertex_requests_match_the_python_sdks() {
+    let Some(python) = support::python::sdk().await else {
+        return;
+    };
+    let replies = || {
+        [
+            Reply::text("plain"),
+            Reply::text("beta"),
+            Reply::text("streamed").streamed(),
+        ]
+    };
+    let tokens = TokenEndpoint::start().await.unwrap();
+    let server = ScriptedVertex::start(
+        Sequence::new(replies().into_iter().chain(replies())),
+        TEST_PROJECT_ID,
+        REGION,
+        &tokens,
+    )
+    .await
+    .unwrap();
+    let params = MessageParams::new(MODEL, 128)
+        .system("Be brief.")
+        .user("What is 2+2?");
+    let beta = "token-efficient-tools-2025-02-19";
+    let plain = serde_json::to_value(&params).unwrap();
+
+    let dir = std::env::temp_dir().join(format!("toolrunner-vertex-py-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key.json");
+    std::fs::write(&key_file, tokens.service_account_key()).unwrap();
+    let input = json!({"base_url": server.base_url(), "params": plain, "beta": beta}).to_string();
+    let key_path = key_file.to_str().unwrap().to_owned();
+    tokio::task::spawn_blocking(move || {
+        support::python::run(
+            &python,
+            PYTHON_VERTEX,
+            &input,
+            &[
+                ("GOOGLE_APPLICATION_CREDENTIALS", key_path.as_str()),
+                ("ANTHROPIC_VERTEX_PROJECT_ID", TEST_PROJECT_ID),
+                ("HOME", "/nonexistent"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+
+    let client = Vertex::new()
+        .region(REGION)
+        .base_url(server.base_url())
+        .service_account_key(std::fs::read_to_string(&key_file).unwrap())
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    client.create_message(&params).await.unwrap();
+    client
+        .create_message(&params.clone().beta(beta))
+        .await
+        .unwrap();
+    client
+        .stream_message(&params)
+        .await
+        .unwrap()
+        .message()
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 6, "{:?}", tokens.refusals());
+    let (theirs, ours) = recorded.split_at(3);
+    for (theirs, ours) in theirs.iter().zip(ours) {
+        assert_eq!(ours.target, theirs.target);
+        assert_eq!(body(ours), body(theirs));
+        // Each side has a token of its own, both checked below.
+        let skip = ["authorization"];
+        assert_eq!(
+            support::python::comparable_headers(ours, &skip),
+            support::python::comparable_headers(theirs, &skip)
+        );
+        for sent in [theirs, ours] {
+            let token = sent
+                .header("authorization")
+                .and_then(|v| v.strip_prefix("Bearer "));
+            assert!(
+                tokens.is_valid(token.unwrap_or_default()),
+                "{:?}",
+                sent.headers
+            );
+        }
+    }
+    // Each side got one grant of its own, both checked by the endpoint.
+    assert_eq!(tokens.grants().len(), 2);
+}
+
+const PYTHON_VERTEX: &str = r#"
+import json, sys
+from anthropic import AnthropicVertex
+
+cfg = json.load(sys.stdin)
+# The project comes from ANTHROPIC_VERTEX_PROJECT_ID: this SDK needs it
+# before its credentials are loaded, on the first request.
+client = AnthropicVertex(region="us-east5", base_url=cfg["base_url"], max_retries=0)
+params = cfg["params"]
+client.messages.create(**params)
+client.beta.messages.create(betas=[cfg["beta"]], **params)
+with client.messages.stream(**params) as stream:
+    stream.get_final_message()
+"#;
+
+/// Claude on Google Cloud: the first-party request under the gateway's
+/// workspace path, with a Google token and no Anthropic credential.
+#[tokio::test]
+async fn google_cloud_sends_the_first_party_request_with_a_google_token() {
+    let tokens = TokenEndpoint::start().await.unwrap();
+    let script = Sequence::new([
+        Reply::tool_use("add", json!({"a": 1, "b": 1})),
+        Reply::text("2"),
+    ]);
+    let server = ScriptedGoogleCloud::start(script, TEST_PROJECT_ID, "global", "wrkspc_1", &tokens)
+        .await
+        .unwrap();
+    let base = server.base_url();
+    let client = GoogleCloud::new()
+        .base_url(&base)
+        .service_account_key(tokens.service_account_key())
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let last = client
+        .tool_runner(
+            MessageParams::new("claude-sonnet-4-5", 128).user("1+1?"),
+            toolset![add],
+        )
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(last.text(), "2");
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 2);
+    let bearer = format!("Bearer {}", tokens.grants()[0].access_token);
+    for sent in &recorded {
+        assert_eq!(
+            sent.target,
+            format!(
+                "/v1/projects/{TEST_PROJECT_ID}/locations/global/workspaces/wrkspc_1/invoke/v1/messages"
+            )
+        );
+        assert_eq!(sent.header("authorization"), Some(bearer.as_str()));
+        assert_eq!(sent.header("anthropic-version"), Some("2026-10-21"));
+        assert_eq!(sent.header("x-api-key"), None);
+        assert_eq!(body(sent)["model"], "claude-sonnet-4-5");
+    }
+    // The gateway serves the first-party API, message threads included.
+    assert_eq!(body(&recorded[0])["thread"]["type"], "create");
+    assert_eq!(tokens.grants().len(), 1);
+}
+
+/// The official Python SDK's `AnthropicGoogleCloud` and this crate's
+/// `GoogleCloud` send the same calls to one scripted gateway, each with a
+/// grant of its own from the token endpoint.
+#[tokio::test]
+async fn google_cloud_requests_match_the_python_sdks() {
+    let Some(python) = support::python::sdk().await else {
+        return;
+    };
+    let replies = || [Reply::text("plain"), Reply::text("streamed").streamed()];
+    let tokens = TokenEndpoint::start().await.unwrap();
+    let script = Sequence::new(replies().into_iter().chain(replies()));
+    let server = ScriptedGoogleCloud::start(script, TEST_PROJECT_ID, "global", "wrkspc_1", &tokens)
+        .await
+        .unwrap();
+    let base = server.base_url();
+    let params = MessageParams::new("claude-sonnet-4-5", 128)
+        .system("Be brief.")
+        .user("What is 2+2?");
+    let dir = std::env::temp_dir().join(format!("toolrunner-gcloud-py-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key.json");
+    std::fs::write(&key_file, tokens.service_account_key()).unwrap();
+    let input = json!({"params": serde_json::to_value(&params).unwrap()}).to_string();
+    let (key_path, python_base) = (key_file.to_str().unwrap().to_owned(), base.clone());
+    tokio::task::spawn_blocking(move || {
+        support::python::run(
+            &python,
+            PYTHON_GOOGLE_CLOUD,
+            &input,
+            &[
+                ("GOOGLE_APPLICATION_CREDENTIALS", key_path.as_str()),
+                ("ANTHROPIC_GOOGLE_CLOUD_BASE_URL", python_base.as_str()),
+                ("HOME", "/nonexistent"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let client = GoogleCloud::new()
+        .base_url(&base)
+        .service_account_key(tokens.service_account_key())
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    client.create_message(&params).await.unwrap();
+    client
+        .stream_message(&params)
+        .await
+        .unwrap()
+        .message()
+        .await
+        .unwrap();
+
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 4, "{:?}", tokens.refusals());
+    let (theirs, ours) = recorded.split_at(2);
+    for (theirs, ours) in theirs.iter().zip(ours) {
+        assert_eq!(ours.target, theirs.target);
+        assert_eq!(body(ours), body(theirs));
+        let skip = ["authorization"];
+        assert_eq!(
+            support::python::comparable_headers(ours, &skip),
+            support::python::comparable_headers(theirs, &skip)
+        );
+        for sent in [theirs, ours] {
+            let token = sent
+                .header("authorization")
+                .and_then(|v| v.strip_prefix("Bearer "));
+            assert!(
+                tokens.is_valid(token.unwrap_or_default()),
+                "{:?}",
+                sent.headers
+            );
+        }
+    }
+    assert_eq!(tokens.grants().len(), 2);
+}
+
+const PYTHON_GOOGLE_CLOUD: &str = r#"
+import json, sys
+from anthropic import AnthropicGoogleCloud
+
+cfg = json.load(sys.stdin)
+client = AnthropicGoogleCloud(max_retries=0)
+params = cfg["params"]
+client.messages.create(**params)
+with client.messages.stream(**params) as stream:
+    stream.get_final_message()
+"#;
+
+#[tokio::test]
+async fn the_gateway_refuses_a_token_it_did_not_issue() {
+    let tokens = TokenEndpoint::start().await.unwrap();
+    let server = ScriptedGoogleCloud::start(
+        Sequence::new([]),
+        TEST_PROJECT_ID,
+        "global",
+        "wrkspc_1",
+        &tokens,
+    )
+    .await
+    .unwrap();
+    let client = GoogleCloud::new()
+        .base_url(server.base_url())
+        .access_token("not-from-google")
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let error = client
+        .create_message(&MessageParams::new("claude-sonnet-4-5", 64).user("Hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(error.api_error_type(), Some("UNAUTHENTICATED"));
+    // A fixed token cannot be replaced, so it is sent once.
+    assert_eq!(server.server().recorded().len(), 1);
+}
