@@ -19,6 +19,7 @@ pub(crate) mod dispatch;
 mod hooks;
 pub(crate) mod lifecycle;
 mod log;
+mod mode;
 mod programmatic;
 mod request;
 mod shared;
@@ -35,6 +36,7 @@ mod turn;
 pub use artifacts::Artifacts;
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
+pub use mode::{Messages, Mode, Turns};
 pub use state::RunState;
 pub use store::{FileStore, RunId, RunStore, StoreFuture};
 pub use streaming::StreamingToolRunner;
@@ -141,7 +143,7 @@ impl Client {
         // results of its calls, run now, have their message: `tool_results`
         // after the first `next` reports them.
         if let Some(decided) = runner.core.decided_turn() {
-            runner.phase = Phase::Yielding(Box::new(decided.clone()));
+            runner.mode.phase = Phase::Yielding(Box::new(decided.clone()));
         }
         Ok(runner)
     }
@@ -179,18 +181,23 @@ impl Client {
 /// tools are dropped, and every tool's [`ToolCall::cancellation`](crate::ToolCall::cancellation)
 /// token is cancelled (synchronous tools already on the blocking pool run to
 /// their end, but their results are discarded).
+///
+/// The mode `M` says how the runner is driven: this page's `ToolRunner` is
+/// `ToolRunner<Messages>`, a [`Stream`] of messages;
+/// [`streaming`](Self::streaming) makes a `ToolRunner<Turns>`
+/// ([`StreamingToolRunner`]). Settings and accessors are the same in both.
 #[must_use = "a runner does nothing until it is polled"]
-pub struct ToolRunner {
+pub struct ToolRunner<M = Messages> {
     client: Client,
     core: Lifecycle,
     dispatcher: Dispatcher,
-    /// The action being carried out.
-    phase: Phase,
     span: tracing::Span,
+    /// What only this mode holds.
+    mode: M,
 }
 
 /// What the plain runner is waiting for.
-enum Phase {
+pub(super) enum Phase {
     Idle,
     Compacting(BoxFuture<Result<Message, Error>>),
     Sending(BoxFuture<Result<Message, Error>>),
@@ -206,7 +213,7 @@ enum Phase {
 }
 
 /// What a runner does once a checkpoint is saved.
-enum AfterSave {
+pub(super) enum AfterSave {
     /// Yield the message it followed.
     Yield(Box<Message>),
     /// Go on with the turn's calls.
@@ -215,23 +222,16 @@ enum AfterSave {
     GoOn,
 }
 
-impl ToolRunner {
+impl ToolRunner<Messages> {
     fn from_core(client: Client, core: Lifecycle) -> Self {
         let span = core.span().clone();
         ToolRunner {
             client,
             core,
             dispatcher: Dispatcher::new(DEFAULT_TOOL_CONCURRENCY),
-            phase: Phase::Idle,
             span,
+            mode: Messages { phase: Phase::Idle },
         }
-    }
-
-    /// Finishes the current turn: nothing to do, since a plain runner
-    /// yields only complete messages, and no call starts early.
-    #[allow(clippy::unused_async)]
-    async fn settle_turn(&mut self) -> Result<HashMap<String, dispatch::Early>, Error> {
-        Ok(HashMap::new())
     }
 
     /// Saves the run's [`RunState`] in `store` as `run` after every model
@@ -314,11 +314,22 @@ impl ToolRunner {
     pub fn streaming(self) -> StreamingToolRunner {
         // A decided turn a resumed runner was to show first is the
         // streaming runner's first turn.
-        let kept = match self.phase {
+        let kept = match self.mode.phase {
             Phase::Yielding(message) => Some(message),
             _ => None,
         };
-        StreamingToolRunner::new(self.client, self.core, self.dispatcher, self.span, kept)
+        ToolRunner {
+            client: self.client,
+            core: self.core,
+            dispatcher: self.dispatcher,
+            span: self.span,
+            mode: Turns {
+                turn: None,
+                early: HashMap::new(),
+                kept,
+                early_start: false,
+            },
+        }
     }
 
     /// Runs the loop to its end and returns the model's last message: its
@@ -345,10 +356,6 @@ impl ToolRunner {
         }
         self.core.outcome(last)
     }
-}
-
-impl ToolRunner {
-    shared::shared_runner_methods!();
 }
 
 /// Runs the current turn's calls that have not run, hands what came of
@@ -386,7 +393,7 @@ async fn run_pending_tools(
     failed.map_or(Ok(()), Err)
 }
 
-impl Stream for ToolRunner {
+impl Stream for ToolRunner<Messages> {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -394,17 +401,17 @@ impl Stream for ToolRunner {
         let span = this.span.clone();
         let _entered = span.enter();
         loop {
-            match &mut this.phase {
+            match &mut this.mode.phase {
                 Phase::Sending(request) => {
                     let result = ready!(request.as_mut().poll(cx));
-                    this.phase = Phase::Idle;
+                    this.mode.phase = Phase::Idle;
                     match result {
                         Ok(message) => {
                             this.core.on_response(message.clone());
                             let message = Box::new(message);
                             match this.save() {
                                 Some(save) => {
-                                    this.phase = Phase::Saving {
+                                    this.mode.phase = Phase::Saving {
                                         save,
                                         then: AfterSave::Yield(message),
                                     }
@@ -423,13 +430,13 @@ impl Stream for ToolRunner {
                 }
                 Phase::Compacting(summary) => {
                     let result = ready!(summary.as_mut().poll(cx));
-                    this.phase = Phase::Idle;
+                    this.mode.phase = Phase::Idle;
                     match result {
                         Ok(summary) => {
                             this.core.on_summary(&summary);
                             // A summary is paid for like a turn: kept too.
                             if let Some(save) = this.save() {
-                                this.phase = Phase::Saving {
+                                this.mode.phase = Phase::Saving {
                                     save,
                                     then: AfterSave::GoOn,
                                 };
@@ -447,25 +454,25 @@ impl Stream for ToolRunner {
                         this.core.on_call(outcome);
                         if let Some(save) = this.save()
                             && let Phase::RunningTools(outcomes) =
-                                std::mem::replace(&mut this.phase, Phase::Idle)
+                                std::mem::replace(&mut this.mode.phase, Phase::Idle)
                         {
-                            this.phase = Phase::Saving {
+                            this.mode.phase = Phase::Saving {
                                 save,
                                 then: AfterSave::RunTools(outcomes),
                             };
                         }
                     }
                     None => {
-                        this.phase = Phase::Idle;
+                        this.mode.phase = Phase::Idle;
                         this.core.on_calls_done();
                     }
                 },
                 Phase::Saving { save, .. } => {
                     let saved = ready!(save.as_mut().poll(cx));
                     if let Phase::Saving { then, .. } =
-                        std::mem::replace(&mut this.phase, Phase::Idle)
+                        std::mem::replace(&mut this.mode.phase, Phase::Idle)
                     {
-                        this.phase = match then {
+                        this.mode.phase = match then {
                             AfterSave::Yield(message) => Phase::Yielding(message),
                             AfterSave::RunTools(outcomes) => Phase::RunningTools(outcomes),
                             AfterSave::GoOn => Phase::Idle,
@@ -479,7 +486,7 @@ impl Stream for ToolRunner {
                 }
                 Phase::Yielding(_) => {
                     if let Phase::Yielding(message) =
-                        std::mem::replace(&mut this.phase, Phase::Idle)
+                        std::mem::replace(&mut this.mode.phase, Phase::Idle)
                     {
                         return Poll::Ready(Some(Ok(*message)));
                     }
@@ -491,7 +498,7 @@ impl Stream for ToolRunner {
                         if this.core.take_end_to_keep()
                             && let Some(save) = this.save()
                         {
-                            this.phase = Phase::Saving {
+                            this.mode.phase = Phase::Saving {
                                 save,
                                 then: AfterSave::GoOn,
                             };
@@ -509,19 +516,19 @@ impl Stream for ToolRunner {
                             HashMap::new(),
                             core.span(),
                         );
-                        this.phase = Phase::RunningTools(run);
+                        this.mode.phase = Phase::RunningTools(run);
                     }
                     Action::Send(request) => {
                         let client = this.client.clone();
                         let span = this.core.request_span();
-                        this.phase = Phase::Sending(Box::pin(
+                        this.mode.phase = Phase::Sending(Box::pin(
                             async move { client.complete(&request).await }.instrument(span),
                         ));
                     }
                     Action::Compact(request) => {
                         let client = this.client.clone();
                         let span = this.core.request_span();
-                        this.phase = Phase::Compacting(Box::pin(
+                        this.mode.phase = Phase::Compacting(Box::pin(
                             async move { client.complete(&request).await }.instrument(span),
                         ));
                     }
@@ -531,7 +538,7 @@ impl Stream for ToolRunner {
     }
 }
 
-impl ToolRunner {
+impl ToolRunner<Messages> {
     /// The save of the state as it stands, when the runner checkpoints.
     fn save(&self) -> Option<BoxFuture<Result<(), Error>>> {
         let checkpoint = self.dispatcher.checkpoint.as_ref()?;
@@ -539,9 +546,10 @@ impl ToolRunner {
     }
 }
 
-impl fmt::Debug for ToolRunner {
+impl<M: Mode> fmt::Debug for ToolRunner<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ToolRunner")
+            .field("mode", &self.mode)
             .field("model", &self.core.params().model)
             .field("messages", &self.core.params().messages.len())
             .field("toolset", self.core.toolset())
