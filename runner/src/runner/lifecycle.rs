@@ -70,6 +70,7 @@ pub(crate) enum Action {
 
 /// The loop's state and its rules.
 pub(crate) struct Lifecycle {
+    /// The parameters of the next request, with the whole history.
     params: MessageParams,
     /// The tools the runner runs now.
     toolset: Toolset,
@@ -90,10 +91,13 @@ pub(crate) struct Lifecycle {
     iterations: usize,
     /// The last reply, with its tool results once they have run.
     turn: Option<LastReply>,
-    /// Whether the caller changed the history since the last reply.
+    /// Whether the caller changed the history since the last reply: the
+    /// turn is then dropped, not applied, and the caller's history is sent
+    /// as it is. Done with once the turn is applied or a request built.
     taken_over: bool,
     /// Whether the caller may have changed what the server's thread holds
-    /// since the last request.
+    /// since the last request: the next request's thread plan reads it
+    /// (and clears it) to decide whether the thread goes on.
     touched: bool,
     /// Where the conversation stands on a server-held thread.
     thread: ThreadState,
@@ -162,7 +166,9 @@ enum CompactAsk {
 
 /// The last reply, as the loop holds it.
 struct LastReply {
+    /// The reply as the model sent it.
     message: Message,
+    /// The user message answering the reply's calls, once all have results.
     tool_response: Option<MessageParam>,
     /// Whether the message is in the history already (the loop ended on it).
     appended: bool,

@@ -37,6 +37,7 @@ pub use artifacts::Artifacts;
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
 pub use mode::{Messages, Mode, Turns};
+pub use shared::ToolRunner;
 pub use state::RunState;
 pub use store::{FileStore, RunId, RunStore, StoreFuture};
 pub use streaming::StreamingToolRunner;
@@ -147,53 +148,6 @@ impl Client {
         }
         Ok(runner)
     }
-}
-
-/// Runs the agentic loop: a [`Stream`] of the model's messages, one per request.
-///
-/// Each iteration:
-///
-/// 1. The runner sends the request with its current state and yields the response.
-/// 2. Your loop body runs. It may read the message and change the state.
-/// 3. Unless the body took over the history, the runner appends the
-///    assistant message, then runs its tools and appends one user message
-///    answering every `tool_use`, in call order. Without tool calls the
-///    loop ends.
-/// 4. If the body took over (with [`push_messages`](Self::push_messages),
-///    [`set_messages`](Self::set_messages) or [`params_mut`](Self::params_mut)),
-///    nothing is appended: the body's state is sent unchanged. Appending a
-///    plain message while tools are pending is therefore safe: the pending
-///    calls are dropped with the turn, not answered forever.
-///
-/// Stop reasons: `tool_use` runs tools; `pause_turn` and `compaction` send
-/// the turn back as it is, with no tool run; every other stop reason ends the
-/// loop, and its `tool_use` blocks are never run.
-///
-/// The stream ends after a message without tool calls. Errors are yielded
-/// as they happen: after a request error the stream may be polled again to
-/// resend the same request. Reaching [`max_iterations`](Self::max_iterations)
-/// is yielded as an error ([`Error::is_max_iterations`]) and ends the stream
-/// (a higher limit goes on from there). Calls a before-call hook deferred
-/// end it too, once the turn's other calls ran: see
-/// [`pending_approvals`](Self::pending_approvals).
-///
-/// Dropping the runner cancels it: the request in flight and running async
-/// tools are dropped, and every tool's [`ToolCall::cancellation`](crate::ToolCall::cancellation)
-/// token is cancelled (synchronous tools already on the blocking pool run to
-/// their end, but their results are discarded).
-///
-/// The mode `M` says how the runner is driven: this page's `ToolRunner` is
-/// `ToolRunner<Messages>`, a [`Stream`] of messages;
-/// [`streaming`](Self::streaming) makes a `ToolRunner<Turns>`
-/// ([`StreamingToolRunner`]). Settings and accessors are the same in both.
-#[must_use = "a runner does nothing until it is polled"]
-pub struct ToolRunner<M = Messages> {
-    client: Client,
-    core: Lifecycle,
-    dispatcher: Dispatcher,
-    span: tracing::Span,
-    /// What only this mode holds.
-    mode: M,
 }
 
 /// What the plain runner is waiting for.
