@@ -109,8 +109,8 @@ pub use error::Error;
 pub use runner::{
     AfterToolCall, Artifacts, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
     DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
-    FileStore, PendingCall, RunId, RunState, RunStore, StoreFuture, StreamingToolRunner,
-    ToolRunner, ToolSearch, Turn,
+    FileStore, Messages, Mode, PendingCall, RunId, RunState, RunStore, StoreFuture,
+    StreamingToolRunner, ToolRunner, ToolSearch, Turn, Turns,
 };
 pub use stream::{Delta, StreamEvent};
 pub use tool::{

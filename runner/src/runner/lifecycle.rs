@@ -70,6 +70,7 @@ pub(crate) enum Action {
 
 /// The loop's state and its rules.
 pub(crate) struct Lifecycle {
+    /// The parameters of the next request, with the whole history.
     params: MessageParams,
     /// The tools the runner runs now.
     toolset: Toolset,
@@ -80,29 +81,35 @@ pub(crate) struct Lifecycle {
     changes: ToolChanges,
     /// Whether a request was built, fixing `declared`.
     declared_sent: bool,
+    /// Builds each request from the parameters and the declared tools.
     requests: RequestBuilder,
+    /// The most requests the loop sends.
     max_iterations: usize,
+    /// How the conversation is compacted as it grows, if at all.
     compaction: Option<Compaction>,
     /// The number of requests answered so far.
     iterations: usize,
     /// The last reply, with its tool results once they have run.
     turn: Option<LastReply>,
-    /// Whether the caller changed the history since the last reply.
+    /// Whether the caller changed the history since the last reply: the
+    /// turn is then dropped, not applied, and the caller's history is sent
+    /// as it is. Done with once the turn is applied or a request built.
     taken_over: bool,
     /// Whether the caller may have changed what the server's thread holds
-    /// since the last request.
+    /// since the last request: the next request's thread plan reads it
+    /// (and clears it) to decide whether the thread goes on.
     touched: bool,
     /// Where the conversation stands on a server-held thread.
     thread: ThreadState,
-    /// Whether the last turn was large enough to compact before the next request.
+    /// Whether the last turn was large enough to compact before the next
+    /// request (the [`Compaction`]'s threshold; apart from any asking).
     compact_due: bool,
-    /// Whether the caller asked for compaction before the next turn.
-    compact_requested: bool,
+    /// Where the caller's request for compaction before the next turn
+    /// stands.
+    compact_asked: CompactAsk,
     /// The tokens of the last reply's turn, input and output: at least
     /// what the next request holds, for a server-side compaction asked for.
     last_context_tokens: u64,
-    /// Whether the request in flight carries the edit made to fire now.
-    compaction_forced: bool,
     /// Whether the last turn paused mid-turn and must stay last, so that
     /// compaction waits until it is resumed.
     paused: bool,
@@ -116,19 +123,52 @@ pub(crate) struct Lifecycle {
     request_span: Option<tracing::Span>,
     /// Whether spans record message contents.
     record_content: bool,
-    finished: bool,
-    /// Whether the loop stopped at the iteration limit. The run is over
-    /// for this limit, not finished: a higher limit goes on from here.
-    at_limit: bool,
-    /// Whether the driver was told to keep the finished run's state.
-    end_kept: bool,
+    /// Whether the loop goes on, and if not, why not.
+    stage: Stage,
     /// Whether the toolset was checked for the states its tools need.
     state_checked: bool,
 }
 
+/// Whether the loop goes on, and if not, why not. Calls waiting for a
+/// human are not a stage of their own: the current turn's approvals say
+/// so, and the loop is [`Running`](Stage::Running) until they are decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// The next action applies the last turn and goes on from it.
+    Running,
+    /// Stopped at the iteration limit: over for this limit, not finished;
+    /// a higher limit goes on from here.
+    AtLimit {
+        /// Whether the driver was told to keep this end's state.
+        end_kept: bool,
+    },
+    /// The loop is over: no request follows.
+    Finished {
+        /// Whether the driver was told to keep this end's state.
+        end_kept: bool,
+    },
+}
+
+/// Where the caller's request for compaction before the next turn stands
+/// ([`Lifecycle::compact_before_next_turn`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CompactAsk {
+    /// Not asked for, or done.
+    No,
+    /// Asked for, to be carried out before the next turn (a paused turn is
+    /// resumed first).
+    Asked,
+    /// Asked for, with server-side compaction: the request in flight
+    /// carries the edit made to fire now. Done once a reply comes; a
+    /// request sent again after an error fires too.
+    Firing,
+}
+
 /// The last reply, as the loop holds it.
 struct LastReply {
+    /// The reply as the model sent it.
     message: Message,
+    /// The user message answering the reply's calls, once all have results.
     tool_response: Option<MessageParam>,
     /// Whether the message is in the history already (the loop ended on it).
     appended: bool,
@@ -213,17 +253,14 @@ impl Lifecycle {
             touched: false,
             thread: ThreadState::new(true),
             compact_due: false,
-            compact_requested: false,
+            compact_asked: CompactAsk::No,
             last_context_tokens: 0,
-            compaction_forced: false,
             paused: false,
             expired: None,
             in_flight_container: None,
             request_span: None,
             record_content: false,
-            finished: false,
-            at_limit: false,
-            end_kept: false,
+            stage: Stage::Running,
             state_checked: false,
         }
     }
@@ -232,9 +269,8 @@ impl Lifecycle {
     /// under a higher one.
     pub(crate) fn set_max_iterations(&mut self, max: usize) {
         self.max_iterations = max;
-        if self.at_limit && self.iterations < max {
-            self.at_limit = false;
-            self.end_kept = false;
+        if matches!(self.stage, Stage::AtLimit { .. }) && self.iterations < max {
+            self.stage = Stage::Running;
         }
     }
 
@@ -304,7 +340,11 @@ impl Lifecycle {
         if self.compaction.is_none() && compaction::has_compaction_edit(&self.params) {
             return Err(compaction::conflicts_with_edit());
         }
-        self.compact_requested = true;
+        // Asked again while a fired request is in flight: it fires again
+        // if sent again, as `Firing` does.
+        if self.compact_asked == CompactAsk::No {
+            self.compact_asked = CompactAsk::Asked;
+        }
         Ok(())
     }
 
@@ -314,7 +354,7 @@ impl Lifecycle {
     fn forced_server_compaction(&self) -> Option<&Compaction> {
         self.compaction
             .as_ref()
-            .filter(|c| c.is_server() && self.compact_requested && !self.paused)
+            .filter(|c| c.is_server() && self.compact_asked != CompactAsk::No && !self.paused)
     }
 
     /// Whether spans record message contents (they may hold secrets).
@@ -383,14 +423,11 @@ impl Lifecycle {
                 return self.fail(Error::config_with(missing.to_string(), missing));
             }
         }
-        if self.at_limit {
+        if matches!(self.stage, Stage::AtLimit { .. }) {
             return Action::Finish;
         }
         match self.step() {
-            Step::Finish => {
-                self.finished = true;
-                Action::Finish
-            }
+            Step::Finish => self.finish(),
             Step::LimitReached => self.stop_at_limit(),
             Step::ContainerExpired(container) => {
                 tracing::warn!(
@@ -401,10 +438,7 @@ impl Lifecycle {
             }
             Step::RunTools => match &self.turn {
                 Some(turn) => Action::RunTools(turn.batch()),
-                None => {
-                    self.finished = true;
-                    Action::Finish
-                }
+                None => self.finish(),
             },
             // Not finished: a resumed state with the decisions goes on.
             Step::AwaitApproval => Action::Finish,
@@ -436,10 +470,7 @@ impl Lifecycle {
                         self.in_flight_container = request.container.clone();
                         Action::Send(request)
                     }
-                    Err(error) => {
-                        self.finished = !error.is_retryable();
-                        Action::Fail(error)
-                    }
+                    Err(error) => Action::Fail(self.finish_unless_retryable(error)),
                 }
             }
         }
@@ -476,8 +507,8 @@ impl Lifecycle {
         // A compaction put off for a code run stays due.
         self.compact_due |= self.compaction.as_ref().is_some_and(|c| c.is_due(&message));
         self.last_context_tokens = message.usage.total_input_tokens() + message.usage.output_tokens;
-        if std::mem::take(&mut self.compaction_forced) {
-            self.compact_requested = false;
+        if self.compact_asked == CompactAsk::Firing {
+            self.compact_asked = CompactAsk::No;
         }
         self.turn = Some(LastReply::new(message));
     }
@@ -494,8 +525,7 @@ impl Lifecycle {
             return None;
         }
         let error = request::classify_container_error(error, self.in_flight_container.clone());
-        self.finished = !error.is_retryable();
-        Some(error)
+        Some(self.finish_unless_retryable(error))
     }
 
     /// Takes in the error of a streamed reply, which the caller may have
@@ -508,8 +538,7 @@ impl Lifecycle {
             self.thread.on_partial_reply();
         }
         let error = request::classify_container_error(error, self.in_flight_container.clone());
-        self.finished = !error.is_retryable();
-        error
+        self.finish_unless_retryable(error)
     }
 
     /// Takes in the summary the compaction request returned, and puts it in
@@ -539,10 +568,9 @@ impl Lifecycle {
         let error = request::classify_container_error(error, self.in_flight_container.clone());
         if error.is_retryable() {
             // Whichever asked for it, the next action tries again.
-            self.compact_requested = true;
+            self.compact_asked = CompactAsk::Asked;
         }
-        self.finished = !error.is_retryable();
-        Action::Fail(error)
+        Action::Fail(self.finish_unless_retryable(error))
     }
 
     /// Takes in the user message answering the current turn's calls.
@@ -716,14 +744,19 @@ impl Lifecycle {
     }
 
     pub(crate) fn is_finished(&self) -> bool {
-        self.finished
+        matches!(self.stage, Stage::Finished { .. })
     }
 
     /// Whether the loop is over (or stopped at its limit) and its end is
     /// still to be kept: `true` once, for a runner that checkpoints to save
     /// its last state.
     pub(crate) fn take_end_to_keep(&mut self) -> bool {
-        (self.finished || self.at_limit) && !std::mem::replace(&mut self.end_kept, true)
+        match &mut self.stage {
+            Stage::Running => false,
+            Stage::AtLimit { end_kept } | Stage::Finished { end_kept } => {
+                !std::mem::replace(end_kept, true)
+            }
+        }
     }
 
     pub(crate) fn toolset(&self) -> &Toolset {
@@ -751,23 +784,40 @@ impl Lifecycle {
         code_executions(&blocks)
     }
 
+    /// Ends the loop.
+    fn finish(&mut self) -> Action {
+        if !self.is_finished() {
+            self.stage = Stage::Finished { end_kept: false };
+        }
+        Action::Finish
+    }
+
     /// Ends the loop with `error`.
     fn fail(&mut self, error: Error) -> Action {
-        self.finished = true;
+        self.finish();
         Action::Fail(error)
+    }
+
+    /// Ends the loop on `error` unless it is worth sending the request
+    /// again, and returns it to yield.
+    fn finish_unless_retryable(&mut self, error: Error) -> Error {
+        if !error.is_retryable() {
+            self.finish();
+        }
+        error
     }
 
     /// Stops the loop at the iteration limit, unfinished: the turn's calls
     /// that did not run and the request not sent are what a higher limit
     /// goes on with, here or in a resumed state.
     fn stop_at_limit(&mut self) -> Action {
-        self.at_limit = true;
+        self.stage = Stage::AtLimit { end_kept: false };
         Action::Fail(self.limit_error())
     }
 
     /// Applies the previous turn to the history and says what follows.
     fn step(&mut self) -> Step {
-        if self.finished {
+        if self.is_finished() {
             return Step::Finish;
         }
         let Some(turn) = self.turn.as_mut() else {
@@ -862,7 +912,11 @@ impl Lifecycle {
         self.params.context_management = configured;
         // Asked for until a reply comes: a request sent again after an
         // error fires too.
-        self.compaction_forced = request.is_ok();
+        self.compact_asked = if request.is_ok() {
+            CompactAsk::Firing
+        } else {
+            CompactAsk::Asked
+        };
         request
     }
 
@@ -904,7 +958,7 @@ impl Lifecycle {
         }
         // The API cannot compact a conversation that ends mid-turn: a paused
         // turn is resumed first, and the request waits.
-        let requested = self.compact_requested && !self.paused;
+        let requested = self.compact_asked != CompactAsk::No && !self.paused;
         if !due && !requested {
             return None;
         }
@@ -915,7 +969,9 @@ impl Lifecycle {
             return None;
         }
         self.compact_due = false;
-        self.compact_requested &= !requested;
+        if requested {
+            self.compact_asked = CompactAsk::No;
+        }
         let mut summary_params = match &self.compaction {
             Some(compaction) if !compaction.is_server() => compaction.request(&self.params)?,
             _ if requested => compaction::summarize_request(&self.params),
@@ -943,3 +999,6 @@ mod snapshot;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod props;

@@ -19,6 +19,7 @@ pub(crate) mod dispatch;
 mod hooks;
 pub(crate) mod lifecycle;
 mod log;
+mod mode;
 mod programmatic;
 mod request;
 mod shared;
@@ -35,6 +36,8 @@ mod turn;
 pub use artifacts::Artifacts;
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
+pub use mode::{Messages, Mode, Turns};
+pub use shared::ToolRunner;
 pub use state::RunState;
 pub use store::{FileStore, RunId, RunStore, StoreFuture};
 pub use streaming::StreamingToolRunner;
@@ -149,56 +152,14 @@ impl Client {
         // results of its calls, run now, have their message: `tool_results`
         // after the first `next` reports them.
         if let Some(decided) = runner.core.decided_turn() {
-            runner.phase = Phase::Yielding(Box::new(decided.clone()));
+            runner.mode.phase = Phase::Yielding(Box::new(decided.clone()));
         }
         Ok(runner)
     }
 }
 
-/// Runs the agentic loop: a [`Stream`] of the model's messages, one per request.
-///
-/// Each iteration:
-///
-/// 1. The runner sends the request with its current state and yields the response.
-/// 2. Your loop body runs. It may read the message and change the state.
-/// 3. Unless the body took over the history, the runner appends the
-///    assistant message, then runs its tools and appends one user message
-///    answering every `tool_use`, in call order. Without tool calls the
-///    loop ends.
-/// 4. If the body took over (with [`push_messages`](Self::push_messages),
-///    [`set_messages`](Self::set_messages) or [`params_mut`](Self::params_mut)),
-///    nothing is appended: the body's state is sent unchanged. Appending a
-///    plain message while tools are pending is therefore safe: the pending
-///    calls are dropped with the turn, not answered forever.
-///
-/// Stop reasons: `tool_use` runs tools; `pause_turn` and `compaction` send
-/// the turn back as it is, with no tool run; every other stop reason ends the
-/// loop, and its `tool_use` blocks are never run.
-///
-/// The stream ends after a message without tool calls. Errors are yielded
-/// as they happen: after a request error the stream may be polled again to
-/// resend the same request. Reaching [`max_iterations`](Self::max_iterations)
-/// is yielded as an error ([`Error::is_max_iterations`]) and ends the stream
-/// (a higher limit goes on from there). Calls a before-call hook deferred
-/// end it too, once the turn's other calls ran: see
-/// [`pending_approvals`](Self::pending_approvals).
-///
-/// Dropping the runner cancels it: the request in flight and running async
-/// tools are dropped, and every tool's [`ToolCall::cancellation`](crate::ToolCall::cancellation)
-/// token is cancelled (synchronous tools already on the blocking pool run to
-/// their end, but their results are discarded).
-#[must_use = "a runner does nothing until it is polled"]
-pub struct ToolRunner {
-    client: Client,
-    core: Lifecycle,
-    dispatcher: Dispatcher,
-    /// The action being carried out.
-    phase: Phase,
-    span: tracing::Span,
-}
-
 /// What the plain runner is waiting for.
-enum Phase {
+pub(super) enum Phase {
     Idle,
     Compacting(BoxFuture<Result<Message, Error>>),
     Sending(BoxFuture<Result<Message, Error>>),
@@ -214,7 +175,7 @@ enum Phase {
 }
 
 /// What a runner does once a checkpoint is saved.
-enum AfterSave {
+pub(super) enum AfterSave {
     /// Yield the message it followed.
     Yield(Box<Message>),
     /// Go on with the turn's calls.
@@ -223,23 +184,16 @@ enum AfterSave {
     GoOn,
 }
 
-impl ToolRunner {
+impl ToolRunner<Messages> {
     fn from_core(client: Client, core: Lifecycle) -> Self {
         let span = core.span().clone();
         ToolRunner {
             client,
             core,
             dispatcher: Dispatcher::new(DEFAULT_TOOL_CONCURRENCY),
-            phase: Phase::Idle,
             span,
+            mode: Messages { phase: Phase::Idle },
         }
-    }
-
-    /// Finishes the current turn: nothing to do, since a plain runner
-    /// yields only complete messages, and no call starts early.
-    #[allow(clippy::unused_async)]
-    async fn settle_turn(&mut self) -> Result<HashMap<String, dispatch::Early>, Error> {
-        Ok(HashMap::new())
     }
 
     /// Saves the run's [`RunState`] in `store` as `run` after every model
@@ -322,11 +276,22 @@ impl ToolRunner {
     pub fn streaming(self) -> StreamingToolRunner {
         // A decided turn a resumed runner was to show first is the
         // streaming runner's first turn.
-        let kept = match self.phase {
+        let kept = match self.mode.phase {
             Phase::Yielding(message) => Some(message),
             _ => None,
         };
-        StreamingToolRunner::new(self.client, self.core, self.dispatcher, self.span, kept)
+        ToolRunner {
+            client: self.client,
+            core: self.core,
+            dispatcher: self.dispatcher,
+            span: self.span,
+            mode: Turns {
+                turn: None,
+                early: HashMap::new(),
+                kept,
+                early_start: false,
+            },
+        }
     }
 
     /// Runs the loop to its end and returns the model's last message: its
@@ -353,10 +318,6 @@ impl ToolRunner {
         }
         self.core.outcome(last)
     }
-}
-
-impl ToolRunner {
-    shared::shared_runner_methods!();
 }
 
 /// Runs the current turn's calls that have not run, hands what came of
@@ -394,7 +355,7 @@ async fn run_pending_tools(
     failed.map_or(Ok(()), Err)
 }
 
-impl Stream for ToolRunner {
+impl Stream for ToolRunner<Messages> {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -402,17 +363,17 @@ impl Stream for ToolRunner {
         let span = this.span.clone();
         let _entered = span.enter();
         loop {
-            match &mut this.phase {
+            match &mut this.mode.phase {
                 Phase::Sending(request) => {
                     let result = ready!(request.as_mut().poll(cx));
-                    this.phase = Phase::Idle;
+                    this.mode.phase = Phase::Idle;
                     match result {
                         Ok(message) => {
                             this.core.on_response(message.clone());
                             let message = Box::new(message);
                             match this.save() {
                                 Some(save) => {
-                                    this.phase = Phase::Saving {
+                                    this.mode.phase = Phase::Saving {
                                         save,
                                         then: AfterSave::Yield(message),
                                     }
@@ -431,13 +392,13 @@ impl Stream for ToolRunner {
                 }
                 Phase::Compacting(summary) => {
                     let result = ready!(summary.as_mut().poll(cx));
-                    this.phase = Phase::Idle;
+                    this.mode.phase = Phase::Idle;
                     match result {
                         Ok(summary) => {
                             this.core.on_summary(&summary);
                             // A summary is paid for like a turn: kept too.
                             if let Some(save) = this.save() {
-                                this.phase = Phase::Saving {
+                                this.mode.phase = Phase::Saving {
                                     save,
                                     then: AfterSave::GoOn,
                                 };
@@ -455,25 +416,25 @@ impl Stream for ToolRunner {
                         this.core.on_call(outcome);
                         if let Some(save) = this.save()
                             && let Phase::RunningTools(outcomes) =
-                                std::mem::replace(&mut this.phase, Phase::Idle)
+                                std::mem::replace(&mut this.mode.phase, Phase::Idle)
                         {
-                            this.phase = Phase::Saving {
+                            this.mode.phase = Phase::Saving {
                                 save,
                                 then: AfterSave::RunTools(outcomes),
                             };
                         }
                     }
                     None => {
-                        this.phase = Phase::Idle;
+                        this.mode.phase = Phase::Idle;
                         this.core.on_calls_done();
                     }
                 },
                 Phase::Saving { save, .. } => {
                     let saved = ready!(save.as_mut().poll(cx));
                     if let Phase::Saving { then, .. } =
-                        std::mem::replace(&mut this.phase, Phase::Idle)
+                        std::mem::replace(&mut this.mode.phase, Phase::Idle)
                     {
-                        this.phase = match then {
+                        this.mode.phase = match then {
                             AfterSave::Yield(message) => Phase::Yielding(message),
                             AfterSave::RunTools(outcomes) => Phase::RunningTools(outcomes),
                             AfterSave::GoOn => Phase::Idle,
@@ -487,7 +448,7 @@ impl Stream for ToolRunner {
                 }
                 Phase::Yielding(_) => {
                     if let Phase::Yielding(message) =
-                        std::mem::replace(&mut this.phase, Phase::Idle)
+                        std::mem::replace(&mut this.mode.phase, Phase::Idle)
                     {
                         return Poll::Ready(Some(Ok(*message)));
                     }
@@ -499,7 +460,7 @@ impl Stream for ToolRunner {
                         if this.core.take_end_to_keep()
                             && let Some(save) = this.save()
                         {
-                            this.phase = Phase::Saving {
+                            this.mode.phase = Phase::Saving {
                                 save,
                                 then: AfterSave::GoOn,
                             };
@@ -517,19 +478,19 @@ impl Stream for ToolRunner {
                             HashMap::new(),
                             core.span(),
                         );
-                        this.phase = Phase::RunningTools(run);
+                        this.mode.phase = Phase::RunningTools(run);
                     }
                     Action::Send(request) => {
                         let client = this.client.clone();
                         let span = this.core.request_span();
-                        this.phase = Phase::Sending(Box::pin(
+                        this.mode.phase = Phase::Sending(Box::pin(
                             async move { client.complete(&request).await }.instrument(span),
                         ));
                     }
                     Action::Compact(request) => {
                         let client = this.client.clone();
                         let span = this.core.request_span();
-                        this.phase = Phase::Compacting(Box::pin(
+                        this.mode.phase = Phase::Compacting(Box::pin(
                             async move { client.complete(&request).await }.instrument(span),
                         ));
                     }
@@ -539,7 +500,7 @@ impl Stream for ToolRunner {
     }
 }
 
-impl ToolRunner {
+impl ToolRunner<Messages> {
     /// The save of the state as it stands, when the runner checkpoints.
     fn save(&self) -> Option<BoxFuture<Result<(), Error>>> {
         let checkpoint = self.dispatcher.checkpoint.as_ref()?;
@@ -547,9 +508,10 @@ impl ToolRunner {
     }
 }
 
-impl fmt::Debug for ToolRunner {
+impl<M: Mode> fmt::Debug for ToolRunner<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ToolRunner")
+            .field("mode", &self.mode)
             .field("model", &self.core.params().model)
             .field("messages", &self.core.params().messages.len())
             .field("toolset", self.core.toolset())

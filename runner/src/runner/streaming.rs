@@ -1,25 +1,23 @@
 //! [`StreamingToolRunner`]: the loop, with each turn streamed.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use tracing::Instrument;
 
-use super::dispatch::{Dispatcher, Early};
-use super::lifecycle::{Action, Lifecycle};
-use super::run_pending_tools;
+use super::lifecycle::Action;
+use super::mode::Turns;
 use super::turn::{EarlyStart, Ending, Turn};
-use crate::client::Client;
+use super::{ToolRunner, run_pending_tools};
 use crate::error::Error;
 use crate::types::Message;
 
 /// The agentic loop with each turn streamed: [`next_turn`](Self::next_turn)
 /// yields a [`Turn`], a stream of typed events that also builds the turn's
-/// message. The lifecycle is [`ToolRunner`](crate::ToolRunner)'s, and so
-/// are the settings and accessors: both runners have the same methods
-/// besides how they are driven (`next` there, [`next_turn`](Self::next_turn)
-/// here), so settings made before or after
-/// [`streaming`](crate::ToolRunner::streaming) are the same.
+/// message. It is [`ToolRunner`] in the [`Turns`] mode: the lifecycle,
+/// the settings and the accessors are the plain runner's, only the driving
+/// differs (`next` there, [`next_turn`](ToolRunner::next_turn) here), so
+/// settings made before or after [`streaming`](ToolRunner::streaming) are
+/// the same.
 ///
 /// ```no_run
 /// use futures_util::StreamExt;
@@ -48,48 +46,16 @@ use crate::types::Message;
 /// }
 /// # Ok(()) }
 /// ```
-pub struct StreamingToolRunner {
-    client: Client,
-    core: Lifecycle,
-    dispatcher: Dispatcher,
-    /// The turn handed out last, until the runner reads it to its end.
-    turn: Option<Turn>,
-    /// Calls of the last turn started while it streamed, by `tool_use` id.
-    early: HashMap<String, Early>,
-    /// A decided turn of a resumed run, to yield first (see
-    /// [`Client::resume`](crate::Client::resume)).
-    kept: Option<Box<Message>>,
-    early_start: bool,
-    span: tracing::Span,
-}
+pub type StreamingToolRunner = ToolRunner<Turns>;
 
-impl StreamingToolRunner {
-    pub(super) fn new(
-        client: Client,
-        core: Lifecycle,
-        dispatcher: Dispatcher,
-        span: tracing::Span,
-        kept: Option<Box<Message>>,
-    ) -> Self {
-        StreamingToolRunner {
-            client,
-            core,
-            dispatcher,
-            turn: None,
-            early: HashMap::new(),
-            kept,
-            early_start: false,
-            span,
-        }
-    }
-
+impl ToolRunner<Turns> {
     /// Starts each tool as soon as its `tool_use` block is complete in the
     /// stream, while the model is still writing the rest of the turn (off by
     /// default). The result is reused when the turn ends; no tool runs
     /// twice. If the turn then ends without asking for tools (`max_tokens`,
     /// say), or you take over the history, the early results are discarded.
     pub fn early_tool_start(mut self, enabled: bool) -> Self {
-        self.early_start = enabled;
+        self.mode.early_start = enabled;
         self
     }
 
@@ -105,8 +71,8 @@ impl StreamingToolRunner {
         if let Err(e) = self.finish_turn().instrument(span.clone()).await {
             return Some(Err(e));
         }
-        if let Some(message) = self.kept.take() {
-            return Some(Ok(self.turn.insert(Turn::kept(message))));
+        if let Some(message) = self.mode.kept.take() {
+            return Some(Ok(self.mode.turn.insert(Turn::kept(message))));
         }
         loop {
             match self.core.next_action() {
@@ -122,7 +88,7 @@ impl StreamingToolRunner {
                 }
                 Action::Fail(error) => return Some(Err(error)),
                 Action::RunTools(_) => {
-                    let early = std::mem::take(&mut self.early);
+                    let early = std::mem::take(&mut self.mode.early);
                     let ran = run_pending_tools(&mut self.core, &self.dispatcher, early)
                         .instrument(span.clone())
                         .await;
@@ -170,8 +136,8 @@ impl StreamingToolRunner {
                             None => continue,
                         },
                     };
-                    self.early.clear();
-                    let early = self.early_start.then(|| EarlyStart {
+                    self.mode.early.clear();
+                    let early = self.mode.early_start.then(|| EarlyStart {
                         toolset: self.core.toolset().clone(),
                         config: self.dispatcher.config(self.core.code_version()),
                         cancel: self.dispatcher.cancellation().clone(),
@@ -179,21 +145,21 @@ impl StreamingToolRunner {
                         span: self.span.clone(),
                     });
                     let turn = Turn::new(stream, request.container, early);
-                    return Some(Ok(self.turn.insert(turn)));
+                    return Some(Ok(self.mode.turn.insert(turn)));
                 }
             }
         }
     }
 
     /// Reads the open turn to its end and hands its message to the loop.
-    async fn finish_turn(&mut self) -> Result<(), Error> {
-        let Some(turn) = self.turn.take() else {
+    pub(super) async fn finish_turn(&mut self) -> Result<(), Error> {
+        let Some(turn) = self.mode.turn.take() else {
             return Ok(());
         };
         match turn.finish().await {
             Ending::Complete(message, early) => {
                 self.core.on_response(*message);
-                self.early = early;
+                self.mode.early = early;
                 match &self.dispatcher.checkpoint {
                     Some(checkpoint) => checkpoint.save(self.core.state()).await,
                     None => Ok(()),
@@ -205,13 +171,6 @@ impl StreamingToolRunner {
             // The loop has this turn already.
             Ending::Kept => Ok(()),
         }
-    }
-
-    /// Reads the current turn to its end and takes the calls it started
-    /// early, for running the turn's tools.
-    async fn settle_turn(&mut self) -> Result<HashMap<String, Early>, Error> {
-        self.finish_turn().await?;
-        Ok(std::mem::take(&mut self.early))
     }
 
     /// Runs the loop to its end, reading every turn, and returns the last message.
@@ -226,24 +185,5 @@ impl StreamingToolRunner {
             last = Some(turn?.message().await?.clone());
         }
         self.core.outcome(last)
-    }
-}
-
-impl StreamingToolRunner {
-    super::shared::shared_runner_methods!();
-}
-
-impl fmt::Debug for StreamingToolRunner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StreamingToolRunner")
-            .field("model", &self.core.params().model)
-            .field("messages", &self.core.params().messages.len())
-            .field("toolset", self.core.toolset())
-            .field("iterations", &self.core.iterations())
-            .field("max_iterations", &self.core.max_iterations())
-            .field("finished", &self.core.is_finished())
-            .field("turn", &self.turn)
-            .field("early_start", &self.early_start)
-            .finish_non_exhaustive()
     }
 }

@@ -5,7 +5,7 @@
 //! container) and the runner's settings that are code (hooks, compaction)
 //! are left out: a resumed runner is given those again.
 
-use super::{LastReply, Lifecycle};
+use super::{CompactAsk, LastReply, Lifecycle, Stage};
 use crate::error::Error;
 use crate::runner::request::RequestBuilder;
 use crate::runner::state::{Expired, RunState, Saved, SavedTools, SavedTurn};
@@ -59,12 +59,12 @@ impl Lifecycle {
                 taken_over: self.taken_over,
                 touched: self.touched,
                 compact_due: self.compact_due,
-                compact_requested: self.compact_requested,
+                compact_requested: self.compact_asked != CompactAsk::No,
                 last_context_tokens: self.last_context_tokens,
-                compaction_forced: self.compaction_forced,
+                compaction_forced: self.compact_asked == CompactAsk::Firing,
                 paused: self.paused,
                 expired: self.expired.clone().map(|container| Expired { container }),
-                finished: self.finished,
+                finished: self.is_finished(),
             },
         }
     }
@@ -131,19 +131,25 @@ impl Lifecycle {
             touched,
             thread,
             compact_due,
-            compact_requested,
+            // The saved form keeps the two flags it always had.
+            compact_asked: match (compact_requested, compaction_forced) {
+                (false, _) => CompactAsk::No,
+                (true, false) => CompactAsk::Asked,
+                (true, true) => CompactAsk::Firing,
+            },
             last_context_tokens,
-            compaction_forced,
             paused,
             expired: expired.map(|e| e.container),
             in_flight_container: None,
             request_span: None,
             record_content: false,
-            finished,
             // Stopped at the limit is not kept: the resumed runner's limit
             // decides whether the run goes on.
-            at_limit: false,
-            end_kept: false,
+            stage: if finished {
+                Stage::Finished { end_kept: false }
+            } else {
+                Stage::Running
+            },
             // The toolset given to resume is checked as a new one would be.
             state_checked: false,
         })
