@@ -21,7 +21,7 @@ use super::{
     Endpoint, Feature, Framing, MessagesCall, Platform, PlatformRequest, Refused,
     unsupported_endpoint,
 };
-use crate::client::Client;
+use crate::client::{Client, ShownUrl};
 use crate::error::Error;
 
 const NAME: &str = "Amazon Bedrock";
@@ -156,10 +156,18 @@ pub(crate) fn parse_base_url(url: &str) -> Result<Url, Error> {
 }
 
 /// Amazon Bedrock's runtime API at `base_url`.
-#[derive(Debug)]
 struct BedrockPlatform {
     base_url: Url,
     auth: Auth,
+}
+
+impl fmt::Debug for BedrockPlatform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BedrockPlatform")
+            .field("base_url", &ShownUrl(self.base_url.as_str()))
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 impl BedrockPlatform {

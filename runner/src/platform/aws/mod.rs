@@ -12,7 +12,7 @@ pub(crate) use auth::EnvCredentials;
 pub(crate) use auth::{Auth, Env, Signer, process_env};
 pub(crate) use messages_api::MessagesApi;
 
-use crate::client::ClientBuilder;
+use crate::client::{ClientBuilder, ShownUrl};
 use crate::error::Error;
 
 pub(crate) const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
@@ -180,7 +180,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("from_env", &self.env.is_some())
             .field("region", &self.region)
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(ShownUrl))
             .field("api_key", &set(&self.api_key))
             .field("access_key", &set(&self.access_key))
             .field("secret_key", &set(&self.secret_key))
