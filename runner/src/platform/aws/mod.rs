@@ -112,10 +112,11 @@ impl Settings {
     /// error naming what to set.
     pub(crate) fn region_or_profile(&self, platform: &str, setter: &str) -> Result<String, Error> {
         #[cfg(feature = "aws-config")]
-        if self.region.is_none() && (self.profile_region || self.profile.is_some()) {
-            if let Some(region) = chain::profile_region(self.profile.as_deref()) {
-                return Ok(region);
-            }
+        if self.region.is_none()
+            && (self.profile_region || self.profile.is_some())
+            && let Some(region) = chain::profile_region(self.profile.as_deref())
+        {
+            return Ok(region);
         }
         self.require_region(platform, setter)
     }
