@@ -236,58 +236,7 @@ async fn a_tool_run_with_parallel_calls_goes_to_bedrock_as_bedrock_takes_it() {
 
 #[tokio::test]
 async fn a_streamed_turn_comes_in_event_stream_frames() {
-    let reply = message(
-        "msg_s",
-        json!([
-            text("héllo wörld"),
-            tool_use("toolu_1", "weather", json!({"city": "Rome"}))
-        ]),
-        "tool_use",
-    );
-    let server = start(
-        AwsPlatform::Bedrock,
-        Sequence::new([
-            Reply::stream_message(&reply),
-            Reply::stream_message(message("msg_t", json!([text("Done.")]), "end_turn")),
-        ]),
-    )
-    .await;
-    let mut runner = bedrock(&server)
-        .tool_runner(
-            MessageParams::new(MODEL, 256).user("Go."),
-            toolset![weather],
-        )
-        .streaming();
-    let turn = runner.next_turn().await.unwrap().expect("a turn");
-    let mut deltas = String::new();
-    while let Some(event) = turn.next().await {
-        if let StreamEvent::ContentBlockDelta {
-            delta: toolrunner::Delta::Text(text),
-            ..
-        } = event.expect("event")
-        {
-            deltas.push_str(&text);
-        }
-    }
-    assert_eq!(deltas, "héllo wörld");
-    let message = turn.message().await.unwrap();
-    assert_eq!(
-        message.tool_uses().next().unwrap().input,
-        json!({"city": "Rome"})
-    );
-    let last = runner.next_turn().await.unwrap().unwrap();
-    assert_eq!(last.message().await.unwrap().text(), "Done.");
-    assert!(runner.next_turn().await.is_none());
-
-    let recorded = server.recorded();
-    assert_eq!(
-        recorded[0].target,
-        format!("/model/{MODEL_IN_PATH}/invoke-with-response-stream")
-    );
-    let body: Value = serde_json::from_str(&recorded[0].body).unwrap();
-    assert!(body.get("stream").is_none() && body.get("model").is_none());
-    assert_eq!(server.requests()[0]["stream"], true);
-    verify_with_botocore(&server);
+    streamed_turn_on(AwsPlatform::Bedrock, bedrock, bedrock_wire).await;
 }
 
 proptest! {
@@ -564,48 +513,7 @@ async fn what_bedrock_lacks_is_refused_before_sending_and_secrets_stay_hidden() 
 
 #[tokio::test]
 async fn a_killed_bedrock_run_resumes_on_a_new_client() {
-    let server = start(
-        AwsPlatform::Bedrock,
-        Sequence::new([
-            Reply::message(two_calls()),
-            Reply::message(message("msg_2", json!([text("Resumed.")]), "end_turn")),
-        ]),
-    )
-    .await;
-    let dir =
-        std::env::temp_dir().join(format!("toolrunner-bedrock-resume-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let run = RunId::new("bedrock-run").unwrap();
-    let calls = Arc::new(Calls(AtomicUsize::new(0)));
-    let tools = || toolset![weather, clock].with_state(calls.clone());
-    {
-        let mut runner = bedrock(&server)
-            .tool_runner(MessageParams::new(MODEL, 256).user("Go."), tools())
-            .checkpoint(FileStore::new(&dir), run.clone());
-        let first = runner.next().await.unwrap().expect("first message");
-        assert_eq!(first.tool_uses().count(), 2);
-        // The process dies here: the runner is dropped with the first
-        // message checkpointed and its calls not run.
-    }
-    let state = FileStore::new(&dir)
-        .load(&run)
-        .await
-        .unwrap()
-        .expect("a checkpoint");
-    let client = bedrock(&server);
-    let last = client
-        .resume(state, tools())
-        .unwrap()
-        .until_done()
-        .await
-        .expect("resumed run");
-    assert_eq!(last.text(), "Resumed.");
-    assert_eq!(calls.0.load(Ordering::SeqCst), 1, "no call ran twice");
-    assert_eq!(server.recorded().len(), 2);
-    let body: Value = serde_json::from_str(&server.recorded()[1].body).unwrap();
-    assert!(body.get("thread").is_none());
-    assert_eq!(body["messages"].as_array().unwrap().len(), 3);
-    let _ = std::fs::remove_dir_all(&dir);
+    killed_run_resumes_on(AwsPlatform::Bedrock, bedrock, bedrock_wire).await;
 }
 
 /// The forecast for a city, for programs.
@@ -616,43 +524,7 @@ fn forecast(city: String) -> String {
 
 #[tokio::test]
 async fn a_code_mode_run_works_on_bedrock() {
-    let program = "print(await forecast(city=\"Lima\"))";
-    let server = start(
-        AwsPlatform::Bedrock,
-        Sequence::new([
-            Reply::message(message(
-                "msg_1",
-                json!([tool_use("toolu_1", "run_code", json!({"code": program}))]),
-                "tool_use",
-            )),
-            Reply::message(message(
-                "msg_2",
-                json!([text("Lima is sunny.")]),
-                "end_turn",
-            )),
-        ]),
-    )
-    .await;
-    let tools = CodeMode::new(toolset![forecast])
-        .isolation(Isolation::Worker(Worker::at(env!(
-            "CARGO_BIN_EXE_code-mode-worker"
-        ))))
-        .build()
-        .unwrap();
-    let last = bedrock(&server)
-        .tool_runner(MessageParams::new(MODEL, 256).user("Lima?"), tools)
-        .until_done()
-        .await
-        .expect("code-mode run");
-    assert_eq!(last.text(), "Lima is sunny.");
-    let second = &server.requests()[1];
-    let result = &second["messages"][2]["content"][0];
-    assert_eq!(result["tool_use_id"], "toolu_1");
-    assert!(
-        result["content"].as_str().unwrap().contains("Lima: sunny"),
-        "{result}"
-    );
-    verify_with_botocore(&server);
+    code_mode_run_on(AwsPlatform::Bedrock, bedrock, bedrock_wire).await;
 }
 
 #[tokio::test]
@@ -935,4 +807,331 @@ async fn the_python_sdk_and_toolrunner_send_the_same_to_mantle_and_aws() {
             .expect("client")
     };
     side_by_side(AwsPlatform::Aws, "aws", aws, false).await;
+}
+
+// Each AWS platform takes the same runs: parallel tool calls over several
+// turns, a streamed turn, a run killed and resumed on a new client, and a
+// code-mode run. One body per run, given the platform's client and what its
+// requests must show on the wire.
+
+/// Checks one request a platform received: its path (`streamed` or not),
+/// body shape and authentication.
+type Wire = fn(&Recorded, bool);
+
+/// Bedrock: the model in the path, the version in the body, `model` and
+/// `stream` gone, no thread, signed for `bedrock` with the session token.
+fn bedrock_wire(request: &Recorded, streamed: bool) {
+    let action = if streamed {
+        "invoke-with-response-stream"
+    } else {
+        "invoke"
+    };
+    assert_eq!(request.target, format!("/model/{MODEL_IN_PATH}/{action}"));
+    let body: Value = serde_json::from_str(&request.body).unwrap();
+    assert_eq!(body["anthropic_version"], "2026-10-21");
+    for gone in ["model", "stream", "thread"] {
+        assert!(body.get(gone).is_none(), "{gone} in {body}");
+    }
+    assert_signed(request, "bedrock", Some(SESSION_TOKEN));
+}
+
+/// A Mantle client for `server`, signing with a session token.
+fn mantle(server: &ScriptedAws) -> Client {
+    BedrockMantle::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, Some(SESSION_TOKEN.into()))
+        .client(Client::builder().max_retries(0))
+        .build()
+        .expect("mantle client")
+}
+
+/// Mantle: the first-party body under `/anthropic/v1/messages`, no thread,
+/// signed for `bedrock-mantle`.
+fn mantle_wire(request: &Recorded, streamed: bool) {
+    assert_eq!(request.target, "/anthropic/v1/messages");
+    assert_eq!(request.header("anthropic-version"), Some("2026-10-21"));
+    let body: Value = serde_json::from_str(&request.body).unwrap();
+    assert_eq!(body["model"], MODEL);
+    assert_eq!(body.get("stream") == Some(&Value::Bool(true)), streamed);
+    assert!(
+        body.get("thread").is_none(),
+        "mantle has no threads: {body}"
+    );
+    assert_signed(request, "bedrock-mantle", Some(SESSION_TOKEN));
+}
+
+/// A client of the AWS-hosted API for `server`, signing without a
+/// session token.
+fn aws(server: &ScriptedAws) -> Client {
+    Aws::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .workspace_id(TEST_WORKSPACE_ID)
+        .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, None)
+        .client(Client::builder().max_retries(0))
+        .build()
+        .expect("aws client")
+}
+
+/// The AWS-hosted API: the first-party request under `/v1/messages` with
+/// the workspace header, signed for `aws-external-anthropic`.
+fn aws_wire(request: &Recorded, streamed: bool) {
+    assert_eq!(request.target, "/v1/messages");
+    assert_eq!(request.header("anthropic-version"), Some("2026-10-21"));
+    assert_eq!(
+        request.header("anthropic-workspace-id"),
+        Some(TEST_WORKSPACE_ID)
+    );
+    let body: Value = serde_json::from_str(&request.body).unwrap();
+    assert_eq!(body["model"], MODEL);
+    assert_eq!(body.get("stream") == Some(&Value::Bool(true)), streamed);
+    assert_signed(request, "aws-external-anthropic", None);
+}
+
+/// `request` carries a SigV4 signature of the test key for `service` in
+/// the test region, and `session_token` when there is one.
+fn assert_signed(request: &Recorded, service: &str, session_token: Option<&str>) {
+    let auth = request.header("authorization").expect("signed");
+    assert!(
+        auth.contains(&format!("Credential={TEST_ACCESS_KEY}/"))
+            && auth.contains(&format!("/{TEST_REGION}/{service}/aws4_request")),
+        "{auth}"
+    );
+    assert_eq!(request.header("x-amz-security-token"), session_token);
+    assert_eq!(request.header("x-api-key"), None);
+}
+
+/// The ids of the tool results the last message of `request` carries, in
+/// order. Whole history or a thread's continuation, the results are last.
+fn answered(request: &Value) -> Vec<String> {
+    let last = request["messages"].as_array().unwrap().last().unwrap();
+    last["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["tool_use_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn parallel_calls_on(platform: AwsPlatform, client: fn(&ScriptedAws) -> Client, wire: Wire) {
+    let server = start(
+        platform,
+        Sequence::new([
+            Reply::message(two_calls()),
+            Reply::message(message(
+                "msg_2",
+                json!([text("Sunny at noon.")]),
+                "end_turn",
+            )),
+        ]),
+    )
+    .await;
+    let calls = Arc::new(Calls(AtomicUsize::new(0)));
+    let last = client(&server)
+        .tool_runner(
+            MessageParams::new(MODEL, 256).user("Weather and time in Oslo?"),
+            toolset![weather, clock].with_state(calls.clone()),
+        )
+        .until_done()
+        .await
+        .expect("run");
+    assert_eq!(last.text(), "Sunny at noon.");
+    assert_eq!(calls.0.load(Ordering::SeqCst), 1);
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), 2);
+    for request in &recorded {
+        wire(request, false);
+    }
+    assert_eq!(answered(&server.requests()[1]), ["toolu_1", "toolu_2"]);
+    verify_with_botocore(&server);
+}
+
+async fn streamed_turn_on(platform: AwsPlatform, client: fn(&ScriptedAws) -> Client, wire: Wire) {
+    let reply = message(
+        "msg_s",
+        json!([
+            text("héllo wörld"),
+            tool_use("toolu_1", "weather", json!({"city": "Rome"}))
+        ]),
+        "tool_use",
+    );
+    let server = start(
+        platform,
+        Sequence::new([
+            Reply::stream_message(&reply),
+            Reply::stream_message(message("msg_t", json!([text("Done.")]), "end_turn")),
+        ]),
+    )
+    .await;
+    let mut runner = client(&server)
+        .tool_runner(
+            MessageParams::new(MODEL, 256).user("Go."),
+            toolset![weather],
+        )
+        .streaming();
+    let turn = runner.next_turn().await.unwrap().expect("a turn");
+    let mut deltas = String::new();
+    while let Some(event) = turn.next().await {
+        if let StreamEvent::ContentBlockDelta {
+            delta: toolrunner::Delta::Text(text),
+            ..
+        } = event.expect("event")
+        {
+            deltas.push_str(&text);
+        }
+    }
+    assert_eq!(deltas, "héllo wörld");
+    let message = turn.message().await.unwrap();
+    assert_eq!(
+        message.tool_uses().next().unwrap().input,
+        json!({"city": "Rome"})
+    );
+    let last = runner.next_turn().await.unwrap().unwrap();
+    assert_eq!(last.message().await.unwrap().text(), "Done.");
+    assert!(runner.next_turn().await.is_none());
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), 2);
+    for request in &recorded {
+        wire(request, true);
+    }
+    assert_eq!(server.requests()[0]["stream"], true);
+    assert_eq!(answered(&server.requests()[1]), ["toolu_1"]);
+    verify_with_botocore(&server);
+}
+
+async fn killed_run_resumes_on(
+    platform: AwsPlatform,
+    client: fn(&ScriptedAws) -> Client,
+    wire: Wire,
+) {
+    let server = start(
+        platform,
+        Sequence::new([
+            Reply::message(two_calls()),
+            Reply::message(message("msg_2", json!([text("Resumed.")]), "end_turn")),
+        ]),
+    )
+    .await;
+    let dir = std::env::temp_dir().join(format!(
+        "toolrunner-{platform:?}-resume-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = RunId::new("aws-run").unwrap();
+    let calls = Arc::new(Calls(AtomicUsize::new(0)));
+    let tools = || toolset![weather, clock].with_state(calls.clone());
+    {
+        let mut runner = client(&server)
+            .tool_runner(MessageParams::new(MODEL, 256).user("Go."), tools())
+            .checkpoint(FileStore::new(&dir), run.clone());
+        let first = runner.next().await.unwrap().expect("first message");
+        assert_eq!(first.tool_uses().count(), 2);
+        // The process dies here: the runner is dropped with the first
+        // message checkpointed and its calls not run.
+    }
+    let state = FileStore::new(&dir)
+        .load(&run)
+        .await
+        .unwrap()
+        .expect("a checkpoint");
+    let last = client(&server)
+        .resume(state, tools())
+        .unwrap()
+        .until_done()
+        .await
+        .expect("resumed run");
+    assert_eq!(last.text(), "Resumed.");
+    assert_eq!(calls.0.load(Ordering::SeqCst), 1, "no call ran twice");
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), 2);
+    for request in &recorded {
+        wire(request, false);
+    }
+    assert_eq!(answered(&server.requests()[1]), ["toolu_1", "toolu_2"]);
+    verify_with_botocore(&server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn code_mode_run_on(platform: AwsPlatform, client: fn(&ScriptedAws) -> Client, wire: Wire) {
+    let program = "print(await forecast(city=\"Lima\"))";
+    let server = start(
+        platform,
+        Sequence::new([
+            Reply::message(message(
+                "msg_1",
+                json!([tool_use("toolu_1", "run_code", json!({"code": program}))]),
+                "tool_use",
+            )),
+            Reply::message(message(
+                "msg_2",
+                json!([text("Lima is sunny.")]),
+                "end_turn",
+            )),
+        ]),
+    )
+    .await;
+    let tools = CodeMode::new(toolset![forecast])
+        .isolation(Isolation::Worker(Worker::at(env!(
+            "CARGO_BIN_EXE_code-mode-worker"
+        ))))
+        .build()
+        .unwrap();
+    let last = client(&server)
+        .tool_runner(MessageParams::new(MODEL, 256).user("Lima?"), tools)
+        .until_done()
+        .await
+        .expect("code-mode run");
+    assert_eq!(last.text(), "Lima is sunny.");
+    for request in &server.recorded() {
+        wire(request, false);
+    }
+    let second = &server.requests()[1];
+    let result = &second["messages"].as_array().unwrap().last().unwrap()["content"][0];
+    assert_eq!(result["tool_use_id"], "toolu_1");
+    assert!(
+        result["content"].as_str().unwrap().contains("Lima: sunny"),
+        "{result}"
+    );
+    verify_with_botocore(&server);
+}
+
+#[tokio::test]
+async fn a_tool_run_with_parallel_calls_works_on_mantle() {
+    parallel_calls_on(AwsPlatform::Mantle, mantle, mantle_wire).await;
+}
+
+#[tokio::test]
+async fn a_streamed_turn_works_on_mantle() {
+    streamed_turn_on(AwsPlatform::Mantle, mantle, mantle_wire).await;
+}
+
+#[tokio::test]
+async fn a_killed_mantle_run_resumes_on_a_new_client() {
+    killed_run_resumes_on(AwsPlatform::Mantle, mantle, mantle_wire).await;
+}
+
+#[tokio::test]
+async fn a_code_mode_run_works_on_mantle() {
+    code_mode_run_on(AwsPlatform::Mantle, mantle, mantle_wire).await;
+}
+
+#[tokio::test]
+async fn a_tool_run_with_parallel_calls_works_on_aws() {
+    parallel_calls_on(AwsPlatform::Aws, aws, aws_wire).await;
+}
+
+#[tokio::test]
+async fn a_streamed_turn_works_on_aws() {
+    streamed_turn_on(AwsPlatform::Aws, aws, aws_wire).await;
+}
+
+#[tokio::test]
+async fn a_killed_aws_run_resumes_on_a_new_client() {
+    killed_run_resumes_on(AwsPlatform::Aws, aws, aws_wire).await;
+}
+
+#[tokio::test]
+async fn a_code_mode_run_works_on_aws() {
+    code_mode_run_on(AwsPlatform::Aws, aws, aws_wire).await;
 }

@@ -116,71 +116,196 @@ async fn a_streamed_reply_comes_from_streamrawpredict() {
     assert!(body(&recorded[0]).get("model").is_none());
 }
 
-#[tokio::test]
-async fn a_tool_run_with_parallel_calls_sends_no_thread_on_vertex() {
-    let (_tokens, server, client) = vertex(Sequence::new([
-        Reply::tool_uses([
-            ("add", json!({"a": 1, "b": 2})),
-            ("add", json!({"a": 3, "b": 4})),
+// Each Google platform takes the same runs: parallel tool calls over
+// several turns, streamed turns, a run killed and resumed on a new client,
+// and a code-mode run. One body per run; `OnGoogle` gives the platform's
+// client and checks what its requests show on the wire.
+
+/// Which Google platform a run goes to.
+#[derive(Clone, Copy, Debug)]
+enum Google {
+    Vertex,
+    Cloud,
+}
+
+/// The workspace of the scripted Claude on Google Cloud gateway.
+const WORKSPACE: &str = "wrkspc_1";
+
+enum Served {
+    Vertex(ScriptedVertex),
+    Cloud(ScriptedGoogleCloud),
+}
+
+/// A token endpoint and a Google platform in front of a script.
+struct OnGoogle {
+    tokens: TokenEndpoint,
+    served: Served,
+}
+
+impl OnGoogle {
+    async fn start(platform: Google, script: impl Script) -> Self {
+        let tokens = TokenEndpoint::start().await.unwrap();
+        let served = match platform {
+            Google::Vertex => Served::Vertex(
+                ScriptedVertex::start(script, TEST_PROJECT_ID, REGION, &tokens)
+                    .await
+                    .unwrap(),
+            ),
+            Google::Cloud => Served::Cloud(
+                ScriptedGoogleCloud::start(script, TEST_PROJECT_ID, "global", WORKSPACE, &tokens)
+                    .await
+                    .unwrap(),
+            ),
+        };
+        OnGoogle { tokens, served }
+    }
+
+    /// A new client of the platform, with the endpoint's service-account
+    /// key, never retrying.
+    fn client(&self) -> Client {
+        match &self.served {
+            Served::Vertex(server) => client_for(&self.tokens, server),
+            Served::Cloud(server) => GoogleCloud::new()
+                .base_url(server.base_url())
+                .service_account_key(self.tokens.service_account_key())
+                .client(Client::builder().max_retries(0))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn recorded(&self) -> Vec<Recorded> {
+        match &self.served {
+            Served::Vertex(server) => server.server().recorded(),
+            Served::Cloud(server) => server.server().recorded(),
+        }
+    }
+
+    /// Checks every request received: the platform's path (`streamed` or
+    /// not) and body shape, and a token the endpoint granted, no
+    /// Anthropic key.
+    fn check_wire(&self, streamed: bool) {
+        let granted: Vec<String> = self
+            .tokens
+            .grants()
+            .iter()
+            .map(|grant| format!("Bearer {}", grant.access_token))
+            .collect();
+        for sent in self.recorded() {
+            let auth = sent.header("authorization").expect("a token");
+            assert!(granted.iter().any(|g| g == auth), "{auth} not granted");
+            assert_eq!(sent.header("x-api-key"), None);
+            let body = body(&sent);
+            assert_eq!(body.get("stream") == Some(&Value::Bool(true)), streamed);
+            match self.served {
+                Served::Vertex(_) => {
+                    let specifier = if streamed {
+                        "streamRawPredict"
+                    } else {
+                        "rawPredict"
+                    };
+                    assert_eq!(sent.target, rawpredict(specifier));
+                    assert_eq!(body["anthropic_version"], "2026-10-21");
+                    // Vertex has no message threads: none was sent.
+                    assert!(body.get("thread").is_none(), "{body}");
+                    assert!(body.get("model").is_none(), "{body}");
+                }
+                Served::Cloud(_) => {
+                    assert_eq!(
+                        sent.target,
+                        format!(
+                            "/v1/projects/{TEST_PROJECT_ID}/locations/global/workspaces/{WORKSPACE}/invoke/v1/messages"
+                        )
+                    );
+                    assert_eq!(sent.header("anthropic-version"), Some("2026-10-21"));
+                    assert_eq!(body["model"], MODEL);
+                }
+            }
+        }
+    }
+}
+
+/// The contents of the tool results `sent` carries, in order: in its last
+/// message, whole history or a thread's continuation.
+fn results(sent: &Recorded) -> Vec<Value> {
+    let body = body(sent);
+    let last = body["messages"].as_array().unwrap().last().unwrap().clone();
+    last["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["content"].clone())
+        .collect()
+}
+
+async fn parallel_calls_on(platform: Google) {
+    let on = OnGoogle::start(
+        platform,
+        Sequence::new([
+            Reply::tool_uses([
+                ("add", json!({"a": 1, "b": 2})),
+                ("add", json!({"a": 3, "b": 4})),
+            ]),
+            Reply::text("3 and 7"),
         ]),
-        Reply::text("3 and 7"),
-    ]))
+    )
     .await;
     let params = MessageParams::new(MODEL, 256).user("Add 1+2 and 3+4.");
-    let last = client
+    let last = on
+        .client()
         .tool_runner(params, toolset![add])
         .until_done()
         .await
         .unwrap();
     assert_eq!(last.text(), "3 and 7");
-
-    let recorded = server.server().recorded();
+    let recorded = on.recorded();
     assert_eq!(recorded.len(), 2);
-    for sent in &recorded {
-        assert_eq!(sent.target, rawpredict("rawPredict"));
-        // Vertex has no message threads: none was asked for, none refused.
-        assert!(body(sent).get("thread").is_none(), "{}", sent.body);
-        assert!(body(sent).get("model").is_none());
-    }
-    let results = &body(&recorded[1])["messages"][2]["content"];
-    assert_eq!(results[0]["content"], "3");
-    assert_eq!(results[1]["content"], "7");
+    on.check_wire(false);
+    assert_eq!(results(&recorded[1]), [json!("3"), json!("7")]);
+    assert_eq!(on.tokens.grants().len(), 1);
 }
 
-#[tokio::test]
-async fn a_streaming_tool_run_streams_each_turn_through_streamrawpredict() {
-    let (_tokens, server, client) = vertex(Sequence::new([
-        Reply::tool_uses([("add", json!({"a": 2, "b": 2}))]).streamed(),
-        Reply::text("4").streamed(),
-    ]))
+async fn streamed_run_on(platform: Google) {
+    let on = OnGoogle::start(
+        platform,
+        Sequence::new([
+            Reply::tool_uses([("add", json!({"a": 2, "b": 2}))]).streamed(),
+            Reply::text("4").streamed(),
+        ]),
+    )
     .await;
-    let last = client
+    let last = on
+        .client()
         .tool_runner(MessageParams::new(MODEL, 256).user("2+2?"), toolset![add])
         .streaming()
         .until_done()
         .await
         .unwrap();
     assert_eq!(last.text(), "4");
-    let targets: Vec<String> = server
-        .server()
-        .recorded()
-        .into_iter()
-        .map(|r| r.target)
-        .collect();
-    assert_eq!(targets, vec![rawpredict("streamRawPredict"); 2]);
+    let recorded = on.recorded();
+    assert_eq!(recorded.len(), 2);
+    on.check_wire(true);
+    assert_eq!(results(&recorded[1]), [json!("4")]);
 }
 
-#[tokio::test]
-async fn a_run_stopped_after_a_checkpoint_resumes_on_a_new_client() {
-    let (tokens, server, client) = vertex(Sequence::new([
-        Reply::tool_uses([("add", json!({"a": 5, "b": 6}))]),
-        Reply::text("11"),
-    ]))
+async fn killed_run_resumes_on(platform: Google) {
+    let on = OnGoogle::start(
+        platform,
+        Sequence::new([
+            Reply::tool_uses([("add", json!({"a": 5, "b": 6}))]),
+            Reply::text("11"),
+        ]),
+    )
     .await;
-    let dir = std::env::temp_dir().join(format!("toolrunner-vertex-resume-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "toolrunner-{platform:?}-resume-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
     let store = Arc::new(FileStore::new(&dir));
-    let run = RunId::new("vertex-run").unwrap();
+    let run = RunId::new("google-run").unwrap();
     let params = MessageParams::new(MODEL, 256).user("5+6?");
+    let client = on.client();
     let mut runner = client
         .tool_runner(params, toolset![add])
         .checkpoint(store.clone(), run.clone());
@@ -189,11 +314,11 @@ async fn a_run_stopped_after_a_checkpoint_resumes_on_a_new_client() {
     runner.next().await.unwrap().unwrap();
     drop(runner);
     drop(client);
-    assert_eq!(server.server().recorded().len(), 1);
+    assert_eq!(on.recorded().len(), 1);
 
     let state = store.load(&run).await.unwrap().expect("a checkpoint");
-    let resumed = client_for(&tokens, &server);
-    let last = resumed
+    let last = on
+        .client()
         .resume(state, toolset![add])
         .unwrap()
         .checkpoint(store.clone(), run.clone())
@@ -201,15 +326,12 @@ async fn a_run_stopped_after_a_checkpoint_resumes_on_a_new_client() {
         .await
         .unwrap();
     assert_eq!(last.text(), "11");
-    let recorded = server.server().recorded();
+    let recorded = on.recorded();
     assert_eq!(recorded.len(), 2);
-    assert_eq!(recorded[1].target, rawpredict("rawPredict"));
-    assert_eq!(
-        body(&recorded[1])["messages"][2]["content"][0]["content"],
-        "11"
-    );
+    on.check_wire(false);
+    assert_eq!(results(&recorded[1]), [json!("11")]);
     // The new client got its own token.
-    assert_eq!(tokens.grants().len(), 2);
+    assert_eq!(on.tokens.grants().len(), 2);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -219,34 +341,75 @@ fn add_up(a: i64, b: i64) -> i64 {
     a + b
 }
 
-#[tokio::test]
-async fn a_code_mode_run_works_on_vertex() {
+async fn code_mode_run_on(platform: Google) {
     let program = "print(await add_up(a=20, b=22))";
-    let (_tokens, server, client) = vertex(Sequence::new([
-        Reply::tool_use("run_code", json!({"code": program})),
-        Reply::text("42"),
-    ]))
+    let on = OnGoogle::start(
+        platform,
+        Sequence::new([
+            Reply::tool_use("run_code", json!({"code": program})),
+            Reply::text("42"),
+        ]),
+    )
     .await;
     let worker = Isolation::Worker(Worker::at(env!("CARGO_BIN_EXE_code-mode-worker")));
     let tools = CodeMode::new(toolset![add_up])
         .isolation(worker)
         .build()
         .unwrap();
-    let last = client
+    let last = on
+        .client()
         .tool_runner(MessageParams::new(MODEL, 256).user("20+22 in code"), tools)
         .until_done()
         .await
         .unwrap();
     assert_eq!(last.text(), "42");
-    let recorded = server.server().recorded();
-    let result = &body(&recorded[1])["messages"][2]["content"][0];
+    let recorded = on.recorded();
+    on.check_wire(false);
+    let result = &results(&recorded[1])[0];
     assert!(
-        result["content"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("42"),
+        result.as_str().unwrap_or_default().contains("42"),
         "{result}"
     );
+}
+
+#[tokio::test]
+async fn a_tool_run_with_parallel_calls_sends_no_thread_on_vertex() {
+    parallel_calls_on(Google::Vertex).await;
+}
+
+#[tokio::test]
+async fn a_tool_run_with_parallel_calls_works_on_google_cloud() {
+    parallel_calls_on(Google::Cloud).await;
+}
+
+#[tokio::test]
+async fn a_streaming_tool_run_streams_each_turn_through_streamrawpredict() {
+    streamed_run_on(Google::Vertex).await;
+}
+
+#[tokio::test]
+async fn a_streaming_tool_run_works_on_google_cloud() {
+    streamed_run_on(Google::Cloud).await;
+}
+
+#[tokio::test]
+async fn a_run_stopped_after_a_checkpoint_resumes_on_a_new_client() {
+    killed_run_resumes_on(Google::Vertex).await;
+}
+
+#[tokio::test]
+async fn a_killed_google_cloud_run_resumes_on_a_new_client() {
+    killed_run_resumes_on(Google::Cloud).await;
+}
+
+#[tokio::test]
+async fn a_code_mode_run_works_on_vertex() {
+    code_mode_run_on(Google::Vertex).await;
+}
+
+#[tokio::test]
+async fn a_code_mode_run_works_on_google_cloud() {
+    code_mode_run_on(Google::Cloud).await;
 }
 
 #[tokio::test]

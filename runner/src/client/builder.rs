@@ -449,7 +449,7 @@ impl fmt::Debug for ClientBuilder {
             .field("api_key", &c.api_key.as_ref().map(|_| "<redacted>"))
             .field("auth_token", &c.auth_token.as_ref().map(|_| "<redacted>"))
             .field("minted", &c.minted)
-            .field("base_url", &super::without_password(&c.base_url).as_str())
+            .field("base_url", &super::ShownUrl(c.base_url.as_str()))
             .field(
                 "default_headers",
                 &c.default_headers.keys().collect::<Vec<_>>(),

@@ -602,6 +602,20 @@ pub(crate) fn without_password(url: &Url) -> Url {
     url
 }
 
+/// A URL as `Debug` output shows it: with any password replaced, as
+/// [`without_password`] does. A string that does not parse as a URL is
+/// not shown at all, since it may hold a password all the same.
+pub(crate) struct ShownUrl<'a>(pub(crate) &'a str);
+
+impl fmt::Debug for ShownUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match Url::parse(self.0) {
+            Ok(url) => fmt::Debug::fmt(without_password(&url).as_str(), f),
+            Err(_) => f.write_str("<not a URL>"),
+        }
+    }
+}
+
 fn request_span(model: &str) -> tracing::Span {
     tracing::info_span!("messages.create", model, attempt = tracing::field::Empty)
 }

@@ -21,7 +21,7 @@ use super::{
     Endpoint, Feature, Framing, MessagesCall, Platform, PlatformRequest, Refused,
     unsupported_endpoint,
 };
-use crate::client::Client;
+use crate::client::{Client, ShownUrl};
 use crate::error::Error;
 
 const NAME: &str = "Amazon Bedrock";
@@ -91,9 +91,15 @@ impl Bedrock {
     /// `AnthropicBedrock` is: `AWS_REGION` (else `AWS_DEFAULT_REGION`),
     /// `ANTHROPIC_BEDROCK_BASE_URL`, `AWS_BEARER_TOKEN_BEDROCK`, the AWS
     /// credential variables (read when a request is signed), and
-    /// `ANTHROPIC_CUSTOM_HEADERS`. Setters override what it read.
+    /// `ANTHROPIC_CUSTOM_HEADERS`. Setters override what it read. With
+    /// feature `aws-config` and no region set, the region comes from the
+    /// AWS profile (`AWS_PROFILE`, else `default`, in `~/.aws/config` or
+    /// `AWS_CONFIG_FILE`), as the official SDK asks boto3 for one; a
+    /// profile named with `profile` is asked from any builder.
     pub fn from_env() -> Self {
-        Bedrock::from_env_with(aws::process_env())
+        let mut builder = Bedrock::from_env_with(aws::process_env());
+        builder.settings.profile_region = true;
+        builder
     }
 
     pub(crate) fn from_env_with(env: aws::Env) -> Self {
@@ -114,7 +120,7 @@ impl Bedrock {
     /// API key and AWS credentials both given, or an invalid base URL.
     pub fn build(self) -> Result<Client, Error> {
         let settings = self.settings;
-        let region = settings.require_region(NAME, "Bedrock::region")?;
+        let region = settings.region_or_profile(NAME, "Bedrock::region")?;
         let base = match &settings.base_url {
             Some(url) => url.clone(),
             None => format!("https://bedrock-runtime.{region}.amazonaws.com"),
@@ -156,10 +162,18 @@ pub(crate) fn parse_base_url(url: &str) -> Result<Url, Error> {
 }
 
 /// Amazon Bedrock's runtime API at `base_url`.
-#[derive(Debug)]
 struct BedrockPlatform {
     base_url: Url,
     auth: Auth,
+}
+
+impl fmt::Debug for BedrockPlatform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BedrockPlatform")
+            .field("base_url", &ShownUrl(self.base_url.as_str()))
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 impl BedrockPlatform {
@@ -264,6 +278,69 @@ impl Platform for BedrockPlatform {
 mod tests {
     use super::*;
     use reqwest::header::HeaderMap;
+
+    /// Set in the child process [`the_region_comes_from_the_aws_profile`]
+    /// starts, whose environment points at a config file of its own.
+    #[cfg(feature = "aws-config")]
+    const PROFILE_CHILD: &str = "TOOLRUNNER_TEST_PROFILE_REGION_CHILD";
+
+    /// As the Python SDK asks boto3: with no region set, `from_env` takes
+    /// the default profile's, and a named profile gives its own. The
+    /// config file is set through the environment, so the checks run in a
+    /// child process with its own, not disturbing parallel tests.
+    #[cfg(feature = "aws-config")]
+    #[test]
+    fn the_region_comes_from_the_aws_profile() {
+        if std::env::var_os(PROFILE_CHILD).is_some() {
+            let shown = |builder: Bedrock| format!("{:?}", builder.build().unwrap());
+            let from_default = shown(Bedrock::from_env().api_key("k"));
+            assert!(
+                from_default.contains("bedrock-runtime.eu-west-3.amazonaws.com"),
+                "{from_default}"
+            );
+            let from_named = shown(Bedrock::new().profile("other"));
+            assert!(
+                from_named.contains("bedrock-runtime.ap-south-1.amazonaws.com"),
+                "{from_named}"
+            );
+            let given = shown(Bedrock::from_env().region("us-west-2").api_key("k"));
+            assert!(given.contains("bedrock-runtime.us-west-2"), "{given}");
+            // `new` reads nothing: no profile, no region.
+            let error = Bedrock::new().api_key("k").build().unwrap_err();
+            assert!(error.to_string().contains("AWS_REGION"), "{error}");
+            return;
+        }
+        let dir =
+            std::env::temp_dir().join(format!("toolrunner-profile-region-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("config");
+        std::fs::write(
+            &config,
+            "[default]\nregion = eu-west-3\n\n[profile other]\nregion = ap-south-1\n",
+        )
+        .unwrap();
+        let name = "platform::bedrock::tests::the_region_comes_from_the_aws_profile";
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads=1"])
+            .env(PROFILE_CHILD, "1")
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_BEARER_TOKEN_BEDROCK")
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // The child ran the checks, not an empty selection.
+        assert!(stdout.contains("1 passed"), "{stdout}");
+    }
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> aws::Env {
         Arc::new(move |name| {

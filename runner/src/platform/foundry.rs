@@ -19,7 +19,7 @@ use futures_util::future::BoxFuture;
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::client::{Client, ClientBuilder};
+use crate::client::{Client, ClientBuilder, ShownUrl};
 use crate::error::Error;
 use crate::platform::token::{
     Secret, SharedProvider, TokenProvider, has_authorization, insert_bearer,
@@ -45,7 +45,6 @@ pub(crate) enum FoundryAuth {
 }
 
 /// Foundry's side of a request, once configured.
-#[derive(Debug)]
 pub(crate) struct FoundryPlatform {
     /// The base URL, ending in `/`.
     pub(crate) base_url: Url,
@@ -56,6 +55,15 @@ const KEY_HEADERS: [HeaderName; 2] = [
     HeaderName::from_static("x-api-key"),
     HeaderName::from_static("api-key"),
 ];
+
+impl std::fmt::Debug for FoundryPlatform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FoundryPlatform")
+            .field("base_url", &ShownUrl(self.base_url.as_str()))
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
 
 impl Platform for FoundryPlatform {
     fn name(&self) -> &'static str {
@@ -140,13 +148,23 @@ impl Platform for FoundryPlatform {
 /// # }
 /// ```
 #[must_use]
-#[derive(Debug)]
 pub struct Foundry {
     resource: Option<String>,
     base_url: Option<String>,
     auth: Option<FoundryAuth>,
     /// The settings every client has: timeouts, retries, headers.
     client: ClientBuilder,
+}
+
+impl std::fmt::Debug for Foundry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Foundry")
+            .field("resource", &self.resource)
+            .field("base_url", &self.base_url.as_deref().map(ShownUrl))
+            .field("auth", &self.auth)
+            .field("client", &self.client)
+            .finish()
+    }
 }
 
 impl Default for Foundry {

@@ -249,6 +249,9 @@ pub(crate) fn unsupported_endpoint(platform: &dyn Platform, endpoint: Endpoint<'
 }
 
 #[cfg(test)]
+mod redaction_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -8,6 +8,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
 use super::Auth;
+use crate::client::ShownUrl;
 use crate::error::Error;
 use crate::platform::{
     Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, join, unsupported_endpoint,
@@ -17,7 +18,6 @@ const USER_PROFILE_ID: HeaderName = HeaderName::from_static("anthropic-user-prof
 const WORKSPACE_ID: HeaderName = HeaderName::from_static("anthropic-workspace-id");
 
 /// A Messages API on an AWS endpoint.
-#[derive(Debug)]
 pub(crate) struct MessagesApi {
     pub(crate) name: &'static str,
     pub(crate) base_url: Url,
@@ -29,6 +29,19 @@ pub(crate) struct MessagesApi {
     pub(crate) profile_in_body: bool,
     /// What the platform offers.
     pub(crate) offered: &'static [Feature],
+}
+
+impl std::fmt::Debug for MessagesApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessagesApi")
+            .field("name", &self.name)
+            .field("base_url", &ShownUrl(self.base_url.as_str()))
+            .field("auth", &self.auth)
+            .field("workspace", &self.workspace)
+            .field("profile_in_body", &self.profile_in_body)
+            .field("offered", &self.offered)
+            .finish()
+    }
 }
 
 impl Platform for MessagesApi {

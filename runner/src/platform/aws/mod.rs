@@ -12,7 +12,7 @@ pub(crate) use auth::EnvCredentials;
 pub(crate) use auth::{Auth, Env, Signer, process_env};
 pub(crate) use messages_api::MessagesApi;
 
-use crate::client::ClientBuilder;
+use crate::client::{ClientBuilder, ShownUrl};
 use crate::error::Error;
 
 pub(crate) const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
@@ -30,6 +30,10 @@ pub(crate) struct Settings {
     pub(crate) session_token: Option<String>,
     pub(crate) profile: Option<String>,
     pub(crate) provider: Option<SharedCredentialsProvider>,
+    /// Whether a region not given may come from the AWS profile files, as
+    /// the Python SDK's Bedrock client asks boto3 for one: set by
+    /// `Bedrock::from_env`, which reads the process environment.
+    pub(crate) profile_region: bool,
     pub(crate) client: ClientBuilder,
 }
 
@@ -46,6 +50,7 @@ impl Settings {
             session_token: None,
             profile: None,
             provider: None,
+            profile_region: false,
             client: ClientBuilder::new(),
         }
     }
@@ -98,6 +103,22 @@ impl Settings {
                 "no AWS region for {platform}: set AWS_REGION (or AWS_DEFAULT_REGION), or call {setter}"
             ))
         })
+    }
+
+    /// The region given or read from the environment; else, with feature
+    /// `aws-config` when the builder read the process environment or names
+    /// a profile, the region that profile sets in the AWS config files, as
+    /// boto3 finds it for the Python SDK's Bedrock client. Otherwise an
+    /// error naming what to set.
+    pub(crate) fn region_or_profile(&self, platform: &str, setter: &str) -> Result<String, Error> {
+        #[cfg(feature = "aws-config")]
+        if self.region.is_none()
+            && (self.profile_region || self.profile.is_some())
+            && let Some(region) = chain::profile_region(self.profile.as_deref())
+        {
+            return Ok(region);
+        }
+        self.require_region(platform, setter)
     }
 
     /// The SigV4 signer for `service` in `region`, with the credentials
@@ -180,7 +201,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("from_env", &self.env.is_some())
             .field("region", &self.region)
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(ShownUrl))
             .field("api_key", &set(&self.api_key))
             .field("access_key", &set(&self.access_key))
             .field("secret_key", &set(&self.secret_key))
@@ -243,7 +264,8 @@ macro_rules! aws_setters {
         }
 
         /// Signs with the credentials of the AWS profile `name` (feature
-        /// `aws-config`; without it, `build` says so).
+        /// `aws-config`; without it, `build` says so). Bedrock also takes
+        /// the profile's region when none is set.
         pub fn profile(mut self, name: impl Into<String>) -> Self {
             self.settings.profile = Some(name.into());
             self
@@ -272,6 +294,21 @@ mod chain {
         profile: Option<String>,
         region: Option<String>,
         chain: OnceCell<aws_config::default_provider::credentials::DefaultCredentialsChain>,
+    }
+
+    /// The region `profile` (else `AWS_PROFILE`, else `default`) sets in the
+    /// AWS config files, through aws-config's profile region provider.
+    pub(super) fn profile_region(profile: Option<&str>) -> Option<String> {
+        use aws_config::meta::region::ProvideRegion;
+        use futures_util::FutureExt;
+        let mut provider = aws_config::profile::ProfileFileRegionProvider::builder();
+        if let Some(profile) = profile {
+            provider = provider.profile_name(profile);
+        }
+        // aws-config reads the profile files with blocking I/O, so the
+        // future is ready when first polled: `build` need not be async.
+        let region = provider.build().region().now_or_never().flatten()?;
+        Some(region.to_string())
     }
 
     impl Chain {

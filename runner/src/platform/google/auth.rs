@@ -175,6 +175,15 @@ impl GoogleAuth {
                 json
             }
             Minted::ApplicationDefault { file: None } => {
+                // The rest of the chain (gcloud's user credentials, the
+                // metadata server, the gcloud CLI) is gcp_auth's. No test
+                // reaches its metadata server on loopback: gcp_auth 0.12
+                // asks `http://metadata.google.internal/computeMetadata/v1/`
+                // (port 80, name resolved by the system) and reads no
+                // `GCE_METADATA_HOST` / `GCE_METADATA_IP` / `GCE_METADATA_ROOT`
+                // to send it elsewhere, as google-auth and cloud.google.com/go
+                // do; pointing it at a test server would take editing
+                // /etc/hosts and binding port 80, which a test must not.
                 return gcp_auth::provider().await.map_err(|e| {
                     self.failed("found no Google Application Default Credentials", e)
                 });

@@ -25,7 +25,7 @@ use reqwest::Url;
 
 use super::auth::{Credentials, GoogleAuth, Minted};
 use super::path::{checked_path, encode_segment};
-use crate::client::{Client, ClientBuilder};
+use crate::client::{Client, ClientBuilder, ShownUrl};
 use crate::error::Error;
 use crate::platform::token::{Secret, TokenProvider};
 use crate::platform::{
@@ -45,12 +45,20 @@ const BASE_URL_VAR: &str = "ANTHROPIC_GOOGLE_CLOUD_BASE_URL";
 const ADC_FILE_VAR: &str = "GOOGLE_APPLICATION_CREDENTIALS";
 
 /// The gateway's side of a request, once configured.
-#[derive(Debug)]
 pub(crate) struct GoogleCloudPlatform {
     /// The base URL, ending in `/`.
     pub(crate) base_url: Url,
     /// `None` when the gateway is reached through a pre-authenticated proxy.
     pub(crate) auth: Option<GoogleAuth>,
+}
+
+impl std::fmt::Debug for GoogleCloudPlatform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoogleCloudPlatform")
+            .field("base_url", &ShownUrl(self.base_url.as_str()))
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 impl Platform for GoogleCloudPlatform {
@@ -117,7 +125,6 @@ impl Platform for GoogleCloudPlatform {
 /// # }
 /// ```
 #[must_use]
-#[derive(Debug)]
 pub struct GoogleCloud {
     project: Option<String>,
     location: Option<String>,
@@ -128,6 +135,21 @@ pub struct GoogleCloud {
     skip_auth: bool,
     /// The settings every client has: timeouts, retries, headers.
     client: ClientBuilder,
+}
+
+impl std::fmt::Debug for GoogleCloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoogleCloud")
+            .field("project", &self.project)
+            .field("location", &self.location)
+            .field("workspace_id", &self.workspace_id)
+            .field("base_url", &self.base_url.as_deref().map(ShownUrl))
+            .field("credentials", &self.credentials)
+            .field("adc_file", &self.adc_file)
+            .field("skip_auth", &self.skip_auth)
+            .field("client", &self.client)
+            .finish()
+    }
 }
 
 impl Default for GoogleCloud {

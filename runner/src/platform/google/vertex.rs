@@ -28,7 +28,7 @@ use reqwest::Url;
 
 use super::auth::{Credentials, GoogleAuth, Minted};
 use super::path::{checked_path, encode_segment};
-use crate::client::{Client, ClientBuilder};
+use crate::client::{Client, ClientBuilder, ShownUrl};
 use crate::error::Error;
 use crate::platform::token::{Secret, TokenProvider};
 use crate::platform::{
@@ -57,13 +57,23 @@ pub(crate) fn default_base_url(region: &str) -> String {
 }
 
 /// Vertex AI's side of a request, once configured.
-#[derive(Debug)]
 pub(crate) struct VertexPlatform {
     /// The base URL, without a trailing `/`.
     base_url: String,
     region: String,
     project: String,
     pub(crate) auth: GoogleAuth,
+}
+
+impl std::fmt::Debug for VertexPlatform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VertexPlatform")
+            .field("base_url", &ShownUrl(&self.base_url))
+            .field("region", &self.region)
+            .field("project", &self.project)
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 impl VertexPlatform {
@@ -182,7 +192,6 @@ pub(crate) fn vertex_body(
 /// # }
 /// ```
 #[must_use]
-#[derive(Debug)]
 pub struct Vertex {
     region: Option<String>,
     project_id: Option<String>,
@@ -194,6 +203,20 @@ pub struct Vertex {
     adc_project: Option<String>,
     /// The settings every client has: timeouts, retries, headers.
     client: ClientBuilder,
+}
+
+impl std::fmt::Debug for Vertex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vertex")
+            .field("region", &self.region)
+            .field("project_id", &self.project_id)
+            .field("base_url", &self.base_url.as_deref().map(ShownUrl))
+            .field("credentials", &self.credentials)
+            .field("adc_file", &self.adc_file)
+            .field("adc_project", &self.adc_project)
+            .field("client", &self.client)
+            .finish()
+    }
 }
 
 impl Default for Vertex {
