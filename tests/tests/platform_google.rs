@@ -50,6 +50,36 @@ fn body(recorded: &Recorded) -> Value {
     serde_json::from_str(&recorded.body).unwrap()
 }
 
+/// Checks requests the Python SDK sent (the first `each`) against those
+/// toolrunner sent (the next `each`), in order: same target, body and
+/// headers, and each side's bearer token one the endpoint granted it.
+fn assert_same_as_python(recorded: &[Recorded], each: usize, tokens: &TokenEndpoint) {
+    assert_eq!(recorded.len(), 2 * each, "{:?}", tokens.refusals());
+    let (theirs, ours) = recorded.split_at(each);
+    for (theirs, ours) in theirs.iter().zip(ours) {
+        assert_eq!(ours.target, theirs.target);
+        assert_eq!(body(ours), body(theirs));
+        // Each side has a token of its own, both checked below.
+        let skip = ["authorization"];
+        assert_eq!(
+            support::python::comparable_headers(ours, &skip),
+            support::python::comparable_headers(theirs, &skip)
+        );
+        for sent in [theirs, ours] {
+            let token = sent
+                .header("authorization")
+                .and_then(|v| v.strip_prefix("Bearer "));
+            assert!(
+                tokens.is_valid(token.unwrap_or_default()),
+                "{:?}",
+                sent.headers
+            );
+        }
+    }
+    // Each side got one grant of its own, both checked by the endpoint.
+    assert_eq!(tokens.grants().len(), 2);
+}
+
 /// Add two numbers.
 #[tool]
 fn add(a: i64, b: i64) -> i64 {
@@ -651,31 +681,7 @@ async fn vertex_requests_match_the_python_sdks() {
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 
-    let recorded = server.server().recorded();
-    assert_eq!(recorded.len(), 6, "{:?}", tokens.refusals());
-    let (theirs, ours) = recorded.split_at(3);
-    for (theirs, ours) in theirs.iter().zip(ours) {
-        assert_eq!(ours.target, theirs.target);
-        assert_eq!(body(ours), body(theirs));
-        // Each side has a token of its own, both checked below.
-        let skip = ["authorization"];
-        assert_eq!(
-            support::python::comparable_headers(ours, &skip),
-            support::python::comparable_headers(theirs, &skip)
-        );
-        for sent in [theirs, ours] {
-            let token = sent
-                .header("authorization")
-                .and_then(|v| v.strip_prefix("Bearer "));
-            assert!(
-                tokens.is_valid(token.unwrap_or_default()),
-                "{:?}",
-                sent.headers
-            );
-        }
-    }
-    // Each side got one grant of its own, both checked by the endpoint.
-    assert_eq!(tokens.grants().len(), 2);
+    assert_same_as_python(&server.server().recorded(), 3, &tokens);
 }
 
 const PYTHON_VERTEX: &str = r#"
@@ -796,29 +802,7 @@ async fn google_cloud_requests_match_the_python_sdks() {
         .await
         .unwrap();
 
-    let recorded = server.server().recorded();
-    assert_eq!(recorded.len(), 4, "{:?}", tokens.refusals());
-    let (theirs, ours) = recorded.split_at(2);
-    for (theirs, ours) in theirs.iter().zip(ours) {
-        assert_eq!(ours.target, theirs.target);
-        assert_eq!(body(ours), body(theirs));
-        let skip = ["authorization"];
-        assert_eq!(
-            support::python::comparable_headers(ours, &skip),
-            support::python::comparable_headers(theirs, &skip)
-        );
-        for sent in [theirs, ours] {
-            let token = sent
-                .header("authorization")
-                .and_then(|v| v.strip_prefix("Bearer "));
-            assert!(
-                tokens.is_valid(token.unwrap_or_default()),
-                "{:?}",
-                sent.headers
-            );
-        }
-    }
-    assert_eq!(tokens.grants().len(), 2);
+    assert_same_as_python(&server.server().recorded(), 2, &tokens);
 }
 
 const PYTHON_GOOGLE_CLOUD: &str = r#"
