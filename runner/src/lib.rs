@@ -76,6 +76,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+pub mod _guide;
 pub mod builtin;
 mod client;
 #[cfg(feature = "code-mode")]
