@@ -17,7 +17,9 @@
 //! [`Reply::tool_uses`] (ids unique, usage filled in; [`Reply::stop_reason`],
 //! [`Reply::streamed`] to change them), or written as JSON with
 //! [`Reply::message`]. A [`Sequence`] that runs out answers with an error
-//! the client does not retry, saying which request had no reply.
+//! the client does not retry, saying which request had no reply; [`ByTurn`]
+//! answers by how far the conversation has gone instead, so that the same
+//! script serves a run resumed in another process, on another server.
 //!
 //! ```
 //! use toolrunner::testing::{ScriptedServer, Reply};
@@ -48,6 +50,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+mod by_turn;
 mod files;
 #[cfg(feature = "bedrock")]
 mod platform_aws;
@@ -57,6 +60,7 @@ pub mod platform_foundry;
 pub mod platform_google;
 mod wire;
 
+pub use by_turn::ByTurn;
 pub use files::ScriptedFile;
 #[cfg(feature = "bedrock")]
 pub use platform_aws::{
