@@ -43,6 +43,8 @@
 //!
 //! # Where things live
 //!
+//! - [`_guide`]: the guide, one page per topic (tools, the loop, streaming,
+//!   durable runs, testing, ...), with examples that compile.
 //! - [`tool`](macro@tool) and [`toolset!`]: the macros, in `toolrunner-macros`.
 //! - [`Tool`], [`ToolOutput`], [`ToolCall`], [`State`], [`AuthInfo`]: what a
 //!   tool is and sees.
