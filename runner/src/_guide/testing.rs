@@ -145,7 +145,11 @@
 //!
 //! For a closure of your own, read the turn from the request the same way
 //! (`request["messages"]`, which always holds the whole conversation), never
-//! from a counter of requests.
+//! from a counter of requests. Within one test,
+//! [`forget_threads()`](crate::testing::ScriptedServer::forget_threads) plays
+//! a server that lost its threads, and
+//! [`conversation(id)`](crate::testing::ScriptedServer::conversation) shows
+//! what a thread holds.
 //!
 //! Platforms have scripted servers too (see the [platforms](super::platforms)
 //! page): `ScriptedAws`, `ScriptedVertex`, `ScriptedGoogleCloud` and

@@ -65,7 +65,7 @@
 //! | `name = "..."` | the tool's name (default: the function's); `^[a-zA-Z0-9_-]{1,64}$` |
 //! | `description = "..."` | what the tool does (default: the doc comment; one of the two is required) |
 //! | `allowed_callers = ["direct", "code"]` | who may call it (default `["direct"]`); exact versions such as `"code_execution_20260120"` work too; `[]` declares a tool nobody may call (see [programmatic tool calling](super::programmatic)) |
-//! | `strict = true`, `defer_loading = true` | passed to the API; a strict tool's schema is adapted to what strict mode supports (below); deferred tools are found through [tool search](super::tool_search) |
+//! | `strict = true`, `defer_loading = true` | passed to the API; a strict tool's schema is adapted to what strict mode supports ([below](#strict-schemas)); deferred tools are found through [tool search](super::tool_search) |
 //! | `input_examples = [{"city": "Paris"}]`, `eager_input_streaming` | example inputs and eager input streaming, sent as the API documents them; each example is JSON checked at compile time |
 //! | `inline = true` | run a synchronous function on the async runtime instead of the blocking pool (only for fast functions that never block) |
 //!
