@@ -10,11 +10,13 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::caching::PromptCaching;
 use super::hooks::PendingCall;
 use super::thread::ThreadState;
 use super::tool_search::ToolSearch;
 use crate::error::Error;
 use crate::types::{Message, MessageParam, MessageParams, ToolResultBlock};
+use crate::usage::RunUsage;
 
 /// Everything a run needs to go on: the conversation and parameters, the
 /// iteration count, the current turn with the results of its calls that
@@ -84,6 +86,11 @@ impl RunState {
     /// The number of requests answered so far.
     pub fn iterations(&self) -> usize {
         self.saved.iterations
+    }
+
+    /// The tokens the run used so far (see [`ToolRunner::usage`](crate::ToolRunner::usage)).
+    pub fn usage(&self) -> RunUsage {
+        self.saved.usage
     }
 
     /// Whether the run is over: resuming it yields nothing more. A run that
@@ -197,6 +204,12 @@ pub(crate) struct Saved {
     pub(crate) max_iterations: usize,
     pub(crate) turn: Option<SavedTurn>,
     pub(crate) thread: ThreadState,
+    /// Automatic prompt caching (absent in states written before it: on).
+    #[serde(default)]
+    pub(crate) caching: PromptCaching,
+    /// The tokens used so far (absent in states written before it: none).
+    #[serde(default)]
+    pub(crate) usage: RunUsage,
     pub(crate) tools: SavedTools,
     pub(crate) taken_over: bool,
     pub(crate) touched: bool,
