@@ -3,7 +3,8 @@
 //!
 //! A request is read as one list of pieces, in the order the API caches
 //! them: each tool, the system prompt (a string, or each of its blocks),
-//! then each block of each message (a message of plain text is one piece).
+//! then each block of each message. Plain text, as the system prompt or a
+//! message's content, is one piece, the same as a text block saying it.
 //! A piece with `cache_control` (on itself or on a block inside it) is a
 //! breakpoint; the top-level `cache_control` puts one on the last piece
 //! that is not a thinking block.
@@ -140,7 +141,9 @@ impl PromptCache {
     /// them; remembers the request under `reply_id` for later ones.
     pub(crate) fn diagnose(&mut self, request: &Value, reply_id: Option<&str>) -> Option<Value> {
         let fingerprint = Pieces::of(request).fingerprint;
-        let asked = request.get("diagnostics").map(|d| d["previous_message_id"].clone());
+        let asked = request
+            .get("diagnostics")
+            .map(|d| d["previous_message_id"].clone());
         let diagnosis = asked.map(|previous| match previous.as_str() {
             None => Value::Null,
             Some(id) => match self.requests.get(id) {
@@ -162,9 +165,7 @@ impl Fingerprint {
     /// Why `self` could not read all of `before`'s prefix, if it could not.
     fn miss(&self, before: &Fingerprint) -> Option<Value> {
         let before_tokens = before.messages.last().map_or(0, |&(_, t)| t);
-        let missed = |kind: &str, kept: u64| {
-            json!({"type": kind, "cache_missed_input_tokens": before_tokens - kept})
-        };
+        let missed = |kind: &str, kept: u64| json!({"type": kind, "cache_missed_input_tokens": before_tokens - kept});
         if self.model != before.model {
             return Some(missed("model_changed", 0));
         }
@@ -181,7 +182,8 @@ impl Fingerprint {
             .take_while(|(a, b)| a.0 == b.0)
             .last()
             .map(|(_, b)| b.1);
-        if self.messages.len() < before.messages.len() || kept != before.messages.last().map(|m| m.1)
+        if self.messages.len() < before.messages.len()
+            || kept != before.messages.last().map(|m| m.1)
         {
             return Some(missed("messages_changed", kept.unwrap_or(0)));
         }
@@ -209,16 +211,20 @@ impl Pieces {
         }
         pieces.fingerprint.tools = state.0;
         match &request["system"] {
-            Value::Array(blocks) => blocks.iter().for_each(|b| pieces.push(&mut state, "system", b)),
+            Value::Array(blocks) => blocks
+                .iter()
+                .for_each(|b| pieces.push(&mut state, "system", b)),
             Value::Null => {}
-            system => pieces.push(&mut state, "system", system),
+            system => pieces.push(&mut state, "system", &as_block(system)),
         }
         pieces.fingerprint.system = state.0;
         for message in request["messages"].as_array().into_iter().flatten() {
             let role = message["role"].as_str().unwrap_or_default();
             match &message["content"] {
-                Value::Array(blocks) => blocks.iter().for_each(|b| pieces.push(&mut state, role, b)),
-                text => pieces.push(&mut state, role, text),
+                Value::Array(blocks) => {
+                    blocks.iter().for_each(|b| pieces.push(&mut state, role, b))
+                }
+                text => pieces.push(&mut state, role, &as_block(text)),
             }
             pieces.fingerprint.messages.push(state);
         }
@@ -260,13 +266,18 @@ impl Pieces {
     }
 }
 
+/// Plain text as the text block it stands for: the cache holds the two alike.
+fn as_block(text: &Value) -> Value {
+    json!({"type": "text", "text": text})
+}
+
 /// The block of `content` the top-level `cache_control` marks: the last
 /// that is not a thinking block.
 fn automatic_breakpoint(content: &Value) -> Option<usize> {
     match content {
-        Value::Array(blocks) => blocks.iter().rposition(|b| {
-            !matches!(b["type"].as_str(), Some("thinking" | "redacted_thinking"))
-        }),
+        Value::Array(blocks) => blocks
+            .iter()
+            .rposition(|b| !matches!(b["type"].as_str(), Some("thinking" | "redacted_thinking"))),
         _ => Some(0),
     }
 }
