@@ -516,3 +516,33 @@ async fn a_cache_miss_reaches_tracing_with_its_reason() {
         "{logged}"
     );
 }
+
+#[tokio::test]
+async fn a_streaming_runner_marks_its_requests_and_reads_the_cache() {
+    let server = start(Sequence::new([
+        Reply::tool_use("add", json!({"a": 1, "b": 2})).streamed(),
+        Reply::text("3.").streamed(),
+    ]))
+    .await;
+    let last = client(&server)
+        .tool_runner(params(), toolset![add])
+        .message_threads(false)
+        .streaming()
+        .until_done()
+        .await
+        .expect("run");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        assert_eq!(request["stream"], json!(true));
+        assert_eq!(request["cache_control"], ephemeral());
+    }
+    // The streamed reply's usage came from the server's prompt cache: the
+    // second request read what the first wrote.
+    assert!(
+        last.usage.cache_read_input_tokens.unwrap() > 0,
+        "{:?}",
+        last.usage
+    );
+    assert_eq!(last.extra.get("diagnostics"), Some(&Value::Null));
+}

@@ -296,7 +296,14 @@ fn strip(value: &mut Value) -> bool {
             }
             own || inner
         }
-        Value::Array(items) => items.iter_mut().fold(false, |any, item| strip(item) || any),
+        Value::Array(items) => {
+            // Every item is stripped, whether or not one before was marked.
+            let mut marked = false;
+            for item in items {
+                marked |= strip(item);
+            }
+            marked
+        }
         _ => false,
     }
 }
