@@ -241,7 +241,9 @@ impl<M: Mode> ToolRunner<M> {
     /// [`push_messages`](Self::push_messages) does, continues the thread). If
     /// the server cannot thread a request, the runner goes on without. On a
     /// platform that does not offer threads (Amazon Bedrock, say), they
-    /// stay off, and no request asks for one.
+    /// stay off, and no request asks for one. Without a thread, each
+    /// request is marked for prompt caching instead (see
+    /// [`prompt_caching`](Self::prompt_caching)).
     ///
     /// ```no_run
     /// # use toolrunner::{toolset, Client, MessageParams};
@@ -319,9 +321,14 @@ impl<M: Mode> ToolRunner<M> {
     /// model request (`gen_ai.operation.name`, `gen_ai.provider.name =
     /// "anthropic"`, `gen_ai.request.model`, `gen_ai.response.id`,
     /// `gen_ai.usage.input_tokens` / `output_tokens`,
+    /// `gen_ai.usage.cache_creation.input_tokens` / `cache_read.input_tokens`,
     /// `gen_ai.response.finish_reasons`, `error.type` on failure) and
     /// `execute_tool` for each tool call (`gen_ai.tool.name`,
-    /// `gen_ai.tool.call.id`, `error.type`).
+    /// `gen_ai.tool.call.id`, `error.type`). The run's span carries the
+    /// [`usage`](Self::usage) so far: the same `gen_ai.usage.*` counts over
+    /// the whole run, and `toolrunner.usage.requests`,
+    /// `toolrunner.usage.server_tool_uses` and
+    /// `toolrunner.usage.compaction.input_tokens` / `output_tokens`.
     pub fn record_content(mut self, record: bool) -> Self {
         self.core.set_record_content(record);
         self.dispatcher.record_content = record;

@@ -21,7 +21,9 @@ use crate::usage::RunUsage;
 /// Everything a run needs to go on: the conversation and parameters, the
 /// iteration count, the current turn with the results of its calls that
 /// already finished, the container, where the server-held message thread
-/// stands, and the calls waiting for a human's approval.
+/// stands, the calls waiting for a human's approval, whether requests are
+/// marked for prompt caching, and the tokens used so far
+/// ([`usage`](Self::usage)).
 ///
 /// Take it from a runner between iterations ([`ToolRunner::state`](crate::ToolRunner::state)),
 /// keep it (it is `serde`-serializable; a [`RunStore`](crate::RunStore)
