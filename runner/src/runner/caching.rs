@@ -189,8 +189,12 @@ fn ephemeral() -> Value {
     json!({"type": "ephemeral"})
 }
 
+/// Blocks of kinds this crate keeps as they come whose parameters take no
+/// `cache_control` (the SDKs' `*BlockParam` types say which).
+const TAKE_NO_BREAKPOINT: &[&str] = &["fallback", "mcp_tool_listing"];
+
 /// The index of the block of `message` a breakpoint can go on: the last
-/// one, past any thinking block (which takes none) and empty text. `0` for
+/// one, past blocks that take none (thinking, say) and empty text. `0` for
 /// a message of plain text; `None` when no block can take one.
 fn last_cacheable(message: &MessageParam) -> Option<usize> {
     match &message.content {
@@ -198,6 +202,7 @@ fn last_cacheable(message: &MessageParam) -> Option<usize> {
         Content::Blocks(blocks) => blocks.iter().rposition(|block| match block {
             ContentBlock::Thinking(_) | ContentBlock::RedactedThinking(_) => false,
             ContentBlock::Text(text) => !text.text.is_empty(),
+            ContentBlock::Other(other) => !TAKE_NO_BREAKPOINT.contains(&other.kind()),
             _ => true,
         }),
     }
