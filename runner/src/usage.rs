@@ -155,6 +155,9 @@ impl std::iter::Sum for TokenUsage {
 ///
 /// let usage = RunUsage::default();
 /// assert_eq!(usage.total(), usage.turns + usage.compaction);
+/// // Runs sum alike, as a fleet of them would.
+/// let fleet: RunUsage = [usage, usage].into_iter().sum();
+/// assert_eq!(fleet, usage + usage);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -188,6 +191,29 @@ impl RunUsage {
     /// Adds the usage of a summary request.
     pub(crate) fn add_summary(&mut self, usage: &Usage) {
         self.compaction += usage;
+    }
+}
+
+impl AddAssign for RunUsage {
+    fn add_assign(&mut self, other: RunUsage) {
+        self.turns += other.turns;
+        self.compaction += other.compaction;
+    }
+}
+
+impl Add for RunUsage {
+    type Output = RunUsage;
+
+    fn add(mut self, other: RunUsage) -> RunUsage {
+        self += other;
+        self
+    }
+}
+
+/// Many runs' usage summed, turns and compaction each apart.
+impl std::iter::Sum for RunUsage {
+    fn sum<I: Iterator<Item = RunUsage>>(iter: I) -> Self {
+        iter.fold(RunUsage::default(), Add::add)
     }
 }
 
