@@ -29,9 +29,12 @@
 //! Requests that ask for `diagnostics` get `diagnostics.cache_miss_reason`
 //! in the reply, comparing the request with the one that got reply
 //! `previous_message_id`: `model_changed`, `system_changed`,
-//! `tools_changed`, `messages_changed` (with the tokens that would have
-//! been read had the earlier request's messages been kept), or
+//! `tools_changed`, `messages_changed` (each with the tokens that request
+//! left cached and this one could not read), or
 //! `previous_message_not_found`; `null` when this request extends that one.
+//!
+//! A request whose reply's usage the script set, and that asks for no
+//! diagnostics, is not looked at: it neither reads nor writes the cache.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -58,15 +61,17 @@ pub(crate) struct PromptCache {
     requests: HashMap<String, Fingerprint>,
 }
 
-/// What a request's diagnosis compares.
-#[derive(Clone)]
+/// What a later request's diagnosis compares: a few hashes and counts,
+/// whatever the length of the conversation.
+#[derive(Clone, Copy)]
 struct Fingerprint {
     model: u64,
     system: u64,
     tools: u64,
-    /// The chained hash after each message piece, and the tokens of the
-    /// whole prefix there.
-    messages: Vec<(u64, u64)>,
+    /// The number of messages, and the chained hash after the last.
+    messages: (usize, u64),
+    /// The tokens up to the request's last breakpoint: what it left cached.
+    cached: u64,
 }
 
 /// A request cut into pieces.
@@ -76,24 +81,31 @@ struct Pieces {
     /// The tokens of the prefix ending at each piece.
     tokens: Vec<u64>,
     breakpoints: Vec<usize>,
-    fingerprint: Fingerprint,
+    /// The chained hash after each message.
+    message_ends: Vec<u64>,
+    model: u64,
+    system: u64,
+    tools: u64,
 }
 
 impl PromptCache {
     /// Takes in `request` and the script's `reply` to it: a reply that
     /// carries a message gets its diagnosis, if asked for, and, when the
-    /// server counts its usage, the usage counted here.
+    /// server counts its usage, the usage counted here. Requests whose
+    /// replies need neither are not looked at (the script set their usage),
+    /// so that a script's own figures cost no more than before.
     pub(crate) fn report(&mut self, request: &Value, reply: Reply) -> Reply {
         let Some(message) = &reply.message else {
             return reply;
         };
-        let id = message["id"].as_str().map(str::to_owned);
-        let output = tokens(&message["content"].to_string());
-        let counted = self.count(request);
-        let diagnosis = self.diagnose(request, id.as_deref());
-        if !reply.counted && diagnosis.is_none() {
+        if !reply.counted && request.get("diagnostics").is_none() {
             return reply;
         }
+        let id = message["id"].as_str().map(str::to_owned);
+        let output = tokens(&message["content"].to_string());
+        let pieces = Pieces::of(request);
+        let counted = self.count(&pieces);
+        let diagnosis = self.diagnose(request, &pieces, &counted, id.as_deref());
         let usage = reply.counted.then(|| {
             json!({
                 "input_tokens": counted.input_tokens,
@@ -112,9 +124,8 @@ impl PromptCache {
         })
     }
 
-    /// Counts `request`'s input tokens, reading and writing the cache.
-    pub(crate) fn count(&mut self, request: &Value) -> Counted {
-        let pieces = Pieces::of(request);
+    /// Counts the input tokens of a request, reading and writing the cache.
+    fn count(&mut self, pieces: &Pieces) -> Counted {
         let total = pieces.tokens.last().copied().unwrap_or(0);
         let prefix = |end: Option<usize>| end.map_or(0, |i| pieces.tokens[i]);
         let read = pieces
@@ -137,10 +148,16 @@ impl PromptCache {
         }
     }
 
-    /// The `diagnostics` of the reply to `request`, when it asked for
-    /// them; remembers the request under `reply_id` for later ones.
-    pub(crate) fn diagnose(&mut self, request: &Value, reply_id: Option<&str>) -> Option<Value> {
-        let fingerprint = Pieces::of(request).fingerprint;
+    /// The `diagnostics` of the reply to `request` (cut into `pieces`, and
+    /// `counted`), when it asked for them; remembers the request under
+    /// `reply_id` for later ones.
+    fn diagnose(
+        &mut self,
+        request: &Value,
+        pieces: &Pieces,
+        counted: &Counted,
+        reply_id: Option<&str>,
+    ) -> Option<Value> {
         let asked = request
             .get("diagnostics")
             .map(|d| d["previous_message_id"].clone());
@@ -148,46 +165,47 @@ impl PromptCache {
             None => Value::Null,
             Some(id) => match self.requests.get(id) {
                 None => json!({"cache_miss_reason": {"type": "previous_message_not_found"}}),
-                Some(before) => match fingerprint.miss(before) {
+                Some(before) => match pieces.miss(before, counted.cache_read_input_tokens) {
                     Some(reason) => json!({"cache_miss_reason": reason}),
                     None => Value::Null,
                 },
             },
         });
         if let Some(id) = reply_id {
+            let fingerprint = Fingerprint {
+                model: pieces.model,
+                system: pieces.system,
+                tools: pieces.tools,
+                messages: (
+                    pieces.message_ends.len(),
+                    pieces.message_ends.last().copied().unwrap_or(0),
+                ),
+                cached: counted.cache_read_input_tokens + counted.cache_creation_input_tokens,
+            };
             self.requests.insert(id.to_owned(), fingerprint);
         }
         diagnosis
     }
 }
 
-impl Fingerprint {
-    /// Why `self` could not read all of `before`'s prefix, if it could not.
-    fn miss(&self, before: &Fingerprint) -> Option<Value> {
-        let before_tokens = before.messages.last().map_or(0, |&(_, t)| t);
-        let missed = |kind: &str, kept: u64| json!({"type": kind, "cache_missed_input_tokens": before_tokens - kept});
+impl Pieces {
+    /// Why this request, which read `read` tokens from the cache, could not
+    /// read all that `before` left cached, if it could not. The tokens
+    /// missed are those `before` left cached less those read.
+    fn miss(&self, before: &Fingerprint, read: u64) -> Option<Value> {
+        let missed = |kind: &str| json!({"type": kind, "cache_missed_input_tokens": before.cached.saturating_sub(read)});
         if self.model != before.model {
-            return Some(missed("model_changed", 0));
+            return Some(missed("model_changed"));
         }
         if self.tools != before.tools {
-            return Some(missed("tools_changed", 0));
+            return Some(missed("tools_changed"));
         }
         if self.system != before.system {
-            return Some(missed("system_changed", 0));
+            return Some(missed("system_changed"));
         }
-        let kept = self
-            .messages
-            .iter()
-            .zip(&before.messages)
-            .take_while(|(a, b)| a.0 == b.0)
-            .last()
-            .map(|(_, b)| b.1);
-        if self.messages.len() < before.messages.len()
-            || kept != before.messages.last().map(|m| m.1)
-        {
-            return Some(missed("messages_changed", kept.unwrap_or(0)));
-        }
-        None
+        let (len, end) = before.messages;
+        let extends = len == 0 || self.message_ends.get(len - 1) == Some(&end);
+        (!extends).then(|| missed("messages_changed"))
     }
 }
 
@@ -198,18 +216,16 @@ impl Pieces {
             chain: Vec::new(),
             tokens: Vec::new(),
             breakpoints: Vec::new(),
-            fingerprint: Fingerprint {
-                model,
-                system: 0,
-                tools: 0,
-                messages: Vec::new(),
-            },
+            message_ends: Vec::new(),
+            model,
+            system: 0,
+            tools: 0,
         };
         let mut state = (model, 0u64);
         for tool in request["tools"].as_array().into_iter().flatten() {
             pieces.push(&mut state, "tool", tool);
         }
-        pieces.fingerprint.tools = state.0;
+        pieces.tools = state.0;
         match &request["system"] {
             Value::Array(blocks) => blocks
                 .iter()
@@ -217,7 +233,7 @@ impl Pieces {
             Value::Null => {}
             system => pieces.push(&mut state, "system", &as_block(system)),
         }
-        pieces.fingerprint.system = state.0;
+        pieces.system = state.0;
         for message in request["messages"].as_array().into_iter().flatten() {
             let role = message["role"].as_str().unwrap_or_default();
             match &message["content"] {
@@ -226,7 +242,7 @@ impl Pieces {
                 }
                 text => pieces.push(&mut state, role, &as_block(text)),
             }
-            pieces.fingerprint.messages.push(state);
+            pieces.message_ends.push(state.0);
         }
         if request.get("cache_control").is_some_and(|c| !c.is_null())
             && let Some(last) = request["messages"]
@@ -251,9 +267,15 @@ impl Pieces {
 
     /// Adds one piece, by `who` (a role, or where it sits).
     fn push(&mut self, state: &mut (u64, u64), who: &str, piece: &Value) {
-        let mut plain = piece.clone();
-        let marked = strip(&mut plain);
-        let text = plain.to_string();
+        // Most pieces carry no mark: only those are copied to strip it.
+        let marked = has_mark(piece);
+        let text = if marked {
+            let mut plain = piece.clone();
+            strip(&mut plain);
+            plain.to_string()
+        } else {
+            piece.to_string()
+        };
         let mut hasher = DefaultHasher::new();
         (state.0, who, &text).hash(&mut hasher);
         state.0 = hasher.finish();
@@ -282,29 +304,29 @@ fn automatic_breakpoint(content: &Value) -> Option<usize> {
     }
 }
 
-/// Removes every `cache_control` from a piece and the blocks it holds;
-/// whether there was one.
-fn strip(value: &mut Value) -> bool {
+/// Whether a piece, or a block inside it, carries `cache_control`.
+fn has_mark(value: &Value) -> bool {
     match value {
         Value::Object(object) => {
-            let own = object.remove("cache_control").is_some_and(|c| !c.is_null());
-            let mut inner = false;
-            for (key, item) in object.iter_mut() {
-                if key == "content" {
-                    inner |= strip(item);
-                }
-            }
-            own || inner
+            object.get("cache_control").is_some_and(|c| !c.is_null())
+                || object.get("content").is_some_and(has_mark)
         }
-        Value::Array(items) => {
-            // Every item is stripped, whether or not one before was marked.
-            let mut marked = false;
-            for item in items {
-                marked |= strip(item);
-            }
-            marked
-        }
+        Value::Array(items) => items.iter().any(has_mark),
         _ => false,
+    }
+}
+
+/// Removes every `cache_control` from a piece and the blocks it holds.
+fn strip(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            object.remove("cache_control");
+            if let Some(content) = object.get_mut("content") {
+                strip(content);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip),
+        _ => {}
     }
 }
 
@@ -323,6 +345,16 @@ fn hash_of(value: &Value) -> u64 {
 mod tests {
     use super::*;
 
+    fn count(cache: &mut PromptCache, request: &Value) -> Counted {
+        cache.count(&Pieces::of(request))
+    }
+
+    fn diagnose(cache: &mut PromptCache, request: &Value, id: Option<&str>) -> Option<Value> {
+        let pieces = Pieces::of(request);
+        let counted = cache.count(&pieces);
+        cache.diagnose(request, &pieces, &counted, id)
+    }
+
     fn request(messages: Value, cache_control: bool) -> Value {
         let mut request = json!({"model": "m", "system": "Be brief.", "messages": messages});
         if cache_control {
@@ -335,21 +367,21 @@ mod tests {
     fn each_turn_reads_what_the_previous_wrote() {
         let mut cache = PromptCache::default();
         let turn1 = json!([{"role": "user", "content": "What is 2 + 2?"}]);
-        let first = cache.count(&request(turn1.clone(), true));
+        let first = count(&mut cache, &request(turn1.clone(), true));
         assert_eq!(first.cache_read_input_tokens, 0);
         assert!(first.cache_creation_input_tokens > 0);
         assert_eq!(first.input_tokens, 0);
         let mut turn2 = turn1.as_array().unwrap().clone();
         turn2.push(json!({"role": "assistant", "content": [{"type": "text", "text": "4"}]}));
         turn2.push(json!({"role": "user", "content": "And 3 + 3?"}));
-        let second = cache.count(&request(Value::Array(turn2.clone()), true));
+        let second = count(&mut cache, &request(Value::Array(turn2.clone()), true));
         assert_eq!(
             second.cache_read_input_tokens,
             first.cache_creation_input_tokens
         );
         assert!(second.cache_creation_input_tokens > 0);
         // Without a breakpoint, nothing is read: all of it is input.
-        let third = cache.count(&request(Value::Array(turn2), false));
+        let third = count(&mut cache, &request(Value::Array(turn2), false));
         assert_eq!(third.cache_read_input_tokens, 0);
         assert_eq!(
             third.input_tokens,
@@ -361,18 +393,25 @@ mod tests {
     fn a_diagnosis_names_what_changed() {
         let mut cache = PromptCache::default();
         let first = request(json!([{"role": "user", "content": "Hi"}]), true);
-        assert_eq!(cache.diagnose(&first, Some("msg_1")), None);
+        assert_eq!(diagnose(&mut cache, &first, Some("msg_1")), None);
         let mut rewritten = request(json!([{"role": "user", "content": "Hello"}]), true);
         rewritten["diagnostics"] = json!({"previous_message_id": "msg_1"});
-        let diagnosis = cache.diagnose(&rewritten, Some("msg_2")).unwrap();
+        let diagnosis = diagnose(&mut cache, &rewritten, Some("msg_2")).unwrap();
         assert_eq!(diagnosis["cache_miss_reason"]["type"], "messages_changed");
+        // All the first request left cached was missed: system prompt and message.
+        let written = tokens(&json!({"type": "text", "text": "Be brief."}).to_string())
+            + tokens(&json!({"type": "text", "text": "Hi"}).to_string());
+        assert_eq!(
+            diagnosis["cache_miss_reason"]["cache_missed_input_tokens"],
+            written
+        );
         let mut other_system = rewritten.clone();
         other_system["system"] = json!("Be long.");
         other_system["diagnostics"] = json!({"previous_message_id": "msg_2"});
-        let diagnosis = cache.diagnose(&other_system, None).unwrap();
+        let diagnosis = diagnose(&mut cache, &other_system, None).unwrap();
         assert_eq!(diagnosis["cache_miss_reason"]["type"], "system_changed");
         other_system["diagnostics"] = json!({"previous_message_id": "msg_404"});
-        let diagnosis = cache.diagnose(&other_system, None).unwrap();
+        let diagnosis = diagnose(&mut cache, &other_system, None).unwrap();
         assert_eq!(
             diagnosis["cache_miss_reason"]["type"],
             "previous_message_not_found"
