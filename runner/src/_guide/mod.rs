@@ -14,6 +14,7 @@
 pub mod builtin_tools;
 pub mod client;
 pub mod compaction;
+pub mod cost;
 pub mod durable_runs;
 pub mod files;
 pub mod hooks;

@@ -41,6 +41,7 @@ use crate::types::{
     ToolResultBlock, ToolUseBlock, code_executions,
 };
 
+use super::caching::{self, PromptCaching};
 use super::compaction::{self, Compaction};
 use super::dispatch::{self, Batch, Outcome};
 use super::hooks::PendingCall;
@@ -52,6 +53,7 @@ use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
 use super::tool_changes::ToolChanges;
 use super::tool_search;
 use super::{DEFAULT_MAX_ITERATIONS, log};
+use crate::usage::RunUsage;
 
 /// What the driver is to do next.
 #[derive(Debug)]
@@ -101,6 +103,10 @@ pub(crate) struct Lifecycle {
     touched: bool,
     /// Where the conversation stands on a server-held thread.
     thread: ThreadState,
+    /// Automatic prompt caching, for requests without a thread.
+    caching: PromptCaching,
+    /// The tokens the run used so far.
+    usage: RunUsage,
     /// Whether the last turn was large enough to compact before the next
     /// request (the [`Compaction`]'s threshold; apart from any asking).
     compact_due: bool,
@@ -252,6 +258,8 @@ impl Lifecycle {
             taken_over: false,
             touched: false,
             thread: ThreadState::new(true),
+            caching: PromptCaching::default(),
+            usage: RunUsage::default(),
             compact_due: false,
             compact_asked: CompactAsk::No,
             last_context_tokens: 0,
@@ -405,6 +413,21 @@ impl Lifecycle {
         self.thread.set_enabled(enabled);
     }
 
+    /// Turns automatic prompt caching on or off.
+    pub(crate) fn set_prompt_caching(&mut self, enabled: bool) {
+        self.caching.set_enabled(enabled);
+    }
+
+    /// Says how the platform takes prompt caching.
+    pub(crate) fn set_caching_target(&mut self, target: caching::Target) {
+        self.caching.set_target(target);
+    }
+
+    /// The tokens the run used so far.
+    pub(crate) fn usage(&self) -> RunUsage {
+        self.usage
+    }
+
     /// Asks every request from now on for an answer in `format` (an
     /// `output_config.format`). Sent with each request, threaded or not,
     /// since it is a request field rather than part of the conversation.
@@ -483,6 +506,9 @@ impl Lifecycle {
         if let Some(span) = self.request_span.take() {
             telemetry::record_response(&span, &message, self.record_content);
         }
+        self.usage.add_turn(&message.usage);
+        telemetry::record_run_usage(&self.run_span, &self.usage);
+        self.caching.on_reply(&message);
         self.thread.on_reply(&self.params, &message);
         if let Some(container) = &message.container {
             request::carry_container(&mut self.params, &container.id);
@@ -548,6 +574,9 @@ impl Lifecycle {
         if let Some(span) = self.request_span.take() {
             telemetry::record_response(&span, summary, self.record_content);
         }
+        self.usage.add_summary(&summary.usage);
+        telemetry::record_run_usage(&self.run_span, &self.usage);
+        self.caching.on_compacted();
         match &self.compaction {
             Some(compaction) if !compaction.is_server() => {
                 compaction.apply(&mut self.params, summary);
@@ -931,11 +960,20 @@ impl Lifecycle {
         let plan = self
             .thread
             .plan(&self.params, std::mem::take(&mut self.touched));
+        // A thread caches by itself; a request without one is marked.
+        let cache = match plan.thread {
+            None => self.caching.plan(&self.params, &self.declared),
+            Some(_) => caching::CachePlan::default(),
+        };
         let stripped;
         let messages = if plan.strip_cache_control_before > 0 {
             stripped =
                 without_cache_control(&self.params.messages, plan.strip_cache_control_before)?;
             Messages::Values(&stripped)
+        } else if let (Some(last), Some((_, held))) =
+            (&cache.last_message, self.params.messages.split_last())
+        {
+            Messages::LastChanged(held, last)
         } else {
             Messages::Params(&self.params.messages[plan.from..])
         };
@@ -944,6 +982,8 @@ impl Lifecycle {
             system_and_tools: plan.system_and_tools,
             thread: plan.thread.as_ref(),
             beta: plan.beta.then_some(MESSAGE_THREADS_BETA),
+            cache_control: cache.cache_control.as_ref(),
+            diagnostics: cache.diagnostics.as_ref(),
         };
         self.requests.build(&self.params, &self.declared, wire)
     }

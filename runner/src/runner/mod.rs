@@ -13,6 +13,7 @@
 //!    body's state is sent unchanged.
 
 mod artifacts;
+mod caching;
 mod compaction;
 mod compaction_split;
 pub(crate) mod dispatch;
@@ -97,6 +98,7 @@ impl Client {
         if !thread::offered_by(self) {
             core.set_message_threads(false);
         }
+        core.set_caching_target(caching::target_of(self));
         ToolRunner::from_core(self.clone(), core)
     }
 
@@ -147,6 +149,7 @@ impl Client {
         if !thread::offered_by(self) {
             core.set_message_threads(false);
         }
+        core.set_caching_target(caching::target_of(self));
         let mut runner = ToolRunner::from_core(self.clone(), core);
         // The turn a human decided about is shown again, so that the
         // results of its calls, run now, have their message: `tool_results`

@@ -13,6 +13,7 @@ use tracing::field::Empty;
 use crate::error::Error;
 use crate::tool::ToolOutput;
 use crate::types::{Message, MessageParam, StopReason};
+use crate::usage::RunUsage;
 
 /// The `gen_ai.provider.name` of every span.
 const PROVIDER: &str = "anthropic";
@@ -26,7 +27,46 @@ pub(crate) fn run_span(model: &str) -> Span {
         gen_ai.provider.name = PROVIDER,
         gen_ai.agent.name = "toolrunner",
         gen_ai.request.model = model,
+        gen_ai.usage.input_tokens = Empty,
+        gen_ai.usage.output_tokens = Empty,
+        gen_ai.usage.cache_creation.input_tokens = Empty,
+        gen_ai.usage.cache_read.input_tokens = Empty,
+        toolrunner.usage.requests = Empty,
+        toolrunner.usage.server_tool_uses = Empty,
+        toolrunner.usage.compaction.input_tokens = Empty,
+        toolrunner.usage.compaction.output_tokens = Empty,
     )
+}
+
+/// Records the run's usage so far on its span: the conventions' token
+/// counts over the whole run, compaction included (input counting cached
+/// tokens, as on each `chat` span), and compaction's own share apart.
+pub(crate) fn record_run_usage(span: &Span, usage: &RunUsage) {
+    let total = usage.total();
+    span.record("gen_ai.usage.input_tokens", int(total.total_input_tokens()));
+    span.record("gen_ai.usage.output_tokens", int(total.output_tokens));
+    span.record(
+        "gen_ai.usage.cache_creation.input_tokens",
+        int(total.cache_creation_input_tokens),
+    );
+    span.record(
+        "gen_ai.usage.cache_read.input_tokens",
+        int(total.cache_read_input_tokens),
+    );
+    span.record("toolrunner.usage.requests", int(total.requests));
+    span.record(
+        "toolrunner.usage.server_tool_uses",
+        int(total.server_tool_uses),
+    );
+    let compaction = usage.compaction;
+    span.record(
+        "toolrunner.usage.compaction.input_tokens",
+        int(compaction.total_input_tokens()),
+    );
+    span.record(
+        "toolrunner.usage.compaction.output_tokens",
+        int(compaction.output_tokens),
+    );
 }
 
 /// The span of one model request, under the run's. With `input` (the
@@ -44,6 +84,8 @@ pub(crate) fn chat_span(run: &Span, model: &str, input: Option<&[MessageParam]>)
         gen_ai.response.finish_reasons = Empty,
         gen_ai.usage.input_tokens = Empty,
         gen_ai.usage.output_tokens = Empty,
+        gen_ai.usage.cache_creation.input_tokens = Empty,
+        gen_ai.usage.cache_read.input_tokens = Empty,
         gen_ai.input.messages = Empty,
         gen_ai.output.messages = Empty,
         error.type = Empty,
@@ -74,6 +116,14 @@ pub(crate) fn record_response(span: &Span, message: &Message, content: bool) {
     span.record(
         "gen_ai.usage.output_tokens",
         int(message.usage.output_tokens),
+    );
+    span.record(
+        "gen_ai.usage.cache_creation.input_tokens",
+        int(message.usage.cache_creation_input_tokens.unwrap_or(0)),
+    );
+    span.record(
+        "gen_ai.usage.cache_read.input_tokens",
+        int(message.usage.cache_read_input_tokens.unwrap_or(0)),
     );
     if content && let Ok(json) = serde_json::to_value([MessageParam::from(message.clone())]) {
         span.record("gen_ai.output.messages", json.to_string());

@@ -46,6 +46,8 @@ impl Lifecycle {
                 max_iterations: self.max_iterations,
                 turn,
                 thread: self.thread.clone(),
+                caching: self.caching.clone(),
+                usage: self.usage,
                 tools: SavedTools {
                     declared: names(&self.declared),
                     live: names(&self.toolset),
@@ -78,6 +80,8 @@ impl Lifecycle {
             max_iterations,
             turn,
             thread,
+            caching,
+            usage,
             tools,
             taken_over,
             touched,
@@ -115,8 +119,13 @@ impl Lifecycle {
                 approvals: t.approvals,
             }
         });
+        let run_span = telemetry::run_span(&params.model);
+        // The resumed run's span carries on the count where it stood.
+        if !usage.total().is_empty() {
+            telemetry::record_run_usage(&run_span, &usage);
+        }
         Ok(Lifecycle {
-            run_span: telemetry::run_span(&params.model),
+            run_span,
             params,
             toolset: live,
             declared,
@@ -130,6 +139,8 @@ impl Lifecycle {
             taken_over,
             touched,
             thread,
+            caching,
+            usage,
             compact_due,
             // The saved form keeps the two flags it always had.
             compact_asked: match (compact_requested, compaction_forced) {
