@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 
+use super::middleware::{Chain, Middleware};
 use super::retry::RetryPolicy;
 use super::{Client, ClientRef};
 use crate::error::Error;
@@ -68,6 +69,8 @@ struct Config {
     max_retries: u32,
     anthropic_version: String,
     http: Option<reqwest::Client>,
+    /// Outermost first.
+    middleware: Vec<Arc<dyn Middleware>>,
 }
 
 impl Default for ClientBuilder {
@@ -94,6 +97,7 @@ impl ClientBuilder {
                 max_retries: DEFAULT_MAX_RETRIES,
                 anthropic_version: DEFAULT_VERSION.to_owned(),
                 http: None,
+                middleware: Vec::new(),
             },
             error: None,
         }
@@ -290,6 +294,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds a [`Middleware`] around every request the client sends. The
+    /// first added is the outermost: it sees each request first and its
+    /// response last.
+    ///
+    /// # Examples
+    ///
+    /// See [`Middleware`].
+    pub fn middleware(mut self, middleware: impl Middleware) -> Self {
+        self.config.middleware.push(Arc::new(middleware));
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -427,7 +443,9 @@ fn finish(config: Config, platform: Arc<dyn Platform>, extra: HeaderMap) -> Resu
             retry: RetryPolicy {
                 max_retries: config.max_retries,
             },
+            middleware: Chain(config.middleware.into()),
         }),
+        options: None,
     })
 }
 
@@ -459,6 +477,7 @@ impl fmt::Debug for ClientBuilder {
             .field("max_retries", &c.max_retries)
             .field("anthropic_version", &c.anthropic_version)
             .field("http_client", &c.http.is_some())
+            .field("middleware", &c.middleware.len())
             .field("error", &self.error)
             .finish()
     }

@@ -202,7 +202,8 @@ impl Files {
     /// The client's headers with the Files beta added, and without the
     /// JSON content type: these requests have no body, or a multipart one.
     fn headers(&self) -> Result<HeaderMap, Error> {
-        let (mut headers, _) = self.client.request_headers(&[FILES_BETA.to_owned()])?;
+        let (headers, _) = self.client.request_headers(&[FILES_BETA.to_owned()])?;
+        let mut headers = headers.into_owned();
         headers.remove(CONTENT_TYPE);
         Ok(headers)
     }
