@@ -91,13 +91,13 @@ impl RequestOptions {
     pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
         let name = name.as_ref();
         let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
-            self.fail(format!("invalid request option header name {name:?}"));
+            self.fail(format!("request option header name {name:?} is not valid"));
             return self;
         };
         match HeaderValue::from_str(value.as_ref()) {
             Ok(value) => self.insert_header(header, value),
             Err(_) => self.fail(format!(
-                "invalid value for request option header {name:?}: not a valid header value"
+                "request option header {name:?} has a value that is not a valid header value"
             )),
         }
         self
@@ -258,9 +258,12 @@ impl RequestOptions {
                 )));
             }
             if let Some(field) = SAMPLING.iter().find(|f| **f == key) {
-                version::check(version, &[Rejected::Sampling(field)]).map_err(|e| {
-                    Error::invalid_request(format!("request option extra_body field {e}"))
-                })?;
+                let rejected = Rejected::Sampling(field);
+                if version::check(version, std::slice::from_ref(&rejected)).is_err() {
+                    return Err(Error::invalid_request(format!(
+                        "request option extra_body field {rejected}"
+                    )));
+                }
             }
         }
         let Some(open) = body.strip_suffix(b"}") else {
@@ -316,7 +319,7 @@ mod tests {
         assert!(err.is_invalid_request());
         assert_eq!(
             err.to_string(),
-            r#"request option extra_body field "model" collides with a field the request sets: set it on the request instead"#
+            r#"invalid request: request option extra_body field "model" collides with a field the request sets: set it on the request instead"#
         );
         let stream = RequestOptions::new().extra_body("stream", Value::Bool(true));
         assert!(stream.add_body(body.clone(), "2026-10-21").is_err());
@@ -328,7 +331,7 @@ mod tests {
         let options = RequestOptions::new().extra_body("top_k", Value::from(5));
         let err = options.add_body(body.clone(), "2026-10-21").unwrap_err();
         assert!(err.to_string().starts_with(
-            "request option extra_body field `top_k` is not accepted by API version 2026-10-21"
+            "invalid request: request option extra_body field `top_k` is not accepted by API version 2026-10-21"
         ));
         let legacy = options.add_body(body, "2023-06-01").unwrap();
         assert_eq!(legacy, r#"{"model":"m","top_k":5}"#);
@@ -362,7 +365,7 @@ mod tests {
         let err = options.check().unwrap_err();
         assert_eq!(
             err.to_string(),
-            r#"invalid request option header name "bad name""#
+            r#"invalid request: request option header name "bad name" is not valid"#
         );
         let secret = RequestOptions::new().header("x-key", "line\nbreak");
         assert!(!secret.check().unwrap_err().to_string().contains("line"));
