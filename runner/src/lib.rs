@@ -81,6 +81,7 @@ pub mod builtin;
 mod client;
 #[cfg(feature = "code-mode")]
 pub mod code_mode;
+pub mod credentials;
 mod error;
 #[cfg(feature = "mcp")]
 pub mod mcp;

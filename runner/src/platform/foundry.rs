@@ -22,7 +22,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use crate::client::{Client, ClientBuilder, ShownUrl};
 use crate::error::Error;
 use crate::platform::token::{
-    Secret, SharedProvider, TokenProvider, has_authorization, insert_bearer,
+    Secret, SharedProvider, TokenProvider, TokenRequest, has_authorization, insert_bearer,
 };
 use crate::platform::{
     Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, base_url, join,
@@ -105,9 +105,12 @@ impl Platform for FoundryPlatform {
                 }
                 FoundryAuth::Entra(_) if has_authorization(request) => Ok(()),
                 FoundryAuth::Entra(provider) => {
-                    let token = provider.0.token().await.map_err(|e| {
-                        Error::config_with(format!("the token provider for {NAME} failed"), e)
-                    })?;
+                    let token = provider
+                        .bearer(TokenRequest::default())
+                        .await
+                        .map_err(|e| {
+                            Error::config_with(format!("the token provider for {NAME} failed"), e)
+                        })?;
                     if token.is_empty() {
                         return Err(Error::config(format!(
                             "the token provider for {NAME} gave an empty token"
@@ -234,7 +237,7 @@ impl Foundry {
     /// Authenticates with Microsoft Entra ID tokens from `provider`, asked
     /// before each request, in place of an API key.
     pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
-        let provider = SharedProvider(Arc::new(provider));
+        let provider = SharedProvider::new(provider);
         self.auth = Some(FoundryAuth::Entra(provider));
         self
     }

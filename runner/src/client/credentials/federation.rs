@@ -189,10 +189,7 @@ pub(crate) async fn post_token_request(
     // when it is left out.
     let expires_in = parsed.expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS);
     Ok(Granted {
-        token: AccessToken {
-            token: parsed.access_token,
-            expires_at: Some(now().saturating_add(expires_in)),
-        },
+        token: AccessToken::minted(parsed.access_token, Some(now().saturating_add(expires_in))),
         refresh_token: parsed.refresh_token.filter(|t| !t.is_empty()),
     })
 }

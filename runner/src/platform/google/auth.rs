@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 use crate::error::Error;
 use crate::platform::Refused;
 use crate::platform::token::{
-    Secret, SharedProvider, TokenProvider, has_authorization, insert_bearer,
+    Secret, SharedProvider, TokenProvider, TokenRequest, has_authorization, insert_bearer,
 };
 
 /// The scope Google's platform clients ask for, as the official SDKs do.
@@ -75,12 +75,14 @@ impl GoogleAuth {
     pub(crate) async fn token(&self) -> Result<String, Error> {
         match &self.credentials {
             Credentials::AccessToken(token) => Ok(token.0.clone()),
-            Credentials::Provider(provider) => provider.0.token().await.map_err(|e| {
-                Error::config_with(
-                    format!("the token provider for {} failed", self.platform),
-                    e,
-                )
-            }),
+            Credentials::Provider(provider) => {
+                provider.bearer(TokenRequest::default()).await.map_err(|e| {
+                    Error::config_with(
+                        format!("the token provider for {} failed", self.platform),
+                        e,
+                    )
+                })
+            }
             Credentials::Minted(minted) => {
                 let provider = self.provider(minted).await?;
                 let token = provider
@@ -236,7 +238,7 @@ impl fmt::Debug for GoogleAuth {
 impl Credentials {
     /// The user's provider as credentials.
     pub(crate) fn provider(provider: impl TokenProvider) -> Self {
-        Credentials::Provider(SharedProvider(Arc::new(provider)))
+        Credentials::Provider(SharedProvider::new(provider))
     }
 }
 
