@@ -23,6 +23,7 @@ fn kind(found: Option<Credential>) -> &'static str {
         Some(Credential::AuthToken(_)) => "auth token",
         Some(Credential::Minted(Source::Federation(_))) => "federation",
         Some(Credential::Minted(Source::Profile(_))) => "profile",
+        Some(Credential::Minted(Source::Provider(_))) => "provider",
     }
 }
 
