@@ -209,6 +209,9 @@ async fn files_calls_take_options_and_refuse_a_body() {
 
     let meta = tagged.files().metadata(&uploaded.id).await.unwrap();
     assert_eq!(meta.id, uploaded.id);
+    // Files answers carry their response's metadata too, outside the value.
+    assert_eq!(uploaded.request_id(), Some("req_files"));
+    assert_eq!(meta.response().map(|r| r.status().as_u16()), Some(200));
     let recorded = server.recorded();
     let sent = recorded.last().unwrap();
     assert_eq!(sent.method, "GET");

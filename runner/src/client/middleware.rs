@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
-use reqwest::header::HeaderMap;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
 
 use crate::error::Error;
 use crate::platform::Platform;
@@ -75,6 +75,8 @@ pub trait Middleware: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<reqwest::Response, Error>>;
 }
 
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+
 /// The rest of the middleware chain, then the platform's credentials and
 /// the network. Given to [`Middleware::handle`].
 pub struct Next<'a> {
@@ -114,7 +116,7 @@ impl fmt::Debug for Next<'_> {
 }
 
 /// The end of the chain: the platform authorizes the request, which is
-/// then sent. Keeps the headers it was sent with, for the platform to
+/// then sent. Keeps the credentials it was sent with, for the platform to
 /// look at if it is refused.
 pub(crate) struct Terminal<'a> {
     pub(crate) http: &'a reqwest::Client,
@@ -146,12 +148,19 @@ impl<'a> Terminal<'a> {
 
     async fn send(&self, mut request: reqwest::Request) -> Result<reqwest::Response, Error> {
         self.platform.authorize(self.http, &mut request).await?;
-        let headers = request.headers().clone();
-        *self.sent.lock().unwrap_or_else(PoisonError::into_inner) = Some(headers);
+        // Only the credentials are kept, for the platform to tell which
+        // one was refused: not a copy of every header on every attempt.
+        let mut credentials = HeaderMap::new();
+        for name in [AUTHORIZATION, X_API_KEY] {
+            if let Some(value) = request.headers().get(&name) {
+                credentials.insert(name, value.clone());
+            }
+        }
+        *self.sent.lock().unwrap_or_else(PoisonError::into_inner) = Some(credentials);
         self.http.execute(request).await.map_err(Error::transport)
     }
 
-    /// The headers of the last request that reached the network.
+    /// The credential headers of the last request that reached the network.
     pub(crate) fn take_sent(&self) -> HeaderMap {
         let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
         sent.take().unwrap_or_default()

@@ -42,6 +42,7 @@ pub(crate) use version::rejected_fields;
 use crate::error::Error;
 use crate::platform::{Feature, MessagesCall, Platform, Refused};
 use crate::stream::{MessageStream, Sending};
+use crate::types::response::Received;
 use crate::types::{Message, MessageParams, ResponseMeta};
 
 const ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
@@ -404,10 +405,7 @@ impl Client {
         finish: impl AsyncFn(reqwest::Response) -> Result<T, reqwest::Error>,
     ) -> Result<(T, u32), Error> {
         let inner = &*self.inner;
-        let body = match self.options() {
-            Some(options) => options.add_body(body, &inner.anthropic_version)?,
-            None => body,
-        };
+        let body = self.with_extra_body(body)?;
         let (headers, betas) = self.request_headers(betas)?;
         let call = MessagesCall {
             model,
@@ -437,9 +435,11 @@ impl Client {
             .await
     }
 
-    /// The retry loop itself, for any endpoint whose request has no JSON
-    /// body: `request` builds each attempt afresh (a body that streams
-    /// from a file cannot be sent twice), and `url` is the one errors name.
+    /// The retry loop itself, for any endpoint: `request` builds each
+    /// attempt afresh (a body that streams from a file cannot be sent
+    /// twice), and `url` is the one errors name. A JSON body goes through
+    /// [`with_extra_body`](Self::with_extra_body) first; a request without
+    /// one calls [`refuse_extra_body`](Self::refuse_extra_body).
     async fn execute_request<T>(
         &self,
         span: &tracing::Span,
@@ -447,11 +447,31 @@ impl Client {
         request: impl Fn() -> Result<reqwest::RequestBuilder, Error>,
         finish: impl AsyncFn(reqwest::Response) -> Result<T, reqwest::Error>,
     ) -> Result<(T, u32), Error> {
-        if let Some(options) = self.options() {
-            options.check_no_body(url.path())?;
-        }
         self.execute_request_with(span, url, Deadline::WholeResponse, request, finish)
             .await
+    }
+
+    /// `body`, a request's JSON object, with the options' extra body
+    /// fields: once per request, before the retry loop.
+    ///
+    /// # Errors
+    ///
+    /// An invalid-request error naming a field that conflicts with the
+    /// request or the API version.
+    pub(crate) fn with_extra_body(&self, body: Bytes) -> Result<Bytes, Error> {
+        match self.options() {
+            Some(options) => options.add_body(body, &self.inner.anthropic_version),
+            None => Ok(body),
+        }
+    }
+
+    /// Refuses the options' extra body fields for a request to `url`,
+    /// which has no JSON body.
+    pub(crate) fn refuse_extra_body(&self, url: &Url) -> Result<(), Error> {
+        match self.options() {
+            Some(options) => options.check_no_body(url.path()),
+            None => Ok(()),
+        }
     }
 
     /// The retry loop, with the timeout bounding what `deadline` says.

@@ -15,6 +15,7 @@ use super::accumulate::Accumulator;
 use super::event::{ParseError, StreamEvent, parse_event};
 use super::framing::{Decoder, Framing};
 use crate::error::Error;
+use crate::types::response::Received;
 use crate::types::{ContentBlock, Message, ResponseMeta};
 
 /// Sending the request again: a response whose status was a success, unread.

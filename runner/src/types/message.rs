@@ -1,7 +1,6 @@
 //! The response message and its parts.
 
 use std::fmt;
-use std::sync::Arc;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -9,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::content::{ContentBlock, ToolUseBlock};
 use super::params::Role;
-use super::response::{ResponseMeta, ResponseSlot};
+use super::response::{ResponseSlot, response_accessors};
 
 /// A message returned by the Messages API.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -42,34 +41,9 @@ pub struct Message {
     response: ResponseSlot,
 }
 
+response_accessors!(Message);
+
 impl Message {
-    /// The status and headers of the response this message came in, when
-    /// the client received it (not when it was deserialized by you).
-    pub fn response(&self) -> Option<&ResponseMeta> {
-        self.response.0.as_deref()
-    }
-
-    /// The `request-id` of the response this message came in.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// # async fn run(client: toolrunner::Client) -> Result<(), toolrunner::Error> {
-    /// let params = toolrunner::MessageParams::new(toolrunner::models::CURRENT, 64).user("Hi");
-    /// let message = client.create_message(&params).await?;
-    /// println!("{} came in request {:?}", message.id, message.request_id());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn request_id(&self) -> Option<&str> {
-        self.response()?.request_id()
-    }
-
-    /// Keeps `meta` as the response this message came in.
-    pub(crate) fn set_response(&mut self, meta: Arc<ResponseMeta>) {
-        self.response = ResponseSlot(Some(meta));
-    }
-
     /// The message's `tool_use` blocks, in order.
     pub fn tool_uses(&self) -> impl Iterator<Item = &ToolUseBlock> {
         self.content.iter().filter_map(ContentBlock::as_tool_use)

@@ -12,7 +12,7 @@ mod file;
 mod message;
 mod options;
 mod params;
-mod response;
+pub(crate) mod response;
 
 pub use caller::Caller;
 pub use code_execution::{CodeExecution, CodeExecutionOutcome, code_executions};

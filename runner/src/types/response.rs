@@ -152,6 +152,40 @@ impl fmt::Debug for ResponseSlot {
     }
 }
 
+/// What a value the client received says of its response, for values
+/// that keep it, like [`Message`](crate::Message), in a `response:
+/// ResponseSlot` field.
+pub(crate) trait Received {
+    /// Keeps `meta` as the response the value came in.
+    fn set_response(&mut self, meta: Arc<ResponseMeta>);
+}
+
+/// `response()`, `request_id()` and [`Received`] for types with a
+/// `response: ResponseSlot` field.
+macro_rules! response_accessors {
+    ($($ty:ty),+) => {$(
+        impl $ty {
+            /// The status and headers of the response this came in, when
+            /// the client received it (not when you deserialized it).
+            pub fn response(&self) -> Option<&$crate::types::ResponseMeta> {
+                self.response.0.as_deref()
+            }
+
+            /// The `request-id` of the response this came in.
+            pub fn request_id(&self) -> Option<&str> {
+                self.response()?.request_id()
+            }
+        }
+
+        impl $crate::types::response::Received for $ty {
+            fn set_response(&mut self, meta: ::std::sync::Arc<$crate::types::ResponseMeta>) {
+                self.response = $crate::types::response::ResponseSlot(Some(meta));
+            }
+        }
+    )+};
+}
+pub(crate) use response_accessors;
+
 #[cfg(test)]
 mod tests {
     use super::*;
