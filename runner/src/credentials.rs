@@ -7,7 +7,10 @@
 //! for the first-party API, or to a platform's builder (`token_provider`)
 //! for Vertex AI, Google Cloud or Microsoft Foundry. Profiles on disk and
 //! workload identity federation are built in: see
-//! [`ClientBuilder::profile`](crate::ClientBuilder::profile) and
-//! [`Client::from_env`](crate::Client::from_env).
+//! [`ClientBuilder::profile`](crate::ClientBuilder::profile),
+//! [`ClientBuilder::workload_identity`](crate::ClientBuilder::workload_identity)
+//! and [`Client::from_env`](crate::Client::from_env).
 
-pub use crate::client::{AccessToken, TokenError, TokenProvider, TokenRequest};
+pub use crate::client::{
+    AccessToken, TokenError, TokenProvider, TokenRequest, WorkloadIdentity,
+};

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::platform::{FirstParty, Platform};
 
 use super::credentials::{
-    self, API_KEY_VAR, AUTH_TOKEN_VAR, Credential, SharedProvider, TokenProvider,
+    self, API_KEY_VAR, AUTH_TOKEN_VAR, Credential, SharedProvider, TokenProvider, WorkloadIdentity,
 };
 
 pub(crate) use super::credentials::BASE_URL_VAR;
@@ -227,6 +227,15 @@ impl ClientBuilder {
     /// ```
     pub fn credentials(mut self, provider: impl TokenProvider) -> Self {
         self.config.minted = Some(credentials::Source::Provider(SharedProvider::new(provider)));
+        self
+    }
+
+    /// Authenticates with workload identity federation set up in code (the
+    /// official SDKs' `WorkloadIdentityCredentials`): see
+    /// [`WorkloadIdentity`]. An API key or auth token set as well takes
+    /// precedence.
+    pub fn workload_identity(mut self, identity: WorkloadIdentity) -> Self {
+        self.config.minted = Some(credentials::Source::Federation(identity.0));
         self
     }
 

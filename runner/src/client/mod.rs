@@ -30,7 +30,7 @@ pub use builder::ClientBuilder;
 #[cfg(any(feature = "vertex", feature = "foundry"))]
 pub(crate) use credentials::SharedProvider;
 pub(crate) use credentials::TokenCache;
-pub use credentials::{AccessToken, TokenError, TokenProvider, TokenRequest};
+pub use credentials::{AccessToken, TokenError, TokenProvider, TokenRequest, WorkloadIdentity};
 pub use files::{Download, FileList, FileUpload, Files, SavedFile, sanitize_filename};
 use middleware::{Chain, Terminal};
 pub use middleware::{Middleware, Next};

@@ -15,6 +15,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub(crate) use cache::TokenCache;
+pub use federation::WorkloadIdentity;
 pub(crate) use federation::Federation;
 pub(crate) use profile::Profile;
 pub(crate) use provider::SharedProvider;
