@@ -11,6 +11,4 @@
 //! [`ClientBuilder::workload_identity`](crate::ClientBuilder::workload_identity)
 //! and [`Client::from_env`](crate::Client::from_env).
 
-pub use crate::client::{
-    AccessToken, TokenError, TokenProvider, TokenRequest, WorkloadIdentity,
-};
+pub use crate::client::{AccessToken, TokenError, TokenProvider, TokenRequest, WorkloadIdentity};

@@ -593,6 +593,12 @@ impl Client {
                             continue;
                         }
                         _ => {
+                            if retryable && retries_left {
+                                tracing::debug!(
+                                    %status,
+                                    "the server asks to wait longer than the request's timeout; not retrying"
+                                );
+                            }
                             return Err(Error::api(
                                 status,
                                 &response_headers,

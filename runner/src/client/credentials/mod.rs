@@ -15,8 +15,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub(crate) use cache::TokenCache;
-pub use federation::WorkloadIdentity;
 pub(crate) use federation::Federation;
+pub use federation::WorkloadIdentity;
 pub(crate) use profile::Profile;
 pub(crate) use provider::SharedProvider;
 pub use provider::{AccessToken, TokenError, TokenProvider, TokenRequest};

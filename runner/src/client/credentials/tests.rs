@@ -452,7 +452,10 @@ mod wire {
                 entry("/v1/messages", "Bearer minted-1"),
             ]
         );
-        assert_eq!(recorded[1].header("anthropic-beta"), Some("oauth-2025-04-20"));
+        assert_eq!(
+            recorded[1].header("anthropic-beta"),
+            Some("oauth-2025-04-20")
+        );
         assert!(!format!("{client:?}").contains("jwt-in-code"));
     }
 
