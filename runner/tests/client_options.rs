@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
-use toolrunner::testing::{Recorded, Reply, ScriptedServer, Sequence};
+use toolrunner::testing::{Part, Recorded, Reply, ScriptedServer, Sequence, sse_events};
 use toolrunner::types::RateLimit;
 use toolrunner::{
     Client, Error, FileUpload, Message, MessageParams, Middleware, Next, RequestOptions, toolset,
@@ -530,4 +530,34 @@ async fn retry_after_is_honoured_up_to_the_timeout() {
     assert!(err.is_retryable());
     assert_eq!(err.attempts(), 1);
     assert_eq!(server.recorded().len(), 3);
+}
+
+/// A streamed reply that stops after its first event for `pause`.
+fn pausing_stream(pause: Duration) -> Reply {
+    let message = Reply::text("slow").scripted_message().unwrap().clone();
+    let mut parts: Vec<Part> = sse_events(&message).into_iter().map(Part::Chunk).collect();
+    parts.insert(1, Part::Delay(pause));
+    Reply::stream(parts)
+}
+
+#[tokio::test]
+async fn timeouts_set_as_options_bound_the_request_and_the_stream() {
+    let server = server([
+        pausing_stream(Duration::from_millis(400)),
+        pausing_stream(Duration::from_millis(400)),
+    ])
+    .await;
+    let client = client(&server);
+
+    // The whole response, for a message that is not streamed.
+    let short = client.with_options(RequestOptions::new().timeout(Duration::from_millis(50)));
+    let err = short.create_message(&params()).await.unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+
+    // A stream's silence, for one that is.
+    let idle =
+        client.with_options(RequestOptions::new().stream_idle_timeout(Duration::from_millis(50)));
+    let mut stream = idle.stream_message(&params()).await.unwrap();
+    let err = stream.message().await.unwrap_err();
+    assert!(err.is_stream_broken() || err.is_timeout(), "{err}");
 }
