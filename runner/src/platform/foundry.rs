@@ -22,7 +22,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use crate::client::{Client, ClientBuilder, ShownUrl};
 use crate::error::Error;
 use crate::platform::token::{
-    Secret, SharedProvider, TokenProvider, TokenRequest, has_authorization, insert_bearer,
+    Secret, SharedProvider, TokenProvider, has_authorization, insert_bearer,
 };
 use crate::platform::{
     Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, base_url, join,
@@ -105,12 +105,9 @@ impl Platform for FoundryPlatform {
                 }
                 FoundryAuth::Entra(_) if has_authorization(request) => Ok(()),
                 FoundryAuth::Entra(provider) => {
-                    let token = provider
-                        .bearer(TokenRequest::default())
-                        .await
-                        .map_err(|e| {
-                            Error::config_with(format!("the token provider for {NAME} failed"), e)
-                        })?;
+                    let token = provider.bearer().await.map_err(|e| {
+                        Error::config_with(format!("the token provider for {NAME} failed"), e)
+                    })?;
                     if token.is_empty() {
                         return Err(Error::config(format!(
                             "the token provider for {NAME} gave an empty token"
@@ -123,9 +120,15 @@ impl Platform for FoundryPlatform {
     }
 
     fn reauthorize<'a>(&'a self, refused: &'a Refused<'a>) -> BoxFuture<'a, bool> {
-        // The provider is asked again; a key would only be refused again.
-        let again = matches!(self.auth, FoundryAuth::Entra(_))
-            && refused.status == reqwest::StatusCode::UNAUTHORIZED;
+        // The provider is asked again, for a fresh token; a key would only
+        // be refused again.
+        let again = match &self.auth {
+            FoundryAuth::Entra(provider) if refused.status == reqwest::StatusCode::UNAUTHORIZED => {
+                provider.refused();
+                true
+            }
+            _ => false,
+        };
         Box::pin(std::future::ready(again))
     }
 

@@ -9,7 +9,7 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 
 use crate::error::Error;
 
-pub(crate) use crate::client::{SharedProvider, TokenRequest};
+pub(crate) use crate::client::SharedProvider;
 pub use crate::client::{TokenError, TokenProvider};
 
 /// A credential held as a string: never shown by `Debug`.

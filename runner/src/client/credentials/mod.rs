@@ -271,7 +271,7 @@ impl Source {
             Source::Profile(profile) => profile.fetch(http, base_url, force).await,
             Source::Provider(provider) => {
                 let request = TokenRequest::new(force);
-                let token = provider.0.token(request).await.map_err(|e| {
+                let token = provider.provider.token(request).await.map_err(|e| {
                     Error::config_with("the credential provider could not give a token", e)
                 })?;
                 if token.token.is_empty() {

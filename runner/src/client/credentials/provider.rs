@@ -4,6 +4,9 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+#[cfg(any(feature = "vertex", feature = "foundry"))]
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::BoxFuture;
@@ -197,22 +200,41 @@ impl fmt::Debug for AccessToken {
 
 /// A shared provider, which shows nothing of itself in `Debug`.
 #[derive(Clone)]
-pub(crate) struct SharedProvider(pub(crate) Arc<dyn TokenProvider>);
+pub(crate) struct SharedProvider {
+    pub(crate) provider: Arc<dyn TokenProvider>,
+    /// The platform refused the last token: the next ask forces a refresh.
+    #[cfg_attr(
+        not(any(feature = "vertex", feature = "foundry")),
+        allow(dead_code, reason = "for the platforms that ask before each attempt")
+    )]
+    refused: Arc<AtomicBool>,
+}
 
 impl SharedProvider {
     pub(crate) fn new(provider: impl TokenProvider) -> Self {
-        SharedProvider(Arc::new(provider))
+        SharedProvider {
+            provider: Arc::new(provider),
+            refused: Arc::new(AtomicBool::new(false)),
+        }
     }
+}
 
-    /// The provider's token for a request, as a string: for platforms,
-    /// which ask before every attempt.
-    #[cfg(any(feature = "vertex", feature = "foundry"))]
+#[cfg(any(feature = "vertex", feature = "foundry"))]
+impl SharedProvider {
+    /// The provider's token for an attempt, as a string, for platforms,
+    /// which ask before every attempt: forcing a refresh after a refusal.
     ///
     /// # Errors
     ///
     /// The provider's.
-    pub(crate) async fn bearer(&self, request: TokenRequest) -> Result<String, TokenError> {
-        Ok(self.0.token(request).await?.token)
+    pub(crate) async fn bearer(&self) -> Result<String, TokenError> {
+        let force = self.refused.swap(false, Ordering::AcqRel);
+        Ok(self.provider.token(TokenRequest::new(force)).await?.token)
+    }
+
+    /// The platform refused the provider's last token.
+    pub(crate) fn refused(&self) {
+        self.refused.store(true, Ordering::Release);
     }
 }
 

@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 use crate::error::Error;
 use crate::platform::Refused;
 use crate::platform::token::{
-    Secret, SharedProvider, TokenProvider, TokenRequest, has_authorization, insert_bearer,
+    Secret, SharedProvider, TokenProvider, has_authorization, insert_bearer,
 };
 
 /// The scope Google's platform clients ask for, as the official SDKs do.
@@ -75,14 +75,12 @@ impl GoogleAuth {
     pub(crate) async fn token(&self) -> Result<String, Error> {
         match &self.credentials {
             Credentials::AccessToken(token) => Ok(token.0.clone()),
-            Credentials::Provider(provider) => {
-                provider.bearer(TokenRequest::default()).await.map_err(|e| {
-                    Error::config_with(
-                        format!("the token provider for {} failed", self.platform),
-                        e,
-                    )
-                })
-            }
+            Credentials::Provider(provider) => provider.bearer().await.map_err(|e| {
+                Error::config_with(
+                    format!("the token provider for {} failed", self.platform),
+                    e,
+                )
+            }),
             Credentials::Minted(minted) => {
                 let provider = self.provider(minted).await?;
                 let token = provider
@@ -119,7 +117,10 @@ impl GoogleAuth {
     pub(crate) fn reauthorize(&self) -> bool {
         match &self.credentials {
             Credentials::AccessToken(_) => false,
-            Credentials::Provider(_) => true,
+            Credentials::Provider(provider) => {
+                provider.refused();
+                true
+            }
             Credentials::Minted(_) => {
                 self.refused.store(true, Ordering::Release);
                 true
@@ -321,6 +322,40 @@ mod tests {
         let error = auth.token().await.unwrap_err();
         assert!(error.to_string().contains("Vertex AI"), "{error}");
         assert!(auth.reauthorize());
+    }
+
+    #[tokio::test]
+    async fn a_provider_is_asked_for_a_fresh_token_after_a_refusal() {
+        use crate::credentials::{AccessToken, TokenError, TokenRequest};
+        use futures_util::future::BoxFuture;
+
+        struct Noting(std::sync::Mutex<Vec<bool>>);
+        impl TokenProvider for Noting {
+            fn token(
+                &self,
+                request: TokenRequest,
+            ) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
+                self.0.lock().unwrap().push(request.force_refresh());
+                Box::pin(async { Ok(AccessToken::new("t")) })
+            }
+        }
+        let noting = Arc::new(Noting(std::sync::Mutex::new(Vec::new())));
+        let shared = Arc::clone(&noting);
+        struct Via(Arc<Noting>);
+        impl TokenProvider for Via {
+            fn token(
+                &self,
+                request: TokenRequest,
+            ) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
+                self.0.token(request)
+            }
+        }
+        let auth = GoogleAuth::new("Vertex AI", Credentials::provider(Via(shared)));
+        auth.token().await.unwrap();
+        assert!(auth.reauthorize());
+        auth.token().await.unwrap();
+        auth.token().await.unwrap();
+        assert_eq!(*noting.0.lock().unwrap(), [false, true, false]);
     }
 
     #[tokio::test]
