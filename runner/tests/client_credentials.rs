@@ -252,3 +252,29 @@ async fn a_config_dir_alone_uses_its_active_profile() {
     assert!(err.to_string().contains("missing"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_derived_client_shares_the_token_cache() {
+    let server = ScriptedServer::start(Sequence::new([Reply::text("a"), Reply::text("b")]))
+        .await
+        .unwrap();
+    let provider = Numbered::default();
+    let client = Client::builder()
+        .credentials(provider.clone())
+        .base_url(server.url())
+        .build()
+        .unwrap();
+
+    client.create_message(&params()).await.unwrap();
+    let derived = client.with_options(RequestOptions::new().header("x-team", "tools"));
+    derived.create_message(&params()).await.unwrap();
+
+    assert_eq!(
+        *provider.asks.lock().unwrap(),
+        [false],
+        "one token for both"
+    );
+    let recorded = server.recorded();
+    assert_eq!(recorded[1].header("authorization"), Some("Bearer tok-1"));
+    assert_eq!(recorded[1].header("x-team"), Some("tools"));
+}
