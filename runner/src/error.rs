@@ -118,6 +118,11 @@ enum Kind {
         pending: Vec<crate::PendingCall>,
         state: Box<crate::RunState>,
     },
+    /// A client middleware failed the request.
+    Middleware,
+    /// The HTTP client's error for one attempt, on its way back through
+    /// the middleware chain to the retry loop, which decides what it is.
+    Transport,
 }
 
 struct ApiError {
@@ -377,6 +382,46 @@ impl Error {
     /// could not be read. Sending the request again may succeed.
     pub fn is_stream_broken(&self) -> bool {
         matches!(self.inner.kind, Kind::StreamBroken { .. })
+    }
+
+    /// A [`Middleware`](crate::Middleware)'s own failure, with its cause:
+    /// the request fails with it, without a retry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let error = toolrunner::Error::middleware("the request signer is offline");
+    /// assert!(error.is_middleware());
+    /// assert_eq!(error.to_string(), "middleware failed: the request signer is offline");
+    /// ```
+    pub fn middleware(source: impl Into<BoxError>) -> Self {
+        Error::new(Kind::Middleware, Some(source.into()), 0)
+    }
+
+    /// Whether a [`Middleware`](crate::Middleware) failed the request.
+    pub fn is_middleware(&self) -> bool {
+        matches!(self.inner.kind, Kind::Middleware)
+    }
+
+    /// An attempt's transport error, for the retry loop to classify.
+    pub(crate) fn transport(source: reqwest::Error) -> Self {
+        Error::new(Kind::Transport, Some(source.into()), 0)
+    }
+
+    /// The transport error this carries, or the error itself.
+    pub(crate) fn into_transport(self) -> Result<reqwest::Error, Error> {
+        if !matches!(self.inner.kind, Kind::Transport) {
+            return Err(self);
+        }
+        let mut inner = self.inner;
+        match inner.source.take().map(|s| s.downcast::<reqwest::Error>()) {
+            Some(Ok(e)) => Ok(*e),
+            Some(Err(source)) => {
+                inner.source = Some(source);
+                Err(Error { inner })
+            }
+            None => Err(Error { inner }),
+        }
     }
 
     /// A request the API would reject, caught before sending.
@@ -644,7 +689,9 @@ impl Error {
             | Kind::Io { .. }
             | Kind::RunState { .. }
             | Kind::Parse { .. }
+            | Kind::Middleware
             | Kind::AwaitingApproval { .. } => false,
+            Kind::Transport => true,
         }
     }
 
@@ -822,6 +869,11 @@ impl fmt::Display for Error {
                 write!(f, "could not {action} {}", path.display())
             }
             Kind::RunState { message } | Kind::Store { message } => f.write_str(message),
+            Kind::Middleware => match &self.inner.source {
+                Some(source) => write!(f, "middleware failed: {source}"),
+                None => f.write_str("middleware failed"),
+            },
+            Kind::Transport => f.write_str("could not send the request"),
             Kind::AwaitingApproval { pending, .. } => {
                 let calls: Vec<String> = pending
                     .iter()
@@ -933,6 +985,12 @@ impl fmt::Debug for Error {
             }
             Kind::Store { message } => {
                 d.field("kind", &"Store").field("message", message);
+            }
+            Kind::Middleware => {
+                d.field("kind", &"Middleware");
+            }
+            Kind::Transport => {
+                d.field("kind", &"Transport");
             }
             Kind::Parse { text, path } => {
                 d.field("kind", &"Parse")

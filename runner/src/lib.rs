@@ -84,6 +84,7 @@ pub mod builtin;
 mod client;
 #[cfg(feature = "code-mode")]
 pub mod code_mode;
+pub mod credentials;
 mod error;
 #[cfg(feature = "mcp")]
 pub mod mcp;
@@ -106,7 +107,8 @@ pub mod usage;
 pub mod __private;
 
 pub use client::{
-    Client, ClientBuilder, Download, FileList, FileUpload, Files, SavedFile, sanitize_filename,
+    Client, ClientBuilder, Download, FileList, FileUpload, Files, Middleware, Next, RequestOptions,
+    SavedFile, sanitize_filename,
 };
 #[cfg(feature = "code-mode")]
 pub use code_mode::CodeMode;

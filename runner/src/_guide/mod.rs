@@ -13,6 +13,7 @@
 // its summary in the list rustdoc shows; a feature's page is gated on it.
 pub mod builtin_tools;
 pub mod client;
+pub mod client_options;
 pub mod compaction;
 pub mod cost;
 pub mod durable_runs;

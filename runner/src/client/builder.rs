@@ -2,18 +2,22 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 
+use super::middleware::{Chain, Middleware};
 use super::retry::RetryPolicy;
 use super::{Client, ClientRef};
 use crate::error::Error;
 use crate::platform::{FirstParty, Platform};
 
-use super::credentials::{self, API_KEY_VAR, AUTH_TOKEN_VAR, Credential};
+use super::credentials::{
+    self, API_KEY_VAR, AUTH_TOKEN_VAR, Credential, SharedProvider, TokenProvider, WorkloadIdentity,
+};
 
 pub(crate) use super::credentials::BASE_URL_VAR;
 pub(crate) const CUSTOM_HEADERS_VAR: &str = "ANTHROPIC_CUSTOM_HEADERS";
@@ -59,15 +63,24 @@ pub struct ClientBuilder {
 struct Config {
     api_key: Option<String>,
     auth_token: Option<String>,
-    /// Where minted tokens come from: a profile or federation.
+    /// Where minted tokens come from: a profile, federation, or the
+    /// user's provider.
     minted: Option<credentials::Source>,
+    /// A profile named with [`ClientBuilder::profile`], and the directory
+    /// of [`ClientBuilder::config_dir`]: loaded at build.
+    profile: Option<String>,
+    config_dir: Option<PathBuf>,
     base_url: Url,
+    /// Whether the base URL was set, so that a profile's does not replace it.
+    base_url_set: bool,
     default_headers: HeaderMap,
     timeout: Duration,
     stream_idle_timeout: Option<Duration>,
     max_retries: u32,
     anthropic_version: String,
     http: Option<reqwest::Client>,
+    /// Outermost first.
+    middleware: Vec<Arc<dyn Middleware>>,
 }
 
 impl Default for ClientBuilder {
@@ -87,13 +100,17 @@ impl ClientBuilder {
                 api_key: None,
                 auth_token: None,
                 minted: None,
+                profile: None,
+                config_dir: None,
                 base_url: Url::parse(DEFAULT_BASE_URL).expect("the default base URL is valid"),
+                base_url_set: false,
                 default_headers: HeaderMap::new(),
                 timeout: DEFAULT_TIMEOUT,
                 stream_idle_timeout: None,
                 max_retries: DEFAULT_MAX_RETRIES,
                 anthropic_version: DEFAULT_VERSION.to_owned(),
                 http: None,
+                middleware: Vec::new(),
             },
             error: None,
         }
@@ -193,6 +210,71 @@ impl ClientBuilder {
         self
     }
 
+    /// Takes bearer tokens from `provider`, your own identity source (the
+    /// official SDKs' `credentials=`): sent as `Authorization: Bearer`
+    /// with the OAuth beta, cached and refreshed as [`TokenProvider`]
+    /// describes, and replaced once when the API refuses one with `401`.
+    /// An API key or auth token set as well takes precedence.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = toolrunner::Client::builder()
+    ///     .credentials(|| async { Ok::<_, std::io::Error>(String::from("token from my broker")) })
+    ///     .build()?;
+    /// # drop(client);
+    /// # Ok::<(), toolrunner::Error>(())
+    /// ```
+    pub fn credentials(mut self, provider: impl TokenProvider) -> Self {
+        self.config.minted = Some(credentials::Source::Provider(SharedProvider::new(provider)));
+        self
+    }
+
+    /// Authenticates with workload identity federation set up in code (the
+    /// official SDKs' `WorkloadIdentityCredentials`): see
+    /// [`WorkloadIdentity`]. An API key or auth token set as well takes
+    /// precedence.
+    pub fn workload_identity(mut self, identity: WorkloadIdentity) -> Self {
+        self.config.minted = Some(credentials::Source::Federation(identity.0));
+        self
+    }
+
+    /// Authenticates with profile `name` (the official SDKs' `profile=`):
+    /// `configs/<name>.json` under the [`config_dir`](Self::config_dir),
+    /// or under `ANTHROPIC_CONFIG_DIR`, else `~/.config/anthropic`. Its
+    /// tokens are minted, cached and refreshed as for
+    /// [`Client::from_env`]; its `base_url` is used unless
+    /// [`base_url`](Self::base_url) is set, and its `workspace_id` is sent
+    /// unless a default header sets one. An API key or auth token set as
+    /// well takes precedence. Nothing else is read from the environment:
+    /// what the profile leaves out stays out.
+    ///
+    /// The profile is read at [`build`](Self::build), which fails with a
+    /// configuration error naming it when it cannot be used.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let client = toolrunner::Client::builder()
+    ///     .config_dir("/etc/anthropic")
+    ///     .profile("ci")
+    ///     .build()?;
+    /// # drop(client);
+    /// # Ok::<(), toolrunner::Error>(())
+    /// ```
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.config.profile = Some(name.into());
+        self
+    }
+
+    /// Reads profiles from `dir` (as `ANTHROPIC_CONFIG_DIR` does): the one
+    /// named with [`profile`](Self::profile), else the one `dir/active_config`
+    /// names, else `default`, which must then exist.
+    pub fn config_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.config_dir = Some(dir.into());
+        self
+    }
+
     /// Sets the API's base URL, such as `https://api.anthropic.com` or a
     /// proxy's. Requests go to `{base_url}/v1/messages`.
     ///
@@ -203,6 +285,7 @@ impl ClientBuilder {
         match Url::parse(url) {
             Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
                 self.config.base_url = parsed;
+                self.config.base_url_set = true;
             }
             Ok(parsed) => self.fail(Error::config(format!(
                 "invalid base URL {url:?}: scheme {:?} is not http or https",
@@ -290,6 +373,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds a [`Middleware`] around every request the client sends. The
+    /// first added is the outermost: it sees each request first and its
+    /// response last.
+    ///
+    /// # Examples
+    ///
+    /// See [`Middleware`].
+    pub fn middleware(mut self, middleware: impl Middleware) -> Self {
+        self.config.middleware.push(Arc::new(middleware));
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -301,6 +396,17 @@ impl ClientBuilder {
             return Err(error);
         }
         let mut config = self.config;
+        if config.profile.is_some() || config.config_dir.is_some() {
+            let source = credentials::profile_source(
+                config.config_dir.take(),
+                config.profile.take(),
+                |name| std::env::var_os(name),
+            )?;
+            if let (false, Some(url)) = (config.base_url_set, source.base_url()) {
+                config.base_url = url.clone();
+            }
+            config.minted = Some(source);
+        }
 
         if config.api_key.is_none() && config.auth_token.is_none() && config.minted.is_none() {
             return Err(Error::config(format!(
@@ -367,7 +473,11 @@ impl ClientBuilder {
         let first_party = [
             (config.api_key.is_some(), "an API key"),
             (config.auth_token.is_some(), "an auth token"),
-            (config.minted.is_some(), "a profile"),
+            (config.minted.is_some(), "a credential provider or profile"),
+            (
+                config.profile.is_some() || config.config_dir.is_some(),
+                "a profile",
+            ),
             (
                 config.base_url.as_str() != DEFAULT_BASE_URL_PARSED,
                 "a base URL",
@@ -427,7 +537,9 @@ fn finish(config: Config, platform: Arc<dyn Platform>, extra: HeaderMap) -> Resu
             retry: RetryPolicy {
                 max_retries: config.max_retries,
             },
+            middleware: Chain(config.middleware.into()),
         }),
+        options: None,
     })
 }
 
@@ -449,6 +561,8 @@ impl fmt::Debug for ClientBuilder {
             .field("api_key", &c.api_key.as_ref().map(|_| "<redacted>"))
             .field("auth_token", &c.auth_token.as_ref().map(|_| "<redacted>"))
             .field("minted", &c.minted)
+            .field("profile", &c.profile)
+            .field("config_dir", &c.config_dir)
             .field("base_url", &super::ShownUrl(c.base_url.as_str()))
             .field(
                 "default_headers",
@@ -459,6 +573,7 @@ impl fmt::Debug for ClientBuilder {
             .field("max_retries", &c.max_retries)
             .field("anthropic_version", &c.anthropic_version)
             .field("http_client", &c.http.is_some())
+            .field("middleware", &c.middleware.len())
             .field("error", &self.error)
             .finish()
     }

@@ -10,10 +10,13 @@ mod builder;
 mod credentials;
 mod files;
 mod long_request;
+mod middleware;
+mod options;
 mod request;
 mod retry;
 mod version;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +27,14 @@ use reqwest::{StatusCode, Url};
 use tracing::Instrument;
 
 pub use builder::ClientBuilder;
+#[cfg(any(feature = "vertex", feature = "foundry"))]
+pub(crate) use credentials::SharedProvider;
 pub(crate) use credentials::TokenCache;
+pub use credentials::{AccessToken, TokenError, TokenProvider, TokenRequest, WorkloadIdentity};
 pub use files::{Download, FileList, FileUpload, Files, SavedFile, sanitize_filename};
+use middleware::{Chain, Terminal};
+pub use middleware::{Middleware, Next};
+pub use options::RequestOptions;
 pub(crate) use request::Request;
 use retry::RetryPolicy;
 pub(crate) use version::rejected_fields;
@@ -33,7 +42,8 @@ pub(crate) use version::rejected_fields;
 use crate::error::Error;
 use crate::platform::{Feature, MessagesCall, Platform, Refused};
 use crate::stream::{MessageStream, Sending};
-use crate::types::{Message, MessageParams};
+use crate::types::response::Received;
+use crate::types::{Message, MessageParams, ResponseMeta};
 
 const ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
 
@@ -57,6 +67,8 @@ const ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<ClientRef>,
+    /// Settings over the client's own, from [`Client::with_options`].
+    options: Option<Arc<RequestOptions>>,
 }
 
 struct ClientRef {
@@ -72,6 +84,8 @@ struct ClientRef {
     /// How long a streamed body may send nothing.
     stream_idle_timeout: Duration,
     retry: RetryPolicy,
+    /// What wraps every attempt, outermost first.
+    middleware: Chain,
 }
 
 const _: () = {
@@ -124,6 +138,42 @@ impl Client {
     /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::new()
+    }
+
+    /// A client that sends every request with `options` over this
+    /// client's settings (and over options this client was made with):
+    /// the official SDKs' `client.with_options(...)`. It shares the
+    /// connection pool, credentials, token cache and middleware; making
+    /// one costs an allocation, so one per request is fine.
+    ///
+    /// # Examples
+    ///
+    /// One request with a short timeout and no retries, in a workspace:
+    ///
+    /// ```no_run
+    /// # async fn run(client: toolrunner::Client) -> Result<(), toolrunner::Error> {
+    /// use std::time::Duration;
+    /// use toolrunner::{MessageParams, RequestOptions};
+    ///
+    /// let quick = RequestOptions::new()
+    ///     .timeout(Duration::from_secs(20))
+    ///     .max_retries(0)
+    ///     .workspace_id("wrkspc_01");
+    /// let params = MessageParams::new(toolrunner::models::CURRENT, 64).user("Quick: yes or no?");
+    /// let message = client.with_options(quick).create_message(&params).await?;
+    /// # drop(message);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_options(&self, options: RequestOptions) -> Client {
+        let options = match &self.options {
+            Some(base) => options.over(base),
+            None => options,
+        };
+        Client {
+            inner: Arc::clone(&self.inner),
+            options: Some(Arc::new(options)),
+        }
     }
 
     /// Sends `params` to `POST /v1/messages` and returns the model's message.
@@ -228,8 +278,10 @@ impl Client {
             .await?;
         let _entered = span.enter();
         tracing::debug!(response_bytes = body.len(), "decoding message");
-        serde_json::from_slice(&body)
-            .map_err(|e| Error::decode(e, status, &headers, &body, attempts))
+        let mut message: Message = serde_json::from_slice(&body)
+            .map_err(|e| Error::decode(e, status, &headers, &body, attempts))?;
+        message.set_response(Arc::new(ResponseMeta::new(status, headers)));
+        Ok(message)
     }
 
     /// Sends `request` and returns the whole reply: streamed when
@@ -271,7 +323,7 @@ impl Client {
             response,
             resend,
             self.max_retries(),
-            self.inner.stream_idle_timeout,
+            self.stream_idle_timeout(),
             self.inner.platform.framing(),
         ))
     }
@@ -294,9 +346,30 @@ impl Client {
         &*self.inner.platform
     }
 
+    /// The options over the client's settings, if any.
+    fn options(&self) -> Option<&RequestOptions> {
+        self.options.as_deref()
+    }
+
     /// How many times a failed request is sent again.
     fn max_retries(&self) -> u32 {
-        self.inner.retry.max_retries
+        self.options()
+            .and_then(|o| o.max_retries)
+            .unwrap_or(self.inner.retry.max_retries)
+    }
+
+    /// The timeout of each attempt.
+    fn timeout(&self) -> Duration {
+        self.options()
+            .and_then(|o| o.timeout)
+            .unwrap_or(self.inner.timeout)
+    }
+
+    /// How long a streamed body may send nothing.
+    fn stream_idle_timeout(&self) -> Duration {
+        self.options()
+            .and_then(|o| o.stream_idle_timeout)
+            .unwrap_or(self.inner.stream_idle_timeout)
     }
 
     /// Sends a body and returns the successful response unread.
@@ -332,6 +405,7 @@ impl Client {
         finish: impl AsyncFn(reqwest::Response) -> Result<T, reqwest::Error>,
     ) -> Result<(T, u32), Error> {
         let inner = &*self.inner;
+        let body = self.with_extra_body(body)?;
         let (headers, betas) = self.request_headers(betas)?;
         let call = MessagesCall {
             model,
@@ -341,6 +415,8 @@ impl Client {
             anthropic_version: &inner.anthropic_version,
             headers: &headers,
         };
+        // The platform copies the headers into its request: the one copy
+        // of the client's headers a request makes, unless it adds some.
         let platform_request = inner.platform.messages(&call)?;
         let (url, headers, body) = (
             platform_request.url,
@@ -361,7 +437,9 @@ impl Client {
 
     /// The retry loop itself, for any endpoint: `request` builds each
     /// attempt afresh (a body that streams from a file cannot be sent
-    /// twice), and `url` is the one errors name.
+    /// twice), and `url` is the one errors name. A JSON body goes through
+    /// [`with_extra_body`](Self::with_extra_body) first; a request without
+    /// one calls [`refuse_extra_body`](Self::refuse_extra_body).
     async fn execute_request<T>(
         &self,
         span: &tracing::Span,
@@ -373,7 +451,32 @@ impl Client {
             .await
     }
 
+    /// `body`, a request's JSON object, with the options' extra body
+    /// fields: once per request, before the retry loop.
+    ///
+    /// # Errors
+    ///
+    /// An invalid-request error naming a field that conflicts with the
+    /// request or the API version.
+    pub(crate) fn with_extra_body(&self, body: Bytes) -> Result<Bytes, Error> {
+        match self.options() {
+            Some(options) => options.add_body(body, &self.inner.anthropic_version),
+            None => Ok(body),
+        }
+    }
+
+    /// Refuses the options' extra body fields for a request to `url`,
+    /// which has no JSON body.
+    pub(crate) fn refuse_extra_body(&self, url: &Url) -> Result<(), Error> {
+        match self.options() {
+            Some(options) => options.check_no_body(url.path()),
+            None => Ok(()),
+        }
+    }
+
     /// The retry loop, with the timeout bounding what `deadline` says.
+    /// Each attempt goes through the middleware chain, at whose end the
+    /// platform authorizes it.
     async fn execute_request_with<T>(
         &self,
         span: &tracing::Span,
@@ -383,7 +486,13 @@ impl Client {
         finish: impl AsyncFn(reqwest::Response) -> Result<T, reqwest::Error>,
     ) -> Result<(T, u32), Error> {
         let inner = &*self.inner;
-        let max_attempts = inner.retry.max_retries.saturating_add(1);
+        let options = self.options();
+        if let Some(options) = options {
+            options.check()?;
+            options.check_query(url)?;
+        }
+        let timeout = self.timeout();
+        let max_attempts = self.max_retries().saturating_add(1);
         let mut attempt = 0;
         // Credentials the platform refused are replaced and the request
         // sent again, once, without counting as a retry.
@@ -395,46 +504,48 @@ impl Client {
 
             let mut builder = request()?;
             if let Deadline::WholeResponse = deadline {
-                builder = builder.timeout(inner.timeout);
+                builder = builder.timeout(timeout);
             }
             let mut http_request = builder
                 .build()
                 .map_err(|e| self.transport_error(e, url, attempt))?;
-            inner
-                .platform
-                .authorize(&inner.http, &mut http_request)
-                .await?;
-            // Kept to tell the platform what a refused attempt carried.
-            let sent_headers = http_request.headers().clone();
+            if let Some(options) = options {
+                options.add_query(http_request.url_mut());
+            }
+            let terminal = Terminal::new(&inner.http, &*inner.platform);
+            let sending = terminal.run(&inner.middleware.0, http_request);
             let retries_left = attempt < max_attempts;
             let sent = match deadline {
-                Deadline::WholeResponse => inner.http.execute(http_request).await,
+                Deadline::WholeResponse => sending.await,
                 // reqwest's own timeout would go on bounding the body.
-                Deadline::Headers => {
-                    let sending = inner.http.execute(http_request);
-                    match tokio::time::timeout(inner.timeout, sending).await {
-                        Ok(sent) => sent,
-                        Err(_elapsed) if retries_left => {
-                            let delay = inner.retry.delay(attempt, None);
-                            tracing::debug!(
-                                attempt,
-                                delay_ms = delay.as_millis() as u64,
-                                "no response headers in time; retrying request"
-                            );
-                            tokio::time::sleep(delay).await;
-                            continue;
-                        }
-                        Err(_elapsed) => {
-                            let url = Some(without_password(url));
-                            return Err(Error::timeout(None, url, Some(inner.timeout), attempt));
-                        }
+                Deadline::Headers => match tokio::time::timeout(timeout, sending).await {
+                    Ok(sent) => sent,
+                    Err(_elapsed) if retries_left => {
+                        let delay = retry::backoff_delay(attempt);
+                        tracing::debug!(
+                            attempt,
+                            delay_ms = delay.as_millis() as u64,
+                            "no response headers in time; retrying request"
+                        );
+                        tokio::time::sleep(delay).await;
+                        continue;
                     }
-                }
+                    Err(_elapsed) => {
+                        let url = Some(without_password(url));
+                        return Err(Error::timeout(None, url, Some(timeout), attempt));
+                    }
+                },
+            };
+            // A middleware's own error, or the platform's, ends the request;
+            // a transport error is the HTTP client's, decided on below.
+            let sent = match sent {
+                Ok(response) => Ok(response),
+                Err(e) => Err(e.into_transport()?),
             };
 
-            // Each arm either returns or says why to retry, with the
-            // response's headers when there was a response.
-            let (reason, response_headers) = match sent {
+            // Each arm either returns, retries after the delay the
+            // response asked for, or says why to retry after backoff.
+            let reason = match sent {
                 Ok(response) if response.status().is_success() => {
                     let status = response.status();
                     let request_id = request_id(response.headers());
@@ -448,7 +559,7 @@ impl Client {
                             return Ok((done, attempt));
                         }
                         Err(e) if retries_left && !e.is_builder() => {
-                            (Reason::Transport(e.without_url()), None)
+                            Reason::Transport(e.without_url())
                         }
                         Err(e) => return Err(self.transport_error(e, url, attempt)),
                     }
@@ -460,6 +571,7 @@ impl Client {
                     // Read the body even when it is dropped, so the
                     // connection goes back to the pool.
                     let body = response.bytes().await.unwrap_or_default();
+                    let sent_headers = terminal.take_sent();
                     let refused = Refused {
                         status,
                         sent: &sent_headers,
@@ -471,43 +583,62 @@ impl Client {
                         attempt -= 1;
                         continue;
                     }
-                    if !(retryable && retries_left) {
-                        return Err(Error::api(
-                            status,
-                            &response_headers,
-                            body,
-                            attempt,
-                            retryable,
-                        ));
+                    let delay = retryable
+                        .then(|| inner.retry.delay(attempt, Some(&response_headers), timeout))
+                        .flatten();
+                    match delay {
+                        Some(delay) if retries_left => {
+                            log_retry(attempt, delay, &Reason::Status(status));
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                        _ => {
+                            if retryable && retries_left {
+                                tracing::debug!(
+                                    %status,
+                                    "the server asks to wait longer than the request's timeout; not retrying"
+                                );
+                            }
+                            return Err(Error::api(
+                                status,
+                                &response_headers,
+                                body,
+                                attempt,
+                                retryable,
+                            ));
+                        }
                     }
-                    (Reason::Status(status), Some(response_headers))
                 }
-                Err(e) if retries_left && !e.is_builder() => {
-                    (Reason::Transport(e.without_url()), None)
-                }
+                Err(e) if retries_left && !e.is_builder() => Reason::Transport(e.without_url()),
                 Err(e) => return Err(self.transport_error(e, url, attempt)),
             };
-
-            let delay = inner.retry.delay(attempt, response_headers.as_ref());
-            tracing::debug!(
-                attempt,
-                delay_ms = delay.as_millis() as u64,
-                %reason,
-                "retrying request"
-            );
+            let delay = retry::backoff_delay(attempt);
+            log_retry(attempt, delay, &reason);
             tokio::time::sleep(delay).await;
         }
     }
 
-    /// The headers of one request: the client's, and `anthropic-beta` with
-    /// the request's betas merged into any default ones; and all those
-    /// betas, for platforms that send them elsewhere.
-    fn request_headers(&self, betas: &[String]) -> Result<(HeaderMap, Vec<String>), Error> {
-        let mut headers = self.inner.headers.clone();
+    /// The headers of one request: the client's, those of the options,
+    /// and `anthropic-beta` with the request's betas and the options' merged
+    /// into any default ones; and all those betas, for platforms that send
+    /// them elsewhere. The client's own map, uncloned, when nothing is
+    /// added to it.
+    fn request_headers(
+        &self,
+        betas: &[String],
+    ) -> Result<(Cow<'_, HeaderMap>, Vec<String>), Error> {
+        let options = self.options().map(|o| &o.headers).filter(|h| !h.is_empty());
+        let option_betas = options.map(|h| h.get_all(&ANTHROPIC_BETA));
+        let added_betas = !betas.is_empty()
+            || option_betas
+                .as_ref()
+                .is_some_and(|b| b.iter().next().is_some());
         let mut all: Vec<&str> = Vec::new();
         let defaults = self.inner.headers.get_all(&ANTHROPIC_BETA);
-        let defaults = defaults.iter().filter_map(|v| v.to_str().ok());
         let names = defaults
+            .iter()
+            .chain(option_betas.iter().flat_map(|b| b.iter()))
+            .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .chain(betas.iter().map(String::as_str))
             .map(str::trim);
@@ -517,21 +648,29 @@ impl Client {
             }
         }
         let all: Vec<String> = all.into_iter().map(str::to_owned).collect();
-        if betas.is_empty() {
-            return Ok((headers, all));
+        if !added_betas && options.is_none() {
+            return Ok((Cow::Borrowed(&self.inner.headers), all));
         }
-        let joined = all.join(",");
-        let value = HeaderValue::from_str(&joined)
-            .map_err(|e| Error::config_with(format!("invalid beta names {joined:?}"), e))?;
-        headers.insert(ANTHROPIC_BETA, value);
-        Ok((headers, all))
+        let mut headers = self.inner.headers.clone();
+        for (name, value) in options.into_iter().flatten() {
+            if name != ANTHROPIC_BETA {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
+        if added_betas {
+            let joined = all.join(",");
+            let value = HeaderValue::from_str(&joined)
+                .map_err(|e| Error::config_with(format!("invalid beta names {joined:?}"), e))?;
+            headers.insert(ANTHROPIC_BETA, value);
+        }
+        Ok((Cow::Owned(headers), all))
     }
 
     fn transport_error(&self, e: reqwest::Error, url: &Url, attempts: u32) -> Error {
         let url = Some(without_password(url));
         if e.is_timeout() {
             // A connect timeout is the HTTP client's, not the request's.
-            let after = (!e.is_connect()).then_some(self.inner.timeout);
+            let after = (!e.is_connect()).then_some(self.timeout());
             Error::timeout(Some(e.without_url().into()), url, after, attempts)
         } else if e.is_builder() {
             Error::config_with("could not build the HTTP request", e.without_url())
@@ -552,6 +691,8 @@ impl fmt::Debug for Client {
             .field("timeout", &inner.timeout)
             .field("stream_idle_timeout", &inner.stream_idle_timeout)
             .field("max_retries", &inner.retry.max_retries)
+            .field("middleware", &inner.middleware)
+            .field("options", &self.options)
             .finish()
     }
 }
@@ -614,6 +755,16 @@ impl fmt::Debug for ShownUrl<'_> {
             Err(_) => f.write_str("<not a URL>"),
         }
     }
+}
+
+/// Logs that attempt number `attempt` is retried after `delay`.
+fn log_retry(attempt: u32, delay: Duration, reason: &Reason) {
+    tracing::debug!(
+        attempt,
+        delay_ms = delay.as_millis() as u64,
+        %reason,
+        "retrying request"
+    );
 }
 
 fn request_span(model: &str) -> tracing::Span {

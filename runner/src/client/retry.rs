@@ -2,9 +2,18 @@
 //!
 //! The policy is the official SDKs': exponential backoff from 0.5 s,
 //! doubling up to 8 s, less up to 25% jitter; a `retry-after-ms` or
-//! `retry-after` header asking for more than nothing and at most a minute
-//! takes precedence, and an
-//! `x-should-retry` header overrides the status-based decision.
+//! `retry-after` header asking for more than nothing takes precedence, and
+//! an `x-should-retry` header overrides the status-based decision.
+//!
+//! The SDKs wait as long as the server asks, bounded only by what their
+//! timers can hold (weeks). Here the bound is the request's own timeout
+//! (10 minutes unless set): it is the caller's word on how long one attempt
+//! may take, and waiting longer than that between two attempts would
+//! silently outlast it. The API's rate limits reset within a minute, so
+//! their delays are honoured whole; a server asking for more than the
+//! timeout is not retried at all, and the caller gets its error (which
+//! [`Error::is_retryable`](crate::Error::is_retryable)) at once, rather
+//! than after early retries the server said would fail.
 
 use std::time::{Duration, SystemTime};
 
@@ -13,9 +22,6 @@ use reqwest::header::HeaderMap;
 
 const INITIAL_DELAY: Duration = Duration::from_millis(500);
 const MAX_DELAY: Duration = Duration::from_secs(8);
-/// Server-requested delays above this are ignored in favour of backoff,
-/// so one odd header cannot stall a request for long.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// How often to retry, and how long to wait between attempts.
 #[derive(Clone, Copy, Debug)]
@@ -26,13 +32,27 @@ pub(crate) struct RetryPolicy {
 
 impl RetryPolicy {
     /// The delay before retry number `retry` (1 for the first retry),
-    /// honouring the failed response's `headers` if there was a response.
-    pub(crate) fn delay(&self, retry: u32, headers: Option<&HeaderMap>) -> Duration {
-        if let Some(delay) = headers.and_then(|h| retry_after(h, SystemTime::now())) {
-            return delay;
+    /// honouring the failed response's `headers` if there was a response;
+    /// `None` when the server asks for more than `cap`, so that the
+    /// request is not retried.
+    pub(crate) fn delay(
+        &self,
+        retry: u32,
+        headers: Option<&HeaderMap>,
+        cap: Duration,
+    ) -> Option<Duration> {
+        match headers.and_then(|h| retry_after(h, SystemTime::now())) {
+            Some(asked) if asked > cap => None,
+            Some(asked) => Some(asked),
+            None => Some(backoff(retry, fastrand::f64())),
         }
-        backoff(retry, fastrand::f64())
     }
+}
+
+/// The backoff delay before retry number `retry`, for failures without a
+/// response.
+pub(crate) fn backoff_delay(retry: u32) -> Duration {
+    backoff(retry, fastrand::f64())
 }
 
 /// Whether a failed response should be retried: as `x-should-retry` says if
@@ -48,8 +68,8 @@ pub(crate) fn should_retry(status: StatusCode, headers: &HeaderMap) -> bool {
 
 /// The delay the server asked for in `retry-after-ms` (milliseconds, may be
 /// fractional) or `retry-after` (seconds, or an HTTP date), if it is more
-/// than zero and at most a minute. A zero or negative delay gets backoff, as
-/// in the official SDKs: retrying at once would only meet the same answer.
+/// than zero. A zero or negative delay gets backoff, as in the official
+/// SDKs: retrying at once would only meet the same answer.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| {
         headers
@@ -70,7 +90,7 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     } else {
         None
     };
-    delay.filter(|d| !d.is_zero() && *d <= MAX_RETRY_AFTER)
+    delay.filter(|d| !d.is_zero())
 }
 
 /// Exponential backoff for retry number `retry` (from 1), less up to 25%
@@ -107,7 +127,7 @@ mod tests {
     fn jittered_delay_stays_in_range() {
         let policy = RetryPolicy { max_retries: 2 };
         for _ in 0..100 {
-            let d = policy.delay(2, None);
+            let d = policy.delay(2, None, Duration::ZERO).unwrap();
             assert!(
                 d > Duration::from_millis(750) && d <= Duration::from_secs(1),
                 "{d:?}"
@@ -126,12 +146,27 @@ mod tests {
         assert_eq!(retry_after(&zero, now), None);
         let a_minute = headers(&[("retry-after", "60")]);
         assert_eq!(retry_after(&a_minute, now), Some(Duration::from_secs(60)));
-        let too_long = headers(&[("retry-after", "60.5")]);
-        assert_eq!(retry_after(&too_long, now), None);
+        let long = headers(&[("retry-after", "600.5")]);
+        assert_eq!(
+            retry_after(&long, now),
+            Some(Duration::from_millis(600_500))
+        );
         let negative = headers(&[("retry-after-ms", "-5")]);
         assert_eq!(retry_after(&negative, now), None);
         let junk = headers(&[("retry-after", "soon")]);
         assert_eq!(retry_after(&junk, now), None);
+    }
+
+    #[test]
+    fn a_delay_over_the_cap_is_not_waited() {
+        let policy = RetryPolicy { max_retries: 2 };
+        let cap = Duration::from_secs(600);
+        let ten_minutes = headers(&[("retry-after", "600")]);
+        assert_eq!(policy.delay(1, Some(&ten_minutes), cap), Some(cap));
+        let more = headers(&[("retry-after-ms", "600001")]);
+        assert_eq!(policy.delay(1, Some(&more), cap), None);
+        let none = headers(&[]);
+        assert!(policy.delay(1, Some(&none), cap).is_some());
     }
 
     #[test]

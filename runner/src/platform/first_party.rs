@@ -106,7 +106,10 @@ impl Platform for FirstParty {
                     .entry(AUTHORIZATION)
                     .or_insert_with(|| token.clone());
             }
-            if let Some(tokens) = &self.tokens {
+            // A request that carries its own credential (a default header,
+            // a request option) is sent with it, as in the official SDKs.
+            let own = headers.contains_key(AUTHORIZATION) || headers.contains_key(X_API_KEY);
+            if let Some(tokens) = self.tokens.as_ref().filter(|_| !own) {
                 let token = tokens.token(http, &self.base_url).await?;
                 let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
                     .map_err(|e| Error::config_with("the minted token is not a header value", e))?;

@@ -105,7 +105,7 @@ impl Platform for FoundryPlatform {
                 }
                 FoundryAuth::Entra(_) if has_authorization(request) => Ok(()),
                 FoundryAuth::Entra(provider) => {
-                    let token = provider.0.token().await.map_err(|e| {
+                    let token = provider.bearer().await.map_err(|e| {
                         Error::config_with(format!("the token provider for {NAME} failed"), e)
                     })?;
                     if token.is_empty() {
@@ -120,9 +120,15 @@ impl Platform for FoundryPlatform {
     }
 
     fn reauthorize<'a>(&'a self, refused: &'a Refused<'a>) -> BoxFuture<'a, bool> {
-        // The provider is asked again; a key would only be refused again.
-        let again = matches!(self.auth, FoundryAuth::Entra(_))
-            && refused.status == reqwest::StatusCode::UNAUTHORIZED;
+        // The provider is asked again, for a fresh token; a key would only
+        // be refused again.
+        let again = match &self.auth {
+            FoundryAuth::Entra(provider) if refused.status == reqwest::StatusCode::UNAUTHORIZED => {
+                provider.refused();
+                true
+            }
+            _ => false,
+        };
         Box::pin(std::future::ready(again))
     }
 
@@ -237,7 +243,7 @@ impl Foundry {
     /// Authenticates with Microsoft Entra ID tokens from `provider`, asked
     /// before each request, in place of an API key.
     pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
-        let provider = SharedProvider(Arc::new(provider));
+        let provider = SharedProvider::new(provider);
         self.auth = Some(FoundryAuth::Entra(provider));
         self
     }

@@ -158,7 +158,8 @@ impl PlatformRequest {
 #[derive(Debug)]
 pub(crate) struct Refused<'a> {
     pub(crate) status: StatusCode,
-    /// The headers the attempt was sent with, credentials included.
+    /// The credential headers the attempt was sent with (`authorization`,
+    /// `x-api-key`); empty when a middleware answered it.
     pub(crate) sent: &'a HeaderMap,
     /// The response's headers and body.
     pub(crate) headers: &'a HeaderMap,

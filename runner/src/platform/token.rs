@@ -1,64 +1,16 @@
-//! [`TokenProvider`]: bearer tokens from the user's own code, for platforms
-//! that authenticate with one (Google's, and Microsoft Foundry with Entra ID).
+//! Bearer tokens on platform requests: a [`TokenProvider`] (the same trait
+//! the first-party client takes, see [`crate::credentials`]) for the
+//! platforms that authenticate with one (Google's, and Microsoft Foundry
+//! with Entra ID), and the helpers that put a token on a request.
 
 use std::fmt;
-use std::future::Future;
-use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 
 use crate::error::Error;
 
-/// The error a [`TokenProvider`] fails with.
-pub type TokenError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Gives a bearer token for each request, as the official SDKs'
-/// `token_provider` / `azure_ad_token_provider` callbacks do.
-///
-/// It is asked before every attempt, so it may cache tokens and refresh them
-/// itself; after the platform refuses a token it is asked once more. Any
-/// `Fn() -> impl Future<Output = Result<String, E>>` closure is one.
-///
-/// # Examples
-///
-/// ```
-/// use toolrunner::platform::TokenProvider;
-///
-/// fn takes(_: impl TokenProvider) {}
-/// takes(|| async { Ok::<_, std::io::Error>(String::from("token from my broker")) });
-/// ```
-pub trait TokenProvider: Send + Sync + 'static {
-    /// A token to send as `Authorization: Bearer`.
-    ///
-    /// # Errors
-    ///
-    /// Whatever kept the provider from getting one; the request fails with
-    /// a configuration error naming the platform, with this as its source.
-    fn token(&self) -> BoxFuture<'_, Result<String, TokenError>>;
-}
-
-impl<F, Fut, E> TokenProvider for F
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<String, E>> + Send + 'static,
-    E: Into<TokenError>,
-{
-    fn token(&self) -> BoxFuture<'_, Result<String, TokenError>> {
-        let future = self();
-        Box::pin(async move { future.await.map_err(Into::into) })
-    }
-}
-
-/// A shared provider, which shows nothing of itself in `Debug`.
-#[derive(Clone)]
-pub(crate) struct SharedProvider(pub(crate) Arc<dyn TokenProvider>);
-
-impl fmt::Debug for SharedProvider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TokenProvider")
-    }
-}
+pub(crate) use crate::client::SharedProvider;
+pub use crate::client::{TokenError, TokenProvider};
 
 /// A credential held as a string: never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]

@@ -75,6 +75,33 @@ impl<M: Mode> ToolRunner<M> {
         self
     }
 
+    /// Sends every request of the run with `options` over the client's
+    /// settings: headers (a workspace, an end user), timeouts, retries,
+    /// extra body fields and query parameters. The runner's requests only:
+    /// the client it was made from is unchanged. Options set twice add up,
+    /// the later winning.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: toolrunner::Client) -> Result<(), toolrunner::Error> {
+    /// use std::time::Duration;
+    /// use toolrunner::{MessageParams, RequestOptions, toolset};
+    ///
+    /// let params = MessageParams::new(toolrunner::models::CURRENT, 1024).user("Hi");
+    /// let options = RequestOptions::new()
+    ///     .user_profile_id("uprof_01")
+    ///     .timeout(Duration::from_secs(90));
+    /// let answer = client.tool_runner(params, toolset![]).request_options(options).until_done().await?;
+    /// # drop(answer);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn request_options(mut self, options: crate::RequestOptions) -> Self {
+        self.client = self.client.with_options(options);
+        self
+    }
+
     /// Sets how many tool calls of one turn run at once (default
     /// [`DEFAULT_TOOL_CONCURRENCY`](crate::DEFAULT_TOOL_CONCURRENCY); at
     /// least 1). Results keep call order.

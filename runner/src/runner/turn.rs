@@ -14,7 +14,7 @@ use super::request::classify_container_error;
 use crate::error::Error;
 use crate::stream::{MessageStream, StreamEvent};
 use crate::toolset::Toolset;
-use crate::types::{ContentBlock, Message};
+use crate::types::{ContentBlock, Message, ResponseMeta};
 
 /// One streamed turn of a [`StreamingToolRunner`](crate::StreamingToolRunner):
 /// a [`Stream`] of [`StreamEvent`]s, and the message they build
@@ -92,6 +92,21 @@ impl Turn {
             container: None,
             early: None,
         }
+    }
+
+    /// The status and headers of the response this turn's request got:
+    /// its request id, rate limits and the rest. `None` for a kept turn
+    /// shown again whose message was not received by this process.
+    pub fn response(&self) -> Option<&ResponseMeta> {
+        match &self.source {
+            Source::Streamed(stream) => Some(stream.response()),
+            Source::Kept(message) => message.response(),
+        }
+    }
+
+    /// The `request-id` of the response this turn's request got.
+    pub fn request_id(&self) -> Option<&str> {
+        self.response()?.request_id()
     }
 
     /// The turn's complete message, reading whatever events are left.

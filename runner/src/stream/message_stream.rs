@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -14,7 +15,8 @@ use super::accumulate::Accumulator;
 use super::event::{ParseError, StreamEvent, parse_event};
 use super::framing::{Decoder, Framing};
 use crate::error::Error;
-use crate::types::{ContentBlock, Message};
+use crate::types::response::Received;
+use crate::types::{ContentBlock, Message, ResponseMeta};
 
 /// Sending the request again: a response whose status was a success, unread.
 pub(crate) type Sending = Pin<Box<dyn Future<Output = Result<reqwest::Response, Error>> + Send>>;
@@ -52,6 +54,13 @@ pub struct MessageStream {
     /// reset by every chunk: a long stream is fine, a silent one is broken.
     idle: Duration,
     idle_timer: Pin<Box<Sleep>>,
+    /// The status and headers of the response being read.
+    response: Arc<ResponseMeta>,
+}
+
+/// The metadata of `response`, before its body is read.
+fn meta_of(response: &reqwest::Response) -> ResponseMeta {
+    ResponseMeta::new(response.status(), response.headers().clone())
 }
 
 enum Source {
@@ -71,7 +80,9 @@ impl MessageStream {
         idle: Duration,
         framing: Framing,
     ) -> Self {
+        let meta = Arc::new(meta_of(&response));
         MessageStream {
+            response: meta,
             source: Source::Body(Box::pin(response.bytes_stream())),
             resend: Box::new(resend),
             resends_left: resends,
@@ -100,7 +111,9 @@ impl MessageStream {
                 event?;
             }
             let accumulator = std::mem::take(&mut self.accumulator);
-            self.message = Some(accumulator.finish()?);
+            let mut message = accumulator.finish()?;
+            message.set_response(Arc::clone(&self.response));
+            self.message = Some(message);
         }
         self.message
             .as_ref()
@@ -117,6 +130,18 @@ impl MessageStream {
         self.message
             .take()
             .ok_or_else(|| Error::stream_broken("the stream has no message"))
+    }
+
+    /// The status and headers of the response the stream reads: its
+    /// request id, rate limits and the rest. After a body that broke off
+    /// was requested again, the new response's.
+    pub fn response(&self) -> &ResponseMeta {
+        &self.response
+    }
+
+    /// The `request-id` of the response the stream reads.
+    pub fn request_id(&self) -> Option<&str> {
+        self.response.request_id()
     }
 
     /// Marks what was read as seen outside, so that a break is no longer
@@ -160,6 +185,7 @@ impl MessageStream {
                 Source::Done => return Poll::Ready(None),
                 Source::Sending(sending) => match ready!(sending.as_mut().poll(cx)) {
                     Ok(response) => {
+                        self.response = Arc::new(meta_of(&response));
                         self.source = Source::Body(Box::pin(response.bytes_stream()));
                         self.reset_idle_timer();
                     }

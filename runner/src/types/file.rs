@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::content::{ContentBlock, DocumentBlock, ImageBlock, OtherBlock, TextBlock};
 use super::params::{MessageParam, MessageParams, Role};
+use super::response::{ResponseSlot, response_accessors};
 
 /// The beta the Files API needs, in the `anthropic-beta` header: on the
 /// Files API's own requests (the client sends it there) and on Messages
@@ -54,6 +55,9 @@ pub struct FileMetadata {
     /// as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The response this came in; not part of the value.
+    #[serde(skip)]
+    response: ResponseSlot,
 }
 
 /// The answer to `DELETE /v1/files/{file_id}`.
@@ -65,6 +69,9 @@ pub struct DeletedFile {
     /// Fields this crate does not model (such as `type`), kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The response this came in; not part of the value.
+    #[serde(skip)]
+    response: ResponseSlot,
 }
 
 /// One page of `GET /v1/files`.
@@ -90,7 +97,12 @@ pub struct FilePage {
     /// An opaque cursor for the next page, when the API pages that way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
+    /// The response this came in; not part of the value.
+    #[serde(skip)]
+    response: ResponseSlot,
 }
+
+response_accessors!(FileMetadata, DeletedFile, FilePage);
 
 impl ContentBlock {
     /// A `container_upload` block: puts the uploaded file `file_id` into

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::content::{ContentBlock, ToolUseBlock};
 use super::params::Role;
+use super::response::{ResponseSlot, response_accessors};
 
 /// A message returned by the Messages API.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -35,7 +36,12 @@ pub struct Message {
     /// Fields this crate does not model (such as `context_management`), kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The response the message came in; not part of the message.
+    #[serde(skip)]
+    response: ResponseSlot,
 }
+
+response_accessors!(Message);
 
 impl Message {
     /// The message's `tool_use` blocks, in order.
@@ -104,6 +110,7 @@ impl<'de> Deserialize<'de> for Message {
                     usage: usage.unwrap_or_default(),
                     container,
                     extra,
+                    response: ResponseSlot::default(),
                 })
             }
         }

@@ -12,6 +12,7 @@ mod file;
 mod message;
 mod options;
 mod params;
+pub(crate) mod response;
 
 pub use caller::Caller;
 pub use code_execution::{CodeExecution, CodeExecutionOutcome, code_executions};
@@ -26,3 +27,4 @@ pub use options::{
 };
 pub(crate) use params::Body;
 pub use params::{Content, MessageParam, MessageParams, Role};
+pub use response::{RateLimit, RateLimitState, ResponseMeta};

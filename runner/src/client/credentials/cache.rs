@@ -59,9 +59,15 @@ impl TokenCache {
         match self.source.fetch(http, base_url, current.refused).await {
             Ok(token) => {
                 tracing::debug!(expires_at = token.expires_at, "minted an access token");
+                current.refused = false;
+                if !token.cached {
+                    // The provider keeps its own tokens: it is asked again
+                    // for the next request.
+                    current.token = None;
+                    return Ok(token.token);
+                }
                 let fresh = token.token.clone();
                 current.token = Some(token);
-                current.refused = false;
                 Ok(fresh)
             }
             Err(error) => match current
@@ -79,12 +85,17 @@ impl TokenCache {
     }
 
     /// Forgets `token` after the API refused it, so the next request mints
-    /// another; a token minted meanwhile by another request is kept.
+    /// another, asking for a fresh one; a token minted meanwhile by another
+    /// request is kept. A provider whose tokens are not cached here is
+    /// asked for a fresh one next.
     pub(crate) async fn invalidate(&self, token: &str) {
         let mut current = self.current.lock().await;
-        if current.token.as_ref().is_some_and(|t| t.token == token) {
-            current.token = None;
-            current.refused = true;
+        match &current.token {
+            Some(held) if held.token != token => {}
+            _ => {
+                current.token = None;
+                current.refused = true;
+            }
         }
     }
 }

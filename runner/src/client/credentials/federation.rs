@@ -189,10 +189,7 @@ pub(crate) async fn post_token_request(
     // when it is left out.
     let expires_in = parsed.expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS);
     Ok(Granted {
-        token: AccessToken {
-            token: parsed.access_token,
-            expires_at: Some(now().saturating_add(expires_in)),
-        },
+        token: AccessToken::minted(parsed.access_token, Some(now().saturating_add(expires_in))),
         refresh_token: parsed.refresh_token.filter(|t| !t.is_empty()),
     })
 }
@@ -213,5 +210,96 @@ fn encrypted_or_loopback(url: &Url) -> bool {
         "https" => true,
         "http" => loopback(),
         _ => false,
+    }
+}
+
+/// Workload identity federation set up in code, for
+/// [`ClientBuilder::workload_identity`](crate::ClientBuilder::workload_identity):
+/// the official SDKs' `WorkloadIdentityCredentials`. An identity token from
+/// the platform the code runs on (a Kubernetes service account, a CI job)
+/// is exchanged at `POST {base}/v1/oauth/token` for short-lived access
+/// tokens, which the client caches and renews.
+///
+/// [`Client::from_env`](crate::Client::from_env) builds the same from
+/// `ANTHROPIC_IDENTITY_TOKEN[_FILE]`, `ANTHROPIC_FEDERATION_RULE_ID` and
+/// `ANTHROPIC_ORGANIZATION_ID`. `Debug` never shows the identity token.
+///
+/// # Examples
+///
+/// ```
+/// use toolrunner::credentials::WorkloadIdentity;
+///
+/// let identity = WorkloadIdentity::from_file(
+///     "/var/run/secrets/anthropic/token",
+///     "fdrl_01",
+///     "org_01",
+/// )
+/// .service_account_id("svac_01");
+/// let client = toolrunner::Client::builder().workload_identity(identity).build()?;
+/// # drop(client);
+/// # Ok::<(), toolrunner::Error>(())
+/// ```
+#[must_use]
+pub struct WorkloadIdentity(pub(crate) Federation);
+
+impl WorkloadIdentity {
+    /// Exchanges identity token `token` under federation rule
+    /// `federation_rule_id` of organization `organization_id`.
+    pub fn from_token(
+        token: impl Into<String>,
+        federation_rule_id: impl Into<String>,
+        organization_id: impl Into<String>,
+    ) -> Self {
+        WorkloadIdentity::new(
+            Identity::Token(token.into()),
+            federation_rule_id,
+            organization_id,
+        )
+    }
+
+    /// As [`from_token`](Self::from_token), the identity token read from
+    /// `path` at each exchange, since platforms rotate it.
+    pub fn from_file(
+        path: impl Into<PathBuf>,
+        federation_rule_id: impl Into<String>,
+        organization_id: impl Into<String>,
+    ) -> Self {
+        WorkloadIdentity::new(
+            Identity::File(path.into()),
+            federation_rule_id,
+            organization_id,
+        )
+    }
+
+    fn new(
+        identity: Identity,
+        federation_rule_id: impl Into<String>,
+        organization_id: impl Into<String>,
+    ) -> Self {
+        WorkloadIdentity(Federation {
+            identity,
+            federation_rule_id: federation_rule_id.into(),
+            organization_id: organization_id.into(),
+            service_account_id: None,
+            workspace_id: None,
+        })
+    }
+
+    /// The service account the token acts as, when the rule allows several.
+    pub fn service_account_id(mut self, id: impl Into<String>) -> Self {
+        self.0.service_account_id = Some(id.into());
+        self
+    }
+
+    /// The workspace the token is scoped to.
+    pub fn workspace_id(mut self, id: impl Into<String>) -> Self {
+        self.0.workspace_id = Some(id.into());
+        self
+    }
+}
+
+impl fmt::Debug for WorkloadIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WorkloadIdentity").field(&self.0).finish()
     }
 }

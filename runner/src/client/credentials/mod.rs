@@ -8,6 +8,7 @@
 mod cache;
 mod federation;
 mod profile;
+mod provider;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,7 +16,10 @@ use std::path::PathBuf;
 
 pub(crate) use cache::TokenCache;
 pub(crate) use federation::Federation;
+pub use federation::WorkloadIdentity;
 pub(crate) use profile::Profile;
+pub(crate) use provider::SharedProvider;
+pub use provider::{AccessToken, TokenError, TokenProvider, TokenRequest};
 
 use crate::error::Error;
 
@@ -100,6 +104,8 @@ pub(crate) enum Source {
     Federation(Federation),
     /// A profile on disk.
     Profile(Box<Profile>),
+    /// The user's own provider.
+    Provider(SharedProvider),
 }
 
 impl fmt::Debug for Credential {
@@ -164,6 +170,42 @@ pub(crate) fn resolve(env: &Env) -> Result<Option<Credential>, Error> {
     }
 }
 
+/// The profile a builder names: `name` (else the one `active_config`
+/// points at, else `default`) under `dir`, else under
+/// `ANTHROPIC_CONFIG_DIR` or `~/.config/anthropic` as `var` says. Nothing
+/// else comes from the environment.
+///
+/// # Errors
+///
+/// A configuration error when there is no config directory, or the
+/// profile cannot be used.
+pub(crate) fn profile_source(
+    dir: Option<PathBuf>,
+    name: Option<String>,
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<Source, Error> {
+    let env = Env {
+        vars: HashMap::new(),
+        home: var("HOME").filter(|h| !h.is_empty()).map(PathBuf::from),
+    };
+    let dir = match dir {
+        Some(dir) => dir,
+        None => match var(CONFIG_DIR_VAR).filter(|d| !d.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => env.config_dir().ok_or_else(|| {
+                Error::config(format!(
+                    "no config directory for the profile: set ClientBuilder::config_dir, {CONFIG_DIR_VAR} or HOME"
+                ))
+            })?,
+        },
+    };
+    let name = name
+        .or_else(|| profile::active_pointer(&dir))
+        .unwrap_or_else(|| profile::DEFAULT.to_owned());
+    let profile = Profile::load(&dir, &name, &env)?;
+    Ok(Source::Profile(Box::new(profile)))
+}
+
 /// Federation from the environment, when its variables are set: an
 /// identity token (or a file holding one), a federation rule and an
 /// organization.
@@ -203,22 +245,6 @@ fn no_config_dir() -> Error {
     ))
 }
 
-/// An access token and when it expires, in seconds since the Unix epoch.
-#[derive(Clone)]
-pub(crate) struct AccessToken {
-    pub(crate) token: String,
-    pub(crate) expires_at: Option<u64>,
-}
-
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("token", &"<redacted>")
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
-
 /// Seconds since the Unix epoch.
 pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
@@ -243,6 +269,16 @@ impl Source {
         match self {
             Source::Federation(federation) => federation.exchange(http, base_url).await,
             Source::Profile(profile) => profile.fetch(http, base_url, force).await,
+            Source::Provider(provider) => {
+                let request = TokenRequest::new(force);
+                let token = provider.provider.token(request).await.map_err(|e| {
+                    Error::config_with("the credential provider could not give a token", e)
+                })?;
+                if token.token.is_empty() {
+                    return Err(Error::config("the credential provider gave an empty token"));
+                }
+                Ok(token)
+            }
         }
     }
 
@@ -251,7 +287,7 @@ impl Source {
     pub(crate) fn base_url(&self) -> Option<&reqwest::Url> {
         match self {
             Source::Profile(profile) => profile.base_url.as_ref(),
-            Source::Federation(_) => None,
+            Source::Federation(_) | Source::Provider(_) => None,
         }
     }
 
@@ -260,7 +296,7 @@ impl Source {
     pub(crate) fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
             Source::Profile(profile) => profile.headers(),
-            Source::Federation(_) => Vec::new(),
+            Source::Federation(_) | Source::Provider(_) => Vec::new(),
         }
     }
 }

@@ -312,10 +312,10 @@ impl Profile {
                 self.credentials_path.display()
             ))
         })?;
-        Ok(AccessToken {
-            token: token.to_owned(),
-            expires_at: credentials.get("expires_at").and_then(Value::as_u64),
-        })
+        Ok(AccessToken::minted(
+            token.to_owned(),
+            credentials.get("expires_at").and_then(Value::as_u64),
+        ))
     }
 }
 

@@ -23,6 +23,7 @@ fn kind(found: Option<Credential>) -> &'static str {
         Some(Credential::AuthToken(_)) => "auth token",
         Some(Credential::Minted(Source::Federation(_))) => "federation",
         Some(Credential::Minted(Source::Profile(_))) => "profile",
+        Some(Credential::Minted(Source::Provider(_))) => "provider",
     }
 }
 
@@ -415,6 +416,47 @@ mod wire {
         );
         assert_eq!(recorded[1].header("x-api-key"), None);
         assert!(!format!("{client:?}").contains("jwt-secret"));
+    }
+
+    #[tokio::test]
+    async fn workload_identity_set_in_code_exchanges_as_from_the_environment() {
+        let server = server(vec![token(1, 3600)]).await;
+        let identity = WorkloadIdentity::from_token("jwt-in-code", "fdrl_9", "org_9")
+            .service_account_id("svac_9")
+            .workspace_id("wrkspc_9");
+        let client = ClientBuilder::new()
+            .workload_identity(identity)
+            .base_url(server.url())
+            .build()
+            .unwrap();
+
+        client.create_message(&params()).await.unwrap();
+
+        let recorded = server.recorded();
+        let body: Value = serde_json::from_str(&recorded[0].body).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": "jwt-in-code",
+                "federation_rule_id": "fdrl_9",
+                "organization_id": "org_9",
+                "service_account_id": "svac_9",
+                "workspace_id": "wrkspc_9"
+            })
+        );
+        assert_eq!(
+            log(&server),
+            [
+                entry("/v1/oauth/token", ""),
+                entry("/v1/messages", "Bearer minted-1"),
+            ]
+        );
+        assert_eq!(
+            recorded[1].header("anthropic-beta"),
+            Some("oauth-2025-04-20")
+        );
+        assert!(!format!("{client:?}").contains("jwt-in-code"));
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::Files;
 use crate::error::Error;
+use crate::types::ResponseMeta;
 
 /// The content of a file, as it arrives: a stream of byte chunks, from
 /// [`Files::download`]. Nothing is buffered beyond the chunk at hand.
@@ -43,6 +44,7 @@ pub struct Download {
     received: u64,
     body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
     done: bool,
+    response: ResponseMeta,
 }
 
 impl Download {
@@ -57,9 +59,21 @@ impl Download {
             content_length: response.content_length(),
             content_type,
             received: 0,
+            response: ResponseMeta::new(response.status(), response.headers().clone()),
             body: Box::pin(response.bytes_stream()),
             done: false,
         }
+    }
+
+    /// The status and headers of the download's response: its request id
+    /// and the rest.
+    pub fn response(&self) -> &ResponseMeta {
+        &self.response
+    }
+
+    /// The `request-id` of the download's response.
+    pub fn request_id(&self) -> Option<&str> {
+        self.response.request_id()
     }
 
     /// The id of the file being downloaded.

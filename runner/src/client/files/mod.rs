@@ -19,6 +19,8 @@ mod multipart;
 mod save;
 mod upload;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use reqwest::Url;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
@@ -34,7 +36,8 @@ pub use upload::FileUpload;
 use super::Client;
 use crate::error::Error;
 use crate::platform::Endpoint;
-use crate::types::{DeletedFile, FILES_BETA, FileMetadata};
+use crate::types::response::Received;
+use crate::types::{DeletedFile, FILES_BETA, FileMetadata, ResponseMeta};
 
 impl Client {
     /// The Files API: upload, list, inspect, download and delete files.
@@ -202,7 +205,8 @@ impl Files {
     /// The client's headers with the Files beta added, and without the
     /// JSON content type: these requests have no body, or a multipart one.
     fn headers(&self) -> Result<HeaderMap, Error> {
-        let (mut headers, _) = self.client.request_headers(&[FILES_BETA.to_owned()])?;
+        let (headers, _) = self.client.request_headers(&[FILES_BETA.to_owned()])?;
+        let mut headers = headers.into_owned();
         headers.remove(CONTENT_TYPE);
         Ok(headers)
     }
@@ -217,7 +221,7 @@ impl Files {
 
     /// Sends a request with retries and decodes its JSON answer; errors
     /// name `file_id` when the request is about one file.
-    async fn json<T: DeserializeOwned>(
+    async fn json<T: DeserializeOwned + Received>(
         &self,
         span: &tracing::Span,
         url: &Url,
@@ -230,6 +234,7 @@ impl Files {
             let body: Bytes = response.bytes().await?;
             Ok((status, headers, body))
         };
+        self.client.refuse_extra_body(url)?;
         let sent = self
             .client
             .execute_request(span, url, request, read)
@@ -240,9 +245,11 @@ impl Files {
             (Err(e), Some(id)) => return Err(e.with_file_id(id)),
             (Err(e), None) => return Err(e),
         };
-        serde_json::from_slice(&body).map_err(|e| {
+        let mut value: T = serde_json::from_slice(&body).map_err(|e| {
             Error::decode(e, status, &headers, &body, attempts).expecting("a Files API response")
-        })
+        })?;
+        value.set_response(Arc::new(ResponseMeta::new(status, headers)));
+        Ok(value)
     }
 
     /// Sends a request for `file_id`'s content with retries, and returns
@@ -250,6 +257,7 @@ impl Files {
     async fn content(&self, file_id: &str) -> Result<reqwest::Response, Error> {
         let url = self.file_url(file_id, true)?;
         let headers = self.download_headers()?;
+        self.client.refuse_extra_body(&url)?;
         let span = tracing::info_span!("files.download", file_id, attempt = Empty);
         let request = || Ok(self.http().get(url.clone()).headers(headers.clone()));
         self.client

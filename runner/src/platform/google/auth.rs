@@ -75,7 +75,7 @@ impl GoogleAuth {
     pub(crate) async fn token(&self) -> Result<String, Error> {
         match &self.credentials {
             Credentials::AccessToken(token) => Ok(token.0.clone()),
-            Credentials::Provider(provider) => provider.0.token().await.map_err(|e| {
+            Credentials::Provider(provider) => provider.bearer().await.map_err(|e| {
                 Error::config_with(
                     format!("the token provider for {} failed", self.platform),
                     e,
@@ -117,7 +117,10 @@ impl GoogleAuth {
     pub(crate) fn reauthorize(&self) -> bool {
         match &self.credentials {
             Credentials::AccessToken(_) => false,
-            Credentials::Provider(_) => true,
+            Credentials::Provider(provider) => {
+                provider.refused();
+                true
+            }
             Credentials::Minted(_) => {
                 self.refused.store(true, Ordering::Release);
                 true
@@ -236,7 +239,7 @@ impl fmt::Debug for GoogleAuth {
 impl Credentials {
     /// The user's provider as credentials.
     pub(crate) fn provider(provider: impl TokenProvider) -> Self {
-        Credentials::Provider(SharedProvider(Arc::new(provider)))
+        Credentials::Provider(SharedProvider::new(provider))
     }
 }
 
@@ -319,6 +322,40 @@ mod tests {
         let error = auth.token().await.unwrap_err();
         assert!(error.to_string().contains("Vertex AI"), "{error}");
         assert!(auth.reauthorize());
+    }
+
+    #[tokio::test]
+    async fn a_provider_is_asked_for_a_fresh_token_after_a_refusal() {
+        use crate::credentials::{AccessToken, TokenError, TokenRequest};
+        use futures_util::future::BoxFuture;
+
+        struct Noting(std::sync::Mutex<Vec<bool>>);
+        impl TokenProvider for Noting {
+            fn token(
+                &self,
+                request: TokenRequest,
+            ) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
+                self.0.lock().unwrap().push(request.force_refresh());
+                Box::pin(async { Ok(AccessToken::new("t")) })
+            }
+        }
+        let noting = Arc::new(Noting(std::sync::Mutex::new(Vec::new())));
+        let shared = Arc::clone(&noting);
+        struct Via(Arc<Noting>);
+        impl TokenProvider for Via {
+            fn token(
+                &self,
+                request: TokenRequest,
+            ) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
+                self.0.token(request)
+            }
+        }
+        let auth = GoogleAuth::new("Vertex AI", Credentials::provider(Via(shared)));
+        auth.token().await.unwrap();
+        assert!(auth.reauthorize());
+        auth.token().await.unwrap();
+        auth.token().await.unwrap();
+        assert_eq!(*noting.0.lock().unwrap(), [false, true, false]);
     }
 
     #[tokio::test]
