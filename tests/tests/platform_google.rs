@@ -1,7 +1,9 @@
 //! Google's platforms end to end, over real HTTP on loopback: Vertex AI
-//! (`ScriptedVertex`) and Claude on Google Cloud, with OAuth tokens granted
-//! by a loopback token endpoint that checks the service account's signed
-//! JWT, and side by side with the official Python SDK's clients.
+//! (`ScriptedVertex`) and Claude on Google Cloud, with OAuth tokens from a
+//! loopback token endpoint that checks each grant (gcloud user credentials'
+//! refresh token, here, through google-cloud-auth; a service account's JWT
+//! from the Python SDK's google-auth) or a service-account key's
+//! self-signed JWT, and side by side with the official Python SDK's clients.
 
 mod support;
 
@@ -36,11 +38,26 @@ async fn vertex(script: impl Script) -> (TokenEndpoint, ScriptedVertex, Client) 
     (tokens, server, client)
 }
 
+/// A file of gcloud user credentials whose `token_uri` is `tokens`, as
+/// `gcloud auth application-default login` writes them; the test's files
+/// are left in the system's temp folder, a few hundred bytes each.
+fn user_credentials(tokens: &TokenEndpoint) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("toolrunner-google-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("adc-{n}.json"));
+    std::fs::write(&file, tokens.authorized_user()).unwrap();
+    file
+}
+
+/// A Vertex client for `server`, with user credentials exchanged at
+/// `tokens` and the project they name, never retrying.
 fn client_for(tokens: &TokenEndpoint, server: &ScriptedVertex) -> Client {
     Vertex::new()
         .region(REGION)
         .base_url(server.base_url())
-        .service_account_key(tokens.service_account_key())
+        .credentials_file(user_credentials(tokens))
         .client(Client::builder().max_retries(0))
         .build()
         .unwrap()
@@ -133,6 +150,40 @@ async fn a_message_goes_to_rawpredict_with_a_granted_token_and_the_version_in_th
     );
 }
 
+/// A service-account key: google-cloud-auth signs a JWT with it that
+/// Vertex takes as the access token, made once and sent on each request,
+/// with no token endpoint asked; the key's project is the project.
+#[tokio::test]
+async fn a_service_account_key_is_sent_as_a_self_signed_jwt() {
+    let tokens = TokenEndpoint::start().await.unwrap();
+    let server = ScriptedVertex::start(
+        Sequence::new([Reply::text("one"), Reply::text("two")]),
+        TEST_PROJECT_ID,
+        REGION,
+        &tokens,
+    )
+    .await
+    .unwrap();
+    let client = Vertex::new()
+        .region(REGION)
+        .base_url(server.base_url())
+        .service_account_key(tokens.service_account_key())
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let params = MessageParams::new(MODEL, 64).user("Hi");
+    assert_eq!(client.create_message(&params).await.unwrap().text(), "one");
+    assert_eq!(client.create_message(&params).await.unwrap().text(), "two");
+    let jwts = tokens.self_signed_tokens();
+    assert_eq!(jwts.len(), 1, "{:?}", tokens.refusals());
+    let bearer = format!("Bearer {}", jwts[0]);
+    for sent in server.server().recorded() {
+        assert_eq!(sent.target, rawpredict("rawPredict"));
+        assert_eq!(sent.header("authorization"), Some(bearer.as_str()));
+    }
+    assert!(tokens.grants().is_empty());
+}
+
 #[tokio::test]
 async fn a_streamed_reply_comes_from_streamrawpredict() {
     let (_tokens, server, client) =
@@ -190,14 +241,14 @@ impl OnGoogle {
         OnGoogle { tokens, served }
     }
 
-    /// A new client of the platform, with the endpoint's service-account
-    /// key, never retrying.
+    /// A new client of the platform, with user credentials exchanged at
+    /// the endpoint, never retrying.
     fn client(&self) -> Client {
         match &self.served {
             Served::Vertex(server) => client_for(&self.tokens, server),
             Served::Cloud(server) => GoogleCloud::new()
                 .base_url(server.base_url())
-                .service_account_key(self.tokens.service_account_key())
+                .credentials_file(user_credentials(&self.tokens))
                 .client(Client::builder().max_retries(0))
                 .build()
                 .unwrap(),
@@ -610,8 +661,9 @@ fn a_missing_region_or_project_names_the_variable_to_set() {
 
 /// The official Python SDK's `AnthropicVertex` and this crate's `Vertex`
 /// send the same calls to one scripted Vertex, each with its own grant
-/// from the token endpoint, through `GOOGLE_APPLICATION_CREDENTIALS` on the
-/// Python side (google-auth's ADC) and the same key on ours.
+/// from the token endpoint for the same gcloud user credentials, through
+/// `GOOGLE_APPLICATION_CREDENTIALS` on the Python side (google-auth's ADC)
+/// and the same file on ours.
 #[tokio::test]
 async fn vertex_requests_match_the_python_sdks() {
     let Some(python) = support::python::sdk().await else {
@@ -641,8 +693,8 @@ async fn vertex_requests_match_the_python_sdks() {
 
     let dir = std::env::temp_dir().join(format!("toolrunner-vertex-py-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let key_file = dir.join("key.json");
-    std::fs::write(&key_file, tokens.service_account_key()).unwrap();
+    let key_file = dir.join("adc.json");
+    std::fs::write(&key_file, tokens.authorized_user()).unwrap();
     let input = json!({"base_url": server.base_url(), "params": plain, "beta": beta}).to_string();
     let key_path = key_file.to_str().unwrap().to_owned();
     tokio::task::spawn_blocking(move || {
@@ -663,7 +715,7 @@ async fn vertex_requests_match_the_python_sdks() {
     let client = Vertex::new()
         .region(REGION)
         .base_url(server.base_url())
-        .service_account_key(std::fs::read_to_string(&key_file).unwrap())
+        .credentials_file(&key_file)
         .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
@@ -714,7 +766,7 @@ async fn google_cloud_sends_the_first_party_request_with_a_google_token() {
     let base = server.base_url();
     let client = GoogleCloud::new()
         .base_url(&base)
-        .service_account_key(tokens.service_account_key())
+        .credentials_file(user_credentials(&tokens))
         .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
@@ -749,7 +801,7 @@ async fn google_cloud_sends_the_first_party_request_with_a_google_token() {
 
 /// The official Python SDK's `AnthropicGoogleCloud` and this crate's
 /// `GoogleCloud` send the same calls to one scripted gateway, each with a
-/// grant of its own from the token endpoint.
+/// grant of its own from the token endpoint for the same user credentials.
 #[tokio::test]
 async fn google_cloud_requests_match_the_python_sdks() {
     let Some(python) = support::python::sdk().await else {
@@ -767,8 +819,8 @@ async fn google_cloud_requests_match_the_python_sdks() {
         .user("What is 2+2?");
     let dir = std::env::temp_dir().join(format!("toolrunner-gcloud-py-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let key_file = dir.join("key.json");
-    std::fs::write(&key_file, tokens.service_account_key()).unwrap();
+    let key_file = dir.join("adc.json");
+    std::fs::write(&key_file, tokens.authorized_user()).unwrap();
     let input = json!({"params": serde_json::to_value(&params).unwrap()}).to_string();
     let (key_path, python_base) = (key_file.to_str().unwrap().to_owned(), base.clone());
     tokio::task::spawn_blocking(move || {
@@ -785,11 +837,10 @@ async fn google_cloud_requests_match_the_python_sdks() {
     })
     .await
     .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 
     let client = GoogleCloud::new()
         .base_url(&base)
-        .service_account_key(tokens.service_account_key())
+        .credentials_file(&key_file)
         .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
@@ -801,6 +852,7 @@ async fn google_cloud_requests_match_the_python_sdks() {
         .message()
         .await
         .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 
     assert_same_as_python(&server.server().recorded(), 2, &tokens);
 }

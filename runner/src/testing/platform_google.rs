@@ -16,7 +16,9 @@ mod vertex;
 pub use gateway::ScriptedGoogleCloud;
 
 pub use token_endpoint::{
-    Grant, JWT_BEARER_GRANT, TEST_CLIENT_EMAIL, TEST_PROJECT_ID, TokenEndpoint,
+    Grant, JWT_BEARER_GRANT, METADATA_GRANT, REFRESH_TOKEN_GRANT, TEST_CLIENT_EMAIL,
+    TEST_OAUTH_CLIENT_ID, TEST_OAUTH_CLIENT_SECRET, TEST_PROJECT_ID, TEST_REFRESH_TOKEN,
+    TokenEndpoint,
 };
 pub use vertex::ScriptedVertex;
 

@@ -242,6 +242,18 @@ impl GoogleCloud {
         self
     }
 
+    /// Authenticates with the Application Default Credentials in `path`,
+    /// as `GOOGLE_APPLICATION_CREDENTIALS` names them: a service-account
+    /// key, the user credentials `gcloud auth application-default login`
+    /// writes, an impersonated service account, or workload identity
+    /// federation. The file is read on the first request.
+    pub fn credentials_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.credentials = Some(Credentials::Minted(Minted::ApplicationDefault {
+            file: Some(path.into()),
+        }));
+        self
+    }
+
     /// Authenticates with this service-account key (the JSON of a key
     /// file); its `project_id` is the project unless one is set.
     pub fn service_account_key(mut self, key_json: impl Into<String>) -> Self {

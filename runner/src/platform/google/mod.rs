@@ -6,5 +6,6 @@ mod google_cloud;
 mod path;
 mod vertex;
 
+pub(crate) use auth::CLOUD_PLATFORM_SCOPE;
 pub use google_cloud::GoogleCloud;
 pub use vertex::Vertex;
