@@ -22,7 +22,7 @@ use toolrunner::code_mode::{CodeMode, Isolation, Worker};
 use toolrunner::platform::{Aws, Bedrock, BedrockMantle};
 use toolrunner::stream::StreamEvent;
 use toolrunner::testing::{
-    AwsPlatform, Recorded, Reply, ScriptedAws, Sequence, TEST_ACCESS_KEY, TEST_API_KEY,
+    AwsPlatform, Recorded, Reply, Script, ScriptedAws, Sequence, TEST_ACCESS_KEY, TEST_API_KEY,
     TEST_REGION, TEST_SECRET_KEY, TEST_WORKSPACE_ID, event_stream_body, exception_frame,
     parse_event_stream,
 };
@@ -35,7 +35,7 @@ const MODEL_IN_PATH: &str =
     "arn:aws:bedrock:us-east-1:123456789012:inference-profile%2Fus.anthropic.claude-test-v1:0";
 const SESSION_TOKEN: &str = "FwoGZXIvYXdzEXAMPLEsessiontoken";
 
-async fn start(platform: AwsPlatform, script: Sequence) -> ScriptedAws {
+async fn start(platform: AwsPlatform, script: impl Script) -> ScriptedAws {
     ScriptedAws::start(platform, script)
         .await
         .expect("bind loopback")
@@ -1094,6 +1094,81 @@ async fn code_mode_run_on(platform: AwsPlatform, client: fn(&ScriptedAws) -> Cli
         "{result}"
     );
     verify_with_botocore(&server);
+}
+
+/// An AWS platform for the durable-run child, which reads its region and
+/// keys from the standard AWS variables, as the SDK's clients do.
+struct OnAws(ScriptedAws, AwsPlatform);
+
+impl support::durable::Served for OnAws {
+    fn url(&self) -> String {
+        self.0.url()
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        let name = match self.1 {
+            AwsPlatform::Bedrock => "bedrock",
+            AwsPlatform::Mantle => "mantle",
+            AwsPlatform::Aws => "aws",
+            other => panic!("no durable child for {other:?}"),
+        };
+        let mut env = vec![
+            ("DURABLE_PLATFORM".into(), name.into()),
+            ("AWS_REGION".into(), TEST_REGION.into()),
+            ("AWS_ACCESS_KEY_ID".into(), TEST_ACCESS_KEY.into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), TEST_SECRET_KEY.into()),
+        ];
+        if self.1 == AwsPlatform::Aws {
+            env.push((
+                "ANTHROPIC_AWS_WORKSPACE_ID".into(),
+                TEST_WORKSPACE_ID.into(),
+            ));
+        }
+        env
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.0.recorded().into_iter().map(|r| r.body).collect()
+    }
+}
+
+/// A run on `platform` in a process of its own, killed with SIGKILL at a
+/// checkpoint (mid-turn, then between turns), is resumed by a new process:
+/// no request sent twice, no call run twice, the conversation the same as
+/// an uninterrupted run's; every request signed, as botocore recomputes.
+async fn killed_process_resumes_on(platform: AwsPlatform, mode: &'static str, service: &str) {
+    use support::durable::{durable_model, kill_at_checkpoint_and_resume, uninterrupted};
+    let served = OnAws(start(platform, durable_model).await, platform);
+    let expected = uninterrupted(&served, mode).await;
+    assert_eq!(expected.1.len(), 3, "three model requests");
+    for n in [2, 4] {
+        let served = OnAws(start(platform, durable_model).await, platform);
+        kill_at_checkpoint_and_resume(&served, mode, n, &expected).await;
+        for sent in served.0.recorded() {
+            assert_signed(&sent, service, None);
+        }
+        verify_with_botocore(&served.0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bedrock_run_killed_in_its_process_resumes_in_a_new_one() {
+    killed_process_resumes_on(AwsPlatform::Bedrock, "plain", "bedrock").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_bedrock_run_killed_in_its_process_resumes_in_a_new_one() {
+    killed_process_resumes_on(AwsPlatform::Bedrock, "streaming", "bedrock").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mantle_run_killed_in_its_process_resumes_in_a_new_one() {
+    killed_process_resumes_on(AwsPlatform::Mantle, "plain", "bedrock-mantle").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aws_run_killed_in_its_process_resumes_in_a_new_one() {
+    killed_process_resumes_on(AwsPlatform::Aws, "plain", "aws-external-anthropic").await;
 }
 
 #[tokio::test]

@@ -246,6 +246,58 @@ async fn a_run_stopped_after_a_checkpoint_resumes_on_a_new_client() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Foundry for the durable-run child, which reads its key from
+/// `ANTHROPIC_FOUNDRY_API_KEY` as `AnthropicFoundry` does.
+struct OnFoundry(ScriptedFoundry);
+
+impl support::durable::Served for OnFoundry {
+    fn url(&self) -> String {
+        self.0.base_url()
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("DURABLE_PLATFORM".into(), "foundry".into()),
+            ("ANTHROPIC_FOUNDRY_API_KEY".into(), KEY.into()),
+        ]
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.0
+            .server()
+            .recorded()
+            .into_iter()
+            .map(|r| r.body)
+            .collect()
+    }
+}
+
+impl OnFoundry {
+    async fn start() -> Self {
+        let script = support::durable::durable_model;
+        OnFoundry(ScriptedFoundry::start_with_key(script, KEY).await.unwrap())
+    }
+}
+
+/// A run on Foundry in a process of its own, killed with SIGKILL at a
+/// checkpoint (mid-turn, then between turns), is resumed by a new process:
+/// no request sent twice, no call run twice, the conversation the same as
+/// an uninterrupted run's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foundry_run_killed_in_its_process_resumes_in_a_new_one() {
+    use support::durable::{kill_at_checkpoint_and_resume, uninterrupted};
+    let expected = uninterrupted(&OnFoundry::start().await, "plain").await;
+    assert_eq!(expected.1.len(), 3, "three model requests");
+    for n in [2, 4] {
+        let served = OnFoundry::start().await;
+        kill_at_checkpoint_and_resume(&served, "plain", n, &expected).await;
+        for sent in served.0.server().recorded() {
+            assert_eq!(sent.target, MESSAGES);
+            assert_eq!(sent.header("api-key"), Some(KEY));
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_code_mode_run_works_on_foundry() {
     let (server, client) = foundry([

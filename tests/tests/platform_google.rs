@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use toolrunner::code_mode::{CodeMode, Isolation, Worker};
 use toolrunner::platform::{GoogleCloud, Vertex};
 use toolrunner::testing::platform_google::{
-    ScriptedGoogleCloud, ScriptedVertex, TEST_PROJECT_ID, TokenEndpoint, google_error,
+    METADATA_GRANT, REFRESH_TOKEN_GRANT, ScriptedGoogleCloud, ScriptedVertex, TEST_PROJECT_ID,
+    TokenEndpoint, google_error,
 };
 use toolrunner::testing::{Recorded, Reply, Script, Sequence};
 use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, tool, toolset};
@@ -69,7 +70,9 @@ fn body(recorded: &Recorded) -> Value {
 
 /// Checks requests the Python SDK sent (the first `each`) against those
 /// toolrunner sent (the next `each`), in order: same target, body and
-/// headers, and each side's bearer token one the endpoint granted it.
+/// headers, and each side's bearer token good for the same key: google-auth
+/// (Python) exchanges the key's JWT at the token endpoint, google-cloud-auth
+/// (ours) sends a self-signed JWT of the key, as Google's libraries may.
 fn assert_same_as_python(recorded: &[Recorded], each: usize, tokens: &TokenEndpoint) {
     assert_eq!(recorded.len(), 2 * each, "{:?}", tokens.refusals());
     let (theirs, ours) = recorded.split_at(each);
@@ -93,8 +96,9 @@ fn assert_same_as_python(recorded: &[Recorded], each: usize, tokens: &TokenEndpo
             );
         }
     }
-    // Each side got one grant of its own, both checked by the endpoint.
-    assert_eq!(tokens.grants().len(), 2);
+    // One grant for Python, one self-signed JWT for us, each checked.
+    assert_eq!(tokens.grants().len(), 1);
+    assert_eq!(tokens.self_signed_tokens().len(), 1);
 }
 
 /// Add two numbers.
@@ -203,7 +207,7 @@ async fn a_streamed_reply_comes_from_streamrawpredict() {
 // client and checks what its requests show on the wire.
 
 /// Which Google platform a run goes to.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Google {
     Vertex,
     Cloud,
@@ -266,6 +270,11 @@ impl OnGoogle {
     /// not) and body shape, and a token the endpoint granted, no
     /// Anthropic key.
     fn check_wire(&self, streamed: bool) {
+        self.check_wire_of(streamed, MODEL);
+    }
+
+    /// [`check_wire`](Self::check_wire) for requests for `model`.
+    fn check_wire_of(&self, streamed: bool, model: &str) {
         let granted: Vec<String> = self
             .tokens
             .grants()
@@ -285,7 +294,7 @@ impl OnGoogle {
                     } else {
                         "rawPredict"
                     };
-                    assert_eq!(sent.target, rawpredict(specifier));
+                    assert_eq!(sent.target, rawpredict(specifier).replace(MODEL, model));
                     assert_eq!(body["anthropic_version"], "2026-10-21");
                     // Vertex has no message threads: none was sent.
                     assert!(body.get("thread").is_none(), "{body}");
@@ -299,7 +308,7 @@ impl OnGoogle {
                         )
                     );
                     assert_eq!(sent.header("anthropic-version"), Some("2026-10-21"));
-                    assert_eq!(body["model"], MODEL);
+                    assert_eq!(body["model"], model);
                 }
             }
         }
@@ -493,6 +502,114 @@ async fn a_code_mode_run_works_on_google_cloud() {
     code_mode_run_on(Google::Cloud).await;
 }
 
+/// A Google platform for the durable-run child, whose credentials come
+/// from Application Default Credentials as in production: on Vertex, the
+/// metadata server (`GCE_METADATA_HOST`, the token endpoint's); on Google
+/// Cloud, gcloud's user credentials in `CLOUDSDK_CONFIG`. `HOME` is an
+/// empty folder, so that no file of this machine's is found.
+struct ForChild {
+    on: OnGoogle,
+    platform: Google,
+    home: std::path::PathBuf,
+}
+
+impl ForChild {
+    async fn start(platform: Google) -> Self {
+        let on = OnGoogle::start(platform, support::durable::durable_model).await;
+        let home = support::durable::temp_dir("google-home");
+        if platform == Google::Cloud {
+            let gcloud = home.join("gcloud-config");
+            std::fs::create_dir_all(&gcloud).unwrap();
+            std::fs::write(
+                gcloud.join("application_default_credentials.json"),
+                on.tokens.authorized_user(),
+            )
+            .unwrap();
+        }
+        ForChild { on, platform, home }
+    }
+
+    /// The grants the children got: one per process, of `grant_type`,
+    /// each for the cloud-platform scope.
+    fn assert_granted(&self, processes: usize) {
+        let grants = self.on.tokens.grants();
+        assert_eq!(grants.len(), processes, "{:?}", self.on.tokens.refusals());
+        let (grant_type, scope) = match self.platform {
+            Google::Vertex => (METADATA_GRANT, &grants[0].claims["scopes"]),
+            Google::Cloud => (REFRESH_TOKEN_GRANT, &grants[0].claims["scope"]),
+        };
+        assert!(grants.iter().all(|g| g.grant_type == grant_type));
+        assert_eq!(scope, "https://www.googleapis.com/auth/cloud-platform");
+        // The durable-run child asks for `claude-test`.
+        self.on.check_wire_of(false, "claude-test");
+    }
+}
+
+impl Drop for ForChild {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+impl support::durable::Served for ForChild {
+    fn url(&self) -> String {
+        match &self.on.served {
+            Served::Vertex(server) => server.base_url(),
+            Served::Cloud(server) => server.base_url(),
+        }
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        let home = self.home.to_str().unwrap().to_owned();
+        let mut env = vec![("HOME".into(), home.clone())];
+        match self.platform {
+            Google::Vertex => env.extend([
+                ("DURABLE_PLATFORM".into(), "vertex".into()),
+                ("CLOUD_ML_REGION".into(), REGION.into()),
+                ("ANTHROPIC_VERTEX_PROJECT_ID".into(), TEST_PROJECT_ID.into()),
+                ("GCE_METADATA_HOST".into(), self.on.tokens.metadata_host()),
+            ]),
+            Google::Cloud => env.extend([
+                ("DURABLE_PLATFORM".into(), "google-cloud".into()),
+                ("CLOUDSDK_CONFIG".into(), format!("{home}/gcloud-config")),
+            ]),
+        }
+        env
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.on.recorded().into_iter().map(|r| r.body).collect()
+    }
+}
+
+/// A run on `platform` in a process of its own, killed with SIGKILL at a
+/// checkpoint (mid-turn, then between turns), is resumed by a new process:
+/// no request sent twice, no call run twice, the conversation the same as
+/// an uninterrupted run's; each process got its own token from ADC.
+async fn killed_process_resumes_on(platform: Google) {
+    use support::durable::{kill_at_checkpoint_and_resume, uninterrupted};
+    let served = ForChild::start(platform).await;
+    let expected = uninterrupted(&served, "plain").await;
+    assert_eq!(expected.1.len(), 3, "three model requests");
+    served.assert_granted(1);
+    for n in [2, 4] {
+        let served = ForChild::start(platform).await;
+        kill_at_checkpoint_and_resume(&served, "plain", n, &expected).await;
+        served.assert_granted(2);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vertex_run_killed_in_its_process_resumes_in_a_new_one_with_metadata_server_tokens() {
+    killed_process_resumes_on(Google::Vertex).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_google_cloud_run_killed_in_its_process_resumes_in_a_new_one_with_gcloud_user_credentials()
+ {
+    killed_process_resumes_on(Google::Cloud).await;
+}
+
 #[tokio::test]
 async fn an_expired_token_is_replaced_once_then_the_refusal_is_an_error() {
     let (tokens, server, client) =
@@ -660,10 +777,9 @@ fn a_missing_region_or_project_names_the_variable_to_set() {
 }
 
 /// The official Python SDK's `AnthropicVertex` and this crate's `Vertex`
-/// send the same calls to one scripted Vertex, each with its own grant
-/// from the token endpoint for the same gcloud user credentials, through
-/// `GOOGLE_APPLICATION_CREDENTIALS` on the Python side (google-auth's ADC)
-/// and the same file on ours.
+/// send the same calls to one scripted Vertex, with the same service-account
+/// key file, `GOOGLE_APPLICATION_CREDENTIALS` on the Python side
+/// (google-auth's ADC) and [`Vertex::credentials_file`] on ours.
 #[tokio::test]
 async fn vertex_requests_match_the_python_sdks() {
     let Some(python) = support::python::sdk().await else {
@@ -693,8 +809,8 @@ async fn vertex_requests_match_the_python_sdks() {
 
     let dir = std::env::temp_dir().join(format!("toolrunner-vertex-py-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let key_file = dir.join("adc.json");
-    std::fs::write(&key_file, tokens.authorized_user()).unwrap();
+    let key_file = dir.join("key.json");
+    std::fs::write(&key_file, tokens.service_account_key()).unwrap();
     let input = json!({"base_url": server.base_url(), "params": plain, "beta": beta}).to_string();
     let key_path = key_file.to_str().unwrap().to_owned();
     tokio::task::spawn_blocking(move || {
@@ -800,8 +916,8 @@ async fn google_cloud_sends_the_first_party_request_with_a_google_token() {
 }
 
 /// The official Python SDK's `AnthropicGoogleCloud` and this crate's
-/// `GoogleCloud` send the same calls to one scripted gateway, each with a
-/// grant of its own from the token endpoint for the same user credentials.
+/// `GoogleCloud` send the same calls to one scripted gateway, with the same
+/// service-account key file.
 #[tokio::test]
 async fn google_cloud_requests_match_the_python_sdks() {
     let Some(python) = support::python::sdk().await else {
@@ -819,8 +935,8 @@ async fn google_cloud_requests_match_the_python_sdks() {
         .user("What is 2+2?");
     let dir = std::env::temp_dir().join(format!("toolrunner-gcloud-py-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let key_file = dir.join("adc.json");
-    std::fs::write(&key_file, tokens.authorized_user()).unwrap();
+    let key_file = dir.join("key.json");
+    std::fs::write(&key_file, tokens.service_account_key()).unwrap();
     let input = json!({"params": serde_json::to_value(&params).unwrap()}).to_string();
     let (key_path, python_base) = (key_file.to_str().unwrap().to_owned(), base.clone());
     tokio::task::spawn_blocking(move || {
