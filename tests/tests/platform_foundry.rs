@@ -341,8 +341,8 @@ fn missing_settings_name_the_variables_to_set() {
 }
 
 /// The official Python SDK's `AnthropicFoundry` and this crate's `Foundry`
-/// send the same calls to one scripted resource: with the key from
-/// `ANTHROPIC_FOUNDRY_API_KEY`, then with an Entra token provider.
+/// send the same calls to one scripted resource, with the key from
+/// `ANTHROPIC_FOUNDRY_API_KEY`.
 #[tokio::test]
 async fn foundry_requests_match_the_python_sdks() {
     let Some(python) = support::python::sdk().await else {
@@ -408,5 +408,90 @@ client = AnthropicFoundry(max_retries=0)
 params = cfg["params"]
 client.beta.messages.create(betas=[cfg["beta"]], **params)
 with client.beta.messages.stream(betas=[cfg["beta"]], **params) as stream:
+    stream.get_final_message()
+"#;
+
+/// The official Python SDK's `AnthropicFoundry(azure_ad_token_provider=...)`
+/// and this crate's `Foundry::token_provider` send the same calls to one
+/// scripted resource that takes the Entra token only: path, body and every
+/// header equal, the bearer token included, and no key header on either.
+#[tokio::test]
+async fn foundry_requests_with_an_entra_token_provider_match_the_python_sdks() {
+    const TOKEN: &str = "entra-scripted-access-token";
+    let Some(python) = support::python::sdk().await else {
+        return;
+    };
+    let replies = || [Reply::text("plain"), Reply::text("streamed").streamed()];
+    let script = Sequence::new(replies().into_iter().chain(replies()));
+    let server = ScriptedFoundry::start_with_entra(script, |token| token == TOKEN)
+        .await
+        .unwrap();
+    let params = MessageParams::new(MODEL, 128)
+        .system("Be brief.")
+        .user("What is 2+2?");
+    let input = json!({
+        "params": serde_json::to_value(&params).unwrap(),
+        "base_url": server.base_url(),
+        "token": TOKEN,
+    })
+    .to_string();
+    tokio::task::spawn_blocking(move || {
+        support::python::run(&python, PYTHON_FOUNDRY_ENTRA, &input, &[])
+    })
+    .await
+    .unwrap();
+
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    let client = Foundry::new()
+        .base_url(server.base_url())
+        .token_provider(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<_, std::io::Error>(TOKEN.to_owned()) }
+        })
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    client.create_message(&params).await.unwrap();
+    client
+        .stream_message(&params)
+        .await
+        .unwrap()
+        .message()
+        .await
+        .unwrap();
+    // Asked before each request, as the SDK asks on every request.
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 4);
+    let (theirs, ours) = recorded.split_at(2);
+    for (theirs, ours) in theirs.iter().zip(ours) {
+        assert_eq!(ours.target, theirs.target);
+        assert_eq!(body(ours), body(theirs));
+        assert_eq!(
+            support::python::comparable_headers(ours, &[]),
+            support::python::comparable_headers(theirs, &[])
+        );
+        let bearer = format!("Bearer {TOKEN}");
+        assert_eq!(ours.header("authorization"), Some(bearer.as_str()));
+        assert_eq!(ours.header("api-key"), None);
+        assert_eq!(ours.header("x-api-key"), None);
+    }
+}
+
+const PYTHON_FOUNDRY_ENTRA: &str = r#"
+import json, sys
+from anthropic import AnthropicFoundry
+
+cfg = json.load(sys.stdin)
+client = AnthropicFoundry(
+    azure_ad_token_provider=lambda: cfg["token"],
+    base_url=cfg["base_url"],
+    max_retries=0,
+)
+params = cfg["params"]
+client.messages.create(**params)
+with client.messages.stream(**params) as stream:
     stream.get_final_message()
 "#;

@@ -192,9 +192,9 @@ impl GoogleAuth {
                         e,
                     )
                 })?;
-                self.from_json(key, "the service-account key")
+                self.of_json(key, "the service-account key")
             }
-            Minted::ApplicationDefault { file: Some(file) } => self.from_file(file).await,
+            Minted::ApplicationDefault { file: Some(file) } => self.read_file(file).await,
             Minted::ApplicationDefault { file: None } => {
                 // gcloud keeps its ADC file under CLOUDSDK_CONFIG when set,
                 // where google-auth (the Python SDK's) looks for it;
@@ -204,7 +204,7 @@ impl GoogleAuth {
                     .map(|dir| PathBuf::from(dir).join(ADC_FILE_NAME))
                     .filter(|file| file.is_file());
                 if let Some(file) = gcloud {
-                    return self.from_file(&file).await;
+                    return self.read_file(&file).await;
                 }
                 // The rest of the chain: GOOGLE_APPLICATION_CREDENTIALS,
                 // gcloud's file under the home folder, the metadata server.
@@ -224,7 +224,7 @@ impl GoogleAuth {
         }
     }
 
-    async fn from_file(&self, file: &Path) -> Result<AccessTokenCredentials, Error> {
+    async fn read_file(&self, file: &Path) -> Result<AccessTokenCredentials, Error> {
         let json = tokio::fs::read_to_string(file)
             .await
             .map_err(|e| Error::io("read the Google credentials file", file, e))?;
@@ -234,7 +234,7 @@ impl GoogleAuth {
                 e,
             )
         })?;
-        self.from_json(
+        self.of_json(
             value,
             &format!("the Google credentials file {}", file.display()),
         )
@@ -242,7 +242,7 @@ impl GoogleAuth {
 
     /// Credentials of the kind `json`'s `type` names; `what` names where
     /// it came from, for errors.
-    fn from_json(&self, json: Value, what: &str) -> Result<AccessTokenCredentials, Error> {
+    fn of_json(&self, json: Value, what: &str) -> Result<AccessTokenCredentials, Error> {
         let kind = json
             .get("type")
             .and_then(Value::as_str)
