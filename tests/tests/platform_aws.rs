@@ -321,6 +321,39 @@ async fn an_exception_frame_mid_stream_is_an_error_naming_it() {
     );
 }
 
+/// A throttled request is retried as on the first-party client, signed
+/// anew: botocore checks both attempts.
+#[tokio::test]
+async fn a_throttled_bedrock_request_is_retried_and_signed_again() {
+    let throttled = Reply::aws_error(429, "ThrottlingException", "Too many requests")
+        .header("retry-after-ms", "1");
+    let server = start(
+        AwsPlatform::Bedrock,
+        Sequence::new([throttled, Reply::text("After the wait.")]),
+    )
+    .await;
+    let client = Bedrock::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, None)
+        .client(Client::builder().max_retries(1))
+        .build()
+        .expect("bedrock client");
+    let message = client
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .expect("the retry succeeds");
+    assert_eq!(message.text(), "After the wait.");
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[0].body, recorded[1].body);
+    for sent in &recorded {
+        assert_eq!(sent.target, format!("/model/{MODEL_IN_PATH}/invoke"));
+        assert_signed(sent, "bedrock", None);
+    }
+    verify_with_botocore(&server);
+}
+
 #[tokio::test]
 async fn a_403_from_bedrock_is_an_api_error_with_its_request_id() {
     let server = start(

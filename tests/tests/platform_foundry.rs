@@ -144,6 +144,32 @@ async fn a_key_foundry_refuses_is_a_clear_401_sent_once() {
     assert!(!format!("{error} {error:?}").contains("wrong-key"));
 }
 
+/// An overloaded Foundry is retried as on the first-party client.
+#[tokio::test]
+async fn an_overloaded_foundry_is_retried() {
+    let overloaded =
+        Reply::error(529, "overloaded_error", "Overloaded").header("retry-after-ms", "1");
+    let server =
+        ScriptedFoundry::start_with_key(Sequence::new([overloaded, Reply::text("Back.")]), KEY)
+            .await
+            .unwrap();
+    let client = Foundry::new()
+        .base_url(server.base_url())
+        .api_key(KEY)
+        .client(Client::builder().max_retries(1))
+        .build()
+        .unwrap();
+    let message = client
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap();
+    assert_eq!(message.text(), "Back.");
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[0].body, recorded[1].body);
+    assert_eq!(recorded[1].header("api-key"), Some(KEY));
+}
+
 #[tokio::test]
 async fn a_403_from_foundry_is_an_api_error_with_its_request_id() {
     let denied = Reply::error(

@@ -632,6 +632,43 @@ async fn an_expired_token_is_replaced_once_then_the_refusal_is_an_error() {
     );
 }
 
+/// An unavailable Vertex is retried as on the first-party client, with
+/// the cached token.
+#[tokio::test]
+async fn an_unavailable_vertex_is_retried_with_the_same_token() {
+    let unavailable = google_error(503, "UNAVAILABLE", "The service is unavailable.")
+        .header("retry-after-ms", "1");
+    let tokens = TokenEndpoint::start().await.unwrap();
+    let server = ScriptedVertex::start(
+        Sequence::new([unavailable, Reply::text("Back.")]),
+        TEST_PROJECT_ID,
+        REGION,
+        &tokens,
+    )
+    .await
+    .unwrap();
+    let client = Vertex::new()
+        .region(REGION)
+        .base_url(server.base_url())
+        .credentials_file(user_credentials(&tokens))
+        .client(Client::builder().max_retries(1))
+        .build()
+        .unwrap();
+    let message = client
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap();
+    assert_eq!(message.text(), "Back.");
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[0].body, recorded[1].body);
+    assert_eq!(
+        recorded[0].header("authorization"),
+        recorded[1].header("authorization")
+    );
+    assert_eq!(tokens.grants().len(), 1);
+}
+
 #[tokio::test]
 async fn a_token_refused_twice_ends_in_a_clear_401() {
     let tokens = TokenEndpoint::start().await.unwrap();

@@ -11,7 +11,8 @@
 //!   `GOOGLE_CLOUD_PROJECT`, else the credentials'; the workspace is
 //!   `ANTHROPIC_GOOGLE_CLOUD_WORKSPACE_ID`;
 //! - a Google OAuth token goes in `Authorization: Bearer`: from a token
-//!   provider, a service-account key or Application Default Credentials;
+//!   provider, a service-account key, a credentials file or Application
+//!   Default Credentials (as for [`Vertex`](super::Vertex));
 //!   `ANTHROPIC_API_KEY` and `ANTHROPIC_AUTH_TOKEN` are never read;
 //! - everything the first-party API offers is offered, message threads
 //!   included.

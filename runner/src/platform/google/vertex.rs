@@ -177,8 +177,16 @@ pub(crate) fn vertex_body(
 /// project (`ANTHROPIC_VERTEX_PROJECT_ID`, else the one the credentials
 /// name). Credentials are Application Default Credentials unless set:
 /// [`access_token`](Self::access_token),
-/// [`token_provider`](Self::token_provider) or
-/// [`service_account_key`](Self::service_account_key).
+/// [`token_provider`](Self::token_provider),
+/// [`service_account_key`](Self::service_account_key) or
+/// [`credentials_file`](Self::credentials_file). ADC, through Google's
+/// `google-cloud-auth`, looks in turn at the file
+/// `GOOGLE_APPLICATION_CREDENTIALS` names, gcloud's
+/// `application_default_credentials.json` (under `CLOUDSDK_CONFIG`, else
+/// `~/.config/gcloud`: what `gcloud auth application-default login`
+/// writes), and the metadata server of Compute Engine, GKE or Cloud Run
+/// (`GCE_METADATA_HOST` to name another). Tokens are cached and refreshed
+/// in the background four minutes before they expire.
 ///
 /// # Examples
 ///
