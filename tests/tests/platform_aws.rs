@@ -22,9 +22,9 @@ use toolrunner::code_mode::{CodeMode, Isolation, Worker};
 use toolrunner::platform::{Aws, Bedrock, BedrockMantle};
 use toolrunner::stream::StreamEvent;
 use toolrunner::testing::{
-    AwsPlatform, Recorded, Reply, Script, ScriptedAws, Sequence, TEST_ACCESS_KEY, TEST_API_KEY,
-    TEST_REGION, TEST_SECRET_KEY, TEST_WORKSPACE_ID, event_stream_body, exception_frame,
-    parse_event_stream,
+    AwsPlatform, Part, Recorded, Reply, Script, ScriptedAws, Sequence, TEST_ACCESS_KEY,
+    TEST_API_KEY, TEST_REGION, TEST_SECRET_KEY, TEST_WORKSPACE_ID, event_stream_body,
+    exception_frame, parse_event_stream, sse_events,
 };
 use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, State, tool, toolset};
 
@@ -298,14 +298,7 @@ async fn an_exception_frame_mid_stream_is_an_error_naming_it() {
         Sequence::new([Reply::stream([toolrunner::testing::Part::Chunk(sse)])]),
     )
     .await;
-    let client = bedrock(&server);
-    let mut stream = client
-        .stream_message(&MessageParams::new(MODEL, 64).user("Hi"))
-        .await
-        .expect("the stream opens");
-    let first = stream.next().await.unwrap().expect("message_start");
-    assert!(matches!(first, StreamEvent::MessageStart { .. }));
-    let error = stream.next().await.unwrap().expect_err("the exception");
+    let error = error_after_message_start(&bedrock(&server)).await;
     assert!(error.is_stream_error(), "{error:?}");
     assert_eq!(error.api_error_type(), Some("throttlingException"));
     assert!(error.to_string().contains("Too many tokens"), "{error}");
@@ -352,6 +345,51 @@ async fn a_throttled_bedrock_request_is_retried_and_signed_again() {
         assert_signed(sent, "bedrock", None);
     }
     verify_with_botocore(&server);
+}
+
+/// Opens a stream, which starts with `message_start`, and gives the error
+/// that comes next.
+async fn error_after_message_start(client: &Client) -> toolrunner::Error {
+    let mut stream = client
+        .stream_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .expect("the stream opens");
+    let first = stream.next().await.unwrap().expect("message_start");
+    assert!(matches!(first, StreamEvent::MessageStart { .. }));
+    stream.next().await.unwrap().expect_err("an error next")
+}
+
+/// A Bedrock stream silent for longer than the idle timeout is broken, as
+/// a first-party one is: the timeout bounds the event-stream frames too.
+#[tokio::test]
+async fn a_bedrock_stream_silent_past_the_idle_timeout_is_broken() {
+    let events = sse_events(&message("msg_1", json!([text("Hi")]), "end_turn"));
+    // The first event, then silence until the test ends.
+    let silence = Arc::new(tokio::sync::Notify::new());
+    let reply = Reply::stream([Part::Chunk(events[0].clone()), Part::Wait(silence)]);
+    let server = start(AwsPlatform::Bedrock, Sequence::new([reply])).await;
+    let client = Bedrock::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, None)
+        .client(
+            Client::builder()
+                .max_retries(0)
+                .stream_idle_timeout(std::time::Duration::from_millis(200)),
+        )
+        .build()
+        .expect("bedrock client");
+    let error = error_after_message_start(&client).await;
+    assert!(error.is_stream_broken(), "{error}");
+    assert!(
+        error.to_string().contains("nothing was received for 200ms"),
+        "{error}"
+    );
+    let recorded = server.recorded();
+    assert_eq!(
+        recorded[0].target,
+        format!("/model/{MODEL_IN_PATH}/invoke-with-response-stream")
+    );
 }
 
 #[tokio::test]
