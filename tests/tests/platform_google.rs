@@ -502,23 +502,38 @@ async fn a_code_mode_run_works_on_google_cloud() {
     code_mode_run_on(Google::Cloud).await;
 }
 
+/// Where the durable-run child's Application Default Credentials are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Adc {
+    /// The metadata server `GCE_METADATA_HOST` names: the token endpoint's.
+    MetadataServer,
+    /// gcloud's user credentials in the folder `CLOUDSDK_CONFIG` names.
+    GcloudConfig,
+    /// gcloud's user credentials where gcloud puts them by default,
+    /// `~/.config/gcloud`.
+    HomeFolder,
+}
+
 /// A Google platform for the durable-run child, whose credentials come
-/// from Application Default Credentials as in production: on Vertex, the
-/// metadata server (`GCE_METADATA_HOST`, the token endpoint's); on Google
-/// Cloud, gcloud's user credentials in `CLOUDSDK_CONFIG`. `HOME` is an
-/// empty folder, so that no file of this machine's is found.
+/// from Application Default Credentials as in production. `HOME` is a
+/// fresh folder, so that no file of this machine's is found.
 struct ForChild {
     on: OnGoogle,
     platform: Google,
+    adc: Adc,
     home: std::path::PathBuf,
 }
 
 impl ForChild {
-    async fn start(platform: Google) -> Self {
+    async fn start(platform: Google, adc: Adc) -> Self {
         let on = OnGoogle::start(platform, support::durable::durable_model).await;
         let home = support::durable::temp_dir("google-home");
-        if platform == Google::Cloud {
-            let gcloud = home.join("gcloud-config");
+        let gcloud = match adc {
+            Adc::MetadataServer => None,
+            Adc::GcloudConfig => Some(home.join("gcloud-config")),
+            Adc::HomeFolder => Some(home.join(".config/gcloud")),
+        };
+        if let Some(gcloud) = gcloud {
             std::fs::create_dir_all(&gcloud).unwrap();
             std::fs::write(
                 gcloud.join("application_default_credentials.json"),
@@ -526,17 +541,24 @@ impl ForChild {
             )
             .unwrap();
         }
-        ForChild { on, platform, home }
+        ForChild {
+            on,
+            platform,
+            adc,
+            home,
+        }
     }
 
-    /// The grants the children got: one per process, of `grant_type`,
-    /// each for the cloud-platform scope.
+    /// The grants the children got: one per process, from the source
+    /// `adc` names, each for the cloud-platform scope.
     fn assert_granted(&self, processes: usize) {
         let grants = self.on.tokens.grants();
         assert_eq!(grants.len(), processes, "{:?}", self.on.tokens.refusals());
-        let (grant_type, scope) = match self.platform {
-            Google::Vertex => (METADATA_GRANT, &grants[0].claims["scopes"]),
-            Google::Cloud => (REFRESH_TOKEN_GRANT, &grants[0].claims["scope"]),
+        let (grant_type, scope) = match self.adc {
+            Adc::MetadataServer => (METADATA_GRANT, &grants[0].claims["scopes"]),
+            Adc::GcloudConfig | Adc::HomeFolder => {
+                (REFRESH_TOKEN_GRANT, &grants[0].claims["scope"])
+            }
         };
         assert!(grants.iter().all(|g| g.grant_type == grant_type));
         assert_eq!(scope, "https://www.googleapis.com/auth/cloud-platform");
@@ -567,12 +589,17 @@ impl support::durable::Served for ForChild {
                 ("DURABLE_PLATFORM".into(), "vertex".into()),
                 ("CLOUD_ML_REGION".into(), REGION.into()),
                 ("ANTHROPIC_VERTEX_PROJECT_ID".into(), TEST_PROJECT_ID.into()),
-                ("GCE_METADATA_HOST".into(), self.on.tokens.metadata_host()),
             ]),
-            Google::Cloud => env.extend([
-                ("DURABLE_PLATFORM".into(), "google-cloud".into()),
-                ("CLOUDSDK_CONFIG".into(), format!("{home}/gcloud-config")),
-            ]),
+            Google::Cloud => env.push(("DURABLE_PLATFORM".into(), "google-cloud".into())),
+        }
+        match self.adc {
+            Adc::MetadataServer => {
+                env.push(("GCE_METADATA_HOST".into(), self.on.tokens.metadata_host()));
+            }
+            Adc::GcloudConfig => {
+                env.push(("CLOUDSDK_CONFIG".into(), format!("{home}/gcloud-config")));
+            }
+            Adc::HomeFolder => {}
         }
         env
     }
@@ -586,14 +613,14 @@ impl support::durable::Served for ForChild {
 /// checkpoint (mid-turn, then between turns), is resumed by a new process:
 /// no request sent twice, no call run twice, the conversation the same as
 /// an uninterrupted run's; each process got its own token from ADC.
-async fn killed_process_resumes_on(platform: Google) {
+async fn killed_process_resumes_on(platform: Google, adc: Adc) {
     use support::durable::{kill_at_checkpoint_and_resume, uninterrupted};
-    let served = ForChild::start(platform).await;
+    let served = ForChild::start(platform, adc).await;
     let expected = uninterrupted(&served, "plain").await;
     assert_eq!(expected.1.len(), 3, "three model requests");
     served.assert_granted(1);
     for n in [2, 4] {
-        let served = ForChild::start(platform).await;
+        let served = ForChild::start(platform, adc).await;
         kill_at_checkpoint_and_resume(&served, "plain", n, &expected).await;
         served.assert_granted(2);
     }
@@ -601,13 +628,20 @@ async fn killed_process_resumes_on(platform: Google) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vertex_run_killed_in_its_process_resumes_in_a_new_one_with_metadata_server_tokens() {
-    killed_process_resumes_on(Google::Vertex).await;
+    killed_process_resumes_on(Google::Vertex, Adc::MetadataServer).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_google_cloud_run_killed_in_its_process_resumes_in_a_new_one_with_gcloud_user_credentials()
  {
-    killed_process_resumes_on(Google::Cloud).await;
+    killed_process_resumes_on(Google::Cloud, Adc::GcloudConfig).await;
+}
+
+/// The default place of `gcloud auth application-default login`'s file,
+/// found by google-cloud-auth itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vertex_run_killed_in_its_process_resumes_with_gcloud_credentials_from_the_home_folder() {
+    killed_process_resumes_on(Google::Vertex, Adc::HomeFolder).await;
 }
 
 #[tokio::test]
