@@ -347,6 +347,45 @@ async fn a_throttled_bedrock_request_is_retried_and_signed_again() {
     verify_with_botocore(&server);
 }
 
+/// A turn longer than the API answers without streaming (`max_tokens`
+/// past 21,333) is streamed by the plain runner on Bedrock too, as on the
+/// first-party client: to `invoke-with-response-stream`, in event-stream
+/// frames, signed.
+#[tokio::test]
+async fn a_long_bedrock_turn_is_streamed_by_the_plain_runner() {
+    let server = start(
+        AwsPlatform::Bedrock,
+        Sequence::new([
+            Reply::stream_message(two_calls()),
+            Reply::stream_message(message(
+                "msg_2",
+                json!([text("Sunny at noon.")]),
+                "end_turn",
+            )),
+        ]),
+    )
+    .await;
+    let calls = Arc::new(Calls(AtomicUsize::new(0)));
+    let last = bedrock(&server)
+        .tool_runner(
+            MessageParams::new(MODEL, 64_000).user("Weather and time in Oslo?"),
+            toolset![weather, clock].with_state(calls),
+        )
+        .until_done()
+        .await
+        .expect("run");
+    assert_eq!(last.text(), "Sunny at noon.");
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), 2);
+    for request in &recorded {
+        bedrock_wire(request, true);
+    }
+    for request in server.requests() {
+        assert_eq!(request["max_tokens"], 64_000);
+    }
+    verify_with_botocore(&server);
+}
+
 /// Opens a stream, which starts with `message_start`, and gives the error
 /// that comes next.
 async fn error_after_message_start(client: &Client) -> toolrunner::Error {
