@@ -324,6 +324,57 @@ async fn a_foundry_run_killed_in_its_process_resumes_in_a_new_one() {
     }
 }
 
+/// A sales figure, from code only.
+#[tool(allowed_callers = ["code"])]
+fn sales(region: String) -> u64 {
+    if region == "north" { 120 } else { 80 }
+}
+
+/// Programmatic tool calling through the API's code-execution tool works on
+/// Foundry, whose API has that tool: the tool goes out with the callers it
+/// allows, a call from code is answered in its container.
+#[tokio::test]
+async fn programmatic_calling_works_on_foundry() {
+    const V: &str = "code_execution_20260120";
+    let container = json!({"id": "container_1", "expires_at": "2026-11-21T12:00:00Z"});
+    let mut first = support::message(
+        "msg_1",
+        json!([
+            {"type": "server_tool_use", "id": "srvtoolu_1", "name": "code_execution",
+             "input": {"code": "print(await sales(region='north'))"}},
+            {"type": "tool_use", "id": "toolu_c1", "name": "sales", "input": {"region": "north"},
+             "caller": {"type": V, "tool_id": "srvtoolu_1"}},
+        ]),
+        "tool_use",
+    );
+    first["container"] = container.clone();
+    let mut last = support::message("msg_2", json!([support::text("North: 120.")]), "end_turn");
+    last["container"] = container;
+    let (server, client) = foundry([Reply::message(first), Reply::message(last)]).await;
+    let answer = client
+        .tool_runner(
+            MessageParams::new(MODEL, 256).user("North?"),
+            toolset![sales],
+        )
+        .message_threads(false)
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(answer.text(), "North: 120.");
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 2);
+    let sent = body(&recorded[0]);
+    let tools = sent["tools"].as_array().unwrap();
+    assert!(tools.iter().any(|t| t["type"] == V), "{sent}");
+    let tool = tools.iter().find(|t| t["name"] == "sales").unwrap();
+    assert_eq!(tool["allowed_callers"], json!([V]));
+    let second = body(&recorded[1]);
+    assert_eq!(second["container"], "container_1");
+    let result = &support::last_message(&second)["content"][0];
+    assert_eq!(result["tool_use_id"], "toolu_c1");
+    assert_eq!(result["content"], "120");
+}
+
 #[tokio::test]
 async fn a_code_mode_run_works_on_foundry() {
     let (server, client) = foundry([
