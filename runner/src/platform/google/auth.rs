@@ -65,7 +65,8 @@ pub(crate) enum Minted {
 pub(crate) struct GoogleAuth {
     platform: &'static str,
     credentials: Credentials,
-    minted: Mutex<Option<AccessTokenCredentials>>,
+    /// The credentials, and the runtime whose task refreshes their token.
+    minted: Mutex<Option<(AccessTokenCredentials, tokio::runtime::Id)>>,
     /// The platform refused a token: the next request makes new
     /// credentials, so that its token is not the cached, refused one.
     refused: AtomicBool,
@@ -174,12 +175,19 @@ impl GoogleAuth {
             // Dropping the last handle stops its background refresh.
             *slot = None;
         }
-        if let Some(credentials) = &*slot {
-            return Ok(credentials.clone());
+        // google-cloud-auth refreshes tokens in a task on the runtime that
+        // made the credentials, and panics waiting for a token once that
+        // runtime is gone: a client used from another runtime (one per
+        // test, or per blocking call) makes credentials of its own there.
+        let runtime = tokio::runtime::Handle::current().id();
+        match &*slot {
+            Some((credentials, made_on)) if *made_on == runtime => Ok(credentials.clone()),
+            _ => {
+                let credentials = self.make(minted).await?;
+                *slot = Some((credentials.clone(), runtime));
+                Ok(credentials)
+            }
         }
-        let credentials = self.make(minted).await?;
-        *slot = Some(credentials.clone());
-        Ok(credentials)
     }
 
     async fn make(&self, minted: &Minted) -> Result<AccessTokenCredentials, Error> {
@@ -402,6 +410,32 @@ mod tests {
         let second = auth.token().await.unwrap();
         assert_ne!(first, second);
         assert_eq!(second, grants[1].access_token);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_client_used_from_a_second_runtime_gets_its_tokens_there() {
+        let runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        };
+        let serving = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let endpoint = serving.block_on(TokenEndpoint::start()).unwrap();
+        // Tokens that expire at once: the second runtime cannot use the
+        // first's and must wait for a refresh.
+        endpoint.set_expires_in(0);
+        let (auth, dir) = from_file("runtimes", &endpoint.authorized_user());
+        let first = runtime().block_on(auth.token()).unwrap();
+        // The first runtime is gone, and its refresh task with it.
+        let second = runtime().block_on(auth.token()).unwrap();
+        assert_ne!(first, second);
+        assert_eq!(endpoint.grants().len(), 2);
         let _ = std::fs::remove_dir_all(dir);
     }
 
