@@ -36,6 +36,9 @@ pub(crate) const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/c
 /// `application_default_credentials.json` there is the user's ADC file.
 const GCLOUD_CONFIG_VAR: &str = "CLOUDSDK_CONFIG";
 
+/// The credentials file ADC reads first, when set.
+const ADC_FILE_VAR: &str = "GOOGLE_APPLICATION_CREDENTIALS";
+
 /// The file `gcloud auth application-default login` writes.
 const ADC_FILE_NAME: &str = "application_default_credentials.json";
 
@@ -205,10 +208,12 @@ impl GoogleAuth {
             Minted::ApplicationDefault { file: Some(file) } => self.read_file(file).await,
             Minted::ApplicationDefault { file: None } => {
                 // gcloud keeps its ADC file under CLOUDSDK_CONFIG when set,
-                // where google-auth (the Python SDK's) looks for it;
-                // google-cloud-auth looks only under the home folder.
+                // where google-auth (the Python SDK's) looks for it, after
+                // GOOGLE_APPLICATION_CREDENTIALS; google-cloud-auth looks
+                // only under the home folder.
+                let named = std::env::var_os(ADC_FILE_VAR).is_some_and(|v| !v.is_empty());
                 let gcloud = std::env::var_os(GCLOUD_CONFIG_VAR)
-                    .filter(|v| !v.is_empty())
+                    .filter(|v| !named && !v.is_empty())
                     .map(|dir| PathBuf::from(dir).join(ADC_FILE_NAME))
                     .filter(|file| file.is_file());
                 if let Some(file) = gcloud {
