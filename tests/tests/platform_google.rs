@@ -16,7 +16,7 @@ use toolrunner::testing::platform_google::{
     METADATA_GRANT, REFRESH_TOKEN_GRANT, ScriptedGoogleCloud, ScriptedVertex, TEST_PROJECT_ID,
     TokenEndpoint, google_error,
 };
-use toolrunner::testing::{Recorded, Reply, Script, Sequence};
+use toolrunner::testing::{Part, Recorded, Reply, Script, Sequence};
 use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, tool, toolset};
 
 const REGION: &str = "us-east5";
@@ -701,6 +701,36 @@ async fn an_unavailable_vertex_is_retried_with_the_same_token() {
         recorded[1].header("authorization")
     );
     assert_eq!(tokens.grants().len(), 1);
+}
+
+/// A Vertex answer slower than the client's timeout is a timeout error, as
+/// on the first-party client, and is not sent again without retries.
+#[tokio::test]
+async fn a_vertex_request_past_the_timeout_is_a_timeout_error() {
+    // Headers, then a body that never comes.
+    let silence = Arc::new(tokio::sync::Notify::new());
+    let stalled = Reply::stream([Part::Wait(silence)]);
+    let tokens = TokenEndpoint::start().await.unwrap();
+    let server = ScriptedVertex::start(Sequence::new([stalled]), TEST_PROJECT_ID, REGION, &tokens)
+        .await
+        .unwrap();
+    let client = Vertex::new()
+        .region(REGION)
+        .base_url(server.base_url())
+        .credentials_file(user_credentials(&tokens))
+        .client(
+            Client::builder()
+                .max_retries(0)
+                .timeout(std::time::Duration::from_millis(300)),
+        )
+        .build()
+        .unwrap();
+    let error = client
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert_eq!(server.server().recorded().len(), 1);
 }
 
 #[tokio::test]
