@@ -322,7 +322,7 @@ async fn a_throttled_bedrock_request_is_retried_and_signed_again() {
         .header("retry-after-ms", "1");
     let server = start(
         AwsPlatform::Bedrock,
-        Sequence::new([throttled, Reply::text("After the wait.")]),
+        Sequence::new([throttled, Reply::text("Back.")]),
     )
     .await;
     let client = Bedrock::new()
@@ -332,14 +332,7 @@ async fn a_throttled_bedrock_request_is_retried_and_signed_again() {
         .client(Client::builder().max_retries(1))
         .build()
         .expect("bedrock client");
-    let message = client
-        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
-        .await
-        .expect("the retry succeeds");
-    assert_eq!(message.text(), "After the wait.");
-    let recorded = server.recorded();
-    assert_eq!(recorded.len(), 2);
-    assert_eq!(recorded[0].body, recorded[1].body);
+    let recorded = support::answered_after_one_retry(&client, MODEL, || server.recorded()).await;
     for sent in &recorded {
         assert_eq!(sent.target, format!("/model/{MODEL_IN_PATH}/invoke"));
         assert_signed(sent, "bedrock", None);

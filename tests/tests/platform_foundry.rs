@@ -37,6 +37,27 @@ fn keyed(server: &ScriptedFoundry) -> Client {
         .unwrap()
 }
 
+/// A client for `server` whose Entra token provider gives `token(n)` the
+/// `n`th time it is asked (from 1), and how often it was asked.
+fn entra(
+    server: &ScriptedFoundry,
+    token: impl Fn(usize) -> String + Send + Sync + 'static,
+) -> (Client, Arc<AtomicUsize>) {
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    let client = Foundry::new()
+        .base_url(server.base_url())
+        .token_provider(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            let token = token(n);
+            async move { Ok::<_, std::io::Error>(token) }
+        })
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    (client, asked)
+}
+
 fn body(recorded: &Recorded) -> Value {
     serde_json::from_str(&recorded.body).unwrap()
 }
@@ -83,17 +104,7 @@ async fn entra_tokens_come_from_the_provider_and_a_refused_one_is_asked_for_agai
     )
     .await
     .unwrap();
-    let asked = Arc::new(AtomicUsize::new(0));
-    let counter = asked.clone();
-    let client = Foundry::new()
-        .base_url(server.base_url())
-        .token_provider(move || {
-            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-            async move { Ok::<_, std::io::Error>(format!("entra-{}", n.min(2))) }
-        })
-        .client(Client::builder().max_retries(0))
-        .build()
-        .unwrap();
+    let (client, asked) = entra(&server, |n| format!("entra-{}", n.min(2)));
     let params = MessageParams::new(MODEL, 64).user("Hi");
     assert_eq!(
         client.create_message(&params).await.unwrap().text(),
@@ -159,14 +170,8 @@ async fn an_overloaded_foundry_is_retried() {
         .client(Client::builder().max_retries(1))
         .build()
         .unwrap();
-    let message = client
-        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
-        .await
-        .unwrap();
-    assert_eq!(message.text(), "Back.");
-    let recorded = server.server().recorded();
-    assert_eq!(recorded.len(), 2);
-    assert_eq!(recorded[0].body, recorded[1].body);
+    let recorded =
+        support::answered_after_one_retry(&client, MODEL, || server.server().recorded()).await;
     assert_eq!(recorded[1].header("api-key"), Some(KEY));
 }
 
@@ -452,28 +457,41 @@ async fn foundry_requests_match_the_python_sdks() {
     .await
     .unwrap();
 
-    let client = keyed(&server);
-    client.create_message(&params).await.unwrap();
+    plain_then_streamed(&keyed(&server), &params).await;
+    // The key headers too: both sides send the same key.
+    for ours in same_as_python(&server) {
+        assert_eq!(ours.header("api-key"), Some(KEY));
+    }
+}
+
+/// One plain and one streamed call of `params`, as the Python scripts make.
+async fn plain_then_streamed(client: &Client, params: &MessageParams) {
+    client.create_message(params).await.unwrap();
     client
-        .stream_message(&params)
+        .stream_message(params)
         .await
         .unwrap()
         .message()
         .await
         .unwrap();
+}
 
+/// Checks the two requests the Python SDK sent against the two toolrunner
+/// sent next, in order: same target, body and every header but the
+/// volatile ones (credentials included). Gives toolrunner's.
+fn same_as_python(server: &ScriptedFoundry) -> Vec<Recorded> {
     let recorded = server.server().recorded();
     assert_eq!(recorded.len(), 4);
     let (theirs, ours) = recorded.split_at(2);
     for (theirs, ours) in theirs.iter().zip(ours) {
         assert_eq!(ours.target, theirs.target);
         assert_eq!(body(ours), body(theirs));
-        // The key headers too: both sides send the same key.
         assert_eq!(
             support::python::comparable_headers(ours, &[]),
             support::python::comparable_headers(theirs, &[])
         );
     }
+    ours.to_vec()
 }
 
 const PYTHON_FOUNDRY: &str = r#"
@@ -518,38 +536,12 @@ async fn foundry_requests_with_an_entra_token_provider_match_the_python_sdks() {
     .await
     .unwrap();
 
-    let asked = Arc::new(AtomicUsize::new(0));
-    let counter = asked.clone();
-    let client = Foundry::new()
-        .base_url(server.base_url())
-        .token_provider(move || {
-            counter.fetch_add(1, Ordering::SeqCst);
-            async { Ok::<_, std::io::Error>(TOKEN.to_owned()) }
-        })
-        .client(Client::builder().max_retries(0))
-        .build()
-        .unwrap();
-    client.create_message(&params).await.unwrap();
-    client
-        .stream_message(&params)
-        .await
-        .unwrap()
-        .message()
-        .await
-        .unwrap();
+    let (client, asked) = entra(&server, |_| TOKEN.to_owned());
+    plain_then_streamed(&client, &params).await;
     // Asked before each request, as the SDK asks on every request.
     assert_eq!(asked.load(Ordering::SeqCst), 2);
 
-    let recorded = server.server().recorded();
-    assert_eq!(recorded.len(), 4);
-    let (theirs, ours) = recorded.split_at(2);
-    for (theirs, ours) in theirs.iter().zip(ours) {
-        assert_eq!(ours.target, theirs.target);
-        assert_eq!(body(ours), body(theirs));
-        assert_eq!(
-            support::python::comparable_headers(ours, &[]),
-            support::python::comparable_headers(theirs, &[])
-        );
+    for ours in same_as_python(&server) {
         let bearer = format!("Bearer {TOKEN}");
         assert_eq!(ours.header("authorization"), Some(bearer.as_str()));
         assert_eq!(ours.header("api-key"), None);

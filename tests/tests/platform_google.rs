@@ -17,7 +17,7 @@ use toolrunner::testing::platform_google::{
     TokenEndpoint, google_error,
 };
 use toolrunner::testing::{Part, Recorded, Reply, Script, Sequence};
-use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, tool, toolset};
+use toolrunner::{Client, ClientBuilder, FileStore, MessageParams, RunId, RunStore, tool, toolset};
 
 const REGION: &str = "us-east5";
 const MODEL: &str = "claude-sonnet-4-5@20250929";
@@ -28,14 +28,28 @@ fn rawpredict(specifier: &str) -> String {
     )
 }
 
-/// A token endpoint, Vertex in front of `script`, and a client for them
-/// with the endpoint's service-account key, never retrying.
-async fn vertex(script: impl Script) -> (TokenEndpoint, ScriptedVertex, Client) {
+/// A token endpoint and Vertex in front of `script`, taking its tokens.
+async fn served(script: impl Script) -> (TokenEndpoint, ScriptedVertex) {
     let tokens = TokenEndpoint::start().await.unwrap();
     let server = ScriptedVertex::start(script, TEST_PROJECT_ID, REGION, &tokens)
         .await
         .unwrap();
-    let client = client_for(&tokens, &server);
+    (tokens, server)
+}
+
+/// A token endpoint, Vertex in front of `script`, and a client for them
+/// with user credentials exchanged at the endpoint, never retrying.
+async fn vertex(script: impl Script) -> (TokenEndpoint, ScriptedVertex, Client) {
+    vertex_with(script, Client::builder().max_retries(0)).await
+}
+
+/// [`vertex`] with the client's `settings`.
+async fn vertex_with(
+    script: impl Script,
+    settings: ClientBuilder,
+) -> (TokenEndpoint, ScriptedVertex, Client) {
+    let (tokens, server) = served(script).await;
+    let client = client_with(&tokens, &server, settings);
     (tokens, server, client)
 }
 
@@ -55,11 +69,16 @@ fn user_credentials(tokens: &TokenEndpoint) -> std::path::PathBuf {
 /// A Vertex client for `server`, with user credentials exchanged at
 /// `tokens` and the project they name, never retrying.
 fn client_for(tokens: &TokenEndpoint, server: &ScriptedVertex) -> Client {
+    client_with(tokens, server, Client::builder().max_retries(0))
+}
+
+/// [`client_for`] with the client's `settings`.
+fn client_with(tokens: &TokenEndpoint, server: &ScriptedVertex, settings: ClientBuilder) -> Client {
     Vertex::new()
         .region(REGION)
         .base_url(server.base_url())
         .credentials_file(user_credentials(tokens))
-        .client(Client::builder().max_retries(0))
+        .client(settings)
         .build()
         .unwrap()
 }
@@ -159,15 +178,7 @@ async fn a_message_goes_to_rawpredict_with_a_granted_token_and_the_version_in_th
 /// with no token endpoint asked; the key's project is the project.
 #[tokio::test]
 async fn a_service_account_key_is_sent_as_a_self_signed_jwt() {
-    let tokens = TokenEndpoint::start().await.unwrap();
-    let server = ScriptedVertex::start(
-        Sequence::new([Reply::text("one"), Reply::text("two")]),
-        TEST_PROJECT_ID,
-        REGION,
-        &tokens,
-    )
-    .await
-    .unwrap();
+    let (tokens, server) = served(Sequence::new([Reply::text("one"), Reply::text("two")])).await;
     let client = Vertex::new()
         .region(REGION)
         .base_url(server.base_url())
@@ -672,30 +683,10 @@ async fn an_expired_token_is_replaced_once_then_the_refusal_is_an_error() {
 async fn an_unavailable_vertex_is_retried_with_the_same_token() {
     let unavailable = google_error(503, "UNAVAILABLE", "The service is unavailable.")
         .header("retry-after-ms", "1");
-    let tokens = TokenEndpoint::start().await.unwrap();
-    let server = ScriptedVertex::start(
-        Sequence::new([unavailable, Reply::text("Back.")]),
-        TEST_PROJECT_ID,
-        REGION,
-        &tokens,
-    )
-    .await
-    .unwrap();
-    let client = Vertex::new()
-        .region(REGION)
-        .base_url(server.base_url())
-        .credentials_file(user_credentials(&tokens))
-        .client(Client::builder().max_retries(1))
-        .build()
-        .unwrap();
-    let message = client
-        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
-        .await
-        .unwrap();
-    assert_eq!(message.text(), "Back.");
-    let recorded = server.server().recorded();
-    assert_eq!(recorded.len(), 2);
-    assert_eq!(recorded[0].body, recorded[1].body);
+    let script = Sequence::new([unavailable, Reply::text("Back.")]);
+    let (tokens, server, client) = vertex_with(script, Client::builder().max_retries(1)).await;
+    let recorded =
+        support::answered_after_one_retry(&client, MODEL, || server.server().recorded()).await;
     assert_eq!(
         recorded[0].header("authorization"),
         recorded[1].header("authorization")
@@ -710,21 +701,10 @@ async fn a_vertex_request_past_the_timeout_is_a_timeout_error() {
     // Headers, then a body that never comes.
     let silence = Arc::new(tokio::sync::Notify::new());
     let stalled = Reply::stream([Part::Wait(silence)]);
-    let tokens = TokenEndpoint::start().await.unwrap();
-    let server = ScriptedVertex::start(Sequence::new([stalled]), TEST_PROJECT_ID, REGION, &tokens)
-        .await
-        .unwrap();
-    let client = Vertex::new()
-        .region(REGION)
-        .base_url(server.base_url())
-        .credentials_file(user_credentials(&tokens))
-        .client(
-            Client::builder()
-                .max_retries(0)
-                .timeout(std::time::Duration::from_millis(300)),
-        )
-        .build()
-        .unwrap();
+    let settings = Client::builder()
+        .max_retries(0)
+        .timeout(std::time::Duration::from_millis(300));
+    let (_tokens, server, client) = vertex_with(Sequence::new([stalled]), settings).await;
     let error = client
         .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
         .await
