@@ -38,19 +38,47 @@ pub const DEPRECATED: &[(&str, &str)] = &[
     ("claude-opus-4-5-20251101", "2027-01-22"),
 ];
 
-/// The end-of-life date of `model` when it is deprecated.
+/// The end-of-life date of `model` when it is deprecated. `model` may be
+/// a first-party name or a platform's id for it: Amazon Bedrock's
+/// (`anthropic.claude-sonnet-4-5-20250929-v1:0`, with a region prefix or
+/// in an inference profile's ARN) or Vertex AI's
+/// (`claude-sonnet-4-5@20250929`).
 ///
 /// # Examples
 ///
 /// ```
-/// assert_eq!(toolrunner::models::end_of_life("claude-sonnet-4-5"), Some("2026-11-30"));
-/// assert_eq!(toolrunner::models::end_of_life(toolrunner::models::CURRENT), None);
+/// use toolrunner::models::{CURRENT, end_of_life};
+///
+/// assert_eq!(end_of_life("claude-sonnet-4-5"), Some("2026-11-30"));
+/// assert_eq!(end_of_life("claude-sonnet-4-5@20250929"), Some("2026-11-30"));
+/// assert_eq!(end_of_life("us.anthropic.claude-sonnet-4-5-20250929-v1:0"), Some("2026-11-30"));
+/// assert_eq!(end_of_life(CURRENT), None);
 /// ```
 pub fn end_of_life(model: &str) -> Option<&'static str> {
+    let first_party = first_party_name(model);
     DEPRECATED
         .iter()
-        .find(|(name, _)| *name == model)
+        .find(|(name, _)| *name == model || *name == first_party)
         .map(|(_, date)| *date)
+}
+
+/// The first-party name in a platform's model id: the part after the last
+/// `/` (an ARN) and after `anthropic.` without Bedrock's `-v1:0` version,
+/// or with Vertex AI's `@` as the first-party `-`.
+fn first_party_name(model: &str) -> String {
+    let id = model.rsplit('/').next().unwrap_or(model);
+    let id = match id.split_once("anthropic.") {
+        Some((_, name)) => name
+            .rsplit_once("-v")
+            .filter(|(_, version)| {
+                version
+                    .split(':')
+                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map_or(name, |(name, _)| name),
+        None => id,
+    };
+    id.replace('@', "-")
 }
 
 /// Logs a warning the first time in this process that a request names
@@ -85,6 +113,26 @@ mod tests {
         assert!(warn_if_deprecated("claude-opus-4-5-20251101"));
         assert!(!warn_if_deprecated("claude-opus-4-5-20251101"));
         assert!(!warn_if_deprecated(CURRENT));
+    }
+
+    #[test]
+    fn platform_ids_name_their_first_party_model() {
+        for id in [
+            "anthropic.claude-opus-4-5-20251101-v1:0",
+            "global.anthropic.claude-opus-4-5-20251101-v1:0",
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-opus-4-5-20251101-v1:0",
+            "claude-opus-4-5@20251101",
+            "claude-opus-4-5",
+        ] {
+            assert_eq!(end_of_life(id), Some("2027-01-22"), "{id}");
+        }
+        for id in [
+            "anthropic.claude-opus-5-5-v1:0",
+            "claude-opus-5-5@20261001",
+            "vx",
+        ] {
+            assert_eq!(end_of_life(id), None, "{id}");
+        }
     }
 
     #[test]

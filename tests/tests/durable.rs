@@ -6,282 +6,53 @@
 //! start it again to resume from its file store.
 
 mod support;
+use support::durable::*;
 use support::*;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use toolrunner::testing::{Reply, ScriptedServer};
+use toolrunner::testing::ScriptedServer;
 use toolrunner::{Decision, FileStore, PendingCall, RunId, RunStore, tool, toolset};
 
-/// The checkpoints of the scripted run: a response with two calls, each
-/// call, a response with one call, that call, the final answer, and the
-/// end of the run.
-const CHECKPOINTS: usize = 7;
-
-/// The model's side of the kill tests: what it says depends on how far
-/// the conversation is (never on how many requests came), so that a
-/// request sent twice would be answered alike, and seen in the record.
+/// A scripted model for the kill tests, on the first-party API.
 async fn scripted_model() -> ScriptedServer {
-    ScriptedServer::start(|request: &Value| {
-        let turns = request["messages"]
-            .as_array()
-            .map_or(0, |m| m.iter().filter(|m| m["role"] == "assistant").count());
-        let append = |id: &str, word: &str| tool_use(id, "append", json!({"word": word}));
-        let reply = match turns {
-            0 => message(
-                "msg_1",
-                json!([append("toolu_a", "a"), append("toolu_b", "b")]),
-                "tool_use",
-            ),
-            1 => message("msg_2", json!([append("toolu_c", "c")]), "tool_use"),
-            _ => message("msg_3", json!([text("All appended.")]), "end_turn"),
-        };
-        if request["stream"] == true {
-            Reply::stream_message(&reply)
-        } else {
-            Reply::message(reply)
-        }
-    })
-    .await
-    .expect("bind loopback")
-}
-
-/// A fresh directory under the system's temp directory.
-///
-/// Unique per call, not only per name: two tests running at once may both
-/// want an uninterrupted run of the same mode, and sharing a directory
-/// would have each child resume the other's run.
-fn temp_dir(name: &str) -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!(
-        "toolrunner-durable-{name}-{}-{unique}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-/// How a child is started, and where it is to stop for the kill.
-struct Child<'a> {
-    url: &'a str,
-    dir: &'a Path,
-    mode: &'a str,
-    /// `(variable, value)`: where to stop; `None` to run to the end.
-    pause: Option<(&'a str, String)>,
-}
-
-/// What a child said.
-enum Ending {
-    /// It stopped on cue and was killed with SIGKILL.
-    Killed,
-    /// It ran to the end: the conversation.
-    Done(Value),
-}
-
-impl Child<'_> {
-    /// Runs the child; when it says `wait_for`, kills it.
-    fn run(&self, wait_for: Option<&str>) -> Ending {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_durable-child"));
-        command
-            .args([self.url, &path(&self.dir.join("store")), "order-7"])
-            .arg(path(self.dir))
-            .arg(self.mode)
-            .env_remove("DURABLE_PAUSE_AT")
-            .env_remove("DURABLE_PAUSE_IN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        if let Some((name, value)) = &self.pause {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("start durable-child");
-        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        for line in stdout.lines() {
-            let line = line.expect("read the child's stdout");
-            if Some(line.as_str()) == wait_for {
-                child.kill().expect("SIGKILL the child");
-                let status = child.wait().expect("reap the child");
-                assert!(!status.success(), "the child was killed: {status}");
-                return Ending::Killed;
-            }
-            if let Some(conversation) = line.strip_prefix("done ") {
-                let status = child.wait().expect("reap the child");
-                assert!(status.success(), "{status}");
-                return Ending::Done(serde_json::from_str(conversation).expect("conversation"));
-            }
-        }
-        let status = child.wait().expect("reap the child");
-        panic!("the child ended without a word for the test: {status}");
-    }
-}
-
-fn path(p: &Path) -> String {
-    p.to_str().expect("a UTF-8 temp path").to_owned()
-}
-
-/// Each key of `log` with how many lines it has, in order of first line.
-fn lines_per_key(log: &Path) -> Vec<(String, usize)> {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for key in text.lines().filter_map(|l| l.split('\t').next()) {
-        match counts.iter_mut().find(|(k, _)| k == key) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((key.to_owned(), 1)),
-        }
-    }
-    counts.sort();
-    counts
-}
-
-/// One uninterrupted run in a child: its conversation and the request
-/// bodies the server received, byte for byte.
-async fn uninterrupted(mode: &'static str) -> (Value, Vec<String>) {
-    let server = scripted_model().await;
-    let dir = temp_dir(&format!("straight-{mode}"));
-    let (url, child_dir) = (server.url(), dir.clone());
-    let ending = blocking(move || {
-        let child = Child {
-            url: &url,
-            dir: &child_dir,
-            mode,
-            pause: None,
-        };
-        child.run(None)
-    })
-    .await;
-    let Ending::Done(conversation) = ending else {
-        panic!("a child without a pause runs to the end");
-    };
-    let bodies = server.recorded().into_iter().map(|r| r.body).collect();
-    let _ = std::fs::remove_dir_all(&dir);
-    (conversation, bodies)
-}
-
-/// Runs blocking process work off the runtime's threads, so that the
-/// scripted server goes on answering.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(work)
+    ScriptedServer::start(durable_model)
         .await
-        .expect("blocking task")
-}
-
-/// Kills a run at checkpoint `n`, resumes it in a new process, and checks
-/// it against the uninterrupted run.
-async fn kill_at_checkpoint_and_resume(
-    mode: &'static str,
-    n: usize,
-    expected: &(Value, Vec<String>),
-) {
-    let server = scripted_model().await;
-    let dir = temp_dir(&format!("{mode}-{n}"));
-    let url = server.url();
-    let (killed_dir, killed_url) = (dir.clone(), url.clone());
-    let killed = blocking(move || {
-        let child = Child {
-            url: &killed_url,
-            dir: &killed_dir,
-            mode,
-            pause: Some(("DURABLE_PAUSE_AT", n.to_string())),
-        };
-        child.run(Some(&format!("checkpoint {n}")))
-    })
-    .await;
-    assert!(matches!(killed, Ending::Killed), "checkpoint {n}");
-    let answered = server.recorded().len();
-
-    let (resumed_dir, resumed_url) = (dir.clone(), url.clone());
-    let resumed = blocking(move || {
-        let child = Child {
-            url: &resumed_url,
-            dir: &resumed_dir,
-            mode,
-            pause: None,
-        };
-        child.run(None)
-    })
-    .await;
-    let Ending::Done(conversation) = resumed else {
-        panic!("the resumed child did not finish");
-    };
-
-    // Every call's side effect happened once.
-    let once = vec![
-        ("order-7:toolu_a".to_owned(), 1),
-        ("order-7:toolu_b".to_owned(), 1),
-        ("order-7:toolu_c".to_owned(), 1),
-    ];
-    let effects = lines_per_key(&dir.join("effects.log"));
-    assert_eq!(effects, once, "killed at checkpoint {n}");
-    let attempts = lines_per_key(&dir.join("attempts.log"));
-    if mode == "concurrent" {
-        // A call still running beside the one checkpointed was cut off
-        // mid-flight, and ran again; no call ran more than that.
-        assert!(
-            attempts.iter().all(|(_, n)| (1..=2).contains(n)),
-            "{attempts:?}"
-        );
-    } else {
-        // One call at a time: none was in flight at a checkpoint, so each
-        // ran exactly once.
-        assert_eq!(attempts, once, "killed at checkpoint {n}");
-    }
-    // The same conversation as the run that was never killed.
-    assert_eq!(conversation, expected.0, "killed at checkpoint {n}");
-    // The same requests, byte for byte: those answered before the kill
-    // were not sent again, and the resumed ones are those the run would
-    // have sent.
-    let bodies: Vec<String> = server.recorded().into_iter().map(|r| r.body).collect();
-    assert_eq!(bodies.len(), expected.1.len(), "killed at checkpoint {n}");
-    for (i, (got, want)) in bodies.iter().zip(&expected.1).enumerate() {
-        let sent_by = if i < answered {
-            "the killed child"
-        } else {
-            "the resumed child"
-        };
-        assert_eq!(
-            got, want,
-            "request {i}, sent by {sent_by}, killed at checkpoint {n}"
-        );
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+        .expect("bind loopback")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_killed_at_any_checkpoint_resumes_as_if_never_killed() {
-    let expected = uninterrupted("plain").await;
+    let expected = uninterrupted(&scripted_model().await, "plain").await;
     assert_eq!(expected.1.len(), 3, "three model requests");
     assert_eq!(expected.0.as_array().map(Vec::len), Some(6));
     for n in 1..=CHECKPOINTS {
-        kill_at_checkpoint_and_resume("plain", n, &expected).await;
+        kill_at_checkpoint_and_resume(&scripted_model().await, "plain", n, &expected).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_with_calls_at_once_killed_at_any_checkpoint_does_each_side_effect_once() {
-    let expected = uninterrupted("concurrent").await;
+    let expected = uninterrupted(&scripted_model().await, "concurrent").await;
     for n in 1..=CHECKPOINTS {
-        kill_at_checkpoint_and_resume("concurrent", n, &expected).await;
+        kill_at_checkpoint_and_resume(&scripted_model().await, "concurrent", n, &expected).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streaming_run_killed_at_any_checkpoint_resumes_as_if_never_killed() {
-    let expected = uninterrupted("streaming").await;
+    let expected = uninterrupted(&scripted_model().await, "streaming").await;
     for n in 1..=CHECKPOINTS {
-        kill_at_checkpoint_and_resume("streaming", n, &expected).await;
+        kill_at_checkpoint_and_resume(&scripted_model().await, "streaming", n, &expected).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_killed_mid_flight_runs_again_with_the_same_idempotency_key() {
-    let expected = uninterrupted("plain").await;
+    let expected = uninterrupted(&scripted_model().await, "plain").await;
     let server = scripted_model().await;
     let dir = temp_dir("mid-call");
     let url = server.url();
@@ -292,6 +63,7 @@ async fn a_call_killed_mid_flight_runs_again_with_the_same_idempotency_key() {
             dir: &killed_dir,
             mode: "plain",
             pause: Some(("DURABLE_PAUSE_IN", "c".to_owned())),
+            env: &[],
         };
         child.run(Some("in call c"))
     })
@@ -303,6 +75,7 @@ async fn a_call_killed_mid_flight_runs_again_with_the_same_idempotency_key() {
             dir: &dir,
             mode: "plain",
             pause: None,
+            env: &[],
         };
         (child.run(None), dir)
     })

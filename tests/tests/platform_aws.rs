@@ -22,9 +22,9 @@ use toolrunner::code_mode::{CodeMode, Isolation, Worker};
 use toolrunner::platform::{Aws, Bedrock, BedrockMantle};
 use toolrunner::stream::StreamEvent;
 use toolrunner::testing::{
-    AwsPlatform, Recorded, Reply, ScriptedAws, Sequence, TEST_ACCESS_KEY, TEST_API_KEY,
-    TEST_REGION, TEST_SECRET_KEY, TEST_WORKSPACE_ID, event_stream_body, exception_frame,
-    parse_event_stream,
+    AwsPlatform, Part, Recorded, Reply, Script, ScriptedAws, Sequence, TEST_ACCESS_KEY,
+    TEST_API_KEY, TEST_REGION, TEST_SECRET_KEY, TEST_WORKSPACE_ID, event_stream_body,
+    exception_frame, parse_event_stream, sse_events,
 };
 use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, State, tool, toolset};
 
@@ -35,7 +35,7 @@ const MODEL_IN_PATH: &str =
     "arn:aws:bedrock:us-east-1:123456789012:inference-profile%2Fus.anthropic.claude-test-v1:0";
 const SESSION_TOKEN: &str = "FwoGZXIvYXdzEXAMPLEsessiontoken";
 
-async fn start(platform: AwsPlatform, script: Sequence) -> ScriptedAws {
+async fn start(platform: AwsPlatform, script: impl Script) -> ScriptedAws {
     ScriptedAws::start(platform, script)
         .await
         .expect("bind loopback")
@@ -298,14 +298,7 @@ async fn an_exception_frame_mid_stream_is_an_error_naming_it() {
         Sequence::new([Reply::stream([toolrunner::testing::Part::Chunk(sse)])]),
     )
     .await;
-    let client = bedrock(&server);
-    let mut stream = client
-        .stream_message(&MessageParams::new(MODEL, 64).user("Hi"))
-        .await
-        .expect("the stream opens");
-    let first = stream.next().await.unwrap().expect("message_start");
-    assert!(matches!(first, StreamEvent::MessageStart { .. }));
-    let error = stream.next().await.unwrap().expect_err("the exception");
+    let error = error_after_message_start(&bedrock(&server)).await;
     assert!(error.is_stream_error(), "{error:?}");
     assert_eq!(error.api_error_type(), Some("throttlingException"));
     assert!(error.to_string().contains("Too many tokens"), "{error}");
@@ -318,6 +311,116 @@ async fn an_exception_frame_mid_stream_is_an_error_naming_it() {
         vec![Err(
             "API error event in the stream: modelStreamErrorException: boom".to_owned()
         )]
+    );
+}
+
+/// A throttled request is retried as on the first-party client, signed
+/// anew: botocore checks both attempts.
+#[tokio::test]
+async fn a_throttled_bedrock_request_is_retried_and_signed_again() {
+    let throttled = Reply::aws_error(429, "ThrottlingException", "Too many requests")
+        .header("retry-after-ms", "1");
+    let server = start(
+        AwsPlatform::Bedrock,
+        Sequence::new([throttled, Reply::text("Back.")]),
+    )
+    .await;
+    let client = Bedrock::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, None)
+        .client(Client::builder().max_retries(1))
+        .build()
+        .expect("bedrock client");
+    let recorded = support::answered_after_one_retry(&client, MODEL, || server.recorded()).await;
+    for sent in &recorded {
+        assert_eq!(sent.target, format!("/model/{MODEL_IN_PATH}/invoke"));
+        assert_signed(sent, "bedrock", None);
+    }
+    verify_with_botocore(&server);
+}
+
+/// A turn longer than the API answers without streaming (`max_tokens`
+/// past 21,333) is streamed by the plain runner on Bedrock too, as on the
+/// first-party client: to `invoke-with-response-stream`, in event-stream
+/// frames, signed.
+#[tokio::test]
+async fn a_long_bedrock_turn_is_streamed_by_the_plain_runner() {
+    let server = start(
+        AwsPlatform::Bedrock,
+        Sequence::new([
+            Reply::stream_message(two_calls()),
+            Reply::stream_message(message(
+                "msg_2",
+                json!([text("Sunny at noon.")]),
+                "end_turn",
+            )),
+        ]),
+    )
+    .await;
+    let calls = Arc::new(Calls(AtomicUsize::new(0)));
+    let last = bedrock(&server)
+        .tool_runner(
+            MessageParams::new(MODEL, 64_000).user("Weather and time in Oslo?"),
+            toolset![weather, clock].with_state(calls),
+        )
+        .until_done()
+        .await
+        .expect("run");
+    assert_eq!(last.text(), "Sunny at noon.");
+    let recorded = server.recorded();
+    assert_eq!(recorded.len(), 2);
+    for request in &recorded {
+        bedrock_wire(request, true);
+    }
+    for request in server.requests() {
+        assert_eq!(request["max_tokens"], 64_000);
+    }
+    verify_with_botocore(&server);
+}
+
+/// Opens a stream, which starts with `message_start`, and gives the error
+/// that comes next.
+async fn error_after_message_start(client: &Client) -> toolrunner::Error {
+    let mut stream = client
+        .stream_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .expect("the stream opens");
+    let first = stream.next().await.unwrap().expect("message_start");
+    assert!(matches!(first, StreamEvent::MessageStart { .. }));
+    stream.next().await.unwrap().expect_err("an error next")
+}
+
+/// A Bedrock stream silent for longer than the idle timeout is broken, as
+/// a first-party one is: the timeout bounds the event-stream frames too.
+#[tokio::test]
+async fn a_bedrock_stream_silent_past_the_idle_timeout_is_broken() {
+    let events = sse_events(&message("msg_1", json!([text("Hi")]), "end_turn"));
+    // The first event, then silence until the test ends.
+    let silence = Arc::new(tokio::sync::Notify::new());
+    let reply = Reply::stream([Part::Chunk(events[0].clone()), Part::Wait(silence)]);
+    let server = start(AwsPlatform::Bedrock, Sequence::new([reply])).await;
+    let client = Bedrock::new()
+        .region(TEST_REGION)
+        .base_url(server.url())
+        .credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY, None)
+        .client(
+            Client::builder()
+                .max_retries(0)
+                .stream_idle_timeout(std::time::Duration::from_millis(200)),
+        )
+        .build()
+        .expect("bedrock client");
+    let error = error_after_message_start(&client).await;
+    assert!(error.is_stream_broken(), "{error}");
+    assert!(
+        error.to_string().contains("nothing was received for 200ms"),
+        "{error}"
+    );
+    let recorded = server.recorded();
+    assert_eq!(
+        recorded[0].target,
+        format!("/model/{MODEL_IN_PATH}/invoke-with-response-stream")
     );
 }
 
@@ -1094,6 +1197,81 @@ async fn code_mode_run_on(platform: AwsPlatform, client: fn(&ScriptedAws) -> Cli
         "{result}"
     );
     verify_with_botocore(&server);
+}
+
+/// An AWS platform for the durable-run child, which reads its region and
+/// keys from the standard AWS variables, as the SDK's clients do.
+struct OnAws(ScriptedAws, AwsPlatform);
+
+impl support::durable::Served for OnAws {
+    fn url(&self) -> String {
+        self.0.url()
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        let name = match self.1 {
+            AwsPlatform::Bedrock => "bedrock",
+            AwsPlatform::Mantle => "mantle",
+            AwsPlatform::Aws => "aws",
+            other => panic!("no durable child for {other:?}"),
+        };
+        let mut env = vec![
+            ("DURABLE_PLATFORM".into(), name.into()),
+            ("AWS_REGION".into(), TEST_REGION.into()),
+            ("AWS_ACCESS_KEY_ID".into(), TEST_ACCESS_KEY.into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), TEST_SECRET_KEY.into()),
+        ];
+        if self.1 == AwsPlatform::Aws {
+            env.push((
+                "ANTHROPIC_AWS_WORKSPACE_ID".into(),
+                TEST_WORKSPACE_ID.into(),
+            ));
+        }
+        env
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.0.recorded().into_iter().map(|r| r.body).collect()
+    }
+}
+
+/// A run on `platform` in a process of its own, killed with SIGKILL at a
+/// checkpoint (mid-turn, then between turns), is resumed by a new process:
+/// no request sent twice, no call run twice, the conversation the same as
+/// an uninterrupted run's; every request signed, as botocore recomputes.
+async fn killed_process_resumes_on(platform: AwsPlatform, mode: &'static str, service: &str) {
+    use support::durable::{durable_model, kill_at_checkpoint_and_resume, uninterrupted};
+    let served = OnAws(start(platform, durable_model).await, platform);
+    let expected = uninterrupted(&served, mode).await;
+    assert_eq!(expected.1.len(), 3, "three model requests");
+    for n in [2, 4] {
+        let served = OnAws(start(platform, durable_model).await, platform);
+        kill_at_checkpoint_and_resume(&served, mode, n, &expected).await;
+        for sent in served.0.recorded() {
+            assert_signed(&sent, service, None);
+        }
+        verify_with_botocore(&served.0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bedrock_run_killed_in_its_process_resumes_in_a_new_one() {
+    killed_process_resumes_on(AwsPlatform::Bedrock, "plain", "bedrock").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_bedrock_run_killed_in_its_process_resumes_in_a_new_one() {
+    killed_process_resumes_on(AwsPlatform::Bedrock, "streaming", "bedrock").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mantle_run_killed_in_its_process_resumes_in_a_new_one() {
+    killed_process_resumes_on(AwsPlatform::Mantle, "plain", "bedrock-mantle").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aws_run_killed_in_its_process_resumes_in_a_new_one() {
+    killed_process_resumes_on(AwsPlatform::Aws, "plain", "aws-external-anthropic").await;
 }
 
 #[tokio::test]

@@ -37,6 +37,27 @@ fn keyed(server: &ScriptedFoundry) -> Client {
         .unwrap()
 }
 
+/// A client for `server` whose Entra token provider gives `token(n)` the
+/// `n`th time it is asked (from 1), and how often it was asked.
+fn entra(
+    server: &ScriptedFoundry,
+    token: impl Fn(usize) -> String + Send + Sync + 'static,
+) -> (Client, Arc<AtomicUsize>) {
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    let client = Foundry::new()
+        .base_url(server.base_url())
+        .token_provider(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            let token = token(n);
+            async move { Ok::<_, std::io::Error>(token) }
+        })
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    (client, asked)
+}
+
 fn body(recorded: &Recorded) -> Value {
     serde_json::from_str(&recorded.body).unwrap()
 }
@@ -83,17 +104,7 @@ async fn entra_tokens_come_from_the_provider_and_a_refused_one_is_asked_for_agai
     )
     .await
     .unwrap();
-    let asked = Arc::new(AtomicUsize::new(0));
-    let counter = asked.clone();
-    let client = Foundry::new()
-        .base_url(server.base_url())
-        .token_provider(move || {
-            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-            async move { Ok::<_, std::io::Error>(format!("entra-{}", n.min(2))) }
-        })
-        .client(Client::builder().max_retries(0))
-        .build()
-        .unwrap();
+    let (client, asked) = entra(&server, |n| format!("entra-{}", n.min(2)));
     let params = MessageParams::new(MODEL, 64).user("Hi");
     assert_eq!(
         client.create_message(&params).await.unwrap().text(),
@@ -142,6 +153,26 @@ async fn a_key_foundry_refuses_is_a_clear_401_sent_once() {
     );
     assert_eq!(server.server().recorded().len(), 1);
     assert!(!format!("{error} {error:?}").contains("wrong-key"));
+}
+
+/// An overloaded Foundry is retried as on the first-party client.
+#[tokio::test]
+async fn an_overloaded_foundry_is_retried() {
+    let overloaded =
+        Reply::error(529, "overloaded_error", "Overloaded").header("retry-after-ms", "1");
+    let server =
+        ScriptedFoundry::start_with_key(Sequence::new([overloaded, Reply::text("Back.")]), KEY)
+            .await
+            .unwrap();
+    let client = Foundry::new()
+        .base_url(server.base_url())
+        .api_key(KEY)
+        .client(Client::builder().max_retries(1))
+        .build()
+        .unwrap();
+    let recorded =
+        support::answered_after_one_retry(&client, MODEL, || server.server().recorded()).await;
+    assert_eq!(recorded[1].header("api-key"), Some(KEY));
 }
 
 #[tokio::test]
@@ -246,6 +277,109 @@ async fn a_run_stopped_after_a_checkpoint_resumes_on_a_new_client() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Foundry for the durable-run child, which reads its key from
+/// `ANTHROPIC_FOUNDRY_API_KEY` as `AnthropicFoundry` does.
+struct OnFoundry(ScriptedFoundry);
+
+impl support::durable::Served for OnFoundry {
+    fn url(&self) -> String {
+        self.0.base_url()
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("DURABLE_PLATFORM".into(), "foundry".into()),
+            ("ANTHROPIC_FOUNDRY_API_KEY".into(), KEY.into()),
+        ]
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.0
+            .server()
+            .recorded()
+            .into_iter()
+            .map(|r| r.body)
+            .collect()
+    }
+}
+
+impl OnFoundry {
+    async fn start() -> Self {
+        let script = support::durable::durable_model;
+        OnFoundry(ScriptedFoundry::start_with_key(script, KEY).await.unwrap())
+    }
+}
+
+/// A run on Foundry in a process of its own, killed with SIGKILL at a
+/// checkpoint (mid-turn, then between turns), is resumed by a new process:
+/// no request sent twice, no call run twice, the conversation the same as
+/// an uninterrupted run's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foundry_run_killed_in_its_process_resumes_in_a_new_one() {
+    use support::durable::{kill_at_checkpoint_and_resume, uninterrupted};
+    let expected = uninterrupted(&OnFoundry::start().await, "plain").await;
+    assert_eq!(expected.1.len(), 3, "three model requests");
+    for n in [2, 4] {
+        let served = OnFoundry::start().await;
+        kill_at_checkpoint_and_resume(&served, "plain", n, &expected).await;
+        for sent in served.0.server().recorded() {
+            assert_eq!(sent.target, MESSAGES);
+            assert_eq!(sent.header("api-key"), Some(KEY));
+        }
+    }
+}
+
+/// A sales figure, from code only.
+#[tool(allowed_callers = ["code"])]
+fn sales(region: String) -> u64 {
+    if region == "north" { 120 } else { 80 }
+}
+
+/// Programmatic tool calling through the API's code-execution tool works on
+/// Foundry, whose API has that tool: the tool goes out with the callers it
+/// allows, a call from code is answered in its container.
+#[tokio::test]
+async fn programmatic_calling_works_on_foundry() {
+    const V: &str = "code_execution_20260120";
+    let container = json!({"id": "container_1", "expires_at": "2026-11-21T12:00:00Z"});
+    let mut first = support::message(
+        "msg_1",
+        json!([
+            {"type": "server_tool_use", "id": "srvtoolu_1", "name": "code_execution",
+             "input": {"code": "print(await sales(region='north'))"}},
+            {"type": "tool_use", "id": "toolu_c1", "name": "sales", "input": {"region": "north"},
+             "caller": {"type": V, "tool_id": "srvtoolu_1"}},
+        ]),
+        "tool_use",
+    );
+    first["container"] = container.clone();
+    let mut last = support::message("msg_2", json!([support::text("North: 120.")]), "end_turn");
+    last["container"] = container;
+    let (server, client) = foundry([Reply::message(first), Reply::message(last)]).await;
+    let answer = client
+        .tool_runner(
+            MessageParams::new(MODEL, 256).user("North?"),
+            toolset![sales],
+        )
+        .message_threads(false)
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(answer.text(), "North: 120.");
+    let recorded = server.server().recorded();
+    assert_eq!(recorded.len(), 2);
+    let sent = body(&recorded[0]);
+    let tools = sent["tools"].as_array().unwrap();
+    assert!(tools.iter().any(|t| t["type"] == V), "{sent}");
+    let tool = tools.iter().find(|t| t["name"] == "sales").unwrap();
+    assert_eq!(tool["allowed_callers"], json!([V]));
+    let second = body(&recorded[1]);
+    assert_eq!(second["container"], "container_1");
+    let result = &support::last_message(&second)["content"][0];
+    assert_eq!(result["tool_use_id"], "toolu_c1");
+    assert_eq!(result["content"], "120");
+}
+
 #[tokio::test]
 async fn a_code_mode_run_works_on_foundry() {
     let (server, client) = foundry([
@@ -289,8 +423,8 @@ fn missing_settings_name_the_variables_to_set() {
 }
 
 /// The official Python SDK's `AnthropicFoundry` and this crate's `Foundry`
-/// send the same calls to one scripted resource: with the key from
-/// `ANTHROPIC_FOUNDRY_API_KEY`, then with an Entra token provider.
+/// send the same calls to one scripted resource, with the key from
+/// `ANTHROPIC_FOUNDRY_API_KEY`.
 #[tokio::test]
 async fn foundry_requests_match_the_python_sdks() {
     let Some(python) = support::python::sdk().await else {
@@ -323,28 +457,41 @@ async fn foundry_requests_match_the_python_sdks() {
     .await
     .unwrap();
 
-    let client = keyed(&server);
-    client.create_message(&params).await.unwrap();
+    plain_then_streamed(&keyed(&server), &params).await;
+    // The key headers too: both sides send the same key.
+    for ours in same_as_python(&server) {
+        assert_eq!(ours.header("api-key"), Some(KEY));
+    }
+}
+
+/// One plain and one streamed call of `params`, as the Python scripts make.
+async fn plain_then_streamed(client: &Client, params: &MessageParams) {
+    client.create_message(params).await.unwrap();
     client
-        .stream_message(&params)
+        .stream_message(params)
         .await
         .unwrap()
         .message()
         .await
         .unwrap();
+}
 
+/// Checks the two requests the Python SDK sent against the two toolrunner
+/// sent next, in order: same target, body and every header but the
+/// volatile ones (credentials included). Gives toolrunner's.
+fn same_as_python(server: &ScriptedFoundry) -> Vec<Recorded> {
     let recorded = server.server().recorded();
     assert_eq!(recorded.len(), 4);
     let (theirs, ours) = recorded.split_at(2);
     for (theirs, ours) in theirs.iter().zip(ours) {
         assert_eq!(ours.target, theirs.target);
         assert_eq!(body(ours), body(theirs));
-        // The key headers too: both sides send the same key.
         assert_eq!(
             support::python::comparable_headers(ours, &[]),
             support::python::comparable_headers(theirs, &[])
         );
     }
+    ours.to_vec()
 }
 
 const PYTHON_FOUNDRY: &str = r#"
@@ -356,5 +503,64 @@ client = AnthropicFoundry(max_retries=0)
 params = cfg["params"]
 client.beta.messages.create(betas=[cfg["beta"]], **params)
 with client.beta.messages.stream(betas=[cfg["beta"]], **params) as stream:
+    stream.get_final_message()
+"#;
+
+/// The official Python SDK's `AnthropicFoundry(azure_ad_token_provider=...)`
+/// and this crate's `Foundry::token_provider` send the same calls to one
+/// scripted resource that takes the Entra token only: path, body and every
+/// header equal, the bearer token included, and no key header on either.
+#[tokio::test]
+async fn foundry_requests_with_an_entra_token_provider_match_the_python_sdks() {
+    const TOKEN: &str = "entra-scripted-access-token";
+    let Some(python) = support::python::sdk().await else {
+        return;
+    };
+    let replies = || [Reply::text("plain"), Reply::text("streamed").streamed()];
+    let script = Sequence::new(replies().into_iter().chain(replies()));
+    let server = ScriptedFoundry::start_with_entra(script, |token| token == TOKEN)
+        .await
+        .unwrap();
+    let params = MessageParams::new(MODEL, 128)
+        .system("Be brief.")
+        .user("What is 2+2?");
+    let input = json!({
+        "params": serde_json::to_value(&params).unwrap(),
+        "base_url": server.base_url(),
+        "token": TOKEN,
+    })
+    .to_string();
+    tokio::task::spawn_blocking(move || {
+        support::python::run(&python, PYTHON_FOUNDRY_ENTRA, &input, &[])
+    })
+    .await
+    .unwrap();
+
+    let (client, asked) = entra(&server, |_| TOKEN.to_owned());
+    plain_then_streamed(&client, &params).await;
+    // Asked before each request, as the SDK asks on every request.
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+
+    for ours in same_as_python(&server) {
+        let bearer = format!("Bearer {TOKEN}");
+        assert_eq!(ours.header("authorization"), Some(bearer.as_str()));
+        assert_eq!(ours.header("api-key"), None);
+        assert_eq!(ours.header("x-api-key"), None);
+    }
+}
+
+const PYTHON_FOUNDRY_ENTRA: &str = r#"
+import json, sys
+from anthropic import AnthropicFoundry
+
+cfg = json.load(sys.stdin)
+client = AnthropicFoundry(
+    azure_ad_token_provider=lambda: cfg["token"],
+    base_url=cfg["base_url"],
+    max_retries=0,
+)
+params = cfg["params"]
+client.messages.create(**params)
+with client.messages.stream(**params) as stream:
     stream.get_final_message()
 "#;

@@ -1,7 +1,9 @@
 //! Google's platforms end to end, over real HTTP on loopback: Vertex AI
-//! (`ScriptedVertex`) and Claude on Google Cloud, with OAuth tokens granted
-//! by a loopback token endpoint that checks the service account's signed
-//! JWT, and side by side with the official Python SDK's clients.
+//! (`ScriptedVertex`) and Claude on Google Cloud, with OAuth tokens from a
+//! loopback token endpoint that checks each grant (gcloud user credentials'
+//! refresh token, here, through google-cloud-auth; a service account's JWT
+//! from the Python SDK's google-auth) or a service-account key's
+//! self-signed JWT, and side by side with the official Python SDK's clients.
 
 mod support;
 
@@ -11,10 +13,11 @@ use serde_json::{Value, json};
 use toolrunner::code_mode::{CodeMode, Isolation, Worker};
 use toolrunner::platform::{GoogleCloud, Vertex};
 use toolrunner::testing::platform_google::{
-    ScriptedGoogleCloud, ScriptedVertex, TEST_PROJECT_ID, TokenEndpoint, google_error,
+    METADATA_GRANT, REFRESH_TOKEN_GRANT, ScriptedGoogleCloud, ScriptedVertex, TEST_PROJECT_ID,
+    TokenEndpoint, google_error,
 };
-use toolrunner::testing::{Recorded, Reply, Script, Sequence};
-use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, tool, toolset};
+use toolrunner::testing::{Part, Recorded, Reply, Script, Sequence};
+use toolrunner::{Client, ClientBuilder, FileStore, MessageParams, RunId, RunStore, tool, toolset};
 
 const REGION: &str = "us-east5";
 const MODEL: &str = "claude-sonnet-4-5@20250929";
@@ -25,23 +28,57 @@ fn rawpredict(specifier: &str) -> String {
     )
 }
 
-/// A token endpoint, Vertex in front of `script`, and a client for them
-/// with the endpoint's service-account key, never retrying.
-async fn vertex(script: impl Script) -> (TokenEndpoint, ScriptedVertex, Client) {
+/// A token endpoint and Vertex in front of `script`, taking its tokens.
+async fn served(script: impl Script) -> (TokenEndpoint, ScriptedVertex) {
     let tokens = TokenEndpoint::start().await.unwrap();
     let server = ScriptedVertex::start(script, TEST_PROJECT_ID, REGION, &tokens)
         .await
         .unwrap();
-    let client = client_for(&tokens, &server);
+    (tokens, server)
+}
+
+/// A token endpoint, Vertex in front of `script`, and a client for them
+/// with user credentials exchanged at the endpoint, never retrying.
+async fn vertex(script: impl Script) -> (TokenEndpoint, ScriptedVertex, Client) {
+    vertex_with(script, Client::builder().max_retries(0)).await
+}
+
+/// [`vertex`] with the client's `settings`.
+async fn vertex_with(
+    script: impl Script,
+    settings: ClientBuilder,
+) -> (TokenEndpoint, ScriptedVertex, Client) {
+    let (tokens, server) = served(script).await;
+    let client = client_with(&tokens, &server, settings);
     (tokens, server, client)
 }
 
+/// A file of gcloud user credentials whose `token_uri` is `tokens`, as
+/// `gcloud auth application-default login` writes them; the test's files
+/// are left in the system's temp folder, a few hundred bytes each.
+fn user_credentials(tokens: &TokenEndpoint) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("toolrunner-google-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("adc-{n}.json"));
+    std::fs::write(&file, tokens.authorized_user()).unwrap();
+    file
+}
+
+/// A Vertex client for `server`, with user credentials exchanged at
+/// `tokens` and the project they name, never retrying.
 fn client_for(tokens: &TokenEndpoint, server: &ScriptedVertex) -> Client {
+    client_with(tokens, server, Client::builder().max_retries(0))
+}
+
+/// [`client_for`] with the client's `settings`.
+fn client_with(tokens: &TokenEndpoint, server: &ScriptedVertex, settings: ClientBuilder) -> Client {
     Vertex::new()
         .region(REGION)
         .base_url(server.base_url())
-        .service_account_key(tokens.service_account_key())
-        .client(Client::builder().max_retries(0))
+        .credentials_file(user_credentials(tokens))
+        .client(settings)
         .build()
         .unwrap()
 }
@@ -52,7 +89,9 @@ fn body(recorded: &Recorded) -> Value {
 
 /// Checks requests the Python SDK sent (the first `each`) against those
 /// toolrunner sent (the next `each`), in order: same target, body and
-/// headers, and each side's bearer token one the endpoint granted it.
+/// headers, and each side's bearer token good for the same key: google-auth
+/// (Python) exchanges the key's JWT at the token endpoint, google-cloud-auth
+/// (ours) sends a self-signed JWT of the key, as Google's libraries may.
 fn assert_same_as_python(recorded: &[Recorded], each: usize, tokens: &TokenEndpoint) {
     assert_eq!(recorded.len(), 2 * each, "{:?}", tokens.refusals());
     let (theirs, ours) = recorded.split_at(each);
@@ -76,8 +115,9 @@ fn assert_same_as_python(recorded: &[Recorded], each: usize, tokens: &TokenEndpo
             );
         }
     }
-    // Each side got one grant of its own, both checked by the endpoint.
-    assert_eq!(tokens.grants().len(), 2);
+    // One grant for Python, one self-signed JWT for us, each checked.
+    assert_eq!(tokens.grants().len(), 1);
+    assert_eq!(tokens.self_signed_tokens().len(), 1);
 }
 
 /// Add two numbers.
@@ -133,6 +173,32 @@ async fn a_message_goes_to_rawpredict_with_a_granted_token_and_the_version_in_th
     );
 }
 
+/// A service-account key: google-cloud-auth signs a JWT with it that
+/// Vertex takes as the access token, made once and sent on each request,
+/// with no token endpoint asked; the key's project is the project.
+#[tokio::test]
+async fn a_service_account_key_is_sent_as_a_self_signed_jwt() {
+    let (tokens, server) = served(Sequence::new([Reply::text("one"), Reply::text("two")])).await;
+    let client = Vertex::new()
+        .region(REGION)
+        .base_url(server.base_url())
+        .service_account_key(tokens.service_account_key())
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let params = MessageParams::new(MODEL, 64).user("Hi");
+    assert_eq!(client.create_message(&params).await.unwrap().text(), "one");
+    assert_eq!(client.create_message(&params).await.unwrap().text(), "two");
+    let jwts = tokens.self_signed_tokens();
+    assert_eq!(jwts.len(), 1, "{:?}", tokens.refusals());
+    let bearer = format!("Bearer {}", jwts[0]);
+    for sent in server.server().recorded() {
+        assert_eq!(sent.target, rawpredict("rawPredict"));
+        assert_eq!(sent.header("authorization"), Some(bearer.as_str()));
+    }
+    assert!(tokens.grants().is_empty());
+}
+
 #[tokio::test]
 async fn a_streamed_reply_comes_from_streamrawpredict() {
     let (_tokens, server, client) =
@@ -152,7 +218,7 @@ async fn a_streamed_reply_comes_from_streamrawpredict() {
 // client and checks what its requests show on the wire.
 
 /// Which Google platform a run goes to.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Google {
     Vertex,
     Cloud,
@@ -190,14 +256,14 @@ impl OnGoogle {
         OnGoogle { tokens, served }
     }
 
-    /// A new client of the platform, with the endpoint's service-account
-    /// key, never retrying.
+    /// A new client of the platform, with user credentials exchanged at
+    /// the endpoint, never retrying.
     fn client(&self) -> Client {
         match &self.served {
             Served::Vertex(server) => client_for(&self.tokens, server),
             Served::Cloud(server) => GoogleCloud::new()
                 .base_url(server.base_url())
-                .service_account_key(self.tokens.service_account_key())
+                .credentials_file(user_credentials(&self.tokens))
                 .client(Client::builder().max_retries(0))
                 .build()
                 .unwrap(),
@@ -215,6 +281,11 @@ impl OnGoogle {
     /// not) and body shape, and a token the endpoint granted, no
     /// Anthropic key.
     fn check_wire(&self, streamed: bool) {
+        self.check_wire_of(streamed, MODEL);
+    }
+
+    /// [`check_wire`](Self::check_wire) for requests for `model`.
+    fn check_wire_of(&self, streamed: bool, model: &str) {
         let granted: Vec<String> = self
             .tokens
             .grants()
@@ -234,7 +305,7 @@ impl OnGoogle {
                     } else {
                         "rawPredict"
                     };
-                    assert_eq!(sent.target, rawpredict(specifier));
+                    assert_eq!(sent.target, rawpredict(specifier).replace(MODEL, model));
                     assert_eq!(body["anthropic_version"], "2026-10-21");
                     // Vertex has no message threads: none was sent.
                     assert!(body.get("thread").is_none(), "{body}");
@@ -248,7 +319,7 @@ impl OnGoogle {
                         )
                     );
                     assert_eq!(sent.header("anthropic-version"), Some("2026-10-21"));
-                    assert_eq!(body["model"], MODEL);
+                    assert_eq!(body["model"], model);
                 }
             }
         }
@@ -442,6 +513,148 @@ async fn a_code_mode_run_works_on_google_cloud() {
     code_mode_run_on(Google::Cloud).await;
 }
 
+/// Where the durable-run child's Application Default Credentials are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Adc {
+    /// The metadata server `GCE_METADATA_HOST` names: the token endpoint's.
+    MetadataServer,
+    /// gcloud's user credentials in the folder `CLOUDSDK_CONFIG` names.
+    GcloudConfig,
+    /// gcloud's user credentials where gcloud puts them by default,
+    /// `~/.config/gcloud`.
+    HomeFolder,
+}
+
+/// A Google platform for the durable-run child, whose credentials come
+/// from Application Default Credentials as in production. `HOME` is a
+/// fresh folder, so that no file of this machine's is found.
+struct ForChild {
+    on: OnGoogle,
+    platform: Google,
+    adc: Adc,
+    home: std::path::PathBuf,
+}
+
+impl ForChild {
+    async fn start(platform: Google, adc: Adc) -> Self {
+        let on = OnGoogle::start(platform, support::durable::durable_model).await;
+        let home = support::durable::temp_dir("google-home");
+        let gcloud = match adc {
+            Adc::MetadataServer => None,
+            Adc::GcloudConfig => Some(home.join("gcloud-config")),
+            Adc::HomeFolder => Some(home.join(".config/gcloud")),
+        };
+        if let Some(gcloud) = gcloud {
+            std::fs::create_dir_all(&gcloud).unwrap();
+            std::fs::write(
+                gcloud.join("application_default_credentials.json"),
+                on.tokens.authorized_user(),
+            )
+            .unwrap();
+        }
+        ForChild {
+            on,
+            platform,
+            adc,
+            home,
+        }
+    }
+
+    /// The grants the children got: one per process, from the source
+    /// `adc` names, each for the cloud-platform scope.
+    fn assert_granted(&self, processes: usize) {
+        let grants = self.on.tokens.grants();
+        assert_eq!(grants.len(), processes, "{:?}", self.on.tokens.refusals());
+        let (grant_type, scope) = match self.adc {
+            Adc::MetadataServer => (METADATA_GRANT, &grants[0].claims["scopes"]),
+            Adc::GcloudConfig | Adc::HomeFolder => {
+                (REFRESH_TOKEN_GRANT, &grants[0].claims["scope"])
+            }
+        };
+        assert!(grants.iter().all(|g| g.grant_type == grant_type));
+        assert_eq!(scope, "https://www.googleapis.com/auth/cloud-platform");
+        // The durable-run child asks for `claude-test`.
+        self.on.check_wire_of(false, "claude-test");
+    }
+}
+
+impl Drop for ForChild {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+impl support::durable::Served for ForChild {
+    fn url(&self) -> String {
+        match &self.on.served {
+            Served::Vertex(server) => server.base_url(),
+            Served::Cloud(server) => server.base_url(),
+        }
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        let home = self.home.to_str().unwrap().to_owned();
+        let mut env = vec![("HOME".into(), home.clone())];
+        match self.platform {
+            Google::Vertex => env.extend([
+                ("DURABLE_PLATFORM".into(), "vertex".into()),
+                ("CLOUD_ML_REGION".into(), REGION.into()),
+                ("ANTHROPIC_VERTEX_PROJECT_ID".into(), TEST_PROJECT_ID.into()),
+            ]),
+            Google::Cloud => env.push(("DURABLE_PLATFORM".into(), "google-cloud".into())),
+        }
+        match self.adc {
+            Adc::MetadataServer => {
+                env.push(("GCE_METADATA_HOST".into(), self.on.tokens.metadata_host()));
+            }
+            Adc::GcloudConfig => {
+                env.push(("CLOUDSDK_CONFIG".into(), format!("{home}/gcloud-config")));
+            }
+            Adc::HomeFolder => {}
+        }
+        env
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.on.recorded().into_iter().map(|r| r.body).collect()
+    }
+}
+
+/// A run on `platform` in a process of its own, killed with SIGKILL at a
+/// checkpoint (mid-turn, then between turns), is resumed by a new process:
+/// no request sent twice, no call run twice, the conversation the same as
+/// an uninterrupted run's; each process got its own token from ADC.
+async fn killed_process_resumes_on(platform: Google, adc: Adc) {
+    use support::durable::{kill_at_checkpoint_and_resume, uninterrupted};
+    let served = ForChild::start(platform, adc).await;
+    let expected = uninterrupted(&served, "plain").await;
+    assert_eq!(expected.1.len(), 3, "three model requests");
+    served.assert_granted(1);
+    for n in [2, 4] {
+        let served = ForChild::start(platform, adc).await;
+        kill_at_checkpoint_and_resume(&served, "plain", n, &expected).await;
+        served.assert_granted(2);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vertex_run_killed_in_its_process_resumes_in_a_new_one_with_metadata_server_tokens() {
+    killed_process_resumes_on(Google::Vertex, Adc::MetadataServer).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_google_cloud_run_killed_in_its_process_resumes_in_a_new_one_with_gcloud_user_credentials()
+ {
+    killed_process_resumes_on(Google::Cloud, Adc::GcloudConfig).await;
+}
+
+/// The default place of `gcloud auth application-default login`'s file,
+/// found by google-cloud-auth itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vertex_run_killed_in_its_process_resumes_with_gcloud_credentials_from_the_home_folder() {
+    killed_process_resumes_on(Google::Vertex, Adc::HomeFolder).await;
+}
+
 #[tokio::test]
 async fn an_expired_token_is_replaced_once_then_the_refusal_is_an_error() {
     let (tokens, server, client) =
@@ -462,6 +675,42 @@ async fn an_expired_token_is_replaced_once_then_the_refusal_is_an_error() {
         recorded[1].header("authorization"),
         recorded[2].header("authorization")
     );
+}
+
+/// An unavailable Vertex is retried as on the first-party client, with
+/// the cached token.
+#[tokio::test]
+async fn an_unavailable_vertex_is_retried_with_the_same_token() {
+    let unavailable = google_error(503, "UNAVAILABLE", "The service is unavailable.")
+        .header("retry-after-ms", "1");
+    let script = Sequence::new([unavailable, Reply::text("Back.")]);
+    let (tokens, server, client) = vertex_with(script, Client::builder().max_retries(1)).await;
+    let recorded =
+        support::answered_after_one_retry(&client, MODEL, || server.server().recorded()).await;
+    assert_eq!(
+        recorded[0].header("authorization"),
+        recorded[1].header("authorization")
+    );
+    assert_eq!(tokens.grants().len(), 1);
+}
+
+/// A Vertex answer slower than the client's timeout is a timeout error, as
+/// on the first-party client, and is not sent again without retries.
+#[tokio::test]
+async fn a_vertex_request_past_the_timeout_is_a_timeout_error() {
+    // Headers, then a body that never comes.
+    let silence = Arc::new(tokio::sync::Notify::new());
+    let stalled = Reply::stream([Part::Wait(silence)]);
+    let settings = Client::builder()
+        .max_retries(0)
+        .timeout(std::time::Duration::from_millis(300));
+    let (_tokens, server, client) = vertex_with(Sequence::new([stalled]), settings).await;
+    let error = client
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert_eq!(server.server().recorded().len(), 1);
 }
 
 #[tokio::test]
@@ -609,9 +858,9 @@ fn a_missing_region_or_project_names_the_variable_to_set() {
 }
 
 /// The official Python SDK's `AnthropicVertex` and this crate's `Vertex`
-/// send the same calls to one scripted Vertex, each with its own grant
-/// from the token endpoint, through `GOOGLE_APPLICATION_CREDENTIALS` on the
-/// Python side (google-auth's ADC) and the same key on ours.
+/// send the same calls to one scripted Vertex, with the same service-account
+/// key file, `GOOGLE_APPLICATION_CREDENTIALS` on the Python side
+/// (google-auth's ADC) and [`Vertex::credentials_file`] on ours.
 #[tokio::test]
 async fn vertex_requests_match_the_python_sdks() {
     let Some(python) = support::python::sdk().await else {
@@ -663,7 +912,7 @@ async fn vertex_requests_match_the_python_sdks() {
     let client = Vertex::new()
         .region(REGION)
         .base_url(server.base_url())
-        .service_account_key(std::fs::read_to_string(&key_file).unwrap())
+        .credentials_file(&key_file)
         .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
@@ -714,7 +963,7 @@ async fn google_cloud_sends_the_first_party_request_with_a_google_token() {
     let base = server.base_url();
     let client = GoogleCloud::new()
         .base_url(&base)
-        .service_account_key(tokens.service_account_key())
+        .credentials_file(user_credentials(&tokens))
         .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
@@ -748,8 +997,8 @@ async fn google_cloud_sends_the_first_party_request_with_a_google_token() {
 }
 
 /// The official Python SDK's `AnthropicGoogleCloud` and this crate's
-/// `GoogleCloud` send the same calls to one scripted gateway, each with a
-/// grant of its own from the token endpoint.
+/// `GoogleCloud` send the same calls to one scripted gateway, with the same
+/// service-account key file.
 #[tokio::test]
 async fn google_cloud_requests_match_the_python_sdks() {
     let Some(python) = support::python::sdk().await else {
@@ -785,11 +1034,10 @@ async fn google_cloud_requests_match_the_python_sdks() {
     })
     .await
     .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 
     let client = GoogleCloud::new()
         .base_url(&base)
-        .service_account_key(tokens.service_account_key())
+        .credentials_file(&key_file)
         .client(Client::builder().max_retries(0))
         .build()
         .unwrap();
@@ -801,6 +1049,7 @@ async fn google_cloud_requests_match_the_python_sdks() {
         .message()
         .await
         .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 
     assert_same_as_python(&server.server().recorded(), 2, &tokens);
 }

@@ -31,7 +31,7 @@ mod first_party;
 #[cfg(feature = "foundry")]
 mod foundry;
 #[cfg(feature = "vertex")]
-mod google;
+pub(crate) mod google;
 #[cfg(feature = "bedrock")]
 mod mantle;
 #[cfg(any(feature = "vertex", feature = "foundry"))]

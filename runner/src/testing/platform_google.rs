@@ -1,8 +1,11 @@
-//! Google's platforms on loopback: [`TokenEndpoint`], the OAuth token
-//! endpoint a service-account key's `token_uri` points at; and, in front
-//! of a scripted model, checking what each checks, [`ScriptedVertex`]
-//! (Vertex AI's `rawPredict` / `streamRawPredict`) and
-//! [`ScriptedGoogleCloud`] (Claude on Google Cloud's gateway).
+//! Google's platforms on loopback: [`TokenEndpoint`], Google's token
+//! sources (the OAuth token endpoint that a credentials file's `token_uri`
+//! points at, for service-account JWT grants and gcloud user credentials'
+//! refresh-token grants, and the metadata server that `GCE_METADATA_HOST`
+//! names); and, in front of a scripted model, checking what each checks,
+//! [`ScriptedVertex`] (Vertex AI's `rawPredict` / `streamRawPredict`) and
+//! [`ScriptedGoogleCloud`] (Claude on Google Cloud's gateway), which take
+//! the tokens the endpoint issued and the test key's self-signed JWTs.
 
 use serde_json::json;
 
@@ -16,7 +19,9 @@ mod vertex;
 pub use gateway::ScriptedGoogleCloud;
 
 pub use token_endpoint::{
-    Grant, JWT_BEARER_GRANT, TEST_CLIENT_EMAIL, TEST_PROJECT_ID, TokenEndpoint,
+    Grant, JWT_BEARER_GRANT, METADATA_GRANT, REFRESH_TOKEN_GRANT, TEST_CLIENT_EMAIL,
+    TEST_OAUTH_CLIENT_ID, TEST_OAUTH_CLIENT_SECRET, TEST_PROJECT_ID, TEST_REFRESH_TOKEN,
+    TokenEndpoint,
 };
 pub use vertex::ScriptedVertex;
 

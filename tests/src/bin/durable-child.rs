@@ -13,6 +13,10 @@
 //! - With `DURABLE_PAUSE_IN=<word>`, the call appending `<word>` prints
 //!   `in call <word>` after its side effect and waits to be killed.
 //! - At the end it prints `done <the conversation as JSON>`.
+//! - With `DURABLE_PLATFORM` set (`bedrock`, `mantle`, `aws`, `vertex`,
+//!   `google-cloud` or `foundry`), it runs on that platform, configured
+//!   from the environment as each platform's `from_env` reads it, with
+//!   `<server url>` as its base URL.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -24,7 +28,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use toolrunner::{
     Client, FileStore, MessageParams, RunId, RunState, RunStore, State, StoreFuture, ToolCall,
-    tool, toolset,
+    platform, tool, toolset,
 };
 
 struct Logs {
@@ -148,11 +152,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         pause_in: std::env::var("DURABLE_PAUSE_IN").ok(),
     };
     let tools = toolset![append].with_state(logs);
-    let client = Client::builder()
-        .api_key("test-key")
-        .base_url(url)
-        .max_retries(0)
-        .build()?;
+    let client = client(url)?;
     let run = RunId::new(run_id.as_str())?;
     let runner = match store.load(&run).await? {
         Some(state) => client.resume(state, tools)?,
@@ -180,4 +180,40 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     say(&format!("done {}", serde_json::to_string(&messages)?));
     Ok(())
+}
+
+/// The first-party client for `url`, or the platform `DURABLE_PLATFORM`
+/// names, read from the environment, with `url` as its base URL.
+fn client(url: &str) -> Result<Client, toolrunner::Error> {
+    let settings = Client::builder().max_retries(0);
+    let Ok(platform) = std::env::var("DURABLE_PLATFORM") else {
+        return settings.api_key("test-key").base_url(url).build();
+    };
+    match platform.as_str() {
+        "bedrock" => platform::Bedrock::from_env()
+            .base_url(url)
+            .client(settings)
+            .build(),
+        "mantle" => platform::BedrockMantle::from_env()
+            .base_url(url)
+            .client(settings)
+            .build(),
+        "aws" => platform::Aws::from_env()
+            .base_url(url)
+            .client(settings)
+            .build(),
+        "vertex" => platform::Vertex::from_env()
+            .base_url(url)
+            .client(settings)
+            .build(),
+        "google-cloud" => platform::GoogleCloud::from_env()
+            .base_url(url)
+            .client(settings)
+            .build(),
+        "foundry" => platform::Foundry::from_env()
+            .base_url(url)
+            .client(settings)
+            .build(),
+        other => panic!("durable-child: no platform {other:?}"),
+    }
 }

@@ -4,6 +4,7 @@
 //! Each test binary uses some of these, so the unused rest is allowed.
 #![allow(dead_code)]
 
+pub mod durable;
 pub mod mcp_http;
 pub mod npm;
 pub mod python;
@@ -75,4 +76,24 @@ pub fn client_with_retries(server: &ScriptedServer, retries: u32) -> Client {
 /// One user message, "Go.", for `claude-test` with 256 tokens.
 pub fn params() -> MessageParams {
     MessageParams::new("claude-test", 256).user("Go.")
+}
+
+/// Sends "Hi" to `model` through `client`, whose server refuses once with
+/// a retryable error and then answers "Back.": checks the answer and that
+/// the same body was sent twice, and gives the two requests `recorded`
+/// returns.
+pub async fn answered_after_one_retry(
+    client: &Client,
+    model: &str,
+    recorded: impl Fn() -> Vec<toolrunner::testing::Recorded>,
+) -> Vec<toolrunner::testing::Recorded> {
+    let message = client
+        .create_message(&MessageParams::new(model, 64).user("Hi"))
+        .await
+        .expect("the retry succeeds");
+    assert_eq!(message.text(), "Back.");
+    let recorded = recorded();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[0].body, recorded[1].body);
+    recorded
 }

@@ -2,17 +2,24 @@
 //!
 //! Tokens come from an explicit access token, the user's
 //! [`TokenProvider`], a service-account key, or Application Default
-//! Credentials (ADC: the key file `GOOGLE_APPLICATION_CREDENTIALS` names,
-//! `gcloud auth application-default login`'s user credentials, the metadata
-//! server, the `gcloud` CLI). Keys and ADC go through the `gcp_auth` crate,
-//! which performs the JWT-bearer grant against the key's `token_uri` and
-//! caches each token until 20 seconds before it expires.
+//! Credentials (ADC: the credentials file `GOOGLE_APPLICATION_CREDENTIALS`
+//! names, `gcloud auth application-default login`'s user credentials, the
+//! metadata server). Keys and ADC go through Google's own auth crate,
+//! `google-cloud-auth`, which caches each token and refreshes it in the
+//! background four minutes before it expires. A service-account key is made
+//! into a self-signed JWT there, which Google's APIs take as an access
+//! token; user credentials are exchanged at their file's `token_uri`; the
+//! metadata server is the one `GCE_METADATA_HOST` names, if set.
 
 use std::fmt;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use google_cloud_auth::credentials::{
+    AccessTokenCredentials, Builder as AdcBuilder, external_account, impersonated, service_account,
+    user_account,
+};
+use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::error::Error;
@@ -24,6 +31,16 @@ use crate::platform::token::{
 /// The scope Google's platform clients ask for, as the official SDKs do.
 pub(crate) const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
+/// The folder of gcloud's configuration, as google-auth and gcloud read it:
+/// `application_default_credentials.json` there is the user's ADC file.
+const GCLOUD_CONFIG_VAR: &str = "CLOUDSDK_CONFIG";
+
+/// The credentials file ADC reads first, when set.
+const ADC_FILE_VAR: &str = "GOOGLE_APPLICATION_CREDENTIALS";
+
+/// The file `gcloud auth application-default login` writes.
+const ADC_FILE_NAME: &str = "application_default_credentials.json";
+
 /// Where a Google platform's bearer tokens come from.
 #[derive(Clone, Debug)]
 pub(crate) enum Credentials {
@@ -31,27 +48,29 @@ pub(crate) enum Credentials {
     AccessToken(Secret),
     /// The user's provider, asked before each attempt.
     Provider(SharedProvider),
-    /// Tokens minted through `gcp_auth`.
+    /// Tokens minted through `google-cloud-auth`.
     Minted(Minted),
 }
 
-/// Credentials that `gcp_auth` exchanges for tokens.
+/// Credentials that `google-cloud-auth` makes tokens from.
 #[derive(Clone, Debug)]
 pub(crate) enum Minted {
-    /// A service-account key (its JSON), exchanged for tokens at its `token_uri`.
+    /// A service-account key (its JSON).
     ServiceAccountKey(Secret),
-    /// Application Default Credentials; `file` is `GOOGLE_APPLICATION_CREDENTIALS`.
+    /// Application Default Credentials; `file` is the credentials file
+    /// (`GOOGLE_APPLICATION_CREDENTIALS`), else ADC looks for one.
     ApplicationDefault { file: Option<PathBuf> },
 }
 
-/// A platform's tokens: where they come from, and the `gcp_auth` provider
-/// that caches them, made on first use.
+/// A platform's tokens: where they come from, and the credentials that
+/// cache them, made on first use.
 pub(crate) struct GoogleAuth {
     platform: &'static str,
     credentials: Credentials,
-    provider: Mutex<Option<Arc<dyn gcp_auth::TokenProvider>>>,
-    /// The platform refused a token: the next request makes a new provider,
-    /// so that its token is not the cached, refused one.
+    /// The credentials, and the runtime whose task refreshes their token.
+    minted: Mutex<Option<(AccessTokenCredentials, tokio::runtime::Id)>>,
+    /// The platform refused a token: the next request makes new
+    /// credentials, so that its token is not the cached, refused one.
     refused: AtomicBool,
 }
 
@@ -60,7 +79,7 @@ impl GoogleAuth {
         GoogleAuth {
             platform,
             credentials,
-            provider: Mutex::new(None),
+            minted: Mutex::new(None),
             refused: AtomicBool::new(false),
         }
     }
@@ -70,8 +89,9 @@ impl GoogleAuth {
     /// # Errors
     ///
     /// A configuration error naming the platform when no token could be
-    /// had: no credentials found, an unreadable key, a token endpoint that
-    /// refused the grant, or the user's provider failing.
+    /// had: no credentials found, an unreadable or unknown credentials
+    /// file, a token endpoint or metadata server that refused, or the
+    /// user's provider failing.
     pub(crate) async fn token(&self) -> Result<String, Error> {
         match &self.credentials {
             Credentials::AccessToken(token) => Ok(token.0.clone()),
@@ -82,12 +102,14 @@ impl GoogleAuth {
                 )
             }),
             Credentials::Minted(minted) => {
-                let provider = self.provider(minted).await?;
-                let token = provider
-                    .token(&[CLOUD_PLATFORM_SCOPE])
-                    .await
-                    .map_err(|e| self.failed("could not get a Google access token", e))?;
-                Ok(token.as_str().to_owned())
+                let credentials = self.minted(minted).await?;
+                let token = credentials.access_token().await.map_err(|e| {
+                    Error::config_with(
+                        format!("could not get a Google access token for {}", self.platform),
+                        e,
+                    )
+                })?;
+                Ok(token.token)
             }
         }
     }
@@ -129,7 +151,8 @@ impl GoogleAuth {
     }
 
     /// The project the credentials belong to, as ADC resolves it, when
-    /// that needs no network: a service-account key's `project_id`.
+    /// that needs no network: a service-account key's `project_id`, or a
+    /// user credentials file's `quota_project_id`.
     pub(crate) fn key_project(&self) -> Option<String> {
         let json = match &self.credentials {
             Credentials::Minted(Minted::ServiceAccountKey(key)) => key.0.clone(),
@@ -138,7 +161,7 @@ impl GoogleAuth {
             }
             _ => return None,
         };
-        let key: serde_json::Value = serde_json::from_str(&json).ok()?;
+        let key: Value = serde_json::from_str(&json).ok()?;
         key.get("project_id")
             .or_else(|| key.get("quota_project_id"))?
             .as_str()
@@ -146,77 +169,141 @@ impl GoogleAuth {
             .map(str::to_owned)
     }
 
-    /// The `gcp_auth` provider, made on first use and again after a refusal.
-    async fn provider(&self, minted: &Minted) -> Result<Arc<dyn gcp_auth::TokenProvider>, Error> {
-        let mut slot = self.provider.lock().await;
+    /// The credentials, made on first use and again after a refusal.
+    async fn minted(&self, minted: &Minted) -> Result<AccessTokenCredentials, Error> {
+        let mut slot = self.minted.lock().await;
         if self.refused.swap(false, Ordering::AcqRel) {
             tracing::debug!(
                 platform = self.platform,
                 "the access token was refused; getting another"
             );
+            // Dropping the last handle stops its background refresh.
             *slot = None;
         }
-        if let Some(provider) = &*slot {
-            return Ok(Arc::clone(provider));
+        // google-cloud-auth refreshes tokens in a task on the runtime that
+        // made the credentials, and panics waiting for a token once that
+        // runtime is gone: a client used from another runtime (one per
+        // test, or per blocking call) makes credentials of its own there.
+        let runtime = tokio::runtime::Handle::current().id();
+        match &*slot {
+            Some((credentials, made_on)) if *made_on == runtime => Ok(credentials.clone()),
+            _ => {
+                let credentials = self.make(minted).await?;
+                *slot = Some((credentials.clone(), runtime));
+                Ok(credentials)
+            }
         }
-        let provider = self.make_provider(minted).await?;
-        *slot = Some(Arc::clone(&provider));
-        Ok(provider)
     }
 
-    async fn make_provider(
-        &self,
-        minted: &Minted,
-    ) -> Result<Arc<dyn gcp_auth::TokenProvider>, Error> {
-        let key = match minted {
-            Minted::ServiceAccountKey(key) => key.0.clone(),
-            Minted::ApplicationDefault { file: Some(file) } => {
-                let json = tokio::fs::read_to_string(file)
-                    .await
-                    .map_err(|e| Error::io("read the Google credentials file", file, e))?;
-                check_key_type(&json, file)?;
-                json
+    async fn make(&self, minted: &Minted) -> Result<AccessTokenCredentials, Error> {
+        use_ring_unless_chosen();
+        match minted {
+            Minted::ServiceAccountKey(key) => {
+                let key: Value = serde_json::from_str(&key.0).map_err(|e| {
+                    Error::config_with(
+                        format!("the service-account key for {} is not JSON", self.platform),
+                        e,
+                    )
+                })?;
+                self.of_json(key, "the service-account key")
             }
+            Minted::ApplicationDefault { file: Some(file) } => self.read_file(file).await,
             Minted::ApplicationDefault { file: None } => {
-                // The rest of the chain (gcloud's user credentials, the
-                // metadata server, the gcloud CLI) is gcp_auth's. No test
-                // reaches its metadata server on loopback: gcp_auth 0.12
-                // asks `http://metadata.google.internal/computeMetadata/v1/`
-                // (port 80, name resolved by the system) and reads no
-                // `GCE_METADATA_HOST` / `GCE_METADATA_IP` / `GCE_METADATA_ROOT`
-                // to send it elsewhere, as google-auth and cloud.google.com/go
-                // do; pointing it at a test server would take editing
-                // /etc/hosts and binding port 80, which a test must not.
-                return gcp_auth::provider().await.map_err(|e| {
-                    self.failed("found no Google Application Default Credentials", e)
-                });
+                // gcloud keeps its ADC file under CLOUDSDK_CONFIG when set,
+                // where google-auth (the Python SDK's) looks for it, after
+                // GOOGLE_APPLICATION_CREDENTIALS; google-cloud-auth looks
+                // only under the home folder.
+                let named = std::env::var_os(ADC_FILE_VAR).is_some_and(|v| !v.is_empty());
+                let gcloud = std::env::var_os(GCLOUD_CONFIG_VAR)
+                    .filter(|v| !named && !v.is_empty())
+                    .map(|dir| PathBuf::from(dir).join(ADC_FILE_NAME))
+                    .filter(|file| file.is_file());
+                if let Some(file) = gcloud {
+                    return self.read_file(&file).await;
+                }
+                // The rest of the chain: GOOGLE_APPLICATION_CREDENTIALS,
+                // gcloud's file under the home folder, the metadata server.
+                AdcBuilder::default()
+                    .with_scopes([CLOUD_PLATFORM_SCOPE])
+                    .build_access_token_credentials()
+                    .map_err(|e| {
+                        Error::config_with(
+                            format!(
+                                "found no usable Google Application Default Credentials for {}",
+                                self.platform
+                            ),
+                            e,
+                        )
+                    })
+            }
+        }
+    }
+
+    async fn read_file(&self, file: &Path) -> Result<AccessTokenCredentials, Error> {
+        let json = tokio::fs::read_to_string(file)
+            .await
+            .map_err(|e| Error::io("read the Google credentials file", file, e))?;
+        let value: Value = serde_json::from_str(&json).map_err(|e| {
+            Error::config_with(
+                format!("the Google credentials file {} is not JSON", file.display()),
+                e,
+            )
+        })?;
+        self.of_json(
+            value,
+            &format!("the Google credentials file {}", file.display()),
+        )
+    }
+
+    /// Credentials of the kind `json`'s `type` names; `what` names where
+    /// it came from, for errors.
+    fn of_json(&self, json: Value, what: &str) -> Result<AccessTokenCredentials, Error> {
+        let kind = json
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let scopes = [CLOUD_PLATFORM_SCOPE];
+        let built = match kind.as_str() {
+            "service_account" => service_account::Builder::new(json)
+                .with_access_specifier(service_account::AccessSpecifier::from_scopes(scopes))
+                .build_access_token_credentials(),
+            "authorized_user" => user_account::Builder::new(json)
+                .with_scopes(scopes)
+                .build_access_token_credentials(),
+            "impersonated_service_account" => impersonated::Builder::new(json)
+                .with_scopes(scopes)
+                .build_access_token_credentials(),
+            "external_account" => external_account::Builder::new(json)
+                .with_scopes(scopes)
+                .build_access_token_credentials(),
+            other => {
+                return Err(Error::config(format!(
+                    "{what} is of type {other:?}, which {} cannot use: expected \
+                     service_account, authorized_user, impersonated_service_account or \
+                     external_account",
+                    self.platform
+                )));
             }
         };
-        let account = gcp_auth::CustomServiceAccount::from_json(&key)
-            .map_err(|e| self.failed("invalid Google service-account key", e))?;
-        Ok(Arc::new(account))
-    }
-
-    fn failed(&self, what: &str, source: gcp_auth::Error) -> Error {
-        Error::config_with(format!("{what} for {}", self.platform), source)
+        built.map_err(|e| {
+            Error::config_with(
+                format!("{what} ({kind}) is not usable for {}", self.platform),
+                e,
+            )
+        })
     }
 }
 
-/// Refuses a credentials file that `gcp_auth` cannot use from a path: only
-/// service-account keys are read from `GOOGLE_APPLICATION_CREDENTIALS`.
-fn check_key_type(json: &str, file: &std::path::Path) -> Result<(), Error> {
-    let kind = serde_json::from_str::<serde_json::Value>(json)
-        .ok()
-        .and_then(|v| v.get("type")?.as_str().map(str::to_owned));
-    match kind.as_deref() {
-        Some("service_account") => Ok(()),
-        other => Err(Error::config(format!(
-            "the Google credentials file {} is of type {:?}; only service_account keys are \
-             read from GOOGLE_APPLICATION_CREDENTIALS (user credentials are found by \
-             `gcloud auth application-default login` without it)",
-            file.display(),
-            other.unwrap_or("unknown")
-        ))),
+/// Makes ring rustls's process-wide crypto provider, unless the
+/// application chose one first. google-cloud-auth signs service-account
+/// JWTs and makes its TLS connections with that provider; built without its
+/// default features (which compile aws-lc, a C library), it has none of its
+/// own. ring is the provider this crate's HTTP client already uses.
+fn use_ring_unless_chosen() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Another thread may get there first: its choice stands.
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 
@@ -246,64 +333,146 @@ impl Credentials {
 #[cfg(all(test, feature = "testing"))]
 mod tests {
     use super::*;
-    use crate::testing::platform_google::{JWT_BEARER_GRANT, TEST_CLIENT_EMAIL, TokenEndpoint};
+    use crate::testing::platform_google::{
+        REFRESH_TOKEN_GRANT, TEST_OAUTH_CLIENT_ID, TEST_OAUTH_CLIENT_SECRET, TEST_REFRESH_TOKEN,
+        TokenEndpoint,
+    };
 
     fn keyed(endpoint: &TokenEndpoint) -> GoogleAuth {
         let key = Minted::ServiceAccountKey(Secret(endpoint.service_account_key()));
         GoogleAuth::new("Vertex AI", Credentials::Minted(key))
     }
 
-    #[tokio::test]
-    async fn a_service_account_key_is_exchanged_once_and_the_token_cached() {
-        let endpoint = TokenEndpoint::start().await.unwrap();
-        let auth = keyed(&endpoint);
-        let first = auth.token().await.unwrap();
-        let second = auth.token().await.unwrap();
-        assert_eq!(first, second);
-        let grants = endpoint.grants();
-        assert_eq!(grants.len(), 1, "{:?}", endpoint.refusals());
-        assert_eq!(grants[0].access_token, first);
-        assert_eq!(grants[0].claims["iss"], TEST_CLIENT_EMAIL);
-        assert_eq!(grants[0].claims["aud"], endpoint.url());
-        assert_eq!(grants[0].claims["scope"], CLOUD_PLATFORM_SCOPE);
-        assert_eq!(auth.key_project().as_deref(), Some("scripted-project"));
-        let _ = JWT_BEARER_GRANT;
+    /// A fresh folder for credentials files.
+    fn folder(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("toolrunner-adc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// ADC from a file holding `json`.
+    fn from_file(name: &str, json: &str) -> (GoogleAuth, PathBuf) {
+        let dir = folder(name);
+        let file = dir.join("credentials.json");
+        std::fs::write(&file, json).unwrap();
+        let adc = Minted::ApplicationDefault { file: Some(file) };
+        (GoogleAuth::new("Vertex AI", Credentials::Minted(adc)), dir)
     }
 
     #[tokio::test]
-    async fn a_token_near_its_expiry_is_refreshed_before_it_is_sent() {
+    async fn a_service_account_key_signs_a_jwt_that_google_takes_and_it_is_cached() {
         let endpoint = TokenEndpoint::start().await.unwrap();
-        // gcp_auth refreshes a token with 20 seconds or less to live.
-        endpoint.set_expires_in(15);
         let auth = keyed(&endpoint);
         let first = auth.token().await.unwrap();
+        assert_eq!(auth.token().await.unwrap(), first);
+        // Checked as Google would: RS256 by the test key, issued by its
+        // account, for the cloud-platform scope, not expired.
+        assert!(endpoint.is_valid(&first), "{:?}", endpoint.refusals());
+        assert_eq!(endpoint.self_signed_tokens(), [first]);
+        assert!(endpoint.grants().is_empty(), "no token endpoint is asked");
+        assert_eq!(auth.key_project().as_deref(), Some("scripted-project"));
+    }
+
+    #[tokio::test]
+    async fn gcloud_user_credentials_are_exchanged_at_their_token_uri_once() {
+        let endpoint = TokenEndpoint::start().await.unwrap();
+        let (auth, dir) = from_file("user", &endpoint.authorized_user());
+        let first = auth.token().await.unwrap();
+        assert_eq!(auth.token().await.unwrap(), first);
+        let grants = endpoint.grants();
+        assert_eq!(grants.len(), 1, "{:?}", endpoint.refusals());
+        assert_eq!(grants[0].grant_type, REFRESH_TOKEN_GRANT);
+        assert_eq!(grants[0].claims["client_id"], TEST_OAUTH_CLIENT_ID);
+        assert_eq!(grants[0].claims["scope"], CLOUD_PLATFORM_SCOPE);
+        assert_eq!(grants[0].access_token, first);
+        // The user's quota project stands for the project.
+        assert_eq!(auth.key_project().as_deref(), Some("scripted-project"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_token_is_refreshed_before_it_expires() {
+        let endpoint = TokenEndpoint::start().await.unwrap();
+        // google-cloud-auth refreshes a token four minutes before it
+        // expires: this one is refreshed a second after it is issued,
+        // three minutes before it would expire.
+        endpoint.set_expires_in(241);
+        let (auth, dir) = from_file("refresh", &endpoint.authorized_user());
+        let first = auth.token().await.unwrap();
+        endpoint.set_expires_in(3600);
+        // Waits for the refresh (an event, not a time): bounded so that a
+        // refresh that never comes fails the test rather than hanging it.
+        for _ in 0..600 {
+            if endpoint.grants().len() == 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let grants = endpoint.grants();
+        assert_eq!(grants.len(), 2, "no refresh: {:?}", endpoint.refusals());
+        // The first token is still good, yet the next request gets the new.
+        assert!(endpoint.is_valid(&first));
         let second = auth.token().await.unwrap();
         assert_ne!(first, second);
+        assert_eq!(second, grants[1].access_token);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_client_used_from_a_second_runtime_gets_its_tokens_there() {
+        let runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        };
+        let serving = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let endpoint = serving.block_on(TokenEndpoint::start()).unwrap();
+        // Tokens that expire at once: the second runtime cannot use the
+        // first's and must wait for a refresh.
+        endpoint.set_expires_in(0);
+        let (auth, dir) = from_file("runtimes", &endpoint.authorized_user());
+        let first = runtime().block_on(auth.token()).unwrap();
+        // The first runtime is gone, and its refresh task with it.
+        let second = runtime().block_on(auth.token()).unwrap();
+        assert_ne!(first, second);
         assert_eq!(endpoint.grants().len(), 2);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]
     async fn a_refused_token_is_replaced_by_a_fresh_grant() {
         let endpoint = TokenEndpoint::start().await.unwrap();
-        let auth = keyed(&endpoint);
+        let (auth, dir) = from_file("refused", &endpoint.authorized_user());
         let first = auth.token().await.unwrap();
         assert!(auth.reauthorize());
         let second = auth.token().await.unwrap();
         assert_ne!(first, second);
         assert_eq!(auth.token().await.unwrap(), second);
         assert_eq!(endpoint.grants().len(), 2);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]
-    async fn a_refused_grant_is_a_config_error_naming_the_platform() {
+    async fn a_refused_grant_is_a_config_error_naming_the_platform_and_no_secret() {
         let endpoint = TokenEndpoint::start().await.unwrap();
         endpoint.refuse_grants();
-        let error = keyed(&endpoint).token().await.unwrap_err();
+        let (auth, dir) = from_file("revoked", &endpoint.authorized_user());
+        let error = auth.token().await.unwrap_err();
         assert!(error.is_config());
-        let shown = error.to_string();
+        let shown = format!("{error} {error:?}");
         assert!(shown.contains("Vertex AI"), "{shown}");
-        assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+        for secret in [TEST_REFRESH_TOKEN, TEST_OAUTH_CLIENT_SECRET] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
         assert!(!endpoint.refusals().is_empty());
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]
@@ -339,6 +508,7 @@ mod tests {
                 Box::pin(async { Ok(AccessToken::new("t")) })
             }
         }
+        use std::sync::Arc;
         let noting = Arc::new(Noting(std::sync::Mutex::new(Vec::new())));
         let shared = Arc::clone(&noting);
         struct Via(Arc<Noting>);
@@ -359,17 +529,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_user_credentials_file_is_refused_with_what_to_do() {
-        let dir = std::env::temp_dir().join(format!("toolrunner-adc-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("authorized_user.json");
-        std::fs::write(&file, r#"{"type":"authorized_user","refresh_token":"r"}"#).unwrap();
-        let adc = Minted::ApplicationDefault { file: Some(file) };
-        let error = GoogleAuth::new("Vertex AI", Credentials::Minted(adc))
-            .token()
-            .await
-            .unwrap_err();
-        assert!(error.to_string().contains("authorized_user"), "{error}");
+    async fn a_credentials_file_of_an_unknown_type_is_refused_naming_it() {
+        let (auth, dir) = from_file("unknown", r#"{"type":"gdch_service_account"}"#);
+        let error = auth.token().await.unwrap_err();
+        let shown = error.to_string();
+        assert!(shown.contains("gdch_service_account"), "{shown}");
+        assert!(shown.contains("authorized_user"), "{shown}");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -11,7 +11,8 @@
 //!   `GOOGLE_CLOUD_PROJECT`, else the credentials'; the workspace is
 //!   `ANTHROPIC_GOOGLE_CLOUD_WORKSPACE_ID`;
 //! - a Google OAuth token goes in `Authorization: Bearer`: from a token
-//!   provider, a service-account key or Application Default Credentials;
+//!   provider, a service-account key, a credentials file or Application
+//!   Default Credentials (as for [`Vertex`](super::Vertex));
 //!   `ANTHROPIC_API_KEY` and `ANTHROPIC_AUTH_TOKEN` are never read;
 //! - everything the first-party API offers is offered, message threads
 //!   included.
@@ -241,6 +242,18 @@ impl GoogleCloud {
     /// Sends this Google access token, as is, never refreshed.
     pub fn access_token(mut self, token: impl Into<String>) -> Self {
         self.credentials = Some(Credentials::AccessToken(Secret(token.into())));
+        self
+    }
+
+    /// Authenticates with the Application Default Credentials in `path`,
+    /// as `GOOGLE_APPLICATION_CREDENTIALS` names them: a service-account
+    /// key, the user credentials `gcloud auth application-default login`
+    /// writes, an impersonated service account, or workload identity
+    /// federation. The file is read on the first request.
+    pub fn credentials_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.credentials = Some(Credentials::Minted(Minted::ApplicationDefault {
+            file: Some(path.into()),
+        }));
         self
     }
 

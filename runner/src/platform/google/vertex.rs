@@ -182,8 +182,16 @@ pub(crate) fn vertex_body(
 /// project (`ANTHROPIC_VERTEX_PROJECT_ID`, else the one the credentials
 /// name). Credentials are Application Default Credentials unless set:
 /// [`access_token`](Self::access_token),
-/// [`token_provider`](Self::token_provider) or
-/// [`service_account_key`](Self::service_account_key).
+/// [`token_provider`](Self::token_provider),
+/// [`service_account_key`](Self::service_account_key) or
+/// [`credentials_file`](Self::credentials_file). ADC, through Google's
+/// `google-cloud-auth`, looks in turn at the file
+/// `GOOGLE_APPLICATION_CREDENTIALS` names, gcloud's
+/// `application_default_credentials.json` (under `CLOUDSDK_CONFIG`, else
+/// `~/.config/gcloud`: what `gcloud auth application-default login`
+/// writes), and the metadata server of Compute Engine, GKE or Cloud Run
+/// (`GCE_METADATA_HOST` to name another). Tokens are cached and refreshed
+/// in the background four minutes before they expire.
 ///
 /// # Examples
 ///
@@ -307,9 +315,22 @@ impl Vertex {
         self
     }
 
+    /// Authenticates with the Application Default Credentials in `path`,
+    /// as `GOOGLE_APPLICATION_CREDENTIALS` names them: a service-account
+    /// key, the user credentials `gcloud auth application-default login`
+    /// writes, an impersonated service account, or workload identity
+    /// federation. The file is read on the first request.
+    pub fn credentials_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.credentials = Some(Credentials::Minted(Minted::ApplicationDefault {
+            file: Some(path.into()),
+        }));
+        self
+    }
+
     /// Authenticates with this service-account key (the JSON of a key
-    /// file): its JWT is exchanged for tokens at the key's `token_uri`, and
-    /// its `project_id` is the project unless one is set.
+    /// file): it signs a JWT that is sent as the access token, as Google's
+    /// auth libraries do, and its `project_id` is the project unless one is
+    /// set.
     pub fn service_account_key(mut self, key_json: impl Into<String>) -> Self {
         let key = Minted::ServiceAccountKey(Secret(key_json.into()));
         self.credentials = Some(Credentials::Minted(key));
