@@ -102,7 +102,8 @@ pub mod types;
 pub mod __private;
 
 pub use client::{
-    Client, ClientBuilder, Download, FileList, FileUpload, Files, SavedFile, sanitize_filename,
+    BatchResults, Batches, Client, ClientBuilder, Download, FileList, FileUpload, Files, Listing,
+    Models, Polling, SavedFile, sanitize_filename,
 };
 #[cfg(feature = "code-mode")]
 pub use code_mode::CodeMode;
