@@ -401,3 +401,22 @@ impl std::fmt::Debug for BatchResults {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_read_from_the_batch_url_only_on_the_clients_origin() {
+        let endpoint = Url::parse("https://proxy.local/v1/messages/batches/b1/results").unwrap();
+        let same = "https://proxy.local/files/b1.jsonl";
+        assert_eq!(results_location(&endpoint, same).as_str(), same);
+        for other in [
+            "https://elsewhere.example/v1/messages/batches/b1/results",
+            "http://proxy.local/files/b1.jsonl",
+            "not a url",
+        ] {
+            assert_eq!(results_location(&endpoint, other), endpoint, "{other}");
+        }
+    }
+}
