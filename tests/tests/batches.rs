@@ -764,3 +764,72 @@ client = AnthropicVertex(region="us-east5", project_id="proj", access_token="tok
                          base_url=data["base_url"], max_retries=0)
 client.messages.count_tokens(**data["count"])
 "#;
+
+/// The scripted server refuses what the API would, so that a client under
+/// test that skips a check is caught: here, requests no client of this
+/// crate would send, made by hand.
+#[tokio::test]
+async fn the_scripted_server_checks_bodies_and_headers() {
+    let server = ScriptedServer::start(Sequence::new([])).await.unwrap();
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value, version: bool| {
+        let mut request = http
+            .post(format!("{}{path}", server.url()))
+            .header("x-api-key", "k")
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if version {
+            request = request.header("anthropic-version", "2023-06-01");
+        }
+        request.send()
+    };
+    let refusal = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        (
+            status,
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    let params = json!({"model": "m", "max_tokens": 8, "messages": []});
+    let twice = json!({"requests": [
+        {"custom_id": "a", "params": params}, {"custom_id": "a", "params": params},
+    ]});
+    let answer = refusal(post("/v1/messages/batches", twice, true).await.unwrap()).await;
+    assert_eq!(
+        answer,
+        (400, "requests.1.custom_id: \"a\" is not unique".to_owned())
+    );
+
+    let streamed = json!({"requests": [{"custom_id": "a", "params": {
+        "model": "m", "max_tokens": 8, "messages": [], "stream": true,
+    }}]});
+    let answer = refusal(post("/v1/messages/batches", streamed, true).await.unwrap()).await;
+    assert_eq!(answer.0, 400, "{answer:?}");
+
+    let answer = refusal(
+        post("/v1/messages/count_tokens", params.clone(), true)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        (400, "max_tokens: Extra inputs are not permitted".to_owned())
+    );
+
+    let count = json!({"model": "m", "messages": []});
+    let answer = refusal(
+        post("/v1/messages/count_tokens", count, false)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        (400, "anthropic-version: header is required".to_owned())
+    );
+}
