@@ -107,8 +107,8 @@ pub mod usage;
 pub mod __private;
 
 pub use client::{
-    Client, ClientBuilder, Download, FileList, FileUpload, Files, Middleware, Next, RequestOptions,
-    SavedFile, sanitize_filename,
+    BatchResults, Batches, Client, ClientBuilder, Download, FileList, FileUpload, Files, Listing,
+    Middleware, Models, Next, Polling, RequestOptions, SavedFile, sanitize_filename,
 };
 #[cfg(feature = "code-mode")]
 pub use code_mode::CodeMode;

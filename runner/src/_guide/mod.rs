@@ -11,6 +11,7 @@
 
 // One line per page, each page one file of `//!` docs whose first line is
 // its summary in the list rustdoc shows; a feature's page is gated on it.
+pub mod batches;
 pub mod builtin_tools;
 pub mod client;
 pub mod client_options;

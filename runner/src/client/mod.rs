@@ -6,12 +6,18 @@
 //! knobs). Every request runs in a `messages.create` tracing span that records
 //! the model and the attempt.
 
+mod batches;
 mod builder;
+mod call;
+mod count_tokens;
 mod credentials;
 mod files;
+mod listing;
 mod long_request;
 mod middleware;
 mod options;
+mod models;
+mod paging;
 mod request;
 mod retry;
 mod version;
@@ -26,6 +32,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 use tracing::Instrument;
 
+pub use batches::{BatchResults, Batches, Polling};
 pub use builder::ClientBuilder;
 #[cfg(any(feature = "vertex", feature = "foundry"))]
 pub(crate) use credentials::SharedProvider;
@@ -35,6 +42,8 @@ pub use files::{Download, FileList, FileUpload, Files, SavedFile, sanitize_filen
 use middleware::{Chain, Terminal};
 pub use middleware::{Middleware, Next};
 pub use options::RequestOptions;
+pub use listing::Listing;
+pub use models::Models;
 pub(crate) use request::Request;
 use retry::RetryPolicy;
 pub(crate) use version::rejected_fields;
@@ -258,12 +267,6 @@ impl Client {
             ));
         }
         let span = request_span(&request.model);
-        let read = async |response: reqwest::Response| {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = response.bytes().await?;
-            Ok((status, headers, body))
-        };
         let ((status, headers, body), attempts) = self
             .execute(
                 &span,
@@ -272,7 +275,7 @@ impl Client {
                 false,
                 &request.betas,
                 Deadline::WholeResponse,
-                read,
+                read_whole,
             )
             .instrument(span.clone())
             .await?;
@@ -765,6 +768,17 @@ fn log_retry(attempt: u32, delay: Duration, reason: &Reason) {
         %reason,
         "retrying request"
     );
+}
+
+/// A whole response: its status, headers and body, for decoding once the
+/// retry loop is done with it.
+pub(crate) async fn read_whole(
+    response: reqwest::Response,
+) -> Result<(StatusCode, HeaderMap, Bytes), reqwest::Error> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    Ok((status, headers, body))
 }
 
 fn request_span(model: &str) -> tracing::Span {

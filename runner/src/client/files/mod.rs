@@ -21,7 +21,6 @@ mod upload;
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use reqwest::Url;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -33,7 +32,7 @@ pub use list::FileList;
 pub use save::{SavedFile, sanitize_filename};
 pub use upload::FileUpload;
 
-use super::Client;
+use super::{Client, read_whole};
 use crate::error::Error;
 use crate::platform::Endpoint;
 use crate::types::response::Received;
@@ -228,16 +227,10 @@ impl Files {
         request: impl Fn() -> Result<reqwest::RequestBuilder, Error>,
         file_id: Option<&str>,
     ) -> Result<T, Error> {
-        let read = async |response: reqwest::Response| {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body: Bytes = response.bytes().await?;
-            Ok((status, headers, body))
-        };
         self.client.refuse_extra_body(url)?;
         let sent = self
             .client
-            .execute_request(span, url, request, read)
+            .execute_request(span, url, request, read_whole)
             .instrument(span.clone())
             .await;
         let ((status, headers, body), attempts) = match (sent, file_id) {
