@@ -73,7 +73,10 @@ pub(super) async fn run(
                 requests += 1;
                 let step = format!("model request {requests}");
                 match send(agent, ctx, request, core.request_span(), step).await? {
-                    Ok(message) => core.on_response(message),
+                    Ok(message) => {
+                        // After a fallback the next action sends the turn again.
+                        let _ = core.on_response(message);
+                    }
                     Err(error) => {
                         // `None`: a thread the server lost; the next action
                         // sends the turn again on a new one.

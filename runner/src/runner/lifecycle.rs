@@ -43,6 +43,7 @@ use crate::types::{
 
 use super::compaction::{self, Compaction};
 use super::dispatch::{self, Batch, Outcome};
+use super::fallback::Fallbacks;
 use super::hooks::PendingCall;
 use super::request::{self, Messages, RequestBuilder, Wire};
 use super::state::Deferred;
@@ -52,6 +53,9 @@ use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
 use super::tool_changes::ToolChanges;
 use super::tool_search;
 use super::{DEFAULT_MAX_ITERATIONS, log};
+
+/// The request field that redeems a refusal's credit on the next model.
+const FALLBACK_CREDIT_TOKEN: &str = "fallback_credit_token";
 
 /// What the driver is to do next.
 #[derive(Debug)]
@@ -101,6 +105,8 @@ pub(crate) struct Lifecycle {
     touched: bool,
     /// Where the conversation stands on a server-held thread.
     thread: ThreadState,
+    /// The models a refused or overloaded turn falls back to.
+    fallbacks: Fallbacks,
     /// Whether the last turn was large enough to compact before the next
     /// request (the [`Compaction`]'s threshold; apart from any asking).
     compact_due: bool,
@@ -224,6 +230,17 @@ impl LastReply {
     }
 }
 
+/// What became of a reply handed to [`Lifecycle::on_response`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Received {
+    /// The reply is the current turn: the driver yields it.
+    Turn,
+    /// The model refused and the turn goes to a fallback model: the reply
+    /// is not the conversation's, and the next action sends the turn
+    /// again. A driver that has not shown it yet does not.
+    FellBack,
+}
+
 /// What applying the previous turn leads to.
 enum Step {
     Send,
@@ -252,6 +269,7 @@ impl Lifecycle {
             taken_over: false,
             touched: false,
             thread: ThreadState::new(true),
+            fallbacks: Fallbacks::default(),
             compact_due: false,
             compact_asked: CompactAsk::No,
             last_context_tokens: 0,
@@ -405,6 +423,12 @@ impl Lifecycle {
         self.thread.set_enabled(enabled);
     }
 
+    /// Falls back to `models`, in order, when a turn is refused or the API
+    /// is overloaded (see `fallback.rs`).
+    pub(crate) fn set_fallback_models(&mut self, models: Vec<String>) {
+        self.fallbacks = Fallbacks::new(models);
+    }
+
     /// Asks every request from now on for an answer in `format` (an
     /// `output_config.format`). Sent with each request, threaded or not,
     /// since it is a request field rather than part of the conversation.
@@ -477,13 +501,20 @@ impl Lifecycle {
     }
 
     /// Takes in a reply: carries its container into the next request and
-    /// makes it the current turn.
-    pub(crate) fn on_response(&mut self, message: Message) {
+    /// makes it the current turn; or, when the model refused and a
+    /// fallback model is left, moves the conversation to that model and
+    /// drops the reply.
+    pub(crate) fn on_response(&mut self, message: Message) -> Received {
         self.iterations += 1;
         if let Some(span) = self.request_span.take() {
             telemetry::record_response(&span, &message, self.record_content);
         }
         self.thread.on_reply(&self.params, &message);
+        if self.fallbacks.on_reply(&mut self.params, &message).is_some() {
+            // The refused reply never enters the history: the turn is sent
+            // again as it was, on a new thread (see `ThreadState::on_reply`).
+            return Received::FellBack;
+        }
         if let Some(container) = &message.container {
             request::carry_container(&mut self.params, &container.id);
         }
@@ -511,6 +542,7 @@ impl Lifecycle {
             self.compact_asked = CompactAsk::No;
         }
         self.turn = Some(LastReply::new(message));
+        Received::Turn
     }
 
     /// Takes in the error of the request in flight and returns it to
@@ -522,6 +554,10 @@ impl Lifecycle {
     pub(crate) fn on_send_error(&mut self, error: Error) -> Option<Error> {
         self.close_request_span_with(&error);
         if self.thread.recovers_from(&error) {
+            return None;
+        }
+        if self.fallbacks.on_error(&mut self.params, &error).is_some() {
+            // The turn goes to the next model: sent again, not yielded.
             return None;
         }
         let error = request::classify_container_error(error, self.in_flight_container.clone());
@@ -537,6 +573,9 @@ impl Lifecycle {
         if started {
             self.thread.on_partial_reply();
         }
+        // The caller saw the stream break: the error is yielded all the
+        // same, and the next request goes to the next model.
+        let _ = self.fallbacks.on_error(&mut self.params, &error);
         let error = request::classify_container_error(error, self.in_flight_container.clone());
         self.finish_unless_retryable(error)
     }
@@ -931,6 +970,14 @@ impl Lifecycle {
         let plan = self
             .thread
             .plan(&self.params, std::mem::take(&mut self.touched));
+        // Set for this request only: a refusal's token is no part of the
+        // conversation.
+        let credit = self.fallbacks.credit();
+        if let Some(credit) = &credit {
+            self.params
+                .extra
+                .insert(FALLBACK_CREDIT_TOKEN.to_owned(), credit.clone());
+        }
         let stripped;
         let messages = if plan.strip_cache_control_before > 0 {
             stripped =
@@ -945,7 +992,16 @@ impl Lifecycle {
             thread: plan.thread.as_ref(),
             beta: plan.beta.then_some(MESSAGE_THREADS_BETA),
         };
-        self.requests.build(&self.params, &self.declared, wire)
+        let mut request = self.requests.build(&self.params, &self.declared, wire);
+        if credit.is_some() {
+            self.params.extra.shift_remove(FALLBACK_CREDIT_TOKEN);
+        }
+        if let (Ok(request), Some(beta)) = (&mut request, self.fallbacks.beta())
+            && !request.betas.iter().any(|b| b == beta)
+        {
+            request.betas.push(beta.to_owned());
+        }
+        request
     }
 
     /// The summary request, when compaction is due and there is something

@@ -16,6 +16,7 @@ mod artifacts;
 mod compaction;
 mod compaction_split;
 pub(crate) mod dispatch;
+mod fallback;
 mod hooks;
 pub(crate) mod lifecycle;
 mod log;
@@ -59,7 +60,7 @@ use crate::error::Error;
 use crate::toolset::Toolset;
 use crate::types::{Message, MessageParams};
 use dispatch::{Dispatcher, Outcome};
-use lifecycle::{Action, Lifecycle};
+use lifecycle::{Action, Lifecycle, Received};
 
 /// The number of requests a runner sends unless told otherwise.
 pub const DEFAULT_MAX_ITERATIONS: usize = 50;
@@ -369,7 +370,11 @@ impl Stream for ToolRunner<Messages> {
                     this.mode.phase = Phase::Idle;
                     match result {
                         Ok(message) => {
-                            this.core.on_response(message.clone());
+                            // A refused turn a fallback model takes over is
+                            // not shown, as the SDK's middleware hides it.
+                            if this.core.on_response(message.clone()) == Received::FellBack {
+                                continue;
+                            }
                             let message = Box::new(message);
                             match this.save() {
                                 Some(save) => {

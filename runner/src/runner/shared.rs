@@ -256,6 +256,38 @@ impl<M: Mode> ToolRunner<M> {
         self
     }
 
+    /// Falls back to `models`, in order, when the model refuses a turn
+    /// (`stop_reason: "refusal"`) or the API is overloaded (status 529, or
+    /// an `overloaded_error` in a stream, once the client's retries are
+    /// used up): the turn is sent again, with the same history, to the next
+    /// model of the list, and the conversation stays on the model that took
+    /// it. The refused reply is not yielded by a plain runner and never
+    /// enters the history; a streaming runner has streamed it already, and
+    /// its next turn is the fallback model's. Each move is logged at `warn`
+    /// with `from`, `to` and `trigger`.
+    ///
+    /// Every request then carries the beta `fallback-credit-2026-07-01`,
+    /// under which a refusal mints a `fallback_credit_token`; the request
+    /// that follows a refusal redeems it (`{"token": ..., "mode":
+    /// "best_effort"}`), as the official SDKs' refusal-fallback middleware
+    /// does. With message threads, the turn after a refusal starts a new
+    /// thread with the whole history, since the server may hold the refused
+    /// turn. See the [fallback guide](crate::_guide::fallback).
+    ///
+    /// ```no_run
+    /// # use toolrunner::{toolset, Client, MessageParams};
+    /// # fn f(client: Client, params: MessageParams) {
+    /// let runner = client
+    ///     .tool_runner(params, toolset![])
+    ///     .fallback_models(["claude-sonnet-4-5", "claude-haiku-4-5"]);
+    /// # }
+    /// ```
+    pub fn fallback_models<S: Into<String>>(mut self, models: impl IntoIterator<Item = S>) -> Self {
+        self.core
+            .set_fallback_models(models.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Sets the tool search the runner declares when some tool has
     /// `defer_loading` (see
     /// [`Toolset::defer_loading`](crate::Toolset::defer_loading)) and the parameters

@@ -130,6 +130,8 @@ impl Lifecycle {
             taken_over,
             touched,
             thread,
+            // Configuration, set again on the resumed runner.
+            fallbacks: super::Fallbacks::default(),
             compact_due,
             // The saved form keeps the two flags it always had.
             compact_asked: match (compact_requested, compaction_forced) {
