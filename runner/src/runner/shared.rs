@@ -537,6 +537,55 @@ impl<M: Mode> ToolRunner<M> {
         crate::runner::structured::parse(&message)
     }
 
+    /// Asks every request from now on for an answer shaped as `T`
+    /// (structured output), as [`until_done_parsed`](Self::until_done_parsed)
+    /// does, while the run is read turn by turn: read each turn's answer
+    /// with [`parsed`](Self::parsed).
+    ///
+    /// ```no_run
+    /// # use futures_util::StreamExt;
+    /// # use toolrunner::{toolset, Client, MessageParams};
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Progress {
+    ///     done: bool,
+    ///     note: String,
+    /// }
+    ///
+    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
+    /// let mut runner = client.tool_runner(params, toolset![]).output_format::<Progress>();
+    /// while let Some(message) = runner.next().await {
+    ///     message?;
+    ///     if let Some(progress) = runner.parsed::<Progress>() {
+    ///         println!("{}", progress?.note);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn output_format<T: ::schemars::JsonSchema>(mut self) -> Self {
+        self.core
+            .set_output_format(crate::runner::structured::format_for::<T>());
+        self
+    }
+
+    /// The last message's text parsed as `T`, when the requests ask for a
+    /// format ([`output_format`](Self::output_format), or an
+    /// `output_config.format` of the parameters): `None` when they do not,
+    /// before the first message, and for a message without text (a turn of
+    /// tool calls only). A streaming runner has the message of a turn once
+    /// it was read to its end (see [`Turn::parsed`](crate::Turn::parsed)
+    /// for the turn at hand).
+    ///
+    /// # Errors
+    ///
+    /// A parse error as [`until_done_parsed`](Self::until_done_parsed)'s,
+    /// keeping the text and the field path where it failed.
+    pub fn parsed<T: ::serde::de::DeserializeOwned>(&self) -> Option<Result<T, crate::Error>> {
+        if !crate::runner::structured::has_format(self.core.params()) {
+            return None;
+        }
+        crate::runner::structured::parse_turn(self.core.last_message()?)
+    }
+
     /// Downloads every file the code-execution runs of this conversation
     /// wrote (the [`output_files`](crate::types::CodeExecution::output_files)
     /// of [`code_executions`](Self::code_executions)) into `dir`, creating
