@@ -110,8 +110,8 @@ pub use error::Error;
 pub use runner::{
     AfterToolCall, Artifacts, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
     DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
-    FileStore, Messages, Mode, ParsedMessage, ParsedStream, PendingCall, RunId, RunState, RunStore, StoreFuture,
-    StreamingToolRunner, ToolRunner, ToolSearch, Turn, Turns,
+    FileStore, MessageThread, Messages, Mode, ParsedMessage, ParsedStream, PendingCall, RunId, RunState, RunStore, StoreFuture,
+    StreamingToolRunner, ThreadStream, ToolRunner, ToolSearch, Turn, Turns,
 };
 pub use stream::{Delta, StreamEvent};
 pub use tool::{

@@ -42,20 +42,18 @@ use crate::types::{
 };
 
 use super::compaction::{self, Compaction};
+use super::conversation;
 use super::dispatch::{self, Batch, Outcome};
 use super::fallback::Fallbacks;
 use super::hooks::PendingCall;
-use super::request::{self, Messages, RequestBuilder, Wire};
+use super::request::{self, RequestBuilder, Wire};
 use super::state::Deferred;
 use super::structured;
 use super::telemetry;
-use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
+use super::thread::ThreadState;
 use super::tool_changes::ToolChanges;
 use super::tool_search;
 use super::{DEFAULT_MAX_ITERATIONS, log};
-
-/// The request field that redeems a refusal's credit on the next model.
-const FALLBACK_CREDIT_TOKEN: &str = "fallback_credit_token";
 
 /// What the driver is to do next.
 #[derive(Debug)]
@@ -509,8 +507,12 @@ impl Lifecycle {
         if let Some(span) = self.request_span.take() {
             telemetry::record_response(&span, &message, self.record_content);
         }
-        self.thread.on_reply(&self.params, &message);
-        if self.fallbacks.on_reply(&mut self.params, &message).is_some() {
+        if conversation::falls_back_on_reply(
+            &mut self.params,
+            &mut self.thread,
+            &mut self.fallbacks,
+            &message,
+        ) {
             // The refused reply never enters the history: the turn is sent
             // again as it was, on a new thread (see `ThreadState::on_reply`).
             return Received::FellBack;
@@ -553,11 +555,14 @@ impl Lifecycle {
     /// over.
     pub(crate) fn on_send_error(&mut self, error: Error) -> Option<Error> {
         self.close_request_span_with(&error);
-        if self.thread.recovers_from(&error) {
-            return None;
-        }
-        if self.fallbacks.on_error(&mut self.params, &error).is_some() {
-            // The turn goes to the next model: sent again, not yielded.
+        // A thread the server rejected, or an overload a fallback model
+        // takes over: the turn is sent again, not yielded.
+        if conversation::recovers_from(
+            &mut self.params,
+            &mut self.thread,
+            &mut self.fallbacks,
+            &error,
+        ) {
             return None;
         }
         let error = request::classify_container_error(error, self.in_flight_container.clone());
@@ -770,6 +775,27 @@ impl Lifecycle {
         self.params.messages = messages;
     }
 
+    /// The conversation as the caller sees it: the history, then the last
+    /// reply and its tool results when they are not in it yet.
+    pub(crate) fn history(&self) -> Vec<MessageParam> {
+        let mut messages = self.params.messages.clone();
+        if let Some(turn) = self.turn.as_ref().filter(|t| !t.appended) {
+            messages.push(MessageParam::from(turn.message.clone()));
+            messages.extend(turn.tool_response.clone());
+        }
+        messages
+    }
+
+    /// The fallback models, for a thread forked from this conversation.
+    pub(crate) fn fallbacks(&self) -> &Fallbacks {
+        &self.fallbacks
+    }
+
+    /// Whether requests carry a message thread.
+    pub(crate) fn is_threading(&self) -> bool {
+        self.thread.is_threading()
+    }
+
     pub(crate) fn last_message(&self) -> Option<&Message> {
         self.turn.as_ref().map(|t| &t.message)
     }
@@ -962,46 +988,14 @@ impl Lifecycle {
     /// The request for the current state: on a thread, only what the
     /// server lacks.
     fn plain_request(&mut self) -> Result<Request, Error> {
-        if self.thread.is_threading() && self.params.extra.contains_key("thread") {
-            return Err(Error::invalid_request(
-                "`thread` is set in the parameters' extra fields, but the runner sets it for each request itself; to run without a message thread, use `message_threads(false)`",
-            ));
-        }
-        let plan = self
-            .thread
-            .plan(&self.params, std::mem::take(&mut self.touched));
-        // Set for this request only: a refusal's token is no part of the
-        // conversation.
-        let credit = self.fallbacks.credit();
-        if let Some(credit) = &credit {
-            self.params
-                .extra
-                .insert(FALLBACK_CREDIT_TOKEN.to_owned(), credit.clone());
-        }
-        let stripped;
-        let messages = if plan.strip_cache_control_before > 0 {
-            stripped =
-                without_cache_control(&self.params.messages, plan.strip_cache_control_before)?;
-            Messages::Values(&stripped)
-        } else {
-            Messages::Params(&self.params.messages[plan.from..])
-        };
-        let wire = Wire {
-            messages,
-            system_and_tools: plan.system_and_tools,
-            thread: plan.thread.as_ref(),
-            beta: plan.beta.then_some(MESSAGE_THREADS_BETA),
-        };
-        let mut request = self.requests.build(&self.params, &self.declared, wire);
-        if credit.is_some() {
-            self.params.extra.shift_remove(FALLBACK_CREDIT_TOKEN);
-        }
-        if let (Ok(request), Some(beta)) = (&mut request, self.fallbacks.beta())
-            && !request.betas.iter().any(|b| b == beta)
-        {
-            request.betas.push(beta.to_owned());
-        }
-        request
+        conversation::request(
+            &mut self.params,
+            &mut self.thread,
+            &self.fallbacks,
+            &mut self.requests,
+            &self.declared,
+            std::mem::take(&mut self.touched),
+        )
     }
 
     /// The summary request, when compaction is due and there is something

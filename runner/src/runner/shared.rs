@@ -537,6 +537,32 @@ impl<M: Mode> ToolRunner<M> {
         crate::runner::structured::parse(&message)
     }
 
+    /// A standalone [`MessageThread`](crate::MessageThread) with a copy of
+    /// this conversation (the history, the last reply and its tool results
+    /// if they ran), the parameters and the fallback models, which starts a
+    /// message thread of its own with its first turn. Sends nothing; the
+    /// runner goes on unchanged.
+    ///
+    /// ```no_run
+    /// # use futures_util::StreamExt;
+    /// # use toolrunner::{toolset, Client, MessageParam, MessageParams};
+    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
+    /// let mut runner = client.tool_runner(params, toolset![]);
+    /// while let Some(message) = runner.next().await {
+    ///     println!("{}", message?.text());
+    /// }
+    /// // A side question, kept out of the run.
+    /// let mut aside = runner.fork_thread();
+    /// let reply = aside.send([MessageParam::user("Summarize in one line.")]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn fork_thread(&self) -> crate::MessageThread {
+        let mut params = self.core.params().clone();
+        params.messages = self.core.history();
+        crate::MessageThread::new(self.client.clone(), params, self.core.fallbacks().clone())
+            .message_threads(self.core.is_threading())
+    }
+
     /// Asks every request from now on for an answer shaped as `T`
     /// (structured output), as [`until_done_parsed`](Self::until_done_parsed)
     /// does, while the run is read turn by turn: read each turn's answer
