@@ -111,7 +111,7 @@ pub use runner::{
     AfterToolCall, Artifacts, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
     DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
     FileStore, MessageThread, Messages, Mode, ParsedMessage, ParsedStream, PendingCall, RunId, RunState, RunStore, StoreFuture,
-    StreamingToolRunner, ThreadStream, ToolRunner, ToolSearch, Turn, Turns,
+    StreamingToolRunner, DEFAULT_MAX_CONTENT_BYTES, Telemetry, ThreadStream, ToolRunner, ToolSearch, Turn, Turns,
 };
 pub use stream::{Delta, StreamEvent};
 pub use tool::{

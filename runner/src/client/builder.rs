@@ -428,6 +428,7 @@ fn finish(config: Config, platform: Arc<dyn Platform>, extra: HeaderMap) -> Resu
                 max_retries: config.max_retries,
             },
         }),
+        telemetry: Default::default(),
     })
 }
 

@@ -116,7 +116,7 @@ pub(super) async fn run(
                         // calls a program run by one of them makes.
                         before: agent.before.clone(),
                         after: agent.after.clone(),
-                        record_content: false,
+                        recording: Default::default(),
                         run_id: Some(std::sync::Arc::clone(&run_id)),
                     },
                 };

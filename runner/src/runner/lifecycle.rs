@@ -49,6 +49,7 @@ use super::hooks::PendingCall;
 use super::request::{self, RequestBuilder, Wire};
 use super::state::Deferred;
 use super::structured;
+use super::open_telemetry::Telemetry;
 use super::telemetry;
 use super::thread::ThreadState;
 use super::tool_changes::ToolChanges;
@@ -125,8 +126,10 @@ pub(crate) struct Lifecycle {
     run_span: tracing::Span,
     /// The span of the request in flight.
     request_span: Option<tracing::Span>,
-    /// Whether spans record message contents.
-    record_content: bool,
+    /// What spans record of message contents.
+    recording: telemetry::Recording,
+    /// The conversation the run's spans are linked to.
+    conversation: Option<String>,
     /// Whether the loop goes on, and if not, why not.
     stage: Stage,
     /// Whether the toolset was checked for the states its tools need.
@@ -275,7 +278,8 @@ impl Lifecycle {
             expired: None,
             in_flight_container: None,
             request_span: None,
-            record_content: false,
+            recording: telemetry::Recording::default(),
+            conversation: None,
             stage: Stage::Running,
             state_checked: false,
         }
@@ -375,7 +379,24 @@ impl Lifecycle {
 
     /// Whether spans record message contents (they may hold secrets).
     pub(crate) fn set_record_content(&mut self, record: bool) {
-        self.record_content = record;
+        self.recording.content = record;
+    }
+
+    /// Takes the client's telemetry settings: whether there are spans at
+    /// all, what they record, and the conversation they belong to.
+    pub(crate) fn set_telemetry(&mut self, settings: &Telemetry) {
+        self.recording = telemetry::Recording::of(settings);
+        self.conversation = settings.conversation().map(str::to_owned);
+        if !settings.is_enabled() {
+            self.run_span = tracing::Span::none();
+        } else if let Some(id) = &self.conversation {
+            self.run_span.record("gen_ai.conversation.id", id.as_str());
+        }
+    }
+
+    /// What the run's spans record of contents, for its tool calls' spans.
+    pub(crate) fn recording(&self) -> telemetry::Recording {
+        self.recording
     }
 
     /// The span of the whole run, for the driver to enter.
@@ -392,13 +413,16 @@ impl Lifecycle {
 
     /// Opens the span of the request about to go out.
     fn open_request_span(&mut self) {
-        let input = self
-            .record_content
-            .then_some(self.params.messages.as_slice());
+        if self.run_span.is_disabled() {
+            // The client's telemetry is off.
+            return;
+        }
         self.request_span = Some(telemetry::chat_span(
             &self.run_span,
             &self.params.model,
-            input,
+            &self.params.messages,
+            self.recording,
+            self.conversation.as_deref(),
         ));
     }
 
@@ -505,7 +529,7 @@ impl Lifecycle {
     pub(crate) fn on_response(&mut self, message: Message) -> Received {
         self.iterations += 1;
         if let Some(span) = self.request_span.take() {
-            telemetry::record_response(&span, &message, self.record_content);
+            telemetry::record_response(&span, &message, self.recording);
         }
         if conversation::falls_back_on_reply(
             &mut self.params,
@@ -590,7 +614,7 @@ impl Lifecycle {
     pub(crate) fn on_summary(&mut self, summary: &Message) {
         self.iterations += 1;
         if let Some(span) = self.request_span.take() {
-            telemetry::record_response(&span, summary, self.record_content);
+            telemetry::record_response(&span, summary, self.recording);
         }
         match &self.compaction {
             Some(compaction) if !compaction.is_server() => {

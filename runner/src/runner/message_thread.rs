@@ -225,8 +225,7 @@ impl MessageThread {
         let before = self.start_turn(messages);
         loop {
             let request = self.request(None).inspect_err(|_| self.undo(before))?;
-            let sent = self.client.complete(&request).await;
-            match sent {
+            match self.complete(&request).await {
                 Ok(reply) => {
                     if self.on_reply(&reply) {
                         return Ok(reply);
@@ -268,7 +267,7 @@ impl MessageThread {
             let request = self
                 .request(Some(&format))
                 .inspect_err(|_| self.undo(before))?;
-            match self.client.complete(&request).await {
+            match self.complete(&request).await {
                 Ok(reply) => {
                     if self.on_reply(&reply) {
                         let parsed = structured::parse(&reply)?;
@@ -385,6 +384,15 @@ impl MessageThread {
         !fell_back
     }
 
+    /// Sends `request` in the span of a call, with the whole history as
+    /// what it may record.
+    async fn complete(&self, request: &Request) -> Result<Message, Error> {
+        let call = self.client.complete(request);
+        self.client
+            .in_call_span(&request.model, &self.params.messages, call)
+            .await
+    }
+
     /// Whether the turn is to be sent again after `error`.
     fn recovers_from(&mut self, error: &Error) -> bool {
         conversation::recovers_from(
@@ -400,7 +408,11 @@ impl MessageThread {
     async fn open_stream(&mut self) -> Result<MessageStream, Error> {
         loop {
             let request = self.request(None)?;
-            match self.client.open_stream(&request).await {
+            let opened = self
+                .client
+                .open_stream_traced(&request, &self.params.messages)
+                .await;
+            match opened {
                 Ok(stream) => return Ok(stream),
                 Err(error) => {
                     if !self.recovers_from(&error) {
@@ -503,7 +515,10 @@ impl ThreadStream<'_> {
         match self.thread.request(None) {
             Ok(request) => {
                 let client = self.thread.client.clone();
-                Reading::Opening(Box::pin(async move { client.open_stream(&request).await }))
+                let input = self.thread.params.messages.clone();
+                Reading::Opening(Box::pin(async move {
+                    client.open_stream_traced(&request, &input).await
+                }))
             }
             Err(error) => Reading::Opening(Box::pin(std::future::ready(Err(error)))),
         }

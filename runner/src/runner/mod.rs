@@ -23,6 +23,7 @@ pub(crate) mod lifecycle;
 mod log;
 mod message_thread;
 mod mode;
+pub(crate) mod open_telemetry;
 mod parsed;
 mod programmatic;
 mod request;
@@ -31,7 +32,7 @@ mod state;
 mod store;
 mod streaming;
 mod structured;
-mod telemetry;
+pub(crate) mod telemetry;
 pub(crate) mod thread;
 mod tool_changes;
 mod tool_search;
@@ -42,6 +43,7 @@ pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_T
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
 pub use message_thread::{MessageThread, ThreadStream};
 pub use mode::{Messages, Mode, Turns};
+pub use open_telemetry::{DEFAULT_MAX_CONTENT_BYTES, Telemetry};
 pub use parsed::{ParsedMessage, ParsedStream};
 pub use shared::ToolRunner;
 pub use state::RunState;
@@ -191,12 +193,15 @@ pub(super) enum AfterSave {
 }
 
 impl ToolRunner<Messages> {
-    fn from_core(client: Client, core: Lifecycle) -> Self {
+    fn from_core(client: Client, mut core: Lifecycle) -> Self {
+        core.set_telemetry(client.telemetry());
         let span = core.span().clone();
+        let mut dispatcher = Dispatcher::new(DEFAULT_TOOL_CONCURRENCY);
+        dispatcher.recording = core.recording();
         ToolRunner {
             client,
             core,
-            dispatcher: Dispatcher::new(DEFAULT_TOOL_CONCURRENCY),
+            dispatcher,
             span,
             mode: Messages { phase: Phase::Idle },
         }

@@ -321,7 +321,7 @@ impl<M: Mode> ToolRunner<M> {
     /// `gen_ai.tool.call.id`, `error.type`).
     pub fn record_content(mut self, record: bool) -> Self {
         self.core.set_record_content(record);
-        self.dispatcher.record_content = record;
+        self.dispatcher.recording = self.core.recording();
         self
     }
 

@@ -20,6 +20,8 @@ use crate::types::{ContentBlock, Message};
 pub(crate) type Sending = Pin<Box<dyn Future<Output = Result<reqwest::Response, Error>> + Send>>;
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 type Resend = Box<dyn FnMut() -> Sending + Send>;
+/// Told how the stream ended: its message, or the error that ended it.
+type OnEnd = Box<dyn FnOnce(Result<&Message, &Error>) + Send>;
 
 /// One streamed reply of the Messages API: a [`Stream`] of [`StreamEvent`]s,
 /// and the message they build ([`message`](Self::message)).
@@ -52,6 +54,8 @@ pub struct MessageStream {
     /// reset by every chunk: a long stream is fine, a silent one is broken.
     idle: Duration,
     idle_timer: Pin<Box<Sleep>>,
+    /// Told once how the stream ended (the call's span records it).
+    on_end: Option<OnEnd>,
 }
 
 enum Source {
@@ -86,7 +90,14 @@ impl MessageStream {
             failed: false,
             idle,
             idle_timer: Box::pin(tokio::time::sleep(idle)),
+            on_end: None,
         }
+    }
+
+    /// Has `on_end` told how the stream ends: with its message, once it is
+    /// complete, or with the error that ends it.
+    pub(crate) fn on_end(&mut self, on_end: impl FnOnce(Result<&Message, &Error>) + Send + 'static) {
+        self.on_end = Some(Box::new(on_end));
     }
 
     /// The complete message, reading whatever events are left.
@@ -153,8 +164,23 @@ impl MessageStream {
             if let Some(error) = self.pending_error.take() {
                 return Poll::Ready(Some(Err(self.fail(error))));
             }
-            if self.failed || self.accumulator.is_complete() || self.message.is_some() {
+            if self.failed || self.message.is_some() {
                 return Poll::Ready(None);
+            }
+            if self.accumulator.is_complete() {
+                // The message is made as the stream ends, so that it is
+                // known even to a reader that never asks for it.
+                let accumulator = std::mem::take(&mut self.accumulator);
+                match accumulator.finish() {
+                    Ok(message) => {
+                        if let Some(on_end) = self.on_end.take() {
+                            on_end(Ok(&message));
+                        }
+                        self.message = Some(message);
+                        return Poll::Ready(None);
+                    }
+                    Err(e) => return Poll::Ready(Some(Err(self.fail(e)))),
+                }
             }
             match &mut self.source {
                 Source::Done => return Poll::Ready(None),
@@ -267,6 +293,9 @@ impl MessageStream {
     fn fail(&mut self, error: Error) -> Error {
         self.failed = true;
         self.source = Source::Done;
+        if let Some(on_end) = self.on_end.take() {
+            on_end(Err(&error));
+        }
         error
     }
 }

@@ -144,7 +144,8 @@ impl Lifecycle {
             expired: expired.map(|e| e.container),
             in_flight_container: None,
             request_span: None,
-            record_content: false,
+            recording: super::telemetry::Recording::default(),
+            conversation: None,
             // Stopped at the limit is not kept: the resumed runner's limit
             // decides whether the run goes on.
             stage: if finished {
