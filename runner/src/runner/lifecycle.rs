@@ -254,9 +254,16 @@ enum Step {
 }
 
 impl Lifecycle {
+    /// A lifecycle with the default telemetry settings.
     pub(crate) fn new(params: MessageParams, toolset: Toolset) -> Self {
-        Lifecycle {
-            run_span: telemetry::run_span(&params.model),
+        Lifecycle::new_in(params, toolset, &Telemetry::default())
+    }
+
+    /// A lifecycle under a client's `telemetry` settings: with them off,
+    /// the run has no spans at all.
+    pub(crate) fn new_in(params: MessageParams, toolset: Toolset, settings: &Telemetry) -> Self {
+        let mut core = Lifecycle {
+            run_span: telemetry::run_span(settings, &params.model),
             params,
             declared: toolset.clone(),
             toolset,
@@ -282,7 +289,9 @@ impl Lifecycle {
             conversation: None,
             stage: Stage::Running,
             state_checked: false,
-        }
+        };
+        core.set_telemetry(settings);
+        core
     }
 
     /// Sets the iteration limit; a loop stopped at the old one goes on
@@ -384,12 +393,10 @@ impl Lifecycle {
 
     /// Takes the client's telemetry settings: whether there are spans at
     /// all, what they record, and the conversation they belong to.
-    pub(crate) fn set_telemetry(&mut self, settings: &Telemetry) {
+    fn set_telemetry(&mut self, settings: &Telemetry) {
         self.recording = telemetry::Recording::of(settings);
         self.conversation = settings.conversation().map(str::to_owned);
-        if !settings.is_enabled() {
-            self.run_span = tracing::Span::none();
-        } else if let Some(id) = &self.conversation {
+        if let Some(id) = &self.conversation {
             self.run_span.record("gen_ai.conversation.id", id.as_str());
         }
     }

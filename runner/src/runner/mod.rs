@@ -101,7 +101,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn tool_runner(&self, params: MessageParams, toolset: Toolset) -> ToolRunner {
-        let mut core = Lifecycle::new(params, toolset);
+        let mut core = Lifecycle::new_in(params, toolset, self.telemetry());
         if !thread::offered_by(self) {
             core.set_message_threads(false);
         }
@@ -151,7 +151,7 @@ impl Client {
     /// A run-state error ([`Error::is_run_state`]) when `toolset` lacks a
     /// tool the run declared or runs, naming it.
     pub fn resume(&self, state: RunState, toolset: Toolset) -> Result<ToolRunner, Error> {
-        let mut core = Lifecycle::restore(state, toolset)?;
+        let mut core = Lifecycle::restore_in(state, toolset, self.telemetry())?;
         if !thread::offered_by(self) {
             core.set_message_threads(false);
         }
@@ -193,8 +193,7 @@ pub(super) enum AfterSave {
 }
 
 impl ToolRunner<Messages> {
-    fn from_core(client: Client, mut core: Lifecycle) -> Self {
-        core.set_telemetry(client.telemetry());
+    fn from_core(client: Client, core: Lifecycle) -> Self {
         let span = core.span().clone();
         let mut dispatcher = Dispatcher::new(DEFAULT_TOOL_CONCURRENCY);
         dispatcher.recording = core.recording();

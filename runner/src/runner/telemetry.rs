@@ -47,7 +47,10 @@ impl Recording {
 const PROVIDER: &str = "anthropic";
 
 /// The span of a whole run.
-pub(crate) fn run_span(model: &str) -> Span {
+pub(crate) fn run_span(settings: &Telemetry, model: &str) -> Span {
+    if !settings.is_enabled() {
+        return Span::none();
+    }
     tracing::info_span!(
         "invoke_agent",
         otel.name = "invoke_agent toolrunner",

@@ -9,6 +9,7 @@ use super::{CompactAsk, LastReply, Lifecycle, Stage};
 use crate::error::Error;
 use crate::runner::request::RequestBuilder;
 use crate::runner::state::{Expired, RunState, Saved, SavedTools, SavedTurn};
+use crate::runner::open_telemetry::Telemetry;
 use crate::runner::telemetry;
 use crate::runner::tool_changes::ToolChanges;
 use crate::toolset::Toolset;
@@ -71,7 +72,17 @@ impl Lifecycle {
 
     /// The lifecycle `state` was taken from, running the tools of
     /// `toolset` (which must hold every tool the state names).
+    #[cfg(test)]
     pub(crate) fn restore(state: RunState, toolset: Toolset) -> Result<Self, Error> {
+        Lifecycle::restore_in(state, toolset, &Telemetry::default())
+    }
+
+    /// As [`restore`](Self::restore), under a client's `telemetry` settings.
+    pub(crate) fn restore_in(
+        state: RunState,
+        toolset: Toolset,
+        settings: &Telemetry,
+    ) -> Result<Self, Error> {
         let Saved {
             params,
             iterations,
@@ -115,8 +126,8 @@ impl Lifecycle {
                 approvals: t.approvals,
             }
         });
-        Ok(Lifecycle {
-            run_span: telemetry::run_span(&params.model),
+        let mut core = Lifecycle {
+            run_span: telemetry::run_span(settings, &params.model),
             params,
             toolset: live,
             declared,
@@ -155,7 +166,9 @@ impl Lifecycle {
             },
             // The toolset given to resume is checked as a new one would be.
             state_checked: false,
-        })
+        };
+        core.set_telemetry(settings);
+        Ok(core)
     }
 }
 
