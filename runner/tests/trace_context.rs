@@ -51,7 +51,8 @@ fn parse_traceparent(value: &str) -> (String, String) {
     let hex = |part: &str, len: usize| {
         assert_eq!(part.len(), len, "{value}");
         assert!(
-            part.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            part.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
             "{value}"
         );
     };
@@ -84,7 +85,8 @@ async fn each_attempt_carries_the_calls_trace_context() {
     let recorded = server.recorded();
     assert_eq!(recorded.len(), 2);
     for request in &recorded {
-        let (trace, parent) = parse_traceparent(request.header("traceparent").expect("traceparent"));
+        let (trace, parent) =
+            parse_traceparent(request.header("traceparent").expect("traceparent"));
         assert_eq!(trace, trace_id);
         assert_ne!(parent, "0".repeat(16));
         assert_eq!(request.header("tracestate"), None);

@@ -102,7 +102,10 @@ async fn a_direct_call_has_a_chat_span_with_its_reply_and_conversation() {
     assert_eq!(f["gen_ai.usage.input_tokens"], "12");
     assert_eq!(f["gen_ai.usage.output_tokens"], "3");
     assert_eq!(f["gen_ai.response.finish_reasons"], r#"["end_turn"]"#);
-    assert!(!f.contains_key("gen_ai.input.messages"), "content is opt-in");
+    assert!(
+        !f.contains_key("gen_ai.input.messages"),
+        "content is opt-in"
+    );
     // The HTTP attempt runs inside it.
     let attempts = capture.named("messages.create");
     assert_eq!(attempts[0].parent.as_deref(), Some("chat"));

@@ -114,9 +114,7 @@ async fn with_threads_the_refused_turn_starts_a_new_thread_on_the_next_model() {
         .await
         .expect("run");
     assert_eq!(last.id, "msg_4");
-    let result = |id: &str, content: &str| {
-        json!({"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "content": content}]})
-    };
+    let result = |id: &str, content: &str| json!({"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "content": content}]});
     let requests = server.requests();
     assert_eq!(requests.len(), 4);
     assert_eq!(
@@ -196,7 +194,11 @@ async fn an_overload_on_the_last_model_is_the_callers() {
         .await
         .expect_err("overloaded");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(529));
-    let models: Vec<Value> = server.requests().iter().map(|r| r["model"].clone()).collect();
+    let models: Vec<Value> = server
+        .requests()
+        .iter()
+        .map(|r| r["model"].clone())
+        .collect();
     assert_eq!(models, [json!("claude-test"), json!("claude-b")]);
 }
 
@@ -257,6 +259,13 @@ async fn a_resumed_run_goes_on_down_the_list_from_its_model() {
         .max_iterations(3);
     let last = resumed.until_done().await.expect("answer");
     assert_eq!(last.id, "msg_3");
-    let models: Vec<Value> = server.requests().iter().map(|r| r["model"].clone()).collect();
-    assert_eq!(models, [json!("claude-test"), json!("claude-b"), json!("claude-c")]);
+    let models: Vec<Value> = server
+        .requests()
+        .iter()
+        .map(|r| r["model"].clone())
+        .collect();
+    assert_eq!(
+        models,
+        [json!("claude-test"), json!("claude-b"), json!("claude-c")]
+    );
 }

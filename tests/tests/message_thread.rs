@@ -103,7 +103,10 @@ async fn a_fork_starts_its_own_thread_and_the_original_goes_on() {
     let mut fork = thread.fork();
     assert_eq!(fork.previous_message_id(), None);
     fork.send([MessageParam::user("Fork.")]).await.unwrap();
-    thread.send([MessageParam::user("Original.")]).await.unwrap();
+    thread
+        .send([MessageParam::user("Original.")])
+        .await
+        .unwrap();
     let requests = server.requests();
     assert_eq!(
         requests[1],
@@ -156,7 +159,11 @@ struct Prime {
 
 #[tokio::test]
 async fn parse_asks_for_the_format_for_its_turn_only() {
-    let server = server(vec![answer("msg_1", r#"{"value": 7}"#), answer("msg_2", "ok")]).await;
+    let server = server(vec![
+        answer("msg_1", r#"{"value": 7}"#),
+        answer("msg_2", "ok"),
+    ])
+    .await;
     let mut thread = client(&server).thread(thread_params());
     let parsed = thread
         .parse::<Prime>([MessageParam::user("A prime?")])
@@ -195,7 +202,8 @@ async fn a_failed_turn_leaves_the_history_as_it_was() {
 
 fn refusal(id: &str, token: &str) -> Value {
     let mut refused = message(id, json!([text("I can't")]), "refusal");
-    refused["stop_details"] = json!({"type": "refusal", "category": null, "fallback_credit_token": token});
+    refused["stop_details"] =
+        json!({"type": "refusal", "category": null, "fallback_credit_token": token});
     refused
 }
 
@@ -276,7 +284,9 @@ async fn a_runners_thread_forks_with_its_last_reply() {
     let server = server(vec![answer("msg_1", "done"), answer("msg_2", "aside")]).await;
     let client = client(&server);
     let mut runner = client.tool_runner(
-        MessageParams::new("claude-test", 256).system("Be brief.").user("Go."),
+        MessageParams::new("claude-test", 256)
+            .system("Be brief.")
+            .user("Go."),
         toolset![],
     );
     runner.next().await.unwrap().unwrap();

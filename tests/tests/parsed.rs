@@ -91,7 +91,10 @@ async fn a_format_of_the_callers_own_is_refused_before_sending() {
         .await
         .expect_err("refused");
     assert!(error.is_invalid_request());
-    assert!(error.to_string().contains("output_config.format"), "{error}");
+    assert!(
+        error.to_string().contains("output_config.format"),
+        "{error}"
+    );
     assert!(server.requests().is_empty());
 }
 
@@ -133,10 +136,17 @@ async fn each_runner_turn_with_text_is_parsed() {
     let server = server(vec![
         message(
             "msg_1",
-            json!([text(r#"{"points": 1, "note": "adding"}"#), tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]),
+            json!([
+                text(r#"{"points": 1, "note": "adding"}"#),
+                tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))
+            ]),
             "tool_use",
         ),
-        message("msg_2", json!([tool_use("toolu_2", "add", json!({"a": 3, "b": 3}))]), "tool_use"),
+        message(
+            "msg_2",
+            json!([tool_use("toolu_2", "add", json!({"a": 3, "b": 3}))]),
+            "tool_use",
+        ),
         answer("msg_3", r#"{"points": 6, "note": null}"#),
     ])
     .await;
@@ -175,7 +185,10 @@ async fn a_streamed_turn_is_parsed_and_no_format_means_no_parse() {
     assert_eq!(score.expect("a score").points, 2);
     // Without a format, a turn's text is nobody's JSON.
     let mut runner = client
-        .tool_runner(MessageParams::new("claude-test", 256).user("Go."), toolset![])
+        .tool_runner(
+            MessageParams::new("claude-test", 256).user("Go."),
+            toolset![],
+        )
         .message_threads(false);
     runner.next().await.expect("reply").expect("reply");
     assert!(runner.parsed::<Score>().is_none());

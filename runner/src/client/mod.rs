@@ -33,9 +33,9 @@ pub(crate) use version::rejected_fields;
 
 use crate::error::Error;
 use crate::platform::{Feature, MessagesCall, Platform, Refused};
-use crate::stream::{MessageStream, Sending};
 use crate::runner::open_telemetry::Telemetry;
 use crate::runner::telemetry::{self, Recording};
+use crate::stream::{MessageStream, Sending};
 use crate::types::{Message, MessageParam, MessageParams};
 
 const ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");

@@ -52,7 +52,7 @@ pub(super) async fn run(
     let params = (agent.params)(&input).map_err(|message| {
         TerminalError::new_with_code(400, format!("cannot start the run: {message}"))
     })?;
-    let mut core = Lifecycle::new(params, agent.toolset.clone());
+    let mut core = Lifecycle::new_in(params, agent.toolset.clone(), agent.client.telemetry());
     core.set_max_iterations(agent.max_iterations);
     let offered = crate::runner::thread::offered_by(&agent.client);
     core.set_message_threads(agent.message_threads && offered);

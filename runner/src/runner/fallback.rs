@@ -237,7 +237,10 @@ mod tests {
         let mut fallbacks = Fallbacks::new(vec!["b".into()]);
         let mut params = MessageParams::new("a", 1);
         for (status, kind) in [(429, "rate_limit_error"), (500, "api_error")] {
-            assert_eq!(fallbacks.on_error(&mut params, &api_error(status, kind)), None);
+            assert_eq!(
+                fallbacks.on_error(&mut params, &api_error(status, kind)),
+                None
+            );
         }
         let stream = Error::stream_error("overloaded_error", "busy");
         assert_eq!(
@@ -255,10 +258,16 @@ mod tests {
     fn other_replies_and_no_list_change_nothing() {
         let mut params = MessageParams::new("a", 1);
         let mut off = Fallbacks::default();
-        assert_eq!(off.on_reply(&mut params, &reply("refusal", Value::Null)), None);
+        assert_eq!(
+            off.on_reply(&mut params, &reply("refusal", Value::Null)),
+            None
+        );
         assert_eq!(off.beta(), None);
         let mut on = Fallbacks::new(vec!["b".into()]);
-        assert_eq!(on.on_reply(&mut params, &reply("end_turn", Value::Null)), None);
+        assert_eq!(
+            on.on_reply(&mut params, &reply("end_turn", Value::Null)),
+            None
+        );
         assert_eq!(params.model, "a");
         assert_eq!(on.beta(), Some(FALLBACK_CREDIT_BETA));
     }

@@ -46,10 +46,10 @@ use super::conversation;
 use super::dispatch::{self, Batch, Outcome};
 use super::fallback::Fallbacks;
 use super::hooks::PendingCall;
+use super::open_telemetry::Telemetry;
 use super::request::{self, RequestBuilder, Wire};
 use super::state::Deferred;
 use super::structured;
-use super::open_telemetry::Telemetry;
 use super::telemetry;
 use super::thread::ThreadState;
 use super::tool_changes::ToolChanges;
@@ -255,6 +255,7 @@ enum Step {
 
 impl Lifecycle {
     /// A lifecycle with the default telemetry settings.
+    #[cfg(test)]
     pub(crate) fn new(params: MessageParams, toolset: Toolset) -> Self {
         Lifecycle::new_in(params, toolset, &Telemetry::default())
     }

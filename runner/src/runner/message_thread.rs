@@ -320,10 +320,13 @@ impl MessageThread {
         messages: impl IntoIterator<Item = MessageParam>,
     ) -> Result<ThreadStream<'_>, Error> {
         let before = self.start_turn(messages);
-        let stream = self.open_stream().await.inspect_err(|_| self.undo(before))?;
+        let stream = self
+            .open_stream()
+            .await
+            .inspect_err(|_| self.undo(before))?;
         Ok(ThreadStream {
             thread: self,
-            state: Reading::Stream(stream),
+            state: Reading::Stream(Box::new(stream)),
             before,
             message: None,
         })
@@ -450,7 +453,7 @@ pub struct ThreadStream<'a> {
 }
 
 enum Reading {
-    Stream(MessageStream),
+    Stream(Box<MessageStream>),
     /// A fallback model's stream being opened.
     Opening(BoxFuture<Result<MessageStream, Error>>),
     Done,
@@ -477,10 +480,10 @@ impl ThreadStream<'_> {
             match &mut self.state {
                 Reading::Done => return Poll::Ready(None),
                 Reading::Opening(opening) => match ready!(opening.as_mut().poll(cx)) {
-                    Ok(stream) => self.state = Reading::Stream(stream),
+                    Ok(stream) => self.state = Reading::Stream(Box::new(stream)),
                     Err(error) => return Poll::Ready(Some(Err(self.fail(error, false)))),
                 },
-                Reading::Stream(stream) => match ready!(Pin::new(&mut *stream).poll_next(cx)) {
+                Reading::Stream(stream) => match ready!(Pin::new(&mut **stream).poll_next(cx)) {
                     Some(Ok(event)) => return Poll::Ready(Some(Ok(event))),
                     Some(Err(error)) => {
                         let started = stream.has_started();
@@ -494,7 +497,8 @@ impl ThreadStream<'_> {
                                 return Poll::Ready(Some(Err(self.fail(error, true))));
                             }
                             None => {
-                                let error = Error::stream_broken("the stream ended without its message");
+                                let error =
+                                    Error::stream_broken("the stream ended without its message");
                                 return Poll::Ready(Some(Err(self.fail(error, true))));
                             }
                         };

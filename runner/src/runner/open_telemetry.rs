@@ -203,7 +203,10 @@ mod tests {
         let set = env(&[
             ("ANTHROPIC_OPEN_TELEMETRY", "FALSE"),
             ("ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE", "Content"),
-            ("ANTHROPIC_OPEN_TELEMETRY_TRACES_MAX_CONTENT_BYTES", " 2048 "),
+            (
+                "ANTHROPIC_OPEN_TELEMETRY_TRACES_MAX_CONTENT_BYTES",
+                " 2048 ",
+            ),
             ("ANTHROPIC_OPEN_TELEMETRY_PROPAGATION", "false"),
         ]);
         assert_eq!(
@@ -220,7 +223,10 @@ mod tests {
     fn values_that_mean_nothing_leave_the_defaults() {
         let set = env(&[
             ("ANTHROPIC_OPEN_TELEMETRY", "no"),
-            ("ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE", "metadata_only"),
+            (
+                "ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE",
+                "metadata_only",
+            ),
             ("ANTHROPIC_OPEN_TELEMETRY_PROPAGATION", "0"),
         ]);
         assert_eq!(set, Telemetry::new());

@@ -65,7 +65,11 @@ pub(crate) fn run_span(settings: &Telemetry, model: &str) -> Span {
 /// The span of one Messages call made outside a run (by the client itself
 /// or a message thread), under the current span; `None` when the client's
 /// telemetry is off.
-pub(crate) fn call_span(telemetry: &Telemetry, model: &str, input: &[MessageParam]) -> Option<Span> {
+pub(crate) fn call_span(
+    telemetry: &Telemetry,
+    model: &str,
+    input: &[MessageParam],
+) -> Option<Span> {
     if !telemetry.is_enabled() {
         return None;
     }

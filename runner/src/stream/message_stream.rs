@@ -96,7 +96,10 @@ impl MessageStream {
 
     /// Has `on_end` told how the stream ends: with its message, once it is
     /// complete, or with the error that ends it.
-    pub(crate) fn on_end(&mut self, on_end: impl FnOnce(Result<&Message, &Error>) + Send + 'static) {
+    pub(crate) fn on_end(
+        &mut self,
+        on_end: impl FnOnce(Result<&Message, &Error>) + Send + 'static,
+    ) {
         self.on_end = Some(Box::new(on_end));
     }
 

@@ -7,9 +7,9 @@
 
 use super::{CompactAsk, LastReply, Lifecycle, Stage};
 use crate::error::Error;
+use crate::runner::open_telemetry::Telemetry;
 use crate::runner::request::RequestBuilder;
 use crate::runner::state::{Expired, RunState, Saved, SavedTools, SavedTurn};
-use crate::runner::open_telemetry::Telemetry;
 use crate::runner::telemetry;
 use crate::runner::tool_changes::ToolChanges;
 use crate::toolset::Toolset;
