@@ -21,12 +21,6 @@ fn add(a: i64, b: i64) -> i64 {
     a + b
 }
 
-fn add_tool() -> Value {
-    json!([{"name": "add", "description": "Add two integers.", "input_schema": {
-        "type": "object", "properties": {"a": {"type": "integer", "format": "int64"}, "b": {"type": "integer", "format": "int64"}},
-        "required": ["a", "b"], "additionalProperties": false}}])
-}
-
 fn refusal(id: &str, token: Option<&str>) -> Value {
     let mut refused = message(id, json!([text("I can't")]), "refusal");
     refused["stop_details"] = json!({"type": "refusal", "category": "cyber", "explanation": null,

@@ -4,6 +4,7 @@
 //! Each test binary uses some of these, so the unused rest is allowed.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod mcp_http;
 pub mod npm;
 pub mod python;
@@ -75,4 +76,12 @@ pub fn client_with_retries(server: &ScriptedServer, retries: u32) -> Client {
 /// One user message, "Go.", for `claude-test` with 256 tokens.
 pub fn params() -> MessageParams {
     MessageParams::new("claude-test", 256).user("Go.")
+}
+
+/// The definition of the tests' `add` tool (`#[tool] fn add(a: i64, b: i64)`
+/// documented "Add two integers."), as a request declares it.
+pub fn add_tool() -> Value {
+    json!([{"name": "add", "description": "Add two integers.", "input_schema": {
+        "type": "object", "properties": {"a": {"type": "integer", "format": "int64"}, "b": {"type": "integer", "format": "int64"}},
+        "required": ["a", "b"], "additionalProperties": false}}])
 }
