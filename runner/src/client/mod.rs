@@ -4,7 +4,8 @@
 //! [`Client::stream_message`], for a streamed reply); failed attempts are
 //! retried with backoff as the official SDKs do (see [`ClientBuilder`] for the
 //! knobs). Every request runs in a `messages.create` tracing span that records
-//! the model and the attempt.
+//! the model and the attempt; a Messages call made outside a runner runs in a
+//! GenAI `chat` span around it (see [`Telemetry`]).
 
 mod builder;
 mod credentials;

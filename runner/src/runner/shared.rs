@@ -311,8 +311,10 @@ impl<M: Mode> ToolRunner<M> {
     /// `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`); off by
     /// default, since they may hold secrets.
     ///
-    /// The runner always records spans in the OpenTelemetry GenAI
-    /// conventions: `invoke_agent` for the run; under it, `chat` for each
+    /// The default, and the most bytes recorded, come from the client's
+    /// [`Telemetry`](crate::Telemetry). Unless that is turned off, the
+    /// runner records spans in the OpenTelemetry GenAI conventions (with
+    /// `gen_ai.conversation.id` when the client's telemetry sets one): `invoke_agent` for the run; under it, `chat` for each
     /// model request (`gen_ai.operation.name`, `gen_ai.provider.name =
     /// "anthropic"`, `gen_ai.request.model`, `gen_ai.response.id`,
     /// `gen_ai.usage.input_tokens` / `output_tokens`,
