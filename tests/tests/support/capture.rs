@@ -17,6 +17,8 @@ pub struct Captured {
     pub fields: BTreeMap<String, String>,
 }
 
+/// The spans, by id, and the events (named after their message, with the
+/// id 0), in the order they came.
 #[derive(Clone, Default)]
 pub struct Capture(Arc<Mutex<Vec<(u64, Captured)>>>);
 
@@ -46,6 +48,17 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<
         self.0.lock().unwrap().push((id.into_u64(), captured));
     }
 
+    fn on_event(&self, event: &tracing::Event<'_>, cx: Context<'_, S>) {
+        let mut fields = BTreeMap::new();
+        event.record(&mut Fields(&mut fields));
+        let captured = Captured {
+            name: fields.remove("message").unwrap_or_default(),
+            parent: cx.event_span(event).map(|s| s.name().to_owned()),
+            fields,
+        };
+        self.0.lock().unwrap().push((0, captured));
+    }
+
     fn on_record(&self, id: &Id, values: &Record<'_>, _cx: Context<'_, S>) {
         let mut spans = self.0.lock().unwrap();
         if let Some((_, captured)) = spans.iter_mut().rev().find(|(i, _)| *i == id.into_u64()) {
@@ -60,7 +73,17 @@ impl Capture {
         let spans = self.0.lock().unwrap();
         spans
             .iter()
-            .filter(|(_, s)| s.name == name)
+            .filter(|(id, s)| *id != 0 && s.name == name)
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
+
+    /// The events whose message is `message`, in order.
+    pub fn events(&self, message: &str) -> Vec<Captured> {
+        let spans = self.0.lock().unwrap();
+        spans
+            .iter()
+            .filter(|(id, s)| *id == 0 && s.name == message)
             .map(|(_, s)| s.clone())
             .collect()
     }
