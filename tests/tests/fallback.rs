@@ -10,7 +10,7 @@ use support::*;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use support::capture::Capture;
-use toolrunner::testing::{Reply, ScriptedServer, Sequence};
+use toolrunner::testing::{Part, Reply, ScriptedServer, Sequence, sse_events};
 use toolrunner::{MessageParams, tool, toolset};
 
 const FALLBACK_BETA: &str = "fallback-credit-2026-07-01";
@@ -296,4 +296,55 @@ async fn a_resumed_run_goes_on_down_the_list_from_its_model() {
         models,
         [json!("claude-test"), json!("claude-b"), json!("claude-c")]
     );
+}
+
+#[tokio::test]
+async fn a_streaming_runner_falls_back_on_an_overload_before_and_during_the_stream() {
+    let started = message("msg_1", json!([text("Half")]), "end_turn");
+    let start_event = sse_events(&started).remove(0);
+    let overloaded_event = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
+    let server = ScriptedServer::start(Sequence::new([
+        // The first model is overloaded before its stream opens...
+        Reply::error(529, "overloaded_error", "Overloaded"),
+        // ...the second, once its stream began.
+        Reply::stream([
+            Part::Chunk(start_event),
+            Part::Chunk(overloaded_event.into()),
+        ]),
+        Reply::stream_message(message("msg_2", json!([text("Done.")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![])
+        .message_threads(false)
+        .fallback_models(["claude-b", "claude-c"])
+        .streaming();
+    // The broken stream is the caller's to see.
+    let turn = runner.next_turn().await.expect("turn").expect("opened");
+    let error = turn.message().await.expect_err("overloaded mid-stream");
+    assert_eq!(error.api_error_type(), Some("overloaded_error"));
+    // Ending the broken turn reports its error again (as any failed turn's
+    // is); the turn then goes on on the last model.
+    let again = runner.next_turn().await.expect("the turn's end");
+    assert_eq!(
+        again.expect_err("the same error").api_error_type(),
+        Some("overloaded_error")
+    );
+    let turn = runner.next_turn().await.expect("turn").expect("opened");
+    assert_eq!(turn.message().await.expect("message").id, "msg_2");
+    assert!(runner.next_turn().await.is_none());
+    let models: Vec<Value> = server
+        .requests()
+        .iter()
+        .map(|r| r["model"].clone())
+        .collect();
+    assert_eq!(
+        models,
+        [json!("claude-test"), json!("claude-b"), json!("claude-c")]
+    );
+    for request in server.requests() {
+        assert_eq!(request["messages"], go());
+        assert_eq!(request.get("fallback_credit_token"), None);
+    }
 }

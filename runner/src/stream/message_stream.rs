@@ -56,6 +56,10 @@ pub struct MessageStream {
     idle_timer: Pin<Box<Sleep>>,
     /// Told once how the stream ended (the call's span records it).
     on_end: Option<OnEnd>,
+    /// The API's `error` event that ended the stream, as its type and
+    /// message: reading the stream again reports it again, rather than a
+    /// stream that merely broke off (an overload stays an overload).
+    api_failure: Option<(String, String)>,
 }
 
 enum Source {
@@ -91,6 +95,7 @@ impl MessageStream {
             idle,
             idle_timer: Box::pin(tokio::time::sleep(idle)),
             on_end: None,
+            api_failure: None,
         }
     }
 
@@ -109,10 +114,16 @@ impl MessageStream {
     ///
     /// An error event from the API, or a stream that broke off.
     pub async fn message(&mut self) -> Result<&Message, Error> {
+        if let Some((error_type, message)) = &self.api_failure {
+            return Err(Error::stream_error(error_type.clone(), message.clone()));
+        }
         if self.message.is_none() {
             while let Some(event) = std::future::poll_fn(|cx| self.poll_event(cx)).await {
                 event?;
             }
+        }
+        if self.message.is_none() {
+            // The body ended without completing the message: this says how.
             let accumulator = std::mem::take(&mut self.accumulator);
             self.message = Some(accumulator.finish()?);
         }
@@ -296,6 +307,11 @@ impl MessageStream {
     fn fail(&mut self, error: Error) -> Error {
         self.failed = true;
         self.source = Source::Done;
+        if error.is_stream_error()
+            && let (Some(error_type), Some(message)) = (error.api_error_type(), error.api_message())
+        {
+            self.api_failure = Some((error_type.to_owned(), message.to_owned()));
+        }
         if let Some(on_end) = self.on_end.take() {
             on_end(Err(&error));
         }
