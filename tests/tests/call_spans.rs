@@ -11,7 +11,13 @@ use futures_util::StreamExt;
 use serde_json::json;
 use support::capture::Capture;
 use toolrunner::testing::{Reply, ScriptedServer, Sequence};
-use toolrunner::{MessageParam, MessageParams, Telemetry, toolset};
+use toolrunner::{MessageParam, MessageParams, Telemetry, tool, toolset};
+
+/// Add two integers.
+#[tool]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
 
 fn answer(id: &str) -> serde_json::Value {
     message_with_usage(id, json!([text("ok")]), "end_turn", 12, 3)
@@ -100,17 +106,27 @@ async fn content_is_kept_within_the_cap_newest_first() {
 async fn telemetry_off_means_no_genai_spans_from_the_client_or_a_runner() {
     let capture = Capture::default();
     let _guard = capture.install();
-    let server = server(vec![answer("msg_1"), answer("msg_2")]).await;
+    let server = server(vec![
+        answer("msg_1"),
+        message(
+            "msg_2",
+            json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]),
+            "tool_use",
+        ),
+        answer("msg_3"),
+    ])
+    .await;
     let client = client(&server).with_telemetry(Telemetry::new().enabled(false));
     client.create_message(&params()).await.unwrap();
     client
-        .tool_runner(params(), toolset![])
+        .tool_runner(params(), toolset![add])
         .until_done()
         .await
         .unwrap();
     assert!(capture.named("chat").is_empty());
     assert!(capture.named("invoke_agent").is_empty());
-    assert_eq!(capture.named("messages.create").len(), 2);
+    assert!(capture.named("execute_tool").is_empty());
+    assert_eq!(capture.named("messages.create").len(), 3);
 }
 
 #[tokio::test]
@@ -144,4 +160,50 @@ async fn a_runner_and_a_thread_take_the_clients_settings() {
     assert_eq!(chats[1].parent, None);
     assert_eq!(chats[1].fields["gen_ai.response.id"], "msg_2");
     assert_eq!(chats[1].fields["gen_ai.conversation.id"], "conv-2");
+}
+
+#[tokio::test]
+async fn each_fallback_is_a_warn_event_in_the_run_and_each_refusal_a_chat_span() {
+    let capture = Capture::default();
+    let _guard = capture.install();
+    let mut refused = message("msg_1", json!([text("I can't")]), "refusal");
+    refused["stop_details"] = json!({"type": "refusal", "category": "cyber"});
+    let server = server(vec![refused, answer("msg_2")]).await;
+    client(&server)
+        .tool_runner(params(), toolset![])
+        .message_threads(false)
+        .fallback_models(["claude-b"])
+        .until_done()
+        .await
+        .unwrap();
+    let moves = capture.events("falling back to the next model");
+    assert_eq!(moves.len(), 1);
+    let f = &moves[0].fields;
+    assert_eq!(
+        (
+            f["from"].as_str(),
+            f["to"].as_str(),
+            f["trigger"].as_str(),
+            f["category"].as_str()
+        ),
+        ("claude-test", "claude-b", "refusal", "cyber")
+    );
+    assert_eq!(moves[0].parent.as_deref(), Some("invoke_agent"));
+    let chats = capture.named("chat");
+    let seen: Vec<(&str, &str)> = chats
+        .iter()
+        .map(|c| {
+            (
+                c.fields["gen_ai.request.model"].as_str(),
+                c.fields["gen_ai.response.finish_reasons"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("claude-test", r#"["refusal"]"#),
+            ("claude-b", r#"["end_turn"]"#)
+        ]
+    );
 }

@@ -9,7 +9,6 @@ use support::*;
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use support::capture::Capture;
 use toolrunner::testing::{Part, Reply, ScriptedServer, Sequence, sse_events};
 use toolrunner::{MessageParams, tool, toolset};
 
@@ -51,8 +50,6 @@ async fn a_refused_turn_goes_to_the_next_model_and_is_not_yielded() {
         message("msg_3", json!([text("Done.")]), "end_turn"),
     ])
     .await;
-    let capture = Capture::default();
-    let _guard = capture.install();
     let mut runner = client(&server)
         .tool_runner(params(), toolset![])
         .message_threads(false)
@@ -62,37 +59,6 @@ async fn a_refused_turn_goes_to_the_next_model_and_is_not_yielded() {
         yielded.push(message.expect("reply").id);
     }
     assert_eq!(yielded, ["msg_3"]);
-    // Each move is in the log, inside the run's span; each refused request
-    // has its `chat` span.
-    let moves = capture.events("falling back to the next model");
-    let fields: Vec<_> = moves
-        .iter()
-        .map(|e| {
-            (
-                e.fields["from"].as_str(),
-                e.fields["to"].as_str(),
-                e.fields["trigger"].as_str(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        fields,
-        [
-            ("claude-test", "claude-b", "refusal"),
-            ("claude-b", "claude-c", "refusal")
-        ]
-    );
-    assert_eq!(moves[0].fields["category"], "cyber");
-    assert_eq!(moves[0].parent.as_deref(), Some("invoke_agent"));
-    let chats = capture.named("chat");
-    let reasons: Vec<&str> = chats
-        .iter()
-        .map(|c| c.fields["gen_ai.response.finish_reasons"].as_str())
-        .collect();
-    assert_eq!(
-        reasons,
-        [r#"["refusal"]"#, r#"["refusal"]"#, r#"["end_turn"]"#]
-    );
     let requests = server.requests();
     assert_eq!(
         requests,

@@ -233,8 +233,12 @@ pub(crate) fn run_one(
             block.name
         ))
     }));
-    let span = telemetry::tool_span(run, &block.name, &block.id, &caller.to_string());
     let recording = config.recording;
+    let span = if recording.spans {
+        telemetry::tool_span(run, &block.name, &block.id, &caller.to_string())
+    } else {
+        tracing::Span::none()
+    };
     let input = recording.content.then(|| block.input.clone());
     let to_code_container = matches!(caller, Caller::CodeExecution { .. });
     let name = block.name.clone();

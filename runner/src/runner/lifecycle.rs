@@ -421,7 +421,7 @@ impl Lifecycle {
 
     /// Opens the span of the request about to go out.
     fn open_request_span(&mut self) {
-        if self.run_span.is_disabled() {
+        if !self.recording.spans {
             // The client's telemetry is off.
             return;
         }

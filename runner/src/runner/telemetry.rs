@@ -16,10 +16,11 @@ use crate::error::Error;
 use crate::tool::ToolOutput;
 use crate::types::{Message, MessageParam, StopReason};
 
-/// What spans record of contents: nothing, or at most `limit` bytes of
-/// JSON per attribute.
+/// Whether there are GenAI spans at all, and what they record of contents:
+/// nothing, or at most `limit` bytes of JSON per attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Recording {
+    pub(crate) spans: bool,
     pub(crate) content: bool,
     pub(crate) limit: usize,
 }
@@ -27,6 +28,7 @@ pub(crate) struct Recording {
 impl Default for Recording {
     fn default() -> Self {
         Recording {
+            spans: true,
             content: false,
             limit: DEFAULT_MAX_CONTENT_BYTES,
         }
@@ -37,6 +39,7 @@ impl Recording {
     /// What a client's `telemetry` says to record.
     pub(crate) fn of(telemetry: &Telemetry) -> Self {
         Recording {
+            spans: telemetry.is_enabled(),
             content: telemetry.records_content(),
             limit: telemetry.content_limit(),
         }
@@ -199,10 +202,6 @@ pub(crate) fn record_error(span: &Span, error: &Error) {
 /// starts the call (a tool started early runs from the caller's polling of
 /// the stream, outside the run's span).
 pub(crate) fn tool_span(run: &Span, name: &str, id: &str, caller: &str) -> Span {
-    // A run whose telemetry is off has no span, and neither have its calls.
-    if run.is_disabled() {
-        return Span::none();
-    }
     tracing::info_span!(
         parent: run,
         "execute_tool",

@@ -90,6 +90,11 @@ impl Capture {
 
     /// Captures the spans of this thread until the guard is dropped.
     pub fn install(&self) -> tracing::subscriber::DefaultGuard {
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(self.clone()))
+        let guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(self.clone()));
+        // A callsite hit before this subscriber existed keeps the interest
+        // it was given then: ask every callsite again.
+        tracing::callsite::rebuild_interest_cache();
+        guard
     }
 }
