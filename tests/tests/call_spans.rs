@@ -207,3 +207,22 @@ async fn each_fallback_is_a_warn_event_in_the_run_and_each_refusal_a_chat_span()
         ]
     );
 }
+
+#[tokio::test]
+async fn a_files_call_is_linked_to_the_conversation_too() {
+    let capture = Capture::default();
+    let _guard = capture.install();
+    let server = server(vec![]).await;
+    server.add_file(toolrunner::testing::ScriptedFile::new(
+        "file_1",
+        "a.txt",
+        "text/plain",
+        "hi",
+    ));
+    let client = client(&server).with_telemetry(Telemetry::new().conversation_id("conv-3"));
+    client.files().metadata("file_1").await.unwrap();
+    let spans = capture.named("files.metadata");
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0].fields["gen_ai.provider.name"], "anthropic");
+    assert_eq!(spans[0].fields["gen_ai.conversation.id"], "conv-3");
+}

@@ -131,7 +131,12 @@ impl FileList {
             }
         }
         let headers = self.files.headers()?;
-        let span = tracing::info_span!("files.list", attempt = Empty);
+        let span = tracing::info_span!(
+            "files.list",
+            attempt = Empty,
+            gen_ai.provider.name = "anthropic",
+            gen_ai.conversation.id = self.files.conversation()
+        );
         let request = || Ok(self.files.http().get(url.clone()).headers(headers.clone()));
         self.files.json(&span, &url, request, None).await
     }

@@ -64,6 +64,11 @@ pub struct Files {
 }
 
 impl Files {
+    /// The conversation the client's spans belong to, for each call's span.
+    fn conversation(&self) -> Option<&str> {
+        self.client.telemetry().conversation()
+    }
+
     /// Uploads a file: `POST /v1/files` with the file as a multipart part.
     /// A file on disk is streamed, never read into memory whole, and read
     /// afresh for each retry.
@@ -92,7 +97,13 @@ impl Files {
     pub async fn upload(&self, file: FileUpload) -> Result<FileMetadata, Error> {
         let url = self.url(&[])?;
         let headers = self.headers()?;
-        let span = tracing::info_span!("files.upload", filename = file.name(), attempt = Empty);
+        let span = tracing::info_span!(
+            "files.upload",
+            filename = file.name(),
+            attempt = Empty,
+            gen_ai.provider.name = "anthropic",
+            gen_ai.conversation.id = self.conversation()
+        );
         let request = || {
             let (content_type, length, body) = file.multipart_body()?;
             Ok(self
@@ -145,7 +156,13 @@ impl Files {
     pub async fn metadata(&self, file_id: &str) -> Result<FileMetadata, Error> {
         let url = self.file_url(file_id, false)?;
         let headers = self.headers()?;
-        let span = tracing::info_span!("files.metadata", file_id, attempt = Empty);
+        let span = tracing::info_span!(
+            "files.metadata",
+            file_id,
+            attempt = Empty,
+            gen_ai.provider.name = "anthropic",
+            gen_ai.conversation.id = self.conversation()
+        );
         let request = || Ok(self.http().get(url.clone()).headers(headers.clone()));
         self.json(&span, &url, request, Some(file_id)).await
     }
@@ -168,7 +185,13 @@ impl Files {
     pub async fn delete(&self, file_id: &str) -> Result<DeletedFile, Error> {
         let url = self.file_url(file_id, false)?;
         let headers = self.headers()?;
-        let span = tracing::info_span!("files.delete", file_id, attempt = Empty);
+        let span = tracing::info_span!(
+            "files.delete",
+            file_id,
+            attempt = Empty,
+            gen_ai.provider.name = "anthropic",
+            gen_ai.conversation.id = self.conversation()
+        );
         let request = || Ok(self.http().delete(url.clone()).headers(headers.clone()));
         self.json(&span, &url, request, Some(file_id)).await
     }
@@ -250,7 +273,13 @@ impl Files {
     async fn content(&self, file_id: &str) -> Result<reqwest::Response, Error> {
         let url = self.file_url(file_id, true)?;
         let headers = self.download_headers()?;
-        let span = tracing::info_span!("files.download", file_id, attempt = Empty);
+        let span = tracing::info_span!(
+            "files.download",
+            file_id,
+            attempt = Empty,
+            gen_ai.provider.name = "anthropic",
+            gen_ai.conversation.id = self.conversation()
+        );
         let request = || Ok(self.http().get(url.clone()).headers(headers.clone()));
         self.client
             .execute_request(&span, &url, request, async |response| Ok(response))
