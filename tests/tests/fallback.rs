@@ -36,6 +36,15 @@ fn go() -> Value {
     json!([{"role": "user", "content": "Go."}])
 }
 
+/// The model of each request, in order.
+fn models(server: &ScriptedServer) -> Vec<Value> {
+    server
+        .requests()
+        .iter()
+        .map(|r| r["model"].clone())
+        .collect()
+}
+
 fn beta_header(server: &ScriptedServer, request: usize) -> Option<String> {
     server.recorded()[request]
         .header("anthropic-beta")
@@ -188,11 +197,7 @@ async fn an_overload_on_the_last_model_is_the_callers() {
         .await
         .expect_err("overloaded");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(529));
-    let models: Vec<Value> = server
-        .requests()
-        .iter()
-        .map(|r| r["model"].clone())
-        .collect();
+    let models = models(&server);
     assert_eq!(models, [json!("claude-test"), json!("claude-b")]);
 }
 
@@ -253,11 +258,7 @@ async fn a_resumed_run_goes_on_down_the_list_from_its_model() {
         .max_iterations(3);
     let last = resumed.until_done().await.expect("answer");
     assert_eq!(last.id, "msg_3");
-    let models: Vec<Value> = server
-        .requests()
-        .iter()
-        .map(|r| r["model"].clone())
-        .collect();
+    let models = models(&server);
     assert_eq!(
         models,
         [json!("claude-test"), json!("claude-b"), json!("claude-c")]
@@ -300,11 +301,7 @@ async fn a_streaming_runner_falls_back_on_an_overload_before_and_during_the_stre
     let turn = runner.next_turn().await.expect("turn").expect("opened");
     assert_eq!(turn.message().await.expect("message").id, "msg_2");
     assert!(runner.next_turn().await.is_none());
-    let models: Vec<Value> = server
-        .requests()
-        .iter()
-        .map(|r| r["model"].clone())
-        .collect();
+    let models = models(&server);
     assert_eq!(
         models,
         [json!("claude-test"), json!("claude-b"), json!("claude-c")]

@@ -60,6 +60,12 @@
 //! goes on in the same stream, with the next model's events after the refused
 //! ones.
 //!
+//! The official SDKs' streaming middleware may resend the refused model's
+//! partial output as a prefill when the refusal allows it
+//! (`fallback_has_prefill_claim`); here the turn always goes to the next
+//! model with the same body, the form a credit token always accepts, so
+//! that the history never holds words the next model did not choose.
+//!
 //! With message threads on, the turn after a refusal starts a new thread
 //! with the whole history, since the server may hold the refused turn; the
 //! conversation continues that thread on the next model.

@@ -1,7 +1,6 @@
 //! [`FileList`]: `GET /v1/files`, one page per request, as a stream.
 
 use futures_util::{Stream, TryStreamExt, stream};
-use tracing::field::Empty;
 
 use super::Files;
 use crate::error::Error;
@@ -131,12 +130,7 @@ impl FileList {
             }
         }
         let headers = self.files.headers()?;
-        let span = tracing::info_span!(
-            "files.list",
-            attempt = Empty,
-            gen_ai.provider.name = "anthropic",
-            gen_ai.conversation.id = self.files.conversation()
-        );
+        let span = call_span!(self.files, "files.list");
         let request = || Ok(self.files.http().get(url.clone()).headers(headers.clone()));
         self.files.json(&span, &url, request, None).await
     }
