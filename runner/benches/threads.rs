@@ -26,6 +26,9 @@ use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer};
 use toolrunner::{Client, MessageParams, tool, toolset};
 
+#[path = "support/python.rs"]
+mod support;
+
 /// Counts the bytes the heap holds, for memory per run: only while
 /// `COUNTING` is set, since one counter shared by every thread is itself a
 /// cost (its cache line moves between cores on each allocation) that would
@@ -253,23 +256,13 @@ async fn fleet_once(runs: usize, turns: usize, threads: bool, count: bool) -> (f
 
 /// The official Python SDK against the same kind of server, if available.
 fn side_by_side(rt: &tokio::runtime::Runtime) {
-    let python = std::env::var("TOOLRUNNER_BENCH_PYTHON").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../target/bench-venv/bin/python"
-        )
-        .to_owned()
-    });
-    let has_sdk = std::process::Command::new(&python)
-        .args(["-c", "import anthropic"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !has_sdk {
-        println!(
-            "\nside by side: skipped (no Python with `anthropic` at {python}; set TOOLRUNNER_BENCH_PYTHON)"
-        );
-        return;
-    }
+    let python = match support::sdk_python() {
+        Ok(python) => python,
+        Err(why) => {
+            println!("\nside by side: skipped ({why})");
+            return;
+        }
+    };
     let sdk_script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/sdk_runner.py");
     println!("\nside by side with the official Python SDK ({python})");
     rt.block_on(async {

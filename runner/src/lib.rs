@@ -43,6 +43,8 @@
 //!
 //! # Where things live
 //!
+//! - [`_guide`]: the guide, one page per topic (tools, the loop, streaming,
+//!   durable runs, testing, ...), with examples that compile.
 //! - [`tool`](macro@tool) and [`toolset!`]: the macros, in `toolrunner-macros`.
 //! - [`Tool`], [`ToolOutput`], [`ToolCall`], [`State`], [`AuthInfo`]: what a
 //!   tool is and sees.
@@ -62,6 +64,7 @@
 //! - [`schemars`], [`serde`], [`serde_json`]: the versions toolrunner uses,
 //!   re-exported for derives and values.
 //! - [`types`]: the Messages API's wire types.
+//! - [`usage`]: token usage summed over requests, and an estimated cost.
 //! - [`builtin`]: the memory tool and the text editor, run on your machine
 //!   and confined to a directory.
 //! - `testing` (feature `testing`): a scripted Messages API server on
@@ -96,6 +99,7 @@ pub mod testing;
 mod tool;
 mod toolset;
 pub mod types;
+pub mod usage;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -17,7 +17,9 @@
 //! [`Reply::tool_uses`] (ids unique, usage filled in; [`Reply::stop_reason`],
 //! [`Reply::streamed`] to change them), or written as JSON with
 //! [`Reply::message`]. A [`Sequence`] that runs out answers with an error
-//! the client does not retry, saying which request had no reply.
+//! the client does not retry, saying which request had no reply; [`ByTurn`]
+//! answers by how far the conversation has gone instead, so that the same
+//! script serves a run resumed in another process, on another server.
 //!
 //! ```
 //! use toolrunner::testing::{ScriptedServer, Reply};
@@ -48,6 +50,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+mod by_turn;
 mod files;
 #[cfg(feature = "bedrock")]
 mod platform_aws;
@@ -55,8 +58,10 @@ mod platform_aws;
 pub mod platform_foundry;
 #[cfg(feature = "vertex")]
 pub mod platform_google;
+mod prompt_cache;
 mod wire;
 
+pub use by_turn::ByTurn;
 pub use files::ScriptedFile;
 #[cfg(feature = "bedrock")]
 pub use platform_aws::{
@@ -76,6 +81,9 @@ pub struct Reply {
     parts: Option<Vec<Part>>,
     /// The message the reply carries, for a thread to keep.
     message: Option<Value>,
+    /// Whether the server fills in the message's usage from the request
+    /// (see [`ScriptedServer`]): a built message whose usage was not set.
+    counted: bool,
 }
 
 /// One step of a streamed body.
@@ -120,7 +128,7 @@ impl Reply {
     /// ```
     pub fn text(text: impl Into<String>) -> Self {
         let block = serde_json::json!({"type": "text", "text": text.into()});
-        Reply::message(built_message(vec![block], "end_turn"))
+        Reply::built(built_message(vec![block], "end_turn"))
     }
 
     /// An assistant message calling tool `name` with `input`, stopping
@@ -154,7 +162,15 @@ impl Reply {
                 })
             })
             .collect();
-        Reply::message(built_message(blocks, "tool_use"))
+        Reply::built(built_message(blocks, "tool_use"))
+    }
+
+    /// A built message, whose usage the server counts.
+    fn built(message: Value) -> Self {
+        Reply {
+            counted: true,
+            ..Reply::message(message)
+        }
     }
 
     /// Sets the message's `stop_reason`, such as `"max_tokens"` or
@@ -177,13 +193,16 @@ impl Reply {
         })
     }
 
-    /// Sets the message's token usage.
+    /// Sets the message's token usage; the server then reports it as set,
+    /// instead of counting it from the request.
     #[must_use]
     pub fn usage(self, input_tokens: u64, output_tokens: u64) -> Self {
-        self.edit_message(|message| {
+        let mut reply = self.edit_message(|message| {
             message["usage"] =
                 serde_json::json!({"input_tokens": input_tokens, "output_tokens": output_tokens});
-        })
+        });
+        reply.counted = false;
+        reply
     }
 
     /// The message sent as a stream of server-sent events, as the API
@@ -191,7 +210,10 @@ impl Reply {
     #[must_use]
     pub fn streamed(self) -> Self {
         match self.message {
-            Some(message) => Reply::stream_message(message),
+            Some(message) => Reply {
+                counted: self.counted,
+                ..Reply::stream_message(message)
+            },
             None => self,
         }
     }
@@ -201,16 +223,23 @@ impl Reply {
         self.message.as_ref()
     }
 
-    /// Changes the message the reply carries, and what it sends.
+    /// Changes the message the reply carries, and what it sends; its
+    /// status and headers stay.
     fn edit_message(mut self, edit: impl FnOnce(&mut Value)) -> Self {
         let Some(mut message) = self.message.take() else {
             return self;
         };
         edit(&mut message);
-        if self.parts.is_some() {
+        let rebuilt = if self.parts.is_some() {
             Reply::stream_message(message)
         } else {
             Reply::message(message)
+        };
+        Reply {
+            status: self.status,
+            headers: self.headers,
+            counted: self.counted,
+            ..rebuilt
         }
     }
 
@@ -231,6 +260,7 @@ impl Reply {
             close: false,
             parts: None,
             message: None,
+            counted: false,
         }
     }
 
@@ -243,6 +273,7 @@ impl Reply {
             close: false,
             parts: Some(parts.into_iter().collect()),
             message: None,
+            counted: false,
         }
     }
 
@@ -303,6 +334,7 @@ impl Reply {
             close: false,
             parts: None,
             message: None,
+            counted: false,
         }
     }
 
@@ -315,6 +347,7 @@ impl Reply {
             close: true,
             parts: None,
             message: None,
+            counted: false,
         }
     }
 
@@ -410,6 +443,7 @@ struct Shared {
     requests: Mutex<Vec<Recorded>>,
     threads: Mutex<Threads>,
     files: Mutex<files::Store>,
+    cache: Mutex<prompt_cache::PromptCache>,
 }
 
 /// One request the server received.
@@ -449,6 +483,35 @@ impl Recorded {
 /// `thread_already_continued`, and a `continue` that repeats `system` or
 /// `tools` with an `invalid_request_error`. [`conversation`](Self::conversation)
 /// is what a thread holds.
+///
+/// It keeps a prompt cache as the API does for prefix caching: a request
+/// whose prefix up to a cache breakpoint (a block's `cache_control`, or
+/// the top-level one) an earlier request wrote reads it from the cache,
+/// and the rest up to its last breakpoint is written. The usage of a
+/// message built with [`Reply::text`] or [`Reply::tool_uses`] (unless set
+/// with [`Reply::usage`]) reports it: `input_tokens`,
+/// `cache_creation_input_tokens`, `cache_read_input_tokens`, and
+/// `output_tokens` for the reply's content, all counted at four bytes of
+/// JSON a token. A request with `diagnostics.previous_message_id` gets
+/// `diagnostics.cache_miss_reason` in its reply, as on the API.
+///
+/// ```
+/// use toolrunner::testing::{Reply, ScriptedServer, Sequence};
+/// use toolrunner::{Client, MessageParams};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let server = ScriptedServer::start(Sequence::new([Reply::text("4"), Reply::text("6")])).await.unwrap();
+/// let client = Client::builder().api_key("test").base_url(server.url()).build().unwrap();
+/// let mut params = MessageParams::new("scripted", 64)
+///     .cache_control(serde_json::json!({"type": "ephemeral"}))
+///     .user("What is 2 + 2?");
+/// let first = client.create_message(&params).await.unwrap();
+/// params = params.message(first.clone().into()).user("And 3 + 3?");
+/// let second = client.create_message(&params).await.unwrap();
+/// // The second request reads what the first wrote.
+/// assert_eq!(second.usage.cache_read_input_tokens, first.usage.cache_creation_input_tokens);
+/// # });
+/// ```
 pub struct ScriptedServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -478,6 +541,7 @@ impl ScriptedServer {
             requests: Mutex::new(Vec::new()),
             threads: Mutex::new(Threads::default()),
             files: Mutex::new(files::Store::default()),
+            cache: Mutex::new(prompt_cache::PromptCache::default()),
         });
         let accepting = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -621,6 +685,11 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .reply(&seen);
+                let reply = shared
+                    .cache
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .report(&seen, reply);
                 if let Some(thread) = thread {
                     shared
                         .threads

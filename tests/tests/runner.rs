@@ -65,9 +65,11 @@ async fn multi_turn_with_parallel_calls_sends_exact_bodies() {
             "type": "object", "properties": {"a": {"type": "integer", "format": "int64"}, "b": {"type": "integer", "format": "int64"}},
             "required": ["a", "b"], "additionalProperties": false}}
     ]);
+    // Without a thread, each request is marked for prompt caching.
     assert_eq!(
         requests[0],
-        json!({"model": "claude-test", "max_tokens": 256, "messages": [{"role": "user", "content": "Go."}], "tools": tools})
+        json!({"model": "claude-test", "max_tokens": 256, "messages": [{"role": "user", "content": "Go."}], "tools": tools,
+            "cache_control": {"type": "ephemeral"}})
     );
     assert_eq!(
         requests[1]["messages"],

@@ -1,6 +1,7 @@
 //! The `testing` module's reply builders and its failures: built replies
 //! carry unique ids and usage, a script that runs out says so at once, and
-//! a reply the client cannot decode says why.
+//! a reply the client cannot decode says why; a script keyed on the
+//! conversation answers a run resumed on another server.
 
 mod support;
 
@@ -8,8 +9,8 @@ use support::*;
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use toolrunner::testing::{Reply, ScriptedServer, Sequence};
-use toolrunner::{MessageParams, StopReason, tool, toolset};
+use toolrunner::testing::{ByTurn, Reply, ScriptedServer, Sequence};
+use toolrunner::{Decision, MessageParams, PendingCall, StopReason, tool, toolset};
 
 /// Add two integers.
 #[tool]
@@ -151,4 +152,70 @@ async fn a_reply_that_does_not_decode_names_the_cause() {
         "{shown}"
     );
     let _: Value = body;
+}
+
+/// A durable run across two processes, each with a server of its own: the
+/// second server holds no thread, so the runner's continuation is refused
+/// with `thread_not_found` and it sends the whole conversation on a new
+/// thread, which the keyed script answers with the second turn's reply.
+#[tokio::test]
+async fn a_keyed_script_answers_a_run_resumed_on_a_new_server() {
+    let script = || {
+        ByTurn::new([
+            Reply::tool_use("add", json!({"a": 2, "b": 3})),
+            Reply::text("5."),
+        ])
+    };
+    let first = ScriptedServer::start(script()).await.unwrap();
+    let mut runner = client(&first)
+        .tool_runner(params(), toolset![add])
+        .before_tool_call(async |_: PendingCall| Decision::Defer);
+    while let Some(message) = runner.next().await {
+        message.unwrap();
+    }
+    let mut state = runner.state();
+    let id = state.pending_approvals()[0].id.clone();
+    state.approve(&id).unwrap();
+    drop((runner, first));
+
+    let second = ScriptedServer::start(script()).await.unwrap();
+    let last = client(&second)
+        .resume(state, toolset![add])
+        .unwrap()
+        .until_done()
+        .await
+        .unwrap();
+    assert_eq!(last.text(), "5.");
+    let sent = second.requests();
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert_eq!(sent[0]["thread"]["type"], "continue");
+    assert_eq!(sent[1]["thread"], json!({"type": "create"}));
+    let messages = sent[1]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3, "{:#}", sent[1]);
+    assert_eq!(messages[0]["content"], "Add things.");
+    assert_eq!(messages[1]["content"][0]["name"], "add");
+    assert_eq!(messages[2]["content"][0]["content"], "5");
+}
+
+#[tokio::test]
+async fn a_sequence_restarted_on_a_new_server_answers_the_wrong_turn() {
+    // Why `ByTurn` exists: a `Sequence` counts requests, so a resumed run's
+    // first request on a new server gets the first turn's reply again.
+    let second = ScriptedServer::start(Sequence::new([
+        Reply::tool_use("add", json!({"a": 2, "b": 3})),
+        Reply::text("5."),
+    ]))
+    .await
+    .unwrap();
+    let asked = params().assistant("Adding.").user("Go on.");
+    let message = client(&second).create_message(&asked).await.unwrap();
+    assert_eq!(message.stop_reason, Some(StopReason::ToolUse));
+    let keyed = ScriptedServer::start(ByTurn::new([
+        Reply::tool_use("add", json!({"a": 2, "b": 3})),
+        Reply::text("5."),
+    ]))
+    .await
+    .unwrap();
+    let message = client(&keyed).create_message(&asked).await.unwrap();
+    assert_eq!(message.text(), "5.");
 }

@@ -97,6 +97,54 @@ async fn a_two_turn_run_has_genai_spans() {
 }
 
 #[tokio::test]
+async fn the_run_span_carries_the_runs_usage_totals() {
+    let mut first = message_with_usage(
+        "msg_1",
+        json!([tool_use("toolu_1", "add", json!({"a": 2, "b": 40}))]),
+        "tool_use",
+        100,
+        20,
+    );
+    first["usage"]["cache_creation_input_tokens"] = json!(1000);
+    first["usage"]["server_tool_use"] = json!({"web_search_requests": 1});
+    let mut second = message_with_usage("msg_2", json!([text("42.")]), "end_turn", 7, 5);
+    second["usage"]["cache_read_input_tokens"] = json!(1000);
+    second["usage"]["cache_creation_input_tokens"] = json!(150);
+    let server = server(vec![first, second]).await;
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+    client(&server)
+        .tool_runner(params(), toolset![add])
+        .until_done()
+        .await
+        .expect("run");
+
+    let runs = capture.named("invoke_agent");
+    let f = &runs[0].fields;
+    // Input counts cached tokens too, as on each `chat` span.
+    assert_eq!(
+        f["gen_ai.usage.input_tokens"],
+        (100 + 1000 + 7 + 1000 + 150).to_string()
+    );
+    assert_eq!(f["gen_ai.usage.output_tokens"], "25");
+    assert_eq!(f["gen_ai.usage.cache_creation.input_tokens"], "1150");
+    assert_eq!(f["gen_ai.usage.cache_read.input_tokens"], "1000");
+    assert_eq!(f["toolrunner.usage.requests"], "2");
+    assert_eq!(f["toolrunner.usage.server_tool_uses"], "1");
+    assert_eq!(f["toolrunner.usage.compaction.input_tokens"], "0");
+    let chats = capture.named("chat");
+    assert_eq!(
+        chats[1].fields["gen_ai.usage.cache_read.input_tokens"],
+        "1000"
+    );
+    assert_eq!(
+        chats[1].fields["gen_ai.usage.cache_creation.input_tokens"],
+        "150"
+    );
+}
+
+#[tokio::test]
 async fn contents_are_recorded_on_opt_in() {
     let capture = two_turns(true).await;
     let chats = capture.named("chat");

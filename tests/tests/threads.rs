@@ -179,8 +179,11 @@ async fn a_request_the_server_cannot_thread_goes_on_unthreaded() {
     threaded["thread"] = create();
     assert_eq!(requests[0], threaded);
     assert_eq!(beta_header(&server, 0).as_deref(), Some(BETA));
-    // The same turn without the thread and the beta, and so on from then on.
-    assert_eq!(requests[1], first);
+    // The same turn without the thread and the beta, and so on from then
+    // on; marked for prompt caching, as every request without a thread.
+    let mut unthreaded = first.clone();
+    unthreaded["cache_control"] = json!({"type": "ephemeral"});
+    assert_eq!(requests[1], unthreaded);
     assert_eq!(beta_header(&server, 1), None);
     assert_eq!(requests[2]["messages"].as_array().unwrap().len(), 3);
     assert_eq!(requests[2].get("thread"), None);

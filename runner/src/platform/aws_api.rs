@@ -147,6 +147,8 @@ impl Aws {
             profile_in_body: false,
             offered: &[
                 Feature::MessageThreads,
+                Feature::AutomaticCaching,
+                Feature::CacheDiagnostics,
                 Feature::Files,
                 Feature::Batches,
                 Feature::CountTokens,

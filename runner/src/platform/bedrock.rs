@@ -266,6 +266,8 @@ impl Platform for BedrockPlatform {
     fn offers(&self, feature: Feature) -> bool {
         match feature {
             Feature::MessageThreads
+            | Feature::AutomaticCaching
+            | Feature::CacheDiagnostics
             | Feature::Files
             | Feature::Batches
             | Feature::CountTokens

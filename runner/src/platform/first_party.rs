@@ -143,6 +143,8 @@ impl Platform for FirstParty {
     fn offers(&self, feature: Feature) -> bool {
         match feature {
             Feature::MessageThreads
+            | Feature::AutomaticCaching
+            | Feature::CacheDiagnostics
             | Feature::Files
             | Feature::Batches
             | Feature::CountTokens

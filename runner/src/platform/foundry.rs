@@ -129,7 +129,10 @@ impl Platform for FoundryPlatform {
     fn offers(&self, feature: Feature) -> bool {
         match feature {
             Feature::MessageThreads | Feature::Files | Feature::CountTokens => true,
-            Feature::Batches | Feature::Models => false,
+            Feature::Batches
+            | Feature::Models
+            | Feature::AutomaticCaching
+            | Feature::CacheDiagnostics => false,
         }
     }
 }

@@ -198,6 +198,12 @@ impl Endpoint<'_> {
 pub(crate) enum Feature {
     /// Server-held conversations (the `thread` field).
     MessageThreads,
+    /// Automatic prompt caching: a top-level `cache_control`, which the
+    /// API applies to the last cacheable block.
+    AutomaticCaching,
+    /// Cache diagnostics: `diagnostics.previous_message_id` in a request,
+    /// `diagnostics.cache_miss_reason` in its reply.
+    CacheDiagnostics,
     /// The Files API.
     Files,
     /// The Message Batches API.
@@ -225,6 +231,8 @@ impl Feature {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Feature::MessageThreads => "message threads",
+            Feature::AutomaticCaching => "automatic prompt caching",
+            Feature::CacheDiagnostics => "cache diagnostics",
             Feature::Files => "the Files API",
             Feature::Batches => "the Message Batches API",
             Feature::CountTokens => "token counting",

@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::toolset::Toolset;
 use crate::types::{Message, MessageParams};
 
+use super::caching::{CachePlan, PromptCaching};
 use super::fallback::Fallbacks;
 use super::request::{Messages, RequestBuilder, Wire};
 use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
@@ -16,13 +17,18 @@ use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
 const FALLBACK_CREDIT_TOKEN: &str = "fallback_credit_token";
 
 /// The request for `params` as the conversation stands: on a thread, only
-/// what the server lacks; after a refusal, with its credit token. `touched`
-/// says the caller may have changed what the server holds since the last
-/// reply.
+/// what the server lacks; without one, marked for prompt caching as
+/// `caching` says; after a refusal, with its credit token. `touched` says
+/// the caller may have changed what the server holds since the last reply.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of one conversation, borrowed apart"
+)]
 pub(crate) fn request(
     params: &mut MessageParams,
     thread: &mut ThreadState,
     fallbacks: &Fallbacks,
+    caching: &PromptCaching,
     requests: &mut RequestBuilder,
     declared: &Toolset,
     touched: bool,
@@ -33,6 +39,11 @@ pub(crate) fn request(
         ));
     }
     let plan = thread.plan(params, touched);
+    // A thread caches by itself; a request without one is marked.
+    let cache = match plan.thread {
+        None => caching.plan(params, declared),
+        Some(_) => CachePlan::default(),
+    };
     // Set for this request only: a refusal's token is no part of the
     // conversation.
     let credit = fallbacks.credit();
@@ -45,6 +56,10 @@ pub(crate) fn request(
     let messages = if plan.strip_cache_control_before > 0 {
         stripped = without_cache_control(&params.messages, plan.strip_cache_control_before)?;
         Messages::Values(&stripped)
+    } else if let (Some(last), Some((_, held))) =
+        (&cache.last_message, params.messages.split_last())
+    {
+        Messages::LastChanged(held, last)
     } else {
         Messages::Params(&params.messages[plan.from..])
     };
@@ -53,6 +68,8 @@ pub(crate) fn request(
         system_and_tools: plan.system_and_tools,
         thread: plan.thread.as_ref(),
         beta: plan.beta.then_some(MESSAGE_THREADS_BETA),
+        cache_control: cache.cache_control.as_ref(),
+        diagnostics: cache.diagnostics.as_ref(),
     };
     let mut request = requests.build(params, declared, wire);
     if credit.is_some() {

@@ -41,6 +41,7 @@ use crate::types::{
     ToolResultBlock, ToolUseBlock, code_executions,
 };
 
+use super::caching::{self, PromptCaching};
 use super::compaction::{self, Compaction};
 use super::conversation;
 use super::dispatch::{self, Batch, Outcome};
@@ -55,6 +56,7 @@ use super::thread::ThreadState;
 use super::tool_changes::ToolChanges;
 use super::tool_search;
 use super::{DEFAULT_MAX_ITERATIONS, log};
+use crate::usage::RunUsage;
 
 /// What the driver is to do next.
 #[derive(Debug)]
@@ -106,6 +108,10 @@ pub(crate) struct Lifecycle {
     thread: ThreadState,
     /// The models a refused or overloaded turn falls back to.
     fallbacks: Fallbacks,
+    /// Automatic prompt caching, for requests without a thread.
+    caching: PromptCaching,
+    /// The tokens the run used so far.
+    usage: RunUsage,
     /// Whether the last turn was large enough to compact before the next
     /// request (the [`Compaction`]'s threshold; apart from any asking).
     compact_due: bool,
@@ -279,6 +285,8 @@ impl Lifecycle {
             touched: false,
             thread: ThreadState::new(true),
             fallbacks: Fallbacks::default(),
+            caching: PromptCaching::default(),
+            usage: RunUsage::default(),
             compact_due: false,
             compact_asked: CompactAsk::No,
             last_context_tokens: 0,
@@ -459,6 +467,21 @@ impl Lifecycle {
         self.fallbacks = Fallbacks::new(models);
     }
 
+    /// Turns automatic prompt caching on or off.
+    pub(crate) fn set_prompt_caching(&mut self, enabled: bool) {
+        self.caching.set_enabled(enabled);
+    }
+
+    /// Says how the platform takes prompt caching.
+    pub(crate) fn set_caching_target(&mut self, target: caching::Target) {
+        self.caching.set_target(target);
+    }
+
+    /// The tokens the run used so far.
+    pub(crate) fn usage(&self) -> RunUsage {
+        self.usage
+    }
+
     /// Asks every request from now on for an answer in `format` (an
     /// `output_config.format`). Sent with each request, threaded or not,
     /// since it is a request field rather than part of the conversation.
@@ -539,6 +562,10 @@ impl Lifecycle {
         if let Some(span) = self.request_span.take() {
             telemetry::record_response(&span, &message, self.recording);
         }
+        // A refused turn is paid for too.
+        self.usage.add_turn(&message.usage);
+        telemetry::record_run_usage(&self.run_span, &self.usage);
+        self.caching.on_reply(&message);
         if conversation::falls_back_on_reply(
             &mut self.params,
             &mut self.thread,
@@ -624,6 +651,9 @@ impl Lifecycle {
         if let Some(span) = self.request_span.take() {
             telemetry::record_response(&span, summary, self.recording);
         }
+        self.usage.add_summary(&summary.usage);
+        telemetry::record_run_usage(&self.run_span, &self.usage);
+        self.caching.on_compacted();
         match &self.compaction {
             Some(compaction) if !compaction.is_server() => {
                 compaction.apply(&mut self.params, summary);
@@ -1024,6 +1054,7 @@ impl Lifecycle {
             &mut self.params,
             &mut self.thread,
             &self.fallbacks,
+            &self.caching,
             &mut self.requests,
             &self.declared,
             std::mem::take(&mut self.touched),

@@ -14,6 +14,7 @@ use futures_util::{FutureExt, Stream};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
+use super::caching::PromptCaching;
 use super::conversation;
 use super::fallback::Fallbacks;
 use super::parsed::ParsedMessage;
@@ -69,6 +70,8 @@ pub struct MessageThread {
     params: MessageParams,
     thread: ThreadState,
     fallbacks: Fallbacks,
+    /// Off: a standalone thread adds no cache marks of its own.
+    caching: PromptCaching,
     requests: RequestBuilder,
     /// No tools of the runner's: `params.tools` are sent as they are.
     declared: Toolset,
@@ -103,6 +106,11 @@ impl MessageThread {
             params,
             thread: ThreadState::new(threading),
             fallbacks,
+            caching: {
+                let mut caching = PromptCaching::default();
+                caching.set_enabled(false);
+                caching
+            },
             requests: RequestBuilder::new(),
             declared: Toolset::new(),
             touched: true,
@@ -355,6 +363,7 @@ impl MessageThread {
             &mut self.params,
             &mut self.thread,
             &self.fallbacks,
+            &self.caching,
             &mut self.requests,
             &self.declared,
             std::mem::take(&mut self.touched),

@@ -13,6 +13,7 @@
 //!    body's state is sent unchanged.
 
 mod artifacts;
+mod caching;
 mod compaction;
 mod compaction_split;
 mod conversation;
@@ -105,6 +106,7 @@ impl Client {
         if !thread::offered_by(self) {
             core.set_message_threads(false);
         }
+        core.set_caching_target(caching::target_of(self));
         ToolRunner::from_core(self.clone(), core)
     }
 
@@ -155,6 +157,7 @@ impl Client {
         if !thread::offered_by(self) {
             core.set_message_threads(false);
         }
+        core.set_caching_target(caching::target_of(self));
         let mut runner = ToolRunner::from_core(self.clone(), core);
         // The turn a human decided about is shown again, so that the
         // results of its calls, run now, have their message: `tool_results`

@@ -39,6 +39,10 @@ pub(crate) struct Wire<'a> {
     pub(crate) thread: Option<&'a Value>,
     /// A beta the thread needs.
     pub(crate) beta: Option<&'a str>,
+    /// A top-level `cache_control`, unless the parameters have one.
+    pub(crate) cache_control: Option<&'a Value>,
+    /// The `diagnostics` field, unless the parameters' extra fields have one.
+    pub(crate) diagnostics: Option<&'a Value>,
 }
 
 /// The messages of a request.
@@ -47,6 +51,25 @@ pub(crate) enum Messages<'a> {
     Params(&'a [MessageParam]),
     /// Changed for sending (without `cache_control`, say).
     Values(&'a [Value]),
+    /// As the history holds them, but for the last, changed for sending
+    /// (with a cache breakpoint).
+    LastChanged(&'a [MessageParam], &'a Value),
+}
+
+/// Messages held but for the last, which is sent changed: serialized as
+/// one array, so that the history is not copied to change one message.
+struct LastChanged<'a>(&'a [MessageParam], &'a Value);
+
+impl Serialize for LastChanged<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len() + 1))?;
+        for message in self.0 {
+            seq.serialize_element(message)?;
+        }
+        seq.serialize_element(self.1)?;
+        seq.end()
+    }
 }
 
 impl<'a> Wire<'a> {
@@ -57,6 +80,8 @@ impl<'a> Wire<'a> {
             system_and_tools: true,
             thread: None,
             beta: None,
+            cache_control: None,
+            diagnostics: None,
         }
     }
 }
@@ -140,30 +165,32 @@ impl RequestBuilder {
             .collect();
         let (added_tools, more_tools) = (added.as_slice(), &tools[..]);
         let (system_and_tools, thread) = (wire.system_and_tools, wire.thread);
+        let (cache_control, diagnostics) = (wire.cache_control, wire.diagnostics);
         // Messages sent as they are held are a suffix of the history.
         let first_sent = match wire.messages {
             Messages::Params(sent) => params.messages.len() - sent.len(),
-            Messages::Values(_) => 0,
+            Messages::Values(_) | Messages::LastChanged(..) => 0,
         };
+        // One body for each kind of message list, alike but for it.
+        macro_rules! body {
+            ($messages:expr) => {
+                Body {
+                    params,
+                    messages: $messages,
+                    added_tools,
+                    more_tools,
+                    system_and_tools,
+                    thread,
+                    cache_control,
+                    diagnostics,
+                }
+                .serialize(&mut serializer)
+            };
+        }
         match wire.messages {
-            Messages::Params(messages) => Body {
-                params,
-                messages,
-                added_tools,
-                more_tools,
-                system_and_tools,
-                thread,
-            }
-            .serialize(&mut serializer),
-            Messages::Values(messages) => Body {
-                params,
-                messages,
-                added_tools,
-                more_tools,
-                system_and_tools,
-                thread,
-            }
-            .serialize(&mut serializer),
+            Messages::Params(messages) => body!(messages),
+            Messages::Values(messages) => body!(messages),
+            Messages::LastChanged(held, last) => body!(&LastChanged(held, last)),
         }
         .map_err(Error::encode)?;
         self.version_in_use = setup.version;

@@ -241,7 +241,9 @@ impl<M: Mode> ToolRunner<M> {
     /// [`push_messages`](Self::push_messages) does, continues the thread). If
     /// the server cannot thread a request, the runner goes on without. On a
     /// platform that does not offer threads (Amazon Bedrock, say), they
-    /// stay off, and no request asks for one.
+    /// stay off, and no request asks for one. Without a thread, each
+    /// request is marked for prompt caching instead (see
+    /// [`prompt_caching`](Self::prompt_caching)).
     ///
     /// ```no_run
     /// # use toolrunner::{toolset, Client, MessageParams};
@@ -288,6 +290,41 @@ impl<M: Mode> ToolRunner<M> {
         self
     }
 
+    /// Whether the runner marks requests for prompt caching when it sends
+    /// the whole history (message threads off, or not offered by the
+    /// platform): on by default.
+    ///
+    /// Each such request then writes the conversation so far to the prompt
+    /// cache, and the next one, which begins with it, reads it back at a
+    /// tenth of the input price, rather than paying full price for the
+    /// whole history every turn. Where the platform takes it, the request
+    /// carries the top-level `cache_control` (the API marks the last
+    /// cacheable block); elsewhere the last block of the history, as sent,
+    /// carries a breakpoint. Your own breakpoints stay where they are and
+    /// count against the API's limit of four: when they use all four, or
+    /// one marks the end of the request already, the runner adds none.
+    /// Where the platform offers cache diagnostics, each request names the
+    /// previous reply, and a reply saying why the cache missed is logged
+    /// (`tracing`, level `info`) with the reason.
+    ///
+    /// The setting is kept in the run's [`state`](Self::state). See the
+    /// [cost guide](crate::_guide::cost).
+    ///
+    /// ```no_run
+    /// # use toolrunner::{toolset, Client, MessageParams};
+    /// # fn f(client: Client, params: MessageParams) {
+    /// // Whole-history requests without any breakpoint of the runner's.
+    /// let runner = client
+    ///     .tool_runner(params, toolset![])
+    ///     .message_threads(false)
+    ///     .prompt_caching(false);
+    /// # }
+    /// ```
+    pub fn prompt_caching(mut self, enabled: bool) -> Self {
+        self.core.set_prompt_caching(enabled);
+        self
+    }
+
     /// Sets the tool search the runner declares when some tool has
     /// `defer_loading` (see
     /// [`Toolset::defer_loading`](crate::Toolset::defer_loading)) and the parameters
@@ -318,9 +355,14 @@ impl<M: Mode> ToolRunner<M> {
     /// model request (`gen_ai.operation.name`, `gen_ai.provider.name =
     /// "anthropic"`, `gen_ai.request.model`, `gen_ai.response.id`,
     /// `gen_ai.usage.input_tokens` / `output_tokens`,
+    /// `gen_ai.usage.cache_creation.input_tokens` / `cache_read.input_tokens`,
     /// `gen_ai.response.finish_reasons`, `error.type` on failure) and
     /// `execute_tool` for each tool call (`gen_ai.tool.name`,
-    /// `gen_ai.tool.call.id`, `error.type`).
+    /// `gen_ai.tool.call.id`, `error.type`). The run's span carries the
+    /// [`usage`](Self::usage) so far: the same `gen_ai.usage.*` counts over
+    /// the whole run, and `toolrunner.usage.requests`,
+    /// `toolrunner.usage.server_tool_uses` and
+    /// `toolrunner.usage.compaction.input_tokens` / `output_tokens`.
     pub fn record_content(mut self, record: bool) -> Self {
         self.core.set_record_content(record);
         self.dispatcher.recording = self.core.recording();
@@ -434,6 +476,34 @@ impl<M: Mode> ToolRunner<M> {
     /// The number of requests answered so far.
     pub fn iterations(&self) -> usize {
         self.core.iterations()
+    }
+
+    /// The tokens the run used so far: input, output, cache writes and
+    /// reads, and server tool uses, summed over its requests, with
+    /// compaction (summary requests, and compaction done by the server)
+    /// listed apart. Kept in the run's [`state`](Self::state), so a resumed
+    /// run goes on counting; recorded on the run's `invoke_agent` span too.
+    ///
+    /// ```no_run
+    /// # use toolrunner::{toolset, Client, MessageParams};
+    /// use toolrunner::usage::PriceTable;
+    ///
+    /// use futures_util::StreamExt;
+    ///
+    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
+    /// let mut runner = client.tool_runner(params, toolset![]);
+    /// while let Some(message) = runner.next().await {
+    ///     message?;
+    /// }
+    /// let usage = runner.usage().total();
+    /// println!("{} requests, {} input tokens read from the cache", usage.requests, usage.cache_read_input_tokens);
+    /// if let Some(dollars) = PriceTable::published().estimate(&runner.params().model, &usage) {
+    ///     println!("about ${dollars:.4}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn usage(&self) -> crate::usage::RunUsage {
+        self.core.usage()
     }
 
     /// The runner's tools.

@@ -10,16 +10,20 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::caching::PromptCaching;
 use super::hooks::PendingCall;
 use super::thread::ThreadState;
 use super::tool_search::ToolSearch;
 use crate::error::Error;
 use crate::types::{Message, MessageParam, MessageParams, ToolResultBlock};
+use crate::usage::RunUsage;
 
 /// Everything a run needs to go on: the conversation and parameters, the
 /// iteration count, the current turn with the results of its calls that
 /// already finished, the container, where the server-held message thread
-/// stands, and the calls waiting for a human's approval.
+/// stands, the calls waiting for a human's approval, whether requests are
+/// marked for prompt caching, and the tokens used so far
+/// ([`usage`](Self::usage)).
 ///
 /// Take it from a runner between iterations ([`ToolRunner::state`](crate::ToolRunner::state)),
 /// keep it (it is `serde`-serializable; a [`RunStore`](crate::RunStore)
@@ -84,6 +88,11 @@ impl RunState {
     /// The number of requests answered so far.
     pub fn iterations(&self) -> usize {
         self.saved.iterations
+    }
+
+    /// The tokens the run used so far (see [`ToolRunner::usage`](crate::ToolRunner::usage)).
+    pub fn usage(&self) -> RunUsage {
+        self.saved.usage
     }
 
     /// Whether the run is over: resuming it yields nothing more. A run that
@@ -197,6 +206,12 @@ pub(crate) struct Saved {
     pub(crate) max_iterations: usize,
     pub(crate) turn: Option<SavedTurn>,
     pub(crate) thread: ThreadState,
+    /// Automatic prompt caching (absent in states written before it: on).
+    #[serde(default)]
+    pub(crate) caching: PromptCaching,
+    /// The tokens used so far (absent in states written before it: none).
+    #[serde(default)]
+    pub(crate) usage: RunUsage,
     pub(crate) tools: SavedTools,
     pub(crate) taken_over: bool,
     pub(crate) touched: bool,

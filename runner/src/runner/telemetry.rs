@@ -15,6 +15,7 @@ use super::open_telemetry::{DEFAULT_MAX_CONTENT_BYTES, Telemetry};
 use crate::error::Error;
 use crate::tool::ToolOutput;
 use crate::types::{Message, MessageParam, StopReason};
+use crate::usage::RunUsage;
 
 /// Whether there are GenAI spans at all, and what they record of contents:
 /// nothing, or at most `limit` bytes of JSON per attribute.
@@ -62,7 +63,46 @@ pub(crate) fn run_span(settings: &Telemetry, model: &str) -> Span {
         gen_ai.agent.name = "toolrunner",
         gen_ai.request.model = model,
         gen_ai.conversation.id = Empty,
+        gen_ai.usage.input_tokens = Empty,
+        gen_ai.usage.output_tokens = Empty,
+        gen_ai.usage.cache_creation.input_tokens = Empty,
+        gen_ai.usage.cache_read.input_tokens = Empty,
+        toolrunner.usage.requests = Empty,
+        toolrunner.usage.server_tool_uses = Empty,
+        toolrunner.usage.compaction.input_tokens = Empty,
+        toolrunner.usage.compaction.output_tokens = Empty,
     )
+}
+
+/// Records the run's usage so far on its span: the conventions' token
+/// counts over the whole run, compaction included (input counting cached
+/// tokens, as on each `chat` span), and compaction's own share apart.
+pub(crate) fn record_run_usage(span: &Span, usage: &RunUsage) {
+    let total = usage.total();
+    span.record("gen_ai.usage.input_tokens", int(total.total_input_tokens()));
+    span.record("gen_ai.usage.output_tokens", int(total.output_tokens));
+    span.record(
+        "gen_ai.usage.cache_creation.input_tokens",
+        int(total.cache_creation_input_tokens),
+    );
+    span.record(
+        "gen_ai.usage.cache_read.input_tokens",
+        int(total.cache_read_input_tokens),
+    );
+    span.record("toolrunner.usage.requests", int(total.requests));
+    span.record(
+        "toolrunner.usage.server_tool_uses",
+        int(total.server_tool_uses),
+    );
+    let compaction = usage.compaction;
+    span.record(
+        "toolrunner.usage.compaction.input_tokens",
+        int(compaction.total_input_tokens()),
+    );
+    span.record(
+        "toolrunner.usage.compaction.output_tokens",
+        int(compaction.output_tokens),
+    );
 }
 
 /// The span of one Messages call made outside a run (by the client itself
@@ -115,6 +155,8 @@ pub(crate) fn chat_span(
         gen_ai.response.finish_reasons = Empty,
         gen_ai.usage.input_tokens = Empty,
         gen_ai.usage.output_tokens = Empty,
+        gen_ai.usage.cache_creation.input_tokens = Empty,
+        gen_ai.usage.cache_read.input_tokens = Empty,
         gen_ai.input.messages = Empty,
         gen_ai.output.messages = Empty,
         gen_ai.conversation.id = conversation,
@@ -170,6 +212,14 @@ pub(crate) fn record_response(span: &Span, message: &Message, recording: Recordi
     span.record(
         "gen_ai.usage.output_tokens",
         int(message.usage.output_tokens),
+    );
+    span.record(
+        "gen_ai.usage.cache_creation.input_tokens",
+        int(message.usage.cache_creation_input_tokens.unwrap_or(0)),
+    );
+    span.record(
+        "gen_ai.usage.cache_read.input_tokens",
+        int(message.usage.cache_read_input_tokens.unwrap_or(0)),
     );
     if recording.content {
         let output = [MessageParam::from(message.clone())];

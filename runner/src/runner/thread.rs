@@ -428,7 +428,7 @@ pub(crate) fn without_cache_control(
 
 /// Keys whose values hold content blocks; free-form data such as a tool's
 /// `input` is left as it is.
-const KEYS_THAT_HOLD_BLOCKS: &[&str] = &["content", "source"];
+pub(crate) const KEYS_THAT_HOLD_BLOCKS: &[&str] = &["content", "source"];
 
 fn strip(value: &mut Value) {
     match value {

@@ -99,6 +99,8 @@ struct Shared {
     /// Secret keys by access key id.
     credentials: Mutex<HashMap<String, String>>,
     expired: Mutex<HashSet<String>>,
+    /// The prompt cache, as the first-party server keeps it.
+    cache: Mutex<super::prompt_cache::PromptCache>,
 }
 
 /// A scripted AWS platform on `127.0.0.1`. It stops when dropped.
@@ -127,6 +129,7 @@ impl ScriptedAws {
             seen: Mutex::new(Vec::new()),
             credentials: Mutex::new(credentials),
             expired: Mutex::new(HashSet::new()),
+            cache: Mutex::new(super::prompt_cache::PromptCache::default()),
         });
         let accepting = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -216,7 +219,8 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
         let (reply, stream) = match check(&shared, &recorded, &raw_body) {
             Ok((seen, stream)) => {
                 lock(&shared.seen).push(seen.clone());
-                (lock(&shared.script).reply(&seen), stream)
+                let reply = lock(&shared.script).reply(&seen);
+                (lock(&shared.cache).report(&seen, reply), stream)
             }
             Err(rejection) => (*rejection, false),
         };

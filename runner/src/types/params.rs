@@ -383,6 +383,10 @@ pub(crate) struct Body<'a, M: Serialize + ?Sized = [MessageParam]> {
     pub(crate) system_and_tools: bool,
     /// The `thread` field, if any.
     pub(crate) thread: Option<&'a Value>,
+    /// A top-level `cache_control` sent when the parameters have none.
+    pub(crate) cache_control: Option<&'a Value>,
+    /// A `diagnostics` field sent when the extra fields have none.
+    pub(crate) diagnostics: Option<&'a Value>,
 }
 
 impl<'a> Body<'a> {
@@ -395,6 +399,8 @@ impl<'a> Body<'a> {
             more_tools: &[],
             system_and_tools: true,
             thread: None,
+            cache_control: None,
+            diagnostics: None,
         }
     }
 }
@@ -461,7 +467,7 @@ impl<M: Serialize + ?Sized> Serialize for Body<'_, M> {
         if let Some(v) = &params.inference_geo {
             map.serialize_entry("inference_geo", v)?;
         }
-        if let Some(v) = &params.cache_control {
+        if let Some(v) = params.cache_control.as_ref().or(self.cache_control) {
             map.serialize_entry("cache_control", v)?;
         }
         if let Some(v) = &params.container {
@@ -475,6 +481,11 @@ impl<M: Serialize + ?Sized> Serialize for Body<'_, M> {
         }
         if let Some(thread) = self.thread {
             map.serialize_entry("thread", thread)?;
+        }
+        if let Some(v) = self.diagnostics
+            && !params.extra.contains_key("diagnostics")
+        {
+            map.serialize_entry("diagnostics", v)?;
         }
         map.end()
     }

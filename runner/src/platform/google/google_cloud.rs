@@ -100,6 +100,8 @@ impl Platform for GoogleCloudPlatform {
         // The gateway serves the whole first-party API.
         match feature {
             Feature::MessageThreads
+            | Feature::AutomaticCaching
+            | Feature::CacheDiagnostics
             | Feature::Files
             | Feature::Batches
             | Feature::CountTokens

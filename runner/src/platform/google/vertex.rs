@@ -154,7 +154,12 @@ impl Platform for VertexPlatform {
     fn offers(&self, feature: Feature) -> bool {
         match feature {
             Feature::CountTokens => true,
-            Feature::MessageThreads | Feature::Files | Feature::Batches | Feature::Models => false,
+            Feature::MessageThreads
+            | Feature::AutomaticCaching
+            | Feature::CacheDiagnostics
+            | Feature::Files
+            | Feature::Batches
+            | Feature::Models => false,
         }
     }
 }

@@ -47,6 +47,8 @@ impl Lifecycle {
                 max_iterations: self.max_iterations,
                 turn,
                 thread: self.thread.clone(),
+                caching: self.caching.clone(),
+                usage: self.usage,
                 tools: SavedTools {
                     declared: names(&self.declared),
                     live: names(&self.toolset),
@@ -89,6 +91,8 @@ impl Lifecycle {
             max_iterations,
             turn,
             thread,
+            caching,
+            usage,
             tools,
             taken_over,
             touched,
@@ -126,8 +130,13 @@ impl Lifecycle {
                 approvals: t.approvals,
             }
         });
+        let run_span = telemetry::run_span(settings, &params.model);
+        // The resumed run's span carries on the count where it stood.
+        if !usage.total().is_empty() {
+            telemetry::record_run_usage(&run_span, &usage);
+        }
         let mut core = Lifecycle {
-            run_span: telemetry::run_span(settings, &params.model),
+            run_span,
             params,
             toolset: live,
             declared,
@@ -143,6 +152,8 @@ impl Lifecycle {
             thread,
             // Configuration, set again on the resumed runner.
             fallbacks: super::Fallbacks::default(),
+            caching,
+            usage,
             compact_due,
             // The saved form keeps the two flags it always had.
             compact_asked: match (compact_requested, compaction_forced) {
