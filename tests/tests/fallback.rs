@@ -62,6 +62,8 @@ async fn a_refused_turn_goes_to_the_next_model_and_is_not_yielded() {
     let mut runner = client(&server)
         .tool_runner(params(), toolset![])
         .message_threads(false)
+        // The bodies without the cache marks of whole-history requests.
+        .prompt_caching(false)
         .fallback_models(["claude-b", "claude-c"]);
     let mut yielded = Vec::new();
     while let Some(message) = runner.next().await {
@@ -212,6 +214,7 @@ async fn a_streamed_refusal_is_shown_and_the_next_turn_is_the_next_models() {
     let mut runner = client(&server)
         .tool_runner(params(), toolset![])
         .message_threads(false)
+        .prompt_caching(false)
         .fallback_models(["claude-b"])
         .streaming();
     let mut turns = Vec::new();
