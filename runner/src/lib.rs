@@ -115,9 +115,10 @@ pub use code_mode::CodeMode;
 pub use error::Error;
 pub use runner::{
     AfterToolCall, Artifacts, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
-    DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
-    FileStore, Messages, Mode, PendingCall, RunId, RunState, RunStore, StoreFuture,
-    StreamingToolRunner, ToolRunner, ToolSearch, Turn, Turns,
+    DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_CONTENT_BYTES, DEFAULT_MAX_ITERATIONS,
+    DEFAULT_TOOL_CONCURRENCY, Decision, FileStore, MessageThread, Messages, Mode, ParsedMessage,
+    ParsedStream, PendingCall, RunId, RunState, RunStore, StoreFuture, StreamingToolRunner,
+    Telemetry, ThreadStream, ToolRunner, ToolSearch, Turn, Turns,
 };
 pub use stream::{Delta, StreamEvent};
 pub use tool::{

@@ -1017,6 +1017,11 @@ pub fn sse_events(message: &Value) -> Vec<String> {
     let mut start = message.clone();
     start["content"] = Value::Array(Vec::new());
     start["stop_reason"] = Value::Null;
+    // The API sends why the model stopped with the stop reason, at the end.
+    let mut delta = serde_json::json!({"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"]});
+    if let Some(details) = start.as_object_mut().and_then(|m| m.remove("stop_details")) {
+        delta["stop_details"] = details;
+    }
     let mut events = vec![event(
         "message_start",
         serde_json::json!({"type": "message_start", "message": start}),
@@ -1069,8 +1074,7 @@ pub fn sse_events(message: &Value) -> Vec<String> {
     }
     events.push(event(
         "message_delta",
-        serde_json::json!({"type": "message_delta",
-            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"]},
+        serde_json::json!({"type": "message_delta", "delta": delta,
             "usage": {"output_tokens": message["usage"]["output_tokens"]}}),
     ));
     events.push(event(

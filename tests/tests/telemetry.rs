@@ -5,71 +5,10 @@ mod support;
 
 use support::*;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-
 use serde_json::json;
+use support::capture::Capture;
 use toolrunner::{tool, toolset};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
-
-/// A span as captured: its name, its parent's name and its fields.
-#[derive(Clone, Debug, Default)]
-struct Captured {
-    name: String,
-    parent: Option<String>,
-    fields: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<(u64, Captured)>>>);
-
-struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-}
-
-impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Capture {
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, cx: Context<'_, S>) {
-        let parent = cx
-            .span(id)
-            .and_then(|s| s.parent())
-            .map(|p| p.name().to_owned());
-        let mut captured = Captured {
-            name: attrs.metadata().name().to_owned(),
-            parent,
-            fields: BTreeMap::new(),
-        };
-        attrs.record(&mut Fields(&mut captured.fields));
-        self.0.lock().unwrap().push((id.into_u64(), captured));
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, _cx: Context<'_, S>) {
-        let mut spans = self.0.lock().unwrap();
-        if let Some((_, captured)) = spans.iter_mut().rev().find(|(i, _)| *i == id.into_u64()) {
-            values.record(&mut Fields(&mut captured.fields));
-        }
-    }
-}
-
-impl Capture {
-    fn named(&self, name: &str) -> Vec<Captured> {
-        let spans = self.0.lock().unwrap();
-        spans
-            .iter()
-            .filter(|(_, s)| s.name == name)
-            .map(|(_, s)| s.clone())
-            .collect()
-    }
-}
+use tracing_subscriber::layer::SubscriberExt;
 
 /// Add two integers.
 #[tool]

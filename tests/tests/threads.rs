@@ -22,12 +22,6 @@ fn add(a: i64, b: i64) -> i64 {
     a + b
 }
 
-fn add_tool() -> Value {
-    json!([{"name": "add", "description": "Add two integers.", "input_schema": {
-        "type": "object", "properties": {"a": {"type": "integer", "format": "int64"}, "b": {"type": "integer", "format": "int64"}},
-        "required": ["a", "b"], "additionalProperties": false}}])
-}
-
 fn threaded_params() -> MessageParams {
     MessageParams::new("claude-test", 256)
         .system("Be brief.")

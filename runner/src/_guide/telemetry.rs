@@ -34,8 +34,56 @@
 //! cargo run -p toolrunner-examples --features otel --example otel
 //! ```
 //!
-//! The `otel` feature (of the examples package; the library itself needs no
-//! OpenTelemetry crate) adds 16 crates: `opentelemetry`, `opentelemetry_sdk`,
+//! The examples' `otel` feature adds 16 crates: `opentelemetry`, `opentelemetry_sdk`,
 //! `opentelemetry-stdout` 0.33 and `tracing-opentelemetry` 0.34, which move
 //! together, and their dependencies (`chrono`, `rand`, `thiserror`, ...). A
 //! clean build of them took 78 s on a 2-core machine busy with other builds.
+//!
+//! # Every call, not only the runner's
+//!
+//! A Messages call the client makes itself
+//! ([`create_message`](crate::Client::create_message),
+//! [`stream_message`](crate::Client::stream_message), the parsed calls, a
+//! [`MessageThread`](crate::MessageThread)'s turns) runs in a `chat` span of
+//! its own with the same attributes, under whatever span is current; a
+//! stream's span records the reply once the stream has it. Files calls'
+//! spans carry `gen_ai.provider.name` too.
+//!
+//! What the spans record is the client's [`Telemetry`](crate::Telemetry),
+//! set with [`Client::with_telemetry`](crate::Client::with_telemetry), which
+//! shares the connection pool, and read by a runner made from the client:
+//!
+//! - `enabled(false)`: no GenAI spans at all, the runner's included;
+//! - `record_content(true)`: contents, as `.record_content(true)` does for
+//!   one run;
+//! - `max_content_bytes(n)` (default 750,000, as the SDKs): past it, the
+//!   oldest messages are left out whole, so what is recorded stays JSON, and
+//!   the span has `anthropic.content.truncated = true`;
+//! - `conversation_id(id)`: `gen_ai.conversation.id` on every span of the
+//!   client's, never sent to the API;
+//! - `propagation(false)`: no trace context on requests (below).
+//!
+//! [`Client::from_env`](crate::Client::from_env) reads them as the official
+//! SDKs do: `ANTHROPIC_OPEN_TELEMETRY=false`,
+//! `ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content`,
+//! `ANTHROPIC_OPEN_TELEMETRY_TRACES_MAX_CONTENT_BYTES=n` and
+//! `ANTHROPIC_OPEN_TELEMETRY_PROPAGATION=false`.
+//!
+//! ```
+//! use toolrunner::{Client, Telemetry};
+//!
+//! let client = Client::builder().api_key("sk-ant-...").build()?;
+//! let support = client.with_telemetry(client.telemetry().clone().conversation_id("ticket-4711"));
+//! assert_eq!(support.telemetry().conversation(), Some("ticket-4711"));
+//! # Ok::<(), toolrunner::Error>(())
+//! ```
+//!
+//! # Trace context on requests (feature `otel`)
+//!
+//! With the library's `otel` feature (two crates, `opentelemetry` and
+//! `tracing-opentelemetry`), each attempt of each call carries the W3C trace
+//! context of its span, `traceparent` (and `tracestate` when it has entries),
+//! written by the propagator registered with `opentelemetry::global`, after
+//! the platform signed the request, as the SDKs add it. It is sent only when
+//! the span has an OpenTelemetry context, that is when a
+//! `tracing-opentelemetry` layer is installed.

@@ -540,6 +540,7 @@ fn finish(config: Config, platform: Arc<dyn Platform>, extra: HeaderMap) -> Resu
             middleware: Chain(config.middleware.into()),
         }),
         options: None,
+        telemetry: Default::default(),
     })
 }
 

@@ -4,7 +4,8 @@
 //! [`Client::stream_message`], for a streamed reply); failed attempts are
 //! retried with backoff as the official SDKs do (see [`ClientBuilder`] for the
 //! knobs). Every request runs in a `messages.create` tracing span that records
-//! the model and the attempt.
+//! the model and the attempt; a Messages call made outside a runner runs in a
+//! GenAI `chat` span around it (see [`Telemetry`]).
 
 mod batches;
 mod builder;
@@ -20,6 +21,7 @@ mod models;
 mod paging;
 mod request;
 mod retry;
+mod trace_context;
 mod version;
 
 use std::borrow::Cow;
@@ -50,9 +52,11 @@ pub(crate) use version::rejected_fields;
 
 use crate::error::Error;
 use crate::platform::{Feature, MessagesCall, Platform, Refused};
+use crate::runner::open_telemetry::Telemetry;
+use crate::runner::telemetry::{self, Recording};
 use crate::stream::{MessageStream, Sending};
 use crate::types::response::Received;
-use crate::types::{Message, MessageParams, ResponseMeta};
+use crate::types::{Message, MessageParam, MessageParams, ResponseMeta};
 
 const ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
 
@@ -78,6 +82,9 @@ pub struct Client {
     inner: Arc<ClientRef>,
     /// Settings over the client's own, from [`Client::with_options`].
     options: Option<Arc<RequestOptions>>,
+    /// Kept apart from `inner`, so that a client with other settings
+    /// shares the connection pool and configuration.
+    telemetry: Arc<Telemetry>,
 }
 
 struct ClientRef {
@@ -132,7 +139,34 @@ impl Client {
     /// # Ok::<(), toolrunner::Error>(())
     /// ```
     pub fn from_env() -> Result<Client, Error> {
-        ClientBuilder::from_env_with(|name| std::env::var_os(name)).build()
+        let client = ClientBuilder::from_env_with(|name| std::env::var_os(name)).build()?;
+        Ok(client.with_telemetry(Telemetry::from_env()))
+    }
+
+    /// This client with the telemetry settings `telemetry`: what its spans
+    /// record, whether its requests carry the trace context, and the
+    /// conversation its spans belong to. Shares the connection pool and
+    /// everything else with this client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let client = toolrunner::Client::builder().api_key("k").build()?;
+    /// let per_conversation = client.with_telemetry(client.telemetry().clone().conversation_id("c-42"));
+    /// # drop(per_conversation);
+    /// # Ok::<(), toolrunner::Error>(())
+    /// ```
+    pub fn with_telemetry(&self, telemetry: Telemetry) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            options: self.options.clone(),
+            telemetry: Arc::new(telemetry),
+        }
+    }
+
+    /// The client's telemetry settings (see [`Telemetry`]).
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
     }
 
     /// A builder to configure a client. Unlike [`from_env`](Self::from_env)
@@ -182,6 +216,7 @@ impl Client {
         Client {
             inner: Arc::clone(&self.inner),
             options: Some(Arc::new(options)),
+            telemetry: Arc::clone(&self.telemetry),
         }
     }
 
@@ -221,7 +256,48 @@ impl Client {
     /// # }
     /// ```
     pub async fn create_message(&self, params: &MessageParams) -> Result<Message, Error> {
-        self.send(&Request::from_params(params)?).await
+        let request = Request::from_params(params)?;
+        self.in_call_span(&request.model, &params.messages, self.send(&request))
+            .await
+    }
+
+    /// Runs `call`, a Messages call made outside a run, in its GenAI span:
+    /// `input` is what the span may record of it.
+    pub(crate) async fn in_call_span(
+        &self,
+        model: &str,
+        input: &[MessageParam],
+        call: impl Future<Output = Result<Message, Error>>,
+    ) -> Result<Message, Error> {
+        let Some(span) = telemetry::call_span(&self.telemetry, model, input) else {
+            return call.await;
+        };
+        let result = call.instrument(span.clone()).await;
+        telemetry::record_result(&span, result.as_ref(), Recording::of(&self.telemetry));
+        result
+    }
+
+    /// Opens the stream of `request` in the GenAI span of a call made
+    /// outside a run, which records the reply once the stream has it.
+    pub(crate) async fn open_stream_traced(
+        &self,
+        request: &Request,
+        input: &[MessageParam],
+    ) -> Result<MessageStream, Error> {
+        let Some(span) = telemetry::call_span(&self.telemetry, &request.model, input) else {
+            return self.open_stream(request).await;
+        };
+        let recording = Recording::of(&self.telemetry);
+        match self.open_stream(request).instrument(span.clone()).await {
+            Ok(mut stream) => {
+                stream.on_end(move |result| telemetry::record_result(&span, result, recording));
+                Ok(stream)
+            }
+            Err(error) => {
+                telemetry::record_error(&span, &error);
+                Err(error)
+            }
+        }
     }
 
     /// Sends `params` with `"stream": true` and returns the reply as a
@@ -252,7 +328,8 @@ impl Client {
     /// # }
     /// ```
     pub async fn stream_message(&self, params: &MessageParams) -> Result<MessageStream, Error> {
-        self.open_stream(&Request::from_params(params)?).await
+        let request = Request::from_params(params)?;
+        self.open_stream_traced(&request, &params.messages).await
     }
 
     /// Sends `request` and decodes the reply, with retries.
@@ -514,6 +591,9 @@ impl Client {
                 .map_err(|e| self.transport_error(e, url, attempt))?;
             if let Some(options) = options {
                 options.add_query(http_request.url_mut());
+            }
+            if self.telemetry.propagates() {
+                trace_context::inject(http_request.headers_mut());
             }
             let terminal = Terminal::new(&inner.http, &*inner.platform);
             let sending = terminal.run(&inner.middleware.0, http_request);

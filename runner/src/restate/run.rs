@@ -52,7 +52,7 @@ pub(super) async fn run(
     let params = (agent.params)(&input).map_err(|message| {
         TerminalError::new_with_code(400, format!("cannot start the run: {message}"))
     })?;
-    let mut core = Lifecycle::new(params, agent.toolset.clone());
+    let mut core = Lifecycle::new_in(params, agent.toolset.clone(), agent.client.telemetry());
     core.set_max_iterations(agent.max_iterations);
     let offered = crate::runner::thread::offered_by(&agent.client);
     core.set_message_threads(agent.message_threads && offered);
@@ -73,7 +73,10 @@ pub(super) async fn run(
                 requests += 1;
                 let step = format!("model request {requests}");
                 match send(agent, ctx, request, core.request_span(), step).await? {
-                    Ok(message) => core.on_response(message),
+                    Ok(message) => {
+                        // After a fallback the next action sends the turn again.
+                        let _ = core.on_response(message);
+                    }
                     Err(error) => {
                         // `None`: a thread the server lost; the next action
                         // sends the turn again on a new one.
@@ -113,7 +116,7 @@ pub(super) async fn run(
                         // calls a program run by one of them makes.
                         before: agent.before.clone(),
                         after: agent.after.clone(),
-                        record_content: false,
+                        recording: Default::default(),
                         run_id: Some(std::sync::Arc::clone(&run_id)),
                     },
                 };

@@ -32,7 +32,7 @@ pub(crate) struct Dispatcher {
     pub(crate) before: Option<Arc<dyn BeforeToolCall>>,
     pub(crate) after: Option<Arc<dyn AfterToolCall>>,
     /// Whether tool spans record arguments and results.
-    pub(crate) record_content: bool,
+    pub(crate) recording: super::telemetry::Recording,
     /// Where the runner keeps its state, and under which run id.
     pub(crate) checkpoint: Option<Checkpoint>,
     cancel: CancellationToken,
@@ -61,7 +61,7 @@ impl Dispatcher {
             concurrency,
             before: None,
             after: None,
-            record_content: false,
+            recording: super::telemetry::Recording::default(),
             checkpoint: None,
             cancel: CancellationToken::new(),
         }
@@ -74,7 +74,7 @@ impl Dispatcher {
             code_version: code_version.to_owned(),
             before: self.before.clone(),
             after: self.after.clone(),
-            record_content: self.record_content,
+            recording: self.recording,
             run_id: self.checkpoint.as_ref().map(|c| c.run.as_arc()),
         }
     }
@@ -122,7 +122,7 @@ pub(crate) struct DispatchConfig {
     pub(crate) code_version: String,
     pub(crate) before: Option<Arc<dyn BeforeToolCall>>,
     pub(crate) after: Option<Arc<dyn AfterToolCall>>,
-    pub(crate) record_content: bool,
+    pub(crate) recording: super::telemetry::Recording,
     /// The run id, when the runner checkpoints: calls get idempotency keys.
     pub(crate) run_id: Option<Arc<str>>,
 }
@@ -233,9 +233,13 @@ pub(crate) fn run_one(
             block.name
         ))
     }));
-    let span = telemetry::tool_span(run, &block.name, &block.id, &caller.to_string());
-    let record_content = config.record_content;
-    let input = record_content.then(|| block.input.clone());
+    let recording = config.recording;
+    let span = if recording.spans {
+        telemetry::tool_span(run, &block.name, &block.id, &caller.to_string())
+    } else {
+        tracing::Span::none()
+    };
+    let input = recording.content.then(|| block.input.clone());
     let to_code_container = matches!(caller, Caller::CodeExecution { .. });
     let name = block.name.clone();
     let toolset = toolset.clone();
@@ -278,7 +282,7 @@ pub(crate) fn run_one(
         };
         let span = tracing::Span::current();
         let input = input.unwrap_or_default();
-        telemetry::record_tool_output(&span, &input, &output, record_content);
+        telemetry::record_tool_output(&span, &input, &output, recording);
         span.record(
             "duration_ms",
             i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),

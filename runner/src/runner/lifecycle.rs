@@ -43,13 +43,16 @@ use crate::types::{
 
 use super::caching::{self, PromptCaching};
 use super::compaction::{self, Compaction};
+use super::conversation;
 use super::dispatch::{self, Batch, Outcome};
+use super::fallback::Fallbacks;
 use super::hooks::PendingCall;
-use super::request::{self, Messages, RequestBuilder, Wire};
+use super::open_telemetry::Telemetry;
+use super::request::{self, RequestBuilder, Wire};
 use super::state::Deferred;
 use super::structured;
 use super::telemetry;
-use super::thread::{MESSAGE_THREADS_BETA, ThreadState, without_cache_control};
+use super::thread::ThreadState;
 use super::tool_changes::ToolChanges;
 use super::tool_search;
 use super::{DEFAULT_MAX_ITERATIONS, log};
@@ -103,6 +106,8 @@ pub(crate) struct Lifecycle {
     touched: bool,
     /// Where the conversation stands on a server-held thread.
     thread: ThreadState,
+    /// The models a refused or overloaded turn falls back to.
+    fallbacks: Fallbacks,
     /// Automatic prompt caching, for requests without a thread.
     caching: PromptCaching,
     /// The tokens the run used so far.
@@ -127,8 +132,10 @@ pub(crate) struct Lifecycle {
     run_span: tracing::Span,
     /// The span of the request in flight.
     request_span: Option<tracing::Span>,
-    /// Whether spans record message contents.
-    record_content: bool,
+    /// What spans record of message contents.
+    recording: telemetry::Recording,
+    /// The conversation the run's spans are linked to.
+    conversation: Option<String>,
     /// Whether the loop goes on, and if not, why not.
     stage: Stage,
     /// Whether the toolset was checked for the states its tools need.
@@ -230,6 +237,17 @@ impl LastReply {
     }
 }
 
+/// What became of a reply handed to [`Lifecycle::on_response`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Received {
+    /// The reply is the current turn: the driver yields it.
+    Turn,
+    /// The model refused and the turn goes to a fallback model: the reply
+    /// is not the conversation's, and the next action sends the turn
+    /// again. A driver that has not shown it yet does not.
+    FellBack,
+}
+
 /// What applying the previous turn leads to.
 enum Step {
     Send,
@@ -242,9 +260,17 @@ enum Step {
 }
 
 impl Lifecycle {
+    /// A lifecycle with the default telemetry settings.
+    #[cfg(test)]
     pub(crate) fn new(params: MessageParams, toolset: Toolset) -> Self {
-        Lifecycle {
-            run_span: telemetry::run_span(&params.model),
+        Lifecycle::new_in(params, toolset, &Telemetry::default())
+    }
+
+    /// A lifecycle under a client's `telemetry` settings: with them off,
+    /// the run has no spans at all.
+    pub(crate) fn new_in(params: MessageParams, toolset: Toolset, settings: &Telemetry) -> Self {
+        let mut core = Lifecycle {
+            run_span: telemetry::run_span(settings, &params.model),
             params,
             declared: toolset.clone(),
             toolset,
@@ -258,6 +284,7 @@ impl Lifecycle {
             taken_over: false,
             touched: false,
             thread: ThreadState::new(true),
+            fallbacks: Fallbacks::default(),
             caching: PromptCaching::default(),
             usage: RunUsage::default(),
             compact_due: false,
@@ -267,10 +294,13 @@ impl Lifecycle {
             expired: None,
             in_flight_container: None,
             request_span: None,
-            record_content: false,
+            recording: telemetry::Recording::default(),
+            conversation: None,
             stage: Stage::Running,
             state_checked: false,
-        }
+        };
+        core.set_telemetry(settings);
+        core
     }
 
     /// Sets the iteration limit; a loop stopped at the old one goes on
@@ -367,7 +397,22 @@ impl Lifecycle {
 
     /// Whether spans record message contents (they may hold secrets).
     pub(crate) fn set_record_content(&mut self, record: bool) {
-        self.record_content = record;
+        self.recording.content = record;
+    }
+
+    /// Takes the client's telemetry settings: whether there are spans at
+    /// all, what they record, and the conversation they belong to.
+    fn set_telemetry(&mut self, settings: &Telemetry) {
+        self.recording = telemetry::Recording::of(settings);
+        self.conversation = settings.conversation().map(str::to_owned);
+        if let Some(id) = &self.conversation {
+            self.run_span.record("gen_ai.conversation.id", id.as_str());
+        }
+    }
+
+    /// What the run's spans record of contents, for its tool calls' spans.
+    pub(crate) fn recording(&self) -> telemetry::Recording {
+        self.recording
     }
 
     /// The span of the whole run, for the driver to enter.
@@ -384,13 +429,16 @@ impl Lifecycle {
 
     /// Opens the span of the request about to go out.
     fn open_request_span(&mut self) {
-        let input = self
-            .record_content
-            .then_some(self.params.messages.as_slice());
+        if !self.recording.spans {
+            // The client's telemetry is off.
+            return;
+        }
         self.request_span = Some(telemetry::chat_span(
             &self.run_span,
             &self.params.model,
-            input,
+            &self.params.messages,
+            self.recording,
+            self.conversation.as_deref(),
         ));
     }
 
@@ -411,6 +459,12 @@ impl Lifecycle {
 
     pub(crate) fn set_message_threads(&mut self, enabled: bool) {
         self.thread.set_enabled(enabled);
+    }
+
+    /// Falls back to `models`, in order, when a turn is refused or the API
+    /// is overloaded (see `fallback.rs`).
+    pub(crate) fn set_fallback_models(&mut self, models: Vec<String>) {
+        self.fallbacks = Fallbacks::new(models);
     }
 
     /// Turns automatic prompt caching on or off.
@@ -500,16 +554,28 @@ impl Lifecycle {
     }
 
     /// Takes in a reply: carries its container into the next request and
-    /// makes it the current turn.
-    pub(crate) fn on_response(&mut self, message: Message) {
+    /// makes it the current turn; or, when the model refused and a
+    /// fallback model is left, moves the conversation to that model and
+    /// drops the reply.
+    pub(crate) fn on_response(&mut self, message: Message) -> Received {
         self.iterations += 1;
         if let Some(span) = self.request_span.take() {
-            telemetry::record_response(&span, &message, self.record_content);
+            telemetry::record_response(&span, &message, self.recording);
         }
+        // A refused turn is paid for too.
         self.usage.add_turn(&message.usage);
         telemetry::record_run_usage(&self.run_span, &self.usage);
         self.caching.on_reply(&message);
-        self.thread.on_reply(&self.params, &message);
+        if conversation::falls_back_on_reply(
+            &mut self.params,
+            &mut self.thread,
+            &mut self.fallbacks,
+            &message,
+        ) {
+            // The refused reply never enters the history: the turn is sent
+            // again as it was, on a new thread (see `ThreadState::on_reply`).
+            return Received::FellBack;
+        }
         if let Some(container) = &message.container {
             request::carry_container(&mut self.params, &container.id);
         }
@@ -537,6 +603,7 @@ impl Lifecycle {
             self.compact_asked = CompactAsk::No;
         }
         self.turn = Some(LastReply::new(message));
+        Received::Turn
     }
 
     /// Takes in the error of the request in flight and returns it to
@@ -547,7 +614,14 @@ impl Lifecycle {
     /// over.
     pub(crate) fn on_send_error(&mut self, error: Error) -> Option<Error> {
         self.close_request_span_with(&error);
-        if self.thread.recovers_from(&error) {
+        // A thread the server rejected, or an overload a fallback model
+        // takes over: the turn is sent again, not yielded.
+        if conversation::recovers_from(
+            &mut self.params,
+            &mut self.thread,
+            &mut self.fallbacks,
+            &error,
+        ) {
             return None;
         }
         let error = request::classify_container_error(error, self.in_flight_container.clone());
@@ -563,6 +637,9 @@ impl Lifecycle {
         if started {
             self.thread.on_partial_reply();
         }
+        // The caller saw the stream break: the error is yielded all the
+        // same, and the next request goes to the next model.
+        let _ = self.fallbacks.on_error(&mut self.params, &error);
         let error = request::classify_container_error(error, self.in_flight_container.clone());
         self.finish_unless_retryable(error)
     }
@@ -572,7 +649,7 @@ impl Lifecycle {
     pub(crate) fn on_summary(&mut self, summary: &Message) {
         self.iterations += 1;
         if let Some(span) = self.request_span.take() {
-            telemetry::record_response(&span, summary, self.record_content);
+            telemetry::record_response(&span, summary, self.recording);
         }
         self.usage.add_summary(&summary.usage);
         telemetry::record_run_usage(&self.run_span, &self.usage);
@@ -758,6 +835,27 @@ impl Lifecycle {
         self.taken_over = true;
         self.touched = true;
         self.params.messages = messages;
+    }
+
+    /// The conversation as the caller sees it: the history, then the last
+    /// reply and its tool results when they are not in it yet.
+    pub(crate) fn history(&self) -> Vec<MessageParam> {
+        let mut messages = self.params.messages.clone();
+        if let Some(turn) = self.turn.as_ref().filter(|t| !t.appended) {
+            messages.push(MessageParam::from(turn.message.clone()));
+            messages.extend(turn.tool_response.clone());
+        }
+        messages
+    }
+
+    /// The fallback models, for a thread forked from this conversation.
+    pub(crate) fn fallbacks(&self) -> &Fallbacks {
+        &self.fallbacks
+    }
+
+    /// Whether requests carry a message thread.
+    pub(crate) fn is_threading(&self) -> bool {
+        self.thread.is_threading()
     }
 
     pub(crate) fn last_message(&self) -> Option<&Message> {
@@ -952,40 +1050,15 @@ impl Lifecycle {
     /// The request for the current state: on a thread, only what the
     /// server lacks.
     fn plain_request(&mut self) -> Result<Request, Error> {
-        if self.thread.is_threading() && self.params.extra.contains_key("thread") {
-            return Err(Error::invalid_request(
-                "`thread` is set in the parameters' extra fields, but the runner sets it for each request itself; to run without a message thread, use `message_threads(false)`",
-            ));
-        }
-        let plan = self
-            .thread
-            .plan(&self.params, std::mem::take(&mut self.touched));
-        // A thread caches by itself; a request without one is marked.
-        let cache = match plan.thread {
-            None => self.caching.plan(&self.params, &self.declared),
-            Some(_) => caching::CachePlan::default(),
-        };
-        let stripped;
-        let messages = if plan.strip_cache_control_before > 0 {
-            stripped =
-                without_cache_control(&self.params.messages, plan.strip_cache_control_before)?;
-            Messages::Values(&stripped)
-        } else if let (Some(last), Some((_, held))) =
-            (&cache.last_message, self.params.messages.split_last())
-        {
-            Messages::LastChanged(held, last)
-        } else {
-            Messages::Params(&self.params.messages[plan.from..])
-        };
-        let wire = Wire {
-            messages,
-            system_and_tools: plan.system_and_tools,
-            thread: plan.thread.as_ref(),
-            beta: plan.beta.then_some(MESSAGE_THREADS_BETA),
-            cache_control: cache.cache_control.as_ref(),
-            diagnostics: cache.diagnostics.as_ref(),
-        };
-        self.requests.build(&self.params, &self.declared, wire)
+        conversation::request(
+            &mut self.params,
+            &mut self.thread,
+            &self.fallbacks,
+            &self.caching,
+            &mut self.requests,
+            &self.declared,
+            std::mem::take(&mut self.touched),
+        )
     }
 
     /// The summary request, when compaction is due and there is something

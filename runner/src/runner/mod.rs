@@ -16,11 +16,16 @@ mod artifacts;
 mod caching;
 mod compaction;
 mod compaction_split;
+mod conversation;
 pub(crate) mod dispatch;
+mod fallback;
 mod hooks;
 pub(crate) mod lifecycle;
 mod log;
+mod message_thread;
 mod mode;
+pub(crate) mod open_telemetry;
+mod parsed;
 mod programmatic;
 mod request;
 mod shared;
@@ -28,7 +33,7 @@ mod state;
 mod store;
 mod streaming;
 mod structured;
-mod telemetry;
+pub(crate) mod telemetry;
 pub(crate) mod thread;
 mod tool_changes;
 mod tool_search;
@@ -37,7 +42,10 @@ mod turn;
 pub use artifacts::Artifacts;
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
+pub use message_thread::{MessageThread, ThreadStream};
 pub use mode::{Messages, Mode, Turns};
+pub use open_telemetry::{DEFAULT_MAX_CONTENT_BYTES, Telemetry};
+pub use parsed::{ParsedMessage, ParsedStream};
 pub use shared::ToolRunner;
 pub use state::RunState;
 pub use store::{FileStore, RunId, RunStore, StoreFuture};
@@ -60,7 +68,7 @@ use crate::error::Error;
 use crate::toolset::Toolset;
 use crate::types::{Message, MessageParams};
 use dispatch::{Dispatcher, Outcome};
-use lifecycle::{Action, Lifecycle};
+use lifecycle::{Action, Lifecycle, Received};
 
 /// The number of requests a runner sends unless told otherwise.
 pub const DEFAULT_MAX_ITERATIONS: usize = 50;
@@ -94,7 +102,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn tool_runner(&self, params: MessageParams, toolset: Toolset) -> ToolRunner {
-        let mut core = Lifecycle::new(params, toolset);
+        let mut core = Lifecycle::new_in(params, toolset, self.telemetry());
         if !thread::offered_by(self) {
             core.set_message_threads(false);
         }
@@ -145,7 +153,7 @@ impl Client {
     /// A run-state error ([`Error::is_run_state`]) when `toolset` lacks a
     /// tool the run declared or runs, naming it.
     pub fn resume(&self, state: RunState, toolset: Toolset) -> Result<ToolRunner, Error> {
-        let mut core = Lifecycle::restore(state, toolset)?;
+        let mut core = Lifecycle::restore_in(state, toolset, self.telemetry())?;
         if !thread::offered_by(self) {
             core.set_message_threads(false);
         }
@@ -190,10 +198,12 @@ pub(super) enum AfterSave {
 impl ToolRunner<Messages> {
     fn from_core(client: Client, core: Lifecycle) -> Self {
         let span = core.span().clone();
+        let mut dispatcher = Dispatcher::new(DEFAULT_TOOL_CONCURRENCY);
+        dispatcher.recording = core.recording();
         ToolRunner {
             client,
             core,
-            dispatcher: Dispatcher::new(DEFAULT_TOOL_CONCURRENCY),
+            dispatcher,
             span,
             mode: Messages { phase: Phase::Idle },
         }
@@ -372,7 +382,11 @@ impl Stream for ToolRunner<Messages> {
                     this.mode.phase = Phase::Idle;
                     match result {
                         Ok(message) => {
-                            this.core.on_response(message.clone());
+                            // A refused turn a fallback model takes over is
+                            // not shown, as the SDK's middleware hides it.
+                            if this.core.on_response(message.clone()) == Received::FellBack {
+                                continue;
+                            }
                             let message = Box::new(message);
                             match this.save() {
                                 Some(save) => {

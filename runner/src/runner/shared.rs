@@ -285,6 +285,38 @@ impl<M: Mode> ToolRunner<M> {
         self
     }
 
+    /// Falls back to `models`, in order, when the model refuses a turn
+    /// (`stop_reason: "refusal"`) or the API is overloaded (status 529, or
+    /// an `overloaded_error` in a stream, once the client's retries are
+    /// used up): the turn is sent again, with the same history, to the next
+    /// model of the list, and the conversation stays on the model that took
+    /// it. The refused reply is not yielded by a plain runner and never
+    /// enters the history; a streaming runner has streamed it already, and
+    /// its next turn is the fallback model's. Each move is logged at `warn`
+    /// with `from`, `to` and `trigger`.
+    ///
+    /// Every request then carries the beta `fallback-credit-2026-07-01`,
+    /// under which a refusal mints a `fallback_credit_token`; the request
+    /// that follows a refusal redeems it (`{"token": ..., "mode":
+    /// "best_effort"}`), as the official SDKs' refusal-fallback middleware
+    /// does. With message threads, the turn after a refusal starts a new
+    /// thread with the whole history, since the server may hold the refused
+    /// turn. See the [fallback guide](crate::_guide::fallback).
+    ///
+    /// ```no_run
+    /// # use toolrunner::{toolset, Client, MessageParams};
+    /// # fn f(client: Client, params: MessageParams) {
+    /// let runner = client
+    ///     .tool_runner(params, toolset![])
+    ///     .fallback_models(["claude-sonnet-4-5", "claude-haiku-4-5"]);
+    /// # }
+    /// ```
+    pub fn fallback_models<S: Into<String>>(mut self, models: impl IntoIterator<Item = S>) -> Self {
+        self.core
+            .set_fallback_models(models.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Whether the runner marks requests for prompt caching when it sends
     /// the whole history (message threads off, or not offered by the
     /// platform): on by default.
@@ -343,8 +375,10 @@ impl<M: Mode> ToolRunner<M> {
     /// `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`); off by
     /// default, since they may hold secrets.
     ///
-    /// The runner always records spans in the OpenTelemetry GenAI
-    /// conventions: `invoke_agent` for the run; under it, `chat` for each
+    /// The default, and the most bytes recorded, come from the client's
+    /// [`Telemetry`](crate::Telemetry). Unless that is turned off, the
+    /// runner records spans in the OpenTelemetry GenAI conventions (with
+    /// `gen_ai.conversation.id` when the client's telemetry sets one): `invoke_agent` for the run; under it, `chat` for each
     /// model request (`gen_ai.operation.name`, `gen_ai.provider.name =
     /// "anthropic"`, `gen_ai.request.model`, `gen_ai.response.id`,
     /// `gen_ai.usage.input_tokens` / `output_tokens`,
@@ -358,7 +392,7 @@ impl<M: Mode> ToolRunner<M> {
     /// `toolrunner.usage.compaction.input_tokens` / `output_tokens`.
     pub fn record_content(mut self, record: bool) -> Self {
         self.core.set_record_content(record);
-        self.dispatcher.record_content = record;
+        self.dispatcher.recording = self.core.recording();
         self
     }
 
@@ -600,6 +634,81 @@ impl<M: Mode> ToolRunner<M> {
             .set_output_format(crate::runner::structured::format_for::<T>());
         let message = M::run_to_end(self).await?;
         crate::runner::structured::parse(&message)
+    }
+
+    /// A standalone [`MessageThread`](crate::MessageThread) with a copy of
+    /// this conversation (the history, the last reply and its tool results
+    /// if they ran), the parameters and the fallback models, which starts a
+    /// message thread of its own with its first turn. Sends nothing; the
+    /// runner goes on unchanged.
+    ///
+    /// ```no_run
+    /// # use futures_util::StreamExt;
+    /// # use toolrunner::{toolset, Client, MessageParam, MessageParams};
+    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
+    /// let mut runner = client.tool_runner(params, toolset![]);
+    /// while let Some(message) = runner.next().await {
+    ///     println!("{}", message?.text());
+    /// }
+    /// // A side question, kept out of the run.
+    /// let mut aside = runner.fork_thread();
+    /// let reply = aside.send([MessageParam::user("Summarize in one line.")]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn fork_thread(&self) -> crate::MessageThread {
+        let mut params = self.core.params().clone();
+        params.messages = self.core.history();
+        crate::MessageThread::new(self.client.clone(), params, self.core.fallbacks().clone())
+            .message_threads(self.core.is_threading())
+    }
+
+    /// Asks every request from now on for an answer shaped as `T`
+    /// (structured output), as [`until_done_parsed`](Self::until_done_parsed)
+    /// does, while the run is read turn by turn: read each turn's answer
+    /// with [`parsed`](Self::parsed).
+    ///
+    /// ```no_run
+    /// # use futures_util::StreamExt;
+    /// # use toolrunner::{toolset, Client, MessageParams};
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Progress {
+    ///     done: bool,
+    ///     note: String,
+    /// }
+    ///
+    /// # async fn f(client: Client, params: MessageParams) -> Result<(), toolrunner::Error> {
+    /// let mut runner = client.tool_runner(params, toolset![]).output_format::<Progress>();
+    /// while let Some(message) = runner.next().await {
+    ///     message?;
+    ///     if let Some(progress) = runner.parsed::<Progress>() {
+    ///         println!("{}", progress?.note);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn output_format<T: ::schemars::JsonSchema>(mut self) -> Self {
+        self.core
+            .set_output_format(crate::runner::structured::format_for::<T>());
+        self
+    }
+
+    /// The last message's text parsed as `T`, when the requests ask for a
+    /// format ([`output_format`](Self::output_format), or an
+    /// `output_config.format` of the parameters): `None` when they do not,
+    /// before the first message, and for a message without text (a turn of
+    /// tool calls only). A streaming runner has the message of a turn once
+    /// it was read to its end (see [`Turn::parsed`](crate::Turn::parsed)
+    /// for the turn at hand).
+    ///
+    /// # Errors
+    ///
+    /// A parse error as [`until_done_parsed`](Self::until_done_parsed)'s,
+    /// keeping the text and the field path where it failed.
+    pub fn parsed<T: ::serde::de::DeserializeOwned>(&self) -> Option<Result<T, crate::Error>> {
+        if !crate::runner::structured::has_format(self.core.params()) {
+            return None;
+        }
+        crate::runner::structured::parse_turn(self.core.last_message()?)
     }
 
     /// Downloads every file the code-execution runs of this conversation

@@ -158,7 +158,9 @@ impl ToolRunner<Turns> {
         };
         match turn.finish().await {
             Ending::Complete(message, early) => {
-                self.core.on_response(*message);
+                // A refused turn was streamed to the caller already; after a
+                // fallback the next turn is the next model's.
+                let _ = self.core.on_response(*message);
                 self.mode.early = early;
                 match &self.dispatcher.checkpoint {
                     Some(checkpoint) => checkpoint.save(self.core.state()).await,

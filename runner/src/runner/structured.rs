@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::Error;
 use crate::tool::schema::make_strict;
-use crate::types::{Message, MessageParams};
+use crate::types::{ContentBlock, Message, MessageParams};
 
 /// The `output_config.format` asking for JSON that parses into `T`.
 pub(crate) fn format_for<T: JsonSchema>() -> Value {
@@ -59,6 +59,25 @@ pub(crate) fn clear_format(params: &mut MessageParams) {
     if config.is_empty() {
         params.extra.shift_remove("output_config");
     }
+}
+
+/// Whether the parameters ask for a format already.
+pub(crate) fn has_format(params: &MessageParams) -> bool {
+    params
+        .extra
+        .get("output_config")
+        .and_then(|config| config.get("format"))
+        .is_some_and(|format| !format.is_null())
+}
+
+/// One turn's text parsed into `T`: `None` for a turn with no text (tool
+/// calls only), which answers nothing yet.
+pub(crate) fn parse_turn<T: DeserializeOwned>(message: &Message) -> Option<Result<T, Error>> {
+    let has_text = message
+        .content
+        .iter()
+        .any(|block| matches!(block, ContentBlock::Text(_)));
+    has_text.then(|| parse(message))
 }
 
 /// Parses the final message's text into `T`.

@@ -7,19 +7,54 @@
 //! Message contents, tool arguments and results may hold secrets, so they
 //! are recorded only when the caller opts in.
 
+use serde::Serialize;
 use tracing::Span;
 use tracing::field::Empty;
 
+use super::open_telemetry::{DEFAULT_MAX_CONTENT_BYTES, Telemetry};
 use crate::error::Error;
 use crate::tool::ToolOutput;
 use crate::types::{Message, MessageParam, StopReason};
 use crate::usage::RunUsage;
 
+/// Whether there are GenAI spans at all, and what they record of contents:
+/// nothing, or at most `limit` bytes of JSON per attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Recording {
+    pub(crate) spans: bool,
+    pub(crate) content: bool,
+    pub(crate) limit: usize,
+}
+
+impl Default for Recording {
+    fn default() -> Self {
+        Recording {
+            spans: true,
+            content: false,
+            limit: DEFAULT_MAX_CONTENT_BYTES,
+        }
+    }
+}
+
+impl Recording {
+    /// What a client's `telemetry` says to record.
+    pub(crate) fn of(telemetry: &Telemetry) -> Self {
+        Recording {
+            spans: telemetry.is_enabled(),
+            content: telemetry.records_content(),
+            limit: telemetry.content_limit(),
+        }
+    }
+}
+
 /// The `gen_ai.provider.name` of every span.
 const PROVIDER: &str = "anthropic";
 
 /// The span of a whole run.
-pub(crate) fn run_span(model: &str) -> Span {
+pub(crate) fn run_span(settings: &Telemetry, model: &str) -> Span {
+    if !settings.is_enabled() {
+        return Span::none();
+    }
     tracing::info_span!(
         "invoke_agent",
         otel.name = "invoke_agent toolrunner",
@@ -27,6 +62,7 @@ pub(crate) fn run_span(model: &str) -> Span {
         gen_ai.provider.name = PROVIDER,
         gen_ai.agent.name = "toolrunner",
         gen_ai.request.model = model,
+        gen_ai.conversation.id = Empty,
         gen_ai.usage.input_tokens = Empty,
         gen_ai.usage.output_tokens = Empty,
         gen_ai.usage.cache_creation.input_tokens = Empty,
@@ -69,11 +105,46 @@ pub(crate) fn record_run_usage(span: &Span, usage: &RunUsage) {
     );
 }
 
-/// The span of one model request, under the run's. With `input` (the
-/// caller opted in), the messages the model is shown.
-pub(crate) fn chat_span(run: &Span, model: &str, input: Option<&[MessageParam]>) -> Span {
+/// The span of one Messages call made outside a run (by the client itself
+/// or a message thread), under the current span; `None` when the client's
+/// telemetry is off.
+pub(crate) fn call_span(
+    telemetry: &Telemetry,
+    model: &str,
+    input: &[MessageParam],
+) -> Option<Span> {
+    if !telemetry.is_enabled() {
+        return None;
+    }
+    let recording = Recording::of(telemetry);
+    Some(chat_span(
+        &Span::current(),
+        model,
+        input,
+        recording,
+        telemetry.conversation(),
+    ))
+}
+
+/// Records what came of a call in its span.
+pub(crate) fn record_result(span: &Span, result: Result<&Message, &Error>, recording: Recording) {
+    match result {
+        Ok(message) => record_response(span, message, recording),
+        Err(error) => record_error(span, error),
+    }
+}
+
+/// The span of one model request, under `parent` (a run's, or the
+/// caller's). With `recording.content`, the messages the model is shown.
+pub(crate) fn chat_span(
+    parent: &Span,
+    model: &str,
+    input: &[MessageParam],
+    recording: Recording,
+    conversation: Option<&str>,
+) -> Span {
     let span = tracing::info_span!(
-        parent: run,
+        parent: parent,
         "chat",
         otel.name = format!("chat {model}"),
         gen_ai.operation.name = "chat",
@@ -88,19 +159,44 @@ pub(crate) fn chat_span(run: &Span, model: &str, input: Option<&[MessageParam]>)
         gen_ai.usage.cache_read.input_tokens = Empty,
         gen_ai.input.messages = Empty,
         gen_ai.output.messages = Empty,
+        gen_ai.conversation.id = conversation,
+        anthropic.content.truncated = Empty,
         error.type = Empty,
     );
     // Recorded as one JSON string: `tracing` fields hold no nested values.
-    if let Some(messages) = input
-        && let Ok(json) = serde_json::to_value(messages)
-    {
-        span.record("gen_ai.input.messages", json.to_string());
+    if recording.content {
+        record_messages(&span, "gen_ai.input.messages", input, recording.limit);
     }
     span
 }
 
+/// Records `messages` in `field` as one JSON array within `limit` bytes:
+/// the newest that fit, whole, so that the JSON stays valid; the span says
+/// when some were left out.
+fn record_messages<T: Serialize>(span: &Span, field: &str, messages: &[T], limit: usize) {
+    let items: Vec<String> = messages
+        .iter()
+        .filter_map(|m| serde_json::to_string(m).ok())
+        .collect();
+    // The brackets, then each item with the comma before it.
+    let mut size = 2;
+    let mut first = items.len();
+    while first > 0 {
+        let grown = size + items[first - 1].len() + usize::from(first < items.len());
+        if grown > limit {
+            break;
+        }
+        size = grown;
+        first -= 1;
+    }
+    span.record(field, format!("[{}]", items[first..].join(",")));
+    if first > 0 {
+        span.record("anthropic.content.truncated", true);
+    }
+}
+
 /// Records a reply on its request's span.
-pub(crate) fn record_response(span: &Span, message: &Message, content: bool) {
+pub(crate) fn record_response(span: &Span, message: &Message, recording: Recording) {
     span.record("gen_ai.response.id", message.id.as_str());
     span.record("gen_ai.response.model", message.model.as_str());
     if let Some(reason) = &message.stop_reason {
@@ -125,8 +221,9 @@ pub(crate) fn record_response(span: &Span, message: &Message, content: bool) {
         "gen_ai.usage.cache_read.input_tokens",
         int(message.usage.cache_read_input_tokens.unwrap_or(0)),
     );
-    if content && let Ok(json) = serde_json::to_value([MessageParam::from(message.clone())]) {
-        span.record("gen_ai.output.messages", json.to_string());
+    if recording.content {
+        let output = [MessageParam::from(message.clone())];
+        record_messages(span, "gen_ai.output.messages", &output, recording.limit);
     }
 }
 
@@ -169,6 +266,7 @@ pub(crate) fn tool_span(run: &Span, name: &str, id: &str, caller: &str) -> Span 
         caller = caller,
         is_error = Empty,
         duration_ms = Empty,
+        anthropic.content.truncated = Empty,
         error.type = Empty,
     )
 }
@@ -179,15 +277,32 @@ pub(crate) fn record_tool_output(
     span: &Span,
     input: &serde_json::Value,
     output: &ToolOutput,
-    content: bool,
+    recording: Recording,
 ) {
     span.record("is_error", output.is_error);
     if output.is_error {
         // The model sees the message; the span says only that it failed.
         span.record("error.type", "tool_error");
     }
-    if content {
-        span.record("gen_ai.tool.call.arguments", input.to_string());
-        span.record("gen_ai.tool.call.result", output.text_content());
+    if recording.content {
+        let arguments = input.to_string();
+        let mut result = output.text_content();
+        // Arguments are JSON, left out whole past the limit; the result is
+        // text, cut at a character boundary.
+        let truncated = arguments.len() > recording.limit || result.len() > recording.limit;
+        if arguments.len() <= recording.limit {
+            span.record("gen_ai.tool.call.arguments", arguments);
+        }
+        if result.len() > recording.limit {
+            let cut = (0..=recording.limit)
+                .rev()
+                .find(|&i| result.is_char_boundary(i))
+                .unwrap_or(0);
+            result.truncate(cut);
+        }
+        span.record("gen_ai.tool.call.result", result);
+        if truncated {
+            span.record("anthropic.content.truncated", true);
+        }
     }
 }

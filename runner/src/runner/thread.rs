@@ -149,6 +149,15 @@ impl ThreadState {
         *self = ThreadState::new(enabled);
     }
 
+    /// The reply the next request continues from, when it continues a
+    /// thread.
+    pub(crate) fn previous_message_id(&self) -> Option<&str> {
+        match &self.position {
+            Position::Continue(held) => Some(&held.previous_message_id),
+            _ => None,
+        }
+    }
+
     /// Whether requests carry a thread.
     pub(crate) fn is_threading(&self) -> bool {
         matches!(self.position, Position::New { .. } | Position::Continue(_))

@@ -128,6 +128,20 @@ impl Turn {
         }
     }
 
+    /// The turn's text parsed as `T`, reading whatever events are left:
+    /// `None` for a turn with no text (tool calls only). For a runner whose
+    /// requests ask for `T` ([`ToolRunner::output_format`](crate::ToolRunner::output_format)).
+    ///
+    /// # Errors
+    ///
+    /// As [`message`](Self::message); inside the option, a parse error as
+    /// [`ToolRunner::until_done_parsed`](crate::ToolRunner::until_done_parsed)'s.
+    pub async fn parsed<T: serde::de::DeserializeOwned>(
+        &mut self,
+    ) -> Result<Option<Result<T, Error>>, Error> {
+        Ok(super::structured::parse_turn(self.message().await?))
+    }
+
     /// Reads the turn to its end, for the runner.
     pub(crate) async fn finish(mut self) -> Ending {
         if let Err(error) = self.message().await {

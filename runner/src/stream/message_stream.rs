@@ -22,6 +22,8 @@ use crate::types::{ContentBlock, Message, ResponseMeta};
 pub(crate) type Sending = Pin<Box<dyn Future<Output = Result<reqwest::Response, Error>> + Send>>;
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 type Resend = Box<dyn FnMut() -> Sending + Send>;
+/// Told how the stream ended: its message, or the error that ended it.
+type OnEnd = Box<dyn FnOnce(Result<&Message, &Error>) + Send>;
 
 /// One streamed reply of the Messages API: a [`Stream`] of [`StreamEvent`]s,
 /// and the message they build ([`message`](Self::message)).
@@ -56,6 +58,12 @@ pub struct MessageStream {
     idle_timer: Pin<Box<Sleep>>,
     /// The status and headers of the response being read.
     response: Arc<ResponseMeta>,
+    /// Told once how the stream ended (the call's span records it).
+    on_end: Option<OnEnd>,
+    /// The API's `error` event that ended the stream, as its type and
+    /// message: reading the stream again reports it again, rather than a
+    /// stream that merely broke off (an overload stays an overload).
+    api_failure: Option<(String, String)>,
 }
 
 /// The metadata of `response`, before its body is read.
@@ -97,7 +105,18 @@ impl MessageStream {
             failed: false,
             idle,
             idle_timer: Box::pin(tokio::time::sleep(idle)),
+            on_end: None,
+            api_failure: None,
         }
+    }
+
+    /// Has `on_end` told how the stream ends: with its message, once it is
+    /// complete, or with the error that ends it.
+    pub(crate) fn on_end(
+        &mut self,
+        on_end: impl FnOnce(Result<&Message, &Error>) + Send + 'static,
+    ) {
+        self.on_end = Some(Box::new(on_end));
     }
 
     /// The complete message, reading whatever events are left.
@@ -106,10 +125,16 @@ impl MessageStream {
     ///
     /// An error event from the API, or a stream that broke off.
     pub async fn message(&mut self) -> Result<&Message, Error> {
+        if let Some((error_type, message)) = &self.api_failure {
+            return Err(Error::stream_error(error_type.clone(), message.clone()));
+        }
         if self.message.is_none() {
             while let Some(event) = std::future::poll_fn(|cx| self.poll_event(cx)).await {
                 event?;
             }
+        }
+        if self.message.is_none() {
+            // The body ended without completing the message: this says how.
             let accumulator = std::mem::take(&mut self.accumulator);
             let mut message = accumulator.finish()?;
             message.set_response(Arc::clone(&self.response));
@@ -178,8 +203,24 @@ impl MessageStream {
             if let Some(error) = self.pending_error.take() {
                 return Poll::Ready(Some(Err(self.fail(error))));
             }
-            if self.failed || self.accumulator.is_complete() || self.message.is_some() {
+            if self.failed || self.message.is_some() {
                 return Poll::Ready(None);
+            }
+            if self.accumulator.is_complete() {
+                // The message is made as the stream ends, so that it is
+                // known even to a reader that never asks for it.
+                let accumulator = std::mem::take(&mut self.accumulator);
+                match accumulator.finish() {
+                    Ok(mut message) => {
+                        message.set_response(Arc::clone(&self.response));
+                        if let Some(on_end) = self.on_end.take() {
+                            on_end(Ok(&message));
+                        }
+                        self.message = Some(message);
+                        return Poll::Ready(None);
+                    }
+                    Err(e) => return Poll::Ready(Some(Err(self.fail(e)))),
+                }
             }
             match &mut self.source {
                 Source::Done => return Poll::Ready(None),
@@ -293,6 +334,14 @@ impl MessageStream {
     fn fail(&mut self, error: Error) -> Error {
         self.failed = true;
         self.source = Source::Done;
+        if error.is_stream_error()
+            && let (Some(error_type), Some(message)) = (error.api_error_type(), error.api_message())
+        {
+            self.api_failure = Some((error_type.to_owned(), message.to_owned()));
+        }
+        if let Some(on_end) = self.on_end.take() {
+            on_end(Err(&error));
+        }
         error
     }
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod durable;
+pub mod capture;
 pub mod mcp_http;
 pub mod npm;
 pub mod python;
@@ -96,4 +97,12 @@ pub async fn answered_after_one_retry(
     assert_eq!(recorded.len(), 2);
     assert_eq!(recorded[0].body, recorded[1].body);
     recorded
+}
+
+/// The definition of the tests' `add` tool (`#[tool] fn add(a: i64, b: i64)`
+/// documented "Add two integers."), as a request declares it.
+pub fn add_tool() -> Value {
+    json!([{"name": "add", "description": "Add two integers.", "input_schema": {
+        "type": "object", "properties": {"a": {"type": "integer", "format": "int64"}, "b": {"type": "integer", "format": "int64"}},
+        "required": ["a", "b"], "additionalProperties": false}}])
 }

@@ -1,7 +1,6 @@
 //! [`FileList`]: `GET /v1/files`, one page per request, as a stream.
 
 use futures_util::{Stream, TryStreamExt, stream};
-use tracing::field::Empty;
 
 use super::Files;
 use crate::client::paging::{self, Cursor, Pager};
@@ -96,7 +95,7 @@ impl Pager for FileList {
         let mut url = self.files.url(&[])?;
         paging::add_query(&mut url, self.limit, cursor);
         let headers = self.files.headers()?;
-        let span = tracing::info_span!("files.list", attempt = Empty);
+        let span = call_span!(self.files, "files.list");
         let request = || Ok(self.files.http().get(url.clone()).headers(headers.clone()));
         self.files.json(&span, &url, request, None).await
     }

@@ -13,6 +13,20 @@
 //!   [`download_to_dir`](Files::download_to_dir): `GET /v1/files/{file_id}/content`.
 //! - [`delete`](Files::delete): `DELETE /v1/files/{file_id}`.
 
+/// The span of one Files call, `$name` with its own fields, and those of
+/// every call: the attempt, the provider and the client's conversation.
+macro_rules! call_span {
+    ($files:expr, $name:literal $(, $($field:tt)+)?) => {
+        tracing::info_span!(
+            $name,
+            $($($field)+,)?
+            attempt = tracing::field::Empty,
+            gen_ai.provider.name = "anthropic",
+            gen_ai.conversation.id = $files.conversation()
+        )
+    };
+}
+
 mod download;
 mod list;
 mod multipart;
@@ -25,7 +39,6 @@ use reqwest::Url;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
-use tracing::field::Empty;
 
 pub use download::Download;
 pub use list::FileList;
@@ -66,6 +79,11 @@ pub struct Files {
 }
 
 impl Files {
+    /// The conversation the client's spans belong to, for each call's span.
+    fn conversation(&self) -> Option<&str> {
+        self.client.telemetry().conversation()
+    }
+
     /// Uploads a file: `POST /v1/files` with the file as a multipart part.
     /// A file on disk is streamed, never read into memory whole, and read
     /// afresh for each retry.
@@ -94,7 +112,7 @@ impl Files {
     pub async fn upload(&self, file: FileUpload) -> Result<FileMetadata, Error> {
         let url = self.url(&[])?;
         let headers = self.headers()?;
-        let span = tracing::info_span!("files.upload", filename = file.name(), attempt = Empty);
+        let span = call_span!(self, "files.upload", filename = file.name());
         let request = || {
             let (content_type, length, body) = file.multipart_body()?;
             Ok(self
@@ -147,7 +165,7 @@ impl Files {
     pub async fn metadata(&self, file_id: &str) -> Result<FileMetadata, Error> {
         let url = self.file_url(file_id, false)?;
         let headers = self.headers()?;
-        let span = tracing::info_span!("files.metadata", file_id, attempt = Empty);
+        let span = call_span!(self, "files.metadata", file_id);
         let request = || Ok(self.http().get(url.clone()).headers(headers.clone()));
         self.json(&span, &url, request, Some(file_id)).await
     }
@@ -170,7 +188,7 @@ impl Files {
     pub async fn delete(&self, file_id: &str) -> Result<DeletedFile, Error> {
         let url = self.file_url(file_id, false)?;
         let headers = self.headers()?;
-        let span = tracing::info_span!("files.delete", file_id, attempt = Empty);
+        let span = call_span!(self, "files.delete", file_id);
         let request = || Ok(self.http().delete(url.clone()).headers(headers.clone()));
         self.json(&span, &url, request, Some(file_id)).await
     }
@@ -251,7 +269,7 @@ impl Files {
         let url = self.file_url(file_id, true)?;
         let headers = self.download_headers()?;
         self.client.refuse_extra_body(&url)?;
-        let span = tracing::info_span!("files.download", file_id, attempt = Empty);
+        let span = call_span!(self, "files.download", file_id);
         let request = || Ok(self.http().get(url.clone()).headers(headers.clone()));
         self.client
             .execute_request(&span, &url, request, async |response| Ok(response))

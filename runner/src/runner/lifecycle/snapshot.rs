@@ -7,6 +7,7 @@
 
 use super::{CompactAsk, LastReply, Lifecycle, Stage};
 use crate::error::Error;
+use crate::runner::open_telemetry::Telemetry;
 use crate::runner::request::RequestBuilder;
 use crate::runner::state::{Expired, RunState, Saved, SavedTools, SavedTurn};
 use crate::runner::telemetry;
@@ -73,7 +74,17 @@ impl Lifecycle {
 
     /// The lifecycle `state` was taken from, running the tools of
     /// `toolset` (which must hold every tool the state names).
+    #[cfg(test)]
     pub(crate) fn restore(state: RunState, toolset: Toolset) -> Result<Self, Error> {
+        Lifecycle::restore_in(state, toolset, &Telemetry::default())
+    }
+
+    /// As [`restore`](Self::restore), under a client's `telemetry` settings.
+    pub(crate) fn restore_in(
+        state: RunState,
+        toolset: Toolset,
+        settings: &Telemetry,
+    ) -> Result<Self, Error> {
         let Saved {
             params,
             iterations,
@@ -119,12 +130,12 @@ impl Lifecycle {
                 approvals: t.approvals,
             }
         });
-        let run_span = telemetry::run_span(&params.model);
+        let run_span = telemetry::run_span(settings, &params.model);
         // The resumed run's span carries on the count where it stood.
         if !usage.total().is_empty() {
             telemetry::record_run_usage(&run_span, &usage);
         }
-        Ok(Lifecycle {
+        let mut core = Lifecycle {
             run_span,
             params,
             toolset: live,
@@ -139,6 +150,8 @@ impl Lifecycle {
             taken_over,
             touched,
             thread,
+            // Configuration, set again on the resumed runner.
+            fallbacks: super::Fallbacks::default(),
             caching,
             usage,
             compact_due,
@@ -153,7 +166,8 @@ impl Lifecycle {
             expired: expired.map(|e| e.container),
             in_flight_container: None,
             request_span: None,
-            record_content: false,
+            recording: super::telemetry::Recording::default(),
+            conversation: None,
             // Stopped at the limit is not kept: the resumed runner's limit
             // decides whether the run goes on.
             stage: if finished {
@@ -163,7 +177,9 @@ impl Lifecycle {
             },
             // The toolset given to resume is checked as a new one would be.
             state_checked: false,
-        })
+        };
+        core.set_telemetry(settings);
+        Ok(core)
     }
 }
 

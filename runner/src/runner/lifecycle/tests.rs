@@ -360,3 +360,66 @@ fn a_call_whose_input_was_cut_short_stays_refused_after_a_resume() {
         Some("EOF while parsing")
     );
 }
+
+fn betas(action: &Action) -> Vec<String> {
+    match action {
+        Action::Send(request) => request.betas.clone(),
+        other => panic!("expected a request, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_refused_turn_is_sent_again_to_the_next_model_with_its_token() {
+    let mut core = core();
+    core.set_fallback_models(vec!["b".into(), "c".into()]);
+    let first = core.next_action();
+    assert_eq!(betas(&first), ["fallback-credit-2026-07-01"]);
+    assert_eq!(body(&first).get("fallback_credit_token"), None);
+    let mut refusal = reply("msg_1", "refusal", json!([{"type": "text", "text": "no"}]));
+    refusal.extra.insert(
+        "stop_details".into(),
+        json!({"type": "refusal", "category": "cyber", "fallback_credit_token": "tok_1"}),
+    );
+    assert_eq!(core.on_response(refusal), Received::FellBack);
+    let second = core.next_action();
+    let sent = body(&second);
+    assert_eq!(sent["model"], "b");
+    // The same history: the refused reply is not in it.
+    assert_eq!(sent["messages"], body(&first)["messages"]);
+    assert_eq!(
+        sent["fallback_credit_token"],
+        json!({"token": "tok_1", "mode": "best_effort"})
+    );
+    assert_eq!(core.on_response(answer("msg_2")), Received::Turn);
+    assert!(matches!(core.next_action(), Action::Finish));
+    assert_eq!(core.params().model, "b");
+    assert_eq!(core.params().messages.len(), 2);
+    assert_eq!(core.params().extra.get("fallback_credit_token"), None);
+    assert_eq!(core.iterations(), 2);
+}
+
+#[test]
+fn an_overload_sends_the_turn_to_the_next_model_and_the_last_model_yields_it() {
+    let overloaded = || {
+        Error::api(
+            reqwest::StatusCode::from_u16(529).unwrap(),
+            &reqwest::header::HeaderMap::new(),
+            bytes::Bytes::from_static(
+                br#"{"type":"error","error":{"type":"overloaded_error","message":"x"}}"#,
+            ),
+            3,
+            true,
+        )
+    };
+    let mut core = core();
+    core.set_fallback_models(vec!["b".into()]);
+    let first = core.next_action();
+    assert!(core.on_send_error(overloaded()).is_none());
+    let second = core.next_action();
+    assert_eq!(body(&second)["model"], "b");
+    assert_eq!(body(&second)["messages"], body(&first)["messages"]);
+    assert_eq!(body(&second).get("fallback_credit_token"), None);
+    // Nothing left: the overload is the caller's, as without fallbacks.
+    let error = core.on_send_error(overloaded()).expect("yielded");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(529));
+}

@@ -1,0 +1,316 @@
+//! Fallback models, end to end against the scripted server: a refused or
+//! overloaded turn is sent again to the next model, with threads on and
+//! off, plain and streaming. Each test checks the exact request bodies
+//! and the beta header.
+
+mod support;
+
+use support::*;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use toolrunner::testing::{Part, Reply, ScriptedServer, Sequence, sse_events};
+use toolrunner::{MessageParams, tool, toolset};
+
+const FALLBACK_BETA: &str = "fallback-credit-2026-07-01";
+const THREADS_BETA: &str = "message-threads-2026-08-12";
+
+/// Add two integers.
+#[tool]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+fn refusal(id: &str, token: Option<&str>) -> Value {
+    let mut refused = message(id, json!([text("I can't")]), "refusal");
+    refused["stop_details"] = json!({"type": "refusal", "category": "cyber", "explanation": null,
+        "fallback_credit_token": token});
+    refused
+}
+
+fn credit(token: &str) -> Value {
+    json!({"token": token, "mode": "best_effort"})
+}
+
+fn go() -> Value {
+    json!([{"role": "user", "content": "Go."}])
+}
+
+/// The model of each request, in order.
+fn models(server: &ScriptedServer) -> Vec<Value> {
+    server
+        .requests()
+        .iter()
+        .map(|r| r["model"].clone())
+        .collect()
+}
+
+fn beta_header(server: &ScriptedServer, request: usize) -> Option<String> {
+    server.recorded()[request]
+        .header("anthropic-beta")
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_refused_turn_goes_to_the_next_model_and_is_not_yielded() {
+    let server = server(vec![
+        refusal("msg_1", Some("tok_1")),
+        refusal("msg_2", None),
+        message("msg_3", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![])
+        .message_threads(false)
+        // The bodies without the cache marks of whole-history requests.
+        .prompt_caching(false)
+        .fallback_models(["claude-b", "claude-c"]);
+    let mut yielded = Vec::new();
+    while let Some(message) = runner.next().await {
+        yielded.push(message.expect("reply").id);
+    }
+    assert_eq!(yielded, ["msg_3"]);
+    let requests = server.requests();
+    assert_eq!(
+        requests,
+        [
+            json!({"model": "claude-test", "max_tokens": 256, "messages": go()}),
+            json!({"model": "claude-b", "max_tokens": 256, "messages": go(),
+                "fallback_credit_token": credit("tok_1")}),
+            // The second refusal minted no token.
+            json!({"model": "claude-c", "max_tokens": 256, "messages": go()}),
+        ]
+    );
+    for request in 0..3 {
+        assert_eq!(
+            beta_header(&server, request).as_deref(),
+            Some(FALLBACK_BETA)
+        );
+    }
+    assert_eq!(runner.params().model, "claude-c");
+    assert_eq!(runner.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn with_threads_the_refused_turn_starts_a_new_thread_on_the_next_model() {
+    let msg_1 = message(
+        "msg_1",
+        json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 1}))]),
+        "tool_use",
+    );
+    let server = server(vec![
+        msg_1.clone(),
+        refusal("msg_2", Some("tok_2")),
+        message(
+            "msg_3",
+            json!([tool_use("toolu_2", "add", json!({"a": 2, "b": 2}))]),
+            "tool_use",
+        ),
+        message("msg_4", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let params = MessageParams::new("claude-test", 256)
+        .system("Be brief.")
+        .user("Go.");
+    let last = client(&server)
+        .tool_runner(params, toolset![add])
+        .fallback_models(["claude-b"])
+        .until_done()
+        .await
+        .expect("run");
+    assert_eq!(last.id, "msg_4");
+    let result = |id: &str, content: &str| json!({"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "content": content}]});
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    assert_eq!(
+        requests[1],
+        json!({"model": "claude-test", "max_tokens": 256, "messages": [result("toolu_1", "2")],
+            "thread": {"type": "continue", "previous_message_id": "msg_1"}})
+    );
+    // The same turn on the next model, on a new thread with the whole
+    // history, redeeming the refusal's credit.
+    assert_eq!(
+        requests[2],
+        json!({"model": "claude-b", "max_tokens": 256, "messages": [
+                {"role": "user", "content": "Go."},
+                {"role": "assistant", "content": msg_1["content"]},
+                result("toolu_1", "2"),
+            ],
+            "system": "Be brief.", "tools": add_tool(), "thread": {"type": "create"},
+            "fallback_credit_token": credit("tok_2")})
+    );
+    // The conversation stays on the model that took the turn.
+    assert_eq!(
+        requests[3],
+        json!({"model": "claude-b", "max_tokens": 256, "messages": [result("toolu_2", "4")],
+            "thread": {"type": "continue", "previous_message_id": "msg_3"}})
+    );
+    for request in 0..4 {
+        assert_eq!(
+            beta_header(&server, request).as_deref(),
+            Some(format!("{THREADS_BETA},{FALLBACK_BETA}").as_str())
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_overloaded_turn_goes_to_the_next_model_once_retries_are_used_up() {
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::error(529, "overloaded_error", "Overloaded"),
+        Reply::error(529, "overloaded_error", "Overloaded"),
+        Reply::message(message("msg_1", json!([text("Done.")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let client = client_with_retries(&server, 1);
+    let last = client
+        .tool_runner(params(), toolset![])
+        .fallback_models(["claude-b"])
+        .until_done()
+        .await
+        .expect("run");
+    assert_eq!(last.id, "msg_1");
+    let requests = server.requests();
+    let first = json!({"model": "claude-test", "max_tokens": 256, "messages": go(),
+        "thread": {"type": "create"}});
+    // The client's own retry, then the next model.
+    assert_eq!(requests[0], first);
+    assert_eq!(requests[1], first);
+    assert_eq!(
+        requests[2],
+        json!({"model": "claude-b", "max_tokens": 256, "messages": go(),
+            "thread": {"type": "create"}})
+    );
+}
+
+#[tokio::test]
+async fn an_overload_on_the_last_model_is_the_callers() {
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::error(529, "overloaded_error", "Overloaded"),
+        Reply::error(529, "overloaded_error", "Overloaded"),
+    ]))
+    .await
+    .unwrap();
+    let error = client(&server)
+        .tool_runner(params(), toolset![])
+        .message_threads(false)
+        .fallback_models(["claude-b"])
+        .until_done()
+        .await
+        .expect_err("overloaded");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(529));
+    let models = models(&server);
+    assert_eq!(models, [json!("claude-test"), json!("claude-b")]);
+}
+
+#[tokio::test]
+async fn a_streamed_refusal_is_shown_and_the_next_turn_is_the_next_models() {
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::stream_message(refusal("msg_1", Some("tok_1"))),
+        Reply::stream_message(message("msg_2", json!([text("Done.")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![])
+        .message_threads(false)
+        .prompt_caching(false)
+        .fallback_models(["claude-b"])
+        .streaming();
+    let mut turns = Vec::new();
+    while let Some(turn) = runner.next_turn().await {
+        let message = turn.expect("turn").message().await.expect("message");
+        turns.push((message.id.clone(), message.stop_reason.clone()));
+    }
+    assert_eq!(turns.len(), 2);
+    assert_eq!(turns[0].0, "msg_1");
+    assert_eq!(turns[1].0, "msg_2");
+    assert_eq!(
+        server.requests(),
+        [
+            json!({"model": "claude-test", "max_tokens": 256, "messages": go(), "stream": true}),
+            json!({"model": "claude-b", "max_tokens": 256, "messages": go(),
+                "fallback_credit_token": credit("tok_1"), "stream": true}),
+        ]
+    );
+    assert_eq!(runner.messages().len(), 2);
+    assert_eq!(runner.params().model, "claude-b");
+}
+
+#[tokio::test]
+async fn a_resumed_run_goes_on_down_the_list_from_its_model() {
+    let server = server(vec![
+        refusal("msg_1", None),
+        refusal("msg_2", None),
+        message("msg_3", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let client = client(&server);
+    let mut runner = client
+        .tool_runner(params(), toolset![])
+        .message_threads(false)
+        .fallback_models(["claude-b", "claude-c"])
+        .max_iterations(1);
+    // The refusal fell back, and the limit stops the run before the resend.
+    let stopped = runner.next().await.expect("an error");
+    assert!(stopped.expect_err("limit").is_max_iterations());
+    let resumed = client
+        .resume(runner.state(), toolset![])
+        .unwrap()
+        .fallback_models(["claude-b", "claude-c"])
+        .max_iterations(3);
+    let last = resumed.until_done().await.expect("answer");
+    assert_eq!(last.id, "msg_3");
+    let models = models(&server);
+    assert_eq!(
+        models,
+        [json!("claude-test"), json!("claude-b"), json!("claude-c")]
+    );
+}
+
+#[tokio::test]
+async fn a_streaming_runner_falls_back_on_an_overload_before_and_during_the_stream() {
+    let started = message("msg_1", json!([text("Half")]), "end_turn");
+    let start_event = sse_events(&started).remove(0);
+    let overloaded_event = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
+    let server = ScriptedServer::start(Sequence::new([
+        // The first model is overloaded before its stream opens...
+        Reply::error(529, "overloaded_error", "Overloaded"),
+        // ...the second, once its stream began.
+        Reply::stream([
+            Part::Chunk(start_event),
+            Part::Chunk(overloaded_event.into()),
+        ]),
+        Reply::stream_message(message("msg_2", json!([text("Done.")]), "end_turn")),
+    ]))
+    .await
+    .unwrap();
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![])
+        .message_threads(false)
+        .fallback_models(["claude-b", "claude-c"])
+        .streaming();
+    // The broken stream is the caller's to see.
+    let turn = runner.next_turn().await.expect("turn").expect("opened");
+    let error = turn.message().await.expect_err("overloaded mid-stream");
+    assert_eq!(error.api_error_type(), Some("overloaded_error"));
+    // Ending the broken turn reports its error again (as any failed turn's
+    // is); the turn then goes on on the last model.
+    let again = runner.next_turn().await.expect("the turn's end");
+    assert_eq!(
+        again.expect_err("the same error").api_error_type(),
+        Some("overloaded_error")
+    );
+    let turn = runner.next_turn().await.expect("turn").expect("opened");
+    assert_eq!(turn.message().await.expect("message").id, "msg_2");
+    assert!(runner.next_turn().await.is_none());
+    let models = models(&server);
+    assert_eq!(
+        models,
+        [json!("claude-test"), json!("claude-b"), json!("claude-c")]
+    );
+    for request in server.requests() {
+        assert_eq!(request["messages"], go());
+        assert_eq!(request.get("fallback_credit_token"), None);
+    }
+}

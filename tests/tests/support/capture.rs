@@ -1,0 +1,100 @@
+//! A `tracing` layer that captures every span with its parent's name and
+//! its fields, for the telemetry tests.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+/// A span as captured: its name, its parent's name and its fields.
+#[derive(Clone, Debug, Default)]
+pub struct Captured {
+    pub name: String,
+    pub parent: Option<String>,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// The spans, by id, and the events (named after their message, with the
+/// id 0), in the order they came.
+#[derive(Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<(u64, Captured)>>>);
+
+struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+}
+
+impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Capture {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, cx: Context<'_, S>) {
+        let parent = cx
+            .span(id)
+            .and_then(|s| s.parent())
+            .map(|p| p.name().to_owned());
+        let mut captured = Captured {
+            name: attrs.metadata().name().to_owned(),
+            parent,
+            fields: BTreeMap::new(),
+        };
+        attrs.record(&mut Fields(&mut captured.fields));
+        self.0.lock().unwrap().push((id.into_u64(), captured));
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, cx: Context<'_, S>) {
+        let mut fields = BTreeMap::new();
+        event.record(&mut Fields(&mut fields));
+        let captured = Captured {
+            name: fields.remove("message").unwrap_or_default(),
+            parent: cx.event_span(event).map(|s| s.name().to_owned()),
+            fields,
+        };
+        self.0.lock().unwrap().push((0, captured));
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, _cx: Context<'_, S>) {
+        let mut spans = self.0.lock().unwrap();
+        if let Some((_, captured)) = spans.iter_mut().rev().find(|(i, _)| *i == id.into_u64()) {
+            values.record(&mut Fields(&mut captured.fields));
+        }
+    }
+}
+
+impl Capture {
+    /// The spans named `name`, in the order they were opened.
+    pub fn named(&self, name: &str) -> Vec<Captured> {
+        let spans = self.0.lock().unwrap();
+        spans
+            .iter()
+            .filter(|(id, s)| *id != 0 && s.name == name)
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
+
+    /// The events whose message is `message`, in order.
+    pub fn events(&self, message: &str) -> Vec<Captured> {
+        let spans = self.0.lock().unwrap();
+        spans
+            .iter()
+            .filter(|(id, s)| *id == 0 && s.name == message)
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
+
+    /// Captures the spans of this thread until the guard is dropped.
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(self.clone()));
+        // A callsite hit before this subscriber existed keeps the interest
+        // it was given then: ask every callsite again.
+        tracing::callsite::rebuild_interest_cache();
+        guard
+    }
+}
