@@ -112,6 +112,9 @@ enum Kind {
     RunState { message: String },
     /// A run store could not load, save or delete a run's state.
     Store { message: String },
+    /// A batch runner's run could not go on: its request in a batch
+    /// expired or had no result past the retries, or its batch did not end.
+    BatchRun { message: String },
     /// A tool runner stopped with calls a hook deferred, waiting for a
     /// human; the state is the run's, to decide on and resume.
     AwaitingApproval {
@@ -450,6 +453,22 @@ impl Error {
         Error::new(kind, Some(source.into()), 0)
     }
 
+    /// A batch runner's run that could not go on, saying why.
+    pub(crate) fn batch(message: impl Into<String>) -> Self {
+        let kind = Kind::BatchRun {
+            message: message.into(),
+        };
+        Error::new(kind, None, 0)
+    }
+
+    /// Whether a [`BatchRunner`](crate::BatchRunner) could not carry a run
+    /// on: its request in a batch expired (or came back without a result)
+    /// more times than it may be retried, or a batch did not end within
+    /// the longest wait. The message names the batch and the request.
+    pub fn is_batch_run(&self) -> bool {
+        matches!(self.inner.kind, Kind::BatchRun { .. })
+    }
+
     /// Whether a run state could not be used: it was written in another
     /// format version, or it was asked to approve or deny a call that is
     /// not waiting for approval. The message names the versions or the call.
@@ -621,6 +640,9 @@ impl Error {
             | Kind::StreamBroken { .. }
             | Kind::DownloadIncomplete { .. }
             | Kind::Store { .. } => true,
+            // A request that expired may be processed in another batch;
+            // a batch that did not end may yet.
+            Kind::BatchRun { .. } => true,
             Kind::StreamError { error_type, .. } => {
                 // The API's retryable types, and the exceptions AWS
                 // event streams name for the same conditions.
@@ -821,7 +843,9 @@ impl fmt::Display for Error {
             Kind::Io { action, path } => {
                 write!(f, "could not {action} {}", path.display())
             }
-            Kind::RunState { message } | Kind::Store { message } => f.write_str(message),
+            Kind::RunState { message } | Kind::Store { message } | Kind::BatchRun { message } => {
+                f.write_str(message)
+            }
             Kind::AwaitingApproval { pending, .. } => {
                 let calls: Vec<String> = pending
                     .iter()
@@ -933,6 +957,9 @@ impl fmt::Debug for Error {
             }
             Kind::Store { message } => {
                 d.field("kind", &"Store").field("message", message);
+            }
+            Kind::BatchRun { message } => {
+                d.field("kind", &"BatchRun").field("message", message);
             }
             Kind::Parse { text, path } => {
                 d.field("kind", &"Parse")

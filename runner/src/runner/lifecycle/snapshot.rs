@@ -65,6 +65,7 @@ impl Lifecycle {
                 paused: self.paused,
                 expired: self.expired.clone().map(|container| Expired { container }),
                 finished: self.is_finished(),
+                batch: self.batch_record.clone(),
             },
         }
     }
@@ -88,6 +89,7 @@ impl Lifecycle {
             paused,
             expired,
             finished,
+            batch,
         } = state.saved;
         let declared = only(&toolset, &tools.declared)?;
         let live = only(&toolset, &tools.live)?;
@@ -152,6 +154,7 @@ impl Lifecycle {
             },
             // The toolset given to resume is checked as a new one would be.
             state_checked: false,
+            batch_record: batch,
         })
     }
 }

@@ -1,0 +1,51 @@
+//! How a [`BatchRunner`](super::BatchRunner) sets up each run, and how it
+//! waits and retries: its settings, as the builder methods leave them.
+
+use std::sync::Arc;
+
+use crate::runner::hooks::{AfterToolCall, BeforeToolCall};
+use crate::runner::{DEFAULT_TOOL_CONCURRENCY, RunStore};
+use crate::toolset::Toolset;
+
+use super::poll::Polling;
+
+/// The number of runs that run their tools (or load and save) at once
+/// unless told otherwise.
+pub const DEFAULT_RUNS_AT_ONCE: usize = 16;
+
+/// The number of times in a row a run's request may error or expire and
+/// go into the next round, unless told otherwise.
+pub const DEFAULT_BATCH_RETRIES: u32 = 2;
+
+/// The fleet's settings.
+pub(super) struct Setup {
+    pub(super) toolset: Toolset,
+    pub(super) store: Option<Arc<dyn RunStore>>,
+    /// Each run's iteration limit; `None` keeps a resumed run's own (and
+    /// a new run's default).
+    pub(super) max_iterations: Option<usize>,
+    pub(super) tool_concurrency: usize,
+    pub(super) runs_at_once: usize,
+    pub(super) before: Option<Arc<dyn BeforeToolCall>>,
+    pub(super) after: Option<Arc<dyn AfterToolCall>>,
+    pub(super) record_content: bool,
+    pub(super) polling: Polling,
+    pub(super) max_retries: u32,
+}
+
+impl Setup {
+    pub(super) fn new(toolset: Toolset) -> Self {
+        Setup {
+            toolset,
+            store: None,
+            max_iterations: None,
+            tool_concurrency: DEFAULT_TOOL_CONCURRENCY,
+            runs_at_once: DEFAULT_RUNS_AT_ONCE,
+            before: None,
+            after: None,
+            record_content: false,
+            polling: Polling::default(),
+            max_retries: DEFAULT_BATCH_RETRIES,
+        }
+    }
+}
