@@ -108,11 +108,11 @@ pub use client::{
 pub use code_mode::CodeMode;
 pub use error::Error;
 pub use runner::{
-    AfterToolCall, Artifacts, BatchCounts, BatchEvent, BatchReport, BatchRunner, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
-    DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY, Decision,
-    FileStore, Messages, Mode, PendingCall, RunId, RunState, RunStore, StoreFuture,
-    DEFAULT_BATCH_RETRIES, DEFAULT_RUNS_AT_ONCE, Progress, RunOutcome, RunReport,
-    StreamingToolRunner, ToolRunner, ToolSearch, Turn, Turns, UsageTotals,
+    AfterToolCall, Artifacts, BatchCounts, BatchEvent, BatchReport, BatchRunner, BeforeToolCall,
+    Compaction, DEFAULT_BATCH_RETRIES, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD,
+    DEFAULT_MAX_ITERATIONS, DEFAULT_RUNS_AT_ONCE, DEFAULT_TOOL_CONCURRENCY, Decision, FileStore,
+    Messages, Mode, PendingCall, Progress, RunId, RunOutcome, RunReport, RunState, RunStore,
+    StoreFuture, StreamingToolRunner, ToolRunner, ToolSearch, Turn, Turns, UsageTotals,
 };
 pub use stream::{Delta, StreamEvent};
 pub use tool::{

@@ -20,9 +20,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{self, FuturesUnordered};
-use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
@@ -207,7 +207,12 @@ impl Fleet {
             }
         };
         self.rounds += 1;
-        tracing::info!(round = self.rounds, batch_id, requests = ready.len(), "batch submitted");
+        tracing::info!(
+            round = self.rounds,
+            batch_id,
+            requests = ready.len(),
+            "batch submitted"
+        );
         for &i in &ready {
             self.members[i].submit(&batch_id, custom_id(i));
         }
@@ -225,7 +230,10 @@ impl Fleet {
         // The batch exists: whatever happens to these saves, the fleet
         // waits for it. A run whose save failed keeps the id in memory,
         // and its next save carries it.
-        let saves: Vec<_> = ready.iter().filter_map(|&i| self.members[i].save()).collect();
+        let saves: Vec<_> = ready
+            .iter()
+            .filter_map(|&i| self.members[i].save())
+            .collect();
         let saved = bounded(saves, self.setup.runs_at_once, true).await;
         saved.into_iter().collect()
     }
@@ -273,7 +281,14 @@ impl Fleet {
             }
         };
         let counts = standing.counts;
-        tracing::debug!(batch_id, processing = counts.processing, succeeded = counts.succeeded, errored = counts.errored, ended = standing.ended, "batch polled");
+        tracing::debug!(
+            batch_id,
+            processing = counts.processing,
+            succeeded = counts.succeeded,
+            errored = counts.errored,
+            ended = standing.ended,
+            "batch polled"
+        );
         events.push(BatchEvent::Polled {
             batch_id: batch_id.clone(),
             counts,
@@ -407,7 +422,6 @@ impl Fleet {
         };
         Vec::new()
     }
-
 }
 
 /// Awaits `futures`, `n` at a time; their outputs, in order when
