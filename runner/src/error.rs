@@ -113,8 +113,27 @@ enum Kind {
     /// A run store could not load, save or delete a run's state.
     Store { message: String },
     /// A batch runner's run could not go on: its request in a batch
-    /// expired or had no result past the retries, or its batch did not end.
+    /// errored, expired or had no result, more times than it may be retried.
     BatchRun { message: String },
+    /// A batch had not ended: when its results were asked for, or when a
+    /// wait for it ran out of time.
+    BatchNotEnded {
+        batch_id: String,
+        status: &'static str,
+        waited: Option<Duration>,
+    },
+    /// A batch's results are no longer available (archived).
+    BatchExpired {
+        batch_id: String,
+        archived_at: Option<String>,
+    },
+    /// A line of a batch's results that cannot be used: not JSON, not a
+    /// result, or a result for a request the batch did not have.
+    BatchResults {
+        batch_id: String,
+        line: u64,
+        reason: String,
+    },
     /// A tool runner stopped with calls a hook deferred, waiting for a
     /// human; the state is the run's, to decide on and resume.
     AwaitingApproval {
@@ -393,6 +412,46 @@ impl Error {
         )
     }
 
+    /// Batch `batch_id` is `status`, not ended; `waited` is how long a
+    /// wait for it lasted, if one did.
+    pub(crate) fn batch_not_ended(
+        batch_id: &str,
+        status: &'static str,
+        waited: Option<Duration>,
+        attempts: u32,
+    ) -> Self {
+        let kind = Kind::BatchNotEnded {
+            batch_id: batch_id.to_owned(),
+            status,
+            waited,
+        };
+        Error::new(kind, None, attempts)
+    }
+
+    /// Batch `batch_id`'s results were archived at `archived_at`.
+    pub(crate) fn batch_expired(batch_id: &str, archived_at: Option<String>) -> Self {
+        let kind = Kind::BatchExpired {
+            batch_id: batch_id.to_owned(),
+            archived_at,
+        };
+        Error::new(kind, None, 1)
+    }
+
+    /// Line `line` (from 1) of batch `batch_id`'s results cannot be used.
+    pub(crate) fn batch_results(
+        batch_id: &str,
+        line: u64,
+        reason: impl Into<String>,
+        source: Option<BoxError>,
+    ) -> Self {
+        let kind = Kind::BatchResults {
+            batch_id: batch_id.to_owned(),
+            line,
+            reason: reason.into(),
+        };
+        Error::new(kind, source, 1)
+    }
+
     /// `feature` is not offered on `platform`, caught before sending.
     pub(crate) fn unsupported(platform: &'static str, feature: impl Into<String>) -> Self {
         let feature = feature.into();
@@ -592,6 +651,45 @@ impl Error {
         }
     }
 
+    /// Whether a Message Batch had not ended: its results were asked for
+    /// too early, or [`Batches::wait`](crate::Batches::wait) ran out of
+    /// time. [`batch_id`](Self::batch_id) names it.
+    pub fn is_batch_not_ended(&self) -> bool {
+        matches!(self.inner.kind, Kind::BatchNotEnded { .. })
+    }
+
+    /// Whether a Message Batch's results are no longer available: the batch
+    /// was archived (results are kept for 29 days after creation).
+    pub fn is_batch_expired(&self) -> bool {
+        matches!(self.inner.kind, Kind::BatchExpired { .. })
+    }
+
+    /// Whether a line of a Message Batch's results could not be used: not
+    /// JSON, not a result, or a result for a request the batch did not
+    /// have. [`line`](Self::line) says which line.
+    pub fn is_batch_results(&self) -> bool {
+        matches!(self.inner.kind, Kind::BatchResults { .. })
+    }
+
+    /// The Message Batch a batch error is about.
+    pub fn batch_id(&self) -> Option<&str> {
+        match &self.inner.kind {
+            Kind::BatchNotEnded { batch_id, .. }
+            | Kind::BatchExpired { batch_id, .. }
+            | Kind::BatchResults { batch_id, .. } => Some(batch_id),
+            _ => None,
+        }
+    }
+
+    /// The line (from 1) of a batch's results that an
+    /// [`is_batch_results`](Self::is_batch_results) error is about.
+    pub fn line(&self) -> Option<u64> {
+        match &self.inner.kind {
+            Kind::BatchResults { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+
     /// Whether a tool runner stopped because it reached its
     /// [`max_iterations`](crate::ToolRunner::max_iterations) limit.
     pub fn is_max_iterations(&self) -> bool {
@@ -639,6 +737,7 @@ impl Error {
             | Kind::Timeout { .. }
             | Kind::StreamBroken { .. }
             | Kind::DownloadIncomplete { .. }
+            | Kind::BatchNotEnded { .. }
             | Kind::Store { .. } => true,
             // A request that expired may be processed in another batch;
             // a batch that did not end may yet.
@@ -663,6 +762,8 @@ impl Error {
             | Kind::InvalidRequest { .. }
             | Kind::Unsupported { .. }
             | Kind::ContainerExpired { .. }
+            | Kind::BatchExpired { .. }
+            | Kind::BatchResults { .. }
             | Kind::Io { .. }
             | Kind::RunState { .. }
             | Kind::Parse { .. }
@@ -846,6 +947,43 @@ impl fmt::Display for Error {
             Kind::RunState { message } | Kind::Store { message } | Kind::BatchRun { message } => {
                 f.write_str(message)
             }
+            Kind::BatchNotEnded {
+                batch_id,
+                status,
+                waited: Some(waited),
+            } => write!(
+                f,
+                "batch `{batch_id}` did not end within {waited:?}: it is still {status}"
+            ),
+            Kind::BatchNotEnded {
+                batch_id,
+                status,
+                waited: None,
+            } => write!(
+                f,
+                "batch `{batch_id}` has no results yet: it is {status}, not ended"
+            ),
+            Kind::BatchExpired {
+                batch_id,
+                archived_at,
+            } => {
+                write!(f, "the results of batch `{batch_id}` have expired")?;
+                if let Some(at) = archived_at {
+                    write!(f, " (archived at {at})")?;
+                }
+                Ok(())
+            }
+            Kind::BatchResults {
+                batch_id,
+                line,
+                reason,
+            } => match &self.inner.source {
+                Some(source) => write!(
+                    f,
+                    "results of batch `{batch_id}`, line {line}: {reason}: {source}"
+                ),
+                None => write!(f, "results of batch `{batch_id}`, line {line}: {reason}"),
+            },
             Kind::AwaitingApproval { pending, .. } => {
                 let calls: Vec<String> = pending
                     .iter()
@@ -950,6 +1088,34 @@ impl fmt::Debug for Error {
             }
             Kind::RunState { message } => {
                 d.field("kind", &"RunState").field("message", message);
+            }
+            Kind::BatchNotEnded {
+                batch_id,
+                status,
+                waited,
+            } => {
+                d.field("kind", &"BatchNotEnded")
+                    .field("batch_id", batch_id)
+                    .field("status", status)
+                    .field("waited", waited);
+            }
+            Kind::BatchExpired {
+                batch_id,
+                archived_at,
+            } => {
+                d.field("kind", &"BatchExpired")
+                    .field("batch_id", batch_id)
+                    .field("archived_at", archived_at);
+            }
+            Kind::BatchResults {
+                batch_id,
+                line,
+                reason,
+            } => {
+                d.field("kind", &"BatchResults")
+                    .field("batch_id", batch_id)
+                    .field("line", line)
+                    .field("reason", reason);
             }
             Kind::AwaitingApproval { pending, .. } => {
                 d.field("kind", &"AwaitingApproval")

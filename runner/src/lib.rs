@@ -102,14 +102,15 @@ pub mod types;
 pub mod __private;
 
 pub use client::{
-    Client, ClientBuilder, Download, FileList, FileUpload, Files, SavedFile, sanitize_filename,
+    BatchResults, Batches, Client, ClientBuilder, Download, FileList, FileUpload, Files, Listing,
+    Models, Polling, SavedFile, sanitize_filename,
 };
 #[cfg(feature = "code-mode")]
 pub use code_mode::CodeMode;
 pub use error::Error;
 pub use runner::{
-    AfterToolCall, Artifacts, BatchCounts, BatchEvent, BatchReport, BatchRunner, BeforeToolCall,
-    Compaction, DEFAULT_BATCH_RETRIES, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD,
+    AfterToolCall, Artifacts, BatchEvent, BatchReport, BatchRunner, BeforeToolCall, Compaction,
+    DEFAULT_BATCH_RETRIES, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD,
     DEFAULT_MAX_ITERATIONS, DEFAULT_RUNS_AT_ONCE, DEFAULT_TOOL_CONCURRENCY, Decision, FileStore,
     Messages, Mode, PendingCall, Progress, RunId, RunOutcome, RunReport, RunState, RunStore,
     StoreFuture, StreamingToolRunner, ToolRunner, ToolSearch, Turn, Turns, UsageTotals,

@@ -6,10 +6,15 @@
 //! knobs). Every request runs in a `messages.create` tracing span that records
 //! the model and the attempt.
 
+mod batches;
 mod builder;
+mod call;
+mod count_tokens;
 mod credentials;
 mod files;
+mod listing;
 mod long_request;
+mod models;
 mod request;
 mod retry;
 mod version;
@@ -23,9 +28,12 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 use tracing::Instrument;
 
+pub use batches::{BatchResults, Batches, Polling};
 pub use builder::ClientBuilder;
 pub(crate) use credentials::TokenCache;
 pub use files::{Download, FileList, FileUpload, Files, SavedFile, sanitize_filename};
+pub use listing::Listing;
+pub use models::Models;
 pub(crate) use request::Request;
 use retry::RetryPolicy;
 pub(crate) use version::rejected_fields;

@@ -4,7 +4,7 @@
 
 use reqwest::Url;
 
-use super::{Endpoint, join};
+use super::Endpoint;
 use crate::error::Error;
 
 /// `url` parsed as a base URL: `http` or `https`, and ending in `/` so that
@@ -33,13 +33,7 @@ pub(crate) fn parse(url: &str) -> Result<Url, Error> {
 
 /// The URL of `endpoint` under `base`, as the first-party API lays it out.
 pub(crate) fn first_party_endpoint(base: &Url, endpoint: Endpoint<'_>) -> Url {
-    match endpoint {
-        Endpoint::Files(segments) => {
-            let mut all = vec!["v1", "files"];
-            all.extend_from_slice(segments);
-            join(base, &all)
-        }
-    }
+    endpoint.first_party_url(base)
 }
 
 #[cfg(test)]

@@ -103,6 +103,19 @@ pub(crate) trait Platform: Send + Sync + fmt::Debug + 'static {
         Box::pin(std::future::ready(false))
     }
 
+    /// Rewrites one token-counting request from the first-party shape
+    /// (`POST {base}/v1/messages/count_tokens`, the Messages body less what
+    /// only generation takes) into this platform's. The client asks only
+    /// platforms that [offer](Self::offers) [`Feature::CountTokens`].
+    ///
+    /// # Errors
+    ///
+    /// As [`messages`](Self::messages).
+    fn count_tokens(&self, call: &MessagesCall<'_>) -> Result<PlatformRequest, Error> {
+        let url = self.endpoint(Endpoint::CountTokens)?;
+        Ok(PlatformRequest::first_party(call, url))
+    }
+
     /// How streamed replies are framed.
     fn framing(&self) -> Framing {
         Framing::Sse
@@ -170,25 +183,36 @@ pub(crate) struct Refused<'a> {
 pub(crate) enum Endpoint<'a> {
     /// `/v1/files` followed by these path segments, each percent-encoded.
     Files(&'a [&'a str]),
+    /// `/v1/messages/batches` followed by these path segments, each
+    /// percent-encoded.
+    Batches(&'a [&'a str]),
+    /// `/v1/messages/count_tokens`.
+    CountTokens,
+    /// `/v1/models` followed by these path segments, each percent-encoded.
+    Models(&'a [&'a str]),
 }
 
 impl Endpoint<'_> {
     /// Where the first-party API serves the endpoint under `base`; for
     /// platforms that keep its paths.
     pub(crate) fn first_party_url(self, base: &Url) -> Url {
-        match self {
-            Endpoint::Files(segments) => {
-                let mut all = vec!["v1", "files"];
-                all.extend_from_slice(segments);
-                join(base, &all)
-            }
-        }
+        let (prefix, segments): (&[&str], &[&str]) = match self {
+            Endpoint::Files(segments) => (&["v1", "files"], segments),
+            Endpoint::Batches(segments) => (&["v1", "messages", "batches"], segments),
+            Endpoint::CountTokens => (&["v1", "messages", "count_tokens"], &[]),
+            Endpoint::Models(segments) => (&["v1", "models"], segments),
+        };
+        let all: Vec<&str> = prefix.iter().chain(segments).copied().collect();
+        join(base, &all)
     }
 
     /// The feature the endpoint belongs to.
     pub(crate) fn feature(self) -> Feature {
         match self {
             Endpoint::Files(_) => Feature::Files,
+            Endpoint::Batches(_) => Feature::Batches,
+            Endpoint::CountTokens => Feature::CountTokens,
+            Endpoint::Models(_) => Feature::Models,
         }
     }
 }
@@ -201,22 +225,10 @@ pub(crate) enum Feature {
     /// The Files API.
     Files,
     /// The Message Batches API.
-    #[allow(
-        dead_code,
-        reason = "the client has no Batches API yet; platforms say whether they offer it"
-    )]
     Batches,
     /// Token counting.
-    #[allow(
-        dead_code,
-        reason = "the client has no token counting yet; platforms say whether they offer it"
-    )]
     CountTokens,
     /// The Models API.
-    #[allow(
-        dead_code,
-        reason = "the client has no Models API yet; platforms say whether they offer it"
-    )]
     Models,
 }
 

@@ -36,8 +36,8 @@ mod turn;
 
 pub use artifacts::Artifacts;
 pub use batch::{
-    BatchCounts, BatchEvent, BatchReport, BatchRunner, DEFAULT_BATCH_RETRIES, DEFAULT_RUNS_AT_ONCE,
-    Progress, RunOutcome, RunReport, UsageTotals,
+    BatchEvent, BatchReport, BatchRunner, DEFAULT_BATCH_RETRIES, DEFAULT_RUNS_AT_ONCE, Progress,
+    RunOutcome, RunReport, UsageTotals,
 };
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};

@@ -4,15 +4,21 @@
 //! crate does not know are kept as their exact JSON text, and unknown fields of
 //! known blocks are kept in an `extra` map and sent back with the block.
 
+mod batch;
 mod block_de;
 mod caller;
 mod code_execution;
 mod content;
 mod file;
+mod listing;
 mod message;
 mod options;
 mod params;
 
+pub use batch::{
+    BatchRequest, BatchResponse, BatchResult, DeletedBatch, ErrorDetail, ErrorResponse,
+    MessageBatch, ProcessingStatus, RequestCounts,
+};
 pub use caller::Caller;
 pub use code_execution::{CodeExecution, CodeExecutionOutcome, code_executions};
 pub use content::{
@@ -20,6 +26,7 @@ pub use content::{
     ServerToolUseBlock, TextBlock, ThinkingBlock, ToolResultBlock, ToolResultContent, ToolUseBlock,
 };
 pub use file::{DeletedFile, FILES_BETA, FileMetadata, FilePage};
+pub use listing::{ModelInfo, Page, TokenCount};
 pub use message::{Container, Message, StopReason, Usage};
 pub use options::{
     Effort, Metadata, ServiceTier, Speed, System, Thinking, ThinkingDisplay, ToolChoice,

@@ -10,10 +10,10 @@
 //!   path segment; `model` leaves the body, `anthropic_version` joins it
 //!   (the client's API version) and the `anthropic-version` header is not
 //!   sent; betas stay in the `anthropic-beta` header;
-//! - token counting is offered (the SDKs send it to
-//!   `.../publishers/anthropic/models/count-tokens:rawPredict`; this client
-//!   counts no tokens yet); message batches, files, models and message
-//!   threads are not;
+//! - token counting goes to
+//!   `{base}/projects/{project}/locations/{region}/publishers/anthropic/models/count-tokens:rawPredict`,
+//!   the body keeping `model` and taking `anthropic_version`; message
+//!   batches, files, models and message threads are not offered;
 //! - a Google OAuth token (`cloud-platform` scope) is sent as
 //!   `Authorization: Bearer`, from an explicit token, Application Default
 //!   Credentials or a service-account key.
@@ -133,10 +133,27 @@ impl Platform for VertexPlatform {
         })
     }
 
+    fn count_tokens(&self, call: &MessagesCall<'_>) -> Result<PlatformRequest, Error> {
+        // One route for every model: unlike a message's, the body keeps
+        // `model`, as the SDKs send it.
+        let path = format!("{}/models/count-tokens:rawPredict", self.publisher_path());
+        let url = self.url(&path, "project or region")?;
+        let mut body: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(call.body).map_err(Error::encode)?;
+        body.entry("anthropic_version")
+            .or_insert_with(|| call.anthropic_version.into());
+        let body = serde_json::to_vec(&body).map_err(Error::encode)?;
+        let mut headers = call.headers.clone();
+        headers.remove("anthropic-version");
+        Ok(PlatformRequest {
+            url,
+            body: Bytes::from(body),
+            headers,
+        })
+    }
+
     fn endpoint(&self, endpoint: Endpoint<'_>) -> Result<Url, Error> {
-        match endpoint {
-            Endpoint::Files(_) => Err(unsupported_endpoint(self, endpoint)),
-        }
+        Err(unsupported_endpoint(self, endpoint))
     }
 
     fn authorize<'a>(

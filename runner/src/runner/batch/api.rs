@@ -22,7 +22,9 @@ pub(crate) struct Item {
 pub(crate) struct Standing {
     /// Whether processing is over and the results can be read.
     pub(crate) ended: bool,
-    pub(crate) counts: super::BatchCounts,
+    pub(crate) counts: crate::types::RequestCounts,
+    /// The batch's status, for an error about it.
+    pub(crate) status: &'static str,
 }
 
 /// What came of one request of a batch.

@@ -2,6 +2,7 @@
 //! [`BatchEvent`]s, each with the fleet's [`Progress`].
 
 use crate::runner::RunId;
+use crate::types::RequestCounts;
 
 use super::usage::UsageTotals;
 
@@ -33,7 +34,7 @@ pub enum BatchEvent {
         /// The batch.
         batch_id: String,
         /// Its request counts, as the API reported them.
-        counts: BatchCounts,
+        counts: RequestCounts,
         /// Whether processing is over: its results are read next.
         ended: bool,
     },
@@ -76,22 +77,6 @@ pub enum BatchEvent {
         /// The round.
         round: u32,
     },
-}
-
-/// A batch's request counts, as the API reports them while it runs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct BatchCounts {
-    /// Requests still processing.
-    pub processing: u64,
-    /// Requests that succeeded.
-    pub succeeded: u64,
-    /// Requests that errored.
-    pub errored: u64,
-    /// Requests cancelled before they were processed.
-    pub canceled: u64,
-    /// Requests that expired before they were processed.
-    pub expired: u64,
 }
 
 /// Where a batch fleet stands.

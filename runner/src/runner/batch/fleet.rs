@@ -247,7 +247,8 @@ impl Fleet {
         mut cancel_sent: bool,
     ) -> Result<Vec<BatchEvent>, Error> {
         let mut events = Vec::new();
-        let delay = self.setup.polling.delay(polls);
+        // The first poll of a batch waits too: one just created has not ended.
+        let delay = self.setup.polling.delay(polls.saturating_add(1));
         if !cancel_sent {
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
@@ -305,11 +306,13 @@ impl Fleet {
             since,
             cancel_sent,
         };
-        if waited > self.setup.polling.max_wait {
-            return Err(Error::batch(format!(
-                "batch `{batch_id}` has not ended after {}s of waiting; polling again waits on",
-                waited.as_secs()
-            )));
+        if waited > self.setup.polling.timeout() {
+            return Err(Error::batch_not_ended(
+                &batch_id,
+                standing.status,
+                Some(waited),
+                polls.saturating_add(1),
+            ));
         }
         Ok(events)
     }

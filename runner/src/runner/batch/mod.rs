@@ -10,10 +10,10 @@
 //! and checkpoints). The rounds are told in order in `fleet.rs`.
 
 mod api;
+mod client_api;
 mod event;
 mod fleet;
 mod member;
-mod poll;
 mod record;
 mod report;
 mod setup;
@@ -22,7 +22,7 @@ mod usage;
 #[cfg(test)]
 mod tests;
 
-pub use event::{BatchCounts, BatchEvent, Progress};
+pub use event::{BatchEvent, Progress};
 pub(crate) use record::BatchRecord;
 pub use report::{BatchReport, RunOutcome, RunReport};
 pub use setup::{DEFAULT_BATCH_RETRIES, DEFAULT_RUNS_AT_ONCE};
@@ -33,7 +33,6 @@ use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
@@ -210,20 +209,24 @@ impl BatchRunner {
         self.set(|fleet| fleet.setup.max_retries = retries)
     }
 
-    /// Sets the polling of a batch: `first` before the first poll, the
-    /// delay doubling up to `max` (defaults 5 s and 60 s).
-    pub fn poll_interval(self, first: Duration, max: Duration) -> Self {
-        self.set(|fleet| {
-            fleet.setup.polling.first = first;
-            fleet.setup.polling.max = max.max(first);
-        })
-    }
-
-    /// Sets the longest a batch is waited for (default 25 hours: the API
-    /// ends every batch within 24). Past it, the stream yields an error
-    /// naming the batch; polling again waits on.
-    pub fn max_wait(self, max_wait: Duration) -> Self {
-        self.set(|fleet| fleet.setup.polling.max_wait = max_wait)
+    /// Sets how each batch is polled: the first delay, doubling up to the
+    /// longest, and the bound on the wait (by default 5 s, 60 s and 25
+    /// hours, as [`Polling::default`](crate::Polling::default): the API ends
+    /// every batch within 24). Past the bound, the stream yields an
+    /// [`Error::is_batch_not_ended`](crate::Error::is_batch_not_ended)
+    /// error naming the batch; polling the stream again waits on.
+    ///
+    /// ```
+    ///     /// use toolrunner::{Client, Polling, toolset};
+    ///
+    /// # fn f(client: Client) {
+    /// let fleet = client
+    ///     .batch_runner(toolset![])
+    ///     .polling(Polling::default().delays(Duration::from_secs(30), Duration::from_secs(600)));
+    /// # }
+    /// ```
+    pub fn polling(self, polling: crate::Polling) -> Self {
+        self.set(|fleet| fleet.setup.polling = polling)
     }
 
     /// Runs `hook` before each tool call of every run, as

@@ -7,7 +7,7 @@ use crate::runner::hooks::{AfterToolCall, BeforeToolCall};
 use crate::runner::{DEFAULT_TOOL_CONCURRENCY, RunStore};
 use crate::toolset::Toolset;
 
-use super::poll::Polling;
+use crate::client::Polling;
 
 /// The number of runs that run their tools (or load and save) at once
 /// unless told otherwise.

@@ -80,11 +80,16 @@ impl BatchApi for Fake {
         state.polls += 1;
         let (items, cancelled) = &state.batches[id];
         let ended = !self.never_ends || *cancelled;
-        let counts = BatchCounts {
-            processing: if ended { 0 } else { items.len() as u64 },
-            ..BatchCounts::default()
-        };
-        Box::pin(async move { Ok(Standing { ended, counts }) })
+        let mut counts = crate::types::RequestCounts::default();
+        counts.processing = if ended { 0 } else { items.len() as u64 };
+        let status = if ended { "ended" } else { "in_progress" };
+        Box::pin(async move {
+            Ok(Standing {
+                ended,
+                counts,
+                status,
+            })
+        })
     }
 
     fn results(
@@ -189,8 +194,9 @@ fn echo() -> (Toolset, Arc<Mutex<Vec<Option<String>>>>) {
 }
 
 fn fleet(api: Arc<Fake>, toolset: Toolset, runs: usize) -> BatchRunner {
-    let mut runner = BatchRunner::with_api(api, toolset)
-        .poll_interval(Duration::from_millis(1), Duration::from_millis(1));
+    let mut runner = BatchRunner::with_api(api, toolset).polling(
+        crate::Polling::default().delays(Duration::from_millis(1), Duration::from_millis(1)),
+    );
     for i in 0..runs {
         let params = MessageParams::new("m", 64).user(format!("task {i}"));
         runner = runner.run(RunId::new(format!("run-{i}")).unwrap(), params);
