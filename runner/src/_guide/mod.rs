@@ -5,3 +5,5 @@
 //! a doctest, so the guide cannot drift from the code.
 //!
 //! This module holds documentation only: nothing in it is code to call.
+
+pub mod batch_runner;
