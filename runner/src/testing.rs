@@ -48,7 +48,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+mod batches;
 mod files;
+mod models;
+mod paging;
 #[cfg(feature = "bedrock")]
 mod platform_aws;
 #[cfg(feature = "foundry")]
@@ -57,6 +60,7 @@ pub mod platform_foundry;
 pub mod platform_google;
 mod wire;
 
+pub use batches::{BatchOutcome, ScriptedBatch};
 pub use files::ScriptedFile;
 #[cfg(feature = "bedrock")]
 pub use platform_aws::{
@@ -410,6 +414,7 @@ struct Shared {
     requests: Mutex<Vec<Recorded>>,
     threads: Mutex<Threads>,
     files: Mutex<files::Store>,
+    batches: Mutex<batches::Store>,
 }
 
 /// One request the server received.
@@ -478,6 +483,7 @@ impl ScriptedServer {
             requests: Mutex::new(Vec::new()),
             threads: Mutex::new(Threads::default()),
             files: Mutex::new(files::Store::default()),
+            batches: Mutex::new(batches::Store::default()),
         });
         let accepting = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -493,13 +499,14 @@ impl ScriptedServer {
         format!("http://{}", self.addr)
     }
 
-    /// Every request body received so far, parsed as JSON (`null` for a body
-    /// that is not JSON); Files API requests are left out (see
+    /// Every Messages request body received so far, parsed as JSON (`null`
+    /// for a body that is not JSON); requests to the Files, Batches and
+    /// Models APIs and token counts are left out (see
     /// [`recorded`](Self::recorded)).
     pub fn requests(&self) -> Vec<Value> {
         self.recorded()
             .iter()
-            .filter(|r| !is_files_request(&r.target))
+            .filter(|r| !is_files_request(&r.target) && side_api(&r.target).is_none())
             .map(|r| serde_json::from_str(&r.body).unwrap_or(Value::Null))
             .collect()
     }
@@ -593,6 +600,29 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(recorded);
             if !send_file_response(&mut write, response).await {
+                return;
+            }
+            continue;
+        }
+        if let Some(api) = side_api(&recorded.target) {
+            let answer = match api {
+                SideApi::Batches => {
+                    let mut store = shared
+                        .batches
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    let mut script = shared.script.lock().unwrap_or_else(PoisonError::into_inner);
+                    store.respond(&recorded, &mut **script)
+                }
+                SideApi::CountTokens => models::count_tokens(&recorded),
+                SideApi::Models => models::models(&recorded),
+            };
+            shared
+                .requests
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(recorded);
+            if !send_answer(&mut write, answer).await {
                 return;
             }
             continue;
@@ -792,6 +822,67 @@ fn thread_error(status: u16, error_type: &str, code: &str) -> Reply {
         &format!("{code} (scripted)"),
         serde_json::json!({"error_code": code}),
     )
+}
+
+/// The APIs besides Messages and Files that the server serves.
+enum SideApi {
+    Batches,
+    CountTokens,
+    Models,
+}
+
+fn side_api(target: &str) -> Option<SideApi> {
+    let path = target.split('?').next().unwrap_or_default();
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    if under("/v1/messages/batches") {
+        Some(SideApi::Batches)
+    } else if path == "/v1/messages/count_tokens" {
+        Some(SideApi::CountTokens)
+    } else if under("/v1/models") {
+        Some(SideApi::Models)
+    } else {
+        None
+    }
+}
+
+/// Sends a batches, models or count answer; `false` when the connection
+/// is gone. A results file is sent in chunks as its lines are made, so
+/// that a file of any size takes no more memory than a chunk.
+async fn send_answer<W: AsyncWriteExt + Unpin>(write: &mut W, answer: batches::Answer) -> bool {
+    let file = match answer {
+        batches::Answer::Json(status, body) => {
+            let response = files::Response {
+                status,
+                content_type: "application/json".into(),
+                body: body.to_string().into(),
+                cut_after: None,
+            };
+            return send_file_response(write, response).await;
+        }
+        batches::Answer::Results(file) => file,
+    };
+    const CHUNK: usize = 64 * 1024;
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/binary\r\nrequest-id: req_results\r\ntransfer-encoding: chunked\r\n\r\n";
+    if write.write_all(head.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut chunk = Vec::with_capacity(CHUNK + 1024);
+    let mut lines = file.lines().peekable();
+    while let Some(line) = lines.next() {
+        chunk.extend_from_slice(line.as_bytes());
+        chunk.push(b'\n');
+        if chunk.len() >= CHUNK || lines.peek().is_none() {
+            let size = format!("{:x}\r\n", chunk.len());
+            chunk.extend_from_slice(b"\r\n");
+            if write.write_all(size.as_bytes()).await.is_err()
+                || write.write_all(&chunk).await.is_err()
+            {
+                return false;
+            }
+            chunk.clear();
+        }
+    }
+    write.write_all(b"0\r\n\r\n").await.is_ok() && write.flush().await.is_ok()
 }
 
 fn is_files_request(target: &str) -> bool {

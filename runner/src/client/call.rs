@@ -7,7 +7,7 @@
 //! endpoint from one place.
 
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -39,8 +39,8 @@ impl Client {
         platform.endpoint(endpoint)
     }
 
-    /// A call to `endpoint` with the client's headers and `betas`; the JSON
-    /// content type only when there is a `body`.
+    /// A call to `endpoint` with the client's headers and `betas`, and
+    /// the JSON content type unless it is a `GET`.
     pub(crate) fn call(
         &self,
         method: Method,
@@ -51,8 +51,19 @@ impl Client {
     ) -> Result<Call, Error> {
         let url = self.endpoint_url(endpoint)?;
         let (mut headers, _) = self.request_headers(betas)?;
-        if body.is_none() {
-            headers.remove(CONTENT_TYPE);
+        match &body {
+            // As the official SDKs: a `GET` has no content type, a
+            // `DELETE` keeps the JSON one.
+            None if method == Method::GET => {
+                headers.remove(CONTENT_TYPE);
+            }
+            None => {}
+            // The HTTP client sends no length for an empty body; the
+            // official SDKs send `0`, which some proxies want on a POST.
+            Some(body) if body.is_empty() => {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            }
+            Some(_) => {}
         }
         Ok(Call {
             method,

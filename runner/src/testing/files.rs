@@ -130,16 +130,7 @@ impl Store {
 
     /// Answers `request`, whose target starts with `/v1/files`.
     pub(super) fn respond(&mut self, request: &Recorded, body: &[u8]) -> Response {
-        let (path, query) = request
-            .target
-            .split_once('?')
-            .unwrap_or((&request.target, ""));
-        let rest: Vec<String> = path
-            .trim_start_matches("/v1/files")
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(percent_decode)
-            .collect();
+        let (rest, query) = super::paging::route(&request.target, "/v1/files");
         match (request.method.as_str(), rest.as_slice()) {
             ("POST", []) => self.upload(request, body),
             ("GET", []) => self.list(query),
@@ -216,38 +207,8 @@ impl Store {
 
     /// A page in the `after_id`/`before_id` style.
     fn list(&self, query: &str) -> Response {
-        let param = |name: &str| {
-            query
-                .split('&')
-                .filter_map(|pair| pair.split_once('='))
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| percent_decode(value))
-        };
-        let limit = param("limit")
-            .and_then(|l| l.parse::<usize>().ok())
-            .unwrap_or(20)
-            .max(1);
-        let position = |id: &str| self.files.iter().position(|f| f.id == id);
-        let (page, has_more): (&[ScriptedFile], bool) = if let Some(before) = param("before_id") {
-            let end = position(&before).unwrap_or(0);
-            let start = end.saturating_sub(limit);
-            (&self.files[start..end], start > 0)
-        } else {
-            let start = param("after_id")
-                .and_then(|after| position(&after))
-                .map_or(0, |i| i + 1);
-            let end = (start + limit).min(self.files.len());
-            (&self.files[start..end], end < self.files.len())
-        };
-        json_response(
-            200,
-            &json!({
-                "data": page.iter().map(ScriptedFile::metadata).collect::<Vec<_>>(),
-                "has_more": has_more,
-                "first_id": page.first().map(|f| &f.id),
-                "last_id": page.last().map(|f| &f.id),
-            }),
-        )
+        let page = super::paging::page(&self.files, query, |f| &f.id, ScriptedFile::metadata);
+        json_response(200, &page)
     }
 }
 
@@ -307,34 +268,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn json_response(status: u16, body: &Value) -> Response {
+pub(super) fn json_response(status: u16, body: &Value) -> Response {
     Response {
         status,
         content_type: "application/json".into(),
@@ -343,7 +277,7 @@ fn json_response(status: u16, body: &Value) -> Response {
     }
 }
 
-fn error(status: u16, error_type: &str, message: &str, code: Option<&str>) -> Response {
+pub(super) fn error(status: u16, error_type: &str, message: &str, code: Option<&str>) -> Response {
     let mut detail = json!({"type": error_type, "message": message});
     if let Some(code) = code {
         detail["details"] = json!({"error_code": code});

@@ -199,11 +199,12 @@ impl Batches {
     /// ```
     pub async fn cancel(&self, batch_id: &str) -> Result<MessageBatch, Error> {
         let id = path_id(batch_id, "batch id")?;
+        // An empty JSON-typed body, as the official SDKs send it.
         let call = self.client.call(
             Method::POST,
             Endpoint::Batches(&[id, "cancel"]),
             &[],
-            None,
+            Some(bytes::Bytes::new()),
             "a message batch",
         )?;
         let span = tracing::info_span!("messages.batches.cancel", batch_id, attempt = Empty);
