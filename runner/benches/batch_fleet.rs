@@ -134,6 +134,9 @@ fn main() {
         peak as f64 / (1024.0 * 1024.0)
     );
     if let Some(kib) = peak_rss_kib() {
-        println!("  process peak resident memory: {:.1} MiB", kib as f64 / 1024.0);
+        println!(
+            "  process peak resident memory: {:.1} MiB",
+            kib as f64 / 1024.0
+        );
     }
 }

@@ -6,11 +6,11 @@
 //! start it again to resume from its file store.
 
 mod support;
+use support::kill::{self, Ending, blocking, lines_per_key, path, temp_dir};
 use support::*;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -52,23 +52,6 @@ async fn scripted_model() -> ScriptedServer {
     .expect("bind loopback")
 }
 
-/// A fresh directory under the system's temp directory.
-///
-/// Unique per call, not only per name: two tests running at once may both
-/// want an uninterrupted run of the same mode, and sharing a directory
-/// would have each child resume the other's run.
-fn temp_dir(name: &str) -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!(
-        "toolrunner-durable-{name}-{}-{unique}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 /// How a child is started, and where it is to stop for the kill.
 struct Child<'a> {
     url: &'a str,
@@ -76,14 +59,6 @@ struct Child<'a> {
     mode: &'a str,
     /// `(variable, value)`: where to stop; `None` to run to the end.
     pause: Option<(&'a str, String)>,
-}
-
-/// What a child said.
-enum Ending {
-    /// It stopped on cue and was killed with SIGKILL.
-    Killed,
-    /// It ran to the end: the conversation.
-    Done(Value),
 }
 
 impl Child<'_> {
@@ -95,49 +70,12 @@ impl Child<'_> {
             .arg(path(self.dir))
             .arg(self.mode)
             .env_remove("DURABLE_PAUSE_AT")
-            .env_remove("DURABLE_PAUSE_IN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .env_remove("DURABLE_PAUSE_IN");
         if let Some((name, value)) = &self.pause {
             command.env(name, value);
         }
-        let mut child = command.spawn().expect("start durable-child");
-        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        for line in stdout.lines() {
-            let line = line.expect("read the child's stdout");
-            if Some(line.as_str()) == wait_for {
-                child.kill().expect("SIGKILL the child");
-                let status = child.wait().expect("reap the child");
-                assert!(!status.success(), "the child was killed: {status}");
-                return Ending::Killed;
-            }
-            if let Some(conversation) = line.strip_prefix("done ") {
-                let status = child.wait().expect("reap the child");
-                assert!(status.success(), "{status}");
-                return Ending::Done(serde_json::from_str(conversation).expect("conversation"));
-            }
-        }
-        let status = child.wait().expect("reap the child");
-        panic!("the child ended without a word for the test: {status}");
+        kill::run(command, wait_for)
     }
-}
-
-fn path(p: &Path) -> String {
-    p.to_str().expect("a UTF-8 temp path").to_owned()
-}
-
-/// Each key of `log` with how many lines it has, in order of first line.
-fn lines_per_key(log: &Path) -> Vec<(String, usize)> {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for key in text.lines().filter_map(|l| l.split('\t').next()) {
-        match counts.iter_mut().find(|(k, _)| k == key) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((key.to_owned(), 1)),
-        }
-    }
-    counts.sort();
-    counts
 }
 
 /// One uninterrupted run in a child: its conversation and the request
@@ -162,14 +100,6 @@ async fn uninterrupted(mode: &'static str) -> (Value, Vec<String>) {
     let bodies = server.recorded().into_iter().map(|r| r.body).collect();
     let _ = std::fs::remove_dir_all(&dir);
     (conversation, bodies)
-}
-
-/// Runs blocking process work off the runtime's threads, so that the
-/// scripted server goes on answering.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(work)
-        .await
-        .expect("blocking task")
 }
 
 /// Kills a run at checkpoint `n`, resumes it in a new process, and checks

@@ -4,6 +4,7 @@
 //! Each test binary uses some of these, so the unused rest is allowed.
 #![allow(dead_code)]
 
+pub mod kill;
 pub mod mcp_http;
 pub mod npm;
 pub mod python;

@@ -159,7 +159,8 @@ impl Fleet {
             .filter(|m| m.is_running())
             .map(|m| Box::pin(m.prepare()) as BoxFuture<'_, _>)
             .collect();
-        let prepared = bounded(running, self.setup.runs_at_once, true).await;
+        // In run order, so that the events of a step are too.
+        let prepared = bounded(running, self.setup.runs_at_once, false).await;
         let mut events = Vec::new();
         let mut failed = None;
         for outcome in prepared {
