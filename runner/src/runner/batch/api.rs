@@ -29,7 +29,7 @@ pub(crate) struct Standing {
 
 /// What came of one request of a batch.
 pub(crate) enum ItemResult {
-    Succeeded(Message),
+    Succeeded(Box<Message>),
     Errored(Error),
     Canceled,
     Expired,

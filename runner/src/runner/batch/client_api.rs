@@ -72,7 +72,7 @@ impl BatchApi for Batches {
             let lines = results.map(move |line| {
                 let line = line?;
                 let result = match line.result {
-                    BatchResult::Succeeded { message } => ItemResult::Succeeded(*message),
+                    BatchResult::Succeeded { message } => ItemResult::Succeeded(message),
                     BatchResult::Errored { error } => ItemResult::Errored(Error::batch(format!(
                         "request `{}` of batch `{id}` errored: {}: {}",
                         line.custom_id, error.error.kind, error.error.message

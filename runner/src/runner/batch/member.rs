@@ -134,7 +134,7 @@ impl Member {
                 record.usage.add(&message.usage);
                 record.retries = 0;
                 match in_flight.kind {
-                    ItemKind::Turn => self.core.on_response(message),
+                    ItemKind::Turn => self.core.on_response(*message),
                     ItemKind::Summary => self.core.on_summary(&message),
                 }
                 return None;

@@ -80,8 +80,10 @@ impl BatchApi for Fake {
         state.polls += 1;
         let (items, cancelled) = &state.batches[id];
         let ended = !self.never_ends || *cancelled;
-        let mut counts = crate::types::RequestCounts::default();
-        counts.processing = if ended { 0 } else { items.len() as u64 };
+        let counts = crate::types::RequestCounts {
+            processing: if ended { 0 } else { items.len() as u64 },
+            ..Default::default()
+        };
         let status = if ended { "ended" } else { "in_progress" };
         Box::pin(async move {
             Ok(Standing {
@@ -124,14 +126,14 @@ impl BatchApi for Fake {
 }
 
 fn reply(id: &str, stop: &str, content: Value, output_tokens: u64) -> ItemResult {
-    ItemResult::Succeeded(
+    ItemResult::Succeeded(Box::new(
         serde_json::from_value::<Message>(json!({
             "id": id, "type": "message", "role": "assistant", "model": "m",
             "content": content, "stop_reason": stop, "stop_sequence": null,
             "usage": {"input_tokens": 10, "output_tokens": output_tokens, "cache_read_input_tokens": 5}
         }))
         .unwrap(),
-    )
+    ))
 }
 
 /// The model turns so far in a request's body.
