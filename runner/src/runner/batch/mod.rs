@@ -217,7 +217,8 @@ impl BatchRunner {
     /// error naming the batch; polling the stream again waits on.
     ///
     /// ```
-    ///     /// use toolrunner::{Client, Polling, toolset};
+    /// use std::time::Duration;
+    /// use toolrunner::{Client, Polling, toolset};
     ///
     /// # fn f(client: Client) {
     /// let fleet = client
