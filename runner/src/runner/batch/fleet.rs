@@ -8,8 +8,8 @@
 //! 2. **Prepare**: every running run carries out its core's actions up to
 //!    its next request: the last turn's tools run first (concurrently,
 //!    with the hooks, a checkpoint after each call). Runs that end leave.
-//!    Every request goes into one batch, and each run keeps the batch id
-//!    and its `custom_id` in its state before anything else happens.
+//!    Every request goes into one batch, and as soon as the API created
+//!    it each run keeps the batch id and its `custom_id` in its state.
 //! 3. **Wait**: the batch is polled, with a growing delay, until it ends;
 //!    a cancelled fleet asks the API to cancel it, and waits on.
 //! 4. **Read**: each result goes to its run's core as it is read (a
@@ -115,6 +115,14 @@ impl Fleet {
     }
 
     async fn load(&mut self, runs: Vec<(RunId, MessageParams)>) -> Result<Vec<BatchEvent>, Error> {
+        // Two runs of one id would share a state in the store, and each
+        // overwrite the other's.
+        let mut ids = std::collections::HashSet::new();
+        if let Some((twice, _)) = runs.iter().find(|(id, _)| !ids.insert(id)) {
+            return Err(Error::invalid_request(format!(
+                "run `{twice}` was added to the batch runner twice"
+            )));
+        }
         let loads: Vec<BoxFuture<'static, Result<Option<RunState>, Error>>> = runs
             .iter()
             .map(|(id, _)| {

@@ -47,6 +47,11 @@ use api::BatchApi;
 use fleet::{Fleet, Phase};
 use setup::Setup;
 
+const _: () = {
+    const fn assert_send<T: Send + 'static>() {}
+    assert_send::<BatchRunner>();
+};
+
 type Step = Pin<Box<dyn Future<Output = (Box<Fleet>, Result<Vec<BatchEvent>, Error>)> + Send>>;
 
 /// Many agent runs advanced together through the Message Batches API: a

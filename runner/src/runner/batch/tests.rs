@@ -457,3 +457,20 @@ async fn a_run_whose_calls_wait_for_a_human_leaves_the_fleet() {
     ));
     assert_eq!(report.runs[0].state.pending_approvals().len(), 1);
 }
+
+#[tokio::test]
+async fn a_run_added_twice_is_refused_before_anything_is_sent() {
+    let api = Fake::new(answer);
+    let params = MessageParams::new("m", 64).user("task");
+    let id = RunId::new("same").unwrap();
+    let mut runner = BatchRunner::with_api(Arc::clone(&api) as Arc<dyn BatchApi>, Toolset::new())
+        .run(id.clone(), params.clone())
+        .run(id, params);
+    let error = runner.next().await.unwrap().unwrap_err();
+    assert!(error.is_invalid_request());
+    assert_eq!(
+        error.to_string(),
+        "invalid request: run `same` was added to the batch runner twice"
+    );
+    assert!(api.created().is_empty());
+}
