@@ -689,3 +689,147 @@ client.messages.batches.delete(batch.id)
 client.models.list(limit=2)
 client.models.retrieve(data["model"])
 "#;
+
+/// Vertex AI counts tokens on its own route, the body keeping `model` and
+/// taking `anthropic_version`: the same request as the Python SDK's
+/// `AnthropicVertex` sends.
+#[tokio::test]
+async fn vertex_counts_tokens_as_the_python_sdk_does() {
+    let count = || Reply::json(200, json!({"input_tokens": 12}));
+    let server = ScriptedServer::start(Sequence::new([count(), count()]))
+        .await
+        .unwrap();
+    let base = format!("{}/v1", server.url());
+    let params = MessageParams::new("claude-test", 1)
+        .system("Be brief.")
+        .user("What is 2+2?");
+    let mut wire = serde_json::to_value(&params).unwrap();
+    wire.as_object_mut().unwrap().remove("max_tokens");
+
+    let python = support::python::sdk().await;
+    if let Some(python) = &python {
+        let input = json!({"base_url": base, "count": wire}).to_string();
+        let python = python.clone();
+        tokio::task::spawn_blocking(move || {
+            support::python::run(
+                &python,
+                PYTHON_VERTEX_COUNT,
+                &input,
+                &[("HOME", "/nonexistent")],
+            )
+        })
+        .await
+        .unwrap();
+    }
+    let vertex = Vertex::new()
+        .region("us-east5")
+        .project_id("proj")
+        .base_url(&base)
+        .access_token("token")
+        .client(Client::builder().max_retries(0))
+        .build()
+        .unwrap();
+    let counted = vertex.count_tokens(&params).await.unwrap();
+    assert_eq!(counted.input_tokens, 12);
+
+    let recorded = server.recorded();
+    let ours = recorded.last().unwrap();
+    assert_eq!(
+        ours.target,
+        "/v1/projects/proj/locations/us-east5/publishers/anthropic/models/count-tokens:rawPredict"
+    );
+    let mut expected = wire.clone();
+    // The client's API version, as on a message.
+    expected["anthropic_version"] = json!("2026-10-21");
+    assert_eq!(body(ours), expected);
+    assert_eq!(ours.header("authorization"), Some("Bearer token"));
+    assert_eq!(ours.header("anthropic-version"), None);
+    if python.is_some() {
+        let theirs = &recorded[0];
+        assert_eq!(theirs.target, ours.target);
+        assert_eq!(body(theirs), body(ours));
+        assert_eq!(
+            support::python::comparable_headers(theirs, &[]),
+            support::python::comparable_headers(ours, &[])
+        );
+    }
+}
+
+const PYTHON_VERTEX_COUNT: &str = r#"
+import json, sys
+from anthropic import AnthropicVertex
+
+data = json.load(sys.stdin)
+client = AnthropicVertex(region="us-east5", project_id="proj", access_token="token",
+                         base_url=data["base_url"], max_retries=0)
+client.messages.count_tokens(**data["count"])
+"#;
+
+/// The scripted server refuses what the API would, so that a client under
+/// test that skips a check is caught: here, requests no client of this
+/// crate would send, made by hand.
+#[tokio::test]
+async fn the_scripted_server_checks_bodies_and_headers() {
+    let server = ScriptedServer::start(Sequence::new([])).await.unwrap();
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value, version: bool| {
+        let mut request = http
+            .post(format!("{}{path}", server.url()))
+            .header("x-api-key", "k")
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if version {
+            request = request.header("anthropic-version", "2023-06-01");
+        }
+        request.send()
+    };
+    let refusal = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        (
+            status,
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    let params = json!({"model": "m", "max_tokens": 8, "messages": []});
+    let twice = json!({"requests": [
+        {"custom_id": "a", "params": params}, {"custom_id": "a", "params": params},
+    ]});
+    let answer = refusal(post("/v1/messages/batches", twice, true).await.unwrap()).await;
+    assert_eq!(
+        answer,
+        (400, "requests.1.custom_id: \"a\" is not unique".to_owned())
+    );
+
+    let streamed = json!({"requests": [{"custom_id": "a", "params": {
+        "model": "m", "max_tokens": 8, "messages": [], "stream": true,
+    }}]});
+    let answer = refusal(post("/v1/messages/batches", streamed, true).await.unwrap()).await;
+    assert_eq!(answer.0, 400, "{answer:?}");
+
+    let answer = refusal(
+        post("/v1/messages/count_tokens", params.clone(), true)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        (400, "max_tokens: Extra inputs are not permitted".to_owned())
+    );
+
+    let count = json!({"model": "m", "messages": []});
+    let answer = refusal(
+        post("/v1/messages/count_tokens", count, false)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        (400, "anthropic-version: header is required".to_owned())
+    );
+}

@@ -7,3 +7,5 @@
 //! This module holds documentation only: nothing in it is code to call.
 
 pub mod batch_runner;
+#[cfg(feature = "testing")]
+pub mod batches;

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use tracing::field::Empty;
 
 use super::Client;
+use super::paging::{self, Cursor, Pager};
 use crate::error::Error;
 use crate::platform::Endpoint;
 use crate::types::Page;
@@ -75,15 +76,6 @@ impl Source {
     }
 }
 
-/// Where the next page starts.
-#[derive(Clone, Debug, PartialEq)]
-enum Cursor {
-    Start,
-    After(String),
-    Before(String),
-    Done,
-}
-
 impl<T> Clone for Listing<T> {
     fn clone(&self) -> Self {
         Listing {
@@ -147,20 +139,8 @@ impl<T: DeserializeOwned + Send + 'static> Listing<T> {
     /// [`Error::is_connection`], ...), and with [`Error::is_unsupported`]
     /// on a platform that does not offer the API.
     pub fn pages(self) -> impl Stream<Item = Result<Page<T>, Error>> + Send + 'static {
-        let backwards = self.before_id.is_some();
-        let start = match (&self.before_id, &self.after_id) {
-            (Some(id), _) => Cursor::Before(id.clone()),
-            (None, Some(id)) => Cursor::After(id.clone()),
-            (None, None) => Cursor::Start,
-        };
-        stream::try_unfold((self, start), move |(list, cursor)| async move {
-            if cursor == Cursor::Done {
-                return Ok(None);
-            }
-            let page = list.page(&cursor).await?;
-            let next = next_cursor(&page, backwards, &cursor);
-            Ok(Some((page, (list, next))))
-        })
+        let (after, before) = (self.after_id.clone(), self.before_id.clone());
+        paging::pages(self, after, before)
     }
 
     /// The items of every page, in order.
@@ -173,71 +153,17 @@ impl<T: DeserializeOwned + Send + 'static> Listing<T> {
             .map_ok(|page| stream::iter(page.data.into_iter().map(Ok)))
             .try_flatten()
     }
+}
 
-    /// Requests the page at `cursor`.
+impl<T: DeserializeOwned + Send + 'static> Pager for Listing<T> {
+    type Page = Page<T>;
+
     async fn page(&self, cursor: &Cursor) -> Result<Page<T>, Error> {
         let expecting = self.source.expecting();
         let mut call =
             self.client
                 .call(Method::GET, self.source.endpoint(), &[], None, expecting)?;
-        {
-            let mut query = call.url.query_pairs_mut();
-            if let Some(limit) = self.limit {
-                query.append_pair("limit", &limit.to_string());
-            }
-            match cursor {
-                Cursor::After(id) => {
-                    query.append_pair("after_id", id);
-                }
-                Cursor::Before(id) => {
-                    query.append_pair("before_id", id);
-                }
-                Cursor::Start | Cursor::Done => {}
-            }
-        }
+        paging::add_query(&mut call.url, self.limit, cursor);
         self.client.call_json(&self.source.span(), &call).await
-    }
-}
-
-/// The cursor after `page`: the id at its far end while `has_more` says
-/// there is more. A cursor that would repeat the last one ends the listing
-/// rather than loop.
-fn next_cursor<T>(page: &Page<T>, backwards: bool, last: &Cursor) -> Cursor {
-    let next = match () {
-        _ if !page.has_more => Cursor::Done,
-        _ if backwards => page.first_id.clone().map_or(Cursor::Done, Cursor::Before),
-        _ => page.last_id.clone().map_or(Cursor::Done, Cursor::After),
-    };
-    if &next == last { Cursor::Done } else { next }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::types::ModelInfo;
-
-    fn page(json: &str) -> Page<ModelInfo> {
-        serde_json::from_str(json).unwrap()
-    }
-
-    #[test]
-    fn follows_the_end_ids_while_there_is_more() {
-        let ids = page(r#"{"data":[],"has_more":true,"first_id":"a","last_id":"b"}"#);
-        assert_eq!(
-            next_cursor(&ids, false, &Cursor::Start),
-            Cursor::After("b".into())
-        );
-        assert_eq!(
-            next_cursor(&ids, true, &Cursor::Start),
-            Cursor::Before("a".into())
-        );
-        let last = page(r#"{"data":[],"has_more":false,"last_id":"b"}"#);
-        assert_eq!(next_cursor(&last, false, &Cursor::Start), Cursor::Done);
-        let stuck = page(r#"{"data":[],"has_more":true}"#);
-        assert_eq!(next_cursor(&stuck, false, &Cursor::Start), Cursor::Done);
-        assert_eq!(
-            next_cursor(&ids, false, &Cursor::After("b".into())),
-            Cursor::Done
-        );
     }
 }

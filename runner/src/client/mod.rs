@@ -15,6 +15,7 @@ mod files;
 mod listing;
 mod long_request;
 mod models;
+mod paging;
 mod request;
 mod retry;
 mod version;

@@ -33,7 +33,9 @@ const MODELS: [(&str, &str, &str); 3] = [
     ),
 ];
 
-/// Fields a count refuses: only generation takes them.
+/// Fields a count refuses: only generation takes them. Written out again
+/// rather than taken from the client, so that the server checks the
+/// client instead of agreeing with it by construction.
 const GENERATION_ONLY: [&str; 10] = [
     "max_tokens",
     "temperature",

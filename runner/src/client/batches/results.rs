@@ -13,7 +13,6 @@ use reqwest::{Method, Url};
 use tracing::field::Empty;
 
 use super::{Batches, path_id};
-use crate::client::call::Call;
 use crate::client::without_password;
 use crate::error::Error;
 use crate::platform::Endpoint;
@@ -104,11 +103,8 @@ impl Batches {
             .insert(ACCEPT, HeaderValue::from_static("application/binary"));
         let span = tracing::info_span!("messages.batches.results", batch_id = id, attempt = Empty);
         let response = self.client.call_open(&span, &call).await?;
-        Ok(BatchResults::new(
-            id,
-            &call,
-            Box::pin(response.bytes_stream()),
-        ))
+        let body = Box::pin(response.bytes_stream());
+        Ok(BatchResults::new(id, without_password(&call.url), body))
     }
 }
 
@@ -194,10 +190,10 @@ struct Expected {
 }
 
 impl BatchResults {
-    fn new(batch_id: &str, call: &Call, body: Body) -> Self {
+    fn new(batch_id: &str, url: Url, body: Body) -> Self {
         BatchResults {
             batch_id: batch_id.to_owned(),
-            url: without_password(&call.url),
+            url,
             body,
             buffer: Vec::new(),
             start: 0,
@@ -399,5 +395,68 @@ impl std::fmt::Debug for BatchResults {
             .field("url", &self.url.as_str())
             .field("lines_read", &self.line)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::TryStreamExt;
+
+    use super::*;
+
+    /// The results of a body that arrives as `chunks`.
+    fn results(chunks: Vec<Vec<u8>>) -> BatchResults {
+        let chunks = chunks.into_iter().map(|c| Ok(Bytes::from(c)));
+        let body: Body = Box::pin(futures_util::stream::iter(chunks));
+        BatchResults::new("b", Url::parse("http://x.local/").unwrap(), body)
+    }
+
+    #[tokio::test]
+    async fn lines_split_anywhere_read_the_same() {
+        let file = concat!(
+            r#"{"custom_id": "a", "result": {"type": "canceled"}}"#,
+            "\r\n\n",
+            r#"{"custom_id": "b", "result": {"type": "expired"}}"#,
+            "\n",
+            r#"{"custom_id": "c", "result": {"type": "canceled"}}"#,
+        )
+        .as_bytes();
+        for i in 0..=file.len() {
+            for j in (i..=file.len()).step_by(7) {
+                let chunks = vec![file[..i].to_vec(), file[i..j].to_vec(), file[j..].to_vec()];
+                let read: Vec<String> = results(chunks)
+                    .expect_ids(["a", "b", "c"])
+                    .map_ok(|r| r.custom_id)
+                    .try_collect()
+                    .await
+                    .unwrap();
+                assert_eq!(read, ["a", "b", "c"], "split at {i} and {j}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn lines_are_numbered_from_one_blank_ones_included() {
+        let file =
+            b"\n{\"custom_id\": \"a\", \"result\": {\"type\": \"canceled\"}}\n{oops\n".to_vec();
+        let mut results = results(vec![file]);
+        assert_eq!(results.try_next().await.unwrap().unwrap().custom_id, "a");
+        let e = results.try_next().await.unwrap_err();
+        assert_eq!(e.line(), Some(3));
+        assert!(results.try_next().await.unwrap().is_none());
+    }
+
+    #[test]
+    fn results_are_read_from_the_batch_url_only_on_the_clients_origin() {
+        let endpoint = Url::parse("https://proxy.local/v1/messages/batches/b1/results").unwrap();
+        let same = "https://proxy.local/files/b1.jsonl";
+        assert_eq!(results_location(&endpoint, same).as_str(), same);
+        for other in [
+            "https://elsewhere.example/v1/messages/batches/b1/results",
+            "http://proxy.local/files/b1.jsonl",
+            "not a url",
+        ] {
+            assert_eq!(results_location(&endpoint, other), endpoint, "{other}");
+        }
     }
 }

@@ -4,6 +4,7 @@ use futures_util::{Stream, TryStreamExt, stream};
 use tracing::field::Empty;
 
 use super::Files;
+use crate::client::paging::{self, Cursor, Pager};
 use crate::error::Error;
 use crate::types::{FileMetadata, FilePage};
 
@@ -34,16 +35,6 @@ pub struct FileList {
     limit: Option<u32>,
     after_id: Option<String>,
     before_id: Option<String>,
-}
-
-/// Where the next page starts.
-#[derive(Clone, Debug, PartialEq)]
-enum Cursor {
-    Start,
-    After(String),
-    Before(String),
-    Page(String),
-    Done,
 }
 
 impl FileList {
@@ -82,20 +73,8 @@ impl FileList {
     /// Each page's request fails as [`Files::metadata`] does, less the
     /// file-specific errors.
     pub fn pages(self) -> impl Stream<Item = Result<FilePage, Error>> + Send + 'static {
-        let backwards = self.before_id.is_some();
-        let start = match (&self.before_id, &self.after_id) {
-            (Some(id), _) => Cursor::Before(id.clone()),
-            (None, Some(id)) => Cursor::After(id.clone()),
-            (None, None) => Cursor::Start,
-        };
-        stream::try_unfold((self, start), move |(list, cursor)| async move {
-            if cursor == Cursor::Done {
-                return Ok(None);
-            }
-            let page = list.page(&cursor).await?;
-            let next = next_cursor(&page, backwards, &cursor);
-            Ok(Some((page, (list, next))))
-        })
+        let (after, before) = (self.after_id.clone(), self.before_id.clone());
+        paging::pages(self, after, before)
     }
 
     /// The files of every page, in order.
@@ -108,79 +87,17 @@ impl FileList {
             .map_ok(|page| stream::iter(page.data.into_iter().map(Ok)))
             .try_flatten()
     }
+}
 
-    /// Requests the page at `cursor`.
+impl Pager for FileList {
+    type Page = FilePage;
+
     async fn page(&self, cursor: &Cursor) -> Result<FilePage, Error> {
         let mut url = self.files.url(&[])?;
-        {
-            let mut query = url.query_pairs_mut();
-            if let Some(limit) = self.limit {
-                query.append_pair("limit", &limit.to_string());
-            }
-            match cursor {
-                Cursor::After(id) => {
-                    query.append_pair("after_id", id);
-                }
-                Cursor::Before(id) => {
-                    query.append_pair("before_id", id);
-                }
-                Cursor::Page(page) => {
-                    query.append_pair("page", page);
-                }
-                Cursor::Start | Cursor::Done => {}
-            }
-        }
+        paging::add_query(&mut url, self.limit, cursor);
         let headers = self.files.headers()?;
         let span = tracing::info_span!("files.list", attempt = Empty);
         let request = || Ok(self.files.http().get(url.clone()).headers(headers.clone()));
         self.files.json(&span, &url, request, None).await
-    }
-}
-
-/// The cursor after `page`: its opaque `next_page` if it has one, else the
-/// id at its far end while `has_more` says there is more. A cursor that
-/// would repeat the last one ends the listing rather than loop.
-fn next_cursor(page: &FilePage, backwards: bool, last: &Cursor) -> Cursor {
-    let next = match &page.next_page {
-        Some(token) if !token.is_empty() => Cursor::Page(token.clone()),
-        _ if !page.has_more => Cursor::Done,
-        _ if backwards => page.first_id.clone().map_or(Cursor::Done, Cursor::Before),
-        _ => page.last_id.clone().map_or(Cursor::Done, Cursor::After),
-    };
-    if &next == last { Cursor::Done } else { next }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn page(json: &str) -> FilePage {
-        serde_json::from_str(json).unwrap()
-    }
-
-    #[test]
-    fn follows_whichever_cursor_the_page_has() {
-        let ids = page(r#"{"data":[],"has_more":true,"first_id":"a","last_id":"b"}"#);
-        assert_eq!(
-            next_cursor(&ids, false, &Cursor::Start),
-            Cursor::After("b".into())
-        );
-        assert_eq!(
-            next_cursor(&ids, true, &Cursor::Start),
-            Cursor::Before("a".into())
-        );
-        let token = page(r#"{"data":[],"next_page":"page_2"}"#);
-        assert_eq!(
-            next_cursor(&token, false, &Cursor::Start),
-            Cursor::Page("page_2".into())
-        );
-        let last = page(r#"{"data":[],"has_more":false,"last_id":"b"}"#);
-        assert_eq!(next_cursor(&last, false, &Cursor::Start), Cursor::Done);
-        let stuck = page(r#"{"data":[],"has_more":true}"#);
-        assert_eq!(next_cursor(&stuck, false, &Cursor::Start), Cursor::Done);
-        assert_eq!(
-            next_cursor(&ids, false, &Cursor::After("b".into())),
-            Cursor::Done
-        );
     }
 }

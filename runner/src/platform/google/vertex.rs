@@ -119,17 +119,8 @@ impl Platform for VertexPlatform {
 
     fn messages(&self, call: &MessagesCall<'_>) -> Result<PlatformRequest, Error> {
         let url = self.messages_url(call.model, call.stream)?;
-        let mut body: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(call.body).map_err(Error::encode)?;
-        vertex_body(&mut body, call.anthropic_version);
-        let body = serde_json::to_vec(&body).map_err(Error::encode)?;
-        let mut headers = call.headers.clone();
-        // The version travels in the body; the SDKs send no such header.
-        headers.remove("anthropic-version");
-        Ok(PlatformRequest {
-            url,
-            body: Bytes::from(body),
-            headers,
+        vertex_request(call, url, |body| {
+            vertex_body(body, call.anthropic_version);
         })
     }
 
@@ -138,17 +129,9 @@ impl Platform for VertexPlatform {
         // `model`, as the SDKs send it.
         let path = format!("{}/models/count-tokens:rawPredict", self.publisher_path());
         let url = self.url(&path, "project or region")?;
-        let mut body: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(call.body).map_err(Error::encode)?;
-        body.entry("anthropic_version")
-            .or_insert_with(|| call.anthropic_version.into());
-        let body = serde_json::to_vec(&body).map_err(Error::encode)?;
-        let mut headers = call.headers.clone();
-        headers.remove("anthropic-version");
-        Ok(PlatformRequest {
-            url,
-            body: Bytes::from(body),
-            headers,
+        vertex_request(call, url, |body| {
+            body.entry("anthropic_version")
+                .or_insert_with(|| call.anthropic_version.into());
         })
     }
 
@@ -174,6 +157,27 @@ impl Platform for VertexPlatform {
             Feature::MessageThreads | Feature::Files | Feature::Batches | Feature::Models => false,
         }
     }
+}
+
+/// `call` sent to `url`, its body rewritten by `edit`, and without the
+/// `anthropic-version` header: on Vertex the version travels in the body,
+/// and the SDKs send no such header.
+fn vertex_request(
+    call: &MessagesCall<'_>,
+    url: Url,
+    edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> Result<PlatformRequest, Error> {
+    let mut body: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(call.body).map_err(Error::encode)?;
+    edit(&mut body);
+    let body = serde_json::to_vec(&body).map_err(Error::encode)?;
+    let mut headers = call.headers.clone();
+    headers.remove("anthropic-version");
+    Ok(PlatformRequest {
+        url,
+        body: Bytes::from(body),
+        headers,
+    })
 }
 
 /// Moves a first-party Messages body to Vertex's shape: `model` out (it is
