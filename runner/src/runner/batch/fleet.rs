@@ -462,6 +462,9 @@ fn member(setup: &Setup, id: RunId, mut core: Lifecycle) -> Member {
         core.set_max_iterations(max);
     }
     core.set_record_content(setup.record_content);
+    if let Some(compaction) = &setup.compaction {
+        core.set_compaction(compaction.clone());
+    }
     let mut dispatcher = Dispatcher::new(setup.tool_concurrency);
     dispatcher.before = setup.before.clone();
     dispatcher.after = setup.after.clone();

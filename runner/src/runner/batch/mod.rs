@@ -192,6 +192,15 @@ impl BatchRunner {
         self.set(|fleet| fleet.setup.max_iterations = Some(max))
     }
 
+    /// Compacts each run's conversation as it grows, as
+    /// [`ToolRunner::compaction`](crate::ToolRunner::compaction) does: a
+    /// client-side summary request goes into the round's batch like any
+    /// other request (its usage counts too); server-side compaction rides
+    /// on the run's requests.
+    pub fn compaction(self, compaction: crate::Compaction) -> Self {
+        self.set(|fleet| fleet.setup.compaction = Some(compaction))
+    }
+
     /// Sets how many tool calls of one run's turn run at once (default
     /// [`DEFAULT_TOOL_CONCURRENCY`](crate::DEFAULT_TOOL_CONCURRENCY); at
     /// least 1).

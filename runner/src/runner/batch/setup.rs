@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::runner::hooks::{AfterToolCall, BeforeToolCall};
-use crate::runner::{DEFAULT_TOOL_CONCURRENCY, RunStore};
+use crate::runner::{Compaction, DEFAULT_TOOL_CONCURRENCY, RunStore};
 use crate::toolset::Toolset;
 
 use crate::client::Polling;
@@ -24,6 +24,8 @@ pub(super) struct Setup {
     /// Each run's iteration limit; `None` keeps a resumed run's own (and
     /// a new run's default).
     pub(super) max_iterations: Option<usize>,
+    /// How each run's conversation is compacted as it grows, if at all.
+    pub(super) compaction: Option<Compaction>,
     pub(super) tool_concurrency: usize,
     pub(super) runs_at_once: usize,
     pub(super) before: Option<Arc<dyn BeforeToolCall>>,
@@ -39,6 +41,7 @@ impl Setup {
             toolset,
             store: None,
             max_iterations: None,
+            compaction: None,
             tool_concurrency: DEFAULT_TOOL_CONCURRENCY,
             runs_at_once: DEFAULT_RUNS_AT_ONCE,
             before: None,

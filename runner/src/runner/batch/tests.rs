@@ -474,3 +474,65 @@ async fn a_run_added_twice_is_refused_before_anything_is_sent() {
     );
     assert!(api.created().is_empty());
 }
+
+#[tokio::test]
+async fn a_summary_request_goes_into_a_batch_and_compacts_its_run() {
+    // Two calls, then an answer; the summary request is told apart by the
+    // compaction prompt, its last message.
+    let api = Fake::new(|custom_id, body| {
+        let history = body["messages"].to_string();
+        let last = &body["messages"][body["messages"].as_array().unwrap().len() - 1];
+        if last["content"] == crate::DEFAULT_COMPACTION_PROMPT {
+            return reply(
+                "msg_s",
+                "end_turn",
+                json!([{"type": "text", "text": "SUMMARY"}]),
+                2,
+            );
+        }
+        let (next, stop) = if history.contains("toolu_2") {
+            (json!([{"type": "text", "text": "done"}]), "end_turn")
+        } else if history.contains("toolu_1") {
+            (
+                json!([{"type": "tool_use", "id": "toolu_2", "name": "echo", "input": {"word": custom_id}}]),
+                "tool_use",
+            )
+        } else {
+            (
+                json!([{"type": "tool_use", "id": "toolu_1", "name": "echo", "input": {"word": custom_id}}]),
+                "tool_use",
+            )
+        };
+        reply("msg", stop, next, 1)
+    });
+    let (tools, _) = echo();
+    // Every turn is past this threshold: compaction is due after each.
+    let mut runner =
+        fleet(Arc::clone(&api), tools, 1).compaction(crate::Compaction::new().threshold(1));
+    events(&mut runner).await;
+
+    let summaries: Vec<usize> = api
+        .created()
+        .iter()
+        .enumerate()
+        .filter(|(_, batch)| {
+            batch
+                .iter()
+                .any(|(_, body)| body.to_string().contains("about to be cut"))
+        })
+        .map(|(round, _)| round + 1)
+        .collect();
+    assert!(!summaries.is_empty(), "a summary request went into a batch");
+    let report = runner.into_report();
+    let run = &report.runs[0];
+    assert!(matches!(&run.outcome, RunOutcome::Finished(m) if m.text() == "done"));
+    let first = serde_json::to_value(&run.state.messages()[0])
+        .unwrap()
+        .to_string();
+    assert!(
+        first.contains("<summary>") && first.contains("SUMMARY"),
+        "{first}"
+    );
+    // The summaries' usage counts with the turns'.
+    assert_eq!(run.usage.requests, 3 + summaries.len() as u64);
+}
