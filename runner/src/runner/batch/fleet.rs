@@ -135,7 +135,7 @@ impl Fleet {
                 }) as BoxFuture<'static, _>
             })
             .collect();
-        let states = bounded(loads, self.setup.runs_at_once, false).await;
+        let states = in_order(loads, self.setup.runs_at_once).await;
         let mut members = Vec::with_capacity(runs.len());
         for ((id, params), state) in runs.iter().zip(states) {
             let core = match state {
@@ -168,7 +168,7 @@ impl Fleet {
             .map(|m| Box::pin(m.prepare()) as BoxFuture<'_, _>)
             .collect();
         // In run order, so that the events of a step are too.
-        let prepared = bounded(running, self.setup.runs_at_once, false).await;
+        let prepared = in_order(running, self.setup.runs_at_once).await;
         let mut events = Vec::new();
         let mut failed = None;
         for outcome in prepared {
@@ -243,7 +243,7 @@ impl Fleet {
             .iter()
             .filter_map(|&i| self.members[i].save())
             .collect();
-        let saved = bounded(saves, self.setup.runs_at_once, true).await;
+        let saved = as_ready(saves, self.setup.runs_at_once).await;
         saved.into_iter().collect()
     }
 
@@ -436,15 +436,14 @@ impl Fleet {
     }
 }
 
-/// Awaits `futures`, `n` at a time; their outputs, in order when
-/// `any_order` is false.
-async fn bounded<'a, T>(futures: Vec<BoxFuture<'a, T>>, n: usize, any_order: bool) -> Vec<T> {
-    let futures = stream::iter(futures);
-    if any_order {
-        futures.buffer_unordered(n).collect().await
-    } else {
-        futures.buffered(n).collect().await
-    }
+/// Awaits `futures`, `n` at a time; their outputs in their order.
+async fn in_order<T>(futures: Vec<BoxFuture<'_, T>>, n: usize) -> Vec<T> {
+    stream::iter(futures).buffered(n).collect().await
+}
+
+/// Awaits `futures`, `n` at a time; their outputs as they come.
+async fn as_ready<T>(futures: Vec<BoxFuture<'_, T>>, n: usize) -> Vec<T> {
+    stream::iter(futures).buffer_unordered(n).collect().await
 }
 
 /// The `custom_id` of run `i`'s request: unique in the batch, and valid
