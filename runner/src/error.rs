@@ -521,9 +521,11 @@ impl Error {
     }
 
     /// Whether a [`BatchRunner`](crate::BatchRunner) could not carry a run
-    /// on: its request in a batch expired (or came back without a result)
-    /// more times than it may be retried, or a batch did not end within
-    /// the longest wait. The message names the batch and the request.
+    /// on: its request in a batch errored, expired or came back without a
+    /// result, more times in a row than it may be retried
+    /// ([`BatchRunner::max_retries`](crate::BatchRunner::max_retries)). The
+    /// message names the request and its batch, and for an errored one
+    /// the API's error type and message.
     pub fn is_batch_run(&self) -> bool {
         matches!(self.inner.kind, Kind::BatchRun { .. })
     }
