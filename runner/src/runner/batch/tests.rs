@@ -536,3 +536,34 @@ async fn a_summary_request_goes_into_a_batch_and_compacts_its_run() {
     // The summaries' usage counts with the turns'.
     assert_eq!(run.usage.requests, 3 + summaries.len() as u64);
 }
+
+#[tokio::test]
+async fn a_batch_that_never_ends_is_an_error_past_the_wait_and_polling_again_waits_on() {
+    let api = Arc::new(Fake {
+        state: Mutex::default(),
+        model: Box::new(answer),
+        never_ends: true,
+    });
+    let mut runner = fleet(Arc::clone(&api), Toolset::new(), 1).polling(
+        crate::Polling::default()
+            .delays(Duration::from_millis(1), Duration::from_millis(1))
+            .within(Duration::ZERO),
+    );
+    let mut errors = Vec::new();
+    while errors.len() < 2 {
+        match runner
+            .next()
+            .await
+            .expect("the stream goes on after an error")
+        {
+            Ok(_) => {}
+            Err(error) => errors.push(error),
+        }
+    }
+    for error in &errors {
+        assert!(error.is_batch_not_ended(), "{error}");
+        assert_eq!(error.batch_id(), Some("msgbatch_1"));
+    }
+    assert_eq!(api.created().len(), 1, "waiting on is not submitting again");
+    assert!(api.state.lock().unwrap().polls >= 2);
+}
