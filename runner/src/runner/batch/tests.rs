@@ -567,3 +567,37 @@ async fn a_batch_that_never_ends_is_an_error_past_the_wait_and_polling_again_wai
     assert_eq!(api.created().len(), 1, "waiting on is not submitting again");
     assert!(api.state.lock().unwrap().polls >= 2);
 }
+
+#[tokio::test]
+async fn a_run_approved_in_the_store_goes_on_when_the_fleet_is_started_again() {
+    let api = Fake::new(echo_then_answer);
+    let store = Arc::new(Memory::default());
+    let (tools, calls) = echo();
+    let mut first = fleet(Arc::clone(&api), tools.clone(), 1)
+        .store(Arc::clone(&store))
+        .before_tool_call(|_call: crate::PendingCall| async { crate::Decision::Defer });
+    events(&mut first).await;
+    assert!(calls.lock().unwrap().is_empty());
+
+    // A human approves, from anywhere that reaches the store.
+    let id = RunId::new("run-0").unwrap();
+    let mut state = store.load(&id).await.unwrap().unwrap();
+    let call = state.pending_approvals()[0].id.clone();
+    state.approve(&call).unwrap();
+    store.save(&id, &state).await.unwrap();
+
+    let mut again = fleet(Arc::clone(&api), tools, 1).store(Arc::clone(&store));
+    let events = events(&mut again).await;
+    assert!(matches!(
+        events.last(),
+        Some(BatchEvent::RunFinished { .. })
+    ));
+    assert_eq!(*calls.lock().unwrap(), [Some("run-0:toolu_r0".to_owned())]);
+    assert_eq!(
+        api.created().len(),
+        2,
+        "the approved call's result went out in one more round"
+    );
+    let report = again.into_report();
+    assert!(matches!(&report.runs[0].outcome, RunOutcome::Finished(m) if m.text() == "done"));
+}
