@@ -13,6 +13,13 @@
 //! kept, and files added with [`ScriptedServer::add_file`] stand for the
 //! ones the code-execution container writes.
 //!
+//! And it serves the Message Batches API under `/v1/messages/batches` (a
+//! batch polls through `in_progress` to `ended`, its requests answered by
+//! the script; see [`ScriptedServer::set_batch_polls`],
+//! [`ScriptedServer::set_batch_outcome`], [`ScriptedBatch`]), the Models
+//! API under `/v1/models`, and token counting, each checking headers and
+//! bodies as the API does.
+//!
 //! Replies are built with [`Reply::text`], [`Reply::tool_use`] and
 //! [`Reply::tool_uses`] (ids unique, usage filled in; [`Reply::stop_reason`],
 //! [`Reply::streamed`] to change them), or written as JSON with

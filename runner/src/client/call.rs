@@ -12,7 +12,7 @@ use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use super::{Client, Deadline};
+use super::{Client, Deadline, read_whole};
 use crate::error::Error;
 use crate::platform::{Endpoint, unsupported_endpoint};
 
@@ -80,14 +80,8 @@ impl Client {
         span: &tracing::Span,
         call: &Call,
     ) -> Result<T, Error> {
-        let read = async |response: reqwest::Response| {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body: Bytes = response.bytes().await?;
-            Ok((status, headers, body))
-        };
         let ((status, headers, body), attempts) = self
-            .execute_request(span, &call.url, || Ok(self.build(call)), read)
+            .execute_request(span, &call.url, || Ok(self.build(call)), read_whole)
             .instrument(span.clone())
             .await?;
         serde_json::from_slice(&body).map_err(|e| {

@@ -217,12 +217,6 @@ impl Client {
             ));
         }
         let span = request_span(&request.model);
-        let read = async |response: reqwest::Response| {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = response.bytes().await?;
-            Ok((status, headers, body))
-        };
         let ((status, headers, body), attempts) = self
             .execute(
                 &span,
@@ -231,7 +225,7 @@ impl Client {
                 false,
                 &request.betas,
                 Deadline::WholeResponse,
-                read,
+                read_whole,
             )
             .instrument(span.clone())
             .await?;
@@ -623,6 +617,17 @@ impl fmt::Debug for ShownUrl<'_> {
             Err(_) => f.write_str("<not a URL>"),
         }
     }
+}
+
+/// A whole response: its status, headers and body, for decoding once the
+/// retry loop is done with it.
+pub(crate) async fn read_whole(
+    response: reqwest::Response,
+) -> Result<(StatusCode, HeaderMap, Bytes), reqwest::Error> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    Ok((status, headers, body))
 }
 
 fn request_span(model: &str) -> tracing::Span {

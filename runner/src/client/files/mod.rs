@@ -19,7 +19,6 @@ mod multipart;
 mod save;
 mod upload;
 
-use bytes::Bytes;
 use reqwest::Url;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -31,7 +30,7 @@ pub use list::FileList;
 pub use save::{SavedFile, sanitize_filename};
 pub use upload::FileUpload;
 
-use super::Client;
+use super::{Client, read_whole};
 use crate::error::Error;
 use crate::platform::Endpoint;
 use crate::types::{DeletedFile, FILES_BETA, FileMetadata};
@@ -224,15 +223,9 @@ impl Files {
         request: impl Fn() -> Result<reqwest::RequestBuilder, Error>,
         file_id: Option<&str>,
     ) -> Result<T, Error> {
-        let read = async |response: reqwest::Response| {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body: Bytes = response.bytes().await?;
-            Ok((status, headers, body))
-        };
         let sent = self
             .client
-            .execute_request(span, url, request, read)
+            .execute_request(span, url, request, read_whole)
             .instrument(span.clone())
             .await;
         let ((status, headers, body), attempts) = match (sent, file_id) {
