@@ -112,6 +112,9 @@ enum Kind {
     RunState { message: String },
     /// A run store could not load, save or delete a run's state.
     Store { message: String },
+    /// A batch runner's run could not go on: its request in a batch
+    /// errored, expired or had no result, more times than it may be retried.
+    BatchRun { message: String },
     /// A batch had not ended: when its results were asked for, or when a
     /// wait for it ran out of time.
     BatchNotEnded {
@@ -554,6 +557,24 @@ impl Error {
         Error::new(kind, Some(source.into()), 0)
     }
 
+    /// A batch runner's run that could not go on, saying why.
+    pub(crate) fn batch(message: impl Into<String>) -> Self {
+        let kind = Kind::BatchRun {
+            message: message.into(),
+        };
+        Error::new(kind, None, 0)
+    }
+
+    /// Whether a [`BatchRunner`](crate::BatchRunner) could not carry a run
+    /// on: its request in a batch errored, expired or came back without a
+    /// result, more times in a row than it may be retried
+    /// ([`BatchRunner::max_retries`](crate::BatchRunner::max_retries)). The
+    /// message names the request and its batch, and for an errored one
+    /// the API's error type and message.
+    pub fn is_batch_run(&self) -> bool {
+        matches!(self.inner.kind, Kind::BatchRun { .. })
+    }
+
     /// Whether a run state could not be used: it was written in another
     /// format version, or it was asked to approve or deny a call that is
     /// not waiting for approval. The message names the versions or the call.
@@ -765,6 +786,9 @@ impl Error {
             | Kind::DownloadIncomplete { .. }
             | Kind::BatchNotEnded { .. }
             | Kind::Store { .. } => true,
+            // A request that expired may be processed in another batch;
+            // a batch that did not end may yet.
+            Kind::BatchRun { .. } => true,
             Kind::StreamError { error_type, .. } => {
                 // The API's retryable types, and the exceptions AWS
                 // event streams name for the same conditions.
@@ -969,7 +993,9 @@ impl fmt::Display for Error {
             Kind::Io { action, path } => {
                 write!(f, "could not {action} {}", path.display())
             }
-            Kind::RunState { message } | Kind::Store { message } => f.write_str(message),
+            Kind::RunState { message } | Kind::Store { message } | Kind::BatchRun { message } => {
+                f.write_str(message)
+            }
             Kind::Middleware => match &self.inner.source {
                 Some(source) => write!(f, "middleware failed: {source}"),
                 None => f.write_str("middleware failed"),
@@ -1157,6 +1183,9 @@ impl fmt::Debug for Error {
             }
             Kind::Transport => {
                 d.field("kind", &"Transport");
+            }
+            Kind::BatchRun { message } => {
+                d.field("kind", &"BatchRun").field("message", message);
             }
             Kind::Parse { text, path } => {
                 d.field("kind", &"Parse")

@@ -114,11 +114,13 @@ pub use client::{
 pub use code_mode::CodeMode;
 pub use error::Error;
 pub use runner::{
-    AfterToolCall, Artifacts, BeforeToolCall, Compaction, DEFAULT_COMPACTION_PROMPT,
-    DEFAULT_COMPACTION_THRESHOLD, DEFAULT_MAX_CONTENT_BYTES, DEFAULT_MAX_ITERATIONS,
+    AfterToolCall, Artifacts, BatchEvent, BatchReport, BatchRunner, BeforeToolCall, Compaction,
+    DEFAULT_BATCH_RETRIES, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD,
+    DEFAULT_MAX_CONTENT_BYTES, DEFAULT_MAX_ITERATIONS, DEFAULT_RUNS_AT_ONCE,
     DEFAULT_TOOL_CONCURRENCY, Decision, FileStore, MessageThread, Messages, Mode, ParsedMessage,
-    ParsedStream, PendingCall, RunId, RunState, RunStore, StoreFuture, StreamingToolRunner,
-    Telemetry, ThreadStream, ToolRunner, ToolSearch, Turn, Turns,
+    ParsedStream, PendingCall, Progress, RunId, RunOutcome, RunReport, RunState, RunStore,
+    StoreFuture, StreamingToolRunner, Telemetry, ThreadStream, ToolRunner, ToolSearch, Turn, Turns,
+    UsageTotals,
 };
 pub use stream::{Delta, StreamEvent};
 pub use tool::{

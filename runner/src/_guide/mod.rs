@@ -11,7 +11,6 @@
 
 // One line per page, each page one file of `//!` docs whose first line is
 // its summary in the list rustdoc shows; a feature's page is gated on it.
-pub mod batches;
 pub mod builtin_tools;
 pub mod client;
 pub mod client_options;
@@ -32,6 +31,12 @@ pub mod tool_search;
 pub mod tools;
 pub mod typed_answers;
 
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod batch_runner;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod batches;
 #[cfg(feature = "bedrock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
 pub mod bedrock;

@@ -41,6 +41,7 @@ use crate::types::{
     ToolResultBlock, ToolUseBlock, code_executions,
 };
 
+use super::batch::BatchRecord;
 use super::caching::{self, PromptCaching};
 use super::compaction::{self, Compaction};
 use super::conversation;
@@ -140,6 +141,10 @@ pub(crate) struct Lifecycle {
     stage: Stage,
     /// Whether the toolset was checked for the states its tools need.
     state_checked: bool,
+    /// What a batch driver keeps with the run (its request in a batch,
+    /// its usage): carried into every state so that each save keeps it;
+    /// the loop itself never reads it.
+    batch_record: Option<BatchRecord>,
 }
 
 /// Whether the loop goes on, and if not, why not. Calls waiting for a
@@ -298,6 +303,7 @@ impl Lifecycle {
             conversation: None,
             stage: Stage::Running,
             state_checked: false,
+            batch_record: None,
         };
         core.set_telemetry(settings);
         core
@@ -888,6 +894,17 @@ impl Lifecycle {
 
     pub(crate) fn toolset(&self) -> &Toolset {
         &self.toolset
+    }
+
+    /// What a batch driver keeps with the run.
+    pub(crate) fn batch_record(&self) -> Option<&BatchRecord> {
+        self.batch_record.as_ref()
+    }
+
+    /// What a batch driver keeps with the run, to change (made empty the
+    /// first time).
+    pub(crate) fn batch_record_mut(&mut self) -> &mut BatchRecord {
+        self.batch_record.get_or_insert_default()
     }
 
     /// The code-execution version `"code"` callers stood for in the last request.

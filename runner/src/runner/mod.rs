@@ -13,6 +13,7 @@
 //!    body's state is sent unchanged.
 
 mod artifacts;
+mod batch;
 mod caching;
 mod compaction;
 mod compaction_split;
@@ -40,6 +41,10 @@ mod tool_search;
 mod turn;
 
 pub use artifacts::Artifacts;
+pub use batch::{
+    BatchEvent, BatchReport, BatchRunner, DEFAULT_BATCH_RETRIES, DEFAULT_RUNS_AT_ONCE, Progress,
+    RunOutcome, RunReport, UsageTotals,
+};
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};
 pub use message_thread::{MessageThread, ThreadStream};
@@ -337,7 +342,7 @@ impl ToolRunner<Messages> {
 /// each to the lifecycle, and saves a checkpoint after each when the
 /// runner keeps one. A failed save does not stop the calls: the first
 /// such error is returned once they are done.
-async fn run_pending_tools(
+pub(super) async fn run_pending_tools(
     core: &mut Lifecycle,
     dispatcher: &Dispatcher,
     early: HashMap<String, dispatch::Early>,

@@ -10,6 +10,7 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::batch::BatchRecord;
 use super::caching::PromptCaching;
 use super::hooks::PendingCall;
 use super::thread::ThreadState;
@@ -229,6 +230,10 @@ pub(crate) struct Saved {
     /// id was unknown); reported by the next action.
     pub(crate) expired: Option<Expired>,
     pub(crate) finished: bool,
+    /// What a [`BatchRunner`](crate::BatchRunner) keeps of the run: absent
+    /// for runs no batch drove.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) batch: Option<BatchRecord>,
 }
 
 /// A container a reply reported expired.

@@ -18,113 +18,19 @@
 //!   from the environment as each platform's `from_env` reads it, with
 //!   `<server url>` as its base URL.
 
-use std::fs::OpenOptions;
-use std::io::Write;
+#[path = "../child.rs"]
+mod child;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
+use child::{Announcing, Logs, append, give_up_after_a_while, number, say};
 use futures_util::StreamExt;
-use toolrunner::{
-    Client, FileStore, MessageParams, RunId, RunState, RunStore, State, StoreFuture, ToolCall,
-    platform, tool, toolset,
-};
-
-struct Logs {
-    dir: PathBuf,
-    pause_in: Option<String>,
-}
-
-/// Append a word to the log.
-#[tool]
-fn append(logs: State<Logs>, call: ToolCall, word: String) -> Result<String, String> {
-    let key = call
-        .idempotency_key()
-        .ok_or("the runner checkpoints, so calls have idempotency keys")?
-        .to_owned();
-    let line = format!("{key}\t{word}\n");
-    write_line(&logs.dir.join("attempts.log"), &line)?;
-    // The side effect, once per key: a call run again after a crash finds
-    // its key and does nothing twice.
-    let effects = logs.dir.join("effects.log");
-    let done = std::fs::read_to_string(&effects).unwrap_or_default();
-    if !done
-        .lines()
-        .any(|l| l.split('\t').next() == Some(key.as_str()))
-    {
-        write_line(&effects, &line)?;
-    }
-    if logs.pause_in.as_deref() == Some(word.as_str()) {
-        say(&format!("in call {word}"));
-        wait_to_be_killed();
-    }
-    Ok(format!("appended {word}"))
-}
-
-fn write_line(path: &PathBuf, line: &str) -> Result<(), String> {
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| e.to_string())?;
-    file.write_all(line.as_bytes()).map_err(|e| e.to_string())
-}
-
-/// A file store that says when it saved, and stops after the save the
-/// test asked for.
-struct Announcing {
-    inner: FileStore,
-    saves: AtomicUsize,
-    pause_at: Option<usize>,
-}
-
-impl RunStore for Announcing {
-    fn load<'a>(&'a self, run: &'a RunId) -> StoreFuture<'a, Option<RunState>> {
-        self.inner.load(run)
-    }
-
-    fn save<'a>(&'a self, run: &'a RunId, state: &'a RunState) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            self.inner.save(run, state).await?;
-            let n = self.saves.fetch_add(1, Ordering::SeqCst) + 1;
-            say(&format!("checkpoint {n}"));
-            if self.pause_at == Some(n) {
-                wait_to_be_killed();
-            }
-            Ok(())
-        })
-    }
-
-    fn delete<'a>(&'a self, run: &'a RunId) -> StoreFuture<'a, ()> {
-        self.inner.delete(run)
-    }
-}
-
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
-
-/// Blocks this thread until the test kills the process.
-fn wait_to_be_killed() -> ! {
-    loop {
-        std::thread::sleep(Duration::from_secs(60));
-    }
-}
-
-/// How long a child may live: one that hangs fails its test rather than
-/// holding it up forever.
-const LIFETIME: Duration = Duration::from_secs(120);
+use toolrunner::{Client, MessageParams, RunId, RunStore, platform, toolset};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    std::thread::spawn(|| {
-        std::thread::sleep(LIFETIME);
-        eprintln!("durable-child: still running after {LIFETIME:?}; giving up");
-        std::process::exit(3);
-    });
+    give_up_after_a_while("durable-child");
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -141,12 +47,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             "usage: durable-child <url> <store dir> <run id> <log dir> <plain|streaming>".into(),
         );
     };
-    let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
-    let store = Announcing {
-        inner: FileStore::new(store_dir),
-        saves: AtomicUsize::new(0),
-        pause_at: number("DURABLE_PAUSE_AT"),
-    };
+    let store = Announcing::new(store_dir, number("DURABLE_PAUSE_AT"));
     let logs = Logs {
         dir: PathBuf::from(log_dir),
         pause_in: std::env::var("DURABLE_PAUSE_IN").ok(),

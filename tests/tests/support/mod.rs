@@ -4,8 +4,9 @@
 //! Each test binary uses some of these, so the unused rest is allowed.
 #![allow(dead_code)]
 
-pub mod durable;
 pub mod capture;
+pub mod durable;
+pub mod kill;
 pub mod mcp_http;
 pub mod npm;
 pub mod python;

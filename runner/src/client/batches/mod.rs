@@ -16,6 +16,7 @@
 //! - [`wait`](Batches::wait): polls until the batch ends, with backoff,
 //!   within a bound ([`Polling`]).
 
+mod built;
 mod create;
 mod results;
 mod wait;

@@ -66,7 +66,7 @@ impl Polling {
     }
 
     /// The delay after poll number `poll` (from 1).
-    fn delay(&self, poll: u32) -> Duration {
+    pub(crate) fn delay(&self, poll: u32) -> Duration {
         let doublings = poll.saturating_sub(1).min(16);
         self.first_delay
             .saturating_mul(1 << doublings)

@@ -68,6 +68,7 @@ impl Lifecycle {
                 paused: self.paused,
                 expired: self.expired.clone().map(|container| Expired { container }),
                 finished: self.is_finished(),
+                batch: self.batch_record.clone(),
             },
         }
     }
@@ -103,6 +104,7 @@ impl Lifecycle {
             paused,
             expired,
             finished,
+            batch,
         } = state.saved;
         let declared = only(&toolset, &tools.declared)?;
         let live = only(&toolset, &tools.live)?;
@@ -177,6 +179,7 @@ impl Lifecycle {
             },
             // The toolset given to resume is checked as a new one would be.
             state_checked: false,
+            batch_record: batch,
         };
         core.set_telemetry(settings);
         Ok(core)
