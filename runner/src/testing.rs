@@ -57,8 +57,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-mod by_turn;
 mod batches;
+mod by_turn;
 mod files;
 mod models;
 mod paging;
@@ -71,8 +71,8 @@ pub mod platform_google;
 mod prompt_cache;
 mod wire;
 
-pub use by_turn::ByTurn;
 pub use batches::{BatchOutcome, ScriptedBatch};
+pub use by_turn::ByTurn;
 pub use files::ScriptedFile;
 #[cfg(feature = "bedrock")]
 pub use platform_aws::{

@@ -320,6 +320,12 @@ async fn errored_and_expired_requests_are_retried_then_fail_their_run_only() {
         .map(|b| b.iter().map(|(id, _)| id.as_str()).collect())
         .collect();
     assert_eq!(ids, [vec!["r0", "r1", "r2"], vec!["r0", "r1"]]);
+    // Without a thread, each request is marked for prompt caching, as the
+    // runner marks its own: the top-level mark, which the API takes.
+    for (_, request) in sent.iter().flatten() {
+        assert_eq!(request["cache_control"], json!({"type": "ephemeral"}));
+        assert!(request.get("diagnostics").is_none());
+    }
     // A retried request is the same request, and carries the whole
     // conversation: batches take no message thread.
     assert_eq!(sent[1][0].1, sent[0][0].1);

@@ -1,6 +1,7 @@
 //! The batch runner's seam ([`BatchApi`]) on the client's Message Batches
 //! API, and [`Client::batch_runner`].
 
+use crate::runner::caching;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -34,7 +35,13 @@ impl Client {
     /// ```
     pub fn batch_runner(&self, toolset: Toolset) -> BatchRunner {
         let mut runner = BatchRunner::with_api(Arc::new(self.batches()), toolset);
-        runner = runner.set(|fleet| fleet.setup.telemetry = self.telemetry().clone());
+        runner = runner.set(|fleet| {
+            fleet.setup.telemetry = self.telemetry().clone();
+            fleet.setup.caching = caching::Target {
+                diagnostics: false,
+                ..caching::target_of(self)
+            };
+        });
         runner
     }
 }

@@ -139,7 +139,9 @@ impl Fleet {
         let mut members = Vec::with_capacity(runs.len());
         for ((id, params), state) in runs.iter().zip(states) {
             let core = match state {
-                Ok(Some(state)) => Lifecycle::restore_in(state, self.setup.toolset.clone(), &self.setup.telemetry),
+                Ok(Some(state)) => {
+                    Lifecycle::restore_in(state, self.setup.toolset.clone(), &self.setup.telemetry)
+                }
                 Ok(None) => Ok(Lifecycle::new_in(
                     params.clone(),
                     self.setup.toolset.clone(),
@@ -461,6 +463,7 @@ fn member(setup: &Setup, id: RunId, mut core: Lifecycle) -> Member {
     // A batch request cannot continue a server-held thread: each carries
     // the whole conversation.
     core.set_message_threads(false);
+    core.set_caching_target(setup.caching);
     if let Some(max) = setup.max_iterations {
         core.set_max_iterations(max);
     }

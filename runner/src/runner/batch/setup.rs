@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::runner::caching;
 use crate::runner::hooks::{AfterToolCall, BeforeToolCall};
 use crate::runner::open_telemetry::Telemetry;
 use crate::runner::{Compaction, DEFAULT_TOOL_CONCURRENCY, RunStore};
@@ -36,6 +37,10 @@ pub(super) struct Setup {
     pub(super) max_retries: u32,
     /// The client's telemetry settings, which each run's spans follow.
     pub(super) telemetry: Telemetry,
+    /// How the platform takes prompt caching. Cache diagnostics stay off:
+    /// they name the previous reply of a conversation, which a batch
+    /// request is not asked to continue.
+    pub(super) caching: caching::Target,
 }
 
 impl Setup {
@@ -53,6 +58,7 @@ impl Setup {
             polling: Polling::default(),
             max_retries: DEFAULT_BATCH_RETRIES,
             telemetry: Telemetry::default(),
+            caching: caching::Target::default(),
         }
     }
 }
