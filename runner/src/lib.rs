@@ -134,6 +134,11 @@ pub use types::{
 /// - `name = "..."`: the tool's name (default: the function's).
 /// - `description = "..."`: what the tool does (default: the doc comment).
 /// - `allowed_callers = ["direct", "code"]`: who may call it (default `["direct"]`).
+///   `"code"` is programmatic tool calling: a runner whose toolset has such a
+///   tool adds the API's code-execution tool (`code_execution_20260120`) to
+///   every request, and says so once at debug level (`tracing`). Code mode
+///   (module `code_mode`, feature `code-mode`) reads the same option, but
+///   runs the code here instead.
 /// - `strict = true`, `defer_loading = true`: passed to the API.
 /// - `input_examples = [{...}]`, `eager_input_streaming`: example inputs and
 ///   eager input streaming, sent as the API documents them.

@@ -57,6 +57,15 @@
 //! only. No tool of a code-mode toolset advertises code callers, so the
 //! runner never adds the API's code-execution tool for them.
 //!
+//! The same `"code"` on a tool given to a runner *without* `CodeMode` means
+//! programmatic tool calling on Anthropic's side: the runner then adds the
+//! API's code-execution tool (`code_execution_20260120`) to every request,
+//! and the model may run code in an Anthropic container. It says so once
+//! per runner, at debug level (`RUST_LOG=toolrunner=debug`), naming the
+//! tools that caused it. Wrap such a toolset in `CodeMode` before handing it
+//! to a runner, or keep a second toolset without code callers, if that is
+//! not what you want.
+//!
 //! # Calls, results and errors
 //!
 //! A call from the program goes through [`Toolset::call`], like a direct
