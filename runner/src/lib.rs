@@ -238,6 +238,38 @@ macro_rules! code_mode_worker {
     };
 }
 
+/// An [`McpServer`](mcp::McpServer) of `toolset` that gives clients your
+/// package's name and version (`serverInfo` in the MCP handshake), read
+/// from cargo's `CARGO_PKG_NAME` and `CARGO_PKG_VERSION` where the macro is
+/// written (feature `mcp`).
+///
+/// # Examples
+///
+/// ```
+/// use toolrunner::{mcp_server, tool, toolset};
+///
+/// /// Add two integers.
+/// #[tool]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// let server = mcp_server!(toolset![add]);
+/// // The same as:
+/// let server = toolrunner::mcp::McpServer::new(toolset![add])
+///     .with_server_info(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+/// ```
+#[cfg(feature = "mcp")]
+#[macro_export]
+macro_rules! mcp_server {
+    ($toolset:expr $(,)?) => {
+        $crate::mcp::McpServer::new($toolset).with_server_info(
+            ::core::env!("CARGO_PKG_NAME"),
+            ::core::env!("CARGO_PKG_VERSION"),
+        )
+    };
+}
+
 /// Collects `#[tool]` functions into a [`Toolset`]: `toolset![a, b, c]`.
 ///
 /// It takes paths to functions marked [`#[tool]`](macro@tool), as a call

@@ -766,7 +766,12 @@ async fn the_crates_server_over_streamable_http_round_trips_through_mcp_client()
     let client = McpClient::http(http.url())
         .await
         .expect("connect over http");
-    assert_eq!(client.server_name(), "toolrunner");
+    // Named after the serving executable: this test binary.
+    let executable = std::env::current_exe().unwrap();
+    assert_eq!(
+        Some(client.server_name()),
+        executable.file_stem().and_then(|stem| stem.to_str())
+    );
     let tools = client
         .toolset(&McpToolOptions::new().prefix("calc_"))
         .await

@@ -5,3 +5,6 @@
 //! a doctest, so the guide cannot drift from the code.
 //!
 //! This module holds documentation only: nothing in it is code to call.
+
+#[cfg(feature = "mcp")]
+pub mod mcp_by_hand;
