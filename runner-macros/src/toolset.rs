@@ -44,8 +44,9 @@ pub(crate) fn toolset(input: TokenStream) -> TokenStream {
     let written: Vec<String> = paths.iter().map(|path| path_string(path)).collect();
 
     // Each path is named once, by an alias, and the aliases are used
-    // everywhere else, each mention spanned on its path: a path that is not
-    // a tool then gets exactly one error, on the path, instead of one per use.
+    // everywhere else, each mention spanned on the name the path ends with:
+    // a path that is not a tool then gets exactly one error, on that name,
+    // instead of one per use.
     let alias = |i: usize| Ident::new(&format!("__ToolrunnerTool{i}"), paths[i].span());
     let declarations = declarations(&paths, &written, &alias);
     // The hidden struct of a tool is visible crate-wide; the function's own
@@ -68,7 +69,7 @@ pub(crate) fn toolset(input: TokenStream) -> TokenStream {
     }
     let checks = name_checks(&paths, &written, &unique, &alias);
     let tools = (0..paths.len()).map(|i| {
-        let (span, alias) = (paths[i].span(), alias(i));
+        let (span, alias) = (last_ident_span(paths[i]), alias(i));
         let p = private_at(span);
         quote_spanned!(span=> <#alias as #p::ToolFn>::__tool())
     });
@@ -110,7 +111,7 @@ fn declarations(
         .zip(&aliases)
         .map(|(path, alias)| quote!(#path as #alias));
     let marked_checks = paths.iter().zip(written).zip(&aliases).map(|((path, written), alias)| {
-        let span = path.span();
+        let span = last_ident_span(path);
         let p = private_at(span);
         let function = path.segments.last().map_or_else(String::new, |s| s.ident.to_string());
         let message = format!(
@@ -151,7 +152,7 @@ fn name_checks(
         return TokenStream::new();
     }
     let names = unique.iter().map(|&i| {
-        let (span, alias) = (paths[i].span(), alias(i));
+        let (span, alias) = (last_ident_span(paths[i]), alias(i));
         let p = private_at(span);
         quote_spanned!(span=> <#alias as #p::ToolFn>::NAME)
     });

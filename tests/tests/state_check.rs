@@ -206,5 +206,10 @@ async fn a_wrapped_state_is_named_with_the_fix() {
 
     // The fixes work.
     let inventory = std::sync::Arc::new(Inventory { count: 3 });
-    assert!(toolset![stock].with_shared_state(inventory).check_state().is_ok());
+    assert!(
+        toolset![stock]
+            .with_shared_state(inventory)
+            .check_state()
+            .is_ok()
+    );
 }

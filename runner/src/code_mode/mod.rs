@@ -137,6 +137,36 @@
 //! own worker). [`Isolation::InProcess`] runs programs on a blocking thread
 //! of this process instead: for trusted code and tests only.
 //!
+//! # Disk and build time of the worker
+//!
+//! The worker binary links monty, a whole Python interpreter, so it is not
+//! small; in a debug build, debug info makes most of its size. Measured on
+//! a small app with `code-mode` (Rust 1.95, Linux, the default `dev`
+//! profile): the app is 210 MB and the worker 184 MB, of which 12.9 MB is
+//! code and about 160 MB debug info. About two fifths of the worker's
+//! debug info (25 of 63 MB of `.debug_info`) describes crates only the
+//! host runs (the HTTP client, TLS, JSON Schema validation, tokio): the
+//! linker drops their code from the worker, but not their debug info,
+//! because the worker's code shares object files with the rest of the
+//! crate.
+//!
+//! Debug info of dependencies is rarely read. Turn it off for them in your
+//! `Cargo.toml`, and keep it for your own code:
+//!
+//! ```toml
+//! [profile.dev.package."*"]
+//! debug = false  # or "line-tables-only", to keep file:line in backtraces
+//! ```
+//!
+//! With `debug = false`, the same app is 54 MB and its worker 29 MB (the
+//! `target/debug` folder 0.9 GB instead of 2.3 GB), and relinking after a
+//! change takes about half as long (worker 2.3 s to 1.1 s, app 2.8 s to
+//! 1.6 s, on a loaded 2-core machine). The setting applies to every
+//! binary of your package: profiles cannot single out one binary. To
+//! build the worker once rather than with every debug build, install it
+//! (`cargo install toolrunner --features code-mode --bin toolrunner-worker`,
+//! a release build) and point [`Worker::at`] or `TOOLRUNNER_WORKER` at it.
+//!
 //! Integers beyond 64 bits cannot be tool arguments (a
 //! [`serde_json::Value`] cannot hold them); passing one raises `TypeError`.
 
