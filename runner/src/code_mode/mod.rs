@@ -150,8 +150,26 @@
 //! because the worker's code shares object files with the rest of the
 //! crate.
 //!
-//! Debug info of dependencies is rarely read. Turn it off for them in your
-//! `Cargo.toml`, and keep it for your own code:
+//! The worker's debug info is rarely read. On Linux, one line in your
+//! package's build script leaves it out of the worker only, with no
+//! rebuild of anything else: the worker drops from 184 MB to 27 MB, and
+//! relinking it after a change takes about 3.8 s instead of 6 s (on a
+//! 2-core machine under heavy load), while your program keeps all of its
+//! debug info.
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+//!         println!("cargo::rustc-link-arg-bin=toolrunner-worker=-Wl,--strip-debug");
+//!     }
+//! }
+//! ```
+//!
+//! A worker panic then has no file and line in its backtrace. Debug info
+//! of dependencies is rarely read either: turning it off in `Cargo.toml`
+//! shrinks every binary of the package, your program too, at the cost of
+//! one rebuild:
 //!
 //! ```toml
 //! [profile.dev.package."*"]
@@ -161,11 +179,10 @@
 //! With `debug = false`, the same app is 54 MB and its worker 29 MB (the
 //! `target/debug` folder 0.9 GB instead of 2.3 GB), and relinking after a
 //! change takes about half as long (worker 2.3 s to 1.1 s, app 2.8 s to
-//! 1.6 s, on a loaded 2-core machine). The setting applies to every
-//! binary of your package: profiles cannot single out one binary. To
-//! build the worker once rather than with every debug build, install it
-//! (`cargo install toolrunner --features code-mode --bin toolrunner-worker`,
-//! a release build) and point [`Worker::at`] or `TOOLRUNNER_WORKER` at it.
+//! 1.6 s, on a loaded 2-core machine). To build the worker once rather
+//! than with every debug build, install it (`cargo install toolrunner
+//! --features code-mode --bin toolrunner-worker`, a release build) and
+//! point [`Worker::at`] or `TOOLRUNNER_WORKER` at it.
 //!
 //! Integers beyond 64 bits cannot be tool arguments (a
 //! [`serde_json::Value`] cannot hold them); passing one raises `TypeError`.
