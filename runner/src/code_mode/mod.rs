@@ -158,11 +158,9 @@
 //! debug info.
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
-//!         println!("cargo::rustc-link-arg-bin=toolrunner-worker=-Wl,--strip-debug");
-//!     }
+//! // In `fn main` of build.rs:
+//! if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+//!     println!("cargo::rustc-link-arg-bin=toolrunner-worker=-Wl,--strip-debug");
 //! }
 //! ```
 //!
