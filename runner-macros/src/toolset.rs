@@ -93,9 +93,9 @@ pub(crate) fn toolset(input: TokenStream) -> TokenStream {
 /// A `use` imports whatever the path names, in each namespace: for a
 /// function without `#[tool]`, nothing in the type namespace. There the
 /// alias falls back to a glob import of `FunctionWithoutTool`, which names
-/// and `use`s shadow, and a check spanned on the path says that the
-/// function needs `#[tool]`: rustc's own error ("expected type, found
-/// function") would not say what to do.
+/// and `use`s shadow, and a check spanned on the function's name says that
+/// it needs `#[tool]`: rustc's own error ("expected type, found function")
+/// would not say what to do.
 fn declarations(
     paths: &[&Path],
     written: &[String],
