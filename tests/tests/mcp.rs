@@ -995,8 +995,11 @@ async fn a_child_server_killed_mid_run_turns_calls_into_error_results() {
     assert!(child.is_closed());
 
     let requests = server.requests();
+    // The child is this test binary, and a server is named after its executable.
+    let executable = std::env::current_exe().unwrap();
+    let name = executable.file_stem().unwrap().to_string_lossy();
     let closed =
-        "the connection to mcp server `toolrunner` is closed (the server exited or hung up)";
+        format!("the connection to mcp server `{name}` is closed (the server exited or hung up)");
     assert_eq!(
         tool_results(&requests, 1),
         json!([{"type": "tool_result", "tool_use_id": "toolu_1", "is_error": true,
