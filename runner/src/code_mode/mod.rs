@@ -175,7 +175,8 @@
 //! ```
 //!
 //! With `debug = false`, the same app is 54 MB and its worker 29 MB (the
-//! `target/debug` folder 0.9 GB instead of 2.3 GB), and relinking after a
+//! `target/debug` folder 0.9 GB instead of 2.3 GB; with
+//! `"line-tables-only"`, 91 MB and 67 MB), and relinking after a
 //! change takes about half as long (worker 2.3 s to 1.1 s, app 2.8 s to
 //! 1.6 s, on a loaded 2-core machine). To build the worker once rather
 //! than with every debug build, install it (`cargo install toolrunner
