@@ -362,19 +362,36 @@ fn check_owned(cx: &Ctxt, ty: &Type) -> bool {
     struct Finder<'a> {
         cx: &'a Ctxt,
         ok: bool,
+        /// The parameter's whole type.
+        top: &'a Type,
     }
 
     impl<'ast> Visit<'ast> for Finder<'_> {
         fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
             self.ok = false;
-            self.cx.error_spanned_by(
-                r,
+            let owned = owned_suggestion(&r.elem);
+            let whole = matches!(peel(self.top), Type::Reference(top) if std::ptr::eq(top, r));
+            let message = if whole && type_path(&r.elem).is_some() && owned == type_string(&r.elem)
+            {
+                // A reference to a type of the user's may be meant as
+                // state: say both ways, the value or the state.
+                let mutable = if r.mutability.is_some() {
+                    "; put what calls change behind a `Mutex`"
+                } else {
+                    ""
+                };
                 format!(
-                    "a tool parameter must be an owned type, read from JSON: use `{}` instead of `{}`",
-                    owned_suggestion(&r.elem),
+                    "a tool parameter cannot be a reference: use `{owned}` for a value the model sends, \
+                     read from JSON, or `State<{owned}>` for state the toolset holds \
+                     (`.with_state(..)`{mutable})"
+                )
+            } else {
+                format!(
+                    "a tool parameter must be an owned type, read from JSON: use `{owned}` instead of `{}`",
                     type_string(r)
-                ),
-            );
+                )
+            };
+            self.cx.error_spanned_by(r, message);
             // The reference is reported as a whole; no need to look inside.
         }
 
@@ -399,7 +416,11 @@ fn check_owned(cx: &Ctxt, ty: &Type) -> bool {
         }
     }
 
-    let mut finder = Finder { cx, ok: true };
+    let mut finder = Finder {
+        cx,
+        ok: true,
+        top: ty,
+    };
     finder.visit_type(ty);
     finder.ok
 }

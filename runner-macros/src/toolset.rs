@@ -41,16 +41,14 @@ pub(crate) fn toolset(input: TokenStream) -> TokenStream {
     let p = private();
     let paths: Vec<&Path> = input.paths.iter().collect();
     let cx = Ctxt::new();
+    let written: Vec<String> = paths.iter().map(|path| path_string(path)).collect();
 
-    // Each path is named once, by a type alias, and the aliases are used
-    // everywhere else, each mention spanned on its path: a path that is not a
-    // tool (a function without `#[tool]`) then gets exactly one error, on
-    // the path, instead of one per use.
+    // Each path is named once, by an alias, and the aliases are used
+    // everywhere else, each mention spanned on the name the path ends with:
+    // a path that is not a tool then gets exactly one error, on that name,
+    // instead of one per use.
     let alias = |i: usize| Ident::new(&format!("__ToolrunnerTool{i}"), paths[i].span());
-    let declarations = (0..paths.len()).map(|i| {
-        let (path, alias) = (paths[i], alias(i));
-        quote_spanned!(path.span()=> type #alias = #path;)
-    });
+    let declarations = declarations(&paths, &written, &alias);
     // The hidden struct of a tool is visible crate-wide; the function's own
     // visibility says who may list it. Naming the function checks that, and
     // a private one fails as "function `x` is private", on its path.
@@ -61,7 +59,6 @@ pub(crate) fn toolset(input: TokenStream) -> TokenStream {
 
     // Paths written the same way are the same tool: one clear error, and
     // the name check below skips the repeat (it would fire too).
-    let written: Vec<String> = paths.iter().map(|path| path_string(path)).collect();
     let mut unique: Vec<usize> = Vec::new();
     for (j, second) in written.iter().enumerate() {
         if written[..j].contains(second) {
@@ -72,7 +69,7 @@ pub(crate) fn toolset(input: TokenStream) -> TokenStream {
     }
     let checks = name_checks(&paths, &written, &unique, &alias);
     let tools = (0..paths.len()).map(|i| {
-        let (span, alias) = (paths[i].span(), alias(i));
+        let (span, alias) = (last_ident_span(paths[i]), alias(i));
         let p = private_at(span);
         quote_spanned!(span=> <#alias as #p::ToolFn>::__tool())
     });
@@ -83,11 +80,59 @@ pub(crate) fn toolset(input: TokenStream) -> TokenStream {
 
     quote! {{
         #errors
-        #(#declarations)*
+        #declarations
         #(#visibility_checks)*
         #checks
         #p::toolset(#p::Vec::from([#(#tools),*]))
     }}
+}
+
+/// Names each path by its alias, in the type namespace, where `#[tool]`
+/// puts the hidden type that shares the function's name.
+///
+/// A `use` imports whatever the path names, in each namespace: for a
+/// function without `#[tool]`, nothing in the type namespace. There the
+/// alias falls back to a glob import of `FunctionWithoutTool`, which names
+/// and `use`s shadow, and a check spanned on the function's name says that
+/// it needs `#[tool]`: rustc's own error ("expected type, found function")
+/// would not say what to do.
+fn declarations(
+    paths: &[&Path],
+    written: &[String],
+    alias: &dyn Fn(usize) -> Ident,
+) -> TokenStream {
+    if paths.is_empty() {
+        return TokenStream::new();
+    }
+    let p = private();
+    let aliases: Vec<Ident> = (0..paths.len()).map(alias).collect();
+    let imports = paths
+        .iter()
+        .zip(&aliases)
+        .map(|(path, alias)| quote!(#path as #alias));
+    let marked_checks = paths.iter().zip(written).zip(&aliases).map(|((path, written), alias)| {
+        let span = last_ident_span(path);
+        let p = private_at(span);
+        let function = path.segments.last().map_or_else(String::new, |s| s.ident.to_string());
+        let message = format!(
+            "`{written}` is not a tool: `toolset!` takes functions marked with `#[tool]`, so add `#[tool]` to `fn {function}`"
+        );
+        quote_spanned! {span=>
+            const _: () = if !<#alias as #p::ToolFn>::__MARKED {
+                #p::core::panic!(#message)
+            };
+        }
+    });
+    quote! {
+        #[allow(unused_imports, unreachable_pub)]
+        mod __toolrunner_fallback {
+            #(pub use #p::FunctionWithoutTool as #aliases;)*
+        }
+        #[allow(unused_imports)]
+        use __toolrunner_fallback::*;
+        #(#[allow(unused_imports)] use #imports;)*
+        #(#marked_checks)*
+    }
 }
 
 /// Checks that no two tools share a name. Names are only known once the
@@ -107,7 +152,7 @@ fn name_checks(
         return TokenStream::new();
     }
     let names = unique.iter().map(|&i| {
-        let (span, alias) = (paths[i].span(), alias(i));
+        let (span, alias) = (last_ident_span(paths[i]), alias(i));
         let p = private_at(span);
         quote_spanned!(span=> <#alias as #p::ToolFn>::NAME)
     });

@@ -143,6 +143,11 @@ pub use types::{
 /// - `name = "..."`: the tool's name (default: the function's).
 /// - `description = "..."`: what the tool does (default: the doc comment).
 /// - `allowed_callers = ["direct", "code"]`: who may call it (default `["direct"]`).
+///   `"code"` is programmatic tool calling: a runner whose toolset has such a
+///   tool adds the API's code-execution tool (`code_execution_20260120`) to
+///   every request, and says so once at debug level (`tracing`). Code mode
+///   (module `code_mode`, feature `code-mode`) reads the same option, but
+///   runs the code here instead.
 /// - `strict = true`, `defer_loading = true`: passed to the API.
 /// - `input_examples = [{...}]`, `eager_input_streaming`: example inputs and
 ///   eager input streaming, sent as the API documents them.
@@ -239,6 +244,38 @@ macro_rules! code_mode_worker {
         fn main() -> ::std::process::ExitCode {
             $crate::code_mode::worker_main()
         }
+    };
+}
+
+/// An [`McpServer`](mcp::McpServer) of `toolset` that gives clients your
+/// package's name and version (`serverInfo` in the MCP handshake), read
+/// from cargo's `CARGO_PKG_NAME` and `CARGO_PKG_VERSION` where the macro is
+/// written (feature `mcp`).
+///
+/// # Examples
+///
+/// ```
+/// use toolrunner::{mcp_server, tool, toolset};
+///
+/// /// Add two integers.
+/// #[tool]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// let server = mcp_server!(toolset![add]);
+/// // The same as:
+/// let server = toolrunner::mcp::McpServer::new(toolset![add])
+///     .with_server_info(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+/// ```
+#[cfg(feature = "mcp")]
+#[macro_export]
+macro_rules! mcp_server {
+    ($toolset:expr $(,)?) => {
+        $crate::mcp::McpServer::new($toolset).with_server_info(
+            ::core::env!("CARGO_PKG_NAME"),
+            ::core::env!("CARGO_PKG_VERSION"),
+        )
     };
 }
 

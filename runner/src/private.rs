@@ -38,9 +38,15 @@ pub trait ToolFn: Send + Sync + 'static {
     /// Parses `input`, runs the function and converts its result.
     fn call(input: Value, cx: ToolContext) -> ToolFuture<'static>;
 
+    /// False only for [`FunctionWithoutTool`], which `toolset!` reaches
+    /// for a function without `#[tool]`, and refuses with an error that
+    /// says so.
+    #[doc(hidden)]
+    const __MARKED: bool = true;
+
     /// The shared tool, for `toolset!`. The macro names a tool only as
     /// `<path as ToolFn>`, so that a path that is not a tool gets one error
-    /// ("expected type, found function") rather than several different ones.
+    /// rather than several different ones.
     #[doc(hidden)]
     fn __tool() -> Arc<dyn Tool>
     where
@@ -50,6 +56,26 @@ pub trait ToolFn: Send + Sync + 'static {
             definition: Self::definition,
             call: Self::call,
         })
+    }
+}
+
+/// What `toolset!` finds in the type namespace for a path with nothing
+/// there: a function without `#[tool]` (the hidden type of a tool shares
+/// the function's name there). `toolset!` then fails at compile time on
+/// [`ToolFn::__MARKED`], saying the function needs `#[tool]`, rather than
+/// letting rustc say "expected type, found function".
+pub struct FunctionWithoutTool {}
+
+impl ToolFn for FunctionWithoutTool {
+    const NAME: &'static str = "";
+    const __MARKED: bool = false;
+
+    fn definition() -> &'static ToolDefinition {
+        unreachable!("`toolset!` refuses a function without `#[tool]` at compile time")
+    }
+
+    fn call(_: Value, _: ToolContext) -> ToolFuture<'static> {
+        unreachable!("`toolset!` refuses a function without `#[tool]` at compile time")
     }
 }
 
@@ -104,7 +130,8 @@ impl NameClash {
     /// Compares tool `index` with every tool before it.
     pub const fn find(names: &[&'static str], paths: &[&'static str], index: usize) -> NameClash {
         let mut i = 0;
-        while i < index {
+        // A function without `#[tool]` has no name (its own error says so).
+        while i < index && !names[index].is_empty() {
             if str_eq(names[i], names[index]) {
                 return NameClash {
                     first: paths[i],

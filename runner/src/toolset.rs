@@ -394,6 +394,7 @@ impl Toolset {
                 return Err(ToolsetError::MissingState {
                     tool: entry.name.to_string(),
                     state: missing.type_name(),
+                    given: self.states.wrapping(missing.type_name()),
                 });
             }
         }
@@ -417,6 +418,7 @@ impl Toolset {
                 return Err(ToolsetError::MissingState {
                     tool: entry.name.to_string(),
                     state: missing.type_name(),
+                    given: states.wrapping(missing.type_name()),
                 });
             }
         }
@@ -508,6 +510,9 @@ pub enum ToolsetError {
         tool: String,
         /// The state's type name.
         state: &'static str,
+        /// A state the toolset holds instead that wraps the one needed,
+        /// such as `alloc::sync::Arc<app::Db>` given for `app::Db`.
+        given: Option<&'static str>,
     },
 }
 
@@ -521,9 +526,30 @@ impl fmt::Display for ToolsetError {
                 f,
                 "invalid tool name `{name}`: names are 1 to 64 of a-z, A-Z, 0-9, `_` and `-`"
             ),
-            ToolsetError::MissingState { tool, state } => write!(
+            ToolsetError::MissingState {
+                tool,
+                state,
+                given: None,
+            } => write!(
                 f,
                 "tool `{tool}` needs a state of type `{state}`, which the toolset was not given: add it with `.with_state(...)`"
+            ),
+            // `with_state(Arc::new(db))` holds an `Arc<Db>`, not a `Db`.
+            ToolsetError::MissingState {
+                tool,
+                state,
+                given: Some(given),
+            } if given.starts_with("alloc::sync::Arc<") => write!(
+                f,
+                "tool `{tool}` needs a state of type `{state}`, but the toolset was given `{given}`, another type: give the `Arc` with `.with_shared_state(arc)`, or the value itself with `.with_state(value)`"
+            ),
+            ToolsetError::MissingState {
+                tool,
+                state,
+                given: Some(given),
+            } => write!(
+                f,
+                "tool `{tool}` needs a state of type `{state}`, but the toolset was given `{given}`, another type: take `State<{given}>` in the tool, or give the toolset a `{state}` with `.with_state(...)`"
             ),
         }
     }

@@ -766,7 +766,12 @@ async fn the_crates_server_over_streamable_http_round_trips_through_mcp_client()
     let client = McpClient::http(http.url())
         .await
         .expect("connect over http");
-    assert_eq!(client.server_name(), "toolrunner");
+    // Named after the serving executable: this test binary.
+    let executable = std::env::current_exe().unwrap();
+    assert_eq!(
+        Some(client.server_name()),
+        executable.file_stem().and_then(|stem| stem.to_str())
+    );
     let tools = client
         .toolset(&McpToolOptions::new().prefix("calc_"))
         .await
@@ -990,8 +995,11 @@ async fn a_child_server_killed_mid_run_turns_calls_into_error_results() {
     assert!(child.is_closed());
 
     let requests = server.requests();
+    // The child is this test binary, and a server is named after its executable.
+    let executable = std::env::current_exe().unwrap();
+    let name = executable.file_stem().unwrap().to_string_lossy();
     let closed =
-        "the connection to mcp server `toolrunner` is closed (the server exited or hung up)";
+        format!("the connection to mcp server `{name}` is closed (the server exited or hung up)");
     assert_eq!(
         tool_results(&requests, 1),
         json!([{"type": "tool_result", "tool_use_id": "toolu_1", "is_error": true,

@@ -266,7 +266,7 @@ async fn a_server_without_tokens_serves_no_metadata() {
 #[tokio::test]
 async fn a_missing_scope_is_refused_with_403_before_the_tool_runs() {
     let (tools, deletes) = notes();
-    let server = McpServer::new(tools)
+    let server = toolrunner::mcp_server!(tools)
         .http()
         .bearer_token(
             "reader-token",
@@ -332,7 +332,7 @@ async fn a_missing_scope_is_refused_with_403_before_the_tool_runs() {
     assert_eq!(
         refused,
         ToolOutput::error(
-            "mcp server `toolrunner` refused the call to `delete_note`: the token lacks scope `notes:write`"
+            "mcp server `toolrunner-tests` refused the call to `delete_note`: the token lacks scope `notes:write`"
         )
     );
     assert_eq!(deletes.0.load(Ordering::SeqCst), 0, "the tool ran");

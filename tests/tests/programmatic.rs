@@ -873,3 +873,92 @@ async fn calls_from_the_container_meet_the_hooks() {
     );
     assert_eq!(server.requests().len(), 3);
 }
+
+/// The debug events of the `toolrunner` crate, as `message` and fields.
+#[derive(Clone, Default)]
+struct DebugEvents(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for DebugEvents {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.target().starts_with("toolrunner") && *metadata.level() == tracing::Level::DEBUG
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Fields(String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!(" {}={value:?}", field.name()));
+            }
+        }
+        let mut fields = Fields(String::new());
+        event.record(&mut fields);
+        self.0.lock().unwrap().push(fields.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test]
+async fn the_added_code_execution_tool_is_logged_once_per_runner_naming_its_callers() {
+    let events = DebugEvents::default();
+    let _guard = tracing::subscriber::set_default(events.clone());
+    let added = || {
+        events
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.contains("adding the code-execution tool"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let server = server(vec![
+        message(
+            "msg_1",
+            json!([direct("toolu_1", "add", json!({"a": 1, "b": 2}))]),
+            "tool_use",
+        ),
+        message("msg_2", json!([text("3")]), "end_turn"),
+        message("msg_3", json!([text("hi")]), "end_turn"),
+    ])
+    .await;
+    client(&server)
+        .tool_runner(params(), toolset![direct_only, add])
+        .message_threads(false)
+        .until_done()
+        .await
+        .expect("run");
+    // Two requests, each with the tool, and one event.
+    assert_eq!(server.requests().len(), 2);
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r["tools"][0] == json!({"type": V, "name": "code_execution"}))
+    );
+    assert_eq!(
+        added(),
+        [format!(
+            " message=adding the code-execution tool to requests, for tools callable from code (programmatic tool calling) tool={V} callable_from_code=[\"add\"]"
+        )]
+    );
+
+    // Another runner says it again; one without code callers does not.
+    client(&server)
+        .tool_runner(params(), toolset![add])
+        .until_done()
+        .await
+        .expect("run");
+    assert_eq!(added().len(), 2);
+    let quiet = self::server(vec![message("msg_1", json!([text("hi")]), "end_turn")]).await;
+    client(&quiet)
+        .tool_runner(params(), toolset![direct_only])
+        .until_done()
+        .await
+        .expect("run");
+    assert_eq!(added().len(), 2);
+}

@@ -57,6 +57,7 @@ fn the_definition_lists_the_states_the_tool_needs() {
         Err(ToolsetError::MissingState {
             tool: "stock".into(),
             state: "state_check::Inventory",
+            given: None,
         })
     );
     assert_eq!(tools.check_state().unwrap_err().to_string(), MISSING);
@@ -158,5 +159,57 @@ async fn added_tools_bring_their_state_or_are_refused() {
     assert_eq!(
         last_message(&server.requests()[1])["content"][0]["content"],
         "3"
+    );
+}
+
+#[tokio::test]
+async fn a_wrapped_state_is_named_with_the_fix() {
+    // `with_state(Arc::new(..))` holds an `Arc<Inventory>`, not an `Inventory`.
+    let arc = toolset![stock].with_state(std::sync::Arc::new(Inventory { count: 3 }));
+    let error = arc.check_state().unwrap_err();
+    assert_eq!(
+        error,
+        ToolsetError::MissingState {
+            tool: "stock".into(),
+            state: "state_check::Inventory",
+            given: Some("alloc::sync::Arc<state_check::Inventory>"),
+        }
+    );
+    let expected = "tool `stock` needs a state of type `state_check::Inventory`, but the toolset was given `alloc::sync::Arc<state_check::Inventory>`, another type: give the `Arc` with `.with_shared_state(arc)`, or the value itself with `.with_state(value)`";
+    assert_eq!(error.to_string(), expected);
+
+    // The runner says so before its first request; a call made anyway says
+    // it to the model.
+    let server = ScriptedServer::start(Sequence::new([Reply::text("unused")]))
+        .await
+        .unwrap();
+    let mut runner = client(&server).tool_runner(params(), arc.clone());
+    let error = runner.next().await.expect("an item").unwrap_err();
+    assert_eq!(error.to_string(), expected);
+    let out = arc
+        .call("stock", serde_json::json!({}), ToolCall::new("toolu_1"))
+        .await;
+    assert!(out.is_error);
+    assert_eq!(out.text_content(), format!("could not run: {expected}"));
+
+    // Another wrapper: the tool could take it instead.
+    let mutex = toolset![stock].with_state(std::sync::Mutex::new(Inventory { count: 3 }));
+    let error = mutex.check_state().unwrap_err().to_string();
+    assert!(
+        error.starts_with("tool `stock` needs a state of type `state_check::Inventory`, but the toolset was given `std::sync::"),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("Mutex<state_check::Inventory>>` in the tool, or give the toolset a `state_check::Inventory` with `.with_state(...)`"),
+        "{error}"
+    );
+
+    // The fixes work.
+    let inventory = std::sync::Arc::new(Inventory { count: 3 });
+    assert!(
+        toolset![stock]
+            .with_shared_state(inventory)
+            .check_state()
+            .is_ok()
     );
 }

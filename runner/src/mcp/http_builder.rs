@@ -97,6 +97,8 @@ pub struct McpHttpBuilder {
     metadata: ResourceMetadata,
     allow_unauthenticated: bool,
     limits: Limits,
+    /// Set at serve time, so that `rmcp_config` cannot undo it.
+    stateless_json: bool,
 }
 
 impl McpHttpBuilder {
@@ -111,6 +113,7 @@ impl McpHttpBuilder {
             metadata: ResourceMetadata::default(),
             allow_unauthenticated: false,
             limits: Limits::default(),
+            stateless_json: false,
         }
     }
 
@@ -439,6 +442,57 @@ impl McpHttpBuilder {
         self
     }
 
+    /// Answers each request on its own, with a plain JSON body: no session
+    /// (no `Mcp-Session-Id` header is given or needed), no
+    /// `notifications/initialized`, and `Content-Type: application/json`
+    /// rather than an event stream. A client may call `tools/list` or
+    /// `tools/call` straight away: for scripts, `curl`, and load balancers
+    /// that spread requests over several processes. Tokens, scopes, origin
+    /// and host checks apply as in the default mode.
+    ///
+    /// Requests still carry `Accept: application/json, text/event-stream`
+    /// (the streamable HTTP transport asks every client to accept both). A
+    /// `GET` stream has nothing to stream without a session, and is refused
+    /// with 405. The guide's [`mcp_by_hand`](crate::_guide::mcp_by_hand)
+    /// page has a `curl` recipe for both modes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use toolrunner::{tool, toolset};
+    /// # /// Add.
+    /// # #[tool] fn add(a: i64, b: i64) -> i64 { a + b }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use toolrunner::mcp_server;
+    ///
+    /// let server = mcp_server!(toolset![add])
+    ///     .http()
+    ///     .bearer_tokens(["a-long-random-token"])
+    ///     .stateless_json()
+    ///     .serve("127.0.0.1:0")
+    ///     .await?;
+    /// let reply = reqwest::Client::new()
+    ///     .post(server.url())
+    ///     .bearer_auth("a-long-random-token")
+    ///     .header("accept", "application/json, text/event-stream")
+    ///     .header("content-type", "application/json")
+    ///     .body(r#"{"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+    ///               "params": {"name": "add", "arguments": {"a": 2, "b": 3}}}"#)
+    ///     .send()
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(reply.headers()["content-type"], "application/json");
+    /// assert!(reply.headers().get("mcp-session-id").is_none());
+    /// let body: serde_json::Value = serde_json::from_str(&reply.text().await.unwrap()).unwrap();
+    /// assert_eq!(body["result"]["content"][0]["text"], "5");
+    /// # Ok::<_, toolrunner::mcp::McpError>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn stateless_json(mut self) -> Self {
+        self.stateless_json = true;
+        self
+    }
+
     /// rmcp's settings: sessions, JSON responses, keep-alives, body size,
     /// and its `Host` and `Origin` lists, to which this builder's
     /// [`allowed_hosts`](Self::allowed_hosts) and
@@ -504,6 +558,10 @@ impl McpHttpBuilder {
             })?;
             self.hosts.push(host);
         }
+        if self.stateless_json {
+            self.config.legacy_session_mode = false;
+            self.config.json_response = true;
+        }
         // An empty list means "any host" to rmcp: only add to a real list.
         if !self.config.allowed_hosts.is_empty() {
             self.config.allowed_hosts.append(&mut self.hosts);
@@ -563,6 +621,7 @@ impl fmt::Debug for McpHttpBuilder {
             .field("metadata", &self.metadata)
             .field("allow_unauthenticated", &self.allow_unauthenticated)
             .field("limits", &self.limits)
+            .field("stateless_json", &self.stateless_json)
             .finish_non_exhaustive()
     }
 }

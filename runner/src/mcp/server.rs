@@ -39,6 +39,12 @@ use crate::toolset::Toolset;
 /// [`Toolset::serve_mcp_http`]; this type adds the server's name, version
 /// and instructions, and any rmcp transport.
 ///
+/// Clients see a server's name and version in the handshake (`serverInfo`):
+/// make them your package's with [`mcp_server!`](crate::mcp_server), or set
+/// them with [`with_server_info`](Self::with_server_info). Otherwise the
+/// name is the serving executable's file name, and the version `unknown`:
+/// only a macro expanded in your crate can read its version.
+///
 /// # Examples
 ///
 /// ```no_run
@@ -73,7 +79,10 @@ pub struct McpServer {
 }
 
 impl McpServer {
-    /// Serves `toolset`, as server `toolrunner` of this crate's version.
+    /// Serves `toolset`, as a server named after the running executable
+    /// (its file name without extension), of version `unknown`.
+    /// [`mcp_server!`](crate::mcp_server) names it after your package
+    /// instead, with its version.
     pub fn new(toolset: Toolset) -> Self {
         let tools = toolset
             .definitions()
@@ -83,7 +92,7 @@ impl McpServer {
         McpServer {
             toolset,
             tools,
-            info: Implementation::new("toolrunner", env!("CARGO_PKG_VERSION")),
+            info: Implementation::new(executable_name(), UNKNOWN_VERSION),
             instructions: None,
             required_scopes: Arc::default(),
         }
@@ -244,6 +253,19 @@ impl McpServer {
     pub(crate) fn served(&self, name: &str) -> bool {
         self.tools.iter().any(|tool| tool.name == name)
     }
+}
+
+/// The version a server gives when not told its own.
+const UNKNOWN_VERSION: &str = "unknown";
+
+/// The running executable's file name without extension: the name of a
+/// server not told its own. The library's name would say nothing about
+/// which server a client reached.
+fn executable_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|path| Some(path.file_stem()?.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "mcp-server".to_owned())
 }
 
 impl Toolset {

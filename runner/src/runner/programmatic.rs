@@ -69,6 +69,23 @@ pub(crate) fn setup(
     }
 }
 
+/// Says, at debug level, that the runner adds `tool` (the code-execution
+/// tool) to its requests, and which tools made it: nothing the user wrote
+/// names it, so a request carrying it would otherwise be a surprise.
+pub(crate) fn log_added_tool(tool: &Value, toolset: &Toolset) {
+    let callers: Vec<&str> = toolset
+        .definitions()
+        .filter(|def| def.allows_code())
+        .map(|def| def.name.as_str())
+        .collect();
+    let version = tool.get("type").and_then(Value::as_str).unwrap_or_default();
+    tracing::debug!(
+        tool = %version,
+        callable_from_code = ?callers,
+        "adding the code-execution tool to requests, for tools callable from code (programmatic tool calling)"
+    );
+}
+
 /// Checks what the API would reject about programmatic calling, before
 /// anything is sent.
 ///

@@ -27,6 +27,9 @@ pub(crate) struct RequestBuilder {
     wire_tools: Option<(String, Arc<[Box<RawValue>]>)>,
     /// The tool search to declare when some tool is deferred.
     tool_search: ToolSearch,
+    /// Whether the code-execution tool the runner adds was logged: once
+    /// per runner, not once per request.
+    code_tool_logged: bool,
 }
 
 /// How much of the conversation a request sends, and under which thread.
@@ -93,6 +96,7 @@ impl RequestBuilder {
             version_in_use: DEFAULT_CODE_EXECUTION.to_owned(),
             wire_tools: None,
             tool_search: ToolSearch::default(),
+            code_tool_logged: false,
         }
     }
 
@@ -148,6 +152,12 @@ impl RequestBuilder {
     ) -> Result<Request, Error> {
         let setup = programmatic::setup(params, toolset, self.configured_version.as_deref());
         programmatic::validate(params, toolset)?;
+        if let Some(tool) = &setup.added_tool
+            && !self.code_tool_logged
+        {
+            self.code_tool_logged = true;
+            programmatic::log_added_tool(tool, toolset);
+        }
         let tools = match &self.wire_tools {
             Some((version, tools)) if *version == setup.version => Arc::clone(tools),
             _ => {

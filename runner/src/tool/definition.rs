@@ -87,6 +87,10 @@ pub struct ToolDefinition {
     pub input_schema: Value,
     /// Who may call the tool; `None` means the model directly, and leaves the
     /// field out of the request.
+    ///
+    /// A code caller (programmatic tool calling) makes a runner add the
+    /// API's code-execution tool to every request that lacks one; the
+    /// runner logs this once, at debug level, naming the tools that caused it.
     pub allowed_callers: Option<Vec<AllowedCaller>>,
     /// Ask the API to guarantee that inputs match the schema. On the wire,
     /// the schema of a strict tool is adapted to what strict mode accepts:

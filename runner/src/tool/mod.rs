@@ -180,11 +180,12 @@ impl<T: Send + Sync + 'static> FromToolContext for State<T> {
                 state = std::any::type_name::<T>(),
                 "tool needs a state the toolset was not given"
             );
-            ToolOutput::error(format!(
-                "tool `{}` could not run: the toolset has no state of type `{}` (give it with `Toolset::with_state`)",
-                cx.tool,
-                std::any::type_name::<T>()
-            ))
+            let missing = crate::toolset::ToolsetError::MissingState {
+                tool: cx.tool.to_string(),
+                state: std::any::type_name::<T>(),
+                given: cx.states.wrapping(std::any::type_name::<T>()),
+            };
+            ToolOutput::error(format!("could not run: {missing}"))
         })
     }
 }

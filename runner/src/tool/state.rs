@@ -151,6 +151,23 @@ impl StateMap {
         }
     }
 
+    /// A held type that wraps `needed` (a type name), such as
+    /// `alloc::sync::Arc<app::Db>` for `app::Db`: the likely reason a
+    /// `State<app::Db>` finds nothing, worth naming in the error.
+    pub(crate) fn wrapping(&self, needed: &str) -> Option<&'static str> {
+        let mut wrappers: Vec<&'static str> = self
+            .type_names()
+            .filter(|held| {
+                held.match_indices(needed).any(|(at, _)| {
+                    let after = &held[at + needed.len()..];
+                    held[..at].ends_with('<') && (after.starts_with('>') || after.starts_with(','))
+                })
+            })
+            .collect();
+        wrappers.sort_unstable();
+        wrappers.first().copied()
+    }
+
     pub(crate) fn type_names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.entries.values().map(|e| e.name)
     }
