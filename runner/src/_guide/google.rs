@@ -25,13 +25,19 @@
 //! Tokens (`cloud-platform` scope) come from `.access_token(...)`,
 //! [`.token_provider(...)`](crate::platform::Vertex::token_provider) (any async
 //! closure returning a token, asked before each attempt),
-//! `.service_account_key(json)`, or Application Default Credentials: the key
-//! file `GOOGLE_APPLICATION_CREDENTIALS` names, `gcloud auth
-//! application-default login`'s user credentials, the metadata server, the
-//! `gcloud` CLI. Keys and ADC go through
-//! [gcp_auth](https://crates.io/crates/gcp_auth), which performs the service
-//! account's JWT-bearer grant at the key's `token_uri` and caches each token
-//! until 20 seconds before it expires; a token Vertex answers `401` to is
+//! `.service_account_key(json)`, `.credentials_file(path)`, or Application
+//! Default Credentials: the file `GOOGLE_APPLICATION_CREDENTIALS` names, the
+//! user credentials `gcloud auth application-default login` wrote (under
+//! `CLOUDSDK_CONFIG` or `~/.config/gcloud`), the metadata server
+//! (`GCE_METADATA_HOST` if set). They go through Google's
+//! [google-cloud-auth](https://crates.io/crates/google-cloud-auth): a
+//! service-account key signs a self-signed JWT sent as the token, user
+//! credentials are exchanged at their file's `token_uri`, and tokens are
+//! cached and refreshed four minutes before they expire. The crate needs a
+//! process-wide rustls crypto provider: toolrunner installs ring's (the one
+//! its HTTP client uses) unless the program installed one first, so a
+//! program that installs its own should do it before making the client. A
+//! token Vertex answers `401` to is
 //! dropped and the request sent once more with a fresh one. Vertex offers no
 //! message threads, Files API, batches or models endpoint.
 //!

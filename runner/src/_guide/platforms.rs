@@ -54,7 +54,7 @@
 //! |---|---|---|
 //! | default | 149 | 45 (clean) |
 //! | `bedrock` | +29 (`aws-sigv4`, `aws-smithy-eventstream`, `aws-credential-types`, `aws-smithy-*`, `time`, `hmac`, `crc32fast`) | +13 |
-//! | `vertex` | +13 (`gcp_auth`, `chrono`, `h2`, `rustls-native-certs`, `async-trait`, `thiserror`, `pin-project`, `tracing-futures`, ...) | +29 |
+//! | `vertex` | +31 (`google-cloud-auth`, `google-cloud-gax`, `-rpc`, `-wkt`, a second `reqwest` (0.13), `rustls-platform-verifier`, `jiff`, `serde_with`, `sha2` 0.11, ...) | +29 with the crate it replaced (`gcp_auth`, +13 crates); the new one took 83 s against that crate's 49 s in one run on a loaded machine, so expect about +50 s idle (not re-measured) |
 //! | `foundry` | none | +7 (toolrunner itself, rebuilt) |
 //! | `aws-config` | +24 more (`aws-config`, `aws-sdk-sso`, `aws-sdk-ssooidc`, `aws-sdk-sts`, `aws-smithy-http-client`, `rustls-native-certs`) | +30 |
 //!

@@ -5,7 +5,7 @@
 //!
 //! `batch-child <server url> <store dir> <log dir> <runs>`
 //!
-//! - Runs `run-0` .. `run-<runs - 1>`, each starting from "Go <i>.".
+//! - Runs `run-0` .. `run-<runs - 1>`, each starting from `"Go <i>."`.
 //! - The tool `append` writes `<idempotency key>\t<word>` to `effects.log`
 //!   (its side effect, done once per key) and to `attempts.log` (every
 //!   time it runs).
