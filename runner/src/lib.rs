@@ -97,6 +97,8 @@ mod runner;
 pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "vertex")]
+mod tls;
 mod tool;
 mod toolset;
 pub mod types;

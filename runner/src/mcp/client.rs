@@ -172,6 +172,10 @@ impl McpClient {
         config: StreamableHttpClientTransportConfig,
     ) -> Result<McpClient, McpError> {
         let url = config.uri.to_string();
+        // rmcp builds a `reqwest` 0.13 client, which needs a crypto
+        // provider when `vertex` is on (see `tls`).
+        #[cfg(feature = "vertex")]
+        crate::tls::use_ring_unless_chosen();
         let transport = StreamableHttpClientTransport::from_config(config);
         match handler().serve(transport).await {
             Ok(service) => Ok(McpClient::from_parts(service, None, None, &url)),

@@ -196,7 +196,7 @@ impl GoogleAuth {
     }
 
     async fn make(&self, minted: &Minted) -> Result<AccessTokenCredentials, Error> {
-        use_ring_unless_chosen();
+        crate::tls::use_ring_unless_chosen();
         match minted {
             Minted::ServiceAccountKey(key) => {
                 let key: Value = serde_json::from_str(&key.0).map_err(|e| {
@@ -292,18 +292,6 @@ impl GoogleAuth {
                 e,
             )
         })
-    }
-}
-
-/// Makes ring rustls's process-wide crypto provider, unless the
-/// application chose one first. google-cloud-auth signs service-account
-/// JWTs and makes its TLS connections with that provider; built without its
-/// default features (which compile aws-lc, a C library), it has none of its
-/// own. ring is the provider this crate's HTTP client already uses.
-fn use_ring_unless_chosen() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // Another thread may get there first: its choice stands.
-        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 
