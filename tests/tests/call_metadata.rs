@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures_util::{Stream, TryStreamExt};
 use serde_json::{Value, json};
 use support::capture::Capture;
-use toolrunner::testing::{Recorded, ScriptedBatch, ScriptedServer, Sequence};
+use toolrunner::testing::{Recorded, ScriptedBatch, ScriptedFile, ScriptedServer, Sequence};
 use toolrunner::types::{BatchRequest, MessageBatch, ModelInfo, Page, TokenCount};
 use toolrunner::{Client, MessageParams, RequestOptions, Telemetry, models};
 
@@ -349,4 +349,28 @@ async fn each_call_runs_in_a_span_named_after_it() {
     assert!(!retrieves[0].fields.contains_key("error.type"));
     assert_eq!(retrieves[1].fields["error.type"], "not_found_error");
     assert_eq!(retrieves[1].fields["model_id"], "claude-none");
+}
+
+#[tokio::test]
+async fn with_telemetry_off_the_spans_have_no_genai_attributes() {
+    let capture = Capture::default();
+    let _guard = capture.install();
+    let server = empty_server().await;
+    let client =
+        client(&server).with_telemetry(Telemetry::new().enabled(false).conversation_id("conv-off"));
+    client.count_tokens(&count_params()).await.unwrap();
+    client.models().retrieve(models::CURRENT).await.unwrap();
+    server.add_file(ScriptedFile::new("file_1", "a.txt", "text/plain", "hi"));
+    client.files().metadata("file_1").await.unwrap();
+    for name in ["messages.count_tokens", "models.retrieve", "files.metadata"] {
+        let spans = capture.named(name);
+        assert_eq!(spans.len(), 1, "{name}");
+        let fields = &spans[0].fields;
+        assert_eq!(fields["attempt"], "1", "{name}");
+        let genai: Vec<&String> = fields
+            .keys()
+            .filter(|k| k.starts_with("gen_ai.") || k.starts_with("otel."))
+            .collect();
+        assert!(genai.is_empty(), "{name}: {genai:?}");
+    }
 }

@@ -18,25 +18,30 @@ use tracing::Instrument;
 use super::{Client, Deadline, read_whole};
 use crate::error::Error;
 use crate::platform::{Endpoint, unsupported_endpoint};
+use crate::runner::open_telemetry::Telemetry;
 use crate::runner::telemetry;
 use crate::types::ResponseMeta;
 use crate::types::response::Received;
 
 /// The span of one call to an endpoint other than Messages: `$name`, the
 /// operation (`messages.batches.create`), with its own fields, and those
-/// of every call: the attempt, the GenAI provider, the client's
-/// conversation, and `error.type` once a call fails.
+/// of every call: the attempt, `error.type` once a call fails, and, unless
+/// the client's telemetry is off, the GenAI provider and the client's
+/// conversation. Fields a caller records only with telemetry on are
+/// declared `tracing::field::Empty`.
 macro_rules! call_span {
-    ($client:expr, $name:literal $(, $($field:tt)+)?) => {
-        tracing::info_span!(
+    ($client:expr, $name:literal $(, $($field:tt)+)?) => {{
+        let span = tracing::info_span!(
             $name,
             $($($field)+,)?
             attempt = tracing::field::Empty,
-            gen_ai.provider.name = "anthropic",
-            gen_ai.conversation.id = $client.telemetry().conversation(),
+            gen_ai.provider.name = tracing::field::Empty,
+            gen_ai.conversation.id = tracing::field::Empty,
             error.type = tracing::field::Empty
-        )
-    };
+        );
+        $crate::client::call::record_genai(&span, $client.telemetry());
+        span
+    }};
 }
 pub(crate) use call_span;
 
@@ -169,6 +174,18 @@ pub(crate) fn decode<T: DeserializeOwned + Received>(
         .map_err(|e| Error::decode(e, status, &headers, &body, attempts).expecting(expecting))?;
     value.set_response(Arc::new(ResponseMeta::new(status, headers)));
     Ok(value)
+}
+
+/// Records the GenAI attributes of every call on `span`, a
+/// [`call_span!`], when `telemetry` is on: a client whose telemetry is off
+/// makes no GenAI spans.
+pub(crate) fn record_genai(span: &tracing::Span, telemetry: &Telemetry) {
+    if telemetry.is_enabled() {
+        span.record("gen_ai.provider.name", telemetry::PROVIDER);
+        if let Some(conversation) = telemetry.conversation() {
+            span.record("gen_ai.conversation.id", conversation);
+        }
+    }
 }
 
 /// `result`, its failure recorded in `span` (see [`call_span!`]).

@@ -1,5 +1,7 @@
 //! [`Client::count_tokens`]: `POST /v1/messages/count_tokens`.
 
+use tracing::field::Empty;
+
 use super::Client;
 use super::call::call_span;
 use crate::error::Error;
@@ -81,16 +83,21 @@ impl Client {
             body: Some(request.body),
             expecting: "a token count",
         };
-        // GenAI attributes as a `chat` span has them, under an operation
-        // of its own: a count is not a generation.
-        let model = params.model.as_str();
         let span = call_span!(
             self,
             "messages.count_tokens",
-            otel.name = format!("count_tokens {model}"),
-            gen_ai.operation.name = "count_tokens",
-            gen_ai.request.model = model
+            otel.name = Empty,
+            gen_ai.operation.name = Empty,
+            gen_ai.request.model = Empty
         );
+        // GenAI attributes as a `chat` span has them, under an operation
+        // of its own: a count is not a generation.
+        if self.telemetry().is_enabled() {
+            let model = params.model.as_str();
+            span.record("otel.name", format!("count_tokens {model}"));
+            span.record("gen_ai.operation.name", "count_tokens");
+            span.record("gen_ai.request.model", model);
+        }
         self.call_json(&span, &call).await
     }
 }
