@@ -670,7 +670,7 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(recorded);
-            if !send_file_response(&mut write, response).await {
+            if !send_file_response(&mut write, response, "req_files").await {
                 return;
             }
             continue;
@@ -693,7 +693,7 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(recorded);
-            if !send_answer(&mut write, answer).await {
+            if !send_answer(&mut write, answer, api.request_id()).await {
                 return;
             }
             continue;
@@ -901,10 +901,23 @@ fn thread_error(status: u16, error_type: &str, code: &str) -> Reply {
 }
 
 /// The APIs besides Messages and Files that the server serves.
+#[derive(Clone, Copy)]
 enum SideApi {
     Batches,
     CountTokens,
     Models,
+}
+
+impl SideApi {
+    /// The `request-id` of its JSON answers, so that a test can tell
+    /// which API answered.
+    fn request_id(self) -> &'static str {
+        match self {
+            SideApi::Batches => "req_batches",
+            SideApi::CountTokens => "req_count_tokens",
+            SideApi::Models => "req_models",
+        }
+    }
 }
 
 fn side_api(target: &str) -> Option<SideApi> {
@@ -921,10 +934,15 @@ fn side_api(target: &str) -> Option<SideApi> {
     }
 }
 
-/// Sends a batches, models or count answer; `false` when the connection
-/// is gone. A results file is sent in chunks as its lines are made, so
-/// that a file of any size takes no more memory than a chunk.
-async fn send_answer<W: AsyncWriteExt + Unpin>(write: &mut W, answer: batches::Answer) -> bool {
+/// Sends a batches, models or count answer, a JSON one with `request_id`;
+/// `false` when the connection is gone. A results file is sent in chunks
+/// as its lines are made, so that a file of any size takes no more memory
+/// than a chunk.
+async fn send_answer<W: AsyncWriteExt + Unpin>(
+    write: &mut W,
+    answer: batches::Answer,
+    request_id: &str,
+) -> bool {
     let file = match answer {
         batches::Answer::Json(status, body) => {
             let response = files::Response {
@@ -933,7 +951,7 @@ async fn send_answer<W: AsyncWriteExt + Unpin>(write: &mut W, answer: batches::A
                 body: body.to_string().into(),
                 cut_after: None,
             };
-            return send_file_response(write, response).await;
+            return send_file_response(write, response, request_id).await;
         }
         batches::Answer::Results(file) => file,
     };
@@ -965,14 +983,15 @@ fn is_files_request(target: &str) -> bool {
     target == "/v1/files" || target.starts_with("/v1/files/") || target.starts_with("/v1/files?")
 }
 
-/// Sends a Files API answer; `false` when the connection is done for
-/// (cut on purpose, or gone).
+/// Sends a Files API answer (or another JSON one) with `request_id`;
+/// `false` when the connection is done for (cut on purpose, or gone).
 async fn send_file_response<W: AsyncWriteExt + Unpin>(
     write: &mut W,
     response: files::Response,
+    request_id: &str,
 ) -> bool {
     let head = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: {}\r\nrequest-id: req_files\r\ncontent-length: {}\r\n\r\n",
+        "HTTP/1.1 {} {}\r\ncontent-type: {}\r\nrequest-id: {request_id}\r\ncontent-length: {}\r\n\r\n",
         response.status,
         reason(response.status),
         response.content_type,

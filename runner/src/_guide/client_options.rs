@@ -74,7 +74,9 @@
 //! Every value the client receives keeps the status and headers of its
 //! response as a [`ResponseMeta`](crate::types::ResponseMeta): a
 //! [`Message`](crate::Message), a [`MessageStream`](crate::stream::MessageStream),
-//! each runner [`Turn`](crate::Turn), Files answers and downloads. The
+//! each runner [`Turn`](crate::Turn), Files answers and downloads, token
+//! counts, models, batches and their pages, and a batch's
+//! [`BatchResults`](crate::BatchResults). The
 //! request id is the one to quote to support; rate-limit headers are read
 //! with [`ResponseMeta::rate_limit`](crate::types::ResponseMeta::rate_limit).
 //! The metadata is not part of the value: a message serializes and

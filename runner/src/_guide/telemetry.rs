@@ -46,8 +46,13 @@
 //! [`stream_message`](crate::Client::stream_message), the parsed calls, a
 //! [`MessageThread`](crate::MessageThread)'s turns) runs in a `chat` span of
 //! its own with the same attributes, under whatever span is current; a
-//! stream's span records the reply once the stream has it. Files calls'
-//! spans carry `gen_ai.provider.name` too.
+//! stream's span records the reply once the stream has it. Every other
+//! API call runs in a span named after its operation (`files.upload`,
+//! `messages.count_tokens`, `messages.batches.create`, `models.list`, ...)
+//! with `error.type` on failure and, unless telemetry is off,
+//! `gen_ai.provider.name` and `gen_ai.conversation.id`; a token count's
+//! span also has `gen_ai.operation.name = "count_tokens"` and
+//! `gen_ai.request.model`.
 //!
 //! What the spans record is the client's [`Telemetry`](crate::Telemetry),
 //! set with [`Client::with_telemetry`](crate::Client::with_telemetry), which

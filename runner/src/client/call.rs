@@ -4,17 +4,46 @@
 //! The Batches, Models and token-counting APIs each build a `Call` and hand
 //! it to [`Client::call_json`] or [`Client::call_open`]; per-request options
 //! (headers, a timeout) belong on `Call`, so that they reach every such
-//! endpoint from one place.
+//! endpoint from one place. Each runs in a span named after its operation
+//! ([`call_span!`]), and its answer keeps the response's metadata.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
-use reqwest::{Method, Url};
+use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::{Client, Deadline, read_whole};
 use crate::error::Error;
 use crate::platform::{Endpoint, unsupported_endpoint};
+use crate::runner::open_telemetry::Telemetry;
+use crate::runner::telemetry;
+use crate::types::ResponseMeta;
+use crate::types::response::Received;
+
+/// The span of one call to an endpoint other than Messages: `$name`, the
+/// operation (`messages.batches.create`), with its own fields, and those
+/// of every call: the attempt, `error.type` once a call fails, and, unless
+/// the client's telemetry is off, the GenAI provider and the client's
+/// conversation. Fields a caller records only with telemetry on are
+/// declared `tracing::field::Empty`.
+macro_rules! call_span {
+    ($client:expr, $name:literal $(, $($field:tt)+)?) => {{
+        let span = tracing::info_span!(
+            $name,
+            $($($field)+,)?
+            attempt = tracing::field::Empty,
+            gen_ai.provider.name = tracing::field::Empty,
+            gen_ai.conversation.id = tracing::field::Empty,
+            error.type = tracing::field::Empty
+        );
+        $crate::client::call::record_genai(&span, $client.telemetry());
+        span
+    }};
+}
+pub(crate) use call_span;
 
 /// One request, ready for the retry loop.
 #[derive(Debug)]
@@ -84,19 +113,19 @@ impl Client {
         })
     }
 
-    /// Sends `call` with retries and decodes its JSON answer.
-    pub(crate) async fn call_json<T: DeserializeOwned>(
+    /// Sends `call` with retries and decodes its JSON answer, which keeps
+    /// the response's metadata. A failure is recorded in `span`.
+    pub(crate) async fn call_json<T: DeserializeOwned + Received>(
         &self,
         span: &tracing::Span,
         call: &Call,
     ) -> Result<T, Error> {
-        let ((status, headers, body), attempts) = self
+        let sent = self
             .execute_request(span, &call.url, || Ok(self.build(call)), read_whole)
             .instrument(span.clone())
-            .await?;
-        serde_json::from_slice(&body).map_err(|e| {
-            Error::decode(e, status, &headers, &body, attempts).expecting(call.expecting)
-        })
+            .await;
+        let decoded = sent.and_then(|(whole, attempts)| decode(whole, attempts, call.expecting));
+        recorded(span, decoded)
     }
 
     /// Sends `call` with retries and returns the successful response
@@ -107,16 +136,18 @@ impl Client {
         span: &tracing::Span,
         call: &Call,
     ) -> Result<reqwest::Response, Error> {
-        self.execute_request_with(
-            span,
-            &call.url,
-            Deadline::Headers,
-            || Ok(self.build(call)),
-            async |response| Ok(response),
-        )
-        .instrument(span.clone())
-        .await
-        .map(|(response, _)| response)
+        let opened = self
+            .execute_request_with(
+                span,
+                &call.url,
+                Deadline::Headers,
+                || Ok(self.build(call)),
+                async |response| Ok(response),
+            )
+            .instrument(span.clone())
+            .await
+            .map(|(response, _)| response);
+        recorded(span, opened)
     }
 
     fn build(&self, call: &Call) -> reqwest::RequestBuilder {
@@ -130,4 +161,37 @@ impl Client {
             None => builder,
         }
     }
+}
+
+/// A successful response's JSON body as a `T` that keeps the response's
+/// status and headers; `expecting` says what it should have held.
+pub(crate) fn decode<T: DeserializeOwned + Received>(
+    (status, headers, body): (StatusCode, HeaderMap, Bytes),
+    attempts: u32,
+    expecting: &'static str,
+) -> Result<T, Error> {
+    let mut value: T = serde_json::from_slice(&body)
+        .map_err(|e| Error::decode(e, status, &headers, &body, attempts).expecting(expecting))?;
+    value.set_response(Arc::new(ResponseMeta::new(status, headers)));
+    Ok(value)
+}
+
+/// Records the GenAI attributes of every call on `span`, a
+/// [`call_span!`], when `telemetry` is on: a client whose telemetry is off
+/// makes no GenAI spans.
+pub(crate) fn record_genai(span: &tracing::Span, telemetry: &Telemetry) {
+    if telemetry.is_enabled() {
+        span.record("gen_ai.provider.name", telemetry::PROVIDER);
+        if let Some(conversation) = telemetry.conversation() {
+            span.record("gen_ai.conversation.id", conversation);
+        }
+    }
+}
+
+/// `result`, its failure recorded in `span` (see [`call_span!`]).
+pub(crate) fn recorded<T>(span: &tracing::Span, result: Result<T, Error>) -> Result<T, Error> {
+    if let Err(error) = &result {
+        telemetry::record_error(span, error);
+    }
+    result
 }

@@ -1,14 +1,15 @@
 //! [`Client::count_tokens`]: `POST /v1/messages/count_tokens`.
 
-use bytes::Bytes;
-use reqwest::Method;
-use serde_json::{Map, Value};
 use tracing::field::Empty;
 
 use super::Client;
+use super::call::call_span;
 use crate::error::Error;
 use crate::platform::{Feature, MessagesCall};
 use crate::types::{Body, MessageParams, TokenCount};
+use bytes::Bytes;
+use reqwest::Method;
+use serde_json::{Map, Value};
 
 /// The fields of a Messages body that only generation takes: the count
 /// endpoint rejects them, so they are left out.
@@ -62,7 +63,9 @@ impl Client {
                 Feature::CountTokens.as_str(),
             ));
         }
-        let body = count_tokens_body(params)?;
+        // The options' extra fields go into the first-party body, which
+        // the platform then rewrites as it does a Messages body.
+        let body = self.with_extra_body(count_tokens_body(params)?)?;
         let (headers, betas) = self.request_headers(&params.betas)?;
         let call = MessagesCall {
             model: &params.model,
@@ -80,8 +83,21 @@ impl Client {
             body: Some(request.body),
             expecting: "a token count",
         };
-        let span =
-            tracing::info_span!("messages.count_tokens", model = %params.model, attempt = Empty);
+        let span = call_span!(
+            self,
+            "messages.count_tokens",
+            otel.name = Empty,
+            gen_ai.operation.name = Empty,
+            gen_ai.request.model = Empty
+        );
+        // GenAI attributes as a `chat` span has them, under an operation
+        // of its own: a count is not a generation.
+        if self.telemetry().is_enabled() {
+            let model = params.model.as_str();
+            span.record("otel.name", format!("count_tokens {model}"));
+            span.record("gen_ai.operation.name", "count_tokens");
+            span.record("gen_ai.request.model", model);
+        }
         self.call_json(&span, &call).await
     }
 }

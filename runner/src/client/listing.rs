@@ -3,16 +3,15 @@
 
 use std::marker::PhantomData;
 
-use futures_util::{Stream, TryStreamExt, stream};
-use reqwest::Method;
-use serde::de::DeserializeOwned;
-use tracing::field::Empty;
-
 use super::Client;
+use super::call::call_span;
 use super::paging::{self, Cursor, Pager};
 use crate::error::Error;
 use crate::platform::Endpoint;
 use crate::types::Page;
+use futures_util::{Stream, TryStreamExt, stream};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
 
 /// A listing of batches ([`Batches::list`](crate::Batches::list)) or models
 /// ([`Models::list`](crate::Models::list)): set the page size and where to
@@ -61,10 +60,10 @@ impl Source {
         }
     }
 
-    fn span(self) -> tracing::Span {
+    fn span(self, client: &Client) -> tracing::Span {
         match self {
-            Source::Batches => tracing::info_span!("messages.batches.list", attempt = Empty),
-            Source::Models => tracing::info_span!("models.list", attempt = Empty),
+            Source::Batches => call_span!(client, "messages.batches.list"),
+            Source::Models => call_span!(client, "models.list"),
         }
     }
 
@@ -164,6 +163,7 @@ impl<T: DeserializeOwned + Send + 'static> Pager for Listing<T> {
             self.client
                 .call(Method::GET, self.source.endpoint(), &[], None, expecting)?;
         paging::add_query(&mut call.url, self.limit, cursor);
-        self.client.call_json(&self.source.span(), &call).await
+        let span = self.source.span(&self.client);
+        self.client.call_json(&span, &call).await
     }
 }

@@ -1,13 +1,12 @@
 //! [`Models`]: the Models API, `client.models()`.
 
-use reqwest::Method;
-use tracing::field::Empty;
-
 use super::Client;
+use super::call::call_span;
 use super::listing::{Listing, Source};
 use crate::error::Error;
 use crate::platform::Endpoint;
 use crate::types::ModelInfo;
+use reqwest::Method;
 
 impl Client {
     /// The Models API: the models the API serves, newest first, with
@@ -78,7 +77,7 @@ impl Models {
         let call = self
             .client
             .call(Method::GET, Endpoint::Models(&[id]), &[], None, "a model")?;
-        let span = tracing::info_span!("models.retrieve", model_id, attempt = Empty);
+        let span = call_span!(self.client, "models.retrieve", model_id);
         self.client.call_json(&span, &call).await
     }
 }

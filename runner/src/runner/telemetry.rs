@@ -48,7 +48,7 @@ impl Recording {
 }
 
 /// The `gen_ai.provider.name` of every span.
-const PROVIDER: &str = "anthropic";
+pub(crate) const PROVIDER: &str = "anthropic";
 
 /// The span of a whole run.
 pub(crate) fn run_span(settings: &Telemetry, model: &str) -> Span {

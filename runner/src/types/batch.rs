@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::message::Message;
 use super::params::MessageParams;
+use super::response::{ResponseSlot, response_accessors};
 
 /// One request of a batch: a Messages request and the id its result will
 /// carry.
@@ -96,7 +97,12 @@ pub struct MessageBatch {
     /// Fields this crate does not model (such as `type`), kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The response this came in; not part of the value.
+    #[serde(skip)]
+    response: ResponseSlot,
 }
+
+response_accessors!(MessageBatch, DeletedBatch);
 
 impl MessageBatch {
     /// Whether processing has ended, so that its results can be read.
@@ -167,6 +173,9 @@ pub struct DeletedBatch {
     /// Fields this crate does not model (such as `type`), kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The response this came in; not part of the value.
+    #[serde(skip)]
+    response: ResponseSlot,
 }
 
 /// One line of a batch's results: a request's id and what became of it.

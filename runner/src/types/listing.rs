@@ -1,8 +1,12 @@
 //! Wire types of the Models API, token counting, and the pages that list
 //! batches and models.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use super::response::{Received, ResponseMeta, ResponseSlot, response_accessors};
 
 /// One page of a listing (`GET /v1/messages/batches`, `GET /v1/models`).
 ///
@@ -33,6 +37,29 @@ pub struct Page<T> {
     /// The last item's id: the cursor for the page after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_id: Option<String>,
+    /// The response this came in; not part of the value.
+    #[serde(skip)]
+    response: ResponseSlot,
+}
+
+// By hand: the macro takes no generic types.
+impl<T> Page<T> {
+    /// The status and headers of the response this page came in, when the
+    /// client received it (not when you deserialized it).
+    pub fn response(&self) -> Option<&ResponseMeta> {
+        self.response.0.as_deref()
+    }
+
+    /// The `request-id` of the response this page came in.
+    pub fn request_id(&self) -> Option<&str> {
+        self.response()?.request_id()
+    }
+}
+
+impl<T> Received for Page<T> {
+    fn set_response(&mut self, meta: Arc<ResponseMeta>) {
+        self.response = ResponseSlot(Some(meta));
+    }
 }
 
 /// A model, as `GET /v1/models/{model_id}` describes it.
@@ -79,6 +106,9 @@ pub struct ModelInfo {
     /// `line`), kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The response this came in; not part of the value.
+    #[serde(skip)]
+    response: ResponseSlot,
 }
 
 /// The answer to `POST /v1/messages/count_tokens`.
@@ -100,4 +130,9 @@ pub struct TokenCount {
     /// Fields this crate does not model, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The response this came in; not part of the value.
+    #[serde(skip)]
+    response: ResponseSlot,
 }
+
+response_accessors!(ModelInfo, TokenCount);

@@ -14,7 +14,9 @@ use reqwest::header::HeaderMap;
 /// Found on a [`Message`](crate::Message) the client returned
 /// ([`Message::response`](crate::Message::response)), on a
 /// [`MessageStream`](crate::stream::MessageStream), on each runner
-/// [`Turn`](crate::Turn), and on Files API answers. It is not part of the
+/// [`Turn`](crate::Turn), on Files API answers, on token counts, models,
+/// batches and their [`Page`](crate::types::Page)s, and on
+/// [`BatchResults`](crate::BatchResults). It is not part of the
 /// value: it is never serialized, and two messages that differ only in it
 /// are equal.
 ///

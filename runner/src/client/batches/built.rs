@@ -3,17 +3,16 @@
 //! serialized, so the batch's body is put together from them as they are,
 //! never parsed back into parameters.
 
-use bytes::Bytes;
-use reqwest::Method;
-use tracing::field::Empty;
-
 use super::Batches;
 use super::create::{MAX_BYTES, MAX_REQUESTS, is_valid_custom_id};
 use crate::client::Request;
+use crate::client::call::call_span;
 use crate::client::version::check;
 use crate::error::Error;
 use crate::platform::Endpoint;
 use crate::types::MessageBatch;
+use bytes::Bytes;
+use reqwest::Method;
 
 impl Batches {
     /// Creates a batch of `requests`, each a `custom_id` and a request the
@@ -30,10 +29,10 @@ impl Batches {
             Some(json),
             "a message batch",
         )?;
-        let span = tracing::info_span!(
+        let span = call_span!(
+            self.client,
             "messages.batches.create",
-            requests = requests.len(),
-            attempt = Empty
+            requests = requests.len()
         );
         self.client.call_json(&span, &call).await
     }

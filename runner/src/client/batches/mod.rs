@@ -22,12 +22,12 @@ mod results;
 mod wait;
 
 use reqwest::Method;
-use tracing::field::Empty;
 
 pub use results::BatchResults;
 pub use wait::Polling;
 
 use super::Client;
+use super::call::call_span;
 use super::listing::{Listing, Source};
 use crate::error::Error;
 use crate::platform::Endpoint;
@@ -123,10 +123,10 @@ impl Batches {
             Some(body.json),
             "a message batch",
         )?;
-        let span = tracing::info_span!(
+        let span = call_span!(
+            self.client,
             "messages.batches.create",
-            requests = requests.len(),
-            attempt = Empty
+            requests = requests.len()
         );
         self.client.call_json(&span, &call).await
     }
@@ -157,7 +157,7 @@ impl Batches {
             None,
             "a message batch",
         )?;
-        let span = tracing::info_span!("messages.batches.retrieve", batch_id, attempt = Empty);
+        let span = call_span!(self.client, "messages.batches.retrieve", batch_id);
         self.client.call_json(&span, &call).await
     }
 
@@ -207,7 +207,7 @@ impl Batches {
             Some(bytes::Bytes::new()),
             "a message batch",
         )?;
-        let span = tracing::info_span!("messages.batches.cancel", batch_id, attempt = Empty);
+        let span = call_span!(self.client, "messages.batches.cancel", batch_id);
         self.client.call_json(&span, &call).await
     }
 
@@ -236,7 +236,7 @@ impl Batches {
             None,
             "a deleted message batch",
         )?;
-        let span = tracing::info_span!("messages.batches.delete", batch_id, attempt = Empty);
+        let span = call_span!(self.client, "messages.batches.delete", batch_id);
         self.client.call_json(&span, &call).await
     }
 }

@@ -10,13 +10,13 @@ use bytes::Bytes;
 use futures_util::Stream;
 use reqwest::header::{ACCEPT, HeaderValue};
 use reqwest::{Method, Url};
-use tracing::field::Empty;
 
 use super::{Batches, path_id};
+use crate::client::call::call_span;
 use crate::client::without_password;
 use crate::error::Error;
 use crate::platform::Endpoint;
-use crate::types::{BatchResponse, MessageBatch};
+use crate::types::{BatchResponse, MessageBatch, ResponseMeta};
 
 /// The longest line read: a line is one request's result, a message of at
 /// most a few megabytes; anything longer is not a results file.
@@ -101,10 +101,16 @@ impl Batches {
         call.url = results_location(&call.url, results_url);
         call.headers
             .insert(ACCEPT, HeaderValue::from_static("application/binary"));
-        let span = tracing::info_span!("messages.batches.results", batch_id = id, attempt = Empty);
+        let span = call_span!(self.client, "messages.batches.results", batch_id = id);
         let response = self.client.call_open(&span, &call).await?;
+        let meta = ResponseMeta::new(response.status(), response.headers().clone());
         let body = Box::pin(response.bytes_stream());
-        Ok(BatchResults::new(id, without_password(&call.url), body))
+        Ok(BatchResults::new(
+            id,
+            without_password(&call.url),
+            meta,
+            body,
+        ))
     }
 }
 
@@ -167,6 +173,7 @@ type Body = Pin<Box<dyn Stream<Item = Result<Bytes, reqwest::Error>> + Send>>;
 pub struct BatchResults {
     batch_id: String,
     url: Url,
+    response: ResponseMeta,
     body: Body,
     /// Bytes read and not yet parsed: `buffer[start..]` is the line being
     /// read. Parsed lines are dropped from the front once per chunk rather
@@ -190,10 +197,11 @@ struct Expected {
 }
 
 impl BatchResults {
-    fn new(batch_id: &str, url: Url, body: Body) -> Self {
+    fn new(batch_id: &str, url: Url, response: ResponseMeta, body: Body) -> Self {
         BatchResults {
             batch_id: batch_id.to_owned(),
             url,
+            response,
             body,
             buffer: Vec::new(),
             start: 0,
@@ -218,6 +226,16 @@ impl BatchResults {
     /// The batch these are the results of.
     pub fn batch_id(&self) -> &str {
         &self.batch_id
+    }
+
+    /// The status and headers of the response the results file comes in.
+    pub fn response(&self) -> &ResponseMeta {
+        &self.response
+    }
+
+    /// The `request-id` of the response the results file comes in.
+    pub fn request_id(&self) -> Option<&str> {
+        self.response.request_id()
     }
 
     /// How many lines were read so far.
@@ -393,6 +411,7 @@ impl std::fmt::Debug for BatchResults {
         f.debug_struct("BatchResults")
             .field("batch_id", &self.batch_id)
             .field("url", &self.url.as_str())
+            .field("response", &self.response)
             .field("lines_read", &self.line)
             .finish_non_exhaustive()
     }
@@ -408,7 +427,8 @@ mod tests {
     fn results(chunks: Vec<Vec<u8>>) -> BatchResults {
         let chunks = chunks.into_iter().map(|c| Ok(Bytes::from(c)));
         let body: Body = Box::pin(futures_util::stream::iter(chunks));
-        BatchResults::new("b", Url::parse("http://x.local/").unwrap(), body)
+        let meta = ResponseMeta::new(reqwest::StatusCode::OK, Default::default());
+        BatchResults::new("b", Url::parse("http://x.local/").unwrap(), meta, body)
     }
 
     #[tokio::test]

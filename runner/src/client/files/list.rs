@@ -3,6 +3,7 @@
 use futures_util::{Stream, TryStreamExt, stream};
 
 use super::Files;
+use crate::client::call::call_span;
 use crate::client::paging::{self, Cursor, Pager};
 use crate::error::Error;
 use crate::types::{FileMetadata, FilePage};
@@ -95,7 +96,7 @@ impl Pager for FileList {
         let mut url = self.files.url(&[])?;
         paging::add_query(&mut url, self.limit, cursor);
         let headers = self.files.headers()?;
-        let span = call_span!(self.files, "files.list");
+        let span = call_span!(self.files.client, "files.list");
         let request = || Ok(self.files.http().get(url.clone()).headers(headers.clone()));
         self.files.json(&span, &url, request, None).await
     }

@@ -13,27 +13,11 @@
 //!   [`download_to_dir`](Files::download_to_dir): `GET /v1/files/{file_id}/content`.
 //! - [`delete`](Files::delete): `DELETE /v1/files/{file_id}`.
 
-/// The span of one Files call, `$name` with its own fields, and those of
-/// every call: the attempt, the provider and the client's conversation.
-macro_rules! call_span {
-    ($files:expr, $name:literal $(, $($field:tt)+)?) => {
-        tracing::info_span!(
-            $name,
-            $($($field)+,)?
-            attempt = tracing::field::Empty,
-            gen_ai.provider.name = "anthropic",
-            gen_ai.conversation.id = $files.conversation()
-        )
-    };
-}
-
 mod download;
 mod list;
 mod multipart;
 mod save;
 mod upload;
-
-use std::sync::Arc;
 
 use reqwest::Url;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
@@ -45,11 +29,12 @@ pub use list::FileList;
 pub use save::{SavedFile, sanitize_filename};
 pub use upload::FileUpload;
 
+use super::call::{call_span, decode, recorded};
 use super::{Client, read_whole};
 use crate::error::Error;
 use crate::platform::Endpoint;
 use crate::types::response::Received;
-use crate::types::{DeletedFile, FILES_BETA, FileMetadata, ResponseMeta};
+use crate::types::{DeletedFile, FILES_BETA, FileMetadata};
 
 impl Client {
     /// The Files API: upload, list, inspect, download and delete files.
@@ -79,11 +64,6 @@ pub struct Files {
 }
 
 impl Files {
-    /// The conversation the client's spans belong to, for each call's span.
-    fn conversation(&self) -> Option<&str> {
-        self.client.telemetry().conversation()
-    }
-
     /// Uploads a file: `POST /v1/files` with the file as a multipart part.
     /// A file on disk is streamed, never read into memory whole, and read
     /// afresh for each retry.
@@ -112,7 +92,7 @@ impl Files {
     pub async fn upload(&self, file: FileUpload) -> Result<FileMetadata, Error> {
         let url = self.url(&[])?;
         let headers = self.headers()?;
-        let span = call_span!(self, "files.upload", filename = file.name());
+        let span = call_span!(self.client, "files.upload", filename = file.name());
         let request = || {
             let (content_type, length, body) = file.multipart_body()?;
             Ok(self
@@ -165,7 +145,7 @@ impl Files {
     pub async fn metadata(&self, file_id: &str) -> Result<FileMetadata, Error> {
         let url = self.file_url(file_id, false)?;
         let headers = self.headers()?;
-        let span = call_span!(self, "files.metadata", file_id);
+        let span = call_span!(self.client, "files.metadata", file_id);
         let request = || Ok(self.http().get(url.clone()).headers(headers.clone()));
         self.json(&span, &url, request, Some(file_id)).await
     }
@@ -188,7 +168,7 @@ impl Files {
     pub async fn delete(&self, file_id: &str) -> Result<DeletedFile, Error> {
         let url = self.file_url(file_id, false)?;
         let headers = self.headers()?;
-        let span = call_span!(self, "files.delete", file_id);
+        let span = call_span!(self.client, "files.delete", file_id);
         let request = || Ok(self.http().delete(url.clone()).headers(headers.clone()));
         self.json(&span, &url, request, Some(file_id)).await
     }
@@ -251,16 +231,12 @@ impl Files {
             .execute_request(span, url, request, read_whole)
             .instrument(span.clone())
             .await;
-        let ((status, headers, body), attempts) = match (sent, file_id) {
-            (Ok(done), _) => done,
-            (Err(e), Some(id)) => return Err(e.with_file_id(id)),
-            (Err(e), None) => return Err(e),
+        let decoded = match (sent, file_id) {
+            (Ok((whole, attempts)), _) => decode(whole, attempts, "a Files API response"),
+            (Err(e), Some(id)) => Err(e.with_file_id(id)),
+            (Err(e), None) => Err(e),
         };
-        let mut value: T = serde_json::from_slice(&body).map_err(|e| {
-            Error::decode(e, status, &headers, &body, attempts).expecting("a Files API response")
-        })?;
-        value.set_response(Arc::new(ResponseMeta::new(status, headers)));
-        Ok(value)
+        recorded(span, decoded)
     }
 
     /// Sends a request for `file_id`'s content with retries, and returns
@@ -269,14 +245,16 @@ impl Files {
         let url = self.file_url(file_id, true)?;
         let headers = self.download_headers()?;
         self.client.refuse_extra_body(&url)?;
-        let span = call_span!(self, "files.download", file_id);
+        let span = call_span!(self.client, "files.download", file_id);
         let request = || Ok(self.http().get(url.clone()).headers(headers.clone()));
-        self.client
+        let opened = self
+            .client
             .execute_request(&span, &url, request, async |response| Ok(response))
             .instrument(span.clone())
             .await
             .map(|(response, _)| response)
-            .map_err(|e| e.with_file_id(file_id))
+            .map_err(|e| e.with_file_id(file_id));
+        recorded(&span, opened)
     }
 }
 
