@@ -57,6 +57,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+#[cfg(feature = "bedrock")]
+mod aws_credentials;
 mod batches;
 mod by_turn;
 mod files;
@@ -71,6 +73,11 @@ pub mod platform_google;
 mod prompt_cache;
 mod wire;
 
+#[cfg(feature = "bedrock")]
+pub use aws_credentials::{
+    AwsCredentialSources, ISSUED_ACCESS_KEY, ISSUED_SECRET_KEY, ISSUED_SESSION_TOKEN,
+    TEST_INSTANCE_ROLE, TEST_ROLE_ARN, TEST_WEB_IDENTITY_TOKEN,
+};
 pub use batches::{BatchOutcome, ScriptedBatch};
 pub use by_turn::ByTurn;
 pub use files::ScriptedFile;
