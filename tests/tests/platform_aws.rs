@@ -1336,11 +1336,14 @@ const CHAIN_CHILD_URL: &str = "TOOLRUNNER_TEST_CHAIN_CHILD_BEDROCK_URL";
 
 /// In a child process started by [`signed_by_the_chain_in_a_child`]: sends
 /// "Hi" through `Bedrock::from_env()`, whose credentials come from the AWS
-/// chain, and says it did. In the test process: false.
+/// chain, with every crate's TRACE logs written, checks no secret the
+/// chain fetched was written, and says it did. In the test process: false.
 async fn chain_child() -> bool {
     let Ok(url) = std::env::var(CHAIN_CHILD_URL) else {
         return false;
     };
+    let logs = support::capture::Written::default();
+    let guard = logs.install();
     let client = Bedrock::from_env()
         .base_url(url)
         .client(Client::builder().max_retries(0))
@@ -1351,6 +1354,18 @@ async fn chain_child() -> bool {
         .await
         .expect("signed with the chain's credentials");
     assert_eq!(message.text(), "Hi!");
+    drop(guard);
+    // What the chain fetched stays out of every log, at every level.
+    let logs = logs.text();
+    assert!(logs.contains("sending request"), "{logs}");
+    // The chain's own logs, to its HTTP exchanges, were among them.
+    assert!(
+        logs.contains("aws_smithy_runtime::client::orchestrator"),
+        "{logs}"
+    );
+    for secret in [ISSUED_SECRET_KEY, ISSUED_SESSION_TOKEN] {
+        assert!(!logs.contains(secret), "{secret} leaked:\n{logs}");
+    }
     true
 }
 

@@ -4,10 +4,10 @@
 //! no secret is in what it wrote, nor in the `Debug` of the builders, the
 //! clients and the errors, nor in the errors' messages.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod support;
 
 use serde_json::Value;
+use support::capture::Written;
 use toolrunner::platform::{Bedrock, Foundry, Vertex};
 use toolrunner::testing::platform_foundry::ScriptedFoundry;
 use toolrunner::testing::platform_google::{ScriptedVertex, TEST_PROJECT_ID};
@@ -19,20 +19,6 @@ use toolrunner::{Client, MessageParams};
 const SESSION_TOKEN: &str = "FwoGZXIvYXdzEXAMPLEsecretsessiontoken";
 const VERTEX_TOKEN: &str = "ya29.secret-vertex-access-token";
 const FOUNDRY_KEY: &str = "secret-foundry-api-key";
-
-/// Everything a `tracing` subscriber wrote, shared with the test.
-#[derive(Clone, Default)]
-struct Written(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Written {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// What each client showed: the `Debug` of the client and of each error,
 /// and each error's message.
@@ -48,13 +34,7 @@ fn shown(client: &Client, errors: &[toolrunner::Error]) -> String {
 #[tokio::test(flavor = "current_thread")]
 async fn no_credential_shows_in_trace_logs_debug_output_or_errors() {
     let written = Written::default();
-    let sink = written.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = written.install();
     let mut shown_by = Vec::new();
 
     // Bedrock: answered, then refused as expired (the keys are static).
@@ -122,7 +102,7 @@ async fn no_credential_shows_in_trace_logs_debug_output_or_errors() {
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
     shown_by.push(shown(&wrong, &[error]));
 
-    let logs = String::from_utf8(written.0.lock().unwrap().clone()).unwrap();
+    let logs = written.text();
     // The subscriber did see the requests, at every level.
     assert!(logs.contains("sending request"), "{logs}");
     assert!(logs.contains("TRACE") || logs.contains("DEBUG"), "{logs}");
