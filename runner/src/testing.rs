@@ -76,7 +76,8 @@ mod wire;
 #[cfg(feature = "bedrock")]
 pub use aws_credentials::{
     AwsCredentialSources, ISSUED_ACCESS_KEY, ISSUED_SECRET_KEY, ISSUED_SESSION_TOKEN,
-    TEST_INSTANCE_ROLE, TEST_ROLE_ARN, TEST_WEB_IDENTITY_TOKEN,
+    TEST_INSTANCE_ROLE, TEST_ROLE_ARN, TEST_SSO_ACCESS_TOKEN, TEST_SSO_ACCOUNT_ID, TEST_SSO_ROLE,
+    TEST_WEB_IDENTITY_TOKEN,
 };
 pub use batches::{BatchOutcome, ScriptedBatch};
 pub use by_turn::ByTurn;

@@ -24,8 +24,9 @@ use toolrunner::stream::StreamEvent;
 use toolrunner::testing::{
     AwsCredentialSources, AwsPlatform, ISSUED_ACCESS_KEY, ISSUED_SECRET_KEY, ISSUED_SESSION_TOKEN,
     Part, Recorded, Reply, Script, ScriptedAws, Sequence, TEST_ACCESS_KEY, TEST_API_KEY,
-    TEST_INSTANCE_ROLE, TEST_REGION, TEST_ROLE_ARN, TEST_SECRET_KEY, TEST_WEB_IDENTITY_TOKEN,
-    TEST_WORKSPACE_ID, event_stream_body, exception_frame, parse_event_stream, sse_events,
+    TEST_INSTANCE_ROLE, TEST_REGION, TEST_ROLE_ARN, TEST_SECRET_KEY, TEST_SSO_ACCESS_TOKEN,
+    TEST_SSO_ACCOUNT_ID, TEST_SSO_ROLE, TEST_WEB_IDENTITY_TOKEN, TEST_WORKSPACE_ID,
+    event_stream_body, exception_frame, parse_event_stream, sse_events,
 };
 use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, State, tool, toolset};
 
@@ -1363,7 +1364,12 @@ async fn chain_child() -> bool {
         logs.contains("aws_smithy_runtime::client::orchestrator"),
         "{logs}"
     );
-    for secret in [ISSUED_SECRET_KEY, ISSUED_SESSION_TOKEN] {
+    for secret in [
+        ISSUED_SECRET_KEY,
+        ISSUED_SESSION_TOKEN,
+        TEST_WEB_IDENTITY_TOKEN,
+        TEST_SSO_ACCESS_TOKEN,
+    ] {
         assert!(!logs.contains(secret), "{secret} leaked:\n{logs}");
     }
     true
@@ -1491,4 +1497,60 @@ async fn bedrock_signs_with_the_role_assumed_with_a_web_identity() {
     assert_eq!(field("WebIdentityToken"), Some(TEST_WEB_IDENTITY_TOKEN));
     assert_eq!(field("RoleArn"), Some(TEST_ROLE_ARN));
     assert_eq!(field("RoleSessionName"), Some("toolrunner-test-session"));
+}
+
+/// With an SSO profile whose token `aws sso login` cached, the chain asks
+/// the IAM Identity Center portal for the profile's role with that token,
+/// and Bedrock requests are signed with the credentials it returns.
+#[tokio::test]
+async fn bedrock_signs_with_the_sso_role_of_the_profile() {
+    if chain_child().await {
+        return;
+    }
+    let sso = AwsCredentialSources::start().await.expect("bind loopback");
+    let home = std::env::temp_dir().join(format!("toolrunner-sso-home-{}", std::process::id()));
+    let start_url = "https://toolrunner-test.awsapps.com/start";
+    // The AWS CLI names the cached token after the SHA-1 of the start URL.
+    let cache = home.join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    use sha1::Digest as _;
+    let cached = cache.join(format!("{:x}.json", sha1::Sha1::digest(start_url)));
+    let token = json!({
+        "accessToken": TEST_SSO_ACCESS_TOKEN,
+        "expiresAt": "2099-01-01T00:00:00Z",
+        "region": TEST_REGION,
+        "startUrl": start_url,
+    });
+    std::fs::write(&cached, token.to_string()).unwrap();
+    let config = home.join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[default]\nsso_start_url = {start_url}\nsso_region = {TEST_REGION}\n\
+             sso_account_id = {TEST_SSO_ACCOUNT_ID}\nsso_role_name = {TEST_SSO_ROLE}\n"
+        ),
+    )
+    .unwrap();
+    signed_by_the_chain_in_a_child(
+        "bedrock_signs_with_the_sso_role_of_the_profile",
+        vec![
+            ("HOME", home.display().to_string()),
+            ("AWS_CONFIG_FILE", config.display().to_string()),
+            ("AWS_ENDPOINT_URL_SSO", sso.url()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ],
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&home);
+    let asked = sso.recorded();
+    assert_eq!(asked.len(), 1, "one GetRoleCredentials");
+    assert_eq!(
+        asked[0].header("x-amz-sso_bearer_token"),
+        Some(TEST_SSO_ACCESS_TOKEN)
+    );
+    assert!(
+        asked[0].target.starts_with("/federation/credentials?"),
+        "{}",
+        asked[0].target
+    );
 }

@@ -1,11 +1,13 @@
-//! [`AwsCredentialSources`]: two places the AWS credential chain (feature
+//! [`AwsCredentialSources`]: three places the AWS credential chain (feature
 //! `aws-config`) gets temporary credentials from, on loopback: an EC2
-//! instance metadata service (IMDSv2) and STS answering
-//! `AssumeRoleWithWebIdentity`, each checking what AWS checks.
+//! instance metadata service (IMDSv2), STS answering
+//! `AssumeRoleWithWebIdentity`, and the IAM Identity Center (SSO) portal
+//! answering `GetRoleCredentials`, each checking what AWS checks.
 //!
 //! Point the chain at them through the environment variables it reads
 //! (`AWS_EC2_METADATA_SERVICE_ENDPOINT`; `AWS_ENDPOINT_URL_STS` with
-//! `AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN`), and let a
+//! `AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN`; `AWS_ENDPOINT_URL_SSO`
+//! with an SSO profile and its cached token), and let a
 //! [`ScriptedAws`](super::ScriptedAws) [`accept`](super::ScriptedAws::accept)
 //! [`ISSUED_ACCESS_KEY`] / [`ISSUED_SECRET_KEY`]. Set the environment of a
 //! child process rather than your test's own: tests run in parallel.
@@ -28,7 +30,14 @@ pub const TEST_INSTANCE_ROLE: &str = "toolrunner-test-instance-role";
 pub const TEST_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/toolrunner-test-web-identity";
 /// TEST ONLY: the web identity token (an OIDC JWT in real life) STS takes.
 pub const TEST_WEB_IDENTITY_TOKEN: &str = "toolrunner-test-web-identity-token";
-/// The access key id of the temporary credentials both sources issue.
+/// TEST ONLY: the SSO access token the portal takes (in real life, the one
+/// `aws sso login` caches).
+pub const TEST_SSO_ACCESS_TOKEN: &str = "toolrunner-test-sso-access-token";
+/// The account of the SSO role.
+pub const TEST_SSO_ACCOUNT_ID: &str = "123456789012";
+/// The role [`TEST_SSO_ACCESS_TOKEN`] may get credentials for.
+pub const TEST_SSO_ROLE: &str = "toolrunner-test-sso-role";
+/// The access key id of the temporary credentials every source issues.
 pub const ISSUED_ACCESS_KEY: &str = "ASIATOOLRUNNERISSUED";
 /// TEST ONLY: the secret of [`ISSUED_ACCESS_KEY`].
 pub const ISSUED_SECRET_KEY: &str = "toolrunner+issued/secret/key";
@@ -44,8 +53,8 @@ const ROLES_PATH: &str = "/latest/meta-data/iam/security-credentials/";
 /// How long the issued credentials live.
 const LIFETIME: Duration = Duration::from_secs(3600);
 
-/// The instance metadata service and STS on `127.0.0.1`. It stops when
-/// dropped.
+/// The instance metadata service, STS and the SSO portal on `127.0.0.1`.
+/// It stops when dropped.
 ///
 /// - IMDSv2: `PUT /latest/api/token` with `x-aws-ec2-metadata-token-ttl-seconds`
 ///   gives a session token; `GET /latest/meta-data/iam/security-credentials/`
@@ -56,8 +65,12 @@ const LIFETIME: Duration = Duration::from_secs(3600);
 ///   [`TEST_ROLE_ARN`], a `RoleSessionName` and [`TEST_WEB_IDENTITY_TOKEN`]
 ///   gives the issued credentials in STS's XML; other tokens or roles get
 ///   STS's `AccessDenied`.
+/// - SSO: `GET /federation/credentials?role_name=..&account_id=..` with
+///   [`TEST_SSO_ACCESS_TOKEN`] in `x-amz-sso_bearer_token`, for
+///   [`TEST_SSO_ROLE`] in [`TEST_SSO_ACCOUNT_ID`], gives the issued
+///   credentials as the portal's JSON; else `401 UnauthorizedException`.
 ///
-/// Both issue [`ISSUED_ACCESS_KEY`] / [`ISSUED_SECRET_KEY`] with
+/// All issue [`ISSUED_ACCESS_KEY`] / [`ISSUED_SECRET_KEY`] with
 /// [`ISSUED_SESSION_TOKEN`], expiring in an hour.
 pub struct AwsCredentialSources {
     addr: SocketAddr,
@@ -66,7 +79,7 @@ pub struct AwsCredentialSources {
 }
 
 impl AwsCredentialSources {
-    /// Starts both sources on one loopback port.
+    /// Starts the sources on one loopback port.
     ///
     /// # Errors
     ///
@@ -88,8 +101,9 @@ impl AwsCredentialSources {
         })
     }
 
-    /// The URL of both: `http://127.0.0.1:{port}`, for
-    /// `AWS_EC2_METADATA_SERVICE_ENDPOINT` or `AWS_ENDPOINT_URL_STS`.
+    /// The URL of all: `http://127.0.0.1:{port}`, for
+    /// `AWS_EC2_METADATA_SERVICE_ENDPOINT`, `AWS_ENDPOINT_URL_STS` or
+    /// `AWS_ENDPOINT_URL_SSO`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -171,6 +185,7 @@ fn answer(request: &Recorded) -> Answer {
         ("PUT", "/latest/api/token") => imds_token(request),
         ("GET", path) if path.starts_with("/latest/") => imds_get(request, path),
         ("POST", "/") => sts(request),
+        ("GET", "/federation/credentials") => sso(request),
         (method, path) => Answer::text(404, format!("no {method} {path}")),
     }
 }
@@ -256,6 +271,43 @@ fn sts(request: &Recorded) -> Answer {
     Answer {
         content_type: "text/xml",
         ..Answer::text(200, body)
+    }
+}
+
+/// `GetRoleCredentials` of [`TEST_SSO_ROLE`] with [`TEST_SSO_ACCESS_TOKEN`].
+fn sso(request: &Recorded) -> Answer {
+    let query = form(request.target.split_once('?').map_or("", |(_, q)| q));
+    let field = |name: &str| {
+        query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if request.header("x-amz-sso_bearer_token") != Some(TEST_SSO_ACCESS_TOKEN)
+        || field("role_name") != Some(TEST_SSO_ROLE)
+        || field("account_id") != Some(TEST_SSO_ACCOUNT_ID)
+    {
+        return Answer {
+            content_type: "application/json",
+            ..Answer::text(
+                401,
+                r#"{"__type":"UnauthorizedException","message":"Session token not found or invalid"}"#,
+            )
+        };
+    }
+    let expiration = SystemTime::now() + LIFETIME;
+    let millis = expiration
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let body = serde_json::json!({"roleCredentials": {
+        "accessKeyId": ISSUED_ACCESS_KEY,
+        "secretAccessKey": ISSUED_SECRET_KEY,
+        "sessionToken": ISSUED_SESSION_TOKEN,
+        "expiration": millis,
+    }});
+    Answer {
+        content_type: "application/json",
+        ..Answer::text(200, body.to_string())
     }
 }
 
