@@ -22,11 +22,12 @@ use toolrunner::code_mode::{CodeMode, Isolation, Worker};
 use toolrunner::platform::{Aws, Bedrock, BedrockMantle};
 use toolrunner::stream::StreamEvent;
 use toolrunner::testing::{
-    AwsCredentialSources, AwsPlatform, ISSUED_ACCESS_KEY, ISSUED_SECRET_KEY, ISSUED_SESSION_TOKEN,
-    Part, Recorded, Reply, Script, ScriptedAws, Sequence, TEST_ACCESS_KEY, TEST_API_KEY,
-    TEST_INSTANCE_ROLE, TEST_REGION, TEST_ROLE_ARN, TEST_SECRET_KEY, TEST_SSO_ACCESS_TOKEN,
-    TEST_SSO_ACCOUNT_ID, TEST_SSO_ROLE, TEST_WEB_IDENTITY_TOKEN, TEST_WORKSPACE_ID,
-    event_stream_body, exception_frame, parse_event_stream, sse_events,
+    AwsCredentialSources, AwsPlatform, CONTAINER_CREDENTIALS_PATH, ISSUED_ACCESS_KEY,
+    ISSUED_SECRET_KEY, ISSUED_SESSION_TOKEN, Part, Recorded, Reply, Script, ScriptedAws, Sequence,
+    TEST_ACCESS_KEY, TEST_API_KEY, TEST_CONTAINER_TOKEN, TEST_INSTANCE_ROLE, TEST_REGION,
+    TEST_ROLE_ARN, TEST_SECRET_KEY, TEST_SSO_ACCESS_TOKEN, TEST_SSO_ACCOUNT_ID, TEST_SSO_ROLE,
+    TEST_WEB_IDENTITY_TOKEN, TEST_WORKSPACE_ID, event_stream_body, exception_frame,
+    parse_event_stream, sse_events,
 };
 use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, State, tool, toolset};
 
@@ -1366,6 +1367,7 @@ async fn chain_child() -> bool {
         ISSUED_SESSION_TOKEN,
         TEST_WEB_IDENTITY_TOKEN,
         TEST_SSO_ACCESS_TOKEN,
+        TEST_CONTAINER_TOKEN,
     ] {
         assert!(!logs.contains(secret), "{secret} leaked:\n{logs}");
     }
@@ -1633,4 +1635,34 @@ async fn bedrock_signs_with_what_the_profiles_credential_process_prints() {
     )
     .await;
     let _ = std::fs::remove_file(&printed);
+}
+
+/// In a container (ECS, EKS Pod Identity), the chain asks the container
+/// credentials endpoint with its authorization token, and Bedrock requests
+/// are signed with the role credentials it gives.
+#[tokio::test]
+async fn bedrock_signs_with_the_container_role() {
+    if chain_child().await {
+        return;
+    }
+    let endpoint = AwsCredentialSources::start().await.expect("bind loopback");
+    signed_by_the_chain_in_a_child(
+        "bedrock_signs_with_the_container_role",
+        vec![
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                format!("{}{CONTAINER_CREDENTIALS_PATH}", endpoint.url()),
+            ),
+            (
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                TEST_CONTAINER_TOKEN.into(),
+            ),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ],
+    )
+    .await;
+    let asked = endpoint.recorded();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].target, CONTAINER_CREDENTIALS_PATH);
+    assert_eq!(asked[0].header("authorization"), Some(TEST_CONTAINER_TOKEN));
 }

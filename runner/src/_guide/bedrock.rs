@@ -108,12 +108,13 @@
 //! `accept`, `accept-encoding`, `connection` and `content-length` (bodies are
 //! compared as JSON).
 //!
-//! `testing::AwsCredentialSources` plays the sources of the AWS chain on
-//! loopback: an EC2 instance metadata service (IMDSv2), STS answering
-//! `AssumeRoleWithWebIdentity`, and the SSO portal answering
-//! `GetRoleCredentials`, each issuing `ISSUED_ACCESS_KEY` /
-//! `ISSUED_SECRET_KEY` with a session token for a `ScriptedAws` to
-//! `accept`. Point the chain at it through the variables it reads
-//! (`AWS_EC2_METADATA_SERVICE_ENDPOINT`, `AWS_ENDPOINT_URL_STS`,
-//! `AWS_ENDPOINT_URL_SSO`) in a child process's environment, not your test
-//! process's: tests run in parallel.
+//! `testing::AwsCredentialSources` (features `testing` and `bedrock`)
+//! plays the sources of the AWS chain on loopback: an EC2 instance metadata
+//! service (IMDSv2), STS answering `AssumeRoleWithWebIdentity`, the SSO
+//! portal answering `GetRoleCredentials` and a container credentials
+//! endpoint, each issuing `ISSUED_ACCESS_KEY` / `ISSUED_SECRET_KEY` with a
+//! session token for a `ScriptedAws` to `accept`. Point the chain at it
+//! through the variables it reads (`AWS_EC2_METADATA_SERVICE_ENDPOINT`,
+//! `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_SSO`,
+//! `AWS_CONTAINER_CREDENTIALS_FULL_URI`) in a child process's environment,
+//! not your test process's: tests run in parallel.

@@ -1,13 +1,16 @@
-//! [`AwsCredentialSources`]: three places the AWS credential chain (feature
+//! [`AwsCredentialSources`]: four places the AWS credential chain (feature
 //! `aws-config`) gets temporary credentials from, on loopback: an EC2
 //! instance metadata service (IMDSv2), STS answering
-//! `AssumeRoleWithWebIdentity`, and the IAM Identity Center (SSO) portal
-//! answering `GetRoleCredentials`, each checking what AWS checks.
+//! `AssumeRoleWithWebIdentity`, the IAM Identity Center (SSO) portal
+//! answering `GetRoleCredentials`, and a container credentials endpoint
+//! (ECS, EKS Pod Identity), each checking what AWS checks.
 //!
 //! Point the chain at them through the environment variables it reads
 //! (`AWS_EC2_METADATA_SERVICE_ENDPOINT`; `AWS_ENDPOINT_URL_STS` with
 //! `AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN`; `AWS_ENDPOINT_URL_SSO`
-//! with an SSO profile and its cached token), and let a
+//! with an SSO profile and its cached token;
+//! `AWS_CONTAINER_CREDENTIALS_FULL_URI` with
+//! `AWS_CONTAINER_AUTHORIZATION_TOKEN`), and let a
 //! [`ScriptedAws`](super::ScriptedAws) [`accept`](super::ScriptedAws::accept)
 //! [`ISSUED_ACCESS_KEY`] / [`ISSUED_SECRET_KEY`]. Set the environment of a
 //! child process rather than your test's own: tests run in parallel.
@@ -37,6 +40,10 @@ pub const TEST_SSO_ACCESS_TOKEN: &str = "toolrunner-test-sso-access-token";
 pub const TEST_SSO_ACCOUNT_ID: &str = "123456789012";
 /// The role [`TEST_SSO_ACCESS_TOKEN`] may get credentials for.
 pub const TEST_SSO_ROLE: &str = "toolrunner-test-sso-role";
+/// The path of the container credentials endpoint.
+pub const CONTAINER_CREDENTIALS_PATH: &str = "/container-credentials";
+/// TEST ONLY: the authorization token the container endpoint takes.
+pub const TEST_CONTAINER_TOKEN: &str = "toolrunner-test-container-token";
 /// The access key id of the temporary credentials every source issues.
 pub const ISSUED_ACCESS_KEY: &str = "ASIATOOLRUNNERISSUED";
 /// TEST ONLY: the secret of [`ISSUED_ACCESS_KEY`].
@@ -53,7 +60,8 @@ const ROLES_PATH: &str = "/latest/meta-data/iam/security-credentials/";
 /// How long the issued credentials live.
 const LIFETIME: Duration = Duration::from_secs(3600);
 
-/// The instance metadata service, STS and the SSO portal on `127.0.0.1`.
+/// The instance metadata service, STS, the SSO portal and a container
+/// credentials endpoint on `127.0.0.1`.
 /// It stops when dropped.
 ///
 /// - IMDSv2: `PUT /latest/api/token` with `x-aws-ec2-metadata-token-ttl-seconds`
@@ -69,6 +77,8 @@ const LIFETIME: Duration = Duration::from_secs(3600);
 ///   [`TEST_SSO_ACCESS_TOKEN`] in `x-amz-sso_bearer_token`, for
 ///   [`TEST_SSO_ROLE`] in [`TEST_SSO_ACCOUNT_ID`], gives the issued
 ///   credentials as the portal's JSON; else `401 UnauthorizedException`.
+/// - Containers: `GET /container-credentials` with [`TEST_CONTAINER_TOKEN`]
+///   in `authorization` gives the issued credentials as JSON; else 401.
 ///
 /// All issue [`ISSUED_ACCESS_KEY`] / [`ISSUED_SECRET_KEY`] with
 /// [`ISSUED_SESSION_TOKEN`], expiring in an hour.
@@ -103,7 +113,8 @@ impl AwsCredentialSources {
 
     /// The URL of all: `http://127.0.0.1:{port}`, for
     /// `AWS_EC2_METADATA_SERVICE_ENDPOINT`, `AWS_ENDPOINT_URL_STS` or
-    /// `AWS_ENDPOINT_URL_SSO`.
+    /// `AWS_ENDPOINT_URL_SSO`; [`CONTAINER_CREDENTIALS_PATH`] after it for
+    /// `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -186,6 +197,7 @@ fn answer(request: &Recorded) -> Answer {
         ("GET", path) if path.starts_with("/latest/") => imds_get(request, path),
         ("POST", "/") => sts(request),
         ("GET", "/federation/credentials") => sso(request),
+        ("GET", CONTAINER_CREDENTIALS_PATH) => container(request),
         (method, path) => Answer::text(404, format!("no {method} {path}")),
     }
 }
@@ -207,22 +219,35 @@ fn imds_get(request: &Recorded, path: &str) -> Answer {
     }
     match path.strip_prefix(ROLES_PATH) {
         Some("") => Answer::text(200, TEST_INSTANCE_ROLE),
-        Some(TEST_INSTANCE_ROLE) => {
-            let credentials = serde_json::json!({
-                "Code": "Success",
-                "LastUpdated": rfc3339(SystemTime::now()),
-                "Type": "AWS-HMAC",
-                "AccessKeyId": ISSUED_ACCESS_KEY,
-                "SecretAccessKey": ISSUED_SECRET_KEY,
-                "Token": ISSUED_SESSION_TOKEN,
-                "Expiration": rfc3339(SystemTime::now() + LIFETIME),
-            });
-            Answer {
-                content_type: "application/json",
-                ..Answer::text(200, credentials.to_string())
-            }
-        }
+        Some(TEST_INSTANCE_ROLE) => json_credentials(),
         _ => Answer::text(404, ""),
+    }
+}
+
+/// The issued credentials in the JSON the metadata service and container
+/// endpoints give.
+fn json_credentials() -> Answer {
+    let credentials = serde_json::json!({
+        "Code": "Success",
+        "LastUpdated": rfc3339(SystemTime::now()),
+        "Type": "AWS-HMAC",
+        "AccessKeyId": ISSUED_ACCESS_KEY,
+        "SecretAccessKey": ISSUED_SECRET_KEY,
+        "Token": ISSUED_SESSION_TOKEN,
+        "Expiration": rfc3339(SystemTime::now() + LIFETIME),
+    });
+    Answer {
+        content_type: "application/json",
+        ..Answer::text(200, credentials.to_string())
+    }
+}
+
+/// The container endpoint's credentials, for its authorization token.
+fn container(request: &Recorded) -> Answer {
+    if request.header("authorization") == Some(TEST_CONTAINER_TOKEN) {
+        json_credentials()
+    } else {
+        Answer::text(401, "")
     }
 }
 
