@@ -1498,43 +1498,33 @@ async fn bedrock_signs_with_the_role_assumed_with_a_web_identity() {
     assert_eq!(field("RoleSessionName"), Some("toolrunner-test-session"));
 }
 
-/// With an SSO profile whose token `aws sso login` cached, the chain asks
-/// the IAM Identity Center portal for the profile's role with that token,
-/// and Bedrock requests are signed with the credentials it returns.
-#[tokio::test]
-async fn bedrock_signs_with_the_sso_role_of_the_profile() {
-    if chain_child().await {
-        return;
-    }
+const SSO_START_URL: &str = "https://toolrunner-test.awsapps.com/start";
+
+/// Caches the SSO token under `cache_key` in a home of its own, as
+/// `aws sso login` does, writes `config`, and checks a child whose chain
+/// reads them asks the SSO portal once for the profile's role with the
+/// cached token, and signs with the credentials it returns.
+async fn signed_with_sso(name: &'static str, cache_key: &str, config: &str) {
     let sso = AwsCredentialSources::start().await.expect("bind loopback");
-    let home = std::env::temp_dir().join(format!("toolrunner-sso-home-{}", std::process::id()));
-    let start_url = "https://toolrunner-test.awsapps.com/start";
-    // The AWS CLI names the cached token after the SHA-1 of the start URL.
+    let home = std::env::temp_dir().join(format!("toolrunner-sso-{name}-{}", std::process::id()));
+    // The AWS CLI names the cached token after the SHA-1 of its key.
     let cache = home.join(".aws/sso/cache");
     std::fs::create_dir_all(&cache).unwrap();
     use sha1::Digest as _;
-    let cached = cache.join(format!("{:x}.json", sha1::Sha1::digest(start_url)));
+    let cached = cache.join(format!("{:x}.json", sha1::Sha1::digest(cache_key)));
     let token = json!({
         "accessToken": TEST_SSO_ACCESS_TOKEN,
         "expiresAt": "2099-01-01T00:00:00Z",
         "region": TEST_REGION,
-        "startUrl": start_url,
+        "startUrl": SSO_START_URL,
     });
     std::fs::write(&cached, token.to_string()).unwrap();
-    let config = home.join("config");
-    std::fs::write(
-        &config,
-        format!(
-            "[default]\nsso_start_url = {start_url}\nsso_region = {TEST_REGION}\n\
-             sso_account_id = {TEST_SSO_ACCOUNT_ID}\nsso_role_name = {TEST_SSO_ROLE}\n"
-        ),
-    )
-    .unwrap();
+    std::fs::write(home.join("config"), config).unwrap();
     signed_by_the_chain_in_a_child(
-        "bedrock_signs_with_the_sso_role_of_the_profile",
+        name,
         vec![
             ("HOME", home.display().to_string()),
-            ("AWS_CONFIG_FILE", config.display().to_string()),
+            ("AWS_CONFIG_FILE", home.join("config").display().to_string()),
             ("AWS_ENDPOINT_URL_SSO", sso.url()),
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ],
@@ -1552,6 +1542,48 @@ async fn bedrock_signs_with_the_sso_role_of_the_profile() {
         "{}",
         asked[0].target
     );
+}
+
+/// With a legacy SSO profile (its start URL in the profile) whose token
+/// `aws sso login` cached, the chain asks the IAM Identity Center portal
+/// for the profile's role with that token, and Bedrock requests are signed
+/// with the credentials it returns.
+#[tokio::test]
+async fn bedrock_signs_with_the_sso_role_of_the_profile() {
+    if chain_child().await {
+        return;
+    }
+    let config = format!(
+        "[default]\nsso_start_url = {SSO_START_URL}\nsso_region = {TEST_REGION}\n\
+         sso_account_id = {TEST_SSO_ACCOUNT_ID}\nsso_role_name = {TEST_SSO_ROLE}\n"
+    );
+    signed_with_sso(
+        "bedrock_signs_with_the_sso_role_of_the_profile",
+        SSO_START_URL,
+        &config,
+    )
+    .await;
+}
+
+/// The same with the profile naming an `sso-session` section, as
+/// `aws configure sso` writes today: the token is cached under the
+/// session's name.
+#[tokio::test]
+async fn bedrock_signs_with_the_sso_role_of_an_sso_session() {
+    if chain_child().await {
+        return;
+    }
+    let config = format!(
+        "[default]\nsso_session = toolrunner-test\n\
+         sso_account_id = {TEST_SSO_ACCOUNT_ID}\nsso_role_name = {TEST_SSO_ROLE}\n\n\
+         [sso-session toolrunner-test]\nsso_start_url = {SSO_START_URL}\nsso_region = {TEST_REGION}\n"
+    );
+    signed_with_sso(
+        "bedrock_signs_with_the_sso_role_of_an_sso_session",
+        "toolrunner-test",
+        &config,
+    )
+    .await;
 }
 
 /// Writes `config` and `credentials` as the AWS config files of a
