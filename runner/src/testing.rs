@@ -57,6 +57,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+#[cfg(feature = "bedrock")]
+mod aws_credentials;
 mod batches;
 mod by_turn;
 mod files;
@@ -71,6 +73,12 @@ pub mod platform_google;
 mod prompt_cache;
 mod wire;
 
+#[cfg(feature = "bedrock")]
+pub use aws_credentials::{
+    AwsCredentialSources, CONTAINER_CREDENTIALS_PATH, ISSUED_ACCESS_KEY, ISSUED_SECRET_KEY,
+    ISSUED_SESSION_TOKEN, TEST_CONTAINER_TOKEN, TEST_INSTANCE_ROLE, TEST_ROLE_ARN,
+    TEST_SSO_ACCESS_TOKEN, TEST_SSO_ACCOUNT_ID, TEST_SSO_ROLE, TEST_WEB_IDENTITY_TOKEN,
+};
 pub use batches::{BatchOutcome, ScriptedBatch};
 pub use by_turn::ByTurn;
 pub use files::ScriptedFile;

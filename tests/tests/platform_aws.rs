@@ -22,9 +22,12 @@ use toolrunner::code_mode::{CodeMode, Isolation, Worker};
 use toolrunner::platform::{Aws, Bedrock, BedrockMantle};
 use toolrunner::stream::StreamEvent;
 use toolrunner::testing::{
-    AwsPlatform, Part, Recorded, Reply, Script, ScriptedAws, Sequence, TEST_ACCESS_KEY,
-    TEST_API_KEY, TEST_REGION, TEST_SECRET_KEY, TEST_WORKSPACE_ID, event_stream_body,
-    exception_frame, parse_event_stream, sse_events,
+    AwsCredentialSources, AwsPlatform, CONTAINER_CREDENTIALS_PATH, ISSUED_ACCESS_KEY,
+    ISSUED_SECRET_KEY, ISSUED_SESSION_TOKEN, Part, Recorded, Reply, Script, ScriptedAws, Sequence,
+    TEST_ACCESS_KEY, TEST_API_KEY, TEST_CONTAINER_TOKEN, TEST_INSTANCE_ROLE, TEST_REGION,
+    TEST_ROLE_ARN, TEST_SECRET_KEY, TEST_SSO_ACCESS_TOKEN, TEST_SSO_ACCOUNT_ID, TEST_SSO_ROLE,
+    TEST_WEB_IDENTITY_TOKEN, TEST_WORKSPACE_ID, event_stream_body, exception_frame,
+    parse_event_stream, sse_events,
 };
 use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, State, tool, toolset};
 
@@ -56,6 +59,11 @@ fn bedrock(server: &ScriptedAws) -> Client {
 /// Recomputes the signature of every signed request `server` received
 /// with botocore, and checks it is the one sent, over the same headers.
 fn verify_with_botocore(server: &ScriptedAws) {
+    verify_with_botocore_as(server, TEST_SECRET_KEY);
+}
+
+/// [`verify_with_botocore`] for requests signed with the secret key `secret`.
+fn verify_with_botocore_as(server: &ScriptedAws, secret: &str) {
     let signed: Vec<Recorded> = server
         .recorded()
         .into_iter()
@@ -90,7 +98,7 @@ fn verify_with_botocore(server: &ScriptedAws) {
             })
         })
         .collect();
-    let job = json!({"secret_key": TEST_SECRET_KEY, "requests": requests});
+    let job = json!({"secret_key": secret, "requests": requests});
     let out: Vec<Value> =
         serde_json::from_str(&python::check(&python, "verify", &job)).expect("botocore's answer");
     assert_eq!(out.len(), signed.len());
@@ -995,9 +1003,19 @@ fn aws_wire(request: &Recorded, streamed: bool) {
 /// `request` carries a SigV4 signature of the test key for `service` in
 /// the test region, and `session_token` when there is one.
 fn assert_signed(request: &Recorded, service: &str, session_token: Option<&str>) {
+    assert_signed_by(request, TEST_ACCESS_KEY, service, session_token);
+}
+
+/// [`assert_signed`] for credentials of the access key id `access_key`.
+fn assert_signed_by(
+    request: &Recorded,
+    access_key: &str,
+    service: &str,
+    session_token: Option<&str>,
+) {
     let auth = request.header("authorization").expect("signed");
     assert!(
-        auth.contains(&format!("Credential={TEST_ACCESS_KEY}/"))
+        auth.contains(&format!("Credential={access_key}/"))
             && auth.contains(&format!("/{TEST_REGION}/{service}/aws4_request")),
         "{auth}"
     );
@@ -1312,4 +1330,371 @@ async fn a_killed_aws_run_resumes_on_a_new_client() {
 #[tokio::test]
 async fn a_code_mode_run_works_on_aws() {
     code_mode_run_on(AwsPlatform::Aws, aws, aws_wire).await;
+}
+
+/// Set in the child processes the credential-chain tests start: the URL
+/// of the scripted Bedrock the child sends its message to.
+const CHAIN_CHILD_URL: &str = "TOOLRUNNER_TEST_CHAIN_CHILD_BEDROCK_URL";
+
+/// In a child process started by [`signed_by_the_chain_in_a_child`]: sends
+/// "Hi" through `Bedrock::from_env()`, whose credentials come from the AWS
+/// chain, with every crate's TRACE logs written, checks no secret the
+/// chain fetched was written, and says it did. In the test process: false.
+async fn chain_child() -> bool {
+    let Ok(url) = std::env::var(CHAIN_CHILD_URL) else {
+        return false;
+    };
+    let logs = support::capture::Written::default();
+    let guard = logs.install();
+    let client = Bedrock::from_env()
+        .base_url(url)
+        .client(Client::builder().max_retries(0))
+        .build()
+        .expect("bedrock client");
+    let message = client
+        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+        .await
+        .expect("signed with the chain's credentials");
+    assert_eq!(message.text(), "Hi!");
+    drop(guard);
+    // What the chain fetched stays out of every log, at every level.
+    let logs = logs.text();
+    assert!(logs.contains("sending request"), "{logs}");
+    // The AWS crates' own logs were among them.
+    assert!(logs.contains("}: aws_"), "{logs}");
+    for secret in [
+        ISSUED_SECRET_KEY,
+        ISSUED_SESSION_TOKEN,
+        TEST_WEB_IDENTITY_TOKEN,
+        TEST_SSO_ACCESS_TOKEN,
+        TEST_CONTAINER_TOKEN,
+    ] {
+        assert!(!logs.contains(secret), "{secret} leaked:\n{logs}");
+    }
+    true
+}
+
+/// Runs the test `name` of this binary again in a child process whose
+/// environment holds only `env`, the region and empty AWS config files,
+/// so that nothing but the source under test can answer the AWS chain
+/// (the environment is the child's: tests run in parallel). The child
+/// sends one message to a scripted Bedrock accepting the credentials
+/// `AwsCredentialSources` issues; the request it sent is checked here to
+/// be signed with them and their session token, as botocore recomputes.
+async fn signed_by_the_chain_in_a_child(name: &'static str, env: Vec<(&'static str, String)>) {
+    let server = start(AwsPlatform::Bedrock, |_: &Value| Reply::text("Hi!")).await;
+    server.accept(ISSUED_ACCESS_KEY, ISSUED_SECRET_KEY);
+    // Never created: the chain finds no profile.
+    let nowhere = std::env::temp_dir().join(format!("toolrunner-no-aws-{}", std::process::id()));
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args(["--exact", name, "--test-threads=1"])
+        .env_clear()
+        .env(CHAIN_CHILD_URL, server.url())
+        .env("AWS_REGION", TEST_REGION)
+        .env("AWS_CONFIG_FILE", nowhere.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"))
+        .envs(env);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The child ran the test, not an empty selection.
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    let sent = server.recorded();
+    assert_eq!(sent.len(), 1);
+    assert_signed_by(
+        &sent[0],
+        ISSUED_ACCESS_KEY,
+        "bedrock",
+        Some(ISSUED_SESSION_TOKEN),
+    );
+    verify_with_botocore_as(&server, ISSUED_SECRET_KEY);
+}
+
+/// On EC2, the chain asks the instance metadata service (IMDSv2: a session
+/// token first, then the role, then its credentials) and Bedrock requests
+/// are signed with the instance role's temporary credentials.
+#[tokio::test]
+async fn bedrock_signs_with_the_instance_role_from_imds() {
+    if chain_child().await {
+        return;
+    }
+    let imds = AwsCredentialSources::start().await.expect("bind loopback");
+    signed_by_the_chain_in_a_child(
+        "bedrock_signs_with_the_instance_role_from_imds",
+        vec![("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url())],
+    )
+    .await;
+    let asked: Vec<(String, String)> = imds
+        .recorded()
+        .into_iter()
+        .map(|r| (r.method, r.target))
+        .collect();
+    let role_path = format!("/latest/meta-data/iam/security-credentials/{TEST_INSTANCE_ROLE}");
+    assert_eq!(
+        asked,
+        [
+            ("PUT", "/latest/api/token"),
+            ("GET", "/latest/meta-data/iam/security-credentials/"),
+            ("GET", role_path.as_str()),
+        ]
+        .map(|(m, t)| (m.to_owned(), t.to_owned()))
+    );
+}
+
+/// With a web identity token file and a role (as on EKS), the chain asks
+/// STS to assume the role with the token in the file, and Bedrock requests
+/// are signed with the credentials STS returns.
+#[tokio::test]
+async fn bedrock_signs_with_the_role_assumed_with_a_web_identity() {
+    if chain_child().await {
+        return;
+    }
+    let sts = AwsCredentialSources::start().await.expect("bind loopback");
+    let token_file = std::env::temp_dir().join(format!(
+        "toolrunner-web-identity-{}.jwt",
+        std::process::id()
+    ));
+    std::fs::write(&token_file, TEST_WEB_IDENTITY_TOKEN).unwrap();
+    signed_by_the_chain_in_a_child(
+        "bedrock_signs_with_the_role_assumed_with_a_web_identity",
+        vec![
+            (
+                "AWS_WEB_IDENTITY_TOKEN_FILE",
+                token_file.display().to_string(),
+            ),
+            ("AWS_ROLE_ARN", TEST_ROLE_ARN.into()),
+            ("AWS_ROLE_SESSION_NAME", "toolrunner-test-session".into()),
+            ("AWS_ENDPOINT_URL_STS", sts.url()),
+            // Nothing after web identity in the chain may answer.
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ],
+    )
+    .await;
+    let _ = std::fs::remove_file(&token_file);
+    let asked = sts.recorded();
+    assert_eq!(asked.len(), 1, "one AssumeRoleWithWebIdentity");
+    let form: Vec<(String, String)> =
+        reqwest::Url::parse(&format!("http://form/?{}", asked[0].body))
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(field("Action"), Some("AssumeRoleWithWebIdentity"));
+    assert_eq!(field("WebIdentityToken"), Some(TEST_WEB_IDENTITY_TOKEN));
+    assert_eq!(field("RoleArn"), Some(TEST_ROLE_ARN));
+    assert_eq!(field("RoleSessionName"), Some("toolrunner-test-session"));
+}
+
+const SSO_START_URL: &str = "https://toolrunner-test.awsapps.com/start";
+
+/// Caches the SSO token under `cache_key` in a home of its own, as
+/// `aws sso login` does, writes `config`, and checks a child whose chain
+/// reads them asks the SSO portal once for the profile's role with the
+/// cached token, and signs with the credentials it returns.
+async fn signed_with_sso(name: &'static str, cache_key: &str, config: &str) {
+    let sso = AwsCredentialSources::start().await.expect("bind loopback");
+    let home = std::env::temp_dir().join(format!("toolrunner-sso-{name}-{}", std::process::id()));
+    // The AWS CLI names the cached token after the SHA-1 of its key.
+    let cache = home.join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    use sha1::Digest as _;
+    let cached = cache.join(format!("{:x}.json", sha1::Sha1::digest(cache_key)));
+    let token = json!({
+        "accessToken": TEST_SSO_ACCESS_TOKEN,
+        "expiresAt": "2099-01-01T00:00:00Z",
+        "region": TEST_REGION,
+        "startUrl": SSO_START_URL,
+    });
+    std::fs::write(&cached, token.to_string()).unwrap();
+    std::fs::write(home.join("config"), config).unwrap();
+    signed_by_the_chain_in_a_child(
+        name,
+        vec![
+            ("HOME", home.display().to_string()),
+            ("AWS_CONFIG_FILE", home.join("config").display().to_string()),
+            ("AWS_ENDPOINT_URL_SSO", sso.url()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ],
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&home);
+    let asked = sso.recorded();
+    assert_eq!(asked.len(), 1, "one GetRoleCredentials");
+    assert_eq!(
+        asked[0].header("x-amz-sso_bearer_token"),
+        Some(TEST_SSO_ACCESS_TOKEN)
+    );
+    assert!(
+        asked[0].target.starts_with("/federation/credentials?"),
+        "{}",
+        asked[0].target
+    );
+}
+
+/// With a legacy SSO profile (its start URL in the profile) whose token
+/// `aws sso login` cached, the chain asks the IAM Identity Center portal
+/// for the profile's role with that token, and Bedrock requests are signed
+/// with the credentials it returns.
+#[tokio::test]
+async fn bedrock_signs_with_the_sso_role_of_the_profile() {
+    if chain_child().await {
+        return;
+    }
+    let config = format!(
+        "[default]\nsso_start_url = {SSO_START_URL}\nsso_region = {TEST_REGION}\n\
+         sso_account_id = {TEST_SSO_ACCOUNT_ID}\nsso_role_name = {TEST_SSO_ROLE}\n"
+    );
+    signed_with_sso(
+        "bedrock_signs_with_the_sso_role_of_the_profile",
+        SSO_START_URL,
+        &config,
+    )
+    .await;
+}
+
+/// The same with the profile naming an `sso-session` section, as
+/// `aws configure sso` writes today: the token is cached under the
+/// session's name.
+#[tokio::test]
+async fn bedrock_signs_with_the_sso_role_of_an_sso_session() {
+    if chain_child().await {
+        return;
+    }
+    let config = format!(
+        "[default]\nsso_session = toolrunner-test\n\
+         sso_account_id = {TEST_SSO_ACCOUNT_ID}\nsso_role_name = {TEST_SSO_ROLE}\n\n\
+         [sso-session toolrunner-test]\nsso_start_url = {SSO_START_URL}\nsso_region = {TEST_REGION}\n"
+    );
+    signed_with_sso(
+        "bedrock_signs_with_the_sso_role_of_an_sso_session",
+        "toolrunner-test",
+        &config,
+    )
+    .await;
+}
+
+/// Writes `config` and `credentials` as the AWS config files of a
+/// directory of their own, and checks a child whose chain reads them (and
+/// nothing else) signs with the issued credentials; `env` is added to the
+/// child's environment.
+async fn signed_with_profile_files(
+    name: &'static str,
+    config: &str,
+    credentials: &str,
+    env: Vec<(&'static str, String)>,
+) {
+    let dir =
+        std::env::temp_dir().join(format!("toolrunner-profile-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config"), config).unwrap();
+    std::fs::write(dir.join("credentials"), credentials).unwrap();
+    let mut env = env;
+    env.extend([
+        ("AWS_CONFIG_FILE", dir.join("config").display().to_string()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("credentials").display().to_string(),
+        ),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]);
+    signed_by_the_chain_in_a_child(name, env).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The default profile's keys and session token in the shared credentials
+/// file sign Bedrock requests.
+#[tokio::test]
+async fn bedrock_signs_with_the_keys_of_the_default_profile() {
+    if chain_child().await {
+        return;
+    }
+    let credentials = format!(
+        "[default]\naws_access_key_id = {ISSUED_ACCESS_KEY}\n\
+         aws_secret_access_key = {ISSUED_SECRET_KEY}\naws_session_token = {ISSUED_SESSION_TOKEN}\n"
+    );
+    signed_with_profile_files(
+        "bedrock_signs_with_the_keys_of_the_default_profile",
+        "",
+        &credentials,
+        Vec::new(),
+    )
+    .await;
+}
+
+/// A profile's `credential_process` is run, and the credentials it prints
+/// sign Bedrock requests.
+#[tokio::test]
+async fn bedrock_signs_with_what_the_profiles_credential_process_prints() {
+    if chain_child().await {
+        return;
+    }
+    let printed = std::env::temp_dir().join(format!(
+        "toolrunner-credential-process-{}.json",
+        std::process::id()
+    ));
+    let output = json!({
+        "Version": 1,
+        "AccessKeyId": ISSUED_ACCESS_KEY,
+        "SecretAccessKey": ISSUED_SECRET_KEY,
+        "SessionToken": ISSUED_SESSION_TOKEN,
+        "Expiration": "2099-01-01T00:00:00Z",
+    });
+    std::fs::write(&printed, output.to_string()).unwrap();
+    let config = format!(
+        "[default]\ncredential_process = cat {}\n",
+        printed.display()
+    );
+    // The process is run by `sh -c`, found on the PATH.
+    let path = std::env::var("PATH").unwrap_or_default();
+    signed_with_profile_files(
+        "bedrock_signs_with_what_the_profiles_credential_process_prints",
+        &config,
+        "",
+        vec![("PATH", path)],
+    )
+    .await;
+    let _ = std::fs::remove_file(&printed);
+}
+
+/// In a container (ECS, EKS Pod Identity), the chain asks the container
+/// credentials endpoint with its authorization token, and Bedrock requests
+/// are signed with the role credentials it gives.
+#[tokio::test]
+async fn bedrock_signs_with_the_container_role() {
+    if chain_child().await {
+        return;
+    }
+    let endpoint = AwsCredentialSources::start().await.expect("bind loopback");
+    signed_by_the_chain_in_a_child(
+        "bedrock_signs_with_the_container_role",
+        vec![
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                format!("{}{CONTAINER_CREDENTIALS_PATH}", endpoint.url()),
+            ),
+            (
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                TEST_CONTAINER_TOKEN.into(),
+            ),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ],
+    )
+    .await;
+    let asked = endpoint.recorded();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].target, CONTAINER_CREDENTIALS_PATH);
+    assert_eq!(asked[0].header("authorization"), Some(TEST_CONTAINER_TOKEN));
 }

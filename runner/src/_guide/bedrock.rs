@@ -90,6 +90,9 @@
 //! same [`Error`](crate::Error), with the status, `is_retryable` and the
 //! `x-amzn-requestid`. Keys, secrets and tokens never appear in `Debug`
 //! output, errors or logs, nor does a password in a platform's base URL.
+//! While the `aws-config` chain fetches credentials, the AWS runtime's TRACE
+//! events that dump whole requests and responses (an SSO bearer token among
+//! their headers) are dropped; its other events reach your subscriber.
 //!
 //! # Testing
 //!
@@ -104,3 +107,14 @@
 //! the Python SDK's `x-stainless-*` telemetry, and the HTTP libraries' own
 //! `accept`, `accept-encoding`, `connection` and `content-length` (bodies are
 //! compared as JSON).
+//!
+//! `testing::AwsCredentialSources` (features `testing` and `bedrock`)
+//! plays the sources of the AWS chain on loopback: an EC2 instance metadata
+//! service (IMDSv2), STS answering `AssumeRoleWithWebIdentity`, the SSO
+//! portal answering `GetRoleCredentials` and a container credentials
+//! endpoint, each issuing `ISSUED_ACCESS_KEY` / `ISSUED_SECRET_KEY` with a
+//! session token for a `ScriptedAws` to `accept`. Point the chain at it
+//! through the variables it reads (`AWS_EC2_METADATA_SERVICE_ENDPOINT`,
+//! `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_SSO`,
+//! `AWS_CONTAINER_CREDENTIALS_FULL_URI`) in a child process's environment,
+//! not your test process's: tests run in parallel.

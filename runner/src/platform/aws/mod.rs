@@ -3,6 +3,8 @@
 
 mod auth;
 mod messages_api;
+#[cfg(feature = "aws-config")]
+mod quiet;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -326,7 +328,9 @@ mod chain {
         where
             Self: 'a,
         {
-            future::ProvideCredentials::new(async move {
+            // The runtime under the chain would log the SSO portal's
+            // bearer token at TRACE level: see `quiet`.
+            future::ProvideCredentials::new(super::quiet::quietly(async move {
                 let chain = self
                     .chain
                     .get_or_init(|| async {
@@ -348,7 +352,7 @@ mod chain {
                     })
                     .await;
                 chain.provide_credentials().await
-            })
+            }))
         }
     }
 }
