@@ -4,13 +4,14 @@
 //! it from its file store. Used by the durable-run tests and by each
 //! platform's.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::{Value, json};
 use toolrunner::testing::{Reply, ScriptedServer};
 
+use super::kill;
+pub use super::kill::{Ending, blocking, lines_per_key, path, temp_dir};
 use super::{last_message, message, text, tool_use};
 
 /// The checkpoints of the scripted run: a response with two calls, each
@@ -76,23 +77,6 @@ impl Served for ScriptedServer {
     }
 }
 
-/// A fresh directory under the system's temp directory.
-///
-/// Unique per call, not only per name: two tests running at once may both
-/// want an uninterrupted run of the same mode, and sharing a directory
-/// would have each child resume the other's run.
-pub fn temp_dir(name: &str) -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!(
-        "toolrunner-durable-{name}-{}-{unique}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 /// How a child is started, and where it is to stop for the kill.
 pub struct Child<'a> {
     pub url: &'a str,
@@ -102,14 +86,6 @@ pub struct Child<'a> {
     pub pause: Option<(&'a str, String)>,
     /// More environment: the platform and its settings.
     pub env: &'a [(String, String)],
-}
-
-/// What a child said.
-pub enum Ending {
-    /// It stopped on cue and was killed with SIGKILL.
-    Killed,
-    /// It ran to the end: the conversation.
-    Done(Value),
 }
 
 impl Child<'_> {
@@ -131,57 +107,12 @@ impl Child<'_> {
             .env_remove("CLOUDSDK_CONFIG")
             .env_remove("GCE_METADATA_HOST")
             .env_remove("ANTHROPIC_CUSTOM_HEADERS")
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         if let Some((name, value)) = &self.pause {
             command.env(name, value);
         }
-        let mut child = command.spawn().expect("start durable-child");
-        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        for line in stdout.lines() {
-            let line = line.expect("read the child's stdout");
-            if Some(line.as_str()) == wait_for {
-                child.kill().expect("SIGKILL the child");
-                let status = child.wait().expect("reap the child");
-                assert!(!status.success(), "the child was killed: {status}");
-                return Ending::Killed;
-            }
-            if let Some(conversation) = line.strip_prefix("done ") {
-                let status = child.wait().expect("reap the child");
-                assert!(status.success(), "{status}");
-                return Ending::Done(serde_json::from_str(conversation).expect("conversation"));
-            }
-        }
-        let status = child.wait().expect("reap the child");
-        panic!("the child ended without a word for the test: {status}");
+        kill::run(command, wait_for)
     }
-}
-
-pub fn path(p: &Path) -> String {
-    p.to_str().expect("a UTF-8 temp path").to_owned()
-}
-
-/// Each key of `log` with how many lines it has, in order of first line.
-pub fn lines_per_key(log: &Path) -> Vec<(String, usize)> {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for key in text.lines().filter_map(|l| l.split('\t').next()) {
-        match counts.iter_mut().find(|(k, _)| k == key) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((key.to_owned(), 1)),
-        }
-    }
-    counts.sort();
-    counts
-}
-
-/// Runs blocking process work off the runtime's threads, so that the
-/// scripted server goes on answering.
-pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(work)
-        .await
-        .expect("blocking task")
 }
 
 /// Runs a child in `mode` against `served` from the store in `dir`,
