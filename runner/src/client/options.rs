@@ -15,10 +15,7 @@ use serde_json::{Map, Value};
 use super::version::{self, Rejected};
 use crate::error::Error;
 
-/// The header that names the workspace a request is made in.
-pub(crate) const WORKSPACE_ID: HeaderName = HeaderName::from_static("anthropic-workspace-id");
-/// The header that names the end user a request is made for.
-pub(crate) const USER_PROFILE_ID: HeaderName = HeaderName::from_static("anthropic-user-profile-id");
+use crate::platform::{USER_PROFILE_ID, WORKSPACE_ID};
 
 /// Body fields that API version `2026-10-21` refuses.
 const SAMPLING: [&str; 3] = ["temperature", "top_p", "top_k"];

@@ -9,11 +9,11 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::platform::USER_PROFILE_ID;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Url;
-use reqwest::header::HeaderName;
 use serde_json::{Map, Value};
 
 use super::aws::{self, Auth, Settings};
@@ -28,7 +28,6 @@ const NAME: &str = "Amazon Bedrock";
 const SERVICE: &str = "bedrock";
 const BASE_URL_VAR: &str = "ANTHROPIC_BEDROCK_BASE_URL";
 const API_KEY_VAR: &str = "AWS_BEARER_TOKEN_BEDROCK";
-const USER_PROFILE_ID: HeaderName = HeaderName::from_static("anthropic-user-profile-id");
 
 /// What the official SDKs leave unencoded in the model's path segment:
 /// letters, digits, `-._~`, and `:` and `;`, found in model ids and ARNs.

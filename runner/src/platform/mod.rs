@@ -41,7 +41,7 @@ use std::fmt;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use reqwest::{StatusCode, Url};
 
 use crate::error::Error;
@@ -51,6 +51,13 @@ pub use aws_api::Aws;
 #[cfg(feature = "bedrock")]
 pub use bedrock::Bedrock;
 pub(crate) use first_party::FirstParty;
+
+/// The header that names the workspace a request is made in: set by the
+/// client's options, required by the AWS-hosted APIs.
+pub(crate) const WORKSPACE_ID: HeaderName = HeaderName::from_static("anthropic-workspace-id");
+/// The header that names the end user a request is made for: set by the
+/// client's options, moved into the body by Bedrock.
+pub(crate) const USER_PROFILE_ID: HeaderName = HeaderName::from_static("anthropic-user-profile-id");
 #[cfg(feature = "foundry")]
 pub use foundry::Foundry;
 #[cfg(feature = "vertex")]

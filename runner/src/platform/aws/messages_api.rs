@@ -4,18 +4,16 @@
 
 use futures_util::future::BoxFuture;
 use reqwest::Url;
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::HeaderValue;
 use serde_json::{Map, Value};
 
 use super::Auth;
 use crate::client::ShownUrl;
 use crate::error::Error;
 use crate::platform::{
-    Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, join, unsupported_endpoint,
+    Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, USER_PROFILE_ID,
+    WORKSPACE_ID, join, unsupported_endpoint,
 };
-
-const USER_PROFILE_ID: HeaderName = HeaderName::from_static("anthropic-user-profile-id");
-const WORKSPACE_ID: HeaderName = HeaderName::from_static("anthropic-workspace-id");
 
 /// A Messages API on an AWS endpoint.
 pub(crate) struct MessagesApi {
