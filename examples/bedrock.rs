@@ -9,7 +9,7 @@
 //! `AWS_BEARER_TOKEN_BEDROCK`) and a Bedrock model id.
 //!
 //! ```sh
-//! cargo run --example bedrock --features bedrock
+//! cargo run --example bedrock
 //! ```
 
 use futures_util::StreamExt;

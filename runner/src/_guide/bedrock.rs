@@ -36,8 +36,9 @@
 //! provider of the AWS SDK for Rust, `.profile`), and `.client(...)` takes a
 //! [`ClientBuilder`](crate::ClientBuilder) for the settings every client has.
 //!
-//! `cargo run --example bedrock --features bedrock` runs a streamed tool run
-//! offline against `testing::ScriptedAws`, a scripted Bedrock on loopback.
+//! `cargo run --example bedrock` (in the repository) runs a streamed tool
+//! run offline against `testing::ScriptedAws`, a scripted Bedrock on
+//! loopback.
 //!
 //! # Amazon Bedrock
 //!
