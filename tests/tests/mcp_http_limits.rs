@@ -1,8 +1,9 @@
 //! The MCP HTTP server against clients that hold its connections without
 //! using them, over real loopback sockets: silent and slow clients are
 //! dropped, idle connections make room for new ones at the connection
-//! bound, a session has a bounded number of requests in flight, and a long
-//! response is never cut by the idle timeout.
+//! bound, a request body must arrive in time, a session has a bounded
+//! number of requests in flight, and a long response is never cut by the
+//! idle timeout.
 //!
 //! Timeouts are short here (200 ms) and every wait for the server has a
 //! generous bound: the tests check what happens, never how fast.
@@ -35,6 +36,12 @@ async fn slow(ms: u64) -> String {
     format!("slept {ms} ms")
 }
 
+/// A text of `bytes` bytes.
+#[tool]
+fn big(bytes: usize) -> String {
+    "x".repeat(bytes)
+}
+
 /// Calls of `hold` wait here until the test releases them.
 struct Hold {
     started: mpsc::UnboundedSender<()>,
@@ -55,7 +62,7 @@ fn tools() -> (Toolset, Arc<Hold>, mpsc::UnboundedReceiver<()>) {
         started,
         release: Semaphore::new(0),
     });
-    let tools = toolset![add, slow, hold].with_shared_state(state.clone());
+    let tools = toolset![add, slow, hold, big].with_shared_state(state.clone());
     (tools, state, starts)
 }
 
@@ -187,6 +194,110 @@ async fn a_client_slow_to_send_its_request_head_is_dropped() {
     assert!(closed, "a client trickling its head stays");
 
     serves_a_valid_client(&server.url()).await;
+}
+
+/// Whether a client of one connection (an `initialize`) is served within a
+/// generous bound: with `max_connections(1)`, only once no other client
+/// holds the server's one connection. (An `McpClient` would open a second,
+/// for its event stream.)
+async fn serves_a_client_of_one_connection(url: &str) -> bool {
+    let auth = format!("Bearer {TOKEN}");
+    let headers = [("authorization", auth.as_str())];
+    let served = post(url, &headers, INIT);
+    matches!(
+        tokio::time::timeout(Duration::from_secs(20), served).await,
+        Ok((200, _, _))
+    )
+}
+
+/// The head of an authenticated `POST /mcp` whose body is `length` bytes.
+fn post_head(length: usize, session: Option<&str>) -> String {
+    let session = session.map_or(String::new(), |id| format!("mcp-session-id: {id}\r\n"));
+    format!(
+        "POST /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {TOKEN}\r\n\
+         content-type: application/json\r\naccept: application/json, text/event-stream\r\n\
+         {session}content-length: {length}\r\n\r\n"
+    )
+}
+
+#[tokio::test]
+async fn a_client_slow_to_send_its_request_body_is_dropped() {
+    // One connection: while a client holds it, nobody else is served.
+    let server = builder()
+        .body_read_timeout(SHORT)
+        .header_read_timeout(LONG)
+        .idle_timeout(LONG)
+        .max_connections(1)
+        .serve("127.0.0.1:0")
+        .await
+        .unwrap();
+
+    // A whole head, then part of the body and nothing more.
+    let mut silent = TcpStream::connect(server.local_addr()).await.unwrap();
+    silent
+        .write_all(format!("{}{{\"jsonrpc\"", post_head(1000, None)).as_bytes())
+        .await
+        .unwrap();
+    let mut answer = [0u8; 12];
+    tokio::time::timeout(Duration::from_secs(20), silent.read_exact(&mut answer))
+        .await
+        .expect("a silent body is answered")
+        .unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 408");
+    assert!(closed_by_server(&mut silent).await, "a silent body stays");
+    drop(silent);
+
+    // A body a byte at a time, far longer than the timeout.
+    let mut trickle = TcpStream::connect(server.local_addr()).await.unwrap();
+    trickle
+        .write_all(post_head(100_000, None).as_bytes())
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = trickle.into_split();
+    let dripping = tokio::spawn(async move {
+        while writer.write_all(b" ").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    let closed = closed_by_server(&mut reader).await;
+    dripping.abort();
+    assert!(closed, "a client trickling its body stays");
+    drop(reader);
+
+    assert!(serves_a_client_of_one_connection(&server.url()).await);
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_its_response_is_dropped() {
+    let server = builder()
+        .header_read_timeout(LONG)
+        .idle_timeout(LONG)
+        .max_connections(1)
+        .serve("127.0.0.1:0")
+        .await
+        .unwrap();
+    let id = session(&server.url(), TOKEN).await;
+
+    // Asks for a response far larger than the socket buffers, then never
+    // reads it. The request ends when its response's last frame is handed
+    // to the connection, not when the client has read it: from then on the
+    // connection counts as idle, and makes room for the next client.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stalled = socket.connect(server.local_addr()).await.unwrap();
+    let call = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"big","arguments":{"bytes":33554432}}}"#;
+    stalled
+        .write_all(format!("{}{call}", post_head(call.len(), Some(&id))).as_bytes())
+        .await
+        .unwrap();
+
+    // With the only connection held, a new client is served only once the
+    // server has let the one that does not read go.
+    assert!(
+        serves_a_client_of_one_connection(&server.url()).await,
+        "a client that does not read holds the server"
+    );
+    drop(stalled);
 }
 
 #[tokio::test]
@@ -349,13 +460,14 @@ async fn a_session_has_a_bounded_number_of_requests_in_flight() {
     let calls = [call_hold(&url, &id, 10), call_hold(&url, &id, 11)];
     started(&mut starts, 2).await;
 
-    let (status, _, body) = post(
+    let (status, headers, body) = post(
         &url,
         &[("authorization", &auth), ("mcp-session-id", &id)],
         list,
     )
     .await;
     assert_eq!(status, 429, "{body}");
+    assert_eq!(headers["retry-after"], "1");
     assert_eq!(
         body,
         format!(
@@ -405,6 +517,10 @@ async fn limits_that_would_refuse_everything_are_refused() {
         (
             builder().header_read_timeout(Duration::ZERO),
             "could not serve mcp: invalid header_read_timeout `0ns`: it must be longer than zero",
+        ),
+        (
+            builder().body_read_timeout(Duration::ZERO),
+            "could not serve mcp: invalid body_read_timeout `0ns`: it must be longer than zero",
         ),
     ] {
         let err = builder.serve("127.0.0.1:0").await.unwrap_err();

@@ -8,7 +8,11 @@
 //! flight, from the end of the head to the end of the response body). Idle
 //! for longer than `idle_timeout`, or reading a head for longer than
 //! `header_read_timeout`, it is closed; busy, it never is, however long a
-//! response streams.
+//! response streams. A busy connection's request body has a clock of its
+//! own (`read_deadline`). A client that does not read its response holds
+//! nothing either: the request ends when its response's last frame is
+//! handed to hyper, and the connection, idle from then on, is closed after
+//! `idle_timeout` or to make room, unsent bytes and all.
 //!
 //! hyper has a header read timeout of its own, but its clock starts as soon
 //! as it waits for a head: right after each response, so it would also

@@ -25,6 +25,7 @@ use super::held_body::hold_until_sent;
 use super::limits::Limits;
 use super::metadata::{ResourceMetadata, challenge};
 use super::origin::Guard;
+use super::read_deadline::{BodyError, ReadDeadline};
 use super::scope::RequiredScopes;
 use super::session_owner::{Owner, SessionOwners};
 use super::session_requests::SessionRequests;
@@ -36,6 +37,8 @@ pub(crate) const PATH: &str = "/mcp";
 
 type Service = StreamableHttpService<McpServer, LocalSessionManager>;
 type HttpResponse = Response<BoxBody<Bytes, Infallible>>;
+/// A request as the gate sees it: its body bounded by `body_read_timeout`.
+type HttpRequest = Request<ReadDeadline<Incoming>>;
 
 /// A toolset served over MCP streamable HTTP, in the background. Made by
 /// [`McpHttpBuilder::serve`](super::McpHttpBuilder::serve),
@@ -171,6 +174,7 @@ async fn accept(
             slot,
             service.clone(),
             gate.clone(),
+            limits.body_read_timeout,
             shutdown.clone(),
         ));
     }
@@ -183,6 +187,7 @@ async fn serve_connection(
     slot: Slot,
     service: Service,
     gate: Arc<Gate>,
+    body_read_timeout: std::time::Duration,
     shutdown: CancellationToken,
 ) {
     let watched = slot.connection().clone();
@@ -191,6 +196,7 @@ async fn serve_connection(
         let gate = gate.clone();
         // Busy from the end of the head to the end of the response body.
         let busy = watched.request();
+        let request = request.map(|body| ReadDeadline::new(body, body_read_timeout));
         async move {
             let response = gate.route(&service, request).await;
             Ok::<_, Infallible>(hold_until_sent(response, busy))
@@ -235,7 +241,7 @@ impl Gate {
     /// Checks in the order that tells a client the most: the host (DNS
     /// rebinding), the path, the origin (foreign pages), the token, the
     /// scopes of the tools called; then rmcp serves.
-    async fn route(&self, service: &Service, mut request: Request<Incoming>) -> HttpResponse {
+    async fn route(&self, service: &Service, mut request: HttpRequest) -> HttpResponse {
         if let Err(why) = self.guard.check_host(request.uri(), request.headers()) {
             return text(StatusCode::FORBIDDEN, why);
         }
@@ -252,9 +258,18 @@ impl Gate {
         if !self.auth.is_enabled() {
             let place = match self.requests.enter(request.headers()) {
                 Ok(place) => place,
-                Err(why) => return text(StatusCode::TOO_MANY_REQUESTS, why),
+                Err(why) => return too_many_requests(why),
             };
-            return hold_until_sent(service.handle(request).await, place);
+            let response = match read_post(request, self.max_body).await {
+                Ok(Body::Read(parts, body)) => {
+                    service
+                        .handle(Request::from_parts(parts, Full::new(body)))
+                        .await
+                }
+                Ok(Body::Streamed(request)) => service.handle(request).await,
+                Err(refusal) => refusal,
+            };
+            return hold_until_sent(response, place);
         }
         let auth = match self.auth.authenticate(request.headers()).await {
             Ok(auth) => auth,
@@ -275,7 +290,7 @@ impl Gate {
         // nobody else can use up its places.
         let place = match self.requests.enter(request.headers()) {
             Ok(place) => place,
-            Err(why) => return text(StatusCode::TOO_MANY_REQUESTS, why),
+            Err(why) => return too_many_requests(why),
         };
         // rmcp hands the request's parts, extensions included, to the
         // handler: that is how `McpServer` finds who is calling.
@@ -289,31 +304,22 @@ impl Gate {
     async fn authorized(
         &self,
         service: &Service,
-        request: Request<Incoming>,
+        request: HttpRequest,
         auth: Arc<AuthInfo>,
         owner: Owner,
     ) -> HttpResponse {
-        if self.scopes.is_empty() || request.method() != Method::POST {
-            return self.forward(service, request, owner).await;
-        }
-        // Refusing a call with 403 must happen before rmcp answers 200 and
-        // streams the result, so the body is read here first.
-        let (parts, body) = request.into_parts();
-        let body = match Limited::new(body, self.max_body).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("payload too large: the limit is {} bytes", self.max_body),
-                );
-            }
-            Err(e) => {
-                return text(
-                    StatusCode::BAD_REQUEST,
-                    format!("could not read the request body: {e}"),
-                );
-            }
+        let (parts, body) = match read_post(request, self.max_body).await {
+            Ok(Body::Read(parts, body)) => (parts, body),
+            Ok(Body::Streamed(request)) => return self.forward(service, request, owner).await,
+            Err(refusal) => return refusal,
         };
+        // Refusing a call with 403 must happen before rmcp answers 200 and
+        // streams the result: the body, read above, says what it calls.
+        if self.scopes.is_empty() {
+            return self
+                .forward(service, Request::from_parts(parts, Full::new(body)), owner)
+                .await;
+        }
         if let Err(missing) = self.scopes.check_body(&body, Some(&auth)) {
             let request = Request::from_parts(parts, ());
             let url = self.metadata_url(&request);
@@ -411,6 +417,37 @@ impl Gate {
     }
 }
 
+/// A request with its body read, or one that has none to read.
+enum Body {
+    Read(hyper::http::request::Parts, Bytes),
+    Streamed(HttpRequest),
+}
+
+/// Reads a POST's body here, under its deadline and rmcp's size limit, so
+/// that a body that comes late or too large is answered as the client's
+/// error (408, 413) rather than as a failure of the server; other methods
+/// carry no body and pass as they are.
+async fn read_post(request: HttpRequest, max_body: usize) -> Result<Body, HttpResponse> {
+    if request.method() != Method::POST {
+        return Ok(Body::Streamed(request));
+    }
+    let (parts, body) = request.into_parts();
+    match Limited::new(body, max_body).collect().await {
+        Ok(collected) => Ok(Body::Read(parts, collected.to_bytes())),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("payload too large: the limit is {max_body} bytes"),
+        )),
+        Err(e) if matches!(e.downcast_ref(), Some(BodyError::<hyper::Error>::Late(_))) => {
+            Err(text(StatusCode::REQUEST_TIMEOUT, e.to_string()))
+        }
+        Err(e) => Err(text(
+            StatusCode::BAD_REQUEST,
+            format!("could not read the request body: {e}"),
+        )),
+    }
+}
+
 /// The request's host, already checked by the guard.
 fn host<B>(request: &Request<B>) -> String {
     request
@@ -429,6 +466,16 @@ fn text(status: StatusCode, message: String) -> HttpResponse {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
+    response
+}
+
+/// A session's bound on requests in flight was reached: its requests are
+/// typically short, so the client may try again in a second.
+fn too_many_requests(why: String) -> HttpResponse {
+    let mut response = text(StatusCode::TOO_MANY_REQUESTS, why);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     response
 }
 

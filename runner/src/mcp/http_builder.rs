@@ -45,7 +45,9 @@ use crate::AuthInfo;
 /// - **Connections.** Anyone who can connect could otherwise hold the
 ///   server without a token by opening sockets and sending nothing. A
 ///   request head must arrive within 10 seconds of its first byte
-///   ([`header_read_timeout`](Self::header_read_timeout)); a connection with
+///   ([`header_read_timeout`](Self::header_read_timeout)) and its body
+///   within 30 seconds of the head's end
+///   ([`body_read_timeout`](Self::body_read_timeout)); a connection with
 ///   no request in flight is closed after 60 seconds
 ///   ([`idle_timeout`](Self::idle_timeout)), while a streaming response is
 ///   never cut; at most 256 connections are served at once, a new one
@@ -376,6 +378,19 @@ impl McpHttpBuilder {
         self
     }
 
+    /// How long a client may take to send a request's body, from the end
+    /// of its head; 30 seconds by default. A body still coming then is
+    /// answered `408 Request Timeout` (or by the MCP layer's error) and
+    /// the connection closed: a client could otherwise hold a connection
+    /// with a request whose body it trickles a byte at a time, or never
+    /// sends.
+    ///
+    /// [`serve`](Self::serve) fails on zero.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.body_read_timeout = timeout;
+        self
+    }
+
     /// How long a connection may stay open with no request in flight and
     /// nothing received: after connecting, or after its last response;
     /// 60 seconds by default. The connection is then closed; a client
@@ -433,8 +448,8 @@ impl McpHttpBuilder {
 
     /// How many requests of one MCP session (one `Mcp-Session-Id`) may be
     /// in flight at once, its open `GET` event stream included; 32 by
-    /// default. One more is answered `429 Too Many Requests`, saying so,
-    /// until one of them ends. Other sessions are not affected.
+    /// default. One more is answered `429 Too Many Requests` with
+    /// `Retry-After: 1`, saying so, until one of them ends. Other sessions are not affected.
     ///
     /// [`serve`](Self::serve) fails on zero.
     pub fn max_requests_per_session(mut self, max: usize) -> Self {

@@ -1,5 +1,6 @@
 //! How long and how many: the bounds that keep clients who connect and do
-//! nothing (or next to nothing) from holding the HTTP server.
+//! nothing (or next to nothing) from holding the HTTP server: silent
+//! sockets, trickled heads and bodies.
 
 use std::time::Duration;
 
@@ -11,6 +12,8 @@ pub(crate) struct Limits {
     pub(crate) header_read_timeout: Duration,
     /// With no request in flight and nothing received.
     pub(crate) idle_timeout: Duration,
+    /// From the end of a request's head to the end of its body.
+    pub(crate) body_read_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) max_requests_per_session: usize,
 }
@@ -22,6 +25,10 @@ impl Default for Limits {
         Limits {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            // MCP requests are small JSON-RPC messages: 30 s is long even
+            // on a slow link, short enough that a trickled body cannot hold
+            // a connection for long.
+            body_read_timeout: Duration::from_secs(30),
             max_connections: 256,
             max_requests_per_session: 32,
         }
@@ -34,6 +41,7 @@ impl Limits {
         for (name, timeout) in [
             ("header_read_timeout", self.header_read_timeout),
             ("idle_timeout", self.idle_timeout),
+            ("body_read_timeout", self.body_read_timeout),
         ] {
             if timeout.is_zero() {
                 return Err(format!(

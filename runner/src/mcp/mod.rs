@@ -80,6 +80,7 @@ mod http_builder;
 mod limits;
 mod metadata;
 mod origin;
+mod read_deadline;
 mod scope;
 mod server;
 mod session_owner;
