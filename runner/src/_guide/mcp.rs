@@ -132,16 +132,17 @@
 //!   serves the network without tokens (behind your own authentication), with
 //!   a warning in the log.
 //! - Connections are bounded, so that nobody can lock the server up without a
-//!   token by opening sockets and sending nothing, or a header a byte at a
-//!   time. The defaults suit most servers; set them on the
+//!   token by opening sockets and sending nothing, or a header or a body a
+//!   byte at a time. The defaults suit most servers; set them on the
 //!   [builder](crate::mcp::McpHttpBuilder):
 //!
 //!   | Setting | Default | What happens |
 //!   |---|---|---|
 //!   | `header_read_timeout` | 10 s | a request head not complete this long after its first byte: connection closed |
+//!   | `body_read_timeout` | 30 s | a request body not complete this long after its head: `408 Request Timeout`, connection closed |
 //!   | `idle_timeout` | 60 s | no request in flight and nothing received this long: connection closed (a streaming response is never cut) |
 //!   | `max_connections` | 256 | one more: the connection idle the longest is closed to make room; if every one has a request in flight, the newcomer waits until one finishes (later ones wait in the listener's queue) |
-//!   | `max_requests_per_session` | 32 | one more in the same `Mcp-Session-Id` (its `GET` stream counts): `429 Too Many Requests` |
+//!   | `max_requests_per_session` | 32 | one more in the same `Mcp-Session-Id` (its `GET` stream counts): `429 Too Many Requests`, `Retry-After: 1` |
 //!
 //!   A failed `accept` (out of file descriptors) also closes the connection
 //!   idle the longest. Keep `max_connections` below the process's open-file
