@@ -245,7 +245,12 @@ async fn assume_offered_sends_the_tool_and_beta_as_written() {
             {
                 "name": "rows",
                 "description": "Rows of a table, looked up from code only.",
-                "input_schema": requests[0]["tools"][1]["input_schema"],
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"table": {"type": "string"}},
+                    "required": ["table"],
+                    "additionalProperties": false,
+                },
                 "allowed_callers": [ADDED],
             },
         ])
