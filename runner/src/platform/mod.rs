@@ -83,9 +83,10 @@ pub(crate) trait Platform: Send + Sync + fmt::Debug + 'static {
     ///
     /// # Errors
     ///
-    /// [`Error::unsupported`] for what the platform lacks (a beta, say),
-    /// naming the platform and the feature; an invalid request (a model
-    /// that cannot be put in a path).
+    /// [`Error::unsupported`] for what the platform lacks, naming the
+    /// platform and the feature (the tools and betas in its
+    /// [`refusals`](Self::refusals) were refused before it is asked); an
+    /// invalid request (a model that cannot be put in a path).
     fn messages(&self, call: &MessagesCall<'_>) -> Result<PlatformRequest, Error>;
 
     /// The URL of another endpoint.
