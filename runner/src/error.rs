@@ -88,6 +88,8 @@ enum Kind {
     Unsupported {
         platform: &'static str,
         feature: String,
+        /// What to do instead, when there is something.
+        advice: Option<String>,
     },
     /// The code-execution container is gone (expired), or a request that
     /// needed one did not name it.
@@ -500,7 +502,26 @@ impl Error {
     /// `feature` is not offered on `platform`, caught before sending.
     pub(crate) fn unsupported(platform: &'static str, feature: impl Into<String>) -> Self {
         let feature = feature.into();
-        Error::new(Kind::Unsupported { platform, feature }, None, 0)
+        let kind = Kind::Unsupported {
+            platform,
+            feature,
+            advice: None,
+        };
+        Error::new(kind, None, 0)
+    }
+
+    /// As [`unsupported`](Self::unsupported), saying what to do instead.
+    pub(crate) fn unsupported_with_advice(
+        platform: &'static str,
+        feature: impl Into<String>,
+        advice: impl Into<String>,
+    ) -> Self {
+        let kind = Kind::Unsupported {
+            platform,
+            feature: feature.into(),
+            advice: Some(advice.into()),
+        };
+        Error::new(kind, None, 0)
     }
 
     /// The container `container_id` expired or is missing; `source` is the
@@ -962,8 +983,16 @@ impl fmt::Display for Error {
                 "the tool runner reached its limit of {limit} requests before the model was done"
             ),
             Kind::InvalidRequest { message } => write!(f, "invalid request: {message}"),
-            Kind::Unsupported { platform, feature } => {
-                write!(f, "{feature} is not offered on {platform}")
+            Kind::Unsupported {
+                platform,
+                feature,
+                advice,
+            } => {
+                write!(f, "{feature} is not offered on {platform}")?;
+                match advice {
+                    Some(advice) => write!(f, ": {advice}"),
+                    None => Ok(()),
+                }
             }
             Kind::ContainerExpired {
                 container_id: Some(id),
@@ -1105,10 +1134,15 @@ impl fmt::Debug for Error {
             Kind::InvalidRequest { message } => {
                 d.field("kind", &"InvalidRequest").field("message", message);
             }
-            Kind::Unsupported { platform, feature } => {
+            Kind::Unsupported {
+                platform,
+                feature,
+                advice,
+            } => {
                 d.field("kind", &"Unsupported")
                     .field("platform", platform)
-                    .field("feature", feature);
+                    .field("feature", feature)
+                    .field("advice", advice);
             }
             Kind::ContainerExpired { container_id } => {
                 d.field("kind", &"ContainerExpired")

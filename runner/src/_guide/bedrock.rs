@@ -56,7 +56,12 @@
 //! offers Messages only: the Files API (and batches, token counting, models)
 //! is refused before sending ([`Error::is_unsupported`](crate::Error::is_unsupported),
 //! naming the platform and the feature), and runners do not use message
-//! threads there, without a failed request first.
+//! threads there, without a failed request first. So is a request with the
+//! code-execution tool, which a toolset with tools callable from `"code"`
+//! brings in (programmatic tool calling: use code mode, which runs on the
+//! client), the web search tool, or a `code-execution-*` beta; the
+//! [platforms page](super::platforms) lists the sources, and
+//! `Bedrock::assume_offered` sends one anyway.
 //!
 //! # Bedrock Mantle and the Anthropic API on AWS
 //!

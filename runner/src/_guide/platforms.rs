@@ -27,6 +27,26 @@
 //! platform and the feature), and runners do not use message threads where a
 //! platform has none, without a failed request first.
 //!
+//! # What each platform refuses
+//!
+//! A Messages or token-counting request carrying a tool or beta that a
+//! public source says the platform lacks is refused before anything is sent,
+//! the error naming the platform, the feature and the tool type or beta:
+//!
+//! | Platform | Refused | Sources |
+//! |---|---|---|
+//! | Amazon Bedrock (`Bedrock`) | the code-execution tool (`code_execution_*`: programmatic tool calling), the web search tool (`web_search_*`), the `code-execution-*` betas | AWS's [Anthropic tool types on Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html) (`computer_*`, `bash_*`, `text_editor_*`, `memory_*` only), [Implementing programmatic tool calling on Amazon Bedrock](https://aws.amazon.com/blogs/machine-learning/implementing-programmatic-tool-calling-on-amazon-bedrock/) (a sandbox of one's own, not the API's tool), AWS's [code execution migration sample](https://aws-samples.github.io/sample-ai-possibilities/snippets/migration-from-code-execution-tool-to-agentcore-code-interpreter), [web search on Bedrock](https://clauder-navi.com/articles/bedrock-claude-web/) |
+//! | Vertex AI (`Vertex`) | the code-execution tool (`code_execution_*`), the web fetch tool (`web_fetch_*`), the `code-execution-*` betas | the Vercel AI SDK's [Vertex provider for Claude](https://ai-sdk.dev/providers/ai-sdk-providers/google-vertex) ("Code Execution, Memory, and Web Fetch are not available"), [LiteLLM on programmatic tool calling](https://litellm-5iwo609fs-clerkieai.vercel.app/docs/providers/anthropic_programmatic_tool_calling) (Vertex AI: not supported) |
+//! | Bedrock Mantle, the AWS API, Claude on Google Cloud, Microsoft Foundry | nothing | no source says any is missing: all are passed through, and a platform's own 4xx comes back as the usual API error |
+//!
+//! A toolset with tools callable from `"code"` makes the runner add the
+//! code-execution tool, so such a run on Bedrock or Vertex AI fails before
+//! its first request. Code mode ([`code_mode`](crate::code_mode)) runs the
+//! programs on the client and needs nothing from the platform: it works on
+//! every one. When a platform adds a feature before this crate knows, the
+//! builder's `assume_offered("code_execution_20260120")` (the tool type or
+//! beta, exactly as the error names it) sends it anyway.
+//!
 //! # Testing against a platform
 //!
 //! With `testing` and the platform's feature, the `testing` module plays each

@@ -67,14 +67,17 @@ impl Client {
         // the platform then rewrites as it does a Messages body.
         let body = self.with_extra_body(count_tokens_body(params)?)?;
         let (headers, betas) = self.request_headers(&params.betas)?;
+        let tool_types = super::tool_types(&params.tools);
         let call = MessagesCall {
             model: &params.model,
             body: &body,
             stream: false,
             betas: &betas,
+            tool_types: &tool_types,
             anthropic_version: &self.inner.anthropic_version,
             headers: &headers,
         };
+        crate::platform::refuse_unoffered(platform, &call)?;
         let request = platform.count_tokens(&call)?;
         let call = super::call::Call {
             method: Method::POST,

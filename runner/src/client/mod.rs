@@ -46,7 +46,7 @@ use middleware::{Chain, Terminal};
 pub use middleware::{Middleware, Next};
 pub use models::Models;
 pub use options::RequestOptions;
-pub(crate) use request::Request;
+pub(crate) use request::{Request, tool_types};
 use retry::RetryPolicy;
 pub(crate) use version::rejected_fields;
 
@@ -347,10 +347,9 @@ impl Client {
         let ((status, headers, body), attempts) = self
             .execute(
                 &span,
-                &request.model,
+                request,
                 request.body.clone(),
                 false,
-                &request.betas,
                 Deadline::WholeResponse,
                 read_whole,
             )
@@ -390,14 +389,11 @@ impl Client {
     pub(crate) async fn open_stream(&self, request: &Request) -> Result<MessageStream, Error> {
         self.preflight(request)?;
         let body = request.streamed_body();
-        let response = self
-            .send_raw(&request.model, body.clone(), &request.betas)
-            .await?;
-        let (client, model, betas) = (self.clone(), request.model.clone(), request.betas.clone());
+        let response = self.send_raw(request, body.clone()).await?;
+        let (client, request) = (self.clone(), Arc::new(request.clone()));
         let resend = move || -> Sending {
-            let (client, model, body, betas) =
-                (client.clone(), model.clone(), body.clone(), betas.clone());
-            Box::pin(async move { client.send_raw(&model, body, &betas).await })
+            let (client, request, body) = (client.clone(), Arc::clone(&request), body.clone());
+            Box::pin(async move { client.send_raw(&request, body).await })
         };
         Ok(MessageStream::new(
             response,
@@ -453,48 +449,44 @@ impl Client {
     }
 
     /// Sends a body and returns the successful response unread.
-    async fn send_raw(
-        &self,
-        model: &str,
-        body: Bytes,
-        betas: &[String],
-    ) -> Result<reqwest::Response, Error> {
-        let span = request_span(model);
+    async fn send_raw(&self, request: &Request, body: Bytes) -> Result<reqwest::Response, Error> {
+        let span = request_span(&request.model);
         let open = async |response| Ok(response);
-        self.execute(&span, model, body, true, betas, Deadline::Headers, open)
+        self.execute(&span, request, body, true, Deadline::Headers, open)
             .instrument(span.clone())
             .await
             .map(|(response, _)| response)
     }
 
     /// The retry loop shared by all Messages requests: has the platform
-    /// rewrite the first-party `body` (`stream` says it asks for a streamed
-    /// reply), then sends it until a response has a success status and
+    /// refuse what it lacks and rewrite `request`'s first-party `body`
+    /// (`stream` says it asks for a streamed reply; the body is the
+    /// request's, streamed or not), then sends it until a response has a success status and
     /// `finish` has read it, or retries run out. Returns what `finish`
     /// made, and the number of attempts. Records the attempt in `span`, the
     /// request's span, which the caller instruments this future with.
-    #[allow(clippy::too_many_arguments, reason = "one private call path")]
     async fn execute<T>(
         &self,
         span: &tracing::Span,
-        model: &str,
+        request: &Request,
         body: Bytes,
         stream: bool,
-        betas: &[String],
         deadline: Deadline,
         finish: impl AsyncFn(reqwest::Response) -> Result<T, reqwest::Error>,
     ) -> Result<(T, u32), Error> {
         let inner = &*self.inner;
         let body = self.with_extra_body(body)?;
-        let (headers, betas) = self.request_headers(betas)?;
+        let (headers, betas) = self.request_headers(&request.betas)?;
         let call = MessagesCall {
-            model,
+            model: &request.model,
             body: &body,
             stream,
             betas: &betas,
+            tool_types: &request.tool_types,
             anthropic_version: &inner.anthropic_version,
             headers: &headers,
         };
+        crate::platform::refuse_unoffered(&*inner.platform, &call)?;
         // The platform copies the headers into its request: the one copy
         // of the client's headers a request makes, unless it adds some.
         let platform_request = inner.platform.messages(&call)?;
@@ -874,7 +866,9 @@ fn assert_futures_are_send(client: &Client, params: &MessageParams) {
     fn is_send<T: Send>(_: &T) {}
     is_send(&client.create_message(params));
     is_send(&client.stream_message(params));
-    is_send(&client.send_raw("", Bytes::new(), &[]));
+    if let Ok(request) = Request::from_params(params) {
+        is_send(&client.send_raw(&request, Bytes::new()));
+    }
 }
 
 #[cfg(test)]
@@ -905,6 +899,7 @@ impl Client {
             body: &Bytes::from_static(br#"{"model":"m"}"#),
             stream: false,
             betas: &[],
+            tool_types: &[],
             anthropic_version: &inner.anthropic_version,
             headers: &inner.headers,
         };

@@ -1,6 +1,7 @@
 //! [`Request`]: one Messages API request, built in one place and sent as it is.
 
 use bytes::Bytes;
+use serde_json::Value;
 
 use super::version::{Rejected, rejected_fields};
 use crate::error::Error;
@@ -29,6 +30,10 @@ pub(crate) struct Request {
     /// while building it so the client can refuse it under that version
     /// without reading the body back.
     pub(crate) rejected: Vec<Rejected>,
+    /// The `type` of each tool the body declares with one, found while
+    /// building it so that the platform can refuse a tool it lacks
+    /// without reading the body back.
+    pub(crate) tool_types: Vec<String>,
 }
 
 impl Request {
@@ -42,6 +47,7 @@ impl Request {
             betas: params.betas.clone(),
             container: None,
             rejected: rejected_fields(params, 0),
+            tool_types: tool_types(&params.tools),
         })
     }
 
@@ -63,6 +69,17 @@ impl Request {
     }
 }
 
+/// The `type` of each of `tools` that has one, but `custom`: the tool
+/// types a platform may lack.
+pub(crate) fn tool_types<'a>(tools: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
+    tools
+        .into_iter()
+        .filter_map(|tool| tool.get("type").and_then(Value::as_str))
+        .filter(|kind| *kind != "custom")
+        .map(str::to_owned)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +92,7 @@ mod tests {
             betas: Vec::new(),
             container: None,
             rejected: Vec::new(),
+            tool_types: Vec::new(),
         }
     }
 

@@ -18,8 +18,8 @@ use serde_json::{Map, Value};
 
 use super::aws::{self, Auth, Settings};
 use super::{
-    Endpoint, Feature, Framing, MessagesCall, Platform, PlatformRequest, Refused,
-    unsupported_endpoint,
+    Endpoint, Feature, Framing, Lacking, MessagesCall, Platform, PlatformRequest, Refusals,
+    Refused, USE_CODE_MODE, Unoffered, unsupported_endpoint,
 };
 use crate::client::{Client, ShownUrl};
 use crate::error::Error;
@@ -28,6 +28,43 @@ const NAME: &str = "Amazon Bedrock";
 const SERVICE: &str = "bedrock";
 const BASE_URL_VAR: &str = "ANTHROPIC_BEDROCK_BASE_URL";
 const API_KEY_VAR: &str = "AWS_BEARER_TOKEN_BEDROCK";
+
+/// The tools and betas the runtime API lacks, refused before sending;
+/// each entry names the public sources that say so.
+static UNOFFERED: Unoffered = Unoffered {
+    tools: &[
+        // AWS's user guide lists the Anthropic-defined tool types Bedrock
+        // takes as `computer_*`, `bash_*`, `text_editor_*` and `memory_*`,
+        // all run by the caller
+        // (https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html);
+        // AWS builds programmatic tool calling on Bedrock from a sandbox of
+        // one's own, AgentCore Code Interpreter or a proxy, not the API's
+        // tool (https://aws.amazon.com/blogs/machine-learning/implementing-programmatic-tool-calling-on-amazon-bedrock/,
+        // May 2026, also at https://aihub.hkuspace.hku.hk/2026/05/19/implementing-programmatic-tool-calling-on-amazon-bedrock/),
+        // and AWS's samples migrate "from the Anthropic API Code Execution
+        // tool" to AgentCore (https://aws-samples.github.io/sample-ai-possibilities/snippets/migration-from-code-execution-tool-to-agentcore-code-interpreter).
+        Lacking {
+            prefix: "code_execution_",
+            feature: "the code-execution tool",
+            instead: Some(USE_CODE_MODE),
+        },
+        // Not in that list either, and "Claude on Amazon Bedrock does not
+        // implement the server-side web search tools web_search_20260209 /
+        // web_search_20250305" (https://clauder-navi.com/articles/bedrock-claude-web/, May 2026).
+        Lacking {
+            prefix: "web_search_",
+            feature: "the web search tool",
+            instead: None,
+        },
+    ],
+    // The betas that switch on the code-execution tool
+    // (`code-execution-2025-05-22`, `code-execution-2025-08-25`).
+    betas: &[Lacking {
+        prefix: "code-execution-",
+        feature: "the code-execution beta",
+        instead: Some(USE_CODE_MODE),
+    }],
+};
 
 /// What the official SDKs leave unencoded in the model's path segment:
 /// letters, digits, `-._~`, and `:` and `;`, found in model ids and ARNs.
@@ -51,7 +88,11 @@ const MODEL_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 ///
 /// Bedrock offers Messages only: the Files, Batches, token-counting and
 /// Models APIs are refused before sending ([`Error::is_unsupported`]), and
-/// runners never use message threads.
+/// runners never use message threads. So are requests with the
+/// code-execution tool (`code_execution_*`, which programmatic tool calling
+/// adds for tools callable from `"code"`; code mode runs everywhere) or the
+/// web search tool (`web_search_*`), and the `code-execution-*` betas:
+/// see [`assume_offered`](Self::assume_offered) for when Bedrock adds them.
 ///
 /// # Examples
 ///
@@ -70,6 +111,8 @@ const MODEL_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 #[must_use]
 pub struct Bedrock {
     settings: Settings,
+    /// Tool types and betas sent although Bedrock is known to lack them.
+    assumed_offered: Vec<String>,
 }
 
 impl Default for Bedrock {
@@ -83,6 +126,7 @@ impl Bedrock {
     pub fn new() -> Self {
         Bedrock {
             settings: Settings::new(),
+            assumed_offered: Vec::new(),
         }
     }
 
@@ -105,10 +149,37 @@ impl Bedrock {
         let mut settings = Settings::from_env(env);
         settings.base_url = settings.env_var(&[BASE_URL_VAR]);
         settings.api_key = settings.env_var(&[API_KEY_VAR]);
-        Bedrock { settings }
+        Bedrock {
+            settings,
+            assumed_offered: Vec::new(),
+        }
     }
 
     aws::aws_setters!();
+
+    /// Sends the tool type or beta `name` (exactly as written, such as
+    /// `code_execution_20260120`) although Bedrock was not known to offer
+    /// it, for when Bedrock adds it before this crate knows: the request
+    /// then goes out, and a refusal is Bedrock's own error.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), toolrunner::Error> {
+    /// use toolrunner::platform::Bedrock;
+    ///
+    /// let client = Bedrock::from_env()
+    ///     .region("us-east-1")
+    ///     .assume_offered("code_execution_20260120")
+    ///     .build()?;
+    /// # drop(client);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn assume_offered(mut self, name: impl Into<String>) -> Self {
+        self.assumed_offered.push(name.into());
+        self
+    }
 
     /// Builds the client.
     ///
@@ -134,7 +205,12 @@ impl Bedrock {
             Some(key) => Auth::bearer(key, NAME)?,
             None => Auth::SigV4(settings.signer(SERVICE, region, NAME, API_KEY_VAR)?),
         };
-        let platform = BedrockPlatform { base_url, auth };
+        let refusals = Refusals::new(&UNOFFERED, self.assumed_offered, "Bedrock");
+        let platform = BedrockPlatform {
+            base_url,
+            auth,
+            refusals,
+        };
         settings.client.build_on(Arc::new(platform))
     }
 }
@@ -143,6 +219,7 @@ impl fmt::Debug for Bedrock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Bedrock")
             .field("settings", &self.settings)
+            .field("assumed_offered", &self.assumed_offered)
             .finish()
     }
 }
@@ -164,6 +241,7 @@ pub(crate) fn parse_base_url(url: &str) -> Result<Url, Error> {
 struct BedrockPlatform {
     base_url: Url,
     auth: Auth,
+    refusals: Refusals,
 }
 
 impl fmt::Debug for BedrockPlatform {
@@ -171,6 +249,7 @@ impl fmt::Debug for BedrockPlatform {
         f.debug_struct("BedrockPlatform")
             .field("base_url", &ShownUrl(self.base_url.as_str()))
             .field("auth", &self.auth)
+            .field("refusals", &self.refusals)
             .finish()
     }
 }
@@ -273,6 +352,10 @@ impl Platform for BedrockPlatform {
             | Feature::Models => false,
         }
     }
+
+    fn refusals(&self) -> Option<&Refusals> {
+        Some(&self.refusals)
+    }
 }
 
 #[cfg(test)]
@@ -356,6 +439,7 @@ mod tests {
         BedrockPlatform {
             base_url: Url::parse("https://bedrock-runtime.us-east-1.amazonaws.com").unwrap(),
             auth: Auth::bearer("k", NAME).unwrap(),
+            refusals: Refusals::new(&UNOFFERED, Vec::new(), "Bedrock"),
         }
     }
 
@@ -391,6 +475,7 @@ mod tests {
             body: &body,
             stream: true,
             betas: &["a".into(), "b".into()],
+            tool_types: &[],
             anthropic_version: "2026-10-21",
             headers: &headers,
         };

@@ -36,6 +36,7 @@ pub(crate) mod google;
 mod mantle;
 #[cfg(any(feature = "vertex", feature = "foundry"))]
 mod token;
+mod unoffered;
 
 use std::fmt;
 
@@ -51,6 +52,9 @@ pub use aws_api::Aws;
 #[cfg(feature = "bedrock")]
 pub use bedrock::Bedrock;
 pub(crate) use first_party::FirstParty;
+#[cfg(any(feature = "bedrock", feature = "vertex"))]
+pub(crate) use unoffered::{Lacking, USE_CODE_MODE, Unoffered};
+pub(crate) use unoffered::{Refusals, refuse_unoffered};
 
 /// The header that names the workspace a request is made in: set by the
 /// client's options, required by the AWS-hosted APIs.
@@ -79,9 +83,10 @@ pub(crate) trait Platform: Send + Sync + fmt::Debug + 'static {
     ///
     /// # Errors
     ///
-    /// [`Error::unsupported`] for what the platform lacks (a beta, say),
-    /// naming the platform and the feature; an invalid request (a model
-    /// that cannot be put in a path).
+    /// [`Error::unsupported`] for what the platform lacks, naming the
+    /// platform and the feature (the tools and betas in its
+    /// [`refusals`](Self::refusals) were refused before it is asked); an
+    /// invalid request (a model that cannot be put in a path).
     fn messages(&self, call: &MessagesCall<'_>) -> Result<PlatformRequest, Error>;
 
     /// The URL of another endpoint.
@@ -130,6 +135,14 @@ pub(crate) trait Platform: Send + Sync + fmt::Debug + 'static {
 
     /// Whether the platform offers `feature`.
     fn offers(&self, feature: Feature) -> bool;
+
+    /// The tools and betas the platform lacks, checked by
+    /// [`refuse_unoffered`] before [`messages`](Self::messages) and
+    /// [`count_tokens`](Self::count_tokens) are asked; `None` when no
+    /// source says it lacks any, so that all are passed through.
+    fn refusals(&self) -> Option<&Refusals> {
+        None
+    }
 }
 
 /// One Messages request in the first-party shape, for
@@ -146,6 +159,10 @@ pub(crate) struct MessagesCall<'a> {
     /// The betas of the request and of the default `anthropic-beta` header,
     /// deduplicated, in order.
     pub(crate) betas: &'a [String],
+    /// The `type` of each tool the body declares with one (server tools
+    /// and Anthropic-defined tools), known from building the body, so
+    /// that it is never read back for them.
+    pub(crate) tool_types: &'a [String],
     /// The API version the client sends.
     pub(crate) anthropic_version: &'a str,
     /// The headers the first-party API would get, credentials aside:

@@ -210,6 +210,18 @@ impl RequestBuilder {
                 betas.push(beta.to_owned());
             }
         }
+        // What the body declares, for the platform to refuse what it
+        // lacks: the tools added here, the parameters' and the toolset's.
+        let tool_types = if system_and_tools {
+            let mut types = crate::client::tool_types(added.iter().chain(&params.tools));
+            let defined = toolset
+                .definitions()
+                .filter_map(|def| def.tool_type.as_deref());
+            types.extend(defined.filter(|kind| *kind != "custom").map(str::to_owned));
+            types
+        } else {
+            Vec::new()
+        };
         Ok(Request {
             model: params.model.clone(),
             max_tokens: params.max_tokens,
@@ -217,6 +229,7 @@ impl RequestBuilder {
             betas,
             container: container_id(params),
             rejected: crate::client::rejected_fields(params, first_sent),
+            tool_types,
         })
     }
 }

@@ -32,8 +32,8 @@ use crate::client::{Client, ClientBuilder, ShownUrl};
 use crate::error::Error;
 use crate::platform::token::{Secret, TokenProvider};
 use crate::platform::{
-    Endpoint, Feature, MessagesCall, Platform, PlatformRequest, Refused, base_url,
-    unsupported_endpoint,
+    Endpoint, Feature, Lacking, MessagesCall, Platform, PlatformRequest, Refusals, Refused,
+    USE_CODE_MODE, Unoffered, base_url, unsupported_endpoint,
 };
 
 /// The name errors and spans give the platform.
@@ -46,6 +46,40 @@ const BASE_URL_VAR: &str = "ANTHROPIC_VERTEX_BASE_URL";
 const ADC_FILE_VAR: &str = "GOOGLE_APPLICATION_CREDENTIALS";
 /// The project ADC takes from the environment before the credentials'.
 const ADC_PROJECT_VARS: [&str; 2] = ["GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT"];
+
+/// The tools and betas Vertex AI lacks, refused before sending; each entry
+/// names the public sources that say so.
+///
+/// The Vercel AI SDK's Vertex provider for Claude lists the tools "recognized
+/// by the Vertex API" (bash, text editor, computer, web search, tool search;
+/// `@ai-sdk/google-vertex` 4.0.208, `src/anthropic/google-vertex-anthropic-provider.ts`)
+/// and its guide says "Tools like Code Execution, Memory, and Web Fetch are not
+/// available" (https://ai-sdk.dev/providers/ai-sdk-providers/google-vertex,
+/// "Google Vertex Anthropic", Tools); LiteLLM lists programmatic tool calling
+/// on Vertex AI as "Not supported"
+/// (https://litellm-5iwo609fs-clerkieai.vercel.app/docs/providers/anthropic_programmatic_tool_calling).
+/// Memory, run by the caller, is left to Vertex to accept or refuse.
+static UNOFFERED: Unoffered = Unoffered {
+    tools: &[
+        Lacking {
+            prefix: "code_execution_",
+            feature: "the code-execution tool",
+            instead: Some(USE_CODE_MODE),
+        },
+        Lacking {
+            prefix: "web_fetch_",
+            feature: "the web fetch tool",
+            instead: None,
+        },
+    ],
+    // The betas that switch on the code-execution tool
+    // (`code-execution-2025-05-22`, `code-execution-2025-08-25`).
+    betas: &[Lacking {
+        prefix: "code-execution-",
+        feature: "the code-execution beta",
+        instead: Some(USE_CODE_MODE),
+    }],
+};
 
 /// The base URL the SDKs use for `region`.
 pub(crate) fn default_base_url(region: &str) -> String {
@@ -63,6 +97,7 @@ pub(crate) struct VertexPlatform {
     region: String,
     project: String,
     pub(crate) auth: GoogleAuth,
+    refusals: Refusals,
 }
 
 impl std::fmt::Debug for VertexPlatform {
@@ -72,6 +107,7 @@ impl std::fmt::Debug for VertexPlatform {
             .field("region", &self.region)
             .field("project", &self.project)
             .field("auth", &self.auth)
+            .field("refusals", &self.refusals)
             .finish()
     }
 }
@@ -162,6 +198,10 @@ impl Platform for VertexPlatform {
             | Feature::Models => false,
         }
     }
+
+    fn refusals(&self) -> Option<&Refusals> {
+        Some(&self.refusals)
+    }
 }
 
 /// `call` sent to `url`, its body rewritten by `edit`, and without the
@@ -214,6 +254,14 @@ pub(crate) fn vertex_body(
 /// (`GCE_METADATA_HOST` to name another). Tokens are cached and refreshed
 /// in the background four minutes before they expire.
 ///
+/// Vertex AI offers Messages and token counting; the Files, Batches and
+/// Models APIs are refused before sending ([`Error::is_unsupported`]), and
+/// so are requests with the code-execution tool (`code_execution_*`, which
+/// programmatic tool calling adds for tools callable from `"code"`; code
+/// mode runs everywhere) or the web fetch tool (`web_fetch_*`), and the
+/// `code-execution-*` betas: see [`assume_offered`](Self::assume_offered)
+/// for when Vertex AI adds them.
+///
 /// # Examples
 ///
 /// ```no_run
@@ -235,6 +283,8 @@ pub struct Vertex {
     adc_file: Option<PathBuf>,
     /// `GOOGLE_CLOUD_PROJECT` or `GCLOUD_PROJECT`, for ADC.
     adc_project: Option<String>,
+    /// Tool types and betas sent although Vertex AI is known to lack them.
+    assumed_offered: Vec<String>,
     /// The settings every client has: timeouts, retries, headers.
     client: ClientBuilder,
 }
@@ -248,6 +298,7 @@ impl std::fmt::Debug for Vertex {
             .field("credentials", &self.credentials)
             .field("adc_file", &self.adc_file)
             .field("adc_project", &self.adc_project)
+            .field("assumed_offered", &self.assumed_offered)
             .field("client", &self.client)
             .finish()
     }
@@ -270,6 +321,7 @@ impl Vertex {
             credentials: None,
             adc_file: None,
             adc_project: None,
+            assumed_offered: Vec::new(),
             client: ClientBuilder::new(),
         }
     }
@@ -302,6 +354,7 @@ impl Vertex {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             adc_project: ADC_PROJECT_VARS.iter().find_map(|name| text(name)),
+            assumed_offered: Vec::new(),
             client: ClientBuilder::from_env_headers(text),
         }
     }
@@ -355,6 +408,31 @@ impl Vertex {
     pub fn service_account_key(mut self, key_json: impl Into<String>) -> Self {
         let key = Minted::ServiceAccountKey(Secret(key_json.into()));
         self.credentials = Some(Credentials::Minted(key));
+        self
+    }
+
+    /// Sends the tool type or beta `name` (exactly as written, such as
+    /// `code_execution_20260120`) although Vertex AI was not known to offer
+    /// it, for when Vertex AI adds it before this crate knows: the request
+    /// then goes out, and a refusal is Vertex AI's own error.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), toolrunner::Error> {
+    /// use toolrunner::platform::Vertex;
+    ///
+    /// let client = Vertex::from_env()
+    ///     .region("us-east5")
+    ///     .project_id("my-project")
+    ///     .assume_offered("code_execution_20260120")
+    ///     .build()?;
+    /// # drop(client);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn assume_offered(mut self, name: impl Into<String>) -> Self {
+        self.assumed_offered.push(name.into());
         self
     }
 
@@ -429,6 +507,7 @@ impl Vertex {
             region,
             project,
             auth,
+            refusals: Refusals::new(&UNOFFERED, self.assumed_offered, "Vertex"),
         })
     }
 }
