@@ -206,6 +206,15 @@ fn fleet(api: Arc<Fake>, toolset: Toolset, runs: usize) -> BatchRunner {
     runner
 }
 
+/// Drives `runner` up to the first event `stop` picks.
+async fn until(runner: &mut BatchRunner, stop: impl Fn(&BatchEvent) -> bool) {
+    while let Some(event) = runner.next().await {
+        if stop(&event.unwrap()) {
+            return;
+        }
+    }
+}
+
 async fn events(runner: &mut BatchRunner) -> Vec<BatchEvent> {
     let mut events = Vec::new();
     while let Some(event) = runner.next().await {
@@ -404,11 +413,7 @@ async fn a_fleet_resumed_while_a_batch_processes_polls_it_rather_than_submit_aga
     let (tools, calls) = echo();
     let mut first = fleet(Arc::clone(&api), tools.clone(), 2).store(Arc::clone(&store));
     // Given up as soon as its first batch is in: a process that died.
-    while let Some(event) = first.next().await {
-        if matches!(event.unwrap(), BatchEvent::Submitted { .. }) {
-            break;
-        }
-    }
+    until(&mut first, |e| matches!(e, BatchEvent::Submitted { .. })).await;
     drop(first);
 
     let mut resumed = fleet(Arc::clone(&api), tools, 2).store(Arc::clone(&store));
@@ -626,11 +631,7 @@ async fn a_record_with_the_batch_runners_own_usage_sum_loads_and_counts_each_rep
     let store = Arc::new(Memory::default());
     let (tools, _) = echo();
     let mut first = fleet(Arc::clone(&api), tools.clone(), 1).store(Arc::clone(&store));
-    while let Some(event) = first.next().await {
-        if matches!(event.unwrap(), BatchEvent::RoundEnded { .. }) {
-            break;
-        }
-    }
+    until(&mut first, |e| matches!(e, BatchEvent::RoundEnded { .. })).await;
     drop(first);
     let id = RunId::new("run-0").unwrap();
     let kept: Value = serde_json::from_slice(&store.0.lock().unwrap()[id.as_str()]).unwrap();
