@@ -101,8 +101,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     p.done,
                     p.running,
                     p.failed,
-                    p.usage.total_input_tokens(),
-                    p.usage.output_tokens
+                    p.usage.total().total_input_tokens(),
+                    p.usage.total().output_tokens
                 );
             }
             _ => {}
@@ -119,7 +119,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let p = report.progress;
     println!(
         "\n{} conversations in {} rounds: {} done, {} failed; {} requests, {} output tokens",
-        CONVERSATIONS, p.rounds, p.done, p.failed, p.usage.requests, p.usage.output_tokens
+        CONVERSATIONS,
+        p.rounds,
+        p.done,
+        p.failed,
+        p.usage.total().requests,
+        p.usage.total().output_tokens
     );
     // Ran to the end: the next start begins afresh.
     for run in &report.runs {

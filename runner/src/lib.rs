@@ -122,7 +122,6 @@ pub use runner::{
     DEFAULT_TOOL_CONCURRENCY, Decision, FileStore, MessageThread, Messages, Mode, ParsedMessage,
     ParsedStream, PendingCall, Progress, RunId, RunOutcome, RunReport, RunState, RunStore,
     StoreFuture, StreamingToolRunner, Telemetry, ThreadStream, ToolRunner, ToolSearch, Turn, Turns,
-    UsageTotals,
 };
 pub use stream::{Delta, StreamEvent};
 pub use tool::{

@@ -257,13 +257,44 @@ impl Price {
 /// Prices by model, to turn usage into an estimated cost.
 ///
 /// [`published`](Self::published) holds the standard (not batch) prices
-/// Anthropic published for the models it lists, as of
-/// [`PUBLISHED_AS_OF`](Self::PUBLISHED_AS_OF): prices change and models
-/// come out after that date, so check them, and set your own with
-/// [`set`](Self::set). A model is matched by the longest entry that
-/// begins its name, so `claude-sonnet-4-5` covers
-/// `claude-sonnet-4-5-20250929`. An estimate is only that: the bill is
-/// the API's.
+/// Anthropic published, read on [`PUBLISHED_AS_OF`](Self::PUBLISHED_AS_OF)
+/// (sources below): prices change and models come out after that date,
+/// so check them, and set your own with [`set`](Self::set). A model is
+/// matched by the longest entry that begins its name, so `claude-opus-4-5`
+/// covers `claude-opus-4-5-20251101`. An estimate is only that: the bill
+/// is the API's.
+///
+/// What an estimate leaves out:
+/// - cache writes are priced at the five-minute rate (1.25 times input);
+///   one-hour writes cost twice the input price, and usage does not tell
+///   the two apart;
+/// - the Batch API bills half of every price (as a
+///   [`BatchRunner`](crate::BatchRunner) does): halve the estimate;
+/// - Claude Haiku 5.5 is priced at its rate for prompts up to 100,000
+///   tokens; a request whose prompt (input, cache reads and writes) is
+///   longer pays five times as much for all of it, which summed usage
+///   cannot tell;
+/// - server tools, data residency (`inference_geo`) and fast mode are
+///   priced apart.
+///
+/// # Sources
+///
+/// Read on 2026-12-06, prices in US dollars per million tokens:
+/// - the model pricing table of
+///   <https://platform.claude.com/docs/en/about-claude/pricing> (Fable and
+///   Mythos 5 and 5.1, Opus 5, Opus 4.x);
+/// - each model's page under <https://platform.claude.com/docs/en/models/>
+///   (Opus 5.5, Sonnet 5, Sonnet 5.5, Haiku 5.5);
+/// - Fable 5.2 and Mythos 5.2 (released 2026-11-09), the Sonnet 5.5 cache
+///   read cut from $0.20 to $0.10 of 2026-10-07, and Haiku 5.5's cache
+///   rates are not in the copies of those pages that could be read; they
+///   are as release notes of price trackers that checked the pricing page
+///   give them (rightsize 0.10.2, claude-usage 1.5.7, claudit 1.9.2);
+/// - earlier models, as listed before at
+///   <https://docs.anthropic.com/en/docs/about-claude/pricing>.
+///
+/// Claude Mythos Preview (`claude-mythos-preview`) is not listed: no
+/// source read gave its price.
 ///
 /// ```
 /// use toolrunner::usage::{Price, PriceTable, TokenUsage};
@@ -272,6 +303,8 @@ impl Price {
 /// let usage = TokenUsage { input_tokens: 1_000_000, output_tokens: 500_000, ..Default::default() };
 /// assert_eq!(table.estimate("my-finetune-v2", &usage), Some(2.0 + 4.0));
 /// assert_eq!(table.estimate("a-model-it-does-not-list", &usage), None);
+/// // The default model has a price.
+/// assert!(table.price(toolrunner::models::CURRENT).is_some());
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct PriceTable {
@@ -279,34 +312,59 @@ pub struct PriceTable {
 }
 
 impl PriceTable {
-    /// When the prices of [`published`](Self::published) were taken from
-    /// Anthropic's pricing page.
-    pub const PUBLISHED_AS_OF: &'static str = "2025-11-24";
+    /// When the prices of [`published`](Self::published) were read from
+    /// the sources its docs list.
+    pub const PUBLISHED_AS_OF: &'static str = "2026-12-06";
 
     /// An empty table: every estimate is `None` until prices are set.
     pub fn new() -> Self {
         PriceTable { prices: Vec::new() }
     }
 
-    /// The standard prices Anthropic published as of
-    /// [`PUBLISHED_AS_OF`](Self::PUBLISHED_AS_OF). Later models are not in
-    /// it: [`set`](Self::set) their prices.
+    /// The standard prices Anthropic published, as read on
+    /// [`PUBLISHED_AS_OF`](Self::PUBLISHED_AS_OF) (see the type's docs for
+    /// the sources and what is left out). Later models are not in it:
+    /// [`set`](Self::set) their prices.
     pub fn published() -> Self {
-        let table: &[(&str, f64, f64)] = &[
-            ("claude-opus-4-5", 5.0, 25.0),
-            ("claude-opus-4-1", 15.0, 75.0),
-            ("claude-opus-4-0", 15.0, 75.0),
-            ("claude-opus-4-20250514", 15.0, 75.0),
-            // Sonnet 4 and 4.5, aliases and dated names alike.
-            ("claude-sonnet-4-", 3.0, 15.0),
-            ("claude-3-7-sonnet", 3.0, 15.0),
-            ("claude-haiku-4-5", 1.0, 5.0),
-            ("claude-3-5-haiku", 0.8, 4.0),
-            ("claude-3-haiku", 0.25, 1.25),
+        // As the pricing page's columns go: base input, five-minute cache
+        // writes, cache hits, output. Cache hits are not always a tenth of
+        // input (Fable 5.1's are a fortieth), so every rate is as listed.
+        let table: &[(&str, f64, f64, f64, f64)] = &[
+            ("claude-fable-5-2", 8.0, 10.0, 0.20, 40.0),
+            ("claude-mythos-5-2", 8.0, 10.0, 0.20, 40.0),
+            ("claude-fable-5-1", 10.0, 12.50, 0.25, 50.0),
+            ("claude-mythos-5-1", 10.0, 12.50, 0.25, 50.0),
+            ("claude-fable-5", 10.0, 12.50, 1.0, 50.0),
+            ("claude-mythos-5", 10.0, 12.50, 1.0, 50.0),
+            ("claude-opus-5-5", 4.0, 5.0, 0.20, 20.0),
+            ("claude-opus-5", 5.0, 6.25, 0.50, 25.0),
+            ("claude-opus-4-8", 5.0, 6.25, 0.50, 25.0),
+            ("claude-opus-4-7", 5.0, 6.25, 0.50, 25.0),
+            ("claude-opus-4-6", 5.0, 6.25, 0.50, 25.0),
+            ("claude-opus-4-5", 5.0, 6.25, 0.50, 25.0),
+            ("claude-opus-4-1", 15.0, 18.75, 1.50, 75.0),
+            ("claude-opus-4-0", 15.0, 18.75, 1.50, 75.0),
+            ("claude-opus-4-20250514", 15.0, 18.75, 1.50, 75.0),
+            ("claude-sonnet-5-5", 2.0, 2.50, 0.10, 10.0),
+            ("claude-sonnet-5", 2.0, 2.50, 0.20, 10.0),
+            // Sonnet 4, 4.5 and 4.6, aliases and dated names alike.
+            ("claude-sonnet-4-", 3.0, 3.75, 0.30, 15.0),
+            ("claude-3-7-sonnet", 3.0, 3.75, 0.30, 15.0),
+            // Prompts of up to 100,000 tokens (see the type's docs).
+            ("claude-haiku-5-5", 0.10, 0.125, 0.01, 0.50),
+            ("claude-haiku-4-5", 1.0, 1.25, 0.10, 5.0),
+            ("claude-3-5-haiku", 0.80, 1.0, 0.08, 4.0),
+            ("claude-3-haiku", 0.25, 0.30, 0.03, 1.25),
         ];
         let mut prices = PriceTable::new();
-        for &(model, input, output) in table {
-            prices = prices.set(model, Price::per_million(input, output));
+        for &(model, input, cache_write, cache_read, output) in table {
+            let price = Price {
+                input,
+                output,
+                cache_write,
+                cache_read,
+            };
+            prices = prices.set(model, price);
         }
         prices
     }
@@ -399,8 +457,93 @@ mod tests {
             3.0
         );
         assert_eq!(table.price("claude-opus-4-5-20251101").unwrap().input, 5.0);
+        // A shorter entry never prices a model that has its own.
+        assert_eq!(table.price("claude-opus-5-5").unwrap().input, 4.0);
+        assert_eq!(table.price("claude-opus-5").unwrap().input, 5.0);
+        assert_eq!(table.price("claude-fable-5-2").unwrap().input, 8.0);
         let table = table.set("claude-opus-4-5", Price::per_million(1.0, 2.0));
         assert_eq!(table.price("claude-opus-4-5").unwrap().output, 2.0);
         assert_eq!(table.price("gpt"), None);
+    }
+
+    /// Every model the crate names has a price: the default one, and the
+    /// deprecated ones, which runs still use until their end of life.
+    /// Claude Mythos Preview is left out of the table: no source gave its
+    /// price (see `PriceTable`'s docs).
+    #[test]
+    fn every_model_the_crate_names_has_a_published_price() {
+        let table = PriceTable::published();
+        assert!(table.price(crate::models::CURRENT).is_some());
+        let unpriced: Vec<&str> = crate::models::DEPRECATED
+            .iter()
+            .map(|(model, _)| *model)
+            .filter(|model| table.price(model).is_none())
+            .collect();
+        assert_eq!(unpriced, ["claude-mythos-preview"]);
+    }
+
+    /// The official SDK's model list (`anthropic` 2.17, `types/model.py`),
+    /// all priced but the one no source priced.
+    #[test]
+    fn every_model_of_the_sdk_has_a_published_price() {
+        let sdk = [
+            "claude-fable-5-2",
+            "claude-mythos-5-2",
+            "claude-haiku-5-5",
+            "claude-sonnet-5-5",
+            "claude-fable-5-1",
+            "claude-opus-5-5",
+            "claude-mythos-5-1",
+            "claude-sonnet-5",
+            "claude-fable-5",
+            "claude-mythos-5",
+            "claude-opus-5",
+            "claude-opus-4-8",
+            "claude-opus-4-7",
+            "claude-mythos-preview",
+            "claude-opus-4-6",
+            "claude-sonnet-4-6",
+            "claude-haiku-4-5",
+            "claude-haiku-4-5-20251001",
+            "claude-opus-4-5",
+            "claude-opus-4-5-20251101",
+        ];
+        let table = PriceTable::published();
+        let unpriced: Vec<&str> = sdk
+            .into_iter()
+            .filter(|model| table.price(model).is_none())
+            .collect();
+        assert_eq!(unpriced, ["claude-mythos-preview"]);
+    }
+
+    /// A default run's cost, against the rates Claude Opus 5.5's page
+    /// lists: $4 input, $5 five-minute cache writes, $0.20 cache reads and
+    /// $20 output per million tokens.
+    #[test]
+    fn a_default_runs_cost_is_the_one_worked_out_by_hand() {
+        let usage = TokenUsage {
+            requests: 3,
+            input_tokens: 200_000,
+            output_tokens: 50_000,
+            cache_creation_input_tokens: 100_000,
+            cache_read_input_tokens: 2_000_000,
+            server_tool_uses: 0,
+        };
+        // 0.2 × 4 + 0.05 × 20 + 0.1 × 5 + 2 × 0.2 = 0.8 + 1.0 + 0.5 + 0.4.
+        let by_hand = 2.7;
+        let cost = PriceTable::published()
+            .estimate(crate::models::CURRENT, &usage)
+            .expect("the default model has a price");
+        assert!((cost - by_hand).abs() < 1e-9, "{cost}");
+        // Fable 5.1's cache reads are a fortieth of its input price, not a
+        // tenth: 1M reads cost $0.25.
+        let reads = TokenUsage {
+            cache_read_input_tokens: 1_000_000,
+            ..TokenUsage::default()
+        };
+        let cost = PriceTable::published()
+            .estimate("claude-fable-5-1", &reads)
+            .unwrap();
+        assert!((cost - 0.25).abs() < 1e-9, "{cost}");
     }
 }

@@ -365,12 +365,14 @@ async fn errored_and_expired_requests_are_retried_then_fail_their_run_only() {
     );
     let progress = fleet.progress();
     assert_eq!((progress.done, progress.failed, progress.rounds), (2, 1, 2));
-    assert_eq!(progress.usage.requests, 2);
-    assert_eq!(progress.usage.output_tokens, 10);
+    assert_eq!(progress.usage.turns.requests, 2);
+    assert_eq!(progress.usage.turns.output_tokens, 10);
+    assert!(progress.usage.compaction.is_empty());
     let report = fleet.into_report();
     assert!(matches!(&report.runs[1].outcome, RunOutcome::Failed(e) if e.is_batch_run()));
     assert!(matches!(&report.runs[0].outcome, RunOutcome::Finished(m) if m.text() == "Done."));
-    assert_eq!(report.runs[0].usage.output_tokens, 5);
+    assert_eq!(report.runs[0].usage.turns.output_tokens, 5);
+    assert_eq!(report.runs[0].usage, report.runs[0].state.usage());
 }
 
 #[tokio::test]
@@ -452,7 +454,9 @@ async fn progress_is_reported_each_poll_and_round() {
         };
         seen.push(format!(
             "{word}: {} done, {} running, {} output tokens",
-            p.done, p.running, p.usage.output_tokens
+            p.done,
+            p.running,
+            p.usage.total().output_tokens
         ));
     }
     assert_eq!(

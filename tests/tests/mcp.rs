@@ -589,6 +589,74 @@ async fn a_slow_call_times_out_or_is_cancelled() {
     );
 }
 
+/// Plays a server's side of the handshake by hand on `server_end` while
+/// `connecting` runs: returns the client, the `initialize` request it sent,
+/// as sent, and the notification that followed it.
+async fn handshake_by_hand(
+    connecting: impl Future<Output = Result<McpClient, toolrunner::mcp::McpError>>,
+    server_end: tokio::io::DuplexStream,
+) -> (McpClient, Value, Value) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let server = tokio::spawn(async move {
+        let (read, mut write) = tokio::io::split(server_end);
+        let mut lines = BufReader::new(read).lines();
+        let mut next = async || -> Value {
+            let line = lines.next_line().await.unwrap().expect("a message");
+            serde_json::from_str(&line).unwrap()
+        };
+        let request = next().await;
+        let answer = json!({
+            "jsonrpc": "2.0",
+            "id": request["id"],
+            "result": {
+                "protocolVersion": request["params"]["protocolVersion"],
+                "capabilities": {},
+                "serverInfo": {"name": "by-hand", "version": "1.0.0"}
+            }
+        });
+        write
+            .write_all(format!("{answer}\n").as_bytes())
+            .await
+            .unwrap();
+        let initialized = next().await;
+        // Kept open, so that the client's connection stays up.
+        (request, initialized, write)
+    });
+    let client = connecting.await.expect("the handshake by hand");
+    let (request, initialized, _write) = server.await.unwrap();
+    (client, request, initialized)
+}
+
+#[tokio::test]
+async fn the_client_gives_its_executables_name_or_the_one_it_is_given_in_client_info() {
+    let executable = std::env::current_exe().unwrap();
+    let stem = executable.file_stem().unwrap().to_str().unwrap().to_owned();
+
+    let (client_end, server_end) = tokio::io::duplex(1 << 16);
+    let (client, request, initialized) =
+        handshake_by_hand(McpClient::connect(client_end), server_end).await;
+    assert_eq!(request["method"], "initialize");
+    // The program, never the library: a server shows this name to say who
+    // called it.
+    assert_eq!(
+        request["params"]["clientInfo"],
+        json!({"name": stem, "version": "unknown"})
+    );
+    assert_eq!(request["params"]["capabilities"], json!({}));
+    assert_eq!(initialized["method"], "notifications/initialized");
+    assert_eq!(client.server_name(), "by-hand");
+
+    let (client_end, server_end) = tokio::io::duplex(1 << 16);
+    let connecting = McpClient::builder()
+        .client_info("notes-agent", "2.1.0")
+        .connect(client_end);
+    let (_, request, _) = handshake_by_hand(connecting, server_end).await;
+    assert_eq!(
+        request["params"]["clientInfo"],
+        json!({"name": "notes-agent", "version": "2.1.0"})
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Server: the crate's McpServer, driven by rmcp's client and by McpClient.
 // ---------------------------------------------------------------------------

@@ -54,10 +54,10 @@
 //! let report = fleet.into_report();
 //! for run in &report.runs {
 //!     if let RunOutcome::Finished(message) = &run.outcome {
-//!         println!("{}: {} ({} output tokens)", run.id, message.text(), run.usage.output_tokens);
+//!         println!("{}: {} ({} output tokens)", run.id, message.text(), run.usage.total().output_tokens);
 //!     }
 //! }
-//! println!("{} input tokens in all", report.progress.usage.total_input_tokens());
+//! println!("{} input tokens in all", report.progress.usage.total().total_input_tokens());
 //! # Ok(()) }
 //! ```
 //!
@@ -126,9 +126,14 @@
 //!
 //! ## Usage
 //!
-//! Each run's [`UsageTotals`](crate::UsageTotals) sum the usage of its
-//! replies (over every process that drove it, with a store), in its
-//! [`RunReport`](crate::RunReport); the fleet's total is in
+//! Each run's usage is the loop core's own
+//! [`RunUsage`](crate::usage::RunUsage), as for a
+//! [`ToolRunner`](crate::ToolRunner): its turns, and its compaction apart
+//! (over every process that drove it, with a store), in its
+//! [`RunReport`](crate::RunReport) and its [`RunState`](crate::RunState);
+//! [`PriceTable`](crate::usage::PriceTable) turns it into an estimated
+//! cost (batch requests are billed at half the standard price). The
+//! fleet's total is in
 //! [`progress`](crate::BatchRunner::progress), logged to `tracing` after
 //! every step with the runs done, running and failed and the rounds.
 //!

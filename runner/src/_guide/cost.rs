@@ -80,8 +80,9 @@
 //!
 //! [`PriceTable`](crate::usage::PriceTable) turns usage into an estimated
 //! cost in US dollars. Its published prices are dated
-//! ([`PUBLISHED_AS_OF`](crate::usage::PriceTable::PUBLISHED_AS_OF)); set
-//! your own for models it lacks, or when prices change.
+//! ([`PUBLISHED_AS_OF`](crate::usage::PriceTable::PUBLISHED_AS_OF)) and
+//! cover the models of the official SDK's list, the default one included;
+//! set your own for models it lacks, or when prices change.
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
@@ -104,9 +105,12 @@
 //!     total.cache_read_input_tokens,
 //!     usage.compaction.total_input_tokens(),
 //! );
+//! if let Some(dollars) = PriceTable::published().estimate(toolrunner::models::CURRENT, &total) {
+//!     println!("about ${dollars:.4}");
+//! }
 //! // Your price for a model the table lacks, in dollars per million tokens.
-//! let prices = PriceTable::published().set(toolrunner::models::CURRENT, Price::per_million(5.0, 25.0));
-//! if let Some(dollars) = prices.estimate(toolrunner::models::CURRENT, &total) {
+//! let prices = PriceTable::published().set("my-finetune", Price::per_million(2.0, 8.0));
+//! if let Some(dollars) = prices.estimate("my-finetune", &total) {
 //!     println!("about ${dollars:.4}");
 //! }
 //! # Ok(()) }

@@ -50,6 +50,12 @@
 //!   values you already have).
 //! - `https` servers need rmcp's TLS: add `rmcp = { version = "3.9", features
 //!   = ["reqwest"] }` to your `Cargo.toml`.
+//! - The client introduces itself to the server (`clientInfo`, which servers
+//!   log and show when asking for consent) by the running executable's name,
+//!   of version `unknown`, as a served toolset does (`serverInfo`);
+//!   [`McpClient::builder`](crate::mcp::McpClient::builder) names it:
+//!   `McpClient::builder().client_info(env!("CARGO_PKG_NAME"),
+//!   env!("CARGO_PKG_VERSION")).stdio(command)`.
 //!
 //! # A toolset served over MCP
 //!

@@ -20,6 +20,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::error::{auth_refusal, is_transport_gone};
+use super::identity;
 use super::{
     McpError, McpTool, McpToolOptions, mcp_messages, mcp_resource_to_content, mcp_tool_result,
 };
@@ -30,6 +31,9 @@ use crate::types::{ContentBlock, MessageParam};
 /// A connection to one MCP server. Cheap to clone; the connection closes
 /// (and a server started with [`stdio`](Self::stdio) is killed) when the
 /// last clone, and the last [`McpTool`] made from it, is dropped.
+///
+/// In the handshake the client names itself after the running executable
+/// (`clientInfo`); [`McpClient::builder`] names it as you say.
 ///
 /// # Examples
 ///
@@ -86,7 +90,20 @@ impl McpClient {
     /// # }
     /// ```
     pub async fn stdio(command: impl Into<tokio::process::Command>) -> Result<McpClient, McpError> {
-        let mut command = command.into();
+        McpClient::builder().stdio(command).await
+    }
+
+    /// A client to introduce by a name of your choosing before it connects
+    /// (see [`McpClientBuilder`]). This type's constructors name it after
+    /// the running executable.
+    pub fn builder() -> McpClientBuilder {
+        McpClientBuilder::new()
+    }
+
+    async fn stdio_as(
+        handler: ClientConfig,
+        mut command: tokio::process::Command,
+    ) -> Result<McpClient, McpError> {
         let shown = show_command(command.as_std());
         command
             .stdin(Stdio::piped())
@@ -99,7 +116,7 @@ impl McpClient {
             unreachable!("stdin and stdout were set to piped");
         };
         let process_id = child.id();
-        match handler().serve((stdout, stdin)).await {
+        match handler.serve((stdout, stdin)).await {
             Ok(service) => Ok(McpClient::from_parts(
                 service,
                 Some(child),
@@ -131,8 +148,7 @@ impl McpClient {
     /// When the server cannot be reached or the MCP handshake fails
     /// ([`McpError::is_connect`]).
     pub async fn http(url: impl Into<String>) -> Result<McpClient, McpError> {
-        let url = url.into();
-        McpClient::http_config(StreamableHttpClientTransportConfig::with_uri(url)).await
+        McpClient::builder().http(url).await
     }
 
     /// Like [`http`](Self::http), sending `Authorization: Bearer {token}`
@@ -164,11 +180,11 @@ impl McpClient {
         url: impl Into<String>,
         token: impl Into<String>,
     ) -> Result<McpClient, McpError> {
-        let config = StreamableHttpClientTransportConfig::with_uri(url.into()).auth_header(token);
-        McpClient::http_config(config).await
+        McpClient::builder().http_with_token(url, token).await
     }
 
-    async fn http_config(
+    async fn http_as(
+        handler: ClientConfig,
         config: StreamableHttpClientTransportConfig,
     ) -> Result<McpClient, McpError> {
         let url = config.uri.to_string();
@@ -177,7 +193,7 @@ impl McpClient {
         #[cfg(feature = "vertex")]
         crate::tls::use_ring_unless_chosen();
         let transport = StreamableHttpClientTransport::from_config(config);
-        match handler().serve(transport).await {
+        match handler.serve(transport).await {
             Ok(service) => Ok(McpClient::from_parts(service, None, None, &url)),
             Err(e) => {
                 let target = match auth_refusal(&e) {
@@ -226,7 +242,15 @@ impl McpClient {
         T: IntoTransport<RoleClient, E, A>,
         E: std::error::Error + Send + Sync + 'static,
     {
-        match handler().serve(transport).await {
+        McpClient::builder().connect(transport).await
+    }
+
+    async fn connect_as<T, E, A>(handler: ClientConfig, transport: T) -> Result<McpClient, McpError>
+    where
+        T: IntoTransport<RoleClient, E, A>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        match handler.serve(transport).await {
             Ok(service) => Ok(McpClient::from_parts(service, None, None, "mcp server")),
             Err(e) => Err(McpError::connect("over the given transport".to_owned(), e)),
         }
@@ -453,14 +477,104 @@ impl fmt::Debug for McpClient {
     }
 }
 
-/// The client side of the handshake: who we are, and no optional
-/// capabilities (sampling, roots, elicitation need a handler of your own;
-/// see [`McpClient::from_service`]).
-fn handler() -> ClientConfig {
-    ClientConfig::new(
-        ClientCapabilities::default(),
-        Implementation::new("toolrunner", env!("CARGO_PKG_VERSION")),
-    )
+/// How an [`McpClient`] introduces itself in the MCP handshake, then how
+/// it connects: [`stdio`](Self::stdio), [`http`](Self::http),
+/// [`http_with_token`](Self::http_with_token) or [`connect`](Self::connect),
+/// as the constructors of the same names on [`McpClient`].
+///
+/// By default the client is named after the running executable (its file
+/// name without extension), of version `unknown`, as an
+/// [`McpServer`](super::McpServer) is: servers log and show the name
+/// (`clientInfo`) to say which program called them. MCP has no field for
+/// the library a client is built with, so toolrunner's own name is not
+/// sent. It offers no optional capabilities: sampling, roots and
+/// elicitation need a handler of your own ([`McpClient::from_service`]).
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn run() -> Result<(), toolrunner::mcp::McpError> {
+/// use toolrunner::mcp::McpClient;
+///
+/// let notes = McpClient::builder()
+///     .client_info(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+///     .http("http://127.0.0.1:8000/mcp")
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until it connects"]
+pub struct McpClientBuilder {
+    info: Implementation,
+}
+
+impl McpClientBuilder {
+    fn new() -> Self {
+        McpClientBuilder {
+            info: identity::this_program("mcp-client"),
+        }
+    }
+
+    /// Sets the name and version the client gives servers in the handshake
+    /// (`clientInfo`).
+    pub fn client_info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.info = Implementation::new(name, version);
+        self
+    }
+
+    fn handler(self) -> ClientConfig {
+        ClientConfig::new(ClientCapabilities::default(), self.info)
+    }
+
+    /// As [`McpClient::stdio`].
+    ///
+    /// # Errors
+    ///
+    /// As [`McpClient::stdio`].
+    pub async fn stdio(
+        self,
+        command: impl Into<tokio::process::Command>,
+    ) -> Result<McpClient, McpError> {
+        McpClient::stdio_as(self.handler(), command.into()).await
+    }
+
+    /// As [`McpClient::http`].
+    ///
+    /// # Errors
+    ///
+    /// As [`McpClient::http`].
+    pub async fn http(self, url: impl Into<String>) -> Result<McpClient, McpError> {
+        let config = StreamableHttpClientTransportConfig::with_uri(url.into());
+        McpClient::http_as(self.handler(), config).await
+    }
+
+    /// As [`McpClient::http_with_token`].
+    ///
+    /// # Errors
+    ///
+    /// As [`McpClient::http_with_token`].
+    pub async fn http_with_token(
+        self,
+        url: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Result<McpClient, McpError> {
+        let config = StreamableHttpClientTransportConfig::with_uri(url.into()).auth_header(token);
+        McpClient::http_as(self.handler(), config).await
+    }
+
+    /// As [`McpClient::connect`].
+    ///
+    /// # Errors
+    ///
+    /// As [`McpClient::connect`].
+    pub async fn connect<T, E, A>(self, transport: T) -> Result<McpClient, McpError>
+    where
+        T: IntoTransport<RoleClient, E, A>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        McpClient::connect_as(self.handler(), transport).await
+    }
 }
 
 fn object_or_none(value: Value) -> Result<Option<JsonObject>, McpError> {

@@ -77,6 +77,7 @@ mod from_mcp;
 mod held_body;
 mod http;
 mod http_builder;
+mod identity;
 mod limits;
 mod metadata;
 mod origin;
@@ -90,7 +91,7 @@ mod tool;
 
 pub use auth::{TokenError, TokenVerifier};
 
-pub use client::McpClient;
+pub use client::{McpClient, McpClientBuilder};
 pub use error::McpError;
 pub use from_mcp::{
     mcp_content, mcp_message, mcp_messages, mcp_resource_contents, mcp_resource_to_content,
@@ -110,6 +111,7 @@ pub use rmcp;
 const _: () = {
     const fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<McpClient>();
+    assert_send_sync::<McpClientBuilder>();
     assert_send_sync::<McpTool>();
     assert_send_sync::<McpServer>();
     assert_send_sync::<McpHttpServer>();

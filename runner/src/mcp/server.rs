@@ -15,6 +15,7 @@ use serde_json::Value;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tracing::Instrument;
 
+use super::identity;
 use super::scope::RequiredScopes;
 use super::{McpError, McpHttpBuilder, McpHttpServer, tool_output_to_mcp};
 use crate::AuthInfo;
@@ -92,7 +93,7 @@ impl McpServer {
         McpServer {
             toolset,
             tools,
-            info: Implementation::new(executable_name(), UNKNOWN_VERSION),
+            info: identity::this_program("mcp-server"),
             instructions: None,
             required_scopes: Arc::default(),
         }
@@ -253,19 +254,6 @@ impl McpServer {
     pub(crate) fn served(&self, name: &str) -> bool {
         self.tools.iter().any(|tool| tool.name == name)
     }
-}
-
-/// The version a server gives when not told its own.
-const UNKNOWN_VERSION: &str = "unknown";
-
-/// The running executable's file name without extension: the name of a
-/// server not told its own. The library's name would say nothing about
-/// which server a client reached.
-fn executable_name() -> String {
-    std::env::current_exe()
-        .ok()
-        .and_then(|path| Some(path.file_stem()?.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "mcp-server".to_owned())
 }
 
 impl Toolset {

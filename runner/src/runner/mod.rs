@@ -43,7 +43,7 @@ mod turn;
 pub use artifacts::Artifacts;
 pub use batch::{
     BatchEvent, BatchReport, BatchRunner, DEFAULT_BATCH_RETRIES, DEFAULT_RUNS_AT_ONCE, Progress,
-    RunOutcome, RunReport, UsageTotals,
+    RunOutcome, RunReport,
 };
 pub use compaction::{Compaction, DEFAULT_COMPACTION_PROMPT, DEFAULT_COMPACTION_THRESHOLD};
 pub use hooks::{AfterToolCall, BeforeToolCall, Decision, PendingCall};

@@ -317,8 +317,11 @@ impl Envelope {
         let run = self
             .run
             .ok_or_else(|| "the run state has no `run`".to_owned())?;
-        let saved = serde_path_to_error::deserialize(run)
+        let mut saved: Saved = serde_path_to_error::deserialize(run)
             .map_err(|e| format!("could not read the run state at `{}`: {e}", e.path()))?;
+        if let Some(batch) = &mut saved.batch {
+            batch.adopt_legacy_usage(&mut saved.usage);
+        }
         Ok(RunState { saved })
     }
 }

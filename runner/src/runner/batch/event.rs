@@ -4,7 +4,7 @@
 use crate::runner::RunId;
 use crate::types::RequestCounts;
 
-use super::usage::UsageTotals;
+use crate::usage::RunUsage;
 
 /// One step of a [`BatchRunner`](super::BatchRunner), as its stream
 /// yields it; [`BatchRunner::progress`](super::BatchRunner::progress)
@@ -93,6 +93,7 @@ pub struct Progress {
     pub awaiting_approval: usize,
     /// Rounds submitted so far.
     pub rounds: u32,
-    /// Usage summed over every run's replies.
-    pub usage: UsageTotals,
+    /// Usage summed over every run: the loop core's [`RunUsage`] of each,
+    /// turns and compaction apart.
+    pub usage: RunUsage,
 }

@@ -107,9 +107,7 @@ impl Fleet {
                 Status::AwaitingApproval => progress.awaiting_approval += 1,
                 Status::Failed(_) => progress.failed += 1,
             }
-            if let Some(record) = member.core.batch_record() {
-                progress.usage += record.usage;
-            }
+            progress.usage += member.core.usage();
         }
         progress
     }

@@ -130,9 +130,8 @@ impl Member {
         let in_flight = self.core.batch_record_mut().in_flight.take()?;
         let error = match result {
             ItemResult::Succeeded(message) => {
-                let record = self.core.batch_record_mut();
-                record.usage.add(&message.usage);
-                record.retries = 0;
+                // The core sums the reply's usage as it takes it in.
+                self.core.batch_record_mut().retries = 0;
                 match in_flight.kind {
                     // A refused turn (`Received::FellBack`) is asked again by
                     // the core's next action, into the next round's batch.

@@ -17,7 +17,6 @@ mod member;
 mod record;
 mod report;
 mod setup;
-mod usage;
 
 #[cfg(test)]
 mod tests;
@@ -26,7 +25,6 @@ pub use event::{BatchEvent, Progress};
 pub(crate) use record::BatchRecord;
 pub use report::{BatchReport, RunOutcome, RunReport};
 pub use setup::{DEFAULT_BATCH_RETRIES, DEFAULT_RUNS_AT_ONCE};
-pub use usage::UsageTotals;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -82,7 +80,10 @@ type Step = Pin<Box<dyn Future<Output = (Box<Fleet>, Result<Vec<BatchEvent>, Err
 ///   requests go out again.
 /// - **Progress**: runs done, running and failed, rounds, and usage so
 ///   far, in [`progress`](Self::progress) and in `tracing`; usage per run
-///   in the [`BatchReport`].
+///   in the [`BatchReport`]. Usage is the loop core's own
+///   [`RunUsage`](crate::usage::RunUsage), as [`ToolRunner::usage`](crate::ToolRunner::usage)
+///   and [`RunState::usage`](crate::RunState::usage) report it: turns and
+///   compaction apart, summed over runs.
 ///
 /// Message threads do not apply: a batch's request cannot continue a
 /// server-held thread, so every request carries the whole conversation.
@@ -115,7 +116,7 @@ type Step = Pin<Box<dyn Future<Output = (Box<Fleet>, Result<Vec<BatchEvent>, Err
 ///     }
 /// }
 /// for run in fleet.into_report().runs {
-///     println!("{}: {:?} ({} output tokens)", run.id, run.outcome, run.usage.output_tokens);
+///     println!("{}: {:?} ({} output tokens)", run.id, run.outcome, run.usage.total().output_tokens);
 /// }
 /// # Ok(()) }
 /// ```
@@ -325,7 +326,7 @@ impl Stream for BatchRunner {
                 let p = this.progress;
                 tracing::info!(parent: &this.span, done = p.done, running = p.running, failed = p.failed,
                     awaiting_approval = p.awaiting_approval, rounds = p.rounds,
-                    input_tokens = p.usage.total_input_tokens(), output_tokens = p.usage.output_tokens,
+                    input_tokens = p.usage.total().total_input_tokens(), output_tokens = p.usage.total().output_tokens,
                     "batch fleet progress");
                 match outcome {
                     Ok(events) => this.queue.extend(events),

@@ -7,7 +7,7 @@ use crate::types::Message;
 
 use super::event::Progress;
 use super::member::{Member, Status};
-use super::usage::UsageTotals;
+use crate::usage::RunUsage;
 
 /// Every run of a fleet once its stream ended, with the fleet's totals.
 #[derive(Debug)]
@@ -27,9 +27,10 @@ pub struct RunReport {
     pub id: RunId,
     /// How it ended, if it did.
     pub outcome: RunOutcome,
-    /// Usage summed over its replies (over every process that drove it,
+    /// What it used: the loop core's [`RunUsage`], as
+    /// [`RunState::usage`] reports it (over every process that drove it,
     /// when the fleet keeps runs in a store).
-    pub usage: UsageTotals,
+    pub usage: RunUsage,
     /// Its state: the conversation, and what a resumed run goes on from.
     pub state: RunState,
 }
@@ -53,11 +54,7 @@ pub enum RunOutcome {
 impl RunReport {
     pub(super) fn of(member: Member) -> Self {
         let state = member.core.state();
-        let usage = member
-            .core
-            .batch_record()
-            .map(|r| r.usage)
-            .unwrap_or_default();
+        let usage = member.core.usage();
         let outcome = match member.status {
             Status::Done => match member.core.last_message() {
                 Some(message) => RunOutcome::Finished(Box::new(message.clone())),

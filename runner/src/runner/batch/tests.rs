@@ -206,6 +206,15 @@ fn fleet(api: Arc<Fake>, toolset: Toolset, runs: usize) -> BatchRunner {
     runner
 }
 
+/// Drives `runner` up to the first event `stop` picks.
+async fn until(runner: &mut BatchRunner, stop: impl Fn(&BatchEvent) -> bool) {
+    while let Some(event) = runner.next().await {
+        if stop(&event.unwrap()) {
+            return;
+        }
+    }
+}
+
 async fn events(runner: &mut BatchRunner) -> Vec<BatchEvent> {
     let mut events = Vec::new();
     while let Some(event) = runner.next().await {
@@ -266,17 +275,28 @@ async fn runs_advance_together_one_batch_per_round() {
         ),
         (3, 0, 0, 2)
     );
-    assert_eq!(progress.usage.requests, 6);
-    assert_eq!(progress.usage.output_tokens, 3 * (3 + 7));
-    assert_eq!(progress.usage.input_tokens, 60);
-    assert_eq!(progress.usage.cache_read_input_tokens, 30);
+    // The loop core's own sum, one per run, added up.
+    let each = crate::usage::TokenUsage {
+        requests: 2,
+        input_tokens: 20,
+        output_tokens: 3 + 7,
+        cache_read_input_tokens: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        progress.usage,
+        crate::usage::RunUsage {
+            turns: each + each + each,
+            compaction: Default::default(),
+        }
+    );
 
     let report = runner.into_report();
     assert_eq!(report.runs.len(), 3);
     for run in &report.runs {
         assert!(matches!(&run.outcome, RunOutcome::Finished(m) if m.text() == "done"));
-        assert_eq!(run.usage.output_tokens, 10);
-        assert_eq!(run.usage.requests, 2);
+        assert_eq!(run.usage.turns, each);
+        assert_eq!(run.usage, run.state.usage());
         assert_eq!(run.state.messages().len(), 4);
     }
 }
@@ -393,11 +413,7 @@ async fn a_fleet_resumed_while_a_batch_processes_polls_it_rather_than_submit_aga
     let (tools, calls) = echo();
     let mut first = fleet(Arc::clone(&api), tools.clone(), 2).store(Arc::clone(&store));
     // Given up as soon as its first batch is in: a process that died.
-    while let Some(event) = first.next().await {
-        if matches!(event.unwrap(), BatchEvent::Submitted { .. }) {
-            break;
-        }
-    }
+    until(&mut first, |e| matches!(e, BatchEvent::Submitted { .. })).await;
     drop(first);
 
     let mut resumed = fleet(Arc::clone(&api), tools, 2).store(Arc::clone(&store));
@@ -428,7 +444,7 @@ async fn a_fleet_resumed_while_a_batch_processes_polls_it_rather_than_submit_aga
             .all(|r| matches!(r.outcome, RunOutcome::Finished(_)))
     );
     // The usage of the replies read by the first process is not lost.
-    assert_eq!(report.progress.usage.requests, 4);
+    assert_eq!(report.progress.usage.turns.requests, 4);
     let saved = store
         .load(&RunId::new("run-0").unwrap())
         .await
@@ -533,8 +549,9 @@ async fn a_summary_request_goes_into_a_batch_and_compacts_its_run() {
         first.contains("<summary>") && first.contains("SUMMARY"),
         "{first}"
     );
-    // The summaries' usage counts with the turns'.
-    assert_eq!(run.usage.requests, 3 + summaries.len() as u64);
+    // The summaries' usage counts as compaction, apart from the turns'.
+    assert_eq!(run.usage.turns.requests, 3);
+    assert_eq!(run.usage.compaction.requests, summaries.len() as u64);
 }
 
 #[tokio::test]
@@ -600,4 +617,66 @@ async fn a_run_approved_in_the_store_goes_on_when_the_fleet_is_started_again() {
     );
     let report = again.into_report();
     assert!(matches!(&report.runs[0].outcome, RunOutcome::Finished(m) if m.text() == "done"));
+}
+
+/// A `UsageTotals` as the batch runner wrote it into its record before it
+/// used the loop core's usage: the run's first reply (`echo_then_answer`'s
+/// tool call), written out as that type serialized.
+const LEGACY_BATCH_USAGE: &str = r#"{"requests":1,"input_tokens":10,"output_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":5,"server_tool_uses":0}"#;
+
+#[tokio::test]
+async fn a_record_with_the_batch_runners_own_usage_sum_loads_and_counts_each_reply_once() {
+    // A run kept after its first round: the reply read, its call not run.
+    let api = Fake::new(echo_then_answer);
+    let store = Arc::new(Memory::default());
+    let (tools, _) = echo();
+    let mut first = fleet(Arc::clone(&api), tools.clone(), 1).store(Arc::clone(&store));
+    until(&mut first, |e| matches!(e, BatchEvent::RoundEnded { .. })).await;
+    drop(first);
+    let id = RunId::new("run-0").unwrap();
+    let kept: Value = serde_json::from_slice(&store.0.lock().unwrap()[id.as_str()]).unwrap();
+    assert!(
+        kept["run"]["batch"].get("usage").is_none(),
+        "the record no longer sums usage apart: {}",
+        kept["run"]["batch"]
+    );
+    let first_reply: crate::usage::TokenUsage = serde_json::from_str(LEGACY_BATCH_USAGE).unwrap();
+
+    // The two shapes written before: with the core's usage beside the
+    // record's sum (both counted the same reply), and from before the core
+    // summed usage (the record's sum is all there is).
+    let mut both = kept.clone();
+    both["run"]["batch"]["usage"] = serde_json::from_str(LEGACY_BATCH_USAGE).unwrap();
+    let mut record_only = both.clone();
+    record_only["run"].as_object_mut().unwrap().remove("usage");
+
+    for (shape, old) in [("both", both), ("record only", record_only)] {
+        let bytes = serde_json::to_vec(&old).unwrap();
+        let state = RunState::from_json(&bytes).unwrap();
+        assert_eq!(state.usage().turns, first_reply, "{shape}");
+        assert!(state.usage().compaction.is_empty(), "{shape}");
+
+        // Resumed from the old record, the run counts its second reply on
+        // top of the first, once.
+        let store = Arc::new(Memory::default());
+        store.save(&id, &state).await.unwrap();
+        let api = Fake::new(echo_then_answer);
+        let mut resumed = fleet(Arc::clone(&api), tools.clone(), 1).store(Arc::clone(&store));
+        events(&mut resumed).await;
+        let report = resumed.into_report();
+        assert!(
+            matches!(&report.runs[0].outcome, RunOutcome::Finished(m) if m.text() == "done"),
+            "{shape}"
+        );
+        let second_reply = crate::usage::TokenUsage {
+            output_tokens: 7,
+            ..first_reply
+        };
+        assert_eq!(
+            report.runs[0].usage.turns,
+            first_reply + second_reply,
+            "{shape}"
+        );
+        assert_eq!(report.progress.usage, report.runs[0].usage, "{shape}");
+    }
 }
