@@ -266,8 +266,11 @@ macro_rules! aws_setters {
         }
 
         /// Signs with the credentials of the AWS profile `name` (feature
-        /// `aws-config`; without it, `build` says so). Bedrock also takes
-        /// the profile's region when none is set.
+        /// `aws-config`; without it, `build` says so), even with keys in
+        /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, as boto3 does for
+        /// a profile named: only the profile's `credential_source =
+        /// Environment` uses those. Bedrock also takes the profile's region
+        /// when none is set.
         pub fn profile(mut self, name: impl Into<String>) -> Self {
             self.settings.profile = Some(name.into());
             self
