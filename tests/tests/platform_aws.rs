@@ -23,11 +23,12 @@ use toolrunner::platform::{Aws, Bedrock, BedrockMantle};
 use toolrunner::stream::StreamEvent;
 use toolrunner::testing::{
     AwsCredentialSources, AwsPlatform, CONTAINER_CREDENTIALS_PATH, ISSUED_ACCESS_KEY,
-    ISSUED_SECRET_KEY, ISSUED_SESSION_TOKEN, Part, Recorded, Reply, Script, ScriptedAws, Sequence,
-    TEST_ACCESS_KEY, TEST_API_KEY, TEST_CONTAINER_TOKEN, TEST_INSTANCE_ROLE, TEST_REGION,
-    TEST_ROLE_ARN, TEST_SECRET_KEY, TEST_SSO_ACCESS_TOKEN, TEST_SSO_ACCOUNT_ID, TEST_SSO_ROLE,
-    TEST_WEB_IDENTITY_TOKEN, TEST_WORKSPACE_ID, event_stream_body, exception_frame,
-    parse_event_stream, sse_events,
+    ISSUED_SECRET_KEY, ISSUED_SESSION_TOKEN, IssuedCredentials, Part, Recorded, Reply, Script,
+    ScriptedAws, Sequence, TEST_ACCESS_KEY, TEST_API_KEY, TEST_ASSUMED_ROLE_ARN,
+    TEST_CONTAINER_TOKEN, TEST_EXTERNAL_ID, TEST_INSTANCE_ROLE, TEST_REGION, TEST_ROLE_ARN,
+    TEST_SECRET_KEY, TEST_SSO_ACCESS_TOKEN, TEST_SSO_ACCOUNT_ID, TEST_SSO_CLIENT_ID,
+    TEST_SSO_CLIENT_SECRET, TEST_SSO_REFRESH_TOKEN, TEST_SSO_ROLE, TEST_WEB_IDENTITY_TOKEN,
+    TEST_WORKSPACE_ID, event_stream_body, exception_frame, parse_event_stream, sse_events,
 };
 use toolrunner::{Client, FileStore, MessageParams, RunId, RunStore, State, tool, toolset};
 
@@ -73,6 +74,14 @@ fn verify_with_botocore_as(server: &ScriptedAws, secret: &str) {
         })
         .collect();
     assert!(!signed.is_empty(), "no signed request to verify");
+    let host = server.url();
+    verify_requests_with_botocore(host.trim_end_matches("/anthropic"), &signed, secret);
+}
+
+/// Recomputes with botocore the signature of each of `signed`, requests
+/// sent to `origin` and signed with the secret key `secret`, and checks it
+/// is the one sent, over the same headers.
+fn verify_requests_with_botocore(origin: &str, signed: &[Recorded], secret: &str) {
     let python = match python::python() {
         Ok(python) => python,
         Err(why) => {
@@ -80,8 +89,6 @@ fn verify_with_botocore_as(server: &ScriptedAws, secret: &str) {
             return;
         }
     };
-    let host = server.url();
-    let origin = host.trim_end_matches("/anthropic");
     let requests: Vec<Value> = signed
         .iter()
         .map(|r| {
@@ -102,7 +109,7 @@ fn verify_with_botocore_as(server: &ScriptedAws, secret: &str) {
     let out: Vec<Value> =
         serde_json::from_str(&python::check(&python, "verify", &job)).expect("botocore's answer");
     assert_eq!(out.len(), signed.len());
-    for (check, request) in out.iter().zip(&signed) {
+    for (check, request) in out.iter().zip(signed) {
         assert!(check.get("error").is_none(), "{check}");
         assert_eq!(
             check["expected"], check["got"],
@@ -1333,68 +1340,143 @@ async fn a_code_mode_run_works_on_aws() {
 }
 
 /// Set in the child processes the credential-chain tests start: the URL
-/// of the scripted Bedrock the child sends its message to.
+/// of the scripted Bedrock the child sends its messages to.
 const CHAIN_CHILD_URL: &str = "TOOLRUNNER_TEST_CHAIN_CHILD_BEDROCK_URL";
+/// How many messages the child sends, one after another (default 1).
+const CHAIN_CHILD_MESSAGES: &str = "TOOLRUNNER_TEST_CHAIN_CHILD_MESSAGES";
+/// The AWS profile the child names with `Bedrock::profile`, if any.
+const CHAIN_CHILD_PROFILE: &str = "TOOLRUNNER_TEST_CHAIN_CHILD_PROFILE";
+/// How the child prints the outcome of each message for the parent.
+const CHAIN_CHILD_OUTCOME: &str = "chain child outcome: ";
+/// An SSO access token cached as expired.
+const EXPIRED_SSO_ACCESS_TOKEN: &str = "toolrunner-test-expired-sso-access-token";
 
-/// In a child process started by [`signed_by_the_chain_in_a_child`]: sends
-/// "Hi" through `Bedrock::from_env()`, whose credentials come from the AWS
-/// chain, with every crate's TRACE logs written, checks no secret the
-/// chain fetched was written, and says it did. In the test process: false.
+/// Every secret a credential-chain test hands the chain or the chain
+/// fetches: none may be logged.
+fn chain_secrets() -> Vec<String> {
+    let mut secrets: Vec<String> = [
+        TEST_SECRET_KEY,
+        TEST_WEB_IDENTITY_TOKEN,
+        TEST_SSO_ACCESS_TOKEN,
+        EXPIRED_SSO_ACCESS_TOKEN,
+        TEST_SSO_CLIENT_SECRET,
+        TEST_SSO_REFRESH_TOKEN,
+        TEST_CONTAINER_TOKEN,
+    ]
+    .map(str::to_owned)
+    .into();
+    for n in 0..4 {
+        let issued = IssuedCredentials::nth(n);
+        secrets.extend([issued.secret_key, issued.session_token]);
+    }
+    secrets
+}
+
+/// In a child process started by [`chain_in_a_child`]: sends "Hi" (as many
+/// times as asked) through `Bedrock::from_env()`, whose credentials come
+/// from the AWS chain, with every crate's TRACE logs written, prints the
+/// outcome of each, checks no secret the chain took or fetched was
+/// written, and says it did. In the test process: false.
 async fn chain_child() -> bool {
     let Ok(url) = std::env::var(CHAIN_CHILD_URL) else {
         return false;
     };
+    let messages: usize = std::env::var(CHAIN_CHILD_MESSAGES).map_or(1, |n| n.parse().unwrap());
     let logs = support::capture::Written::default();
     let guard = logs.install();
-    let client = Bedrock::from_env()
+    let mut bedrock = Bedrock::from_env()
         .base_url(url)
-        .client(Client::builder().max_retries(0))
-        .build()
-        .expect("bedrock client");
-    let message = client
-        .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
-        .await
-        .expect("signed with the chain's credentials");
-    assert_eq!(message.text(), "Hi!");
+        .client(Client::builder().max_retries(0));
+    if let Ok(profile) = std::env::var(CHAIN_CHILD_PROFILE) {
+        bedrock = bedrock.profile(profile);
+    }
+    let client = bedrock.build().expect("bedrock client");
+    for _ in 0..messages {
+        let sent = client
+            .create_message(&MessageParams::new(MODEL, 64).user("Hi"))
+            .await;
+        match sent {
+            Ok(message) => println!("{CHAIN_CHILD_OUTCOME}{}", message.text()),
+            Err(error) => {
+                let shown = format!("{error} {error:?}");
+                for secret in chain_secrets() {
+                    assert!(!shown.contains(&secret), "{secret} in {shown}");
+                }
+                println!("{CHAIN_CHILD_OUTCOME}error: {error}");
+            }
+        }
+    }
     drop(guard);
-    // What the chain fetched stays out of every log, at every level.
+    // What the chain took or fetched stays out of every log, at every level.
     let logs = logs.text();
     assert!(logs.contains("sending request"), "{logs}");
     // The AWS crates' own logs were among them.
     assert!(logs.contains("}: aws_"), "{logs}");
-    for secret in [
-        ISSUED_SECRET_KEY,
-        ISSUED_SESSION_TOKEN,
-        TEST_WEB_IDENTITY_TOKEN,
-        TEST_SSO_ACCESS_TOKEN,
-        TEST_CONTAINER_TOKEN,
-    ] {
-        assert!(!logs.contains(secret), "{secret} leaked:\n{logs}");
+    for secret in chain_secrets() {
+        assert!(!logs.contains(&secret), "{secret} leaked:\n{logs}");
     }
     true
+}
+
+/// What a child process is asked to do, and what it did.
+struct ChildRun {
+    /// How many messages it sends.
+    messages: usize,
+    /// The profile it names, if any.
+    profile: Option<&'static str>,
+    /// What the scripted Bedrock received.
+    sent: Vec<Recorded>,
+    /// The outcome of each message: the reply's text, or `error: ...`.
+    outcomes: Vec<String>,
+}
+
+impl ChildRun {
+    fn messages(messages: usize) -> Self {
+        ChildRun {
+            messages,
+            profile: None,
+            sent: Vec::new(),
+            outcomes: Vec::new(),
+        }
+    }
 }
 
 /// Runs the test `name` of this binary again in a child process whose
 /// environment holds only `env`, the region and empty AWS config files,
 /// so that nothing but the source under test can answer the AWS chain
 /// (the environment is the child's: tests run in parallel). The child
-/// sends one message to a scripted Bedrock accepting the credentials
-/// `AwsCredentialSources` issues; the request it sent is checked here to
-/// be signed with them and their session token, as botocore recomputes.
-async fn signed_by_the_chain_in_a_child(name: &'static str, env: Vec<(&'static str, String)>) {
+/// sends its messages to a scripted Bedrock accepting the credentials
+/// `AwsCredentialSources` issues, and refusing those of `expired` as
+/// expired.
+async fn chain_in_a_child(
+    name: &'static str,
+    env: Vec<(&'static str, String)>,
+    mut run: ChildRun,
+    expired: &[IssuedCredentials],
+) -> ChildRun {
     let server = start(AwsPlatform::Bedrock, |_: &Value| Reply::text("Hi!")).await;
-    server.accept(ISSUED_ACCESS_KEY, ISSUED_SECRET_KEY);
+    for n in 0..4 {
+        let issued = IssuedCredentials::nth(n);
+        server.accept(&issued.access_key, &issued.secret_key);
+    }
+    for issued in expired {
+        server.expire(&issued.access_key);
+    }
     // Never created: the chain finds no profile.
     let nowhere = std::env::temp_dir().join(format!("toolrunner-no-aws-{}", std::process::id()));
     let mut command = std::process::Command::new(std::env::current_exe().unwrap());
     command
-        .args(["--exact", name, "--test-threads=1"])
+        .args(["--exact", name, "--test-threads=1", "--nocapture"])
         .env_clear()
         .env(CHAIN_CHILD_URL, server.url())
+        .env(CHAIN_CHILD_MESSAGES, run.messages.to_string())
         .env("AWS_REGION", TEST_REGION)
         .env("AWS_CONFIG_FILE", nowhere.join("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"))
         .envs(env);
+    if let Some(profile) = run.profile {
+        command.env(CHAIN_CHILD_PROFILE, profile);
+    }
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
         .unwrap()
@@ -1407,15 +1489,57 @@ async fn signed_by_the_chain_in_a_child(name: &'static str, env: Vec<(&'static s
     );
     // The child ran the test, not an empty selection.
     assert!(stdout.contains("1 passed"), "{stdout}");
-    let sent = server.recorded();
-    assert_eq!(sent.len(), 1);
-    assert_signed_by(
-        &sent[0],
-        ISSUED_ACCESS_KEY,
-        "bedrock",
-        Some(ISSUED_SESSION_TOKEN),
-    );
-    verify_with_botocore_as(&server, ISSUED_SECRET_KEY);
+    run.outcomes = stdout
+        .lines()
+        // The harness may have begun the line with the test's name.
+        .filter_map(|line| line.split_once(CHAIN_CHILD_OUTCOME))
+        .map(|(_, outcome)| outcome.to_owned())
+        .collect();
+    run.sent = server.recorded();
+    for (request, n) in run.sent.iter().zip(0..) {
+        // Each request is checked against the credentials it names.
+        let issued = (0..4)
+            .map(IssuedCredentials::nth)
+            .find(|issued| {
+                request
+                    .header("authorization")
+                    .is_some_and(|a| a.contains(&format!("Credential={}/", issued.access_key)))
+            })
+            .unwrap_or_else(|| panic!("request {n} is not signed with issued credentials"));
+        assert_signed_by(
+            request,
+            &issued.access_key,
+            "bedrock",
+            Some(&issued.session_token),
+        );
+        verify_requests_with_botocore(
+            &server.url(),
+            std::slice::from_ref(request),
+            &issued.secret_key,
+        );
+    }
+    run
+}
+
+/// The access key ids the requests `run` sent were signed with.
+fn signed_with(run: &ChildRun) -> Vec<String> {
+    run.sent
+        .iter()
+        .map(|r| {
+            let auth = r.header("authorization").unwrap();
+            let credential = auth.split("Credential=").nth(1).unwrap();
+            credential.split('/').next().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// [`chain_in_a_child`] sending one message, which must be signed with
+/// the first credentials `AwsCredentialSources` issues and their session
+/// token, as botocore recomputes.
+async fn signed_by_the_chain_in_a_child(name: &'static str, env: Vec<(&'static str, String)>) {
+    let run = chain_in_a_child(name, env, ChildRun::messages(1), &[]).await;
+    assert_eq!(run.outcomes, ["Hi!"]);
+    assert_eq!(signed_with(&run), [ISSUED_ACCESS_KEY]);
 }
 
 /// On EC2, the chain asks the instance metadata service (IMDSv2: a session
@@ -1500,36 +1624,52 @@ async fn bedrock_signs_with_the_role_assumed_with_a_web_identity() {
 
 const SSO_START_URL: &str = "https://toolrunner-test.awsapps.com/start";
 
-/// Caches the SSO token under `cache_key` in a home of its own, as
-/// `aws sso login` does, writes `config`, and checks a child whose chain
-/// reads them asks the SSO portal once for the profile's role with the
-/// cached token, and signs with the credentials it returns.
-async fn signed_with_sso(name: &'static str, cache_key: &str, config: &str) {
-    let sso = AwsCredentialSources::start().await.expect("bind loopback");
+/// A home of its own for the test `name`, holding the AWS `config` and
+/// `token` cached under `cache_key` as `aws sso login` caches it; the home
+/// and the cached token's path.
+fn sso_home(
+    name: &str,
+    cache_key: &str,
+    token: &Value,
+    config: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     let home = std::env::temp_dir().join(format!("toolrunner-sso-{name}-{}", std::process::id()));
     // The AWS CLI names the cached token after the SHA-1 of its key.
     let cache = home.join(".aws/sso/cache");
     std::fs::create_dir_all(&cache).unwrap();
     use sha1::Digest as _;
     let cached = cache.join(format!("{:x}.json", sha1::Sha1::digest(cache_key)));
+    std::fs::write(&cached, token.to_string()).unwrap();
+    std::fs::write(home.join("config"), config).unwrap();
+    (home, cached)
+}
+
+/// The environment of a child whose chain reads the SSO profile in `home`
+/// and asks `sso` for SSO and SSO-OIDC.
+fn sso_env(home: &std::path::Path, sso: &AwsCredentialSources) -> Vec<(&'static str, String)> {
+    vec![
+        ("HOME", home.display().to_string()),
+        ("AWS_CONFIG_FILE", home.join("config").display().to_string()),
+        ("AWS_ENDPOINT_URL_SSO", sso.url()),
+        ("AWS_ENDPOINT_URL_SSO_OIDC", sso.url()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+}
+
+/// Caches the SSO token under `cache_key` in a home of its own, as
+/// `aws sso login` does, writes `config`, and checks a child whose chain
+/// reads them asks the SSO portal once for the profile's role with the
+/// cached token, and signs with the credentials it returns.
+async fn signed_with_sso(name: &'static str, cache_key: &str, config: &str) {
+    let sso = AwsCredentialSources::start().await.expect("bind loopback");
     let token = json!({
         "accessToken": TEST_SSO_ACCESS_TOKEN,
         "expiresAt": "2099-01-01T00:00:00Z",
         "region": TEST_REGION,
         "startUrl": SSO_START_URL,
     });
-    std::fs::write(&cached, token.to_string()).unwrap();
-    std::fs::write(home.join("config"), config).unwrap();
-    signed_by_the_chain_in_a_child(
-        name,
-        vec![
-            ("HOME", home.display().to_string()),
-            ("AWS_CONFIG_FILE", home.join("config").display().to_string()),
-            ("AWS_ENDPOINT_URL_SSO", sso.url()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ],
-    )
-    .await;
+    let (home, _) = sso_home(name, cache_key, &token, config);
+    signed_by_the_chain_in_a_child(name, sso_env(&home, &sso)).await;
     let _ = std::fs::remove_dir_all(&home);
     let asked = sso.recorded();
     assert_eq!(asked.len(), 1, "one GetRoleCredentials");
@@ -1587,29 +1727,40 @@ async fn bedrock_signs_with_the_sso_role_of_an_sso_session() {
 }
 
 /// Writes `config` and `credentials` as the AWS config files of a
-/// directory of their own, and checks a child whose chain reads them (and
-/// nothing else) signs with the issued credentials; `env` is added to the
-/// child's environment.
-async fn signed_with_profile_files(
-    name: &'static str,
+/// directory of their own; the directory, and the environment of a child
+/// whose chain reads them and nothing else.
+fn profile_files(
+    name: &str,
     config: &str,
     credentials: &str,
-    env: Vec<(&'static str, String)>,
-) {
+) -> (std::path::PathBuf, Vec<(&'static str, String)>) {
     let dir =
         std::env::temp_dir().join(format!("toolrunner-profile-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("config"), config).unwrap();
     std::fs::write(dir.join("credentials"), credentials).unwrap();
-    let mut env = env;
-    env.extend([
+    let env = vec![
         ("AWS_CONFIG_FILE", dir.join("config").display().to_string()),
         (
             "AWS_SHARED_CREDENTIALS_FILE",
             dir.join("credentials").display().to_string(),
         ),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
-    ]);
+    ];
+    (dir, env)
+}
+
+/// Checks a child whose chain reads `config` and `credentials` (see
+/// [`profile_files`]) signs with the issued credentials; `env` is added
+/// to the child's environment.
+async fn signed_with_profile_files(
+    name: &'static str,
+    config: &str,
+    credentials: &str,
+    mut env: Vec<(&'static str, String)>,
+) {
+    let (dir, files) = profile_files(name, config, credentials);
+    env.extend(files);
     signed_by_the_chain_in_a_child(name, env).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -1697,4 +1848,220 @@ async fn bedrock_signs_with_the_container_role() {
     assert_eq!(asked.len(), 1);
     assert_eq!(asked[0].target, CONTAINER_CREDENTIALS_PATH);
     assert_eq!(asked[0].header("authorization"), Some(TEST_CONTAINER_TOKEN));
+}
+
+/// A lifetime of credentials inside the time before their expiry at which
+/// toolrunner fetches them again (a minute): each request needs new ones,
+/// and no test waits for time to pass.
+const NEARLY_EXPIRED: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The form fields of `request`'s body.
+fn form_fields(request: &Recorded) -> Vec<(String, String)> {
+    reqwest::Url::parse(&format!("http://form/?{}", request.body))
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// Checks `asked` are STS `AssumeRole` calls for [`TEST_ASSUMED_ROLE_ARN`]
+/// with [`TEST_EXTERNAL_ID`], signed for STS with the long-term source
+/// keys (no session token), as botocore recomputes; their session names.
+fn assumed_with_the_source_keys(sts: &AwsCredentialSources, asked: &[Recorded]) -> Vec<String> {
+    let mut names = Vec::new();
+    for request in asked {
+        let form = form_fields(request);
+        let field = |name: &str| {
+            form.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(field("Action"), Some("AssumeRole"));
+        assert_eq!(field("Version"), Some("2011-06-15"));
+        assert_eq!(field("RoleArn"), Some(TEST_ASSUMED_ROLE_ARN));
+        assert_eq!(field("ExternalId"), Some(TEST_EXTERNAL_ID));
+        names.push(field("RoleSessionName").unwrap().to_owned());
+        assert_signed_by(request, TEST_ACCESS_KEY, "sts", None);
+    }
+    verify_requests_with_botocore(&sts.url(), asked, TEST_SECRET_KEY);
+    names
+}
+
+/// A profile naming a `role_arn` and a `source_profile` with long-term
+/// keys: the chain asks STS to assume the role (its `external_id` and
+/// `role_session_name` too), signing that call with the source profile's
+/// keys, and Bedrock requests are signed with the role's temporary
+/// credentials. When those near their expiry, the role is assumed again
+/// before the next request, which is signed with the new ones.
+#[tokio::test]
+async fn bedrock_signs_with_a_role_assumed_with_the_keys_of_a_source_profile() {
+    if chain_child().await {
+        return;
+    }
+    let name = "bedrock_signs_with_a_role_assumed_with_the_keys_of_a_source_profile";
+    let sts = AwsCredentialSources::start().await.expect("bind loopback");
+    sts.set_lifetime(NEARLY_EXPIRED);
+    let config = format!(
+        "[default]\nrole_arn = {TEST_ASSUMED_ROLE_ARN}\nsource_profile = base\n\
+         external_id = {TEST_EXTERNAL_ID}\nrole_session_name = toolrunner-test-session\n"
+    );
+    let credentials = format!(
+        "[base]\naws_access_key_id = {TEST_ACCESS_KEY}\naws_secret_access_key = {TEST_SECRET_KEY}\n"
+    );
+    let (dir, mut env) = profile_files(name, &config, &credentials);
+    env.push(("AWS_ENDPOINT_URL_STS", sts.url()));
+    let run = chain_in_a_child(name, env, ChildRun::messages(2), &[]).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.outcomes, ["Hi!", "Hi!"]);
+    let issued: Vec<String> = (0..2)
+        .map(|n| IssuedCredentials::nth(n).access_key)
+        .collect();
+    assert_eq!(signed_with(&run), issued);
+    let names = assumed_with_the_source_keys(&sts, &sts.recorded());
+    assert_eq!(names, ["toolrunner-test-session"; 2]);
+}
+
+/// A profile naming a `role_arn` with `credential_source = Environment`,
+/// chosen with `Bedrock::profile`: the role is assumed with the keys in
+/// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, and Bedrock requests are
+/// signed with the role's credentials, not with those keys (as the Python
+/// SDK's `aws_profile` does).
+#[tokio::test]
+async fn bedrock_signs_with_a_role_a_named_profile_assumes_with_the_environments_keys() {
+    if chain_child().await {
+        return;
+    }
+    let name = "bedrock_signs_with_a_role_a_named_profile_assumes_with_the_environments_keys";
+    let sts = AwsCredentialSources::start().await.expect("bind loopback");
+    let config = format!(
+        "[profile assumer]\nrole_arn = {TEST_ASSUMED_ROLE_ARN}\ncredential_source = Environment\n\
+         external_id = {TEST_EXTERNAL_ID}\n"
+    );
+    let (dir, mut env) = profile_files(name, &config, "");
+    env.extend([
+        ("AWS_ENDPOINT_URL_STS", sts.url()),
+        ("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY.into()),
+        ("AWS_SECRET_ACCESS_KEY", TEST_SECRET_KEY.into()),
+    ]);
+    let mut run = ChildRun::messages(1);
+    run.profile = Some("assumer");
+    let run = chain_in_a_child(name, env, run, &[]).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.outcomes, ["Hi!"]);
+    assert_eq!(signed_with(&run), [ISSUED_ACCESS_KEY]);
+    let names = assumed_with_the_source_keys(&sts, &sts.recorded());
+    assert_eq!(names.len(), 1);
+    assert!(!names[0].is_empty());
+}
+
+/// Instance role credentials that near their expiry are fetched from the
+/// metadata service again before the next request, which is signed with
+/// the new ones.
+#[tokio::test]
+async fn instance_role_credentials_near_their_expiry_are_fetched_again() {
+    if chain_child().await {
+        return;
+    }
+    let imds = AwsCredentialSources::start().await.expect("bind loopback");
+    imds.set_lifetime(NEARLY_EXPIRED);
+    let run = chain_in_a_child(
+        "instance_role_credentials_near_their_expiry_are_fetched_again",
+        vec![("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url())],
+        ChildRun::messages(2),
+        &[],
+    )
+    .await;
+    assert_eq!(run.outcomes, ["Hi!", "Hi!"]);
+    let issued: Vec<String> = (0..2)
+        .map(|n| IssuedCredentials::nth(n).access_key)
+        .collect();
+    assert_eq!(signed_with(&run), issued);
+    assert_eq!(imds.issued(), 2);
+}
+
+/// Credentials the chain fetches that Bedrock keeps refusing as expired
+/// (`403 ExpiredTokenException`): they are fetched again once, the request
+/// is signed with the new ones, and when those are refused too the error
+/// says so.
+#[tokio::test]
+async fn chain_credentials_refused_as_expired_are_fetched_again_once_then_the_error_is_clear() {
+    if chain_child().await {
+        return;
+    }
+    let imds = AwsCredentialSources::start().await.expect("bind loopback");
+    let expired: Vec<IssuedCredentials> = (0..3).map(IssuedCredentials::nth).collect();
+    let run = chain_in_a_child(
+        "chain_credentials_refused_as_expired_are_fetched_again_once_then_the_error_is_clear",
+        vec![("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url())],
+        ChildRun::messages(1),
+        &expired,
+    )
+    .await;
+    assert_eq!(run.outcomes.len(), 1);
+    let outcome = run.outcomes[0].split(" (").next().unwrap();
+    assert_eq!(
+        outcome,
+        "error: API error 403 ExpiredTokenException: The security token included in the request is expired"
+    );
+    let issued: Vec<String> = (0..2)
+        .map(|n| IssuedCredentials::nth(n).access_key)
+        .collect();
+    assert_eq!(signed_with(&run), issued);
+    assert_eq!(imds.issued(), 2);
+}
+
+/// An `sso-session` whose cached token expired but holds a refresh token
+/// and a live client registration: the chain has SSO-OIDC refresh the
+/// token (the `refresh_token` grant of the registered client), caches the
+/// new one, and asks the portal for the role's credentials with it.
+#[tokio::test]
+async fn an_expired_sso_token_is_refreshed_with_sso_oidc_before_the_role_is_asked_for() {
+    if chain_child().await {
+        return;
+    }
+    let name = "an_expired_sso_token_is_refreshed_with_sso_oidc_before_the_role_is_asked_for";
+    let sso = AwsCredentialSources::start().await.expect("bind loopback");
+    let config = format!(
+        "[default]\nsso_session = toolrunner-test\n\
+         sso_account_id = {TEST_SSO_ACCOUNT_ID}\nsso_role_name = {TEST_SSO_ROLE}\n\n\
+         [sso-session toolrunner-test]\nsso_start_url = {SSO_START_URL}\nsso_region = {TEST_REGION}\n"
+    );
+    let token = json!({
+        "accessToken": EXPIRED_SSO_ACCESS_TOKEN,
+        "expiresAt": "2020-01-01T00:00:00Z",
+        "refreshToken": TEST_SSO_REFRESH_TOKEN,
+        "clientId": TEST_SSO_CLIENT_ID,
+        "clientSecret": TEST_SSO_CLIENT_SECRET,
+        "registrationExpiresAt": "2099-01-01T00:00:00Z",
+        "region": TEST_REGION,
+        "startUrl": SSO_START_URL,
+    });
+    let (home, cached) = sso_home(name, "toolrunner-test", &token, &config);
+    signed_by_the_chain_in_a_child(name, sso_env(&home, &sso)).await;
+    let recached: Value = serde_json::from_str(&std::fs::read_to_string(&cached).unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&home);
+    let asked = sso.recorded();
+    let asked_for: Vec<(&str, &str)> = asked
+        .iter()
+        .map(|r| (r.method.as_str(), r.target.split('?').next().unwrap()))
+        .collect();
+    assert_eq!(
+        asked_for,
+        [("POST", "/token"), ("GET", "/federation/credentials")]
+    );
+    let grant: Value = serde_json::from_str(&asked[0].body).unwrap();
+    assert_eq!(
+        grant,
+        json!({
+            "grantType": "refresh_token",
+            "refreshToken": TEST_SSO_REFRESH_TOKEN,
+            "clientId": TEST_SSO_CLIENT_ID,
+            "clientSecret": TEST_SSO_CLIENT_SECRET,
+        })
+    );
+    assert_eq!(
+        asked[1].header("x-amz-sso_bearer_token"),
+        Some(TEST_SSO_ACCESS_TOKEN)
+    );
+    assert_eq!(recached["accessToken"], TEST_SSO_ACCESS_TOKEN);
 }

@@ -90,7 +90,10 @@
 //! `Bedrock::from_env()` (or a builder naming a `.profile(...)`) with no
 //! region takes the profile's from the AWS config file, as the Python SDK does
 //! through boto3. A missing region is an error at `build()` naming
-//! `AWS_REGION`.
+//! `AWS_REGION`. A profile named with `.profile(...)` wins over keys in the
+//! environment, as boto3's `Session(profile_name=...)` behind the Python
+//! SDK's `aws_profile`: they are used only by its `credential_source =
+//! Environment`.
 //!
 //! Platform error bodies (`{"message"}` with `x-amzn-errortype`) become the
 //! same [`Error`](crate::Error), with the status, `is_retryable` and the
@@ -116,11 +119,17 @@
 //!
 //! `testing::AwsCredentialSources` (features `testing` and `bedrock`)
 //! plays the sources of the AWS chain on loopback: an EC2 instance metadata
-//! service (IMDSv2), STS answering `AssumeRoleWithWebIdentity`, the SSO
-//! portal answering `GetRoleCredentials` and a container credentials
-//! endpoint, each issuing `ISSUED_ACCESS_KEY` / `ISSUED_SECRET_KEY` with a
-//! session token for a `ScriptedAws` to `accept`. Point the chain at it
-//! through the variables it reads (`AWS_EC2_METADATA_SERVICE_ENDPOINT`,
+//! service (IMDSv2), STS answering `AssumeRoleWithWebIdentity` and
+//! `AssumeRole` (whose SigV4 signature, by a source profile's
+//! `TEST_ACCESS_KEY`, it checks), the SSO portal answering
+//! `GetRoleCredentials`, SSO-OIDC refreshing an expired SSO token, and a
+//! container credentials endpoint. Each issue gives new credentials
+//! (`IssuedCredentials::nth`, first `ISSUED_ACCESS_KEY` /
+//! `ISSUED_SECRET_KEY` with a session token) for a `ScriptedAws` to
+//! `accept`, and `set_lifetime` makes them expire soon, so a test sees them
+//! fetched again without waiting. Point the chain at it through the
+//! variables it reads (`AWS_EC2_METADATA_SERVICE_ENDPOINT`,
 //! `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_SSO`,
-//! `AWS_CONTAINER_CREDENTIALS_FULL_URI`) in a child process's environment,
-//! not your test process's: tests run in parallel.
+//! `AWS_ENDPOINT_URL_SSO_OIDC`, `AWS_CONTAINER_CREDENTIALS_FULL_URI`) in a
+//! child process's environment, not your test process's: tests run in
+//! parallel.

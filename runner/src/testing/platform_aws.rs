@@ -396,6 +396,41 @@ fn authenticate(shared: &Shared, recorded: &Recorded, body: &[u8]) -> Result<(),
     Ok(())
 }
 
+/// The access key id of the SigV4 signature `recorded` carries for
+/// `service` in [`TEST_REGION`], when it is right for the secret key
+/// `secret_of` gives for that id; else why not.
+pub(super) fn signed_by(
+    recorded: &Recorded,
+    service: &str,
+    secret_of: impl Fn(&str) -> Option<String>,
+) -> Result<String, String> {
+    let authorization = recorded.header("authorization").unwrap_or_default();
+    let signature = SigV4Header::parse(authorization).ok_or("no SigV4 signature")?;
+    let scope: Vec<&str> = signature.credential.split('/').collect();
+    let [access_key, _date, region, signed_service, "aws4_request"] = scope[..] else {
+        return Err("malformed credential scope".into());
+    };
+    if region != TEST_REGION || signed_service != service {
+        return Err(format!(
+            "credential scope {region}/{signed_service} is not {TEST_REGION}/{service}"
+        ));
+    }
+    let secret = secret_of(access_key).ok_or_else(|| format!("unknown access key {access_key}"))?;
+    let expected = expected_signature(
+        recorded,
+        recorded.body.as_bytes(),
+        &signature,
+        access_key,
+        &secret,
+        region,
+        service,
+    )?;
+    if expected != signature.signature {
+        return Err("the signature does not match".into());
+    }
+    Ok(access_key.to_owned())
+}
+
 /// The parts of an `Authorization: AWS4-HMAC-SHA256 ...` header.
 struct SigV4Header<'a> {
     credential: &'a str,

@@ -266,8 +266,11 @@ macro_rules! aws_setters {
         }
 
         /// Signs with the credentials of the AWS profile `name` (feature
-        /// `aws-config`; without it, `build` says so). Bedrock also takes
-        /// the profile's region when none is set.
+        /// `aws-config`; without it, `build` says so), even with keys in
+        /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, as boto3 does for
+        /// a profile named: only the profile's `credential_source =
+        /// Environment` uses those. Bedrock also takes the profile's region
+        /// when none is set.
         pub fn profile(mut self, name: impl Into<String>) -> Self {
             self.settings.profile = Some(name.into());
             self
@@ -288,20 +291,23 @@ pub(crate) use aws_setters;
 mod chain {
     //! The full AWS credential chain, made on first use (it is async).
 
-    use aws_credential_types::provider::{ProvideCredentials, future};
+    use aws_config::default_provider::credentials::DefaultCredentialsChain;
+    use aws_config::meta::credentials::CredentialsProviderChain;
+    use aws_config::meta::region::ProvideRegion;
+    use aws_config::provider_config::ProviderConfig;
+    use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
     use tokio::sync::OnceCell;
 
     #[derive(Debug)]
     pub(super) struct Chain {
         profile: Option<String>,
         region: Option<String>,
-        chain: OnceCell<aws_config::default_provider::credentials::DefaultCredentialsChain>,
+        chain: OnceCell<SharedCredentialsProvider>,
     }
 
     /// The region `profile` (else `AWS_PROFILE`, else `default`) sets in the
     /// AWS config files, through aws-config's profile region provider.
     pub(super) fn profile_region(profile: Option<&str>) -> Option<String> {
-        use aws_config::meta::region::ProvideRegion;
         use futures_util::FutureExt;
         let mut provider = aws_config::profile::ProfileFileRegionProvider::builder();
         if let Some(profile) = profile {
@@ -321,6 +327,78 @@ mod chain {
                 chain: OnceCell::new(),
             }
         }
+
+        async fn build(&self) -> SharedCredentialsProvider {
+            use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+            let http = aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                .build_https();
+            let config = ProviderConfig::default()
+                .with_http_client(http)
+                .with_region(self.region.clone().map(aws_config::Region::new));
+            match &self.profile {
+                None => SharedCredentialsProvider::new(
+                    DefaultCredentialsChain::builder()
+                        .configure(config)
+                        .build()
+                        .await,
+                ),
+                Some(profile) => explicit_profile(profile, self.region.clone(), config).await,
+            }
+        }
+    }
+
+    /// The chain for a profile named explicitly, as boto3 makes it for
+    /// `Session(profile_name=...)` (the Python SDK's `aws_profile`): the
+    /// default chain without the environment variables first, so that the
+    /// profile's own credentials win over keys in the environment, which
+    /// only its `credential_source = Environment` uses. aws-config's
+    /// default chain would take those keys instead.
+    async fn explicit_profile(
+        profile: &str,
+        region: Option<String>,
+        config: ProviderConfig,
+    ) -> SharedCredentialsProvider {
+        // The region STS is asked in: the one given, else the environment's,
+        // else the profile's, as for the default chain.
+        let region = aws_config::meta::region::RegionProviderChain::first_try(
+            region.map(aws_config::Region::new),
+        )
+        .or_else(aws_config::environment::EnvironmentVariableRegionProvider::new())
+        .or_else(
+            aws_config::profile::ProfileFileRegionProvider::builder()
+                .profile_name(profile)
+                .build(),
+        )
+        .region()
+        .await;
+        let config = config.with_region(region);
+        let chain = CredentialsProviderChain::first_try(
+            "Profile",
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .configure(&config)
+                .profile_name(profile)
+                .build(),
+        )
+        .or_else(
+            "WebIdentityToken",
+            aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
+                .configure(&config)
+                .build(),
+        )
+        .or_else(
+            "EcsContainer",
+            aws_config::ecs::EcsCredentialsProvider::builder()
+                .configure(&config)
+                .build(),
+        )
+        .or_else(
+            "Ec2InstanceMetadata",
+            aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+                .configure(&config)
+                .build(),
+        );
+        SharedCredentialsProvider::new(chain)
     }
 
     impl ProvideCredentials for Chain {
@@ -331,26 +409,7 @@ mod chain {
             // The runtime under the chain would log the SSO portal's
             // bearer token at TRACE level: see `quiet`.
             future::ProvideCredentials::new(super::quiet::quietly(async move {
-                let chain = self
-                    .chain
-                    .get_or_init(|| async {
-                        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-                        let http = aws_smithy_http_client::Builder::new()
-                            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                            .build_https();
-                        let region = self.region.clone().map(aws_config::Region::new);
-                        let config = aws_config::provider_config::ProviderConfig::default()
-                            .with_http_client(http)
-                            .with_region(region);
-                        let mut builder =
-                            aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
-                                .configure(config);
-                        if let Some(profile) = &self.profile {
-                            builder = builder.profile_name(profile);
-                        }
-                        builder.build().await
-                    })
-                    .await;
+                let chain = self.chain.get_or_init(|| self.build()).await;
                 chain.provide_credentials().await
             }))
         }
