@@ -117,7 +117,7 @@ mod tests {
             futures_util::stream::iter([Ok::<_, std::io::Error>(Frame::data(Bytes::from("{")))])
                 .chain(futures_util::stream::pending());
         let stalled = ReadDeadline::new(StreamBody::new(frames), Duration::from_millis(50));
-        let err = stalled.collect().await.err().expect("a late body fails");
+        let err = stalled.collect().await.expect_err("a late body fails");
         assert!(matches!(err, BodyError::Late(_)), "{err}");
         assert_eq!(
             err.to_string(),
