@@ -1,7 +1,6 @@
 //! Precedence over environment snapshots, and the token endpoint's wire
 //! and refresh paths against a scripted server.
 
-use std::ffi::OsString;
 use std::path::Path;
 
 use super::*;
@@ -96,23 +95,6 @@ fn write_config(dir: &Path, name: &str, config: &serde_json::Value) {
         config.to_string(),
     )
     .unwrap();
-}
-
-/// Writes profile `name`'s credentials file under `dir`, owner-only.
-fn write_credentials(
-    dir: &Path,
-    name: &str,
-    credentials: &serde_json::Value,
-) -> std::path::PathBuf {
-    std::fs::create_dir_all(dir.join("credentials")).unwrap();
-    let path = dir.join("credentials").join(format!("{name}.json"));
-    std::fs::write(&path, credentials.to_string()).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    path
 }
 
 #[test]
@@ -287,6 +269,7 @@ fn secrets_stay_out_of_debug() {
 
 #[cfg(feature = "testing")]
 mod wire {
+    use std::ffi::OsString;
     use std::sync::{Arc, Mutex};
 
     use serde_json::{Value, json};
@@ -295,6 +278,23 @@ mod wire {
     use crate::client::{Client, ClientBuilder};
     use crate::testing::{Reply, ScriptedServer};
     use crate::types::MessageParams;
+
+    /// Writes profile `name`'s credentials file under `dir`, owner-only.
+    fn write_credentials(
+        dir: &Path,
+        name: &str,
+        credentials: &serde_json::Value,
+    ) -> std::path::PathBuf {
+        std::fs::create_dir_all(dir.join("credentials")).unwrap();
+        let path = dir.join("credentials").join(format!("{name}.json"));
+        std::fs::write(&path, credentials.to_string()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        path
+    }
 
     fn message() -> Value {
         json!({
