@@ -853,10 +853,12 @@ fn log_retry(attempt: u32, delay: Duration, reason: &Reason) {
 /// A whole response: its status, headers and body, for decoding once the
 /// retry loop is done with it.
 pub(crate) async fn read_whole(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<(StatusCode, HeaderMap, Bytes), reqwest::Error> {
     let status = response.status();
-    let headers = response.headers().clone();
+    // Taken rather than copied: reading the body needs none of them
+    // (reqwest chose its decoder when the response came).
+    let headers = std::mem::take(response.headers_mut());
     let body = response.bytes().await?;
     Ok((status, headers, body))
 }
