@@ -504,12 +504,17 @@ impl Client {
             platform_request.body,
         );
         tracing::debug!(request_bytes = body.len(), "request body");
+        // The request is made whole and its header map copied in one
+        // piece: `RequestBuilder::headers` would insert the headers one by
+        // one, hashing each name again, on every attempt.
         let request = || {
-            Ok(inner
-                .http
-                .post(url.clone())
-                .headers(headers.clone())
-                .body(body.clone()))
+            let mut request = reqwest::Request::new(reqwest::Method::POST, url.clone());
+            *request.headers_mut() = headers.clone();
+            *request.body_mut() = Some(body.clone().into());
+            Ok(reqwest::RequestBuilder::from_parts(
+                inner.http.clone(),
+                request,
+            ))
         };
         self.execute_request_with(span, &url, deadline, request, finish)
             .await
