@@ -12,9 +12,14 @@
 //!   same server answers `benches/sdk_runner.py` too: the overhead per turn
 //!   above the server's floor at 200 turns, and a fleet of 100 runs × 100
 //!   turns, for both.
+//! - `once`: one fleet of 20 runs × 50 turns on a single-threaded runtime,
+//!   and nothing else: a fixed workload to count instructions of, which on
+//!   a shared machine is steadier evidence than a clock:
 //!
 //! ```sh
 //! cargo bench -p toolrunner --features testing --bench threads
+//! cargo bench -p toolrunner --features testing --bench threads --no-run
+//! valgrind --tool=callgrind target/release/deps/threads-<hash> once
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -124,11 +129,23 @@ fn params() -> MessageParams {
 
 fn main() {
     // `cargo bench --bench threads -- fleet` runs one part only (`long`,
-    // `fleet` or `sdk`); other arguments (cargo passes `--bench`) are ignored.
+    // `fleet`, `sdk` or `once`); other arguments (cargo passes `--bench`)
+    // are ignored.
     let parts: Vec<String> = std::env::args()
         .skip(1)
-        .filter(|a| ["long", "fleet", "sdk"].contains(&a.as_str()))
+        .filter(|a| ["long", "fleet", "sdk", "once"].contains(&a.as_str()))
         .collect();
+    if parts.iter().any(|p| p == "once") {
+        // One thread, so that the count does not depend on how a
+        // multi-threaded scheduler happened to steal work.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (rate, _) = rt.block_on(fleet_once(20, 50, true, false));
+        println!("once: 20 runs x 50 turns, threads on: {rate:.0} turns/s");
+        return;
+    }
     let wanted = |part: &str| parts.is_empty() || parts.iter().any(|p| p == part);
     if wanted("long") {
         let rt = tokio::runtime::Builder::new_current_thread()

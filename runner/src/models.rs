@@ -6,6 +6,7 @@
 //! one of [`DEPRECATED`], so a user learns of it before the date, not from
 //! the first failed request after it.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
@@ -65,7 +66,7 @@ pub fn end_of_life(model: &str) -> Option<&'static str> {
 /// The first-party name in a platform's model id: the part after the last
 /// `/` (an ARN) and after `anthropic.` without Bedrock's `-v1:0` version,
 /// or with Vertex AI's `@` as the first-party `-`.
-fn first_party_name(model: &str) -> String {
+fn first_party_name(model: &str) -> Cow<'_, str> {
     let id = model.rsplit('/').next().unwrap_or(model);
     let id = match id.split_once("anthropic.") {
         Some((_, name)) => name
@@ -78,7 +79,12 @@ fn first_party_name(model: &str) -> String {
             .map_or(name, |(name, _)| name),
         None => id,
     };
-    id.replace('@', "-")
+    // Checked for every request: a copy only for a Vertex AI id.
+    if id.contains('@') {
+        Cow::Owned(id.replace('@', "-"))
+    } else {
+        Cow::Borrowed(id)
+    }
 }
 
 /// Logs a warning the first time in this process that a request names

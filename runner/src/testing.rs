@@ -932,7 +932,11 @@ impl SideApi {
 
 fn side_api(target: &str) -> Option<SideApi> {
     let path = target.split('?').next().unwrap_or_default();
-    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    // Every request asks, so no string is made for the question.
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
     if under("/v1/messages/batches") {
         Some(SideApi::Batches)
     } else if path == "/v1/messages/count_tokens" {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
 use crate::error::Error;
 use crate::platform::Platform;
@@ -115,13 +115,19 @@ impl fmt::Debug for Next<'_> {
     }
 }
 
+/// The credential headers the platform may have added to a request.
+const CREDENTIALS: [HeaderName; 2] = [AUTHORIZATION, X_API_KEY];
+
 /// The end of the chain: the platform authorizes the request, which is
 /// then sent. Keeps the credentials it was sent with, for the platform to
 /// look at if it is refused.
 pub(crate) struct Terminal<'a> {
     pub(crate) http: &'a reqwest::Client,
     pub(crate) platform: &'a dyn Platform,
-    pub(crate) sent: Mutex<Option<HeaderMap>>,
+    /// The values of [`CREDENTIALS`] last sent, in that order: kept as
+    /// values rather than in a header map, which every attempt would
+    /// allocate while a refusal, the only reader, is rare.
+    sent: Mutex<[Option<HeaderValue>; 2]>,
 }
 
 impl<'a> Terminal<'a> {
@@ -129,7 +135,7 @@ impl<'a> Terminal<'a> {
         Terminal {
             http,
             platform,
-            sent: Mutex::new(None),
+            sent: Mutex::new([None, None]),
         }
     }
 
@@ -150,20 +156,19 @@ impl<'a> Terminal<'a> {
         self.platform.authorize(self.http, &mut request).await?;
         // Only the credentials are kept, for the platform to tell which
         // one was refused: not a copy of every header on every attempt.
-        let mut credentials = HeaderMap::new();
-        for name in [AUTHORIZATION, X_API_KEY] {
-            if let Some(value) = request.headers().get(&name) {
-                credentials.insert(name, value.clone());
-            }
-        }
-        *self.sent.lock().unwrap_or_else(PoisonError::into_inner) = Some(credentials);
+        let credentials = CREDENTIALS.map(|name| request.headers().get(name).cloned());
+        *self.sent.lock().unwrap_or_else(PoisonError::into_inner) = credentials;
         self.http.execute(request).await.map_err(Error::transport)
     }
 
     /// The credential headers of the last request that reached the network.
     pub(crate) fn take_sent(&self) -> HeaderMap {
-        let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
-        sent.take().unwrap_or_default()
+        let sent = std::mem::take(&mut *self.sent.lock().unwrap_or_else(PoisonError::into_inner));
+        CREDENTIALS
+            .into_iter()
+            .zip(sent)
+            .filter_map(|(name, value)| Some((name, value?)))
+            .collect()
     }
 }
 

@@ -496,12 +496,17 @@ impl Client {
             platform_request.body,
         );
         tracing::debug!(request_bytes = body.len(), "request body");
+        // The request is made whole and its header map copied in one
+        // piece: `RequestBuilder::headers` would insert the headers one by
+        // one, hashing each name again, on every attempt.
         let request = || {
-            Ok(inner
-                .http
-                .post(url.clone())
-                .headers(headers.clone())
-                .body(body.clone()))
+            let mut request = reqwest::Request::new(reqwest::Method::POST, url.clone());
+            *request.headers_mut() = headers.clone();
+            *request.body_mut() = Some(body.clone().into());
+            Ok(reqwest::RequestBuilder::from_parts(
+                inner.http.clone(),
+                request,
+            ))
         };
         self.execute_request_with(span, &url, deadline, request, finish)
             .await
@@ -845,10 +850,12 @@ fn log_retry(attempt: u32, delay: Duration, reason: &Reason) {
 /// A whole response: its status, headers and body, for decoding once the
 /// retry loop is done with it.
 pub(crate) async fn read_whole(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<(StatusCode, HeaderMap, Bytes), reqwest::Error> {
     let status = response.status();
-    let headers = response.headers().clone();
+    // Taken rather than copied: reading the body needs none of them
+    // (reqwest chose its decoder when the response came).
+    let headers = std::mem::take(response.headers_mut());
     let body = response.bytes().await?;
     Ok((status, headers, body))
 }

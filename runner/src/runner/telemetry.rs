@@ -197,6 +197,11 @@ fn record_messages<T: Serialize>(span: &Span, field: &str, messages: &[T], limit
 
 /// Records a reply on its request's span.
 pub(crate) fn record_response(span: &Span, message: &Message, recording: Recording) {
+    // `record` on a span no subscriber takes drops the value, but only
+    // after it was made: the finish reason's `format!` each turn, say.
+    if span.is_disabled() {
+        return;
+    }
     span.record("gen_ai.response.id", message.id.as_str());
     span.record("gen_ai.response.model", message.model.as_str());
     if let Some(reason) = &message.stop_reason {

@@ -342,12 +342,19 @@ const SEED: u64 = 0x6d65_7373_6167_6573;
 /// parts gives the hash of the whole.
 fn fold<'a, T: Serialize + 'a>(seed: u64, messages: impl IntoIterator<Item = &'a T>) -> u64 {
     let mut hash = seed;
+    // Each message is written out whole and then hashed in one call: the
+    // hasher is a stream, so the hash is that of its pieces hashed one by
+    // one, but a call per piece (a quote, a key, a comma) cost more than
+    // the serializing did.
+    let mut json = Vec::new();
     for message in messages {
+        json.clear();
+        // Serializing cannot fail; if it did, the hash would differ and
+        // the next request would start a new thread, which is safe.
+        let _ = serde_json::to_writer(&mut json, message);
         let mut hasher = DefaultHasher::new();
         hasher.write_u64(hash);
-        // Serializing into a hasher cannot fail; if it did, the hash would
-        // differ and the next request would start a new thread, which is safe.
-        let _ = serde_json::to_writer(HashWriter(&mut hasher), message);
+        hasher.write(&json);
         hash = hasher.finish();
     }
     hash
@@ -364,21 +371,10 @@ struct AsParam<'a> {
 /// A hash of the fields a thread takes from its `create`.
 fn system_and_tools(params: &MessageParams) -> u64 {
     let mut hasher = DefaultHasher::new();
-    let _ = serde_json::to_writer(HashWriter(&mut hasher), &(&params.system, &params.tools));
+    // Hashed in one call, as in `fold`.
+    let json = serde_json::to_vec(&(&params.system, &params.tools)).unwrap_or_default();
+    hasher.write(&json);
     hasher.finish()
-}
-
-struct HashWriter<'a>(&'a mut DefaultHasher);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.write(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Whether a fallback model wrote `reply`: its `usage.iterations` hold a
@@ -484,6 +480,36 @@ mod tests {
             serde_json::to_string(&held).unwrap()
         );
         assert_eq!(fold(SEED, [&borrowed]), fold(SEED, &[held]));
+    }
+
+    /// A saved run's fingerprint was made by hashing each piece of JSON as
+    /// the serializer wrote it; `fold` hashes the whole message at once.
+    /// The hasher is a stream, so the two agree, and a run saved before
+    /// goes on with its thread.
+    #[test]
+    fn folding_whole_messages_hashes_as_piece_by_piece() {
+        struct Pieces<'a>(&'a mut DefaultHasher);
+        impl std::io::Write for Pieces<'_> {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.write(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let messages = [
+            MessageParam::user("Count \"up\".\n"),
+            MessageParam::from(reply("msg_1")),
+        ];
+        let mut hash = SEED;
+        for message in &messages {
+            let mut hasher = DefaultHasher::new();
+            hasher.write_u64(hash);
+            serde_json::to_writer(Pieces(&mut hasher), message).unwrap();
+            hash = hasher.finish();
+        }
+        assert_eq!(fold(SEED, &messages), hash);
     }
 
     fn reply(id: &str) -> Message {
