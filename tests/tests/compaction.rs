@@ -593,3 +593,107 @@ async fn compact_before_next_turn_forces_the_client_summary() {
     assert_eq!(requests[2]["messages"].as_array().map(Vec::len), Some(4));
     assert_eq!(requests[2]["tool_choice"], json!({"type": "none"}));
 }
+
+/// Get the weather.
+#[tool]
+fn weather(
+    /// The city.
+    city: String,
+) -> String {
+    format!("sunny in {city}")
+}
+
+/// Take a note.
+#[tool]
+fn note(
+    /// What to note.
+    text: String,
+) -> String {
+    format!("noted: {text}")
+}
+
+/// The runner's next message, which must be there.
+async fn next<S>(runner: &mut S) -> toolrunner::Message
+where
+    S: futures_util::Stream<Item = Result<toolrunner::Message, toolrunner::Error>> + Unpin,
+{
+    futures_util::StreamExt::next(runner)
+        .await
+        .expect("turn")
+        .expect("ok")
+}
+
+/// Calls `weather` for `city` in one turn.
+fn weather_turn(id: &str, call: &str, city: &str) -> serde_json::Value {
+    message(
+        id,
+        json!([tool_use(call, "weather", json!({"city": city}))]),
+        "tool_use",
+    )
+}
+
+#[tokio::test]
+async fn client_compaction_keeps_the_tool_changes_it_summarises_away() {
+    let server = server(vec![
+        message(
+            "msg_1",
+            json!([tool_use("toolu_1", "add", json!({"a": 1, "b": 2}))]),
+            "tool_use",
+        ),
+        weather_turn("msg_2", "toolu_2", "Oslo"),
+        weather_turn("msg_3", "toolu_3", "Bergen"),
+        weather_turn("msg_4", "toolu_4", "Rome"),
+        message("msg_s", json!([text("Weather checked.")]), "end_turn"),
+        message("msg_5", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let mut runner = client(&server)
+        .tool_runner(params(), toolset![add])
+        .message_threads(false)
+        .compaction(Compaction::new().threshold(u64::MAX));
+    next(&mut runner).await;
+    runner.add_tools(toolset![weather, note]).expect("add");
+    next(&mut runner).await;
+    // `note` comes and goes before the cut; `add` was declared in `tools`.
+    runner.remove_tools(["note", "add"]).expect("remove");
+    next(&mut runner).await;
+    next(&mut runner).await;
+    runner.compact_before_next_turn().expect("client side");
+    assert_eq!(next(&mut runner).await.text(), "Done.");
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 6);
+    let additions = last_message(&requests[1]).clone();
+    assert_eq!(additions["role"], "system");
+    let weather_addition = additions["content"][0].clone();
+    assert_eq!(weather_addition["tool"]["definition"]["name"], "weather");
+    // The summary request summarises both change messages.
+    let summarised = requests[4]["messages"].as_array().expect("messages");
+    assert_eq!(summarised.len(), 10);
+    assert_eq!(summarised[3], additions);
+    // After the cut the model still has `weather` and still lacks `add`;
+    // `note`, added and removed before it, is not mentioned.
+    assert_eq!(
+        requests[5]["messages"],
+        json!([
+            {"role": "user", "content": [{"type": "text", "text":
+                "This conversation continues an earlier one that was cut to save space. Summary of the earlier part:\n\n<summary>\nWeather checked.\n</summary>"}]},
+            {"role": "system", "content": [
+                weather_addition,
+                {"type": "tool_removal", "tool": {"type": "tool_reference", "name": "add"}}
+            ]},
+            {"role": "assistant", "content": [tool_use("toolu_4", "weather", json!({"city": "Rome"}))]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_4", "content": "sunny in Rome"}]}
+        ])
+    );
+    assert_eq!(requests[5]["tools"], requests[0]["tools"]);
+    let betas = server.recorded()[5]
+        .header("anthropic-beta")
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        betas.contains("mid-conversation-tool-changes-2026-07-01")
+            && betas.contains("inline-tools-2026-09-15"),
+        "{betas}"
+    );
+}

@@ -54,7 +54,10 @@
 //! the search tool in place (it finds nothing then, and a deferred tool added
 //! later uses it). After a `pause_turn` stop the message waits a turn, since
 //! the paused turn must stay last; compaction blocks (and their
-//! `tool_changes`) go back as received.
+//! `tool_changes`) go back as received. Client-side compaction
+//! ([`Compaction::new`](crate::Compaction::new)) tells the changes that
+//! still stand again, in one `system` message after the summary, since the
+//! messages that told them are summarised away.
 //!
 //! `cargo run --example tool_changes` runs one offline: `deploy` is added and
 //! `run_tests` removed once the tests pass.

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::compaction_split::split_point;
+use super::tool_changes::standing_changes;
 use crate::error::Error;
+use crate::toolset::Toolset;
 use crate::types::{ContentBlock, Message, MessageParam, MessageParams, Role, TextBlock};
 
 /// The API's compaction edit, for `context_management.edits`.
@@ -51,6 +53,16 @@ type Callback = Arc<dyn Fn(&[MessageParam], &[MessageParam]) + Send + Sync>;
 /// history with the summary, followed by that last turn and its tool
 /// results, so no pending call loses its result. The system prompt and
 /// tools stay as they were. The summary request counts as an iteration.
+///
+/// Tools added or removed mid-run
+/// ([`add_tools`](crate::ToolRunner::add_tools)) are told to the model in
+/// `system`-role messages, which the summary replaces too; so the changes
+/// that still stand there are told again, in one `system` message of
+/// `tool_addition` / `tool_removal` blocks between the summary and the
+/// kept turn: each tool's last change, a removal only for a tool `tools`
+/// declares, nothing for a tool added and removed again. (Server-side
+/// compaction needs none of this: the API's `compaction` block carries
+/// the changes it summarised, and goes back as received.)
 ///
 /// Programmatic tool calling is kept intact: while code the model wrote is
 /// waiting for tool results, compaction waits for the code run to finish;
@@ -284,8 +296,10 @@ impl Compaction {
         Some(summary)
     }
 
-    /// Replaces everything before the last turn with `summary`.
-    pub(crate) fn apply(&self, params: &mut MessageParams, summary: &Message) {
+    /// Replaces everything before the last turn with `summary`, and with
+    /// the tool changes made there that still stand (`declared`: the
+    /// runner's tools in `tools`).
+    pub(crate) fn apply(&self, params: &mut MessageParams, summary: &Message, declared: &Toolset) {
         let before = params.messages.clone();
         let Some(kept) = split_point(&before) else {
             return;
@@ -298,6 +312,13 @@ impl Compaction {
             Role::User,
             vec![ContentBlock::Text(TextBlock::new(text))],
         )];
+        // The tools the model was given and taken mid-run went with the
+        // messages that told it; the kept tail starts with an assistant
+        // turn, so they are told again right before it, where the runner
+        // sends any change.
+        let declares =
+            |name: &str| declared.contains(name) || params.tools.iter().any(|t| t["name"] == name);
+        after.extend(standing_changes(&before[..kept], declares));
         after.extend(before[kept..].iter().cloned());
         tracing::info!(
             before = before.len(),

@@ -662,7 +662,7 @@ impl Lifecycle {
         self.caching.on_compacted();
         match &self.compaction {
             Some(compaction) if !compaction.is_server() => {
-                compaction.apply(&mut self.params, summary);
+                compaction.apply(&mut self.params, summary, &self.declared);
                 self.thread.on_compacted();
             }
             _ => {

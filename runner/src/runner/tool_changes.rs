@@ -156,10 +156,120 @@ impl ToolChanges {
     }
 }
 
+/// The changes `messages` make to the model's tools, folded into one
+/// `system`-role message, for a history that loses those messages to
+/// client-side compaction; `None` when they leave the tools as the
+/// request's `tools` declare them (`declared` says whether it declares a
+/// name).
+///
+/// A tool's last change stands for it: a tool added and not removed keeps
+/// its last `tool_addition`; a tool removed keeps its `tool_removal` only
+/// when it is declared (one added and removed again is gone). The
+/// blocks keep the order of those last changes, so a search tool still
+/// comes before the deferred tool it finds. Changes naming no tool (an
+/// MCP toolset, say) are all kept, in order. The changes of a `compaction`
+/// block count as well: they stand for the system messages it summarised.
+pub(crate) fn standing_changes(
+    messages: &[MessageParam],
+    declared: impl Fn(&str) -> bool,
+) -> Option<MessageParam> {
+    // (tool name, change); a later change of a name replaces the earlier.
+    let mut standing: Vec<(Option<String>, Value)> = Vec::new();
+    for change in messages.iter().flat_map(changes_in) {
+        let name = changed_tool(&change).map(str::to_owned);
+        if name.is_some() {
+            standing.retain(|(kept, _)| *kept != name);
+        }
+        standing.push((name, change));
+    }
+    let blocks: Vec<ContentBlock> = standing
+        .into_iter()
+        .filter(|(name, change)| {
+            change["type"] != "tool_removal" || name.as_deref().is_none_or(&declared)
+        })
+        .filter_map(|(_, change)| OtherBlock::from_json(&change.to_string()).ok())
+        .map(ContentBlock::Other)
+        .collect();
+    (!blocks.is_empty()).then(|| MessageParam::blocks(Role::System, blocks))
+}
+
+/// The `tool_addition` / `tool_removal` blocks of one message, in order:
+/// a `system` message's own, or those a `compaction` block carries.
+fn changes_in(message: &MessageParam) -> Vec<Value> {
+    let blocks = message.content_blocks();
+    let values = blocks.iter().filter_map(|block| match block {
+        ContentBlock::Other(other) => Some(other.to_value()),
+        _ => None,
+    });
+    match message.role {
+        Role::System => values.filter(is_change).collect(),
+        Role::Assistant => values
+            .filter(|block| block["type"] == "compaction")
+            .filter_map(|block| block.get("tool_changes").and_then(Value::as_array).cloned())
+            .flatten()
+            .filter(is_change)
+            .collect(),
+        Role::User => Vec::new(),
+    }
+}
+
+fn is_change(block: &Value) -> bool {
+    matches!(
+        block["type"].as_str(),
+        Some("tool_addition" | "tool_removal")
+    )
+}
+
+/// The name of the tool a change is about: a `tool_reference`'s, or an
+/// inline definition's; `None` for anything else.
+fn changed_tool(change: &Value) -> Option<&str> {
+    let tool = &change["tool"];
+    match tool["type"].as_str()? {
+        "tool_reference" => tool["name"].as_str(),
+        "tool_definition" => tool["definition"]["name"].as_str(),
+        _ => None,
+    }
+}
+
 /// The `tool_addition` block defining `definition` inline.
 fn addition(definition: Value) -> Value {
     json!({
         "type": "tool_addition",
         "tool": {"type": "tool_definition", "definition": definition},
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::standing_changes;
+    use crate::types::MessageParam;
+
+    fn reference(kind: &str, name: &str) -> Value {
+        json!({"type": kind, "tool": {"type": "tool_reference", "name": name}})
+    }
+
+    #[test]
+    fn the_last_change_of_each_tool_stands_and_compaction_blocks_count() {
+        let toolset = json!({"type": "tool_addition", "tool": {"type": "mcp_toolset", "mcp_server_name": "docs"}});
+        let messages: Vec<MessageParam> = serde_json::from_value(json!([
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "content": [{"type": "compaction", "content": "Earlier.",
+                "tool_changes": [reference("tool_addition", "search"), reference("tool_addition", "old")]}]},
+            {"role": "system", "content": [
+                reference("tool_removal", "old"), toolset, reference("tool_addition", "lookup")]},
+            {"role": "system", "content": [
+                reference("tool_removal", "lookup"), reference("tool_removal", "declared"),
+                reference("tool_addition", "search")]},
+        ]))
+        .unwrap();
+        let standing = standing_changes(&messages, |name| name == "declared").expect("changes");
+        assert_eq!(
+            serde_json::to_value(standing).unwrap(),
+            json!({"role": "system", "content": [
+                toolset, reference("tool_removal", "declared"), reference("tool_addition", "search")]})
+        );
+        assert_eq!(standing_changes(&messages[..1], |_| true), None);
+    }
 }
