@@ -268,6 +268,91 @@ async fn a_resumed_run_goes_on_down_the_list_from_its_model() {
     );
 }
 
+/// A runner stopped by its limit right after a refusal with `tok_1` fell
+/// back to `claude-b` (the resend not sent), kept as JSON and read back,
+/// as another process would.
+async fn state_after_a_refusal(client: &toolrunner::Client) -> toolrunner::RunState {
+    let mut runner = client
+        .tool_runner(params(), toolset![])
+        .message_threads(false)
+        .prompt_caching(false)
+        .fallback_models(["claude-b", "claude-c"])
+        .max_iterations(1);
+    let stopped = runner.next().await.expect("an error");
+    assert!(stopped.expect_err("limit").is_max_iterations());
+    let json = runner.state().to_json().expect("json");
+    toolrunner::RunState::from_json(&json).expect("state")
+}
+
+#[tokio::test]
+async fn a_resumed_run_keeps_its_fallback_models_and_the_credit_token() {
+    let server = server(vec![
+        refusal("msg_1", Some("tok_1")),
+        refusal("msg_2", Some("tok_2")),
+        message("msg_3", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let client = client(&server);
+    let state = state_after_a_refusal(&client).await;
+    // No `fallback_models` on the resumed runner: the state's go on.
+    let last = client
+        .resume(state, toolset![])
+        .expect("resume")
+        .max_iterations(3)
+        .until_done()
+        .await
+        .expect("answer");
+    assert_eq!(last.id, "msg_3");
+    assert_eq!(
+        server.requests(),
+        [
+            json!({"model": "claude-test", "max_tokens": 256, "messages": go()}),
+            json!({"model": "claude-b", "max_tokens": 256, "messages": go(),
+                "fallback_credit_token": credit("tok_1")}),
+            json!({"model": "claude-c", "max_tokens": 256, "messages": go(),
+                "fallback_credit_token": credit("tok_2")}),
+        ]
+    );
+    for request in 0..3 {
+        assert_eq!(
+            beta_header(&server, request).as_deref(),
+            Some(FALLBACK_BETA)
+        );
+    }
+}
+
+#[tokio::test]
+async fn fallback_models_set_on_the_resumed_runner_replace_the_saved_ones() {
+    let server = server(vec![
+        refusal("msg_1", Some("tok_1")),
+        refusal("msg_2", None),
+        message("msg_3", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let client = client(&server);
+    let state = state_after_a_refusal(&client).await;
+    let last = client
+        .resume(state, toolset![])
+        .expect("resume")
+        .fallback_models(["claude-z"])
+        .max_iterations(3)
+        .until_done()
+        .await
+        .expect("answer");
+    assert_eq!(last.id, "msg_3");
+    // The credit is the refused turn's, whichever list follows.
+    assert_eq!(
+        server.requests()[1],
+        json!({"model": "claude-b", "max_tokens": 256, "messages": go(),
+            "fallback_credit_token": credit("tok_1")})
+    );
+    // `claude-b` is not in the new list: its first model is next.
+    assert_eq!(
+        models(&server),
+        [json!("claude-test"), json!("claude-b"), json!("claude-z")]
+    );
+}
+
 #[tokio::test]
 async fn a_streaming_runner_falls_back_on_an_overload_before_and_during_the_stream() {
     let started = message("msg_1", json!([text("Half")]), "end_turn");

@@ -71,8 +71,12 @@
 //! conversation continues that thread on the next model.
 //!
 //! The model that took the turn stays in the parameters
-//! ([`ToolRunner::params`](crate::ToolRunner::params)), so a run saved and
-//! resumed with the same list goes on down the list from there.
+//! ([`ToolRunner::params`](crate::ToolRunner::params)), and the list (with
+//! a credit token not yet redeemed) is kept in the
+//! [`RunState`](crate::RunState), so a run saved and resumed goes on down
+//! the list from there without being given it again; `fallback_models` on
+//! the resumed runner replaces the list (a model not in the new list is
+//! followed by its first).
 //!
 //! ## In `tracing`
 //!

@@ -18,6 +18,7 @@
 //! up, since another model may have capacity when this one has none. A
 //! rate limit (429) is not: it is the account's, and waiting is the cure.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::Error;
@@ -27,10 +28,14 @@ use crate::types::{Message, MessageParams, StopReason, Thinking};
 pub(crate) const FALLBACK_CREDIT_BETA: &str = "fallback-credit-2026-07-01";
 
 /// The fallback models of a conversation, and the credit token a refusal
-/// left for the next request.
-#[derive(Clone, Debug, Default)]
+/// left for the next request. A run state keeps both: the list is the
+/// run's, and a run stopped between a refusal and its resend still owes
+/// the next model the token. Which model the run is on is the request's
+/// `model`, kept with the parameters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Fallbacks {
     models: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     credit: Option<String>,
 }
 
@@ -70,9 +75,26 @@ impl Fallbacks {
         }
     }
 
+    /// Falls back to `models` from now on, in place of the list before; a
+    /// credit token not yet redeemed is kept for the next request (it is
+    /// the refused turn's, whatever the list), unless the list is empty
+    /// (the beta it needs is then not sent).
+    pub(crate) fn set_models(&mut self, models: Vec<String>) {
+        self.models = models;
+        if !self.is_on() {
+            self.credit = None;
+        }
+    }
+
     /// Whether there is any fallback model at all.
     pub(crate) fn is_on(&self) -> bool {
         !self.models.is_empty()
+    }
+
+    /// Whether there is no fallback model (a run state then leaves the
+    /// list out).
+    pub(crate) fn is_off(&self) -> bool {
+        !self.is_on()
     }
 
     /// The beta every request carries while fallbacks are on.

@@ -470,7 +470,7 @@ impl Lifecycle {
     /// Falls back to `models`, in order, when a turn is refused or the API
     /// is overloaded (see `fallback.rs`).
     pub(crate) fn set_fallback_models(&mut self, models: Vec<String>) {
-        self.fallbacks = Fallbacks::new(models);
+        self.fallbacks.set_models(models);
     }
 
     /// Turns automatic prompt caching on or off.

@@ -303,6 +303,10 @@ impl<M: Mode> ToolRunner<M> {
     /// thread with the whole history, since the server may hold the refused
     /// turn. See the [fallback guide](crate::_guide::fallback).
     ///
+    /// The list is kept in the run's [`RunState`](crate::RunState): a
+    /// resumed runner falls back as the saved one did, and this method
+    /// called on it replaces the list.
+    ///
     /// ```no_run
     /// # use toolrunner::{toolset, Client, MessageParams};
     /// # fn f(client: Client, params: MessageParams) {

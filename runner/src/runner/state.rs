@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use super::batch::BatchRecord;
 use super::caching::PromptCaching;
+use super::fallback::Fallbacks;
 use super::hooks::PendingCall;
 use super::thread::ThreadState;
 use super::tool_search::ToolSearch;
@@ -35,6 +36,8 @@ use crate::usage::RunUsage;
 ///
 /// The state holds data, not code: hooks, compaction settings and tool
 /// concurrency are set again on the resumed runner, as on the first one.
+/// The [fallback models](crate::ToolRunner::fallback_models) are data and
+/// kept (setting them on the resumed runner replaces them).
 ///
 /// ```
 /// use toolrunner::RunState;
@@ -214,6 +217,10 @@ pub(crate) struct Saved {
     #[serde(default)]
     pub(crate) usage: RunUsage,
     pub(crate) tools: SavedTools,
+    /// The fallback models and a credit token not yet redeemed (absent in
+    /// states written before they were kept, and when there are none).
+    #[serde(default, skip_serializing_if = "Fallbacks::is_off")]
+    pub(crate) fallbacks: Fallbacks,
     pub(crate) taken_over: bool,
     pub(crate) touched: bool,
     pub(crate) compact_due: bool,

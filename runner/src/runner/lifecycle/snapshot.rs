@@ -3,7 +3,8 @@
 //! A snapshot copies the fields that decide what the loop does and sends
 //! next; what only lives while a request is in flight (its span, its
 //! container) and the runner's settings that are code (hooks, compaction)
-//! are left out: a resumed runner is given those again.
+//! are left out: a resumed runner is given those again. The fallback
+//! models are data, and kept.
 
 use super::{CompactAsk, LastReply, Lifecycle, Stage};
 use crate::error::Error;
@@ -59,6 +60,7 @@ impl Lifecycle {
                     code_version: self.requests.code_version().to_owned(),
                     tool_search: self.requests.tool_search(),
                 },
+                fallbacks: self.fallbacks.clone(),
                 taken_over: self.taken_over,
                 touched: self.touched,
                 compact_due: self.compact_due,
@@ -95,6 +97,7 @@ impl Lifecycle {
             caching,
             usage,
             tools,
+            fallbacks,
             taken_over,
             touched,
             compact_due,
@@ -152,8 +155,8 @@ impl Lifecycle {
             taken_over,
             touched,
             thread,
-            // Configuration, set again on the resumed runner.
-            fallbacks: super::Fallbacks::default(),
+            // A `fallback_models` on the resumed runner replaces the list.
+            fallbacks,
             caching,
             usage,
             compact_due,

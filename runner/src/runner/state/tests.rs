@@ -27,6 +27,26 @@ fn a_state_carries_its_format_version_and_round_trips() {
 }
 
 #[test]
+fn fallback_models_are_kept_and_a_state_without_them_loads() {
+    let mut core = crate::runner::lifecycle::Lifecycle::new(
+        MessageParams::new("m", 10).user("hi"),
+        crate::Toolset::new(),
+    );
+    core.set_fallback_models(vec!["b".into(), "c".into()]);
+    let mut json: Value = serde_json::from_slice(&core.state().to_json().unwrap()).unwrap();
+    assert_eq!(json["run"]["fallbacks"], json!({"models": ["b", "c"]}));
+    let kept = RunState::from_json(json.to_string().as_bytes()).unwrap();
+    assert_eq!(kept.saved.fallbacks, *core.fallbacks());
+    // A state written before the list was kept: no fallback models.
+    json["run"].as_object_mut().unwrap().remove("fallbacks");
+    let older = RunState::from_json(json.to_string().as_bytes()).unwrap();
+    assert!(older.saved.fallbacks.is_off());
+    // A state with none leaves the field out.
+    let none: Value = serde_json::from_slice(&state().to_json().unwrap()).unwrap();
+    assert_eq!(none["run"].get("fallbacks"), None);
+}
+
+#[test]
 fn a_state_of_another_version_is_refused_naming_both() {
     let mut json: Value = serde_json::from_slice(&state().to_json().unwrap()).unwrap();
     json["format_version"] = json!(2);
