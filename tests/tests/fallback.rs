@@ -399,3 +399,71 @@ async fn a_streaming_runner_falls_back_on_an_overload_before_and_during_the_stre
         assert_eq!(request.get("fallback_credit_token"), None);
     }
 }
+
+/// What the test sees of a call started early: that it started, and (by
+/// the sender being dropped) that it stopped.
+struct Probe {
+    started: tokio::sync::Notify,
+    running: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+}
+
+/// Launch something that takes a while.
+#[tool]
+async fn launch(probe: toolrunner::State<Probe>) -> String {
+    let _running = probe.running.lock().unwrap().take();
+    probe.started.notify_one();
+    std::future::pending::<()>().await;
+    "launched".into()
+}
+
+#[tokio::test]
+async fn a_call_started_early_in_a_refused_streamed_turn_is_stopped_at_the_refusal() {
+    let mut refused = refusal("msg_1", None);
+    refused["content"] = json!([tool_use("toolu_1", "launch", json!({}))]);
+    let server = ScriptedServer::start(Sequence::new([
+        Reply::stream_message(refused),
+        // The fallback model's request fails: the run stops there, and the
+        // refused turn's call must not go on running meanwhile.
+        Reply::error(400, "invalid_request_error", "no"),
+    ]))
+    .await
+    .unwrap();
+    let (running, stopped) = tokio::sync::oneshot::channel();
+    let probe = std::sync::Arc::new(Probe {
+        started: tokio::sync::Notify::new(),
+        running: std::sync::Mutex::new(Some(running)),
+    });
+    let mut runner = client(&server)
+        .tool_runner(
+            params(),
+            toolset![launch].with_shared_state(std::sync::Arc::clone(&probe)),
+        )
+        .message_threads(false)
+        .prompt_caching(false)
+        .fallback_models(["claude-b"])
+        .streaming()
+        .early_tool_start(true);
+    let turn = runner.next_turn().await.expect("turn").expect("ok");
+    let message = turn.message().await.expect("message");
+    assert_eq!(message.stop_reason, Some(toolrunner::StopReason::Refusal));
+    probe.started.notified().await;
+    let error = runner
+        .next_turn()
+        .await
+        .expect("an error")
+        .expect_err("400");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
+    let requests = server.requests();
+    assert_eq!(
+        requests[1],
+        json!({"model": "claude-b", "max_tokens": 256, "messages": go(),
+            "tools": requests[0]["tools"], "stream": true})
+    );
+    // Not when the runner is dropped: it is still here.
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), stopped).await;
+    assert!(
+        matches!(ended, Ok(Err(_))),
+        "the call started early is still running"
+    );
+    drop(runner);
+}

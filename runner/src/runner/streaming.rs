@@ -4,12 +4,12 @@ use std::collections::HashMap;
 
 use tracing::Instrument;
 
-use super::lifecycle::Action;
+use super::lifecycle::{Action, Received};
 use super::mode::Turns;
 use super::turn::{EarlyStart, Ending, Turn};
 use super::{ToolRunner, run_pending_tools};
 use crate::error::Error;
-use crate::types::Message;
+use crate::types::{Message, StopReason};
 
 /// The agentic loop with each turn streamed: [`next_turn`](Self::next_turn)
 /// yields a [`Turn`], a stream of typed events that also builds the turn's
@@ -53,7 +53,12 @@ impl ToolRunner<Turns> {
     /// stream, while the model is still writing the rest of the turn (off by
     /// default). The result is reused when the turn ends; no tool runs
     /// twice. If the turn then ends without asking for tools (`max_tokens`,
-    /// say), or you take over the history, the early results are discarded.
+    /// say, or a refusal, which [fallback models](crate::ToolRunner::fallback_models)
+    /// send again), or you take over the history, the early results are
+    /// discarded; calls still running are stopped when the turn ends (their
+    /// tasks aborted at their next `.await`). A call that finished had its
+    /// effects: start early only tools that may run for a turn the model
+    /// does not keep.
     pub fn early_tool_start(mut self, enabled: bool) -> Self {
         self.mode.early_start = enabled;
         self
@@ -158,10 +163,17 @@ impl ToolRunner<Turns> {
         };
         match turn.finish().await {
             Ending::Complete(message, early) => {
+                let asks_for_tools = message.stop_reason == Some(StopReason::ToolUse);
                 // A refused turn was streamed to the caller already; after a
                 // fallback the next turn is the next model's.
-                let _ = self.core.on_response(*message);
-                self.mode.early = early;
+                let received = self.core.on_response(*message);
+                // Calls started early for a turn whose tools will not run
+                // (refused, cut off, or done) are stopped now (dropping
+                // them aborts their tasks), not when the next turn opens or
+                // the runner is dropped: the run may stop before either.
+                if received == Received::Turn && asks_for_tools {
+                    self.mode.early = early;
+                }
                 match &self.dispatcher.checkpoint {
                     Some(checkpoint) => checkpoint.save(self.core.state()).await,
                     None => Ok(()),
