@@ -106,7 +106,7 @@ impl<M: Mode> ToolRunner<M> {
     /// [`DEFAULT_TOOL_CONCURRENCY`](crate::DEFAULT_TOOL_CONCURRENCY); at
     /// least 1). Results keep call order.
     pub fn tool_concurrency(mut self, n: usize) -> Self {
-        self.dispatcher.concurrency = n.max(1);
+        self.dispatcher.set_concurrency(n);
         self
     }
 
