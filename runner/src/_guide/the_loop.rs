@@ -61,7 +61,8 @@
 //!   ([`Error::is_max_iterations`](crate::Error::is_max_iterations)), and tools
 //!   whose results could never be sent are not run.
 //! - **[`tool_concurrency(n)`](crate::ToolRunner::tool_concurrency)** bounds
-//!   the calls of one turn that run at once (default 16); results keep call
+//!   the tools running at once (default 16), whoever called them: the model,
+//!   code in the API's container, or a code-mode program; results keep call
 //!   order.
 //! - **Containers:** the `container` of each response goes into the next
 //!   request, merged into a container object you set.

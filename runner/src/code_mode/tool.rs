@@ -63,6 +63,12 @@ impl Tool for RunCode {
         let span = tracing::info_span!("run_code", id = %cx.call().id());
         Box::pin(
             async move {
+                // Running a program is waiting for its calls, which take
+                // slots of the runner's bound of their own: this call gives
+                // its slot back first, before it waits for a session or a
+                // worker too, so that programs cannot hold every slot while
+                // their calls wait for one.
+                cx.call().leave_slot();
                 let code = match serde_json::from_value::<Input>(input) {
                     Ok(input) => input.code,
                     Err(e) => {

@@ -28,7 +28,7 @@ use crate::error::Error;
 use crate::runner::dispatch::{self, DispatchConfig, Outcome};
 use crate::runner::lifecycle::{Action, Lifecycle};
 use crate::runner::{BeforeToolCall, Decision, PendingCall};
-use crate::tool::ToolOutput;
+use crate::tool::{Slots, ToolOutput};
 use crate::toolset::Toolset;
 use crate::types::{Message, ToolResultBlock, ToolUseBlock};
 
@@ -110,6 +110,11 @@ pub(super) async fn run(
                     run_span: &run_span,
                     config: DispatchConfig {
                         concurrency: 1,
+                        // The turn's calls run one at a time, in journaled
+                        // steps; this bounds the calls a program run by
+                        // one of them makes (code mode), as a runner's
+                        // default does.
+                        slots: Slots::new(crate::DEFAULT_TOOL_CONCURRENCY),
                         code_version,
                         // The calls of the turn were decided in journaled
                         // steps (see `Turn::call`); the hook is here for the

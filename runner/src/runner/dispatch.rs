@@ -21,14 +21,17 @@ pub(crate) use super::state::Approval;
 use super::store::Checkpoint;
 use super::telemetry;
 
-use crate::tool::{Caller, ToolCall, ToolOutput};
+use crate::tool::{Caller, Slots, ToolCall, ToolOutput};
 use crate::toolset::Toolset;
 use crate::types::{ContentBlock, MessageParam, Role, ToolResultBlock, ToolUseBlock};
 
 /// Runs the calls of a runner's turns: how many at once, the hooks around
 /// them, and the token that cancels them all when the runner is dropped.
 pub(crate) struct Dispatcher {
-    pub(crate) concurrency: usize,
+    concurrency: usize,
+    /// The bound on tools running at once, for the whole run: every call
+    /// takes a slot of it, whoever made it (see [`DispatchConfig::slots`]).
+    slots: Slots,
     pub(crate) before: Option<Arc<dyn BeforeToolCall>>,
     pub(crate) after: Option<Arc<dyn AfterToolCall>>,
     /// Whether tool spans record arguments and results.
@@ -59,6 +62,7 @@ impl Dispatcher {
     pub(crate) fn new(concurrency: usize) -> Self {
         Dispatcher {
             concurrency,
+            slots: Slots::new(concurrency),
             before: None,
             after: None,
             recording: super::telemetry::Recording::default(),
@@ -67,10 +71,18 @@ impl Dispatcher {
         }
     }
 
+    /// Bounds the tools running at once to `n` (at least 1), from the
+    /// next call on.
+    pub(crate) fn set_concurrency(&mut self, n: usize) {
+        self.concurrency = n.max(1);
+        self.slots = Slots::new(self.concurrency);
+    }
+
     /// How calls run when `"code"` callers stand for `code_version`.
     pub(crate) fn config(&self, code_version: &str) -> DispatchConfig {
         DispatchConfig {
             concurrency: self.concurrency,
+            slots: self.slots.clone(),
             code_version: code_version.to_owned(),
             before: self.before.clone(),
             after: self.after.clone(),
@@ -116,8 +128,12 @@ impl Drop for Dispatcher {
 /// How a turn's tools are run.
 #[derive(Clone)]
 pub(crate) struct DispatchConfig {
-    /// At most this many calls run at once.
+    /// At most this many calls of the turn are under way at once.
     pub(crate) concurrency: usize,
+    /// At most this many tools run at once, counting calls started early
+    /// and the calls of programs (code mode), which no turn bounds: each
+    /// call takes a slot while its tool runs.
+    pub(crate) slots: Slots,
     /// The code-execution version that `"code"` callers stood for in the request.
     pub(crate) code_version: String,
     pub(crate) before: Option<Arc<dyn BeforeToolCall>>,
@@ -249,7 +265,8 @@ pub(crate) fn run_one(
     };
     let mut call = ToolCall::new(block.id.clone())
         .with_caller(caller.clone())
-        .with_cancellation(cancel.clone());
+        .with_cancellation(cancel.clone())
+        .with_slots(config.slots.clone());
     if let Some(run) = &config.run_id {
         call = call.with_idempotency_key(format!("{run}:{}", block.id));
     }

@@ -326,7 +326,8 @@ impl Hooks {
             Some(_) => pending.input.clone(),
             None => std::mem::take(&mut pending.input),
         };
-        let output = toolset.call(&pending.name, input, call).await;
+        // The tool waits for a slot of the runner's bound; the hooks do not.
+        let output = call.run_in_slot(&toolset, &pending.name, input).await;
         Hooked::Done(match &self.after {
             Some(hook) => {
                 let name = pending.name.clone();

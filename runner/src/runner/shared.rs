@@ -102,11 +102,20 @@ impl<M: Mode> ToolRunner<M> {
         self
     }
 
-    /// Sets how many tool calls of one turn run at once (default
+    /// Sets how many of your tools run at once (default
     /// [`DEFAULT_TOOL_CONCURRENCY`](crate::DEFAULT_TOOL_CONCURRENCY); at
     /// least 1). Results keep call order.
+    ///
+    /// The bound is the run's, whoever calls the tools: the model directly,
+    /// code in the API's container (programmatic tool calling), or a
+    /// code-mode program, whose `run_code` call does not count while its
+    /// program runs (it only waits for the program's calls, which do).
+    /// Calls started early, while a turn streams
+    /// ([`early_tool_start`](crate::StreamingToolRunner::early_tool_start)),
+    /// count as well. Hooks run outside the bound; a call waiting for a
+    /// free slot has passed its before-call hook.
     pub fn tool_concurrency(mut self, n: usize) -> Self {
-        self.dispatcher.concurrency = n.max(1);
+        self.dispatcher.set_concurrency(n);
         self
     }
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::slots::{Slot, Slots};
 use super::{AuthInfo, ToolOutput};
 use crate::toolset::Toolset;
 
@@ -46,6 +47,9 @@ pub struct ToolCall {
     /// Set by a runner with hooks: the calls a program run by this call
     /// makes go through it, so that wrapping a call in code escapes no hook.
     gate: Option<Arc<dyn CallGate>>,
+    /// Set by a runner: its bound on tools running at once, which this
+    /// call's tool, and the calls of a program it runs, take slots of.
+    slot: Option<Arc<Slot>>,
 }
 
 /// What runs the calls a program makes on behalf of the call that runs it
@@ -75,6 +79,7 @@ impl ToolCall {
             auth: None,
             idempotency_key: None,
             gate: None,
+            slot: None,
         }
     }
 
@@ -95,6 +100,11 @@ impl ToolCall {
                 .as_ref()
                 .map(|key| format!("{key}#{seq}").into()),
             gate: self.gate.clone(),
+            // A slot of its own, under the same bound.
+            slot: self
+                .slot
+                .as_ref()
+                .map(|slot| Arc::new(Slot::new(slot.slots().clone()))),
         }
     }
 
@@ -106,7 +116,7 @@ impl ToolCall {
 
     /// Runs `tool` of `toolset` with `input` for this call: through its
     /// gate when it has one (a call from a program a runner's call runs),
-    /// else straight through [`Toolset::call`].
+    /// else straight through [`run_in_slot`](Self::run_in_slot).
     #[cfg(feature = "code-mode")]
     pub(crate) fn run_on(
         self,
@@ -116,7 +126,45 @@ impl ToolCall {
     ) -> Pin<Box<dyn Future<Output = ToolOutput> + Send>> {
         match self.gate.clone() {
             Some(gate) => gate.call(toolset, tool, input, self),
-            None => Box::pin(toolset.call(tool, input, self)),
+            None => Box::pin(self.run_in_slot(toolset, tool, input)),
+        }
+    }
+
+    /// Puts the call under a runner's bound on tools running at once: see
+    /// [`run_in_slot`](Self::run_in_slot).
+    pub(crate) fn with_slots(mut self, slots: Slots) -> Self {
+        self.slot = Some(Arc::new(Slot::new(slots)));
+        self
+    }
+
+    /// Runs `tool` of `toolset` with `input` for this call through
+    /// [`Toolset::call`], once a slot of its runner's bound is free, which
+    /// it holds until the tool returns; at once for a call under no bound.
+    pub(crate) fn run_in_slot(
+        self,
+        toolset: &Toolset,
+        tool: &str,
+        input: Value,
+    ) -> impl Future<Output = ToolOutput> + Send + 'static + use<> {
+        let slot = self.slot.clone();
+        let running = toolset.call(tool, input, self);
+        async move {
+            let _taken = match slot.as_deref() {
+                Some(slot) => Some(slot.take().await),
+                None => None,
+            };
+            running.await
+        }
+    }
+
+    /// Gives this call's slot back while its tool goes on: for a tool that
+    /// runs a program, which only waits for the program's calls, each
+    /// taking a slot of its own (see `tool/slots.rs` for the deadlock that
+    /// keeping it would make).
+    #[cfg(feature = "code-mode")]
+    pub(crate) fn leave_slot(&self) {
+        if let Some(slot) = &self.slot {
+            slot.leave();
         }
     }
 

@@ -13,6 +13,7 @@ mod definition;
 mod output;
 mod redefined;
 pub(crate) mod schema;
+mod slots;
 mod state;
 mod strict;
 mod validate;
@@ -36,6 +37,7 @@ pub use definition::{
 pub use output::{IntoToolOutput, ToolOutput};
 pub(crate) use redefined::with_defer_loading;
 pub use schema::SchemaBuilder;
+pub(crate) use slots::Slots;
 pub(crate) use state::StateMap;
 pub use state::{State, StateType};
 

@@ -496,14 +496,10 @@ fn write_owner_only(path: &Path, value: &Value) -> Result<(), Error> {
         )
     };
     let parent = path.parent().unwrap_or(Path::new("."));
-    let mut directory = std::fs::DirBuilder::new();
-    directory.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        directory.mode(0o700);
-    }
-    directory.create(parent).map_err(failed)?;
+    crate::owner_only::dir_builder()
+        .recursive(true)
+        .create(parent)
+        .map_err(failed)?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -513,16 +509,10 @@ fn write_owner_only(path: &Path, value: &Value) -> Result<(), Error> {
         std::process::id(),
         fastrand::u64(..)
     ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
     let written = (|| {
         use std::io::Write;
-        let mut file = options.open(&temporary)?;
+        // Created 0600, and new: never a file someone else made or linked.
+        let mut file = crate::owner_only::create_new_file(&temporary)?;
         let text = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
         file.write_all(&text)?;
         file.sync_all()?;

@@ -894,6 +894,22 @@ mod wire {
             serde_json::from_str(&std::fs::read_to_string(&cached).unwrap()).unwrap();
         assert_eq!(saved["access_token"], "minted-1");
         assert_eq!(saved["type"], "oauth_token");
+        // In a folder made owner-only, renamed into place: no temporary left.
+        let folder = cached.parent().unwrap();
+        let names: Vec<_> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["ci.json"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |path: &std::path::Path| {
+                std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+            };
+            assert_eq!(mode(folder), 0o700);
+            assert_eq!(mode(&cached), 0o600);
+        }
         client_from(environment)
             .create_message(&params())
             .await

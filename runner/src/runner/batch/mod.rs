@@ -202,9 +202,11 @@ impl BatchRunner {
         self.set(|fleet| fleet.setup.compaction = Some(compaction))
     }
 
-    /// Sets how many tool calls of one run's turn run at once (default
+    /// Sets how many of one run's tools run at once (default
     /// [`DEFAULT_TOOL_CONCURRENCY`](crate::DEFAULT_TOOL_CONCURRENCY); at
-    /// least 1).
+    /// least 1), whoever called them, as
+    /// [`ToolRunner::tool_concurrency`](crate::ToolRunner::tool_concurrency)
+    /// does.
     pub fn tool_concurrency(self, n: usize) -> Self {
         self.set(|fleet| fleet.setup.tool_concurrency = n.max(1))
     }
