@@ -560,7 +560,10 @@ fn read_kind(raw: &RawValue) -> Result<Cow<'_, str>, serde_json::Error> {
 /// tag further in or one with escapes, is `None` and left to the parser.
 /// Read byte by byte: JSON's whitespace and these marks are all ASCII.
 fn leading_kind(json: &str) -> Option<&str> {
-    let rest = json.trim_ascii_start().strip_prefix('{')?.trim_ascii_start();
+    let rest = json
+        .trim_ascii_start()
+        .strip_prefix('{')?
+        .trim_ascii_start();
     let rest = rest.strip_prefix("\"type\"")?.trim_ascii_start();
     let rest = rest.strip_prefix(':')?.trim_ascii_start();
     let rest = rest.strip_prefix('"')?;
