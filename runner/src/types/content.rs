@@ -594,7 +594,8 @@ impl<'de> Deserialize<'de> for ContentBlock {
 /// The block of type `kind` read from its JSON text; an error for a type
 /// this crate has no variant for, or a shape it does not expect.
 fn typed(kind: &str, json: &str) -> serde_json::Result<ContentBlock> {
-    // The two blocks of every tool-calling turn are read without their tag.
+    // The two blocks of every tool-calling turn have their own readers,
+    // which drop the tag as they meet it rather than keep it to be removed.
     fn untagged<'a, T>(
         json: &'a str,
         read: impl FnOnce(&mut serde_json::Deserializer<StrRead<'a>>) -> serde_json::Result<T>,
