@@ -4,7 +4,10 @@
 //! the fields from there, which made reading a reply cost about twice what
 //! it needs to. The rules are the derived ones: a required field is
 //! required, a known field given twice is an error, and every other field
-//! (the `type` tag included) lands in `extra`, in order.
+//! (the `type` tag included) lands in `extra`, in order. Read as a
+//! [`ContentBlock`](super::ContentBlock)'s variant, the tag is dropped
+//! instead: the variant writes it, and keeping it only to remove it again
+//! cost a key, a value and two lookups per block.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -15,7 +18,7 @@ use serde_json::{Map, Value};
 use super::content::{CallerInfo, TextBlock, ToolUseBlock};
 
 /// A field name, borrowed from the input when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
+pub(super) struct Key<'de>(pub(super) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -54,96 +57,123 @@ fn put<T, E: de::Error>(slot: &mut Option<T>, field: &'static str, value: T) -> 
     Ok(())
 }
 
-/// The fields both blocks read alike: `cache_control`, and the rest into
-/// `extra`.
+/// Whether a block's `type` is kept in `extra`, as the derived readers
+/// keep it, or dropped, as a [`ContentBlock`](super::ContentBlock) wants.
+#[derive(Clone, Copy)]
+pub(super) enum Tag {
+    Keep,
+    Drop,
+}
+
+/// The fields both blocks read alike: `cache_control`, the tag, and the
+/// rest into `extra`.
 fn shared<'de, A: MapAccess<'de>>(
     map: &mut A,
     key: Cow<'de, str>,
+    tag: Tag,
     cache_control: &mut Option<Option<Value>>,
     extra: &mut Map<String, Value>,
 ) -> Result<(), A::Error> {
-    if key == "cache_control" {
-        put(cache_control, "cache_control", map.next_value()?)
-    } else {
-        extra.insert(key.into_owned(), map.next_value()?);
-        Ok(())
+    match (&*key, tag) {
+        ("cache_control", _) => put(cache_control, "cache_control", map.next_value()?),
+        ("type", Tag::Drop) => map.next_value::<de::IgnoredAny>().map(drop),
+        _ => {
+            extra.insert(key.into_owned(), map.next_value()?);
+            Ok(())
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for TextBlock {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
+        text(deserializer, Tag::Keep)
+    }
+}
 
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = TextBlock;
+/// Reads a `text` block, its tag kept or dropped as `tag` says.
+pub(super) fn text<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    tag: Tag,
+) -> Result<TextBlock, D::Error> {
+    struct TextVisitor(Tag);
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a text block")
-            }
+    impl<'de> Visitor<'de> for TextVisitor {
+        type Value = TextBlock;
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TextBlock, A::Error> {
-                let (mut text, mut cache_control) = (None, None);
-                let mut extra = Map::new();
-                while let Some(Key(key)) = map.next_key()? {
-                    match &*key {
-                        "text" => put(&mut text, "text", map.next_value::<String>()?)?,
-                        _ => shared(&mut map, key, &mut cache_control, &mut extra)?,
-                    }
-                }
-                Ok(TextBlock {
-                    text: text.ok_or_else(|| de::Error::missing_field("text"))?,
-                    cache_control: cache_control.flatten(),
-                    extra,
-                })
-            }
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a text block")
         }
 
-        deserializer.deserialize_map(TextVisitor)
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TextBlock, A::Error> {
+            let (mut text, mut cache_control) = (None, None);
+            let mut extra = Map::new();
+            while let Some(Key(key)) = map.next_key()? {
+                match &*key {
+                    "text" => put(&mut text, "text", map.next_value::<String>()?)?,
+                    _ => shared(&mut map, key, self.0, &mut cache_control, &mut extra)?,
+                }
+            }
+            Ok(TextBlock {
+                text: text.ok_or_else(|| de::Error::missing_field("text"))?,
+                cache_control: cache_control.flatten(),
+                extra,
+            })
+        }
     }
+
+    deserializer.deserialize_map(TextVisitor(tag))
 }
 
 impl<'de> Deserialize<'de> for ToolUseBlock {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ToolUseVisitor;
+        tool_use(deserializer, Tag::Keep)
+    }
+}
 
-        impl<'de> Visitor<'de> for ToolUseVisitor {
-            type Value = ToolUseBlock;
+/// Reads a `tool_use` block, its tag kept or dropped as `tag` says.
+pub(super) fn tool_use<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    tag: Tag,
+) -> Result<ToolUseBlock, D::Error> {
+    struct ToolUseVisitor(Tag);
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a tool_use block")
-            }
+    impl<'de> Visitor<'de> for ToolUseVisitor {
+        type Value = ToolUseBlock;
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ToolUseBlock, A::Error> {
-                let (mut id, mut name, mut input) = (None, None, None);
-                let (mut caller, mut cache_control) = (None, None);
-                let mut extra = Map::new();
-                while let Some(Key(key)) = map.next_key()? {
-                    match &*key {
-                        "id" => put(&mut id, "id", map.next_value::<String>()?)?,
-                        "name" => put(&mut name, "name", map.next_value::<String>()?)?,
-                        "input" => put(&mut input, "input", map.next_value::<Value>()?)?,
-                        "caller" => put(
-                            &mut caller,
-                            "caller",
-                            map.next_value::<Option<CallerInfo>>()?,
-                        )?,
-                        _ => shared(&mut map, key, &mut cache_control, &mut extra)?,
-                    }
-                }
-                Ok(ToolUseBlock {
-                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
-                    name: name.ok_or_else(|| de::Error::missing_field("name"))?,
-                    input: input.ok_or_else(|| de::Error::missing_field("input"))?,
-                    caller: caller.flatten(),
-                    cache_control: cache_control.flatten(),
-                    extra,
-                    input_error: None,
-                })
-            }
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a tool_use block")
         }
 
-        deserializer.deserialize_map(ToolUseVisitor)
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ToolUseBlock, A::Error> {
+            let (mut id, mut name, mut input) = (None, None, None);
+            let (mut caller, mut cache_control) = (None, None);
+            let mut extra = Map::new();
+            while let Some(Key(key)) = map.next_key()? {
+                match &*key {
+                    "id" => put(&mut id, "id", map.next_value::<String>()?)?,
+                    "name" => put(&mut name, "name", map.next_value::<String>()?)?,
+                    "input" => put(&mut input, "input", map.next_value::<Value>()?)?,
+                    "caller" => put(
+                        &mut caller,
+                        "caller",
+                        map.next_value::<Option<CallerInfo>>()?,
+                    )?,
+                    _ => shared(&mut map, key, self.0, &mut cache_control, &mut extra)?,
+                }
+            }
+            Ok(ToolUseBlock {
+                id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                name: name.ok_or_else(|| de::Error::missing_field("name"))?,
+                input: input.ok_or_else(|| de::Error::missing_field("input"))?,
+                caller: caller.flatten(),
+                cache_control: cache_control.flatten(),
+                extra,
+                input_error: None,
+            })
+        }
     }
+
+    deserializer.deserialize_map(ToolUseVisitor(tag))
 }
 
 #[cfg(test)]

@@ -5,9 +5,11 @@ use std::borrow::Cow;
 use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
+use serde_json::de::StrRead;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::block_de::{self, Tag};
 use super::caller::Caller;
 
 /// One block of a message's content.
@@ -556,12 +558,16 @@ fn read_kind(raw: &RawValue) -> Result<Cow<'_, str>, serde_json::Error> {
 /// API writes every block: read off the front rather than by parsing the
 /// whole block (tool input included) once more. Anything else, such as a
 /// tag further in or one with escapes, is `None` and left to the parser.
+/// Read byte by byte: JSON's whitespace and these marks are all ASCII.
 fn leading_kind(json: &str) -> Option<&str> {
-    let rest = json.trim_start().strip_prefix('{')?.trim_start();
-    let rest = rest.strip_prefix("\"type\"")?.trim_start();
-    let rest = rest.strip_prefix(':')?.trim_start();
+    let rest = json
+        .trim_ascii_start()
+        .strip_prefix('{')?
+        .trim_ascii_start();
+    let rest = rest.strip_prefix("\"type\"")?.trim_ascii_start();
+    let rest = rest.strip_prefix(':')?.trim_ascii_start();
     let rest = rest.strip_prefix('"')?;
-    let end = rest.find(['"', '\\'])?;
+    let end = rest.bytes().position(|b| matches!(b, b'"' | b'\\'))?;
     (rest.as_bytes()[end] == b'"').then(|| &rest[..end])
 }
 
@@ -570,39 +576,57 @@ impl<'de> Deserialize<'de> for ContentBlock {
         // Keep the block's text so that a block we cannot type goes back unchanged.
         let raw = Box::<RawValue>::deserialize(deserializer)?;
         let kind = read_kind(&raw)
-            .map_err(|e| de::Error::custom(format_args!("content block without a `type`: {e}")))?
-            .into_owned();
-        let json = raw.get();
-        let typed = match kind.as_str() {
-            "text" => serde_json::from_str(json).map(ContentBlock::Text),
-            "image" => serde_json::from_str(json).map(ContentBlock::Image),
-            "document" => serde_json::from_str(json).map(ContentBlock::Document),
-            "thinking" => serde_json::from_str(json).map(ContentBlock::Thinking),
-            "redacted_thinking" => serde_json::from_str(json).map(ContentBlock::RedactedThinking),
-            "tool_use" => serde_json::from_str(json).map(ContentBlock::ToolUse),
-            "server_tool_use" => serde_json::from_str(json).map(ContentBlock::ServerToolUse),
-            "tool_result" => serde_json::from_str(json).map(ContentBlock::ToolResult),
-            _ => Err(de::Error::custom("unknown")),
-        };
-        // The derived readers keep every field they do not model, the tag
-        // included; it is written from the variant, so it must not stay in
-        // `extra` too or the block would go back with two `type`s.
-        let typed = typed.map(|mut block| {
-            if let Some(extra) = block.extra_mut() {
-                extra.shift_remove("type");
-            }
-            block
-        });
+            .map_err(|e| de::Error::custom(format_args!("content block without a `type`: {e}")))?;
         // A known type in a shape we do not expect is kept raw rather than
         // rejected: the API may add to a block before this crate learns of it.
-        Ok(typed.unwrap_or_else(|_| {
-            ContentBlock::Other(OtherBlock {
-                kind,
-                raw,
-                deltas: Vec::new(),
-            })
+        if let Ok(block) = typed(&kind, raw.get()) {
+            return Ok(block);
+        }
+        let kind = kind.into_owned();
+        Ok(ContentBlock::Other(OtherBlock {
+            kind,
+            raw,
+            deltas: Vec::new(),
         }))
     }
+}
+
+/// The block of type `kind` read from its JSON text; an error for a type
+/// this crate has no variant for, or a shape it does not expect.
+fn typed(kind: &str, json: &str) -> serde_json::Result<ContentBlock> {
+    // The two blocks of every tool-calling turn have their own readers,
+    // which drop the tag as they meet it rather than keep it to be removed.
+    fn untagged<'a, T>(
+        json: &'a str,
+        read: impl FnOnce(&mut serde_json::Deserializer<StrRead<'a>>) -> serde_json::Result<T>,
+    ) -> serde_json::Result<T> {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let block = read(&mut deserializer)?;
+        deserializer.end()?;
+        Ok(block)
+    }
+    let mut block = match kind {
+        "text" => {
+            return untagged(json, |d| block_de::text(d, Tag::Drop)).map(ContentBlock::Text);
+        }
+        "tool_use" => {
+            return untagged(json, |d| block_de::tool_use(d, Tag::Drop)).map(ContentBlock::ToolUse);
+        }
+        "image" => serde_json::from_str(json).map(ContentBlock::Image),
+        "document" => serde_json::from_str(json).map(ContentBlock::Document),
+        "thinking" => serde_json::from_str(json).map(ContentBlock::Thinking),
+        "redacted_thinking" => serde_json::from_str(json).map(ContentBlock::RedactedThinking),
+        "server_tool_use" => serde_json::from_str(json).map(ContentBlock::ServerToolUse),
+        "tool_result" => serde_json::from_str(json).map(ContentBlock::ToolResult),
+        _ => Err(de::Error::custom("unknown")),
+    }?;
+    // The derived readers keep every field they do not model, the tag
+    // included; it is written from the variant, so it must not stay in
+    // `extra` too or the block would go back with two `type`s.
+    if let Some(extra) = block.extra_mut() {
+        extra.shift_remove("type");
+    }
+    Ok(block)
 }
 
 #[derive(Serialize)]
@@ -677,6 +701,92 @@ mod type_once_tests {
                 written.matches("\"type\":").count(),
                 json.matches("\"type\":").count(),
                 "{written}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tagless_tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    /// Text and `tool_use` blocks drop their tag as they read it: their
+    /// other fields stay, in order, and a shape they do not expect leaves
+    /// the block exactly as it came.
+    #[test]
+    fn text_and_tool_use_read_without_their_tag_and_fall_back_to_the_exact_text() {
+        let block: ContentBlock =
+            serde_json::from_str(r#"{"z":1,"type":"text","text":"hi","a":[2]}"#).unwrap();
+        let ContentBlock::Text(text) = &block else {
+            panic!("not a text block: {block:?}");
+        };
+        assert_eq!(text.extra.keys().collect::<Vec<_>>(), ["z", "a"]);
+        assert_eq!(
+            serde_json::to_string(&block).unwrap(),
+            r#"{"type":"text","text":"hi","z":1,"a":[2]}"#
+        );
+        let block: ContentBlock = serde_json::from_str(
+            r#"{"type":"tool_use","id":"t","name":"n","input":{"b":1,"a":2},"new":null}"#,
+        )
+        .unwrap();
+        let ContentBlock::ToolUse(call) = &block else {
+            panic!("not a tool_use block: {block:?}");
+        };
+        assert_eq!(call.extra.keys().collect::<Vec<_>>(), ["new"]);
+        for json in [
+            r#"{"type": "text", "text": {"rich": true}}"#,
+            r#"{"type":"text","text":"a","text":"b"}"#,
+            r#"{"type":"tool_use","id":"t","name":"n"}"#,
+            r#"{"type":"tool_use","id":"t","name":"n","input":{},"caller":"direct"}"#,
+        ] {
+            let block: ContentBlock = serde_json::from_str(json).unwrap();
+            assert!(
+                matches!(&block, ContentBlock::Other(other) if other.json() == json),
+                "{json} read as {block:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever other fields a text block carries, and wherever its tag
+        /// stands among them, it is written back with the same fields and
+        /// one tag, its unknown fields in the order they came.
+        #[test]
+        fn a_text_block_with_any_fields_goes_back_with_the_same_fields(
+            fields in proptest::collection::vec(("[a-z_]{1,6}", any::<i32>()), 0..6),
+            tag_at in 0usize..7,
+        ) {
+            let mut object = Map::new();
+            let mut extra = Vec::new();
+            for (i, (key, value)) in fields.iter().enumerate() {
+                if i == tag_at {
+                    object.insert("type".to_owned(), json!("text"));
+                }
+                if !["type", "text", "cache_control"].contains(&key.as_str())
+                    && !object.contains_key(key)
+                {
+                    object.insert(key.clone(), json!(value));
+                    extra.push(key.clone());
+                }
+            }
+            object.entry("type").or_insert(json!("text"));
+            object.insert("text".to_owned(), json!("hi"));
+            let json = serde_json::to_string(&object).unwrap();
+            let block: ContentBlock = serde_json::from_str(&json).unwrap();
+            let ContentBlock::Text(text) = &block else {
+                panic!("{json} read as {block:?}");
+            };
+            prop_assert_eq!(text.extra.keys().cloned().collect::<Vec<_>>(), extra);
+            let written = serde_json::to_string(&block).unwrap();
+            prop_assert_eq!(written.matches("\"type\":").count(), 1);
+            prop_assert_eq!(
+                serde_json::from_str::<Value>(&written).unwrap(),
+                Value::Object(object)
             );
         }
     }

@@ -6,6 +6,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::block_de::Key;
 use super::content::{ContentBlock, ToolUseBlock};
 use super::params::Role;
 use super::response::{ResponseSlot, response_accessors};
@@ -82,8 +83,10 @@ impl<'de> Deserialize<'de> for Message {
                 let mut usage = None;
                 let mut container = None;
                 let mut extra = Map::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
+                // Keys are borrowed from the input: only an unknown one,
+                // kept in `extra`, is copied.
+                while let Some(Key(key)) = map.next_key()? {
+                    match &*key {
                         "id" => id = Some(map.next_value()?),
                         "type" => kind = Some(map.next_value()?),
                         "role" => role = Some(map.next_value()?),
@@ -95,7 +98,7 @@ impl<'de> Deserialize<'de> for Message {
                         "container" => container = map.next_value()?,
                         _ => {
                             let value = map.next_value()?;
-                            extra.insert(key, value);
+                            extra.insert(key.into_owned(), value);
                         }
                     }
                 }
@@ -233,4 +236,23 @@ pub struct Container {
     /// Fields this crate does not model, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Field names are borrowed while read; one written with escapes is
+    /// read as its text, and an unknown one is kept under that text.
+    #[test]
+    fn escaped_and_unknown_field_names_are_read_as_their_text() {
+        let message: Message = serde_json::from_str(
+            r#"{"\u0069d":"msg_1","content":[],"brand_\u006eew":{"x":1},"model":"m"}"#,
+        )
+        .unwrap();
+        assert_eq!(message.id, "msg_1");
+        assert_eq!(message.model, "m");
+        assert_eq!(message.extra.keys().collect::<Vec<_>>(), ["brand_new"]);
+        assert_eq!(message.extra["brand_new"], serde_json::json!({"x": 1}));
+    }
 }
