@@ -18,8 +18,8 @@ use serde_json::{Map, Value};
 
 use super::aws::{self, Auth, Settings};
 use super::{
-    Endpoint, Feature, Framing, Lacking, MessagesCall, Platform, PlatformRequest, Refusals,
-    Refused, USE_CODE_MODE, Unoffered, unsupported_endpoint,
+    CODE_EXECUTION_BETA, CODE_EXECUTION_TOOL, Endpoint, Feature, Framing, Lacking, MessagesCall,
+    Platform, PlatformRequest, Refusals, Refused, Unoffered, unsupported_endpoint,
 };
 use crate::client::{Client, ShownUrl};
 use crate::error::Error;
@@ -43,11 +43,7 @@ static UNOFFERED: Unoffered = Unoffered {
         // May 2026, also at https://aihub.hkuspace.hku.hk/2026/05/19/implementing-programmatic-tool-calling-on-amazon-bedrock/),
         // and AWS's samples migrate "from the Anthropic API Code Execution
         // tool" to AgentCore (https://aws-samples.github.io/sample-ai-possibilities/snippets/migration-from-code-execution-tool-to-agentcore-code-interpreter).
-        Lacking {
-            prefix: "code_execution_",
-            feature: "the code-execution tool",
-            instead: Some(USE_CODE_MODE),
-        },
+        CODE_EXECUTION_TOOL,
         // Not in that list either, and "Claude on Amazon Bedrock does not
         // implement the server-side web search tools web_search_20260209 /
         // web_search_20250305" (https://clauder-navi.com/articles/bedrock-claude-web/, May 2026).
@@ -57,13 +53,7 @@ static UNOFFERED: Unoffered = Unoffered {
             instead: None,
         },
     ],
-    // The betas that switch on the code-execution tool
-    // (`code-execution-2025-05-22`, `code-execution-2025-08-25`).
-    betas: &[Lacking {
-        prefix: "code-execution-",
-        feature: "the code-execution beta",
-        instead: Some(USE_CODE_MODE),
-    }],
+    betas: &[CODE_EXECUTION_BETA],
 };
 
 /// What the official SDKs leave unencoded in the model's path segment:

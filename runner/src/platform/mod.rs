@@ -53,7 +53,7 @@ pub use aws_api::Aws;
 pub use bedrock::Bedrock;
 pub(crate) use first_party::FirstParty;
 #[cfg(any(feature = "bedrock", feature = "vertex"))]
-pub(crate) use unoffered::{Lacking, USE_CODE_MODE, Unoffered};
+pub(crate) use unoffered::{CODE_EXECUTION_BETA, CODE_EXECUTION_TOOL, Lacking, Unoffered};
 pub(crate) use unoffered::{Refusals, refuse_unoffered};
 
 /// The header that names the workspace a request is made in: set by the

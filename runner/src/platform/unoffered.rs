@@ -34,8 +34,24 @@ pub(crate) struct Unoffered {
 }
 
 /// What to use instead of the code-execution tool anywhere it is missing.
-pub(crate) const USE_CODE_MODE: &str =
+const USE_CODE_MODE: &str =
     "use code mode (`toolrunner::code_mode::CodeMode`), which runs programs on the client";
+
+/// The API's code-execution tool (programmatic tool calling among its
+/// uses), where a platform lacks it.
+pub(crate) const CODE_EXECUTION_TOOL: Lacking = Lacking {
+    prefix: "code_execution_",
+    feature: "the code-execution tool",
+    instead: Some(USE_CODE_MODE),
+};
+
+/// The betas that switch the code-execution tool on
+/// (`code-execution-2025-05-22`, `code-execution-2025-08-25`).
+pub(crate) const CODE_EXECUTION_BETA: Lacking = Lacking {
+    prefix: "code-execution-",
+    feature: "the code-execution beta",
+    instead: Some(USE_CODE_MODE),
+};
 
 /// A platform's table, less the names its builder was told the platform
 /// offers after all.
@@ -154,11 +170,7 @@ mod tests {
                 instead: None,
             },
         ],
-        betas: &[Lacking {
-            prefix: "code-execution-",
-            feature: "the code-execution beta",
-            instead: Some(USE_CODE_MODE),
-        }],
+        betas: &[CODE_EXECUTION_BETA],
     };
 
     fn check(refusals: &Refusals, tools: &[&str], betas: &[&str]) -> Result<(), Error> {

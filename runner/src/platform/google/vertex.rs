@@ -32,8 +32,8 @@ use crate::client::{Client, ClientBuilder, ShownUrl};
 use crate::error::Error;
 use crate::platform::token::{Secret, TokenProvider};
 use crate::platform::{
-    Endpoint, Feature, Lacking, MessagesCall, Platform, PlatformRequest, Refusals, Refused,
-    USE_CODE_MODE, Unoffered, base_url, unsupported_endpoint,
+    CODE_EXECUTION_BETA, CODE_EXECUTION_TOOL, Endpoint, Feature, Lacking, MessagesCall, Platform,
+    PlatformRequest, Refusals, Refused, Unoffered, base_url, unsupported_endpoint,
 };
 
 /// The name errors and spans give the platform.
@@ -61,24 +61,14 @@ const ADC_PROJECT_VARS: [&str; 2] = ["GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT"];
 /// Memory, run by the caller, is left to Vertex to accept or refuse.
 static UNOFFERED: Unoffered = Unoffered {
     tools: &[
-        Lacking {
-            prefix: "code_execution_",
-            feature: "the code-execution tool",
-            instead: Some(USE_CODE_MODE),
-        },
+        CODE_EXECUTION_TOOL,
         Lacking {
             prefix: "web_fetch_",
             feature: "the web fetch tool",
             instead: None,
         },
     ],
-    // The betas that switch on the code-execution tool
-    // (`code-execution-2025-05-22`, `code-execution-2025-08-25`).
-    betas: &[Lacking {
-        prefix: "code-execution-",
-        feature: "the code-execution beta",
-        instead: Some(USE_CODE_MODE),
-    }],
+    betas: &[CODE_EXECUTION_BETA],
 };
 
 /// The base URL the SDKs use for `region`.
