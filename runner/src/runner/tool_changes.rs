@@ -139,14 +139,8 @@ impl ToolChanges {
             return;
         }
         let inline = self.pending.iter().any(|c| c["type"] == "tool_addition");
-        let blocks = std::mem::take(&mut self.pending)
-            .into_iter()
-            .filter_map(|change| OtherBlock::from_json(&change.to_string()).ok())
-            .map(ContentBlock::Other)
-            .collect();
-        params
-            .messages
-            .push(MessageParam::blocks(Role::System, blocks));
+        let changes = std::mem::take(&mut self.pending);
+        params.messages.push(system_message(changes));
         let betas = [Some(TOOL_CHANGES_BETA), inline.then_some(INLINE_TOOLS_BETA)];
         for beta in betas.into_iter().flatten() {
             if !params.betas.iter().any(|b| b == beta) {
@@ -182,15 +176,25 @@ pub(crate) fn standing_changes(
         }
         standing.push((name, change));
     }
-    let blocks: Vec<ContentBlock> = standing
+    let changes: Vec<Value> = standing
         .into_iter()
         .filter(|(name, change)| {
             change["type"] != "tool_removal" || name.as_deref().is_none_or(&declared)
         })
-        .filter_map(|(_, change)| OtherBlock::from_json(&change.to_string()).ok())
+        .map(|(_, change)| change)
+        .collect();
+    (!changes.is_empty()).then(|| system_message(changes))
+}
+
+/// One `system`-role message of `changes` (`tool_addition` /
+/// `tool_removal` blocks), the shape the API takes them in.
+fn system_message(changes: Vec<Value>) -> MessageParam {
+    let blocks = changes
+        .into_iter()
+        .filter_map(|change| OtherBlock::from_json(&change.to_string()).ok())
         .map(ContentBlock::Other)
         .collect();
-    (!blocks.is_empty()).then(|| MessageParam::blocks(Role::System, blocks))
+    MessageParam::blocks(Role::System, blocks)
 }
 
 /// The `tool_addition` / `tool_removal` blocks of one message, in order:
