@@ -389,7 +389,16 @@ impl Stream for ToolRunner<Messages> {
                         Ok(message) => {
                             // A refused turn a fallback model takes over is
                             // not shown, as the SDK's middleware hides it.
+                            // It is kept, though: it was paid for, and a
+                            // run resumed from here must go on with the
+                            // next model and its credit token.
                             if this.core.on_response(message.clone()) == Received::FellBack {
+                                if let Some(save) = this.save() {
+                                    this.mode.phase = Phase::Saving {
+                                        save,
+                                        then: AfterSave::GoOn,
+                                    };
+                                }
                                 continue;
                             }
                             let message = Box::new(message);
