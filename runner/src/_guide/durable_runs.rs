@@ -114,7 +114,7 @@
 //! reports what came of its calls.
 //!
 //! Testing a durable run across processes: see the `testing` page of this
-//! guide (feature `testing`), which shows a script keyed on the conversation. `tests/tests/durable.rs` kills a run in a child
+//! guide (feature `testing`), which shows a script keyed on the conversation. `tests/tests/end_to_end/durable.rs` kills a run in a child
 //! process (SIGKILL) at each checkpoint and in the middle of a call, and shows
 //! that each call ran once, the conversation is the one an uninterrupted run
 //! has, and the server saw the same requests, byte for byte.

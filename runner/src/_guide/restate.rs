@@ -77,7 +77,7 @@
 //!   build-time code generator for Restate's manifest.
 //! - `examples/durable.rs` runs offline against the scripted model (`cargo run
 //!   --example durable --features restate`), and with `-- serve` serves its
-//!   agent for a local Restate server. `tests/tests/restate.rs` starts a real
+//!   agent for a local Restate server. `tests/tests/end_to_end/restate.rs` starts a real
 //!   server from the npm registry, kills the endpoint mid-turn and shows each
 //!   call ran once and each request was sent once.
 //!

@@ -1,6 +1,6 @@
 //! The fleet's rounds over a fake Message Batches API in memory: what goes
 //! into each batch, retries, cancelling, resuming and progress. The
-//! integration tests (tests/tests/batch_runner.rs) do the same over HTTP
+//! integration tests (tests/tests/end_to_end/batch_runner.rs) do the same over HTTP
 //! against the scripted batch server, and kill real processes.
 
 use std::collections::HashMap;

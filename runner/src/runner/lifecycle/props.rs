@@ -265,7 +265,7 @@ fn run(
 ) -> Result<(), TestCaseError> {
     let mut core = Lifecycle::new(MessageParams::new("m", 10).user("hi"), tools(0..2));
     core.set_message_threads(false);
-    // The wire's cache breakpoints are tested apart (tests/tests/caching.rs);
+    // The wire's cache breakpoints are tested apart (tests/tests/end_to_end/caching.rs);
     // here the messages are compared as the history holds them.
     core.set_prompt_caching(false);
     core.set_max_iterations(max_iterations);

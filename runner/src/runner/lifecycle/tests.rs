@@ -51,7 +51,7 @@ fn body(action: &Action) -> Value {
 fn core() -> Lifecycle {
     let mut core = Lifecycle::new(MessageParams::new("m", 10).user("hi"), Toolset::new());
     core.set_message_threads(false);
-    // The wire's cache breakpoints are tested apart (tests/tests/caching.rs);
+    // The wire's cache breakpoints are tested apart (tests/tests/end_to_end/caching.rs);
     // here the messages are compared as the history holds them.
     core.set_prompt_caching(false);
     core
