@@ -480,7 +480,7 @@ async fn a_checkpointed_run_is_saved_at_the_fallback_and_resumes_on_the_next_mod
     .await
     .unwrap();
     let client = client(&server);
-    let dir = temp_dir("fallback-checkpoint");
+    let dir = support::kill::temp_dir("fallback-checkpoint");
     let store = std::sync::Arc::new(FileStore::new(&dir));
     let run = RunId::new("refused-once").unwrap();
     let stopped = client
@@ -497,7 +497,7 @@ async fn a_checkpointed_run_is_saved_at_the_fallback_and_resumes_on_the_next_mod
     // The refusal was kept: the stored run is on the next model, with the
     // refused turn paid for and the credit token still to be sent.
     let state = store.load(&run).await.unwrap().expect("a state saved at the fallback");
-    assert_eq!(state.usage().requests, 1);
+    assert_eq!(state.usage().turns.requests, 1);
     let last = client
         .resume(state, toolset![])
         .expect("resume")

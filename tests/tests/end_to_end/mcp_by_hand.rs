@@ -33,7 +33,7 @@ const ADDED: &str =
     r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"5"}],"isError":false}}"#;
 
 /// The guide page whose recipes are run here.
-const GUIDE: &str = include_str!("../../runner/src/_guide/mcp_by_hand.rs");
+const GUIDE: &str = include_str!("../../../runner/src/_guide/mcp_by_hand.rs");
 
 async fn json_server() -> McpHttpServer {
     mcp_server!(toolset![add, delete_note])

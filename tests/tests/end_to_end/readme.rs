@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-const README: &str = include_str!("../../README.md");
+const README: &str = include_str!("../../../README.md");
 
 /// The body of the first fenced block after `heading` that opens with `fence`.
 fn block_after<'a>(heading: &str, fence: &str) -> &'a str {
