@@ -496,7 +496,11 @@ async fn a_checkpointed_run_is_saved_at_the_fallback_and_resumes_on_the_next_mod
 
     // The refusal was kept: the stored run is on the next model, with the
     // refused turn paid for and the credit token still to be sent.
-    let state = store.load(&run).await.unwrap().expect("a state saved at the fallback");
+    let state = store
+        .load(&run)
+        .await
+        .unwrap()
+        .expect("a state saved at the fallback");
     assert_eq!(state.usage().turns.requests, 1);
     let last = client
         .resume(state, toolset![])

@@ -40,7 +40,7 @@ fn params() -> MessageParams {
     MessageParams::new("claude-test", 64).user("How many?")
 }
 
-const MISSING: &str = "tool `stock` needs a state of type `state_check::Inventory`, which the toolset was not given: add it with `.with_state(...)`";
+const MISSING: &str = "tool `stock` needs a state of type `end_to_end::state_check::Inventory`, which the toolset was not given: add it with `.with_state(...)`";
 
 #[test]
 fn the_definition_lists_the_states_the_tool_needs() {
@@ -56,7 +56,7 @@ fn the_definition_lists_the_states_the_tool_needs() {
         tools.check_state(),
         Err(ToolsetError::MissingState {
             tool: "stock".into(),
-            state: "state_check::Inventory",
+            state: "end_to_end::state_check::Inventory",
             given: None,
         })
     );
@@ -171,11 +171,11 @@ async fn a_wrapped_state_is_named_with_the_fix() {
         error,
         ToolsetError::MissingState {
             tool: "stock".into(),
-            state: "state_check::Inventory",
-            given: Some("alloc::sync::Arc<state_check::Inventory>"),
+            state: "end_to_end::state_check::Inventory",
+            given: Some("alloc::sync::Arc<end_to_end::state_check::Inventory>"),
         }
     );
-    let expected = "tool `stock` needs a state of type `state_check::Inventory`, but the toolset was given `alloc::sync::Arc<state_check::Inventory>`, another type: give the `Arc` with `.with_shared_state(arc)`, or the value itself with `.with_state(value)`";
+    let expected = "tool `stock` needs a state of type `end_to_end::state_check::Inventory`, but the toolset was given `alloc::sync::Arc<end_to_end::state_check::Inventory>`, another type: give the `Arc` with `.with_shared_state(arc)`, or the value itself with `.with_state(value)`";
     assert_eq!(error.to_string(), expected);
 
     // The runner says so before its first request; a call made anyway says
@@ -196,11 +196,11 @@ async fn a_wrapped_state_is_named_with_the_fix() {
     let mutex = toolset![stock].with_state(std::sync::Mutex::new(Inventory { count: 3 }));
     let error = mutex.check_state().unwrap_err().to_string();
     assert!(
-        error.starts_with("tool `stock` needs a state of type `state_check::Inventory`, but the toolset was given `std::sync::"),
+        error.starts_with("tool `stock` needs a state of type `end_to_end::state_check::Inventory`, but the toolset was given `std::sync::"),
         "{error}"
     );
     assert!(
-        error.ends_with("Mutex<state_check::Inventory>>` in the tool, or give the toolset a `state_check::Inventory` with `.with_state(...)`"),
+        error.ends_with("Mutex<end_to_end::state_check::Inventory>>` in the tool, or give the toolset a `end_to_end::state_check::Inventory` with `.with_state(...)`"),
         "{error}"
     );
 

@@ -33,7 +33,10 @@ pub fn python() -> Result<PathBuf, String> {
 /// output; panics with its stderr when it fails.
 pub fn check(python: &PathBuf, mode: &str, input: &serde_json::Value) -> String {
     use std::io::Write;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/end_to_end/support/aws_check.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/end_to_end/support/aws_check.py"
+    );
     let mut child = Command::new(python)
         .arg(script)
         .arg(mode)
