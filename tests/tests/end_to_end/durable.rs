@@ -117,6 +117,13 @@ fn lookup(order: u32) -> String {
     format!("order {order}: paid")
 }
 
+/// Check an order. Not counted: the tests that count `lookup`'s calls run
+/// beside the tests that use this one.
+#[tool]
+fn check_order(order: u32) -> String {
+    format!("order {order}: paid")
+}
+
 /// Refund an order.
 #[tool]
 fn refund(order: u32) -> String {
@@ -292,7 +299,7 @@ async fn a_failed_checkpoint_is_yielded_and_the_run_goes_on() {
     let server = support::server(vec![
         message(
             "msg_1",
-            json!([tool_use("toolu_lookup", "lookup", json!({"order": 1}))]),
+            json!([tool_use("toolu_check", "check_order", json!({"order": 1}))]),
             "tool_use",
         ),
         message("msg_2", json!([text("Done.")]), "end_turn"),
@@ -305,7 +312,7 @@ async fn a_failed_checkpoint_is_yielded_and_the_run_goes_on() {
     });
     let run = RunId::new("order-1").unwrap();
     let mut runner = client(&server)
-        .tool_runner(params(), toolset![lookup])
+        .tool_runner(params(), toolset![check_order])
         .checkpoint(store.clone(), run.clone());
     let mut seen = Vec::new();
     while let Some(item) = runner.next().await {
