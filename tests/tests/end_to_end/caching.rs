@@ -469,7 +469,7 @@ async fn a_cache_miss_reaches_tracing_with_its_reason() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = support::capture::set_default(subscriber);
 
     let server = start(three_turns()).await;
     let mut runner = client(&server)

@@ -394,7 +394,7 @@ async fn file_store_uses_an_existing_open_folder_and_warns_once() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = support::capture::set_default(subscriber);
 
     let store = FileStore::new(&dir);
     let run = RunId::new("run-1").unwrap();

@@ -905,7 +905,7 @@ impl tracing::Subscriber for DebugEvents {
 #[tokio::test]
 async fn the_added_code_execution_tool_is_logged_once_per_runner_naming_its_callers() {
     let events = DebugEvents::default();
-    let _guard = tracing::subscriber::set_default(events.clone());
+    let _guard = support::capture::set_default(events.clone());
     let added = || {
         events
             .0

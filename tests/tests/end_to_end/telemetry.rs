@@ -39,7 +39,7 @@ async fn two_turns(record_content: bool) -> Capture {
     .await;
     let capture = Capture::default();
     let subscriber = tracing_subscriber::registry().with(capture.clone());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = support::capture::set_default(subscriber);
     client(&server)
         .tool_runner(params(), toolset![add, broken])
         .record_content(record_content)
@@ -113,7 +113,7 @@ async fn the_run_span_carries_the_runs_usage_totals() {
     let server = server(vec![first, second]).await;
     let capture = Capture::default();
     let subscriber = tracing_subscriber::registry().with(capture.clone());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = support::capture::set_default(subscriber);
     client(&server)
         .tool_runner(params(), toolset![add])
         .until_done()
@@ -189,7 +189,7 @@ async fn a_tool_started_early_while_streaming_has_its_span_under_the_run() {
     .unwrap();
     let capture = Capture::default();
     let subscriber = tracing_subscriber::registry().with(capture.clone());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = support::capture::set_default(subscriber);
     let mut runner = client(&server)
         .tool_runner(params(), toolset![add])
         .streaming()

@@ -9,6 +9,56 @@ use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
+/// Makes `subscriber` this thread's until the guard is dropped, as
+/// [`tracing::subscriber::set_default`] does, so that it sees every
+/// callsite, including those hit on other threads before it existed.
+///
+/// `tracing` caches whether a callsite is wanted, asking every subscriber
+/// alive at the time. The tests run side by side, each with a subscriber
+/// of its own thread or none; a callsite first hit while none was alive
+/// would be cached as unwanted, and a race with a rebuild can leave it so
+/// (seen with many tests at once). A global subscriber that answers
+/// "ask each time" keeps every callsite asking the thread's own.
+pub fn set_default(
+    subscriber: impl tracing::Subscriber + Send + Sync + 'static,
+) -> tracing::subscriber::DefaultGuard {
+    static ASK_EACH_TIME: std::sync::Once = std::sync::Once::new();
+    ASK_EACH_TIME.call_once(|| {
+        // Fails only if the binary set one already, which then decides.
+        let _ = tracing::subscriber::set_global_default(AskEachTime);
+    });
+    let guard = tracing::subscriber::set_default(subscriber);
+    // A callsite hit before this subscriber existed keeps the interest it
+    // was given then: ask every callsite again.
+    tracing::callsite::rebuild_interest_cache();
+    guard
+}
+
+/// Wants nothing itself, but never lets a callsite be cached as unwanted:
+/// each event and span asks the subscriber of the thread it happens on.
+struct AskEachTime;
+
+impl tracing::Subscriber for AskEachTime {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        // Never called: `enabled` is false.
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
 /// A span as captured: its name, its parent's name and its fields.
 #[derive(Clone, Debug, Default)]
 pub struct Captured {
@@ -90,12 +140,7 @@ impl Capture {
 
     /// Captures the spans of this thread until the guard is dropped.
     pub fn install(&self) -> tracing::subscriber::DefaultGuard {
-        let guard =
-            tracing::subscriber::set_default(tracing_subscriber::registry().with(self.clone()));
-        // A callsite hit before this subscriber existed keeps the interest
-        // it was given then: ask every callsite again.
-        tracing::callsite::rebuild_interest_cache();
-        guard
+        set_default(tracing_subscriber::registry().with(self.clone()))
     }
 }
 
@@ -123,9 +168,7 @@ impl Written {
             .with_ansi(false)
             .with_writer(move || sink.clone())
             .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        tracing::callsite::rebuild_interest_cache();
-        guard
+        set_default(subscriber)
     }
 
     /// What was written so far.
