@@ -89,7 +89,9 @@ pub use restate_sdk as sdk;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::runner::{AfterToolCall, BeforeToolCall, DEFAULT_MAX_ITERATIONS};
+use crate::runner::{
+    AfterToolCall, BeforeToolCall, DEFAULT_MAX_ITERATIONS, DEFAULT_TOOL_CONCURRENCY,
+};
 use crate::toolset::Toolset;
 use crate::types::MessageParams;
 
@@ -133,6 +135,7 @@ pub(crate) struct AgentConfig {
     pub(crate) after: Option<Arc<dyn AfterToolCall>>,
     pub(crate) max_iterations: usize,
     pub(crate) message_threads: bool,
+    pub(crate) tool_concurrency: usize,
 }
 
 impl Agent {
@@ -181,6 +184,7 @@ impl Agent {
                 after: None,
                 max_iterations: DEFAULT_MAX_ITERATIONS,
                 message_threads: true,
+                tool_concurrency: DEFAULT_TOOL_CONCURRENCY,
             }),
         })
     }
@@ -228,6 +232,27 @@ impl Agent {
         self.with(|config| config.message_threads = enabled)
     }
 
+    /// Sets how many calls a code-mode program makes at once (default
+    /// [`DEFAULT_TOOL_CONCURRENCY`]; at least 1), as
+    /// [`ToolRunner::tool_concurrency`](crate::ToolRunner::tool_concurrency)
+    /// bounds a runner's.
+    ///
+    /// The model's own calls need no bound here: a turn's calls run one at
+    /// a time, each a journaled step. A program's calls run inside the
+    /// step of the `run_code` call that runs it, and as many at once as
+    /// this allows.
+    ///
+    /// ```
+    /// # use toolrunner::restate::Agent;
+    /// # fn f(agent: Agent) -> Agent {
+    /// // A program's calls reach a rate-limited API two at a time.
+    /// agent.tool_concurrency(2)
+    /// # }
+    /// ```
+    pub fn tool_concurrency(self, n: usize) -> Self {
+        self.with(|config| config.tool_concurrency = n.max(1))
+    }
+
     fn with(mut self, change: impl FnOnce(&mut AgentConfig)) -> Self {
         change(Arc::make_mut(&mut self.inner));
         self
@@ -240,6 +265,7 @@ impl fmt::Debug for Agent {
             .field("name", &self.inner.name)
             .field("toolset", &self.inner.toolset)
             .field("max_iterations", &self.inner.max_iterations)
+            .field("tool_concurrency", &self.inner.tool_concurrency)
             .finish_non_exhaustive()
     }
 }

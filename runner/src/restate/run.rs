@@ -112,9 +112,8 @@ pub(super) async fn run(
                         concurrency: 1,
                         // The turn's calls run one at a time, in journaled
                         // steps; this bounds the calls a program run by
-                        // one of them makes (code mode), as a runner's
-                        // default does.
-                        slots: Slots::new(crate::DEFAULT_TOOL_CONCURRENCY),
+                        // one of them makes (code mode).
+                        slots: Slots::new(agent.tool_concurrency),
                         code_version,
                         // The calls of the turn were decided in journaled
                         // steps (see `Turn::call`); the hook is here for the

@@ -12,7 +12,8 @@
 //!   until the test kills the process;
 //! - `DEFER`: tool names, comma-separated, whose calls wait for approval;
 //! - `CODE_MODE`: when set, the tools are `note` and `run_code`, whose
-//!   programs may call `release` (in process).
+//!   programs may call `release` and `gauge` (in process);
+//! - `TOOL_CONCURRENCY`: when set, the agent's `tool_concurrency`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -67,12 +68,29 @@ fn release(version: String) -> Result<String, String> {
     Ok(format!("released {version}"))
 }
 
+/// Calls of `gauge` running now, and the most there were at once.
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static MOST: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Hold a slot for a while; returns the most calls that ran at once so far.
+#[tool(allowed_callers = ["code"])]
+async fn gauge(n: u32) -> u32 {
+    use std::sync::atomic::Ordering;
+    let now = IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+    MOST.fetch_max(now, Ordering::SeqCst);
+    // Long enough for every call a program starts at once to overlap.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    let _ = n;
+    MOST.load(Ordering::SeqCst) as u32
+}
+
 /// The agent's tools, as `CODE_MODE` chooses.
 fn tools() -> Result<Toolset, String> {
     if std::env::var_os("CODE_MODE").is_none() {
         return Ok(toolset![note, slow, deploy]);
     }
-    CodeMode::new(toolset![note, release])
+    CodeMode::new(toolset![note, release, gauge])
         .isolation(Isolation::InProcess)
         .build()
         .map_err(|e| e.to_string())
@@ -99,7 +117,7 @@ async fn serve() -> Result<(), String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    let agent = Agent::new(name, client, tools()?, |input| {
+    let mut agent = Agent::new(name, client, tools()?, |input| {
         let prompt = input["prompt"]
             .as_str()
             .ok_or("the input needs a `prompt` string")?;
@@ -116,6 +134,10 @@ async fn serve() -> Result<(), String> {
             }
         }
     });
+    if let Ok(n) = std::env::var("TOOL_CONCURRENCY") {
+        let n = n.parse().map_err(|e| format!("TOOL_CONCURRENCY: {e}"))?;
+        agent = agent.tool_concurrency(n);
+    }
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .map_err(|e| format!("cannot listen on port {port}: {e}"))?;

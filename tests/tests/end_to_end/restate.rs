@@ -287,6 +287,43 @@ async fn calls_from_a_code_mode_program_meet_the_hook_and_cannot_wait() {
     drop(agent);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_from_a_code_mode_program_run_as_many_at_once_as_the_agent_allows() {
+    let Some(restate) = Restate::start("code-mode-bound").await else {
+        return;
+    };
+    // Six calls at once; each answers the most that ran at once so far.
+    let program = "import asyncio\nmax(await asyncio.gather(*(gauge(n=i) for i in range(6))))";
+    let model = support::server(vec![
+        message(
+            "msg_1",
+            json!([tool_use("toolu_1", "run_code", json!({"code": program}))]),
+            "tool_use",
+        ),
+        message("msg_2", json!([text("Done.")]), "end_turn"),
+    ])
+    .await;
+    let files = restate.dir.join("files");
+    let agent = restate.serve_agent(
+        "Bounded",
+        &model.url(),
+        &files,
+        &[("CODE_MODE", "1"), ("TOOL_CONCURRENCY", "2")],
+    );
+    restate.register(&agent).await;
+    let output = restate
+        .call("Bounded/run-1/run", &json!({"prompt": "Measure."}))
+        .await;
+    assert_eq!(output["content"], json!([text("Done.")]));
+    // Two at a time, not the default 16.
+    assert_eq!(
+        model.requests()[1]["messages"][0]["content"],
+        json!([{"type": "tool_result", "tool_use_id": "toolu_1",
+                "content": "Last expression (JSON):\n2"}])
+    );
+    drop(agent);
+}
+
 // ---------------------------------------------------------------------------
 // The Restate server and the agent's endpoint, as child processes.
 // ---------------------------------------------------------------------------
