@@ -219,11 +219,13 @@ fn python_with_httpx2() -> Option<PathBuf> {
     match created {
         Ok(status) if status.success() => {}
         Ok(status) => {
-            println!("skipped: `python3 -m venv` failed ({status}), so httpx2 cannot run");
+            support::skip(format_args!(
+                "`python3 -m venv` failed ({status}), so httpx2 cannot run"
+            ));
             return None;
         }
         Err(e) => {
-            println!("skipped: no python3 to run httpx2 with ({e})");
+            support::skip(format_args!("no python3 to run httpx2 with ({e})"));
             return None;
         }
     }
@@ -239,10 +241,10 @@ fn python_with_httpx2() -> Option<PathBuf> {
         .args(["--retries", "1", "--timeout", "15", "httpx2>=2,<3"])
         .status();
     if !installed.is_ok_and(|s| s.success()) || !has_httpx2(&python) {
-        println!(
-            "skipped: httpx2 could not be installed into {}",
+        support::skip(format_args!(
+            "httpx2 could not be installed into {}",
             venv.display()
-        );
+        ));
         return None;
     }
     Some(python)

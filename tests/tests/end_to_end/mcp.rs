@@ -1207,7 +1207,9 @@ async fn the_reference_server_everything_works_through_the_client() {
     {
         Ok(entry) => entry,
         Err(reason) => {
-            println!("skipped: the reference MCP server is not available: {reason}");
+            support::skip(format_args!(
+                "the reference MCP server is not available: {reason}"
+            ));
             return;
         }
     };

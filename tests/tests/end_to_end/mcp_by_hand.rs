@@ -220,7 +220,7 @@ async fn the_guides_curl_recipes_run_as_written() {
     let recipes = recipes();
     assert_eq!(recipes.len(), 2, "a session recipe and a JSON one");
     if Command::new("curl").arg("--version").output().is_err() {
-        println!("skipped: `curl` is not installed, so the guide's recipes cannot be run");
+        support::skip("`curl` is not installed, so the guide's recipes cannot be run");
         return;
     }
     let sessions = mcp_server!(toolset![add])

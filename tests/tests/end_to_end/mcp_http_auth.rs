@@ -608,7 +608,9 @@ async fn the_typescript_sdk_client_authenticates_and_calls_a_tool() {
     let dir = match installed {
         Ok(dir) => dir,
         Err(reason) => {
-            println!("skipped: the TypeScript MCP SDK is not available: {reason}");
+            support::skip(format_args!(
+                "the TypeScript MCP SDK is not available: {reason}"
+            ));
             return;
         }
     };

@@ -85,7 +85,7 @@ fn verify_requests_with_botocore(origin: &str, signed: &[Recorded], secret: &str
     let python = match python::python() {
         Ok(python) => python,
         Err(why) => {
-            eprintln!("SKIP botocore SigV4 check: {why}");
+            support::skip(format_args!("the botocore SigV4 check: {why}"));
             return;
         }
     };
@@ -123,7 +123,7 @@ fn verify_requests_with_botocore(origin: &str, signed: &[Recorded], secret: &str
 #[tokio::test]
 async fn botocore_tells_a_tampered_request_from_a_signed_one() {
     let Ok(python) = python::python() else {
-        eprintln!("SKIP botocore control: python3 is not installed");
+        support::skip("the botocore control: python3 is not installed");
         return;
     };
     let server = start(AwsPlatform::Bedrock, Sequence::new([Reply::text("ok")])).await;
@@ -802,7 +802,9 @@ async fn side_by_side(
     let python = match python::python() {
         Ok(python) => python,
         Err(why) => {
-            eprintln!("SKIP side-by-side with the Python SDK ({name}): {why}");
+            support::skip(format_args!(
+                "side by side with the Python SDK ({name}): {why}"
+            ));
             return;
         }
     };

@@ -118,8 +118,8 @@ fn the_cargo_add_line_adds_what_the_toml_block_lists() {
 fn the_first_example_builds_in_a_fresh_crate_with_the_install_block() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let Ok(cargo) = std::env::var("CARGO") else {
-        eprintln!(
-            "SKIPPED the_first_example_builds_in_a_fresh_crate: CARGO is not set (not run by cargo)"
+        crate::support::skip(
+            "the_first_example_builds_in_a_fresh_crate: CARGO is not set (not run by cargo)",
         );
         return;
     };

@@ -10,7 +10,6 @@
 
 use crate::support;
 
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -371,10 +370,7 @@ impl Drop for Restate {
 
 /// Says visibly (past libtest's capture) why a test did not run.
 fn skip(reason: &str) {
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped: Restate is not available: {reason}"
-    );
+    support::skip(format_args!("Restate is not available: {reason}"));
 }
 
 /// The `restate-server` binary, installed on first use.

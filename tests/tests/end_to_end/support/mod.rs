@@ -118,3 +118,11 @@ pub fn test_name(module: &str, test: &str) -> String {
         None => test.to_owned(),
     }
 }
+
+/// Says that a check was skipped, and why, where a passing run shows it:
+/// straight on this process's stderr, which libtest does not capture (it
+/// captures `print!` and `eprint!`), so that a skip never hides in a pass.
+pub fn skip(reason: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {reason}");
+}

@@ -223,7 +223,9 @@ pub async fn sdk() -> Option<PathBuf> {
     match found {
         Ok(python) => Some(python),
         Err(reason) => {
-            eprintln!("skipped: {reason}, so the Python SDK cannot be compared");
+            super::skip(format_args!(
+                "{reason}, so the Python SDK cannot be compared"
+            ));
             None
         }
     }
