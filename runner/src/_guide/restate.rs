@@ -70,6 +70,11 @@
 //!   call.
 //! - The parameters are rebuilt from the run's input on each replay, so the
 //!   function that builds them must be deterministic.
+//! - A code-mode program runs inside the journaled step of its `run_code`
+//!   call, and its own calls run as many at once as
+//!   [`Agent::tool_concurrency`](crate::restate::Agent::tool_concurrency)
+//!   allows (16 by default). Should the process die mid-program, the whole
+//!   program runs again, its calls with it.
 //! - Cost: off by default, since it more than doubles a clean build of the
 //!   crate (191 s → 449 s on a busy 2-core machine): 77 more crates as `cargo
 //!   tree -e normal` counts them, among
@@ -77,9 +82,9 @@
 //!   build-time code generator for Restate's manifest.
 //! - `examples/durable.rs` runs offline against the scripted model (`cargo run
 //!   --example durable --features restate`), and with `-- serve` serves its
-//!   agent for a local Restate server. `tests/tests/end_to_end/restate.rs` starts a real
-//!   server from the npm registry, kills the endpoint mid-turn and shows each
-//!   call ran once and each request was sent once.
+//!   agent for a local Restate server. `tests/tests/end_to_end/restate.rs`
+//!   starts a real server from the npm registry, kills the endpoint mid-turn
+//!   and shows each call ran once and each request was sent once.
 //!
 //! Without Restate, a run kept between processes by the runner itself is a
 //! [durable run](super::durable_runs).
