@@ -1,9 +1,5 @@
 //! Helpers shared by the end-to-end tests: response messages in the API's
 //! shape, and a client for a scripted server.
-//!
-//! A few are used by one module only; none is left unused for long, but
-//! a helper kept for a test that moved away is not worth a failed build.
-#![allow(dead_code)]
 
 pub mod capture;
 pub mod durable;
