@@ -73,6 +73,7 @@ static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 static MOST: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Hold a slot for a while; returns the most calls that ran at once so far.
+/// `n` only tells the calls apart.
 #[tool(allowed_callers = ["code"])]
 async fn gauge(n: u32) -> u32 {
     use std::sync::atomic::Ordering;
