@@ -1,5 +1,6 @@
 //! A `tracing` layer that captures every span with its parent's name and
-//! its fields, for the telemetry tests.
+//! its fields, for the telemetry tests; and [`set_default`], through which
+//! every test installs its subscriber.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
