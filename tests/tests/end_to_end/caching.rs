@@ -6,8 +6,6 @@
 use crate::support;
 use support::*;
 
-use std::sync::{Arc, Mutex};
-
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use toolrunner::platform::Bedrock;
@@ -447,29 +445,10 @@ async fn a_state_saved_before_usage_and_caching_were_kept_still_loads() {
     assert_eq!(server.requests()[1]["cache_control"], ephemeral());
 }
 
-/// Lines written by the `tracing` subscriber.
-#[derive(Clone, Default)]
-struct Logged(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logged {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_cache_miss_reaches_tracing_with_its_reason() {
-    let logged = Logged::default();
-    let writer = logged.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = support::capture::set_default(subscriber);
+    let logged = support::capture::Written::default();
+    let _guard = logged.install();
 
     let server = start(three_turns()).await;
     let mut runner = client(&server)
@@ -500,7 +479,7 @@ async fn a_cache_miss_reaches_tracing_with_its_reason() {
     );
     drop(runner);
 
-    let logged = String::from_utf8(logged.0.lock().unwrap().clone()).unwrap();
+    let logged = logged.text();
     let misses: Vec<&str> = logged
         .lines()
         .filter(|l| l.contains("the prompt cache missed"))

@@ -368,33 +368,14 @@ async fn file_store_writes_states_0600_in_folders_it_creates_0700() {
     std::fs::remove_dir_all(&base).unwrap();
 }
 
-/// Everything logged while it is set, as plain text.
-#[derive(Clone, Default)]
-struct Logged(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logged {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[cfg(unix)]
 #[tokio::test]
 async fn file_store_uses_an_existing_open_folder_and_warns_once() {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir("open");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let logged = Logged::default();
-    let writer = logged.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = support::capture::set_default(subscriber);
+    let logged = support::capture::Written::default();
+    let _guard = logged.install();
 
     let store = FileStore::new(&dir);
     let run = RunId::new("run-1").unwrap();
@@ -406,7 +387,7 @@ async fn file_store_uses_an_existing_open_folder_and_warns_once() {
     assert_eq!(mode(&dir), 0o755);
     assert_eq!(mode(&store.path(&run)), 0o600);
 
-    let logged = String::from_utf8(logged.0.lock().unwrap().clone()).unwrap();
+    let logged = logged.text();
     let warnings: Vec<&str> = logged.lines().filter(|l| l.contains(" WARN ")).collect();
     assert_eq!(warnings.len(), 1, "{logged}");
     assert!(

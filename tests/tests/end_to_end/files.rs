@@ -197,57 +197,16 @@ async fn upload_names_are_escaped_as_the_python_sdk_escapes_them() {
 
 /// A Python with httpx2 (the HTTP client of the official Python SDK), in a
 /// virtual environment kept under the target directory; `None`, with the
-/// reason printed, when there is no Python or httpx2 cannot be installed.
+/// reason printed, when there is no Python. A failed install fails the test.
 fn python_with_httpx2() -> Option<PathBuf> {
-    use std::process::{Command, Stdio};
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("httpx2-venv");
-    let python = venv.join("bin/python");
-    let has_httpx2 = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import httpx2"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if has_httpx2(&python) {
-        return Some(python);
-    }
-    let created = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status();
-    match created {
-        Ok(status) if status.success() => {}
-        Ok(status) => {
-            support::skip(format_args!(
-                "`python3 -m venv` failed ({status}), so httpx2 cannot run"
-            ));
-            return None;
+    match support::python::venv("httpx2", &["httpx2>=2,<3"], "import httpx2") {
+        Ok(Some(python)) => Some(python),
+        Ok(None) => {
+            support::skip("no python3 to run httpx2 with");
+            None
         }
-        Err(e) => {
-            support::skip(format_args!("no python3 to run httpx2 with ({e})"));
-            return None;
-        }
+        Err(e) => panic!("installing httpx2: {e}"),
     }
-    let installed = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        // Offline, give up soon and skip rather than wait on retries.
-        .args(["--retries", "1", "--timeout", "15", "httpx2>=2,<3"])
-        .status();
-    if !installed.is_ok_and(|s| s.success()) || !has_httpx2(&python) {
-        support::skip(format_args!(
-            "httpx2 could not be installed into {}",
-            venv.display()
-        ));
-        return None;
-    }
-    Some(python)
 }
 
 #[tokio::test]
