@@ -319,6 +319,11 @@ impl CodeMode {
                 outer.add(tool::DirectOnly::new(Arc::clone(tool)))?;
             }
         }
+        // A clash is the caller's mistake, whatever the machine has: said
+        // before a worker is looked for, whose absence would hide it.
+        if outer.contains(RUN_CODE) {
+            return Err(ToolsetError::Duplicate(RUN_CODE.to_owned()).into());
+        }
         let bindings = Arc::new(link::Bindings::new(stubs.bindings));
         let engine = match &self.isolation {
             Isolation::InProcess => tool::Engine::InProcess {
